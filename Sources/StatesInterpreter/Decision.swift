@@ -1,0 +1,40 @@
+import StatesLanguage
+
+/// What one step decided: the events to journal and the effects to perform once they are.
+package struct Decision: Sendable {
+    package var events: [HistoryEvent] = []
+    package var effects: [Effect] = []
+    package init() {}
+}
+
+/// An effect as a value: the shell performs it after the decision is committed.
+package enum Effect: Sendable, Equatable {
+    case invokeTask(TaskInvocation)
+    case startTimer(TimerID, dueAt: Timestamp)
+    case cancelTimer(TimerID)
+    /// The task will not be needed any more (timed out, or its branch was aborted).
+    case cancelTask(TaskID)
+    case executionFinished(ExecutionStatus)
+}
+
+/// One call of a Task state's resource.
+package struct TaskInvocation: Sendable, Equatable {
+    package var id: TaskID
+    package var stateName: String
+    package var resource: String
+    package var parameters: JSON
+    package var timeoutSeconds: Int?
+    package var heartbeatSeconds: Int?
+    /// Set for `.waitForTaskToken` resources: the token the caller must send back.
+    package var taskToken: String?
+    /// Stable across redeliveries of the same attempt: `executionArn/eventId`.
+    package var idempotencyKey: String
+}
+
+package enum ExecutionStatus: String, Sendable, Equatable {
+    case running = "RUNNING"
+    case succeeded = "SUCCEEDED"
+    case failed = "FAILED"
+    case timedOut = "TIMED_OUT"
+    case aborted = "ABORTED"
+}

@@ -1,0 +1,124 @@
+import StatesLanguage
+
+/// Everything the interpreter needs to decide the next step of one execution. A value:
+/// the shell keeps it (or rebuilds it), and hands it back with each trigger.
+package struct ExecutionState: Sendable {
+    package var context: ExecutionContext
+    package var input: JSON
+    package var status: ExecutionStatus = .running
+    package var output: JSON?
+    package var failure: StatesError?
+    package var nextEventId = 1
+    var frames: [Int: Frame] = [:]
+    var nextFrameId = 0
+    var nextTaskId = 0
+    var nextTimerId = 0
+    var tasks: [TaskID: Int] = [:]
+    var timers: [TimerID: TimerPurpose] = [:]
+    var random: RandomSource
+
+    package init(context: ExecutionContext, input: JSON, seed: UInt64) {
+        self.context = context
+        self.input = input
+        self.random = RandomSource(seed: seed)
+    }
+
+    static let placeholder = ExecutionState(context: .local(at: Timestamp(seconds: 0)), input: .null, seed: 0)
+
+    /// Number of history events recorded so far.
+    package var eventCount: Int { nextEventId - 1 }
+    /// Tasks awaiting an outcome (for the shell's bookkeeping and tests).
+    package var pendingTasks: [TaskID] { Array(tasks.keys) }
+    package var pendingTimers: [TimerID] { Array(timers.keys) }
+}
+
+enum TimerPurpose: Sendable, Equatable {
+    case wait(frame: Int)
+    case retry(frame: Int)
+    case taskTimeout(frame: Int, task: TaskID)
+    case heartbeat(frame: Int, task: TaskID)
+    case executionTimeout
+}
+
+/// One thread of control: the top level, a Parallel branch or a Map iteration.
+struct Frame: Sendable {
+    enum Phase: Sendable, Equatable {
+        case enter
+        case execute
+        case blocked
+    }
+
+    var id: Int
+    var machine: Int
+    var state: Int
+    var phase: Phase = .enter
+    /// The current state's raw input.
+    var input: JSON
+    var lastEventId: Int
+    var enteredEventId = 0
+    var enteredTime: Timestamp
+    var retryCounts: [Int] = []
+    var parent: Int?
+    /// Index in the parent's fan-out (branch or item index).
+    var slot: Int = 0
+    /// Distributed Map iterations record their events in child executions, not here.
+    var silent: Bool = false
+    var fanOut: FanOut?
+    var task: PendingTask?
+    /// A Task's timers, so they are cancelled with it.
+    var taskTimers: [TimerID] = []
+}
+
+struct PendingTask: Sendable {
+    var id: TaskID
+    var kind: ResourceKind
+    var effectiveInput: JSON
+    var heartbeatSeconds: Int?
+    var heartbeatTimer: TimerID?
+}
+
+/// Bookkeeping of a Parallel or Map state waiting on its children.
+struct FanOut: Sendable {
+    var isMap: Bool
+    var effectiveInput: JSON
+    var results: [JSON?]
+    var itemInputs: [JSON] = []
+    var nextToStart = 0
+    var running: Set<Int> = []
+    var children: [Int: Int] = [:]  // slot -> frame id
+    var completed = 0
+    var failures = 0
+    var maxConcurrency = 0
+    var toleratedCount: Int?
+    var toleratedPercentage: Double?
+    var lastIterationEndId = 0
+    var distributed = false
+}
+
+/// How a Task's resource shows in the history: each family has its own event names.
+enum ResourceKind: Sendable, Equatable {
+    /// `arn:aws:lambda:…:function:NAME`: LambdaFunctionScheduled, …
+    case lambdaFunction
+    /// `arn:aws:states:…:activity:NAME`: ActivityScheduled, …
+    case activity
+    /// `arn:aws:states:::SERVICE:ACTION[.pattern]`: TaskScheduled with resourceType and resource.
+    case service(resourceType: String, resource: String)
+
+    init(arn: String) {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count >= 7, parts[2] == "lambda", parts[5] == "function" {
+            self = .lambdaFunction
+        } else if parts.count >= 7, parts[2] == "states", parts[5] == "activity" {
+            self = .activity
+        } else if parts.count >= 7, parts[2] == "states", parts[3].isEmpty, parts[4].isEmpty {
+            self = .service(resourceType: String(parts[5]), resource: parts[6...].joined(separator: ":"))
+        } else {
+            self = .service(resourceType: String(parts.count > 2 ? parts[2] : "baton"), resource: parts.last.map(String.init) ?? arn)
+        }
+    }
+
+    var waitsForTaskToken: Bool {
+        if case .service(_, let r) = self { return r.hasSuffix(".waitForTaskToken") }
+        return false
+    }
+}

@@ -1,0 +1,244 @@
+import StatesLanguage
+
+/// Parallel and Map: children are frames of this same execution, interleaved by the
+/// decisions (not by threads), so the interpreter stays pure and replayable.
+extension Step {
+    func childMachines(_ frame: Frame) -> [Int] {
+        interpreter.children[Interpreter.ChildKey(machine: frame.machine, state: frame.state)] ?? []
+    }
+
+    mutating func executeParallel(_ fid: Int, _ frame: Frame, _ state: State, branchCount: Int) throws(StatesError) {
+        let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        var branchInput = effective
+        if let p = state.parameters {
+            branchInput = try DataFlow.apply(p, scope: scope(frame, input: effective), random: &s.random)
+        }
+        emit(fid, "ParallelStateStarted")
+        var fan = FanOut(isMap: false, effectiveInput: branchInput, results: Array(repeating: nil, count: branchCount))
+        let last = s.frames[fid]!.lastEventId
+        fan.lastIterationEndId = last
+        var started: [Int] = []
+        for (i, m) in childMachines(frame).enumerated() {
+            let c = newFrame(machine: m, input: branchInput, parent: fid, slot: i, lastEventId: last, silent: frame.silent)
+            fan.children[i] = c
+            fan.running.insert(i)
+            started.append(c)
+        }
+        s.frames[fid]!.fanOut = fan
+        for c in started { enqueue(c) }
+    }
+
+    mutating func executeMap(_ fid: Int, _ frame: Frame, _ state: State, _ map: MapState) throws(StatesError) {
+        let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        var maxConcurrency = 0
+        switch map.maxConcurrency {
+        case .value(let n): maxConcurrency = n
+        case .path(let p):
+            let v = try Scope(input: effective, context: { .null }).value(of: p, field: "MaxConcurrencyPath")
+            guard let n = v.integerValue, case .int = v, n >= 0 else {
+                throw StatesError.runtime("The MaxConcurrencyPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
+            }
+            maxConcurrency = Int(n)
+        }
+        let itemsValue: JSON
+        if let p = map.itemsPath {
+            itemsValue = try scope(frame, input: effective).value(of: p, field: "ItemsPath")
+        } else {
+            itemsValue = effective
+        }
+        guard case .array(let items) = itemsValue else {
+            throw StatesError.runtime("Map state input must be an array, but got: \(itemsValue.serialized)")
+        }
+        var details = JSONObject()
+        details.appendUnchecked("length", .int(Int64(items.count)))
+        emit(fid, "MapStateStarted", "mapStateStartedEventDetails", details)
+        var fan = FanOut(isMap: true, effectiveInput: effective, results: Array(repeating: nil, count: items.count))
+        fan.itemInputs = items
+        fan.maxConcurrency = maxConcurrency
+        fan.distributed = map.isDistributed
+        switch map.toleratedFailureCount {
+        case .value(let n)?: fan.toleratedCount = n
+        case .path(let p)?:
+            let v = try Scope(input: effective, context: { .null }).value(of: p, field: "ToleratedFailureCountPath")
+            guard let n = v.integerValue, case .int = v else {
+                throw StatesError.runtime("The ToleratedFailureCountPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
+            }
+            guard n >= 0 else { throw StatesError.runtime("ToleratedFailureCount cannot be negative.") }
+            fan.toleratedCount = Int(n)
+        case nil: break
+        }
+        switch map.toleratedFailurePercentage {
+        case .value(let d)?: fan.toleratedPercentage = d
+        case .path(let p)?:
+            let v = try Scope(input: effective, context: { .null }).value(of: p, field: "ToleratedFailurePercentagePath")
+            guard v.isNumber, let d = v.doubleValue else {
+                throw StatesError.runtime("The ToleratedFailurePercentagePath field refers to value \(v.serialized) which is not a valid float: \(p.text)")
+            }
+            guard d >= 0, d <= 100 else { throw StatesError.runtime("ToleratedFailurePercentage must be between 0 and 100.") }
+            fan.toleratedPercentage = d
+        case nil: break
+        }
+        if fan.distributed {
+            let run = "arn:aws:states:\(interpreter.region):\(accountId):mapRun:\(s.context.stateMachineName)/\(s.random.uuid()):\(s.random.uuid())"
+            emit(fid, "MapRunStarted", "mapRunStartedEventDetails", ["mapRunArn": .string(run)])
+        }
+        fan.lastIterationEndId = s.frames[fid]!.lastEventId
+        s.frames[fid]!.fanOut = fan
+        if items.isEmpty {
+            fanOutSucceeded(fid)
+        } else {
+            startMapIterations(fid)
+        }
+    }
+
+    var accountId: String {
+        let parts = s.context.stateMachineArn.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count > 4 ? String(parts[4]) : "000000000000"
+    }
+
+    /// Starts iterations while MaxConcurrency allows (0 means no limit).
+    mutating func startMapIterations(_ fid: Int) {
+        guard let frame = s.frames[fid], var fan = frame.fanOut, let state = state(of: frame),
+              case .map(let map) = state.kind else { return }
+        var started: [Int] = []
+        while fan.nextToStart < fan.itemInputs.count && (fan.maxConcurrency == 0 || fan.running.count < fan.maxConcurrency) {
+            let index = fan.nextToStart
+            fan.nextToStart += 1
+            let item = fan.itemInputs[index]
+            var input = item
+            if let selector = map.itemSelector {
+                do throws(StatesError) {
+                    input = try DataFlow.apply(selector, scope: scope(frame, input: fan.effectiveInput, mapItem: (index, item)), random: &s.random)
+                } catch {
+                    s.frames[fid]!.fanOut = fan
+                    fail(fid, error)
+                    return
+                }
+            }
+            let silent = frame.silent || fan.distributed
+            var last = s.frames[fid]!.lastEventId
+            if !silent {
+                last = emit(nil, "MapIterationStarted", "mapIterationStartedEventDetails",
+                            EventDetails.iteration(name: state.name, index: index), prev: last)
+            }
+            let machine = childMachines(frame)[0]
+            let c = newFrame(machine: machine, input: input, parent: fid, slot: index, lastEventId: last, silent: silent)
+            fan.children[index] = c
+            fan.running.insert(index)
+            started.append(c)
+        }
+        s.frames[fid]!.fanOut = fan
+        for c in started { enqueue(c) }
+    }
+
+    mutating func childSucceeded(_ parent: Int, child: Frame, output: JSON) {
+        guard var fan = s.frames[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
+        fan.results[child.slot] = output
+        fan.running.remove(child.slot)
+        fan.children.removeValue(forKey: child.slot)
+        fan.completed += 1
+        if fan.isMap && !child.silent {
+            fan.lastIterationEndId = emit(nil, "MapIterationSucceeded", "mapIterationSucceededEventDetails",
+                                          EventDetails.iteration(name: pstate.name, index: child.slot), prev: child.lastEventId)
+        } else if !child.silent {
+            fan.lastIterationEndId = child.lastEventId
+        }
+        if !child.silent { s.frames[parent]!.lastEventId = child.lastEventId }
+        s.frames[parent]!.fanOut = fan
+        if fan.completed == fan.results.count {
+            fanOutSucceeded(parent)
+        } else if fan.isMap {
+            startMapIterations(parent)
+        }
+    }
+
+    mutating func fanOutSucceeded(_ fid: Int) {
+        guard let frame = s.frames[fid], let fan = frame.fanOut, let state = state(of: frame) else { return }
+        s.frames[fid]!.fanOut = nil
+        var prev = fan.lastIterationEndId
+        if fan.distributed {
+            prev = emit(fid, "MapRunSucceeded")
+        }
+        // AWS points both the Succeeded and the Exited event at the same predecessor.
+        emit(fid, state.typeName + "StateSucceeded", prev: prev, advance: false)
+        s.frames[fid]!.lastEventId = prev
+        let results = JSON.array(fan.results.map { $0 ?? .null })
+        do throws(StatesError) {
+            var result = results
+            if let selector = state.resultSelector {
+                result = try DataFlow.apply(selector, scope: scope(frame, input: results), random: &s.random)
+            }
+            try finishState(fid, s.frames[fid]!, state, result: result)
+        } catch {
+            fail(fid, error)
+        }
+    }
+
+    mutating func childFailed(_ parent: Int, child: Frame, error: StatesError) {
+        guard var fan = s.frames[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
+        fan.running.remove(child.slot)
+        fan.children.removeValue(forKey: child.slot)
+        if fan.isMap && !child.silent {
+            emit(nil, "MapIterationFailed", "mapIterationFailedEventDetails",
+                 EventDetails.iteration(name: pstate.name, index: child.slot), prev: child.lastEventId)
+        }
+        if !child.silent { s.frames[parent]!.lastEventId = child.lastEventId }
+        fan.failures += 1
+        let tolerant = fan.toleratedCount != nil || fan.toleratedPercentage != nil
+        var exceeded = !tolerant
+        if tolerant {
+            let total = max(1, fan.results.count)
+            if let n = fan.toleratedCount, fan.failures > n { exceeded = true }
+            if let p = fan.toleratedPercentage, Double(fan.failures) * 100 / Double(total) > p { exceeded = true }
+        }
+        if !exceeded {
+            fan.completed += 1
+            fan.results[child.slot] = .null
+            s.frames[parent]!.fanOut = fan
+            if fan.completed == fan.results.count {
+                fanOutSucceeded(parent)
+            } else {
+                startMapIterations(parent)
+            }
+            return
+        }
+        // Abort the siblings still running.
+        for (slot, cfid) in fan.children.sorted(by: { $0.key < $1.key }) {
+            let wasSilent = s.frames[cfid]?.silent ?? true
+            let last = s.frames[cfid]?.lastEventId ?? 0
+            abortFrame(cfid)
+            if fan.isMap && !wasSilent {
+                emit(nil, "MapIterationAborted", "mapIterationAbortedEventDetails",
+                     EventDetails.iteration(name: pstate.name, index: slot), prev: last)
+            }
+        }
+        s.frames[parent]!.fanOut = nil
+        s.frames[parent]!.phase = .blocked
+        if fan.distributed {
+            emit(parent, "MapRunFailed", "mapRunFailedEventDetails", EventDetails.failure(error))
+        }
+        let failure = tolerant
+            ? StatesError(StatesError.exceedToleratedFailureThreshold, "The specified tolerated failure threshold was exceeded")
+            : error
+        failFanOut(parent, failure)
+    }
+
+    /// A Parallel or Map state whose children failed: Retry re-runs it; otherwise it reports
+    /// `…StateFailed` before Catch or propagation.
+    mutating func failFanOut(_ fid: Int, _ error: StatesError) {
+        guard let frame = s.frames[fid], let state = state(of: frame) else { return }
+        if let i = state.retry.firstIndex(where: { error.matches($0.errorEquals) }), frame.retryCounts[i] < state.retry[i].maxAttempts {
+            fail(fid, error)
+            return
+        }
+        emit(fid, state.typeName + "StateFailed")
+        fail(fid, error)
+    }
+
+    /// Removes a frame and everything under it, cancelling their tasks and timers.
+    mutating func abortFrame(_ fid: Int) {
+        guard let frame = s.frames.removeValue(forKey: fid) else { return }
+        cancelTaskOf(frame)
+        for (cid, c) in s.frames where c.parent == fid { _ = c; abortFrame(cid) }
+    }
+}

@@ -1,0 +1,191 @@
+import StatesLanguage
+
+extension Step {
+    /// Runs the current state of a frame after its Entered event.
+    mutating func execute(_ fid: Int, _ state: State) {
+        guard let frame = s.frames[fid] else { return }
+        do throws(StatesError) {
+            switch state.kind {
+            case .pass(let result):
+                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+                var value = effective
+                if let result {
+                    value = result
+                } else if let p = state.parameters {
+                    value = try DataFlow.apply(p, scope: scope(frame, input: effective), random: &s.random)
+                }
+                try finishState(fid, frame, state, result: value)
+            case .choice(let choice):
+                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+                guard let next = try ChoiceEvaluator.choose(choice, scope: scope(frame, input: effective)) ?? choice.defaultNext else {
+                    throw StatesError(StatesError.noChoiceMatched, "No Matches!")
+                }
+                let output = try DataFlow.select(state.outputPath, from: effective, context: { contextObject(frame) })
+                exitState(fid, output: output, next: next)
+            case .wait(let wait):
+                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+                let due = try dueTime(wait, input: effective)
+                let timer = newTimer(.wait(frame: fid))
+                decision.effects.append(.startTimer(timer, dueAt: due))
+            case .succeed:
+                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+                let output = try DataFlow.select(state.outputPath, from: effective, context: { contextObject(frame) })
+                emit(fid, "SucceedStateExited", "stateExitedEventDetails", EventDetails.stateExited(name: state.name, output: output))
+                frameSucceeded(fid, output: output)
+            case .fail(let f):
+                let sc = scope(frame, input: frame.input)
+                let error = try failField(f.error, field: "ErrorPath", scope: sc)
+                let cause = try failField(f.cause, field: "CausePath", scope: sc)
+                frameFailed(fid, StatesError(error ?? "", cause))
+            case .task(let task):
+                try executeTask(fid, frame, state, task)
+            case .parallel(let branches):
+                try executeParallel(fid, frame, state, branchCount: branches.count)
+            case .map(let map):
+                try executeMap(fid, frame, state, map)
+            }
+        } catch {
+            fail(fid, error)
+        }
+    }
+
+    /// ResultPath and OutputPath, then the state exits.
+    mutating func finishState(_ fid: Int, _ frame: Frame, _ state: State, result: JSON) throws(StatesError) {
+        let placed = try DataFlow.place(result, into: frame.input, at: state.resultPath)
+        let output = try DataFlow.select(state.outputPath, from: placed, context: { contextObject(frame) })
+        exitState(fid, output: output)
+    }
+
+    func failField(_ field: FailState.Field?, field name: String, scope: Scope) throws(StatesError) -> String? {
+        guard let field else { return nil }
+        var random = RandomSource(seed: 0)
+        let value: JSON
+        switch field {
+        case .value(let v): return v
+        case .path(let p): value = try scope.value(of: p, field: name)
+        case .intrinsic(let call): value = try Intrinsics.evaluate(call, scope: scope, random: &random)
+        }
+        guard case .string(let text) = value else {
+            throw StatesError.runtime("The \(name) field must reference a string value: \(value.serialized)")
+        }
+        return text
+    }
+
+    func effectiveWaitInput(_ frame: Frame, _ state: State) throws(StatesError) -> JSON {
+        try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+    }
+
+    func dueTime(_ wait: WaitState, input: JSON) throws(StatesError) -> Timestamp {
+        switch wait.duration {
+        case .seconds(let n):
+            return now.adding(seconds: Int64(n))
+        case .secondsPath(let p):
+            let v = try Scope(input: input, context: { .null }).value(of: p, field: "SecondsPath")
+            guard let n = v.integerValue, n >= 0 else {
+                throw StatesError.runtime("The SecondsPath parameter does not reference a valid integer value: \(p.text) == \(v.serialized)")
+            }
+            return now.adding(seconds: n)
+        case .timestamp(let t):
+            return Timestamp(iso8601: t) ?? now
+        case .timestampPath(let p):
+            let v = try Scope(input: input, context: { .null }).value(of: p, field: "TimestampPath")
+            guard case .string(let text) = v, let t = Timestamp(iso8601: text) else {
+                let shown: String
+                if case .string(let text) = v { shown = text } else { shown = v.serialized }
+                throw StatesError.runtime(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: \(p.text) == \(shown)")
+            }
+            return t
+        }
+    }
+
+    func resolve(_ value: IntOrPath?, field: String, input: JSON) throws(StatesError) -> Int? {
+        guard let value else { return nil }
+        switch value {
+        case .value(let n): return n
+        case .path(let p):
+            let v = try Scope(input: input, context: { .null }).value(of: p, field: field)
+            guard let n = v.integerValue, n > 0 else {
+                throw StatesError.runtime("The \(field) field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
+            }
+            return Int(n)
+        }
+    }
+
+    // MARK: errors
+
+    /// A state failed: Retry, then Catch, then the failure propagates (ASL spec, "Error Handling").
+    mutating func fail(_ fid: Int, _ error: StatesError) {
+        guard let frame = s.frames[fid], let state = state(of: frame) else { return }
+        var error = error
+        // Runtime errors and payload limits end the execution; Retry and Catch do not see them.
+        if error.error == StatesError.runtime {
+            error.cause = "An error occurred while executing the state '\(state.name)' (entered at the event id #\(frame.enteredEventId)). "
+                + (error.cause ?? "")
+            failExecution(error, prev: frame.lastEventId)
+            return
+        }
+        if error.error == StatesError.dataLimitExceeded {
+            failExecution(error, prev: frame.lastEventId)
+            return
+        }
+        if let i = state.retry.firstIndex(where: { error.matches($0.errorEquals) }) {
+            let r = state.retry[i]
+            let attempt = frame.retryCounts[i]
+            if attempt < r.maxAttempts {
+                var delay = Double(r.intervalSeconds) * pow(r.backoffRate, attempt)
+                if let cap = r.maxDelaySeconds { delay = min(delay, Double(cap)) }
+                if r.jitterFull { delay = s.random.nextDouble() * delay }
+                s.frames[fid]!.retryCounts[i] += 1
+                s.frames[fid]!.phase = .blocked
+                let timer = newTimer(.retry(frame: fid))
+                decision.effects.append(.startTimer(timer, dueAt: now.adding(milliseconds: Int64((delay * 1000).rounded()))))
+                return
+            }
+        }
+        if let catcher = state.catchers.first(where: { error.matches($0.errorEquals) }) {
+            do throws(StatesError) {
+                let output = try DataFlow.place(error.payload, into: frame.input, at: catcher.resultPath)
+                exitState(fid, output: output, next: catcher.next)
+            } catch {
+                failExecution(error, prev: frame.lastEventId)
+            }
+            return
+        }
+        frameFailed(fid, error)
+    }
+
+    /// The frame ends in failure without handling: report to the parent, or fail the execution.
+    mutating func frameFailed(_ fid: Int, _ error: StatesError) {
+        guard let frame = s.frames.removeValue(forKey: fid) else { return }
+        cancelTaskOf(frame)
+        if let parent = frame.parent {
+            childFailed(parent, child: frame, error: error)
+        } else {
+            failExecution(error, prev: frame.lastEventId)
+        }
+    }
+
+    mutating func cancelTaskOf(_ frame: Frame) {
+        if let t = frame.task, s.tasks.removeValue(forKey: t.id) != nil { decision.effects.append(.cancelTask(t.id)) }
+        for timer in frame.taskTimers where s.timers.removeValue(forKey: timer) != nil {
+            decision.effects.append(.cancelTimer(timer))
+        }
+        for (timer, purpose) in s.timers {
+            switch purpose {
+            case .wait(let f), .retry(let f), .taskTimeout(let f, _), .heartbeat(let f, _):
+                if f == frame.id {
+                    s.timers.removeValue(forKey: timer)
+                    decision.effects.append(.cancelTimer(timer))
+                }
+            case .executionTimeout: break
+            }
+        }
+    }
+}
+
+func pow(_ base: Double, _ exponent: Int) -> Double {
+    var r = 1.0
+    for _ in 0..<max(0, exponent) { r *= base }
+    return r
+}

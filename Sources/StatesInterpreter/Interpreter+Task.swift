@@ -1,0 +1,153 @@
+import StatesLanguage
+
+extension Step {
+    mutating func executeTask(_ fid: Int, _ frame: Frame, _ state: State, _ task: TaskState) throws(StatesError) {
+        let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        let kind = ResourceKind(arn: task.resource)
+        let taskId = TaskID(s.nextTaskId)
+        s.nextTaskId += 1
+        let token = kind.waitsForTaskToken ? newToken(taskId) : nil
+        var parameters = effective
+        if let p = state.parameters {
+            parameters = try DataFlow.apply(p, scope: scope(frame, input: effective, token: token), random: &s.random)
+        }
+        let timeout = try resolve(task.timeoutSeconds, field: "TimeoutSecondsPath", input: effective)
+        let heartbeat = try resolve(task.heartbeatSeconds, field: "HeartbeatSecondsPath", input: effective)
+        var details = JSONObject()
+        switch kind {
+        case .lambdaFunction, .activity:
+            details.appendUnchecked("resource", .string(task.resource))
+            details.appendUnchecked("input", .string(parameters.serialized))
+            details.appendUnchecked("inputDetails", ["truncated": false])
+        case .service(let type, let resource):
+            details.appendUnchecked("resourceType", .string(type))
+            details.appendUnchecked("resource", .string(resource))
+            details.appendUnchecked("region", .string(interpreter.region))
+            details.appendUnchecked("parameters", .string(parameters.serialized))
+        }
+        if let timeout { details.appendUnchecked("timeoutInSeconds", .int(Int64(timeout))) }
+        if let heartbeat { details.appendUnchecked("heartbeatInSeconds", .int(Int64(heartbeat))) }
+        let scheduledId = emit(fid, eventPrefix(kind) + "Scheduled", detailsKey(kind, "Scheduled"), details)
+        var pending = PendingTask(id: taskId, kind: kind, effectiveInput: effective, heartbeatSeconds: heartbeat)
+        var timers: [TimerID] = []
+        if let timeout {
+            let t = newTimer(.taskTimeout(frame: fid, task: taskId))
+            timers.append(t)
+            decision.effects.append(.startTimer(t, dueAt: now.adding(seconds: Int64(timeout))))
+        }
+        if let heartbeat {
+            let t = newTimer(.heartbeat(frame: fid, task: taskId))
+            timers.append(t)
+            pending.heartbeatTimer = t
+            decision.effects.append(.startTimer(t, dueAt: now.adding(seconds: Int64(heartbeat))))
+        }
+        s.frames[fid]!.task = pending
+        s.frames[fid]!.taskTimers = timers
+        s.tasks[taskId] = fid
+        decision.effects.append(.invokeTask(TaskInvocation(
+            id: taskId, stateName: state.name, resource: task.resource, parameters: parameters, timeoutSeconds: timeout,
+            heartbeatSeconds: heartbeat, taskToken: token, idempotencyKey: "\(s.context.executionArn)/\(scheduledId)")))
+    }
+
+    /// A task token: 128 random bits, base64url without padding (safe in URLs and headers).
+    mutating func newToken(_ task: TaskID) -> String {
+        var bytes: [UInt8] = []
+        for _ in 0..<3 {
+            let v = s.random.next()
+            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+        }
+        return Base64.encode(bytes).replacingBase64URL
+    }
+
+    func eventPrefix(_ kind: ResourceKind) -> String {
+        switch kind {
+        case .lambdaFunction: return "LambdaFunction"
+        case .activity: return "Activity"
+        case .service: return "Task"
+        }
+    }
+
+    func detailsKey(_ kind: ResourceKind, _ suffix: String) -> String {
+        let p = eventPrefix(kind)
+        return p.prefix(1).lowercased() + p.dropFirst() + suffix + "EventDetails"
+    }
+
+    /// The `resourceType`/`resource` pair service-integration events carry.
+    func serviceFields(_ kind: ResourceKind) -> JSONObject {
+        var d = JSONObject()
+        if case .service(let type, let resource) = kind {
+            d.appendUnchecked("resourceType", .string(type))
+            d.appendUnchecked("resource", .string(resource))
+        }
+        return d
+    }
+
+    mutating func taskStarted(_ fid: Int, _ task: PendingTask) {
+        switch task.kind {
+        case .lambdaFunction: emit(fid, "LambdaFunctionStarted")
+        case .activity: emit(fid, "ActivityStarted", "activityStartedEventDetails")
+        case .service: emit(fid, "TaskStarted", "taskStartedEventDetails", serviceFields(task.kind))
+        }
+    }
+
+    mutating func clearTask(_ fid: Int) -> PendingTask? {
+        guard let frame = s.frames[fid], let task = frame.task else { return nil }
+        for t in frame.taskTimers where s.timers.removeValue(forKey: t) != nil { decision.effects.append(.cancelTimer(t)) }
+        s.frames[fid]!.task = nil
+        s.frames[fid]!.taskTimers = []
+        return task
+    }
+
+    mutating func taskSucceeded(_ fid: Int, _ output: JSON) {
+        guard let task = clearTask(fid), let frame = s.frames[fid], let state = state(of: frame) else { return }
+        var details = serviceFields(task.kind)
+        details.appendUnchecked("output", .string(output.serialized))
+        details.appendUnchecked("outputDetails", ["truncated": false])
+        emit(fid, eventPrefix(task.kind) + "Succeeded", detailsKey(task.kind, "Succeeded"), details)
+        do throws(StatesError) {
+            if output.serializedByteCount > interpreter.maximumPayloadBytes {
+                let name: String
+                if case .task(let t) = state.kind { name = t.resource } else { name = state.name }
+                throw StatesError(StatesError.dataLimitExceeded,
+                                  "The state/task '\(name)' returned a result with a size exceeding the maximum number of bytes service limit.")
+            }
+            var result = output
+            if let selector = state.resultSelector {
+                result = try DataFlow.apply(selector, scope: scope(frame, input: output), random: &s.random)
+            }
+            try finishState(fid, frame, state, result: result)
+        } catch {
+            fail(fid, error)
+        }
+    }
+
+    mutating func taskFailed(_ fid: Int, _ error: StatesError, event: Bool) {
+        guard let task = clearTask(fid) else { return }
+        var details = serviceFields(task.kind)
+        for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }
+        emit(fid, eventPrefix(task.kind) + "Failed", detailsKey(task.kind, "Failed"), details)
+        s.frames[fid]!.phase = .blocked
+        fail(fid, error)
+    }
+
+    mutating func taskTimedOut(_ fid: Int, _ error: StatesError) {
+        guard let task = clearTask(fid) else { return }
+        var details = serviceFields(task.kind)
+        for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }
+        emit(fid, eventPrefix(task.kind) + "TimedOut", detailsKey(task.kind, "TimedOut"), details)
+        fail(fid, error)
+    }
+}
+
+extension String {
+    var replacingBase64URL: String {
+        String(self.compactMap { c -> Character? in
+            switch c {
+            case "+": return "-"
+            case "/": return "_"
+            case "=": return nil
+            default: return c
+            }
+        })
+    }
+}

@@ -1,0 +1,298 @@
+import StatesLanguage
+
+/// Decides what happens next. Pure: everything it observed (time, random values,
+/// evaluated payloads) is written into the events it returns, and the shell performs the
+/// effects only after committing them.
+package struct Interpreter: Sendable {
+    /// Every state list of the definition: 0 is the top level, then branches and processors.
+    let machines: [StateMachine]
+    /// Child machines of a Parallel or Map state, keyed by (machine, state index).
+    let children: [ChildKey: [Int]]
+    package let definition: StateMachine
+    /// AWS's payload limit, configurable for tests.
+    package var maximumPayloadBytes = DataFlow.maximumPayloadBytes
+    /// AWS's history limit: the execution fails when it reaches this many events.
+    package var maximumHistoryEvents = 25_000
+    package var region = "us-east-1"
+
+    struct ChildKey: Hashable, Sendable {
+        var machine: Int
+        var state: Int
+    }
+
+    package init(machine: StateMachine) {
+        definition = machine
+        var machines: [StateMachine] = []
+        var children: [ChildKey: [Int]] = [:]
+        func add(_ m: StateMachine) -> Int {
+            let id = machines.count
+            machines.append(m)
+            for (i, s) in m.states.enumerated() {
+                switch s.kind {
+                case .parallel(let branches): children[ChildKey(machine: id, state: i)] = branches.map(add)
+                case .map(let map): children[ChildKey(machine: id, state: i)] = [add(map.processor)]
+                default: break
+                }
+            }
+            return id
+        }
+        _ = add(machine)
+        self.machines = machines
+        self.children = children
+    }
+
+    package func decide(_ state: inout ExecutionState, on trigger: Trigger) -> Decision {
+        var step = Step(interpreter: self, now: trigger.now)
+        swap(&step.s, &state)
+        step.handle(trigger)
+        step.drain()
+        swap(&step.s, &state)
+        return step.decision
+    }
+}
+
+/// One call of `decide`: the state being changed, the clock reading, and what was decided.
+struct Step {
+    let interpreter: Interpreter
+    let now: Timestamp
+    var s = ExecutionState.placeholder
+    var decision = Decision()
+    var runQueue: [Int] = []
+    var queueHead = 0
+
+    init(interpreter: Interpreter, now: Timestamp) {
+        self.interpreter = interpreter
+        self.now = now
+    }
+
+    var running: Bool { s.status == .running }
+
+    // MARK: events
+
+    /// Records an event for a frame. `prev` overrides the previous-event pointer, and
+    /// `advance: false` leaves the frame's pointer where it was (AWS does that for some
+    /// closing events, e.g. MapStateSucceeded).
+    @discardableResult
+    mutating func emit(_ frameId: Int?, _ type: String, _ detailsKey: String? = nil, _ details: JSONObject = JSONObject(),
+                       prev: Int? = nil, advance: Bool = true) -> Int {
+        if let frameId, s.frames[frameId]?.silent == true { return s.frames[frameId]!.lastEventId }
+        let id = s.nextEventId
+        s.nextEventId += 1
+        let previous = prev ?? frameId.flatMap { s.frames[$0]?.lastEventId } ?? 0
+        decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: now, type: type,
+                                            detailsKey: detailsKey, details: details))
+        if advance, let frameId { s.frames[frameId]?.lastEventId = id }
+        return id
+    }
+
+    // MARK: triggers
+
+    mutating func handle(_ trigger: Trigger) {
+        switch trigger.kind {
+        case .start(let input, let context, let seed):
+            guard s.nextEventId == 1 else { return }
+            s = ExecutionState(context: context, input: input, seed: seed)
+            var details = EventDetails.payload("input", input)
+            details.appendUnchecked("roleArn", .string(context.roleArn))
+            emit(nil, "ExecutionStarted", "executionStartedEventDetails", details)
+            let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: 0, silent: false)
+            if let t = interpreter.definition.timeoutSeconds {
+                let timer = newTimer(.executionTimeout)
+                decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: Int64(t))))
+            }
+            enqueue(root)
+        case .taskStarted(let id):
+            guard let fid = s.tasks[id], let task = s.frames[fid]?.task else { return }
+            taskStarted(fid, task)
+        case .taskSucceeded(let id, let output):
+            guard let fid = s.tasks.removeValue(forKey: id) else { return }
+            taskSucceeded(fid, output)
+        case .taskFailed(let id, let error):
+            guard let fid = s.tasks.removeValue(forKey: id) else { return }
+            taskFailed(fid, error, event: true)
+        case .taskHeartbeat(let id):
+            guard let fid = s.tasks[id], let task = s.frames[fid]?.task, let hb = task.heartbeatSeconds,
+                  let old = task.heartbeatTimer else { return }
+            s.timers.removeValue(forKey: old)
+            decision.effects.append(.cancelTimer(old))
+            let timer = newTimer(.heartbeat(frame: fid, task: id))
+            s.frames[fid]!.task!.heartbeatTimer = timer
+            s.frames[fid]!.taskTimers.append(timer)
+            decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: Int64(hb))))
+        case .timerFired(let id):
+            guard let purpose = s.timers.removeValue(forKey: id) else { return }
+            timerFired(purpose)
+        case .stop(let error, let cause):
+            guard running else { return }
+            var details = JSONObject()
+            if let error { details.appendUnchecked("error", .string(error)) }
+            if let cause { details.appendUnchecked("cause", .string(cause)) }
+            emit(nil, "ExecutionAborted", "executionAbortedEventDetails", details, prev: lastTopLevelEventId)
+            finish(.aborted, output: nil, failure: error.map { StatesError($0, cause) })
+        }
+    }
+
+    var lastTopLevelEventId: Int { s.frames[0]?.lastEventId ?? s.nextEventId - 1 }
+
+    mutating func timerFired(_ purpose: TimerPurpose) {
+        switch purpose {
+        case .executionTimeout:
+            guard running else { return }
+            emit(nil, "ExecutionTimedOut", "executionTimedOutEventDetails",
+                 EventDetails.failure(StatesError(StatesError.timeout, "The execution timed out.")), prev: lastTopLevelEventId)
+            finish(.timedOut, output: nil, failure: StatesError(StatesError.timeout, nil))
+        case .wait(let fid):
+            guard let frame = s.frames[fid], let state = self.state(of: frame) else { return }
+            let contextObject = self.contextObject(frame)
+            do throws(StatesError) {
+                let output = try DataFlow.select(state.outputPath, from: try effectiveWaitInput(frame, state), context: { contextObject })
+                exitState(fid, output: output)
+            } catch {
+                fail(fid, error)
+            }
+        case .retry(let fid):
+            guard s.frames[fid] != nil else { return }
+            s.frames[fid]!.phase = .execute
+            enqueue(fid)
+        case .taskTimeout(let fid, let task), .heartbeat(let fid, let task):
+            guard s.tasks.removeValue(forKey: task) != nil else { return }
+            decision.effects.append(.cancelTask(task))
+            var isHeartbeat = false
+            if case .heartbeat = purpose { isHeartbeat = true }
+            let error = isHeartbeat ? StatesError(StatesError.heartbeatTimeout, nil) : StatesError(StatesError.timeout, nil)
+            taskTimedOut(fid, error)
+        }
+    }
+
+    // MARK: frames
+
+    mutating func newFrame(machine: Int, input: JSON, parent: Int?, slot: Int, lastEventId: Int, silent: Bool) -> Int {
+        let id = s.nextFrameId
+        s.nextFrameId += 1
+        let m = interpreter.machines[machine]
+        s.frames[id] = Frame(id: id, machine: machine, state: m.stateIndex[m.startAt] ?? 0, input: input,
+                             lastEventId: lastEventId, enteredTime: now, parent: parent, slot: slot, silent: silent)
+        return id
+    }
+
+    mutating func newTimer(_ purpose: TimerPurpose) -> TimerID {
+        let id = TimerID(s.nextTimerId)
+        s.nextTimerId += 1
+        s.timers[id] = purpose
+        return id
+    }
+
+    mutating func enqueue(_ fid: Int) { runQueue.append(fid) }
+
+    mutating func drain() {
+        while queueHead < runQueue.count {
+            let fid = runQueue[queueHead]
+            queueHead += 1
+            run(fid)
+        }
+        runQueue.removeAll()
+        queueHead = 0
+    }
+
+    func state(of frame: Frame) -> State? {
+        let m = interpreter.machines[frame.machine]
+        return frame.state < m.states.count ? m.states[frame.state] : nil
+    }
+
+    /// Advances one frame until it waits for something or ends.
+    mutating func run(_ fid: Int) {
+        while running, let frame = s.frames[fid], let state = state(of: frame) {
+            switch frame.phase {
+            case .blocked:
+                return
+            case .enter:
+                guard interpreter.maximumHistoryEvents > s.eventCount else {
+                    failExecution(StatesError(StatesError.runtime, "The execution reached the maximum number of history events (\(interpreter.maximumHistoryEvents))."), prev: frame.lastEventId)
+                    return
+                }
+                let entered = emit(fid, state.typeName + "StateEntered", "stateEnteredEventDetails",
+                                   EventDetails.stateEntered(name: state.name, input: frame.input))
+                s.frames[fid]!.enteredEventId = entered
+                s.frames[fid]!.enteredTime = now
+                s.frames[fid]!.retryCounts = Array(repeating: 0, count: state.retry.count)
+                s.frames[fid]!.phase = .execute
+            case .execute:
+                s.frames[fid]!.phase = .blocked
+                execute(fid, state)
+            }
+        }
+    }
+
+    /// The state exits with `output` and the frame moves on (or ends).
+    mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil) {
+        guard let frame = s.frames[fid], let state = state(of: frame) else { return }
+        if output.serializedByteCount > interpreter.maximumPayloadBytes {
+            fail(fid, StatesError(StatesError.dataLimitExceeded,
+                                  "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
+            return
+        }
+        emit(fid, state.typeName + "StateExited", "stateExitedEventDetails", EventDetails.stateExited(name: state.name, output: output))
+        let next: String?
+        if let overrideNext {
+            next = overrideNext
+        } else if case .next(let n) = state.transition {
+            next = n
+        } else {
+            next = nil
+        }
+        if let next, let index = interpreter.machines[frame.machine].stateIndex[next] {
+            s.frames[fid]!.state = index
+            s.frames[fid]!.input = output
+            s.frames[fid]!.phase = .enter
+            enqueue(fid)
+        } else {
+            frameSucceeded(fid, output: output)
+        }
+    }
+
+    /// The frame reached an End (or Succeed): report to the parent, or end the execution.
+    mutating func frameSucceeded(_ fid: Int, output: JSON) {
+        guard let frame = s.frames.removeValue(forKey: fid) else { return }
+        if let parent = frame.parent {
+            childSucceeded(parent, child: frame, output: output)
+        } else {
+            emit(nil, "ExecutionSucceeded", "executionSucceededEventDetails", EventDetails.payload("output", output),
+                 prev: frame.lastEventId)
+            finish(.succeeded, output: output, failure: nil)
+        }
+    }
+
+    mutating func finish(_ status: ExecutionStatus, output: JSON?, failure: StatesError?) {
+        s.status = status
+        s.output = output
+        s.failure = failure
+        for t in s.tasks.keys.sorted(by: { $0.rawValue < $1.rawValue }) { decision.effects.append(.cancelTask(t)) }
+        for t in s.timers.keys.sorted(by: { $0.rawValue < $1.rawValue }) { decision.effects.append(.cancelTimer(t)) }
+        s.tasks.removeAll()
+        s.timers.removeAll()
+        s.frames.removeAll()
+        decision.effects.append(.executionFinished(status))
+    }
+
+    mutating func failExecution(_ error: StatesError, prev: Int) {
+        guard running else { return }
+        emit(nil, "ExecutionFailed", "executionFailedEventDetails", EventDetails.failure(error), prev: prev)
+        finish(.failed, output: nil, failure: error)
+    }
+
+    // MARK: context object
+
+    /// A frame's `$$` context object, built only when a `$$` path asks for it.
+    func contextObject(_ frame: Frame, mapItem: (Int, JSON)? = nil, token: String? = nil) -> JSON {
+        ContextObject(execution: s.context, input: s.input, stateName: state(of: frame)?.name ?? "",
+                      enteredTime: frame.enteredTime, retryCount: state(of: frame).map { $0.retry.isEmpty } == false ? frame.retryCounts.reduce(0, +) : nil,
+                      token: token, mapItem: mapItem).json
+    }
+
+    func scope(_ frame: Frame, input: JSON, mapItem: (Int, JSON)? = nil, token: String? = nil) -> Scope {
+        let context = ContextObject(execution: s.context, input: s.input, stateName: state(of: frame)?.name ?? "",
+                                    enteredTime: frame.enteredTime, retryCount: state(of: frame).map { $0.retry.isEmpty } == false ? frame.retryCounts.reduce(0, +) : nil,
+                                    token: token, mapItem: mapItem)
+        return Scope(input: input, context: { context.json })
+    }
+}

@@ -1,0 +1,66 @@
+import StatesLanguage
+
+/// What happened that the interpreter must react to. Time and randomness arrive here,
+/// as inputs, and are written into the events, so a replay reproduces them.
+package struct Trigger: Sendable {
+    package enum Kind: Sendable {
+        /// Starts the execution.
+        case start(input: JSON, context: ExecutionContext, randomSeed: UInt64)
+        case taskStarted(TaskID)
+        case taskSucceeded(TaskID, output: JSON)
+        case taskFailed(TaskID, StatesError)
+        case taskHeartbeat(TaskID)
+        case timerFired(TimerID)
+        /// StopExecution: aborts the run.
+        case stop(error: String?, cause: String?)
+    }
+
+    package var kind: Kind
+    package var now: Timestamp
+
+    package init(_ kind: Kind, at now: Timestamp) {
+        self.kind = kind
+        self.now = now
+    }
+}
+
+package struct TaskID: Sendable, Hashable, CustomStringConvertible {
+    package var rawValue: Int
+    package init(_ v: Int) { rawValue = v }
+    package var description: String { "task-\(rawValue)" }
+}
+
+package struct TimerID: Sendable, Hashable, CustomStringConvertible {
+    package var rawValue: Int
+    package init(_ v: Int) { rawValue = v }
+    package var description: String { "timer-\(rawValue)" }
+}
+
+/// What the execution knows about itself: the `$$.Execution` and `$$.StateMachine` context.
+package struct ExecutionContext: Sendable, Equatable {
+    package var executionArn: String
+    package var name: String
+    package var roleArn: String
+    package var stateMachineArn: String
+    package var stateMachineName: String
+    package var startTime: Timestamp
+    package var redriveCount: Int
+
+    package init(executionArn: String, name: String, roleArn: String, stateMachineArn: String, stateMachineName: String,
+                 startTime: Timestamp, redriveCount: Int = 0) {
+        self.executionArn = executionArn
+        self.name = name
+        self.roleArn = roleArn
+        self.stateMachineArn = stateMachineArn
+        self.stateMachineName = stateMachineName
+        self.startTime = startTime
+        self.redriveCount = redriveCount
+    }
+
+    package static func local(name: String = "local", at time: Timestamp) -> ExecutionContext {
+        ExecutionContext(
+            executionArn: "arn:aws:states:us-east-1:000000000000:execution:local:\(name)", name: name,
+            roleArn: "arn:aws:iam::000000000000:role/baton", stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:local",
+            stateMachineName: "local", startTime: time)
+    }
+}

@@ -1,0 +1,37 @@
+/// A Choice rule: a boolean expression over the state's input, with `Next` on top-level rules.
+public struct ChoiceRule: Sendable {
+    public indirect enum Condition: Sendable {
+        case and([Condition])
+        case or([Condition])
+        case not(Condition)
+        case comparison(variable: JSONPath, test: Test)
+    }
+
+    public enum Operand: Sendable {
+        case value(JSON)
+        case path(JSONPath)
+    }
+
+    public enum Relation: String, Sendable, CaseIterable {
+        case equals = "Equals", lessThan = "LessThan", greaterThan = "GreaterThan"
+        case lessThanEquals = "LessThanEquals", greaterThanEquals = "GreaterThanEquals"
+    }
+
+    public enum ValueKind: String, Sendable, CaseIterable {
+        case string = "String", numeric = "Numeric", boolean = "Boolean", timestamp = "Timestamp"
+    }
+
+    public enum TypeTest: String, Sendable, CaseIterable {
+        case isNull = "IsNull", isPresent = "IsPresent", isNumeric = "IsNumeric", isString = "IsString"
+        case isBoolean = "IsBoolean", isTimestamp = "IsTimestamp"
+    }
+
+    public enum Test: Sendable {
+        case compare(ValueKind, Relation, Operand)
+        case typeTest(TypeTest, Bool)
+        case stringMatches(String)
+    }
+
+    public var condition: Condition
+    public var next: String?
+}

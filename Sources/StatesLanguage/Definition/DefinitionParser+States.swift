@@ -1,0 +1,312 @@
+extension DefinitionParser {
+    static let common: Set<String> = ["Type", "Comment", "QueryLanguage", "Assign"]
+    static let io: Set<String> = ["InputPath", "OutputPath"]
+    static let flow: Set<String> = ["Next", "End"]
+    static let allowedFields: [String: Set<String>] = [
+        "Pass": common.union(io).union(flow).union(["Parameters", "ResultPath", "Result"]),
+        "Task": common.union(io).union(flow).union([
+            "Parameters", "ResultSelector", "ResultPath", "Resource", "TimeoutSeconds", "TimeoutSecondsPath",
+            "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials",
+        ]),
+        "Choice": common.union(io).union(["Choices", "Default"]),
+        "Wait": common.union(io).union(flow).union(["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]),
+        "Succeed": common.union(io),
+        "Fail": ["Type", "Comment", "QueryLanguage", "Error", "ErrorPath", "Cause", "CausePath"],
+        "Parallel": common.union(io).union(flow).union(["Parameters", "ResultSelector", "ResultPath", "Branches", "Retry", "Catch"]),
+        "Map": common.union(io).union(flow).union([
+            "ItemsPath", "ItemSelector", "Parameters", "ResultSelector", "ResultPath", "ItemProcessor", "Iterator",
+            "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath",
+            "ToleratedFailureCount", "ToleratedFailureCountPath", "ItemReader", "ItemBatcher", "ResultWriter", "Label",
+            "Retry", "Catch",
+        ]),
+    ]
+
+    mutating func parseState(name: String, json: JSON, location: String) -> State? {
+        guard case .object(let o) = json else {
+            error(location, "A state must be a JSON object.")
+            return nil
+        }
+        guard let type = o["Type"]?.stringValue else {
+            error(location, "These fields are required: [Type]")
+            return nil
+        }
+        guard let allowed = Self.allowedFields[type] else {
+            error(location + "/Type", "Unknown state type '\(type)'.")
+            return nil
+        }
+        for k in o.keys where !allowed.contains(k) {
+            error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported for state type '\(type)'.")
+        }
+        checkQueryLanguage(o, location: location)
+        if o["Assign"] != nil {
+            error(location + "/Assign", "Variables (Assign) are not supported yet.", code: Diagnostic.notSupported)
+        }
+        let comment = optionalString(o, "Comment", location)
+
+        // Next / End.
+        var transition = State.Transition.none
+        if allowed.contains("Next") {
+            let next = optionalString(o, "Next", location)
+            let end = o["End"]
+            if let end, end.boolValue == nil { error(location + "/End", "The field 'End' must be a boolean.") }
+            let isEnd = end?.boolValue == true
+            if let next, isEnd {
+                error(location, "The fields 'Next' and 'End' are mutually exclusive.")
+                transition = .next(next)
+            } else if let next {
+                transition = .next(next)
+            } else if isEnd {
+                transition = .end
+            } else if o["Next"] == nil {
+                error(location, "These fields are required: [Next] (or End: true)", code: Diagnostic.missingTransitionTarget)
+            }
+        }
+
+        let input = nullablePath(o, "InputPath", location)
+        let output = nullablePath(o, "OutputPath", location)
+        var parameters: PayloadTemplate? = nil
+        if let p = o["Parameters"] {
+            if type == "Map" && o["ItemSelector"] != nil {
+                error(location, "The fields 'Parameters' and 'ItemSelector' are mutually exclusive.")
+            }
+            if p.objectValue == nil && type != "Pass" {
+                error(location + "/Parameters", "The field 'Parameters' must be an object.")
+            }
+            parameters = PayloadTemplate.compile(p, location: location + "/Parameters", diagnostics: &diagnostics)
+        }
+        var resultSelector: PayloadTemplate? = nil
+        if let r = o["ResultSelector"] {
+            if r.objectValue == nil { error(location + "/ResultSelector", "The field 'ResultSelector' must be an object.") }
+            resultSelector = PayloadTemplate.compile(r, location: location + "/ResultSelector", diagnostics: &diagnostics)
+        }
+        let retry = allowed.contains("Retry") ? parseRetry(o["Retry"], location: location + "/Retry") : []
+        let catchers = allowed.contains("Catch") ? parseCatch(o["Catch"], location: location + "/Catch") : []
+
+        let kind: State.Kind
+        switch type {
+        case "Pass":
+            kind = .pass(result: o["Result"])
+        case "Task":
+            var resource = ""
+            if let r = o["Resource"]?.stringValue {
+                resource = r
+                if !r.hasPrefix("arn:") && !r.hasPrefix("baton:") {
+                    error(location + "/Resource", "The value for the field 'Resource' must be a valid ARN.")
+                }
+            } else {
+                error(location, "These fields are required: [Resource]")
+            }
+            let timeout = intOrPath(o, "TimeoutSeconds", location)
+            let heartbeat = intOrPath(o, "HeartbeatSeconds", location)
+            if case .value(let t)? = timeout, case .value(let h)? = heartbeat, h >= t {
+                error(location + "/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds.")
+            }
+            kind = .task(TaskState(resource: resource, timeoutSeconds: timeout, heartbeatSeconds: heartbeat, credentials: o["Credentials"]))
+        case "Choice":
+            kind = .choice(parseChoice(o, location: location))
+        case "Wait":
+            kind = parseWait(o, location: location)
+        case "Succeed":
+            kind = .succeed
+        case "Fail":
+            kind = .fail(FailState(error: failField(o, "Error", location), cause: failField(o, "Cause", location)))
+        case "Parallel":
+            var branches: [StateMachine] = []
+            if case .array(let bs)? = o["Branches"], !bs.isEmpty {
+                for (i, b) in bs.enumerated() {
+                    if let m = parseMachine(b, location: location + "/Branches/\(i)", isRoot: false) { branches.append(m) }
+                }
+            } else {
+                error(location, "These fields are required: [Branches] (a non-empty array)")
+            }
+            kind = .parallel(branches: branches)
+        case "Map":
+            guard let map = parseMap(o, location: location, parameters: parameters) else { return nil }
+            parameters = nil
+            kind = .map(map)
+        default:
+            return nil
+        }
+        return State(name: name, comment: comment, transition: transition,
+                     inputPath: input.present ? input.path : try! JSONPath("$"),
+                     outputPath: output.present ? output.path : try! JSONPath("$"),
+                     parameters: parameters, resultSelector: resultSelector,
+                     resultPath: allowed.contains("ResultPath") ? resultPath(o, location) : .replace,
+                     retry: retry, catchers: catchers, kind: kind)
+    }
+
+    mutating func failField(_ o: JSONObject, _ key: String, _ location: String) -> FailState.Field? {
+        if o[key] != nil && o[key + "Path"] != nil {
+            error(location, "The fields '\(key)' and '\(key)Path' are mutually exclusive.")
+        }
+        if let s = optionalString(o, key, location) { return .value(s) }
+        guard let v = o[key + "Path"] else { return nil }
+        guard case .string(let text) = v else {
+            error(location + "/\(key)Path", "The value for the field '\(key)Path' must be a valid JSONPath or intrinsic function.")
+            return nil
+        }
+        if text.hasPrefix("$") {
+            if let p = try? JSONPath(text) { return .path(p) }
+        } else if let c = try? IntrinsicCall.parse(text) {
+            return .intrinsic(c)
+        }
+        error(location + "/\(key)Path", "The value for the field '\(key)Path' must be a valid JSONPath or intrinsic function.")
+        return nil
+    }
+
+    mutating func parseWait(_ o: JSONObject, location: String) -> State.Kind {
+        let fields = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"].filter { o[$0] != nil }
+        if fields.count != 1 {
+            error(location, "A Wait state must have exactly one of Seconds, SecondsPath, Timestamp or TimestampPath.")
+        }
+        if let s = positiveInt(o, "Seconds", location, min: 0) { return .wait(WaitState(duration: .seconds(s))) }
+        if let p = path(o, "SecondsPath", location, definite: true) { return .wait(WaitState(duration: .secondsPath(p))) }
+        if let t = optionalString(o, "Timestamp", location) {
+            if Timestamp(iso8601: t) == nil {
+                error(location + "/Timestamp", "The value for the field 'Timestamp' must be a valid ISO-8601 date-time.")
+            }
+            return .wait(WaitState(duration: .timestamp(t)))
+        }
+        if let p = path(o, "TimestampPath", location, definite: true) { return .wait(WaitState(duration: .timestampPath(p))) }
+        return .wait(WaitState(duration: .seconds(0)))
+    }
+
+    mutating func parseMap(_ o: JSONObject, location: String, parameters: PayloadTemplate?) -> MapState? {
+        var processorJSON = o["ItemProcessor"]
+        var processorLocation = location + "/ItemProcessor"
+        if processorJSON == nil {
+            processorJSON = o["Iterator"]
+            processorLocation = location + "/Iterator"
+        } else if o["Iterator"] != nil {
+            error(location, "The fields 'ItemProcessor' and 'Iterator' are mutually exclusive.")
+        }
+        guard let processorJSON else {
+            error(location, "These fields are required: [ItemProcessor]")
+            return nil
+        }
+        guard let processor = parseMachine(processorJSON, location: processorLocation, isRoot: false, processor: true) else { return nil }
+        var itemSelector = parameters
+        if let s = o["ItemSelector"] {
+            if s.objectValue == nil { error(location + "/ItemSelector", "The field 'ItemSelector' must be an object.") }
+            itemSelector = PayloadTemplate.compile(s, location: location + "/ItemSelector", diagnostics: &diagnostics)
+        }
+        for f in ["ItemReader", "ItemBatcher", "ResultWriter"] where o[f] != nil {
+            error(location + "/" + f, "The Map field '\(f)' is not supported yet.", code: Diagnostic.notSupported)
+        }
+        var percentage: NumberOrPath? = nil
+        if let v = o["ToleratedFailurePercentage"] {
+            if let d = v.doubleValue, d >= 0, d <= 100 { percentage = .value(d) } else {
+                error(location + "/ToleratedFailurePercentage", "ToleratedFailurePercentage must be a number between 0 and 100.")
+            }
+        }
+        if let p = path(o, "ToleratedFailurePercentagePath", location, definite: true) {
+            if percentage != nil { error(location, "The fields 'ToleratedFailurePercentage' and 'ToleratedFailurePercentagePath' are mutually exclusive.") }
+            percentage = .path(p)
+        }
+        return MapState(
+            processor: processor,
+            itemsPath: path(o, "ItemsPath", location, definite: true),
+            itemSelector: itemSelector,
+            maxConcurrency: intOrPath(o, "MaxConcurrency", location, min: 0) ?? .value(0),
+            toleratedFailurePercentage: percentage,
+            toleratedFailureCount: intOrPath(o, "ToleratedFailureCount", location, min: 0),
+            label: optionalString(o, "Label", location),
+            usesItemReader: o["ItemReader"] != nil, usesItemBatcher: o["ItemBatcher"] != nil,
+            usesResultWriter: o["ResultWriter"] != nil)
+    }
+
+    // MARK: Retry and Catch
+
+    mutating func errorEquals(_ o: JSONObject, location: String) -> [String] {
+        guard case .array(let a)? = o["ErrorEquals"], !a.isEmpty else {
+            error(location, "These fields are required: [ErrorEquals] (a non-empty array of strings)")
+            return []
+        }
+        var names: [String] = []
+        for (i, v) in a.enumerated() {
+            guard let s = v.stringValue else {
+                error(location + "/ErrorEquals/\(i)", "ErrorEquals entries must be strings.")
+                continue
+            }
+            names.append(s)
+        }
+        // ASL spec: "The reserved name States.ALL ... must appear alone in its ErrorEquals array."
+        if names.contains("States.ALL") && names.count > 1 {
+            error(location + "/ErrorEquals", "States.ALL must appear alone in ErrorEquals.")
+        }
+        return names
+    }
+
+    /// ASL spec: "States.ALL ... must appear in the last Retrier/Catcher."
+    mutating func checkAllIsLast(_ lists: [[String]], location: String) {
+        for (i, names) in lists.enumerated() where names.contains("States.ALL") && i != lists.count - 1 {
+            error(location + "/\(i)", "States.ALL must appear in the last entry.")
+        }
+    }
+
+    mutating func parseRetry(_ json: JSON?, location: String) -> [Retrier] {
+        guard let json else { return [] }
+        guard case .array(let a) = json else {
+            error(location, "The field 'Retry' must be an array.")
+            return []
+        }
+        var result: [Retrier] = []
+        for (i, v) in a.enumerated() {
+            let loc = location + "/\(i)"
+            guard case .object(let o) = v else {
+                error(loc, "A Retrier must be an object.")
+                continue
+            }
+            let allowed: Set<String> = ["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"]
+            for k in o.keys where !allowed.contains(k) { error(loc + "/" + k, "Field '\(k)' is not supported in a Retrier.") }
+            let names = errorEquals(o, location: loc)
+            let interval = positiveInt(o, "IntervalSeconds", loc, min: 1) ?? 1
+            let attempts = positiveInt(o, "MaxAttempts", loc, min: 0) ?? 3
+            var backoff = 2.0
+            if let b = o["BackoffRate"] {
+                if let d = b.doubleValue, b.isNumber, d >= 1.0 { backoff = d } else {
+                    error(loc + "/BackoffRate", "BackoffRate must be a number greater than or equal to 1.0.")
+                }
+            }
+            let maxDelay = positiveInt(o, "MaxDelaySeconds", loc, min: 1, max: 31_622_401)
+            var jitter = false
+            if let j = o["JitterStrategy"] {
+                switch j.stringValue {
+                case "FULL": jitter = true
+                case "NONE": jitter = false
+                default: error(loc + "/JitterStrategy", "JitterStrategy must be FULL or NONE.")
+                }
+            }
+            result.append(Retrier(errorEquals: names, intervalSeconds: interval, maxAttempts: attempts, backoffRate: backoff,
+                                  maxDelaySeconds: maxDelay, jitterFull: jitter))
+        }
+        checkAllIsLast(result.map(\.errorEquals), location: location)
+        return result
+    }
+
+    mutating func parseCatch(_ json: JSON?, location: String) -> [Catcher] {
+        guard let json else { return [] }
+        guard case .array(let a) = json else {
+            error(location, "The field 'Catch' must be an array.")
+            return []
+        }
+        var result: [Catcher] = []
+        for (i, v) in a.enumerated() {
+            let loc = location + "/\(i)"
+            guard case .object(let o) = v else {
+                error(loc, "A Catcher must be an object.")
+                continue
+            }
+            let allowed: Set<String> = ["ErrorEquals", "Next", "ResultPath", "Comment", "Assign", "Output"]
+            for k in o.keys where !allowed.contains(k) { error(loc + "/" + k, "Field '\(k)' is not supported in a Catcher.") }
+            let names = errorEquals(o, location: loc)
+            guard let next = o["Next"]?.stringValue else {
+                error(loc, "These fields are required: [Next]")
+                continue
+            }
+            result.append(Catcher(errorEquals: names, next: next, resultPath: resultPath(o, loc)))
+        }
+        checkAllIsLast(result.map(\.errorEquals), location: location)
+        return result
+    }
+}

@@ -1,0 +1,131 @@
+/// One state of a state machine, with the fields common to every type and its type's own.
+public struct State: Sendable {
+    public var name: String
+    public var comment: String?
+    public var transition: Transition
+    /// `InputPath`: nil when the field is JSON null (the state then sees `{}`).
+    public var inputPath: JSONPath?
+    public var outputPath: JSONPath?
+    public var parameters: PayloadTemplate?
+    public var resultSelector: PayloadTemplate?
+    public var resultPath: ResultPath
+    public var retry: [Retrier]
+    public var catchers: [Catcher]
+    public var kind: Kind
+
+    public enum Transition: Sendable, Equatable {
+        case next(String)
+        case end
+        /// Choice, Succeed and Fail decide their own way out.
+        case none
+    }
+
+    /// `ResultPath`: where the result goes in the state's input.
+    public enum ResultPath: Sendable {
+        /// `$` or absent: the result replaces the input.
+        case replace
+        /// JSON null: the result is discarded and the input passes through.
+        case discard
+        case path(JSONPath)
+    }
+
+    public enum Kind: Sendable {
+        case pass(result: JSON?)
+        case task(TaskState)
+        case choice(ChoiceState)
+        case wait(WaitState)
+        case succeed
+        case fail(FailState)
+        case parallel(branches: [StateMachine])
+        case map(MapState)
+    }
+
+    public var typeName: String {
+        switch kind {
+        case .pass: return "Pass"
+        case .task: return "Task"
+        case .choice: return "Choice"
+        case .wait: return "Wait"
+        case .succeed: return "Succeed"
+        case .fail: return "Fail"
+        case .parallel: return "Parallel"
+        case .map: return "Map"
+        }
+    }
+}
+
+public struct TaskState: Sendable {
+    public var resource: String
+    public var timeoutSeconds: IntOrPath?
+    public var heartbeatSeconds: IntOrPath?
+    public var credentials: JSON?
+}
+
+/// A number given literally or through a reference path (`TimeoutSeconds`/`TimeoutSecondsPath`).
+public enum IntOrPath: Sendable {
+    case value(Int)
+    case path(JSONPath)
+}
+
+public struct WaitState: Sendable {
+    public enum Duration: Sendable {
+        case seconds(Int)
+        case secondsPath(JSONPath)
+        case timestamp(String)
+        case timestampPath(JSONPath)
+    }
+    public var duration: Duration
+}
+
+public struct FailState: Sendable {
+    public enum Field: Sendable {
+        case value(String)
+        case path(JSONPath)
+        case intrinsic(IntrinsicCall)
+    }
+    public var error: Field?
+    public var cause: Field?
+}
+
+public struct ChoiceState: Sendable {
+    public var choices: [ChoiceRule]
+    public var defaultNext: String?
+}
+
+public struct MapState: Sendable {
+    public var processor: StateMachine
+    public var itemsPath: JSONPath?
+    /// ItemSelector, or the older Parameters when used on a Map.
+    public var itemSelector: PayloadTemplate?
+    public var maxConcurrency: IntOrPath
+    public var toleratedFailurePercentage: NumberOrPath?
+    public var toleratedFailureCount: IntOrPath?
+    public var label: String?
+    public var usesItemReader: Bool
+    public var usesItemBatcher: Bool
+    public var usesResultWriter: Bool
+
+    public var isDistributed: Bool { processor.processorMode == .distributed }
+}
+
+public enum NumberOrPath: Sendable {
+    case value(Double)
+    case path(JSONPath)
+}
+
+/// A `Retry` entry.
+public struct Retrier: Sendable {
+    public var errorEquals: [String]
+    public var intervalSeconds: Int
+    public var maxAttempts: Int
+    public var backoffRate: Double
+    public var maxDelaySeconds: Int?
+    public var jitterFull: Bool
+}
+
+/// A `Catch` entry.
+public struct Catcher: Sendable {
+    public var errorEquals: [String]
+    public var next: String
+    public var resultPath: State.ResultPath
+}

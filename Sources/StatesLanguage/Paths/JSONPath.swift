@@ -1,0 +1,176 @@
+/// A compiled JSONPath in AWS's dialect (Jayway JsonPath, which Step Functions runs):
+/// dot and bracket notation, wildcards, slices, negative indices, unions, deep scan and
+/// filter expressions.
+///
+/// A *definite* path (only names and indices) yields one value or fails with
+/// "No results for path"; an indefinite one yields the array of every match.
+public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
+    public enum Root: Sendable, Hashable {
+        /// `$`: the state's input (or effective input).
+        case input
+        /// `$$`: the context object.
+        case context
+    }
+
+    public enum Segment: Sendable, Hashable {
+        case key(String)
+        case index(Int)
+        case wildcard
+        case slice(start: Int?, end: Int?, step: Int?)
+        case keys([String])
+        case indices([Int])
+        case deepScan(String?)  // nil: `..*`
+        case filter(FilterExpression)
+        case length  // `.length()`, a Jayway function
+    }
+
+    public let text: String
+    public let root: Root
+    public let segments: [Segment]
+
+    public var description: String { text }
+
+    /// True when the path names a single location (ResultPath needs this).
+    public var isDefinite: Bool {
+        segments.allSatisfy {
+            switch $0 {
+            case .key, .index, .length: return true
+            default: return false
+            }
+        }
+    }
+
+    public init(_ text: String) throws(JSONPathError) {
+        self.text = text
+        var parser = JSONPathParser(text: text)
+        (root, segments) = try parser.parsePath()
+    }
+
+    /// Jayway's normalised form, used in AWS's messages: `$['a']['b'][0]`.
+    public var normalized: String {
+        var s = root == .context ? "$$" : "$"
+        for seg in segments {
+            switch seg {
+            case .key(let k): s += "['\(k)']"
+            case .index(let i): s += "[\(i)]"
+            case .wildcard: s += "[*]"
+            case .slice(let a, let b, let c):
+                s += "[\(a.map(String.init) ?? ""):\(b.map(String.init) ?? "")\(c.map { ":\($0)" } ?? "")]"
+            case .keys(let ks): s += "[" + ks.map { "'\($0)'" }.joined(separator: ",") + "]"
+            case .indices(let ix): s += "[" + ix.map(String.init).joined(separator: ",") + "]"
+            case .deepScan(let k): s += ".." + (k.map { "['\($0)']" } ?? "[*]")
+            case .filter(let f): s += "[?(\(f.text))]"
+            case .length: s += ".length()"
+            }
+        }
+        return s
+    }
+}
+
+/// A JSONPath that could not be parsed.
+public struct JSONPathError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "Invalid JSONPath '\(path)': \(message)" }
+}
+
+/// A JSONPath that matched nothing; `path` is Jayway's normalised form for AWS's message.
+public struct JSONPathNotFound: Error, Sendable, Equatable {
+    public var normalizedPath: String
+}
+
+extension JSONPath {
+    /// Evaluates the path. Definite paths return their single value (or throw), indefinite ones
+    /// always return an array of the matches, possibly empty.
+    public func evaluate(input: JSON, context: JSON = .null) throws(JSONPathNotFound) -> JSON {
+        var current: [JSON] = [root == .context ? context : input]
+        let definite = isDefinite
+        for seg in segments {
+            var next: [JSON] = []
+            next.reserveCapacity(current.count)
+            for node in current {
+                JSONPath.apply(seg, to: node, root: input, into: &next, definite: definite)
+            }
+            if definite && next.isEmpty { throw JSONPathNotFound(normalizedPath: normalized) }
+            current = next
+        }
+        if definite { return current[0] }
+        return .array(current)
+    }
+
+    static func apply(_ seg: Segment, to node: JSON, root: JSON, into out: inout [JSON], definite: Bool) {
+        switch seg {
+        case .key(let k):
+            if case .object(let o) = node, let v = o[k] { out.append(v) }
+        case .index(let i):
+            if case .array(let a) = node {
+                let j = i < 0 ? a.count + i : i
+                if j >= 0 && j < a.count { out.append(a[j]) }
+            }
+        case .wildcard:
+            switch node {
+            case .array(let a): out.append(contentsOf: a)
+            case .object(let o): out.append(contentsOf: o.values)
+            default: break
+            }
+        case .slice(let start, let end, let step):
+            guard case .array(let a) = node else { return }
+            let n = a.count
+            let st = step ?? 1
+            guard st > 0 else { return }
+            var s = start ?? 0
+            var e = end ?? n
+            if s < 0 { s = max(0, n + s) }
+            if e < 0 { e = max(0, n + e) }
+            s = min(s, n)
+            e = min(e, n)
+            var i = s
+            while i < e {
+                out.append(a[i])
+                i += st
+            }
+        case .keys(let ks):
+            if case .object(let o) = node {
+                for k in ks { if let v = o[k] { out.append(v) } }
+            }
+        case .indices(let ix):
+            if case .array(let a) = node {
+                for i in ix {
+                    let j = i < 0 ? a.count + i : i
+                    if j >= 0 && j < a.count { out.append(a[j]) }
+                }
+            }
+        case .deepScan(let key):
+            deepScan(node, key: key, into: &out)
+        case .filter(let f):
+            switch node {
+            case .array(let a):
+                for item in a where f.matches(item, root: root) { out.append(item) }
+            case .object:
+                if f.matches(node, root: root) { out.append(node) }
+            default: break
+            }
+        case .length:
+            switch node {
+            case .array(let a): out.append(.int(Int64(a.count)))
+            case .object(let o): out.append(.int(Int64(o.count)))
+            case .string(let s): out.append(.int(Int64(s.count)))
+            default: break
+            }
+        }
+    }
+
+    static func deepScan(_ node: JSON, key: String?, into out: inout [JSON]) {
+        switch node {
+        case .object(let o):
+            for (k, v) in o {
+                if key == nil || key == k { out.append(v) }
+            }
+            for v in o.values { deepScan(v, key: key, into: &out) }
+        case .array(let a):
+            if key == nil { out.append(contentsOf: a) }
+            for v in a { deepScan(v, key: key, into: &out) }
+        default: break
+        }
+    }
+}
