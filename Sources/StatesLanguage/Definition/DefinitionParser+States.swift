@@ -90,8 +90,8 @@ extension DefinitionParser {
             var resource = ""
             if let r = o["Resource"]?.stringValue {
                 resource = r
-                if !r.hasPrefix("arn:") && !r.hasPrefix("baton:") {
-                    error(location + "/Resource", "The value for the field 'Resource' must be a valid ARN.")
+                if let problem = Self.resourceProblem(r) {
+                    error(location + "/Resource", problem)
                 }
             } else {
                 error(location, "These fields are required: [Resource]")
@@ -101,6 +101,7 @@ extension DefinitionParser {
             if case .value(let t)? = timeout, case .value(let h)? = heartbeat, h >= t {
                 error(location + "/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds.")
             }
+            if let c = o["Credentials"] { checkCredentials(c, location: location + "/Credentials") }
             kind = .task(TaskState(resource: resource, timeoutSeconds: timeout, heartbeatSeconds: heartbeat, credentials: o["Credentials"]))
         case "Choice":
             kind = .choice(parseChoice(o, location: location))
@@ -133,6 +134,32 @@ extension DefinitionParser {
                      parameters: parameters, resultSelector: resultSelector,
                      resultPath: allowed.contains("ResultPath") ? resultPath(o, location) : .replace,
                      retry: retry, catchers: catchers, kind: kind)
+    }
+
+    /// Why a Task's Resource is not acceptable, or nil.
+    static func resourceProblem(_ r: String) -> String? {
+        guard r.hasPrefix("arn:") else { return "The value for the field 'Resource' must be a valid ARN." }
+        let parts = r.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 6 else { return "The value for the field 'Resource' must be a valid ARN." }
+        if parts[2] == "lambda", parts[5] == "function" {
+            // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+            func valid(_ s: Substring, extra: Set<Character>) -> Bool {
+                !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || extra.contains($0)) }
+            }
+            guard parts.count == 7 || parts.count == 8, valid(parts[6], extra: []),
+                  parts.count == 7 || valid(parts[7], extra: ["$"])
+            else { return "The value for the field 'Resource' must be a valid Lambda function ARN." }
+        }
+        return nil
+    }
+
+    /// Credentials: a payload template (AWS reads RoleArn from it at run time).
+    mutating func checkCredentials(_ json: JSON, location: String) {
+        guard json.objectValue != nil else {
+            error(location, "The field 'Credentials' must be an object.")
+            return
+        }
+        _ = PayloadTemplate.compile(json, location: location, diagnostics: &diagnostics)
     }
 
     mutating func failField(_ o: JSONObject, _ key: String, _ location: String) -> FailState.Field? {

@@ -6,12 +6,14 @@ struct DefinitionParser {
     static func parse(_ text: String) -> (StateMachine?, [Diagnostic]) {
         let json: JSON
         do {
-            json = try JSONParser.parse(text)
+            json = try JSONParser.parse(text, rejectingDuplicateKeys: true)
         } catch {
-            return (nil, [Diagnostic(code: Diagnostic.invalidJSON, message: "Invalid JSON: \(error)", location: "")])
+            let code = error.message.hasPrefix("Duplicate field") ? Diagnostic.schemaValidationFailed : Diagnostic.invalidJSON
+            return (nil, [Diagnostic(code: code, message: "Invalid JSON: \(error)", location: "")])
         }
         var parser = DefinitionParser()
         let machine = parser.parseMachine(json, location: "", isRoot: true)
+        if let machine { parser.checkUniqueNames(machine) }
         return (machine, parser.diagnostics)
     }
 
@@ -80,6 +82,28 @@ struct DefinitionParser {
         }
     }
 
+    /// ASL spec: "State names MUST be unique within the scope of the whole state machine",
+    /// branches and Map processors included.
+    mutating func checkUniqueNames(_ root: StateMachine) {
+        var seen: Set<String> = []
+        func walk(_ m: StateMachine, _ location: String) {
+            for s in m.states {
+                let loc = location + "/States/" + JSONPointer.escape(s.name)
+                if !seen.insert(s.name).inserted {
+                    error(loc, "State names must be unique across the state machine: '\(s.name)' is used more than once.")
+                }
+                switch s.kind {
+                case .parallel(let branches):
+                    for (i, b) in branches.enumerated() { walk(b, loc + "/Branches/\(i)") }
+                case .map(let map):
+                    walk(map.processor, loc + "/ItemProcessor")
+                default: break
+                }
+            }
+        }
+        walk(root, "")
+    }
+
     /// Every Next must name a state of the same machine, StartAt must exist, and every state must be reachable.
     mutating func checkTransitions(_ m: StateMachine, names: Set<String>, location: String) {
         guard names.contains(m.startAt) else {
@@ -100,6 +124,16 @@ struct DefinitionParser {
                 error(tloc, "Missing 'Next' target: \(t)", code: Diagnostic.missingTransitionTarget)
             }
             targetsOf[s.name] = targets
+        }
+        // ASL spec: a machine needs a way to end (an End, a Succeed or a Fail).
+        let terminal = m.states.contains { s in
+            switch s.kind {
+            case .succeed, .fail: return true
+            default: return s.transition == .end
+            }
+        }
+        if !terminal {
+            error(location + "/States", "The state machine has no terminal state (End, Succeed or Fail).", code: "MISSING_TERMINAL_STATE")
         }
         var seen: Set<String> = [m.startAt]
         var queue = [m.startAt]

@@ -18,6 +18,10 @@ public indirect enum PayloadTemplate: Sendable {
             var allLiteral = true
             for (k, v) in o {
                 let loc = location + "/" + JSONPointer.escape(k)
+                if k.hasSuffix(".$"), o[String(k.dropLast(2))] != nil {
+                    diagnostics.append(Diagnostic(code: Diagnostic.schemaValidationFailed,
+                        message: "The fields '\(k)' and '\(k.dropLast(2))' would both produce '\(k.dropLast(2))'.", location: loc))
+                }
                 if k.hasSuffix(".$") {
                     allLiteral = false
                     let name = String(k.dropLast(2))

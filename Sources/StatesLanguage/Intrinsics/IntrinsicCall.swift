@@ -43,7 +43,56 @@ public struct IntrinsicCall: Sendable, Hashable {
         let call = try p.parseCall()
         p.skipSpaces()
         guard p.i == p.chars.count else { throw ParseError(message: "unexpected text after the call") }
+        try call.checkArguments()
         return call
+    }
+
+    enum LiteralKind { case any, number, string, boolean }
+
+    /// Argument counts and the kinds literal arguments must have; paths and nested calls are
+    /// checked when evaluated.
+    var signature: (arity: ClosedRange<Int>, kinds: [LiteralKind]) {
+        switch function {
+        case .format: return (1...Int.max, [.string])
+        case .stringToJson: return (1...1, [.string])
+        case .jsonToString: return (1...1, [.any])
+        case .array: return (0...Int.max, [])
+        case .arrayPartition: return (2...2, [.any, .number])
+        case .arrayContains: return (2...2, [.any, .any])
+        case .arrayRange: return (3...3, [.number, .number, .number])
+        case .arrayGetItem: return (2...2, [.any, .number])
+        case .arrayLength, .arrayUnique: return (1...1, [.any])
+        case .base64Encode, .base64Decode: return (1...1, [.string])
+        case .hash: return (2...2, [.any, .string])
+        case .jsonMerge: return (3...3, [.any, .any, .boolean])
+        case .mathRandom: return (2...3, [.number, .number, .number])
+        case .mathAdd: return (2...2, [.number, .number])
+        case .stringSplit: return (2...2, [.string, .string])
+        case .uuid: return (0...0, [])
+        }
+    }
+
+    func checkArguments() throws(ParseError) {
+        let (arity, kinds) = signature
+        guard arity.contains(arguments.count) else {
+            throw ParseError(message: "\(function.rawValue) takes \(arity.upperBound == Int.max ? "at least \(arity.lowerBound)" : arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)") arguments, not \(arguments.count)")
+        }
+        for (i, a) in arguments.enumerated() {
+            switch a {
+            case .call(let inner): try inner.checkArguments()
+            case .path: break
+            case .literal(let v):
+                let kind = i < kinds.count ? kinds[i] : .any
+                let ok: Bool
+                switch kind {
+                case .any: ok = true
+                case .number: ok = v.isNumber
+                case .string: ok = v.stringValue != nil
+                case .boolean: ok = v.boolValue != nil
+                }
+                if !ok { throw ParseError(message: "argument \(i + 1) of \(function.rawValue) must be a \(kind)") }
+            }
+        }
     }
 }
 

@@ -14,10 +14,12 @@ public struct JSONParser {
     /// Deeper documents are refused rather than risking the stack.
     public static let maximumDepth = 512
 
-    public static func parse(_ text: String) throws(JSONParseError) -> JSON {
+    /// Parses JSON text. Definitions are read with `rejectingDuplicateKeys`, as AWS refuses
+    /// a definition that names a field twice.
+    public static func parse(_ text: String, rejectingDuplicateKeys: Bool = false) throws(JSONParseError) -> JSON {
         var text = text
         let result: Result<JSON, JSONParseError> = text.withUTF8 { buffer in
-            Result { () throws(JSONParseError) -> JSON in try parse(bytes: buffer) }
+            Result { () throws(JSONParseError) -> JSON in try parse(bytes: buffer, rejectingDuplicateKeys: rejectingDuplicateKeys) }
         }
         return try result.get()
     }
@@ -29,8 +31,9 @@ public struct JSONParser {
         return try result.get()
     }
 
-    public static func parse(bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSON {
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>, rejectingDuplicateKeys: Bool = false) throws(JSONParseError) -> JSON {
         var reader = Reader(bytes: bytes)
+        reader.rejectDuplicates = rejectingDuplicateKeys
         reader.skipWhitespace()
         let value = try reader.parseValue(depth: 0)
         reader.skipWhitespace()
@@ -44,6 +47,7 @@ public struct JSONParser {
 private struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
+    var rejectDuplicates = false
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -104,6 +108,7 @@ private struct Reader {
             skipWhitespace()
             let value = try parseValue(depth: depth)
             // A repeated key keeps its first position and its last value, as Jackson does.
+            if rejectDuplicates, object[key] != nil { throw error("Duplicate field '\(key)'") }
             object[key] = value
             skipWhitespace()
             guard !atEnd else { throw error("Unexpected end of input in object") }

@@ -112,6 +112,22 @@ struct JSONPathParser {
                 break
             }
             seg = keys.count == 1 ? .key(keys[0]) : .keys(keys)
+        } else if c == "(" {
+            // Jayway's script index, `[(@.length-N)]`: the N-th item from the end.
+            var script = ""
+            while let d = peek, d != "]" {
+                if d != " " { script.append(d) }
+                i += 1
+            }
+            guard script.hasPrefix("(@.length"), script.hasSuffix(")") else { throw fail("unsupported script expression") }
+            let offset = script.dropFirst("(@.length".count).dropLast()
+            if offset.isEmpty {
+                seg = .index(Int.max)
+            } else if offset.first == "-", let n = Int(offset.dropFirst()) {
+                seg = .index(-n)
+            } else {
+                throw fail("unsupported script expression")
+            }
         } else if c == "?" {
             i += 1
             skipSpaces()
@@ -289,8 +305,12 @@ struct JSONPathParser {
             i += 1
         }
         let lit = String(chars[start..<i]).replacingSingleQuotes
-        guard let v = try? JSONParser.parse(lit) else { throw fail("invalid literal '\(lit)'") }
-        return .literal(v)
+        if let v = try? JSONParser.parse(lit) { return .literal(v) }
+        // An unquoted word compares as a string.
+        guard !lit.isEmpty, lit.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            throw fail("invalid literal '\(lit)'")
+        }
+        return .literal(.string(lit))
     }
 }
 
