@@ -77,6 +77,7 @@ public struct JSONPathError: Error, Sendable, Equatable, CustomStringConvertible
 /// A JSONPath that matched nothing; `path` is Jayway's normalised form for AWS's message.
 public struct JSONPathNotFound: Error, Sendable, Equatable {
     public var normalizedPath: String
+    public init(normalizedPath: String) { self.normalizedPath = normalizedPath }
 }
 
 extension JSONPath {

@@ -80,7 +80,7 @@ struct JSONPathParser {
 
     mutating func readName() -> String {
         var name = ""
-        while let c = peek, c != ".", c != "[", c != " ", c != ")", c != "&", c != "|", c != "=", c != "!",
+        while let c = peek, c != ".", c != "[", c != " ", c != ")", c != "(", c != "&", c != "|", c != "=", c != "!",
             c != "<", c != ">", c != ","
         {
             name.append(c)

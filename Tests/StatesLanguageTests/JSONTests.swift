@@ -1,0 +1,73 @@
+import StatesLanguage
+import Testing
+
+@Suite struct JSONTests {
+    @Test(arguments: fixtureStrings("json-roundtrip.json"))
+    func roundTrips(_ text: String) throws {
+        let value = try JSONParser.parse(text)
+        #expect(value.serialized == text)
+        #expect(try JSONParser.parse(value.serialized) == value)
+    }
+
+    @Test(arguments: fixtureStrings("json-invalid.json"))
+    func rejectsInvalid(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func keepsIntegersApartFromDoubles() throws {
+        guard case .int(1) = try JSONParser.parse("1") else { Issue.record("1 is not an int"); return }
+        guard case .double(1.0) = try JSONParser.parse("1.0") else { Issue.record("1.0 is not a double"); return }
+        #expect(JSON.int(1).serialized == "1")
+        #expect(JSON.double(1).serialized == "1.0")
+    }
+
+    @Test func keepsBigNumbersAsText() throws {
+        let big = try JSONParser.parse("123456789012345678901234567890")
+        guard case .bigNumber(let text) = big else { Issue.record("expected a big number"); return }
+        #expect(text == "123456789012345678901234567890")
+    }
+
+    @Test func keepsKeyOrder() throws {
+        let o = try JSONParser.parse(#"{"z":1,"a":2,"m":3}"#).objectValue!
+        #expect(o.keys == ["z", "a", "m"])
+    }
+
+    @Test func largeObjectsUseTheIndex() throws {
+        var text = "{"
+        for i in 0..<200 { text += (i > 0 ? "," : "") + "\"k\(i)\":\(i)" }
+        text += "}"
+        let v = try JSONParser.parse(text)
+        #expect(v["k150"] == .int(150))
+        #expect(v["k199"] == .int(199))
+        #expect(v["missing"] == nil)
+        #expect(v.serialized == text)
+    }
+
+    @Test func repeatedKeysKeepTheLastValue() throws {
+        #expect(try JSONParser.parse(#"{"a":1,"a":2}"#).serialized == #"{"a":2}"#)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(#"{"a":1,"a":2}"#, rejectingDuplicateKeys: true) }
+    }
+
+    @Test func decodesSurrogatePairs() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
+        #expect(try JSONParser.parse(#""\u00e9""#) == .string("é"))
+    }
+
+    @Test(arguments: [
+        (0.1, "0.1"), (1e7, "1.0E7"), (1e-3, "0.001"), (1e-4, "1.0E-4"), (123.456, "123.456"), (-2.5e-10, "-2.5E-10"),
+        (1234567.0, "1234567.0"), (1e21, "1.0E21"), (0.0, "0.0"),
+    ])
+    func formatsDoublesAsJava(_ value: Double, _ expected: String) {
+        #expect(JSON.formatDouble(value) == expected)
+    }
+
+    @Test func refusesTooDeepDocuments() {
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+    }
+
+    @Test func equalityIgnoresKeyOrderAndNumberForm() throws {
+        #expect(try JSONParser.parse(#"{"a":1,"b":2}"#) == JSONParser.parse(#"{"b":2,"a":1.0}"#))
+        #expect(try JSONParser.parse("[1,2]") != JSONParser.parse("[2,1]"))
+    }
+}
