@@ -59,6 +59,8 @@ struct Step {
     var decision = Decision()
     var runQueue: [Int] = []
     var queueHead = 0
+    /// Set when the history reached AWS's event limit: the execution then fails.
+    var historyFull = false
 
     init(interpreter: Interpreter, now: Timestamp) {
         self.interpreter = interpreter
@@ -76,12 +78,15 @@ struct Step {
     mutating func emit(_ frameId: Int?, _ type: String, _ detailsKey: String? = nil, _ details: JSONObject = JSONObject(),
                        prev: Int? = nil, advance: Bool = true) -> Int {
         if let frameId, s.frames[frameId]?.silent == true { return s.frames[frameId]!.lastEventId }
+        guard running, !historyFull || type.hasPrefix("Execution") else { return s.nextEventId - 1 }
         let id = s.nextEventId
         s.nextEventId += 1
         let previous = prev ?? frameId.flatMap { s.frames[$0]?.lastEventId } ?? 0
         decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: now, type: type,
                                             detailsKey: detailsKey, details: details))
         if advance, let frameId { s.frames[frameId]?.lastEventId = id }
+        // AWS's history limit: once reached, nothing more is recorded but the failure (see drain()).
+        if s.eventCount >= interpreter.maximumHistoryEvents - 1, !type.hasPrefix("Execution") { historyFull = true }
         return id
     }
 
@@ -185,10 +190,15 @@ struct Step {
     mutating func enqueue(_ fid: Int) { runQueue.append(fid) }
 
     mutating func drain() {
-        while queueHead < runQueue.count {
+        while queueHead < runQueue.count && !historyFull {
             let fid = runQueue[queueHead]
             queueHead += 1
             run(fid)
+        }
+        if historyFull && running {
+            failExecution(StatesError(StatesError.runtime,
+                "The execution reached the maximum number of history events (\(interpreter.maximumHistoryEvents))."),
+                prev: s.nextEventId - 1)
         }
         runQueue.removeAll()
         queueHead = 0
@@ -201,15 +211,11 @@ struct Step {
 
     /// Advances one frame until it waits for something or ends.
     mutating func run(_ fid: Int) {
-        while running, let frame = s.frames[fid], let state = state(of: frame) {
+        while running, !historyFull, let frame = s.frames[fid], let state = state(of: frame) {
             switch frame.phase {
             case .blocked:
                 return
             case .enter:
-                guard interpreter.maximumHistoryEvents > s.eventCount else {
-                    failExecution(StatesError(StatesError.runtime, "The execution reached the maximum number of history events (\(interpreter.maximumHistoryEvents))."), prev: frame.lastEventId)
-                    return
-                }
                 let entered = emit(fid, state.typeName + "StateEntered", "stateEnteredEventDetails",
                                    EventDetails.stateEntered(name: state.name, input: frame.input))
                 s.frames[fid]!.enteredEventId = entered

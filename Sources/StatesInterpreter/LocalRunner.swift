@@ -25,7 +25,7 @@ package enum TaskOutcome: Sendable {
 /// Runs one execution to its end in memory: the interpreter's shell without a journal.
 /// Tasks resolve through a registry of handlers keyed by resource ARN.
 package struct LocalRunner {
-    package typealias Handler = (TaskInvocation) -> TaskOutcome
+    package typealias Handler = @Sendable (TaskInvocation) -> TaskOutcome
     package var handlers: [String: Handler] = [:]
     package var interpreter: Interpreter
 
