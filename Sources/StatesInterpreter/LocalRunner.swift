@@ -27,6 +27,8 @@ package enum TaskOutcome: Sendable {
 package struct LocalRunner {
     package typealias Handler = @Sendable (TaskInvocation) -> TaskOutcome
     package var handlers: [String: Handler] = [:]
+    /// Answers for resources that have no handler of their own (tests use an echo).
+    package var fallback: Handler?
     package var interpreter: Interpreter
 
     package struct Result {
@@ -70,7 +72,7 @@ package struct LocalRunner {
             for effect in decision.effects {
                 switch effect {
                 case .invokeTask(let invocation):
-                    let outcome = handlers[invocation.resource].map { $0(invocation) } ?? Self.unknownResource(invocation)
+                    let outcome = (handlers[invocation.resource] ?? fallback).map { $0(invocation) } ?? Self.unknownResource(invocation)
                     switch outcome {
                     case .succeeded(let v):
                         ready.append(.taskStarted(invocation.id))
