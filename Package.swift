@@ -25,8 +25,10 @@ let package = Package(
         // Benchmarks live in their own executable: tests never assert on timing.
         .executableTarget(
             name: "BatonBench",
-            dependencies: ["StatesLanguage", "StatesInterpreter"]
+            dependencies: ["StatesLanguage", "StatesInterpreter", "AllocationCounter"]
         ),
+        // Counts mallocs for the benchmark's allocations-per-transition figure.
+        .target(name: "AllocationCounter"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"]),
     ],

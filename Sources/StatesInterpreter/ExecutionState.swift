@@ -9,7 +9,7 @@ package struct ExecutionState: Sendable {
     package var output: JSON?
     package var failure: StatesError?
     package var nextEventId = 1
-    var frames: [Int: Frame] = [:]
+    var frames = FrameTable()
     var nextFrameId = 0
     var nextTaskId = 0
     var nextTimerId = 0

@@ -34,10 +34,13 @@ package struct HistoryEvent: Sendable, Equatable {
 
 /// Builders for the details objects, so every event type spells its fields once.
 package enum EventDetails {
+    /// `{"truncated": false}`, shared rather than rebuilt for every event.
+    static let notTruncated: JSON = ["truncated": false]
+
     package static func payload(_ key: String, _ value: JSON) -> JSONObject {
         var o = JSONObject(minimumCapacity: 2)
         o.appendUnchecked(key, .string(value.serialized))
-        o.appendUnchecked(key + "Details", ["truncated": false])
+        o.appendUnchecked(key + "Details", notTruncated)
         return o
     }
 
@@ -45,15 +48,19 @@ package enum EventDetails {
         var o = JSONObject(minimumCapacity: 3)
         o.appendUnchecked("name", .string(name))
         o.appendUnchecked("input", .string(input.serialized))
-        o.appendUnchecked("inputDetails", ["truncated": false])
+        o.appendUnchecked("inputDetails", notTruncated)
         return o
     }
 
     package static func stateExited(name: String, output: JSON) -> JSONObject {
+        stateExited(name: name, outputText: output.serialized)
+    }
+
+    package static func stateExited(name: String, outputText: String) -> JSONObject {
         var o = JSONObject(minimumCapacity: 3)
         o.appendUnchecked("name", .string(name))
-        o.appendUnchecked("output", .string(output.serialized))
-        o.appendUnchecked("outputDetails", ["truncated": false])
+        o.appendUnchecked("output", .string(outputText))
+        o.appendUnchecked("outputDetails", notTruncated)
         return o
     }
 

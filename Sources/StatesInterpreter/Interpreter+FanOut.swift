@@ -24,7 +24,7 @@ extension Step {
             fan.running.insert(i)
             started.append(c)
         }
-        s.frames[fid]!.fanOut = fan
+        s.frames.slots[fid]!.fanOut = fan
         for c in started { enqueue(c) }
     }
 
@@ -34,7 +34,7 @@ extension Step {
         switch map.maxConcurrency {
         case .value(let n): maxConcurrency = n
         case .path(let p):
-            let v = try Scope(input: effective, context: { .null }).value(of: p, field: "MaxConcurrencyPath")
+            let v = try Scope(input: effective).value(of: p, field: "MaxConcurrencyPath")
             guard let n = v.integerValue, case .int = v, n >= 0 else {
                 throw StatesError.runtime("The MaxConcurrencyPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
             }
@@ -59,7 +59,7 @@ extension Step {
         switch map.toleratedFailureCount {
         case .value(let n)?: fan.toleratedCount = n
         case .path(let p)?:
-            let v = try Scope(input: effective, context: { .null }).value(of: p, field: "ToleratedFailureCountPath")
+            let v = try Scope(input: effective).value(of: p, field: "ToleratedFailureCountPath")
             guard let n = v.integerValue, case .int = v else {
                 throw StatesError.runtime("The ToleratedFailureCountPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
             }
@@ -70,7 +70,7 @@ extension Step {
         switch map.toleratedFailurePercentage {
         case .value(let d)?: fan.toleratedPercentage = d
         case .path(let p)?:
-            let v = try Scope(input: effective, context: { .null }).value(of: p, field: "ToleratedFailurePercentagePath")
+            let v = try Scope(input: effective).value(of: p, field: "ToleratedFailurePercentagePath")
             guard v.isNumber, let d = v.doubleValue else {
                 throw StatesError.runtime("The ToleratedFailurePercentagePath field refers to value \(v.serialized) which is not a valid float: \(p.text)")
             }
@@ -83,7 +83,7 @@ extension Step {
             emit(fid, "MapRunStarted", "mapRunStartedEventDetails", ["mapRunArn": .string(run)])
         }
         fan.lastIterationEndId = s.frames[fid]!.lastEventId
-        s.frames[fid]!.fanOut = fan
+        s.frames.slots[fid]!.fanOut = fan
         if items.isEmpty {
             fanOutSucceeded(fid)
         } else {
@@ -110,7 +110,7 @@ extension Step {
                 do throws(StatesError) {
                     input = try DataFlow.apply(selector, scope: scope(frame, input: fan.effectiveInput, mapItem: (index, item)), random: &s.random)
                 } catch {
-                    s.frames[fid]!.fanOut = fan
+                    s.frames.slots[fid]!.fanOut = fan
                     fail(fid, error)
                     return
                 }
@@ -127,12 +127,12 @@ extension Step {
             fan.running.insert(index)
             started.append(c)
         }
-        s.frames[fid]!.fanOut = fan
+        s.frames.slots[fid]!.fanOut = fan
         for c in started { enqueue(c) }
     }
 
     mutating func childSucceeded(_ parent: Int, child: Frame, output: JSON) {
-        guard var fan = s.frames[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
+        guard var fan = s.frames.slots[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
         fan.results[child.slot] = output
         fan.running.remove(child.slot)
         fan.children.removeValue(forKey: child.slot)
@@ -143,8 +143,8 @@ extension Step {
         } else if !child.silent {
             fan.lastIterationEndId = child.lastEventId
         }
-        if !child.silent { s.frames[parent]!.lastEventId = child.lastEventId }
-        s.frames[parent]!.fanOut = fan
+        if !child.silent { s.frames.slots[parent]!.lastEventId = child.lastEventId }
+        s.frames.slots[parent]!.fanOut = fan
         if fan.completed == fan.results.count {
             fanOutSucceeded(parent)
         } else if fan.isMap {
@@ -154,14 +154,14 @@ extension Step {
 
     mutating func fanOutSucceeded(_ fid: Int) {
         guard let frame = s.frames[fid], let fan = frame.fanOut, let state = state(of: frame) else { return }
-        s.frames[fid]!.fanOut = nil
+        s.frames.slots[fid]!.fanOut = nil
         var prev = fan.lastIterationEndId
         if fan.distributed {
             prev = emit(fid, "MapRunSucceeded")
         }
         // AWS points both the Succeeded and the Exited event at the same predecessor.
         emit(fid, state.typeName + "StateSucceeded", prev: prev, advance: false)
-        s.frames[fid]!.lastEventId = prev
+        s.frames.slots[fid]!.lastEventId = prev
         let results = JSON.array(fan.results.map { $0 ?? .null })
         do throws(StatesError) {
             var result = results
@@ -175,14 +175,14 @@ extension Step {
     }
 
     mutating func childFailed(_ parent: Int, child: Frame, error: StatesError) {
-        guard var fan = s.frames[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
+        guard var fan = s.frames.slots[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
         fan.running.remove(child.slot)
         fan.children.removeValue(forKey: child.slot)
         if fan.isMap && !child.silent {
             emit(nil, "MapIterationFailed", "mapIterationFailedEventDetails",
                  EventDetails.iteration(name: pstate.name, index: child.slot), prev: child.lastEventId)
         }
-        if !child.silent { s.frames[parent]!.lastEventId = child.lastEventId }
+        if !child.silent { s.frames.slots[parent]!.lastEventId = child.lastEventId }
         fan.failures += 1
         let tolerant = fan.toleratedCount != nil || fan.toleratedPercentage != nil
         var exceeded = !tolerant
@@ -194,7 +194,7 @@ extension Step {
         if !exceeded {
             fan.completed += 1
             fan.results[child.slot] = .null
-            s.frames[parent]!.fanOut = fan
+            s.frames.slots[parent]!.fanOut = fan
             if fan.completed == fan.results.count {
                 fanOutSucceeded(parent)
             } else {
@@ -212,8 +212,8 @@ extension Step {
                      EventDetails.iteration(name: pstate.name, index: slot), prev: last)
             }
         }
-        s.frames[parent]!.fanOut = nil
-        s.frames[parent]!.phase = .blocked
+        s.frames.slots[parent]!.fanOut = nil
+        s.frames.slots[parent]!.phase = .blocked
         if fan.distributed {
             emit(parent, "MapRunFailed", "mapRunFailedEventDetails", EventDetails.failure(error))
         }
@@ -239,6 +239,6 @@ extension Step {
     mutating func abortFrame(_ fid: Int) {
         guard let frame = s.frames.removeValue(forKey: fid) else { return }
         cancelTaskOf(frame)
-        for (cid, c) in s.frames where c.parent == fid { _ = c; abortFrame(cid) }
+        for cid in s.frames.children(of: fid) { abortFrame(cid) }
     }
 }

@@ -80,7 +80,7 @@ extension Step {
         case .seconds(let n):
             return now.adding(seconds: Int64(n))
         case .secondsPath(let p):
-            let v = try Scope(input: input, context: { .null }).value(of: p, field: "SecondsPath")
+            let v = try Scope(input: input).value(of: p, field: "SecondsPath")
             guard let n = v.integerValue, n >= 0 else {
                 throw StatesError.runtime("The SecondsPath parameter does not reference a valid integer value: \(p.text) == \(v.serialized)")
             }
@@ -88,7 +88,7 @@ extension Step {
         case .timestamp(let t):
             return Timestamp(iso8601: t) ?? now
         case .timestampPath(let p):
-            let v = try Scope(input: input, context: { .null }).value(of: p, field: "TimestampPath")
+            let v = try Scope(input: input).value(of: p, field: "TimestampPath")
             guard case .string(let text) = v, let t = Timestamp(iso8601: text) else {
                 let shown: String
                 if case .string(let text) = v { shown = text } else { shown = v.serialized }
@@ -104,7 +104,7 @@ extension Step {
         switch value {
         case .value(let n): return n
         case .path(let p):
-            let v = try Scope(input: input, context: { .null }).value(of: p, field: field)
+            let v = try Scope(input: input).value(of: p, field: field)
             guard let n = v.integerValue, n > 0 else {
                 throw StatesError.runtime("The \(field) field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
             }
@@ -136,8 +136,8 @@ extension Step {
                 var delay = Double(r.intervalSeconds) * pow(r.backoffRate, attempt)
                 if let cap = r.maxDelaySeconds { delay = min(delay, Double(cap)) }
                 if r.jitterFull { delay = s.random.nextDouble() * delay }
-                s.frames[fid]!.retryCounts[i] += 1
-                s.frames[fid]!.phase = .blocked
+                s.frames.slots[fid]!.retryCounts[i] += 1
+                s.frames.slots[fid]!.phase = .blocked
                 let timer = newTimer(.retry(frame: fid))
                 decision.effects.append(.startTimer(timer, dueAt: now.adding(milliseconds: Int64((delay * 1000).rounded()))))
                 return

@@ -18,7 +18,7 @@ extension Step {
         case .lambdaFunction, .activity:
             details.appendUnchecked("resource", .string(task.resource))
             details.appendUnchecked("input", .string(parameters.serialized))
-            details.appendUnchecked("inputDetails", ["truncated": false])
+            details.appendUnchecked("inputDetails", EventDetails.notTruncated)
         case .service(let type, let resource):
             details.appendUnchecked("resourceType", .string(type))
             details.appendUnchecked("resource", .string(resource))
@@ -41,8 +41,8 @@ extension Step {
             pending.heartbeatTimer = t
             decision.effects.append(.startTimer(t, dueAt: now.adding(seconds: Int64(heartbeat))))
         }
-        s.frames[fid]!.task = pending
-        s.frames[fid]!.taskTimers = timers
+        s.frames.slots[fid]!.task = pending
+        s.frames.slots[fid]!.taskTimers = timers
         s.tasks[taskId] = fid
         decision.effects.append(.invokeTask(TaskInvocation(
             id: taskId, stateName: state.name, resource: task.resource, parameters: parameters, timeoutSeconds: timeout,
@@ -93,8 +93,8 @@ extension Step {
     mutating func clearTask(_ fid: Int) -> PendingTask? {
         guard let frame = s.frames[fid], let task = frame.task else { return nil }
         for t in frame.taskTimers where s.timers.removeValue(forKey: t) != nil { decision.effects.append(.cancelTimer(t)) }
-        s.frames[fid]!.task = nil
-        s.frames[fid]!.taskTimers = []
+        s.frames.slots[fid]!.task = nil
+        s.frames.slots[fid]!.taskTimers = []
         return task
     }
 
@@ -102,7 +102,7 @@ extension Step {
         guard let task = clearTask(fid), let frame = s.frames[fid], let state = state(of: frame) else { return }
         var details = serviceFields(task.kind)
         details.appendUnchecked("output", .string(output.serialized))
-        details.appendUnchecked("outputDetails", ["truncated": false])
+        details.appendUnchecked("outputDetails", EventDetails.notTruncated)
         emit(fid, eventPrefix(task.kind) + "Succeeded", detailsKey(task.kind, "Succeeded"), details)
         do throws(StatesError) {
             if output.serializedByteCount > interpreter.maximumPayloadBytes {
@@ -126,7 +126,7 @@ extension Step {
         var details = serviceFields(task.kind)
         for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }
         emit(fid, eventPrefix(task.kind) + "Failed", detailsKey(task.kind, "Failed"), details)
-        s.frames[fid]!.phase = .blocked
+        s.frames.slots[fid]!.phase = .blocked
         fail(fid, error)
     }
 

@@ -81,10 +81,15 @@ struct Step {
         guard running, !historyFull || type.hasPrefix("Execution") else { return s.nextEventId - 1 }
         let id = s.nextEventId
         s.nextEventId += 1
-        let previous = prev ?? frameId.flatMap { s.frames[$0]?.lastEventId } ?? 0
+        var previous = 0
+        if let prev {
+            previous = prev
+        } else if let frameId, let last = s.frames[frameId]?.lastEventId {
+            previous = last
+        }
         decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: now, type: type,
                                             detailsKey: detailsKey, details: details))
-        if advance, let frameId { s.frames[frameId]?.lastEventId = id }
+        if advance, let frameId { s.frames.slots[frameId]?.lastEventId = id }
         // AWS's history limit: once reached, nothing more is recorded but the failure (see drain()).
         if s.eventCount >= interpreter.maximumHistoryEvents - 1, !type.hasPrefix("Execution") { historyFull = true }
         return id
@@ -116,13 +121,13 @@ struct Step {
             guard let fid = s.tasks.removeValue(forKey: id) else { return }
             taskFailed(fid, error, event: true)
         case .taskHeartbeat(let id):
-            guard let fid = s.tasks[id], let task = s.frames[fid]?.task, let hb = task.heartbeatSeconds,
+            guard let fid = s.tasks[id], let task = s.frames.slots[fid]?.task, let hb = task.heartbeatSeconds,
                   let old = task.heartbeatTimer else { return }
             s.timers.removeValue(forKey: old)
             decision.effects.append(.cancelTimer(old))
             let timer = newTimer(.heartbeat(frame: fid, task: id))
-            s.frames[fid]!.task!.heartbeatTimer = timer
-            s.frames[fid]!.taskTimers.append(timer)
+            s.frames.slots[fid]!.task!.heartbeatTimer = timer
+            s.frames.slots[fid]!.taskTimers.append(timer)
             decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: Int64(hb))))
         case .timerFired(let id):
             guard let purpose = s.timers.removeValue(forKey: id) else { return }
@@ -157,7 +162,7 @@ struct Step {
             }
         case .retry(let fid):
             guard s.frames[fid] != nil else { return }
-            s.frames[fid]!.phase = .execute
+            s.frames.slots[fid]!.phase = .execute
             enqueue(fid)
         case .taskTimeout(let fid, let task), .heartbeat(let fid, let task):
             guard s.tasks.removeValue(forKey: task) != nil else { return }
@@ -175,8 +180,8 @@ struct Step {
         let id = s.nextFrameId
         s.nextFrameId += 1
         let m = interpreter.machines[machine]
-        s.frames[id] = Frame(id: id, machine: machine, state: m.stateIndex[m.startAt] ?? 0, input: input,
-                             lastEventId: lastEventId, enteredTime: now, parent: parent, slot: slot, silent: silent)
+        s.frames.insert(Frame(id: id, machine: machine, state: m.stateIndex[m.startAt] ?? 0, input: input,
+                             lastEventId: lastEventId, enteredTime: now, parent: parent, slot: slot, silent: silent))
         return id
     }
 
@@ -216,14 +221,14 @@ struct Step {
             case .blocked:
                 return
             case .enter:
-                let entered = emit(fid, state.typeName + "StateEntered", "stateEnteredEventDetails",
+                let entered = emit(fid, state.enteredEventType, "stateEnteredEventDetails",
                                    EventDetails.stateEntered(name: state.name, input: frame.input))
-                s.frames[fid]!.enteredEventId = entered
-                s.frames[fid]!.enteredTime = now
-                s.frames[fid]!.retryCounts = Array(repeating: 0, count: state.retry.count)
-                s.frames[fid]!.phase = .execute
+                s.frames.slots[fid]!.enteredEventId = entered
+                s.frames.slots[fid]!.enteredTime = now
+                s.frames.slots[fid]!.retryCounts = Array(repeating: 0, count: state.retry.count)
+                s.frames.slots[fid]!.phase = .execute
             case .execute:
-                s.frames[fid]!.phase = .blocked
+                s.frames.slots[fid]!.phase = .blocked
                 execute(fid, state)
             }
         }
@@ -232,12 +237,14 @@ struct Step {
     /// The state exits with `output` and the frame moves on (or ends).
     mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil) {
         guard let frame = s.frames[fid], let state = state(of: frame) else { return }
-        if output.serializedByteCount > interpreter.maximumPayloadBytes {
+        // Serialised once: the size check and the event share the text.
+        let text = output.serialized
+        if text.utf8.count > interpreter.maximumPayloadBytes {
             fail(fid, StatesError(StatesError.dataLimitExceeded,
                                   "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
             return
         }
-        emit(fid, state.typeName + "StateExited", "stateExitedEventDetails", EventDetails.stateExited(name: state.name, output: output))
+        emit(fid, state.exitedEventType, "stateExitedEventDetails", EventDetails.stateExited(name: state.name, outputText: text))
         let next: String?
         if let overrideNext {
             next = overrideNext
@@ -247,9 +254,9 @@ struct Step {
             next = nil
         }
         if let next, let index = interpreter.machines[frame.machine].stateIndex[next] {
-            s.frames[fid]!.state = index
-            s.frames[fid]!.input = output
-            s.frames[fid]!.phase = .enter
+            s.frames.slots[fid]!.state = index
+            s.frames.slots[fid]!.input = output
+            s.frames.slots[fid]!.phase = .enter
             enqueue(fid)
         } else {
             frameSucceeded(fid, output: output)
@@ -299,6 +306,6 @@ struct Step {
         let context = ContextObject(execution: s.context, input: s.input, stateName: state(of: frame)?.name ?? "",
                                     enteredTime: frame.enteredTime, retryCount: state(of: frame).map { $0.retry.isEmpty } == false ? frame.retryCounts.reduce(0, +) : nil,
                                     token: token, mapItem: mapItem)
-        return Scope(input: input, context: { context.json })
+        return Scope(input: input, context: context)
     }
 }

@@ -1,18 +1,23 @@
 import StatesLanguage
 
 /// What a path or template is evaluated against: the current input and the context object.
-/// The context object is built only when a `$$` path asks for it.
+/// The context object's JSON is built only when a `$$` path asks for it (and the facts are
+/// held by value, not in a closure, so a scope costs no allocation).
 package struct Scope {
     package var input: JSON
-    package var context: () -> JSON
+    var context: ContextObject?
 
-    package init(input: JSON, context: @escaping () -> JSON) {
+    init(input: JSON, context: ContextObject?) {
         self.input = input
         self.context = context
     }
 
+    package init(input: JSON) {
+        self.init(input: input, context: nil)
+    }
+
     package func evaluate(_ path: JSONPath) throws(JSONPathNotFound) -> JSON {
-        try path.evaluate(input: input, context: path.root == .context ? context() : .null)
+        try path.evaluate(input: input, context: path.root == .context ? (context?.json ?? .null) : .null)
     }
 
     /// The value at a path for a field, with AWS's message when it is missing.

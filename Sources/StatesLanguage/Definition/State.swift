@@ -40,6 +40,33 @@ public struct State: Sendable {
         case map(MapState)
     }
 
+    /// History event types, as literals so no event allocates its type name.
+    public var enteredEventType: String {
+        switch kind {
+        case .pass: return "PassStateEntered"
+        case .task: return "TaskStateEntered"
+        case .choice: return "ChoiceStateEntered"
+        case .wait: return "WaitStateEntered"
+        case .succeed: return "SucceedStateEntered"
+        case .fail: return "FailStateEntered"
+        case .parallel: return "ParallelStateEntered"
+        case .map: return "MapStateEntered"
+        }
+    }
+
+    public var exitedEventType: String {
+        switch kind {
+        case .pass: return "PassStateExited"
+        case .task: return "TaskStateExited"
+        case .choice: return "ChoiceStateExited"
+        case .wait: return "WaitStateExited"
+        case .succeed: return "SucceedStateExited"
+        case .fail: return "FailStateExited"
+        case .parallel: return "ParallelStateExited"
+        case .map: return "MapStateExited"
+        }
+    }
+
     public var typeName: String {
         switch kind {
         case .pass: return "Pass"

@@ -1,42 +1,93 @@
+/// Where serialised bytes go: a counter (to size the buffer exactly) or the buffer itself.
+@usableFromInline protocol JSONSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
+}
+
+@usableFromInline struct ByteCounter: JSONSink {
+    @usableFromInline var count = 0
+    @inlinable mutating func append(_ byte: UInt8) { count += 1 }
+    @inlinable mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { count += bytes.count }
+}
+
+@usableFromInline struct BufferWriter: JSONSink {
+    @usableFromInline let base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var position = 0
+    @inlinable mutating func append(_ byte: UInt8) {
+        base[position] = byte
+        position += 1
+    }
+    @inlinable mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        (base + position).update(from: src, count: bytes.count)
+        position += bytes.count
+    }
+}
+
+extension Array: JSONSink where Element == UInt8 {
+    @usableFromInline mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
+}
+
 extension JSON {
     /// Compact JSON text, as Step Functions prints payloads: no spaces, keys in order,
     /// `/` and non-ASCII left unescaped, doubles in Java's notation (`1.0E10`).
+    /// Sized first, then written straight into the string's storage: one allocation.
     public var serialized: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        write(to: &out)
-        return String(decoding: out, as: UTF8.self)
+        var counter = ByteCounter()
+        emit(to: &counter)
+        return String(unsafeUninitializedCapacity: counter.count) { buffer in
+            var writer = BufferWriter(base: buffer.baseAddress!)
+            emit(to: &writer)
+            return writer.position
+        }
     }
 
     /// The size of the compact text in bytes (used for the 256 KiB payload limit).
     public var serializedByteCount: Int {
-        var out: [UInt8] = []
-        write(to: &out)
-        return out.count
+        var counter = ByteCounter()
+        emit(to: &counter)
+        return counter.count
     }
 
     public func write(to out: inout [UInt8]) {
+        emit(to: &out)
+    }
+
+    static func appendASCII<S: JSONSink>(_ s: StaticString, to out: inout S) {
+        out.append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    static func appendString<S: JSONSink>(_ s: String, to out: inout S) {
+        var s = s
+        s.withUTF8 { out.append($0) }
+    }
+
+    @usableFromInline func emit<S: JSONSink>(to out: inout S) {
         switch self {
-        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
-        case .int(let i): out.append(contentsOf: String(i).utf8)
-        case .double(let d): out.append(contentsOf: JSON.formatDouble(d).utf8)
-        case .bigNumber(let s): out.append(contentsOf: s.utf8)
-        case .string(let s): JSON.writeString(s, to: &out)
+        case .null: JSON.appendASCII("null", to: &out)
+        case .bool(let b): if b { JSON.appendASCII("true", to: &out) } else { JSON.appendASCII("false", to: &out) }
+        case .int(let i): JSON.appendString(String(i), to: &out)
+        case .double(let d): JSON.appendString(JSON.formatDouble(d), to: &out)
+        case .bigNumber(let s): JSON.appendString(s, to: &out)
+        case .string(let s): JSON.emitString(s, to: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
-            for (i, v) in a.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                v.write(to: &out)
+            var first = true
+            for v in a {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                v.emit(to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            for i in 0..<o.count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.writeString(o.keys[i], to: &out)
+            var first = true
+            for e in o.entries {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSON.emitString(e.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                o.values[i].write(to: &out)
+                e.value.emit(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -45,6 +96,10 @@ extension JSON {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ s: String, to out: inout [UInt8]) {
+        emitString(s, to: &out)
+    }
+
+    @usableFromInline static func emitString<S: JSONSink>(_ s: String, to out: inout S) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
@@ -52,23 +107,26 @@ extension JSON {
             for i in 0..<bytes.count {
                 let c = bytes[i]
                 guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 runStart = i + 1
+                out.append(0x5C)
                 switch c {
-                case 0x22: out.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                case 0x08: out.append(UInt8(ascii: "b"))
+                case 0x0C: out.append(UInt8(ascii: "f"))
                 default:
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
+                    out.append(UInt8(ascii: "u"))
+                    out.append(0x30)
+                    out.append(0x30)
                     out.append(hexDigits[Int(c >> 4)])
                     out.append(hexDigits[Int(c & 0xF)])
                 }
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+            out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         out.append(UInt8(ascii: "\""))
     }
@@ -80,6 +138,8 @@ extension JSON {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
         if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
+        // In this range Swift's shortest form is already Java's (plain notation, ".0" on integers).
+        if d.magnitude >= 1e-3 && d.magnitude < 1e7 { return d.description }
         // Decompose Swift's shortest representation into digits and a decimal exponent.
         let text = d.magnitude.description
         var digits: [UInt8] = []

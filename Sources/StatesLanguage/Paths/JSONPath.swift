@@ -27,23 +27,24 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     public let text: String
     public let root: Root
     public let segments: [Segment]
+    /// Computed once: evaluation takes the allocation-free walk for definite paths.
+    let definite: Bool
 
     public var description: String { text }
 
     /// True when the path names a single location (ResultPath needs this).
-    public var isDefinite: Bool {
-        segments.allSatisfy {
-            switch $0 {
-            case .key, .index, .length: return true
-            default: return false
-            }
-        }
-    }
+    public var isDefinite: Bool { definite }
 
     public init(_ text: String) throws(JSONPathError) {
         self.text = text
         var parser = JSONPathParser(text: text)
         (root, segments) = try parser.parsePath()
+        definite = segments.allSatisfy {
+            switch $0 {
+            case .key, .index, .length: return true
+            default: return false
+            }
+        }
     }
 
     /// Jayway's normalised form, used in AWS's messages: `$['a']['b'][0]`.
@@ -84,8 +85,9 @@ extension JSONPath {
     /// Evaluates the path. Definite paths return their single value (or throw), indefinite ones
     /// always return an array of the matches, possibly empty.
     public func evaluate(input: JSON, context: JSON = .null) throws(JSONPathNotFound) -> JSON {
+        if definite { return try evaluateDefinite(input: input, context: context) }
         var current: [JSON] = [root == .context ? context : input]
-        let definite = isDefinite
+        let definite = false
         for seg in segments {
             var next: [JSON] = []
             next.reserveCapacity(current.count)
@@ -97,6 +99,27 @@ extension JSONPath {
         }
         if definite { return current[0] }
         return .array(current)
+    }
+
+    /// The common case, names and indices only: a walk with no intermediate arrays.
+    func evaluateDefinite(input: JSON, context: JSON) throws(JSONPathNotFound) -> JSON {
+        var node = root == .context ? context : input
+        for seg in segments {
+            switch (seg, node) {
+            case (.key(let k), .object(let o)):
+                guard let v = o[k] else { throw JSONPathNotFound(normalizedPath: normalized) }
+                node = v
+            case (.index(let i), .array(let a)):
+                let j = i < 0 ? a.count + i : (i == Int.max ? a.count - 1 : i)
+                guard j >= 0 && j < a.count else { throw JSONPathNotFound(normalizedPath: normalized) }
+                node = a[j]
+            case (.length, .array(let a)): node = .int(Int64(a.count))
+            case (.length, .object(let o)): node = .int(Int64(o.count))
+            case (.length, .string(let s)): node = .int(Int64(s.count))
+            default: throw JSONPathNotFound(normalizedPath: normalized)
+            }
+        }
+        return node
     }
 
     static func apply(_ seg: Segment, to node: JSON, root: JSON, into out: inout [JSON], definite: Bool) {
@@ -111,7 +134,7 @@ extension JSONPath {
         case .wildcard:
             switch node {
             case .array(let a): out.append(contentsOf: a)
-            case .object(let o): out.append(contentsOf: o.values)
+            case .object(let o): for e in o.entries { out.append(e.value) }
             default: break
             }
         case .slice(let start, let end, let step):
@@ -167,7 +190,7 @@ extension JSONPath {
             for (k, v) in o {
                 if key == nil || key == k { out.append(v) }
             }
-            for v in o.values { deepScan(v, key: key, into: &out) }
+            for e in o.entries { deepScan(e.value, key: key, into: &out) }
         case .array(let a):
             if key == nil { out.append(contentsOf: a) }
             for v in a { deepScan(v, key: key, into: &out) }
