@@ -2,6 +2,10 @@ import StatesLanguage
 
 /// One event of an execution's history, in AWS's format: type, id, previous event id,
 /// timestamp and the type's details object (`stateEnteredEventDetails`, …).
+///
+/// Payload fields (`input`, `output`, `parameters`) hold the JSON value itself; AWS sends
+/// them as JSON text, and `json` renders them so. Keeping the value avoids serialising every
+/// payload twice (once here, once more when the event itself is written out).
 package struct HistoryEvent: Sendable, Equatable {
     package var id: Int
     package var previousEventId: Int
@@ -27,9 +31,18 @@ package struct HistoryEvent: Sendable, Equatable {
         o.appendUnchecked("type", .string(type))
         o.appendUnchecked("id", .int(Int64(id)))
         o.appendUnchecked("previousEventId", .int(Int64(previousEventId)))
-        if let detailsKey { o.appendUnchecked(detailsKey, .object(details)) }
+        if let detailsKey {
+            var rendered = details
+            for key in HistoryEvent.payloadKeys {
+                if let v = rendered[key] { rendered[key] = .string(v.serialized) }
+            }
+            o.appendUnchecked(detailsKey, .object(rendered))
+        }
         return .object(o)
     }
+
+    /// Details fields that carry a payload, sent by AWS as JSON text.
+    package static let payloadKeys = ["input", "output", "parameters"]
 }
 
 /// Builders for the details objects, so every event type spells its fields once.
@@ -39,7 +52,7 @@ package enum EventDetails {
 
     package static func payload(_ key: String, _ value: JSON) -> JSONObject {
         var o = JSONObject(minimumCapacity: 2)
-        o.appendUnchecked(key, .string(value.serialized))
+        o.appendUnchecked(key, value)
         o.appendUnchecked(key + "Details", notTruncated)
         return o
     }
@@ -47,19 +60,15 @@ package enum EventDetails {
     package static func stateEntered(name: String, input: JSON) -> JSONObject {
         var o = JSONObject(minimumCapacity: 3)
         o.appendUnchecked("name", .string(name))
-        o.appendUnchecked("input", .string(input.serialized))
+        o.appendUnchecked("input", input)
         o.appendUnchecked("inputDetails", notTruncated)
         return o
     }
 
     package static func stateExited(name: String, output: JSON) -> JSONObject {
-        stateExited(name: name, outputText: output.serialized)
-    }
-
-    package static func stateExited(name: String, outputText: String) -> JSONObject {
         var o = JSONObject(minimumCapacity: 3)
         o.appendUnchecked("name", .string(name))
-        o.appendUnchecked("output", .string(outputText))
+        o.appendUnchecked("output", output)
         o.appendUnchecked("outputDetails", notTruncated)
         return o
     }

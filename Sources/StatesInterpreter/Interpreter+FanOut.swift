@@ -98,8 +98,10 @@ extension Step {
 
     /// Starts iterations while MaxConcurrency allows (0 means no limit).
     mutating func startMapIterations(_ fid: Int) {
-        guard let frame = s.frames[fid], var fan = frame.fanOut, let state = state(of: frame),
+        guard let frame = s.frames[fid], frame.fanOut != nil, let state = state(of: frame),
               case .map(let map) = state.kind else { return }
+        // Taken out of the frame so its arrays and sets are uniquely referenced while they change.
+        var fan = s.frames.slots[fid]!.fanOut.take()!
         var started: [Int] = []
         while fan.nextToStart < fan.itemInputs.count && (fan.maxConcurrency == 0 || fan.running.count < fan.maxConcurrency) {
             let index = fan.nextToStart

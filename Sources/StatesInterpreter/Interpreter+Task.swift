@@ -17,13 +17,13 @@ extension Step {
         switch kind {
         case .lambdaFunction, .activity:
             details.appendUnchecked("resource", .string(task.resource))
-            details.appendUnchecked("input", .string(parameters.serialized))
+            details.appendUnchecked("input", parameters)
             details.appendUnchecked("inputDetails", EventDetails.notTruncated)
         case .service(let type, let resource):
             details.appendUnchecked("resourceType", .string(type))
             details.appendUnchecked("resource", .string(resource))
             details.appendUnchecked("region", .string(interpreter.region))
-            details.appendUnchecked("parameters", .string(parameters.serialized))
+            details.appendUnchecked("parameters", parameters)
         }
         if let timeout { details.appendUnchecked("timeoutInSeconds", .int(Int64(timeout))) }
         if let heartbeat { details.appendUnchecked("heartbeatInSeconds", .int(Int64(heartbeat))) }
@@ -101,7 +101,7 @@ extension Step {
     mutating func taskSucceeded(_ fid: Int, _ output: JSON) {
         guard let task = clearTask(fid), let frame = s.frames[fid], let state = state(of: frame) else { return }
         var details = serviceFields(task.kind)
-        details.appendUnchecked("output", .string(output.serialized))
+        details.appendUnchecked("output", output)
         details.appendUnchecked("outputDetails", EventDetails.notTruncated)
         emit(fid, eventPrefix(task.kind) + "Succeeded", detailsKey(task.kind, "Succeeded"), details)
         do throws(StatesError) {

@@ -237,14 +237,12 @@ struct Step {
     /// The state exits with `output` and the frame moves on (or ends).
     mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil) {
         guard let frame = s.frames[fid], let state = state(of: frame) else { return }
-        // Serialised once: the size check and the event share the text.
-        let text = output.serialized
-        if text.utf8.count > interpreter.maximumPayloadBytes {
+        if output.serializedByteCount > interpreter.maximumPayloadBytes {
             fail(fid, StatesError(StatesError.dataLimitExceeded,
                                   "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
             return
         }
-        emit(fid, state.exitedEventType, "stateExitedEventDetails", EventDetails.stateExited(name: state.name, outputText: text))
+        emit(fid, state.exitedEventType, "stateExitedEventDetails", EventDetails.stateExited(name: state.name, output: output))
         let next: String?
         if let overrideNext {
             next = overrideNext
