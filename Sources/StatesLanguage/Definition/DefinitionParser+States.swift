@@ -271,21 +271,30 @@ extension DefinitionParser {
         }
     }
 
-    mutating func parseRetry(_ json: JSON?, location: String) -> [Retrier] {
+    /// The objects of a Retry or Catch array, each with its location; problems reported.
+    mutating func entries(_ json: JSON?, field: String, entry: String, allowed: Set<String>, location: String) -> [(JSONObject, String)] {
         guard let json else { return [] }
         guard case .array(let a) = json else {
-            error(location, "The field 'Retry' must be an array.")
+            error(location, "The field '\(field)' must be an array.")
             return []
         }
-        var result: [Retrier] = []
+        var out: [(JSONObject, String)] = []
         for (i, v) in a.enumerated() {
             let loc = location + "/\(i)"
             guard case .object(let o) = v else {
-                error(loc, "A Retrier must be an object.")
+                error(loc, "A \(entry) must be an object.")
                 continue
             }
-            let allowed: Set<String> = ["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"]
-            for k in o.keys where !allowed.contains(k) { error(loc + "/" + k, "Field '\(k)' is not supported in a Retrier.") }
+            for k in o.keys where !allowed.contains(k) { error(loc + "/" + k, "Field '\(k)' is not supported in a \(entry).") }
+            out.append((o, loc))
+        }
+        return out
+    }
+
+    mutating func parseRetry(_ json: JSON?, location: String) -> [Retrier] {
+        var result: [Retrier] = []
+        let allowed: Set<String> = ["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"]
+        for (o, loc) in entries(json, field: "Retry", entry: "Retrier", allowed: allowed, location: location) {
             let names = errorEquals(o, location: loc)
             let interval = positiveInt(o, "IntervalSeconds", loc, min: 1) ?? 1
             let attempts = positiveInt(o, "MaxAttempts", loc, min: 0) ?? 3
@@ -312,20 +321,9 @@ extension DefinitionParser {
     }
 
     mutating func parseCatch(_ json: JSON?, location: String) -> [Catcher] {
-        guard let json else { return [] }
-        guard case .array(let a) = json else {
-            error(location, "The field 'Catch' must be an array.")
-            return []
-        }
         var result: [Catcher] = []
-        for (i, v) in a.enumerated() {
-            let loc = location + "/\(i)"
-            guard case .object(let o) = v else {
-                error(loc, "A Catcher must be an object.")
-                continue
-            }
-            let allowed: Set<String> = ["ErrorEquals", "Next", "ResultPath", "Comment", "Assign", "Output"]
-            for k in o.keys where !allowed.contains(k) { error(loc + "/" + k, "Field '\(k)' is not supported in a Catcher.") }
+        let allowed: Set<String> = ["ErrorEquals", "Next", "ResultPath", "Comment", "Assign", "Output"]
+        for (o, loc) in entries(json, field: "Catch", entry: "Catcher", allowed: allowed, location: location) {
             let names = errorEquals(o, location: loc)
             guard let next = o["Next"]?.stringValue else {
                 error(loc, "These fields are required: [Next]")
