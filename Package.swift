@@ -15,6 +15,12 @@ let package = Package(
         .target(name: "StatesLanguage", linkerSettings: [.linkedLibrary("m")]),
         // The pure interpreter: decide(state, trigger) -> Decision{events, effects}.
         .target(name: "StatesInterpreter", dependencies: ["StatesLanguage"], linkerSettings: [.linkedLibrary("m")]),
+        // SQLite from the system (Debian: libsqlite3-dev), through a thin wrapper of our own.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // The durable journal: SQLite (WAL) by default, an in-memory store for tests.
+        .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
+        // Partitions, the outbox dispatcher, timers, task tokens, recovery.
+        .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .executableTarget(
             name: "baton",
             dependencies: [
@@ -31,6 +37,8 @@ let package = Package(
         .target(name: "AllocationCounter"),
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"]),
+        .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
+        .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,7 @@ package enum Effect: Sendable, Equatable {
 }
 
 /// One call of a Task state's resource.
-package struct TaskInvocation: Sendable, Equatable {
+package struct TaskInvocation: Sendable, Equatable, Codable {
     package var id: TaskID
     package var stateName: String
     package var resource: String
@@ -31,7 +31,7 @@ package struct TaskInvocation: Sendable, Equatable {
     package var idempotencyKey: String
 }
 
-package enum ExecutionStatus: String, Sendable, Equatable {
+package enum ExecutionStatus: String, Sendable, Equatable, Codable {
     case running = "RUNNING"
     case succeeded = "SUCCEEDED"
     case failed = "FAILED"

@@ -2,7 +2,7 @@ import StatesLanguage
 
 /// Everything the interpreter needs to decide the next step of one execution. A value:
 /// the shell keeps it (or rebuilds it), and hands it back with each trigger.
-package struct ExecutionState: Sendable {
+package struct ExecutionState: Sendable, Codable {
     package var context: ExecutionContext
     package var input: JSON
     package var status: ExecutionStatus = .running
@@ -30,9 +30,24 @@ package struct ExecutionState: Sendable {
     /// Tasks awaiting an outcome (for the shell's bookkeeping and tests).
     package var pendingTasks: [TaskID] { Array(tasks.keys) }
     package var pendingTimers: [TimerID] { Array(timers.keys) }
+
+    /// The tokens of the tasks waiting for a callback (`.waitForTaskToken`, activities).
+    package var openTokens: [TaskID: String] {
+        var out: [TaskID: String] = [:]
+        for id in tasks.keys {
+            if let fid = tasks[id], let token = frames[fid]?.task?.token { out[id] = token }
+        }
+        return out
+    }
+
+    /// The activity ARN a task waits on, for activity tasks.
+    package func activityArn(of task: TaskID) -> String? {
+        guard let fid = tasks[task], let t = frames[fid]?.task, t.kind == .activity else { return nil }
+        return t.resource
+    }
 }
 
-enum TimerPurpose: Sendable, Equatable {
+enum TimerPurpose: Sendable, Equatable, Codable {
     case wait(frame: Int)
     case retry(frame: Int)
     case taskTimeout(frame: Int, task: TaskID)
@@ -41,8 +56,8 @@ enum TimerPurpose: Sendable, Equatable {
 }
 
 /// One thread of control: the top level, a Parallel branch or a Map iteration.
-struct Frame: Sendable {
-    enum Phase: Sendable, Equatable {
+struct Frame: Sendable, Codable {
+    enum Phase: Sendable, Equatable, Codable {
         case enter
         case execute
         case blocked
@@ -69,16 +84,18 @@ struct Frame: Sendable {
     var taskTimers: [TimerID] = []
 }
 
-struct PendingTask: Sendable {
+struct PendingTask: Sendable, Codable {
     var id: TaskID
     var kind: ResourceKind
+    var resource: String = ""
+    var token: String?
     var effectiveInput: JSON
     var heartbeatSeconds: Int?
     var heartbeatTimer: TimerID?
 }
 
 /// Bookkeeping of a Parallel or Map state waiting on its children.
-struct FanOut: Sendable {
+struct FanOut: Sendable, Codable {
     var isMap: Bool
     var effectiveInput: JSON
     var results: [JSON?]
@@ -96,7 +113,7 @@ struct FanOut: Sendable {
 }
 
 /// How a Task's resource shows in the history: each family has its own event names.
-enum ResourceKind: Sendable, Equatable {
+enum ResourceKind: Sendable, Equatable, Codable {
     /// `arn:aws:lambda:…:function:NAME`: LambdaFunctionScheduled, …
     case lambdaFunction
     /// `arn:aws:states:…:activity:NAME`: ActivityScheduled, …

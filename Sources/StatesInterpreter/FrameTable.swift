@@ -5,7 +5,7 @@
 /// access (measured: about half the interpreter's allocations). Writes go through `slots`
 /// directly, whose subscript is an addressor, not a coroutine. Ids are handed out in order,
 /// so the array is dense; freed slots stay nil.
-struct FrameTable: Sendable {
+struct FrameTable: Sendable, Codable {
     var slots: [Frame?] = []
 
     subscript(id: Int) -> Frame? {

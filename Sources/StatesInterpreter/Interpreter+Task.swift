@@ -6,7 +6,7 @@ extension Step {
         let kind = ResourceKind(arn: task.resource)
         let taskId = TaskID(s.nextTaskId)
         s.nextTaskId += 1
-        let token = kind.waitsForTaskToken ? newToken(taskId) : nil
+        let token = kind.waitsForTaskToken || kind == .activity ? newToken(taskId) : nil
         var parameters = effective
         if let p = state.parameters {
             parameters = try DataFlow.apply(p, scope: scope(frame, input: effective, token: token), random: &s.random)
@@ -28,7 +28,8 @@ extension Step {
         if let timeout { details.appendUnchecked("timeoutInSeconds", .int(Int64(timeout))) }
         if let heartbeat { details.appendUnchecked("heartbeatInSeconds", .int(Int64(heartbeat))) }
         let scheduledId = emit(fid, eventPrefix(kind) + "Scheduled", detailsKey(kind, "Scheduled"), details)
-        var pending = PendingTask(id: taskId, kind: kind, effectiveInput: effective, heartbeatSeconds: heartbeat)
+        var pending = PendingTask(id: taskId, kind: kind, resource: task.resource, token: token, effectiveInput: effective,
+                                  heartbeatSeconds: heartbeat)
         var timers: [TimerID] = []
         if let timeout {
             let t = newTimer(.taskTimeout(frame: fid, task: taskId))
@@ -49,12 +50,21 @@ extension Step {
             heartbeatSeconds: heartbeat, taskToken: token, idempotencyKey: "\(s.context.executionArn)/\(scheduledId)")))
     }
 
-    /// A task token: 128 random bits, base64url without padding (safe in URLs and headers).
+    /// A task token: 192 bits, base64url without padding (safe in URLs and headers). With the
+    /// trigger's entropy (fresh secure randomness from the shell) the token is SHA-256 of that
+    /// entropy and the task id, so it cannot be guessed; without it (local runs) it comes from
+    /// the execution's seeded generator.
     mutating func newToken(_ task: TaskID) -> String {
         var bytes: [UInt8] = []
-        for _ in 0..<3 {
-            let v = s.random.next()
-            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+        if entropy.count >= 16 {
+            var material = entropy
+            for i in 0..<8 { material.append(UInt8(truncatingIfNeeded: task.rawValue >> (8 * i))) }
+            bytes = Array(Hashing.sha256(material).prefix(24))
+        } else {
+            for _ in 0..<3 {
+                let v = s.random.next()
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+            }
         }
         return Base64.encode(bytes).replacingBase64URL
     }
@@ -82,10 +92,13 @@ extension Step {
         return d
     }
 
-    mutating func taskStarted(_ fid: Int, _ task: PendingTask) {
+    mutating func taskStarted(_ fid: Int, _ task: PendingTask, workerName: String?) {
         switch task.kind {
         case .lambdaFunction: emit(fid, "LambdaFunctionStarted")
-        case .activity: emit(fid, "ActivityStarted", "activityStartedEventDetails")
+        case .activity:
+            var d = JSONObject()
+            if let workerName { d["workerName"] = .string(workerName) }
+            emit(fid, "ActivityStarted", "activityStartedEventDetails", d)
         case .service: emit(fid, "TaskStarted", "taskStartedEventDetails", serviceFields(task.kind))
         }
     }

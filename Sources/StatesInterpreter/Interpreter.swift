@@ -42,7 +42,7 @@ package struct Interpreter: Sendable {
     }
 
     package func decide(_ state: inout ExecutionState, on trigger: Trigger) -> Decision {
-        var step = Step(interpreter: self, now: trigger.now)
+        var step = Step(interpreter: self, now: trigger.now, entropy: trigger.entropy)
         swap(&step.s, &state)
         step.handle(trigger)
         step.drain()
@@ -62,9 +62,12 @@ struct Step {
     /// Set when the history reached AWS's event limit: the execution then fails.
     var historyFull = false
 
-    init(interpreter: Interpreter, now: Timestamp) {
+    let entropy: [UInt8]
+
+    init(interpreter: Interpreter, now: Timestamp, entropy: [UInt8]) {
         self.interpreter = interpreter
         self.now = now
+        self.entropy = entropy
     }
 
     var running: Bool { s.status == .running }
@@ -111,9 +114,9 @@ struct Step {
                 decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: Int64(t))))
             }
             enqueue(root)
-        case .taskStarted(let id):
+        case .taskStarted(let id, let worker):
             guard let fid = s.tasks[id], let task = s.frames[fid]?.task else { return }
-            taskStarted(fid, task)
+            taskStarted(fid, task, workerName: worker)
         case .taskSucceeded(let id, let output):
             guard let fid = s.tasks.removeValue(forKey: id) else { return }
             taskSucceeded(fid, output)

@@ -115,7 +115,7 @@ package struct LocalRunner {
     }
 
     /// What AWS answers for a resource nobody provides.
-    static func unknownResource(_ invocation: TaskInvocation) -> TaskOutcome {
+    package static func unknownResource(_ invocation: TaskInvocation) -> TaskOutcome {
         switch ResourceKind(arn: invocation.resource) {
         case .lambdaFunction:
             return .failed(StatesError("Lambda.ResourceNotFoundException", "Function not found: \(invocation.resource)"))

@@ -1,6 +1,6 @@
 /// A deterministic random generator (SplitMix64). The seed enters with the start trigger and
 /// its state is part of the execution state, so a replay draws the same numbers.
-package struct RandomSource: Sendable, Equatable {
+package struct RandomSource: Sendable, Equatable, Codable {
     package var state: UInt64
 
     package init(seed: UInt64) { state = seed }

@@ -2,7 +2,7 @@ import StatesLanguage
 
 /// An ASL failure as a value: an error name that Retry and Catch match, and a cause.
 /// Never Swift control flow across a state boundary: the interpreter turns it into events.
-package struct StatesError: Error, Sendable, Equatable {
+package struct StatesError: Error, Sendable, Equatable, Codable {
     package var error: String
     package var cause: String?
 

@@ -6,7 +6,7 @@ package struct Trigger: Sendable {
     package enum Kind: Sendable {
         /// Starts the execution.
         case start(input: JSON, context: ExecutionContext, randomSeed: UInt64)
-        case taskStarted(TaskID)
+        case taskStarted(TaskID, workerName: String? = nil)
         case taskSucceeded(TaskID, output: JSON)
         case taskFailed(TaskID, StatesError)
         case taskHeartbeat(TaskID)
@@ -17,27 +17,30 @@ package struct Trigger: Sendable {
 
     package var kind: Kind
     package var now: Timestamp
+    /// Fresh secure random bytes from the shell, from which task tokens are made (≥ 16 bytes).
+    package var entropy: [UInt8]
 
-    package init(_ kind: Kind, at now: Timestamp) {
+    package init(_ kind: Kind, at now: Timestamp, entropy: [UInt8] = []) {
         self.kind = kind
         self.now = now
+        self.entropy = entropy
     }
 }
 
-package struct TaskID: Sendable, Hashable, CustomStringConvertible {
+package struct TaskID: Sendable, Hashable, Codable, CustomStringConvertible {
     package var rawValue: Int
     package init(_ v: Int) { rawValue = v }
     package var description: String { "task-\(rawValue)" }
 }
 
-package struct TimerID: Sendable, Hashable, CustomStringConvertible {
+package struct TimerID: Sendable, Hashable, Codable, CustomStringConvertible {
     package var rawValue: Int
     package init(_ v: Int) { rawValue = v }
     package var description: String { "timer-\(rawValue)" }
 }
 
 /// What the execution knows about itself: the `$$.Execution` and `$$.StateMachine` context.
-package struct ExecutionContext: Sendable, Equatable {
+package struct ExecutionContext: Sendable, Equatable, Codable {
     package var executionArn: String
     package var name: String
     package var roleArn: String

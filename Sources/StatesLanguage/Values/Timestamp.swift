@@ -1,6 +1,6 @@
 /// An instant, as Step Functions reads ISO-8601 "extended offset date-time" strings
 /// (`2016-03-14T01:59:00Z`, `2016-03-14T01:59:00.123+02:00`): the offset is required.
-public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Seconds since 1970-01-01T00:00:00Z.
     public var seconds: Int64
     /// Nanoseconds within the second, 0 ..< 1e9.

@@ -1,0 +1,358 @@
+import Foundation
+import Journal
+import StatesInterpreter
+import StatesLanguage
+
+/// The durable engine: decide, persist, then perform.
+///
+/// Every step is decided by the pure interpreter, committed to the journal (events, execution
+/// row with the state snapshot, outbox, timers, tokens in one transaction), and only then are
+/// its effects performed. A parked execution is rows on disk: no actor, task or decoded JSON
+/// is kept for it in memory.
+package final class Engine: Sendable {
+    package let journal: any JournalStore
+    package let clock: any EngineClock
+    let registry: TaskRegistry
+    let partitions: [Partition]
+    let timers = TimerService()
+    let tracker = WorkTracker()
+    let completions = CompletionWaiters()
+    let definitions = DefinitionCache()
+    let activities = ActivityBoard()
+    package let limits: Limits
+    private let work: AsyncStream<Work>
+    private let workSink: AsyncStream<Work>.Continuation
+
+    /// AWS's limits, configurable.
+    package struct Limits: Sendable {
+        package var maximumPayloadBytes = 256 * 1024
+        package var maximumHistoryEvents = 25_000
+        package var maximumDurationSeconds: Int64 = 365 * 24 * 3600
+        package init() {}
+    }
+
+    enum Work: Sendable {
+        case invoke(arn: String, TaskInvocation)
+    }
+
+    package init(journal: any JournalStore, clock: any EngineClock = SystemEngineClock(), registry: TaskRegistry = TaskRegistry(),
+                 partitions: Int = 16, limits: Limits = Limits()) {
+        self.journal = journal
+        self.clock = clock
+        self.registry = registry
+        self.limits = limits
+        self.partitions = (0..<max(1, partitions)).map { _ in Partition(journal: journal, clock: clock) }
+        (work, workSink) = AsyncStream.makeStream(of: Work.self)
+    }
+
+    func partition(for arn: String) -> Partition {
+        // FNV-1a: stable across runs (Swift's Hasher is seeded per process).
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return partitions[Int(h % UInt64(partitions.count))]
+    }
+
+    // MARK: service
+
+    /// Runs the dispatcher and the timer service until cancelled.
+    package func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.timerLoop() }
+            for await item in work {
+                switch item {
+                case .invoke(let arn, let invocation):
+                    group.addTask {
+                        await self.perform(arn, invocation)
+                        await self.tracker.end()
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Stops accepting work; `run()` returns once in-flight work is done.
+    package func shutdown() { workSink.finish() }
+
+    private func timerLoop() async {
+        while !Task.isCancelled {
+            await fireDueTimers()
+            let now = clock.now()
+            var next = now.adding(milliseconds: 100)
+            if let due = await timers.nextDue(), due < next { next = due }
+            do { try await clock.sleep(until: next) } catch { return }
+        }
+    }
+
+    /// Fires every timer due now; each becomes a step of its execution.
+    package func fireDueTimers() async {
+        let due = await timers.takeDue(now: clock.now())
+        guard !due.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for e in due {
+                group.addTask { try? await self.deliver(e.executionArn, [.timerFired(TimerID(e.timerId))]) }
+            }
+        }
+    }
+
+    /// Waits until no dispatched task and no step is in flight.
+    package func settle() async { await tracker.idle() }
+
+    /// Resumes after a restart: re-arms every durable timer and re-dispatches every effect not
+    /// yet confirmed. Running executions need nothing else: their state is in their rows.
+    package func recover() async throws(EngineError) {
+        do {
+            for t in try await journal.timers() {
+                await timers.schedule(t.executionArn, t.timerId, due: Timestamp(milliseconds: t.dueMillis))
+            }
+            for o in try await journal.outbox() {
+                guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else { continue }
+                await tracker.begin()
+                workSink.yield(.invoke(arn: o.executionArn, inv))
+            }
+        } catch {
+            throw .internalFailure("recovery failed: \(error)")
+        }
+    }
+
+    // MARK: executions
+
+    /// Validates and stores a definition; returns its id.
+    package func saveDefinition(stateMachineArn: String, definition: String) async throws(EngineError) -> Int64 {
+        let (machine, diagnostics) = StateMachine.validate(definition)
+        guard machine != nil else {
+            throw .invalidDefinition(diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; "))
+        }
+        do {
+            return try await journal.saveDefinition(stateMachineArn: stateMachineArn, definition: definition)
+        } catch {
+            throw .internalFailure("\(error)")
+        }
+    }
+
+    func interpreter(_ id: Int64) async throws(EngineError) -> Interpreter {
+        if let i = await definitions.get(id) { return i }
+        let text: String?
+        do { text = try await journal.definition(id: id) } catch { throw .internalFailure("\(error)") }
+        guard let text, let machine = try? StateMachine.parse(text) else { throw .internalFailure("definition \(id) is missing") }
+        var i = Interpreter(machine: machine)
+        i.maximumPayloadBytes = limits.maximumPayloadBytes
+        i.maximumHistoryEvents = limits.maximumHistoryEvents
+        await definitions.put(id, i)
+        return i
+    }
+
+    /// Starts an execution; returns once its first step is committed.
+    package func startExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
+                                roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+    {
+        let inputValue: JSON
+        do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
+        guard input.utf8.count <= limits.maximumPayloadBytes else {
+            throw .invalidExecutionInput("The input exceeds the maximum size of \(limits.maximumPayloadBytes) bytes.")
+        }
+        let interpreter = try await interpreter(definitionId)
+        let now = clock.now()
+        let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name)
+        let smName = stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
+        let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
+                                       stateMachineName: smName, startTime: now)
+        let record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
+                                     status: .running, input: input, startMillis: now.milliseconds)
+        await tracker.begin()
+        let result: StepResult
+        do {
+            result = try await partition(for: arn).start(record, input: inputValue, context: context, interpreter: interpreter)
+        } catch {
+            await tracker.end()
+            throw error
+        }
+        await performEffects(result)
+        await tracker.end()
+        return result.record
+    }
+
+    static func executionArn(stateMachineArn: String, name: String) -> String {
+        stateMachineArn.replacingOccurrences(of: ":stateMachine:", with: ":execution:") + ":" + name
+    }
+
+    /// Applies triggers to an execution as one committed step, then performs its effects.
+    @discardableResult
+    package func deliver(_ arn: String, _ kinds: [Trigger.Kind]) async throws(EngineError) -> ExecutionRecord? {
+        await tracker.begin()
+        let result: StepResult?
+        do {
+            result = try await partition(for: arn).deliver(arn, kinds) { (id) throws(EngineError) in try await self.interpreter(id) }
+        } catch {
+            await tracker.end()
+            throw error
+        }
+        if let result { await performEffects(result) }
+        await tracker.end()
+        return result?.record
+    }
+
+    /// Performs a committed step's effects.
+    private func performEffects(_ r: StepResult) async {
+        let arn = r.record.arn
+        for effect in r.effects {
+            switch effect {
+            case .invokeTask(let inv):
+                if let activity = r.state.activityArn(of: inv.id) {
+                    await activities.available(activity)
+                } else if r.state.pendingTasks.contains(inv.id) {
+                    await tracker.begin()
+                    workSink.yield(.invoke(arn: arn, inv))
+                }
+            case .startTimer(let id, let due):
+                if r.state.pendingTimers.contains(id) { await timers.schedule(arn, id.rawValue, due: due) }
+            case .cancelTimer(let id):
+                await timers.cancel(arn, id.rawValue)
+            case .cancelTask:
+                break
+            case .executionFinished:
+                await timers.cancelAll(arn)
+                await completions.finished(arn)
+            }
+        }
+    }
+
+    /// Calls the task's handler and feeds its outcome back as a step.
+    private func perform(_ arn: String, _ inv: TaskInvocation) async {
+        let outcome: TaskOutcome
+        if let handler = registry.handler(for: inv.resource) {
+            outcome = await handler.invoke(inv)
+        } else {
+            outcome = LocalRunner.unknownResource(inv)
+        }
+        switch outcome {
+        case .succeeded(let v): _ = try? await deliver(arn, [.taskStarted(inv.id), .taskSucceeded(inv.id, output: v)])
+        case .failed(let e): _ = try? await deliver(arn, [.taskStarted(inv.id), .taskFailed(inv.id, e)])
+        case .pending: _ = try? await deliver(arn, [.taskStarted(inv.id)])
+        }
+    }
+
+    // MARK: queries
+
+    package func describe(_ arn: String) async throws(EngineError) -> ExecutionRecord {
+        let r: ExecutionRecord?
+        do { r = try await journal.execution(arn: arn) } catch { throw .internalFailure("\(error)") }
+        guard let r else { throw .executionDoesNotExist(arn) }
+        return r
+    }
+
+    package func history(_ arn: String) async throws(EngineError) -> [HistoryEvent] {
+        _ = try await describe(arn)
+        do { return try await journal.history(arn: arn) } catch { throw .internalFailure("\(error)") }
+    }
+
+    /// Waits until the execution is no longer RUNNING and returns its row.
+    package func waitForCompletion(_ arn: String) async throws(EngineError) -> ExecutionRecord {
+        let id = await completions.register(arn)
+        let r = try await describe(arn)
+        if r.status != .running {
+            await completions.cancel(arn, id)
+            return r
+        }
+        await completions.wait(id)
+        return try await describe(arn)
+    }
+
+    package func stopExecution(_ arn: String, error: String?, cause: String?) async throws(EngineError) -> ExecutionRecord {
+        let r = try await describe(arn)
+        guard r.status == .running else { return r }
+        if let updated = try await deliver(arn, [.stop(error: error, cause: cause)]) { return updated }
+        return try await describe(arn)
+    }
+
+    // MARK: task tokens
+
+    /// A well-formed token: base64url, as the interpreter makes them.
+    static func isWellFormed(_ token: String) -> Bool {
+        (16...1024).contains(token.utf8.count)
+            && token.utf8.allSatisfy { c in
+                (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
+            }
+    }
+
+    func openTask(_ token: String) async throws(EngineError) -> TaskTokenRecord {
+        guard Self.isWellFormed(token) else { throw .invalidToken("Invalid token") }
+        let record: TaskTokenRecord?
+        do { record = try await journal.token(token) } catch { throw .internalFailure("\(error)") }
+        // AWS answers TaskTimedOut for a token whose task has closed (finished, timed out, stopped).
+        guard let record else { throw .taskTimedOut("Task Timed Out: the task for this token has closed") }
+        return record
+    }
+
+    package func sendTaskSuccess(token: String, output: String) async throws(EngineError) {
+        let value: JSON
+        do { value = try JSONParser.parse(output) } catch { throw EngineError("InvalidOutput", "Invalid output: \(error)") }
+        let t = try await openTask(token)
+        let r = try await deliver(t.executionArn, [.taskSucceeded(TaskID(t.taskId), output: value)])
+        if r == nil { throw .taskTimedOut() }
+    }
+
+    package func sendTaskFailure(token: String, error: String?, cause: String?) async throws(EngineError) {
+        let t = try await openTask(token)
+        let r = try await deliver(t.executionArn, [.taskFailed(TaskID(t.taskId), StatesError(error ?? "", cause))])
+        if r == nil { throw .taskTimedOut() }
+    }
+
+    package func sendTaskHeartbeat(token: String) async throws(EngineError) {
+        let t = try await openTask(token)
+        _ = try await deliver(t.executionArn, [.taskHeartbeat(TaskID(t.taskId))])
+    }
+
+    // MARK: activities
+
+    /// GetActivityTask: hands out one open task of the activity, or nil after `timeoutSeconds`.
+    package func getActivityTask(activityArn: String, workerName: String?, timeoutSeconds: Int64 = 60) async throws(EngineError)
+        -> (token: String, input: String)?
+    {
+        let deadline = clock.now().adding(seconds: timeoutSeconds)
+        while true {
+            let open: [TaskTokenRecord]
+            do { open = try await journal.tokens(activityArn: activityArn) } catch { throw .internalFailure("\(error)") }
+            for t in open where await activities.claim(t.token) {
+                _ = try await deliver(t.executionArn, [.taskStarted(TaskID(t.taskId), workerName: workerName)])
+                return (t.token, t.input ?? "{}")
+            }
+            if clock.now() >= deadline { return nil }
+            await activities.waitForWork(activityArn, until: deadline, clock: clock)
+        }
+    }
+}
+
+/// Interpreters by definition id, built once.
+actor DefinitionCache {
+    private var cache: [Int64: Interpreter] = [:]
+    func get(_ id: Int64) -> Interpreter? { cache[id] }
+    func put(_ id: Int64, _ i: Interpreter) { cache[id] = i }
+}
+
+/// Activity tasks handed to workers, and workers long-polling for new ones.
+actor ActivityBoard {
+    private var claimed: Set<String> = []
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func claim(_ token: String) -> Bool { claimed.insert(token).inserted }
+
+    func available(_ activityArn: String) {
+        for c in waiters.removeValue(forKey: activityArn) ?? [] { c.resume() }
+    }
+
+    /// Returns when a task may be available, or at the deadline.
+    func waitForWork(_ activityArn: String, until deadline: Timestamp, clock: any EngineClock) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await clock.sleep(until: deadline) }
+            group.addTask { await self.register(activityArn) }
+            await group.next()
+            group.cancelAll()
+            self.available(activityArn)
+        }
+    }
+
+    private func register(_ activityArn: String) async {
+        await withCheckedContinuation { waiters[activityArn, default: []].append($0) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Journal
+import StatesInterpreter
+import StatesLanguage
+
+/// One partition of executions. An execution always lands on the same partition (by the
+/// hash of its ARN); steps of one execution run one at a time, steps of different executions
+/// interleave, and their journal appends meet in the journal's group commit.
+actor Partition {
+    let journal: any JournalStore
+    let clock: any EngineClock
+    private var busy: Set<String> = []
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    init(journal: any JournalStore, clock: any EngineClock) {
+        self.journal = journal
+        self.clock = clock
+    }
+
+    private func acquire(_ arn: String) async {
+        if busy.insert(arn).inserted { return }
+        await withCheckedContinuation { waiting[arn, default: []].append($0) }
+    }
+
+    private func release(_ arn: String) {
+        if var queue = waiting[arn], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[arn] = queue.isEmpty ? nil : queue
+            next.resume()  // the execution stays busy: ownership passes to the next step
+        } else {
+            busy.remove(arn)
+        }
+    }
+
+    static func entropy() -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        for _ in 0..<2 {
+            let v = g.next()
+            for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+        }
+        return bytes
+    }
+
+    /// Starts an execution: decides its first step and commits it with the execution row.
+    func start(_ record: ExecutionRecord, input: JSON, context: ExecutionContext, interpreter: Interpreter)
+        async throws(EngineError) -> StepResult
+    {
+        await acquire(record.arn)
+        defer { release(record.arn) }
+        var state = ExecutionState(context: context, input: input, seed: UInt64.random(in: 0...UInt64.max))
+        let before = StepBatchBuilder.Snapshot(state)
+        let trigger = Trigger(.start(input: input, context: context, randomSeed: UInt64.random(in: 0...UInt64.max)),
+                              at: clock.now(), entropy: Self.entropy())
+        let decision = interpreter.decide(&state, on: trigger)
+        let batch = try StepBatchBuilder.batch(record: record, expectedVersion: nil, before: before, after: state,
+                                               decision: decision, now: trigger.now)
+        do {
+            try await journal.append(batch)
+        } catch {
+            if error.code == .alreadyExists { throw .executionAlreadyExists(record.arn) }
+            throw .internalFailure("the journal refused the step: \(error)")
+        }
+        return StepResult(record: batch.execution, effects: decision.effects, state: state)
+    }
+
+    /// Applies triggers to a running execution as one step. Returns nil when the execution is
+    /// not running (its triggers are stale and change nothing).
+    func deliver(_ arn: String, _ kinds: [Trigger.Kind], interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
+        async throws(EngineError) -> StepResult?
+    {
+        await acquire(arn)
+        defer { release(arn) }
+        let record: ExecutionRecord?
+        do { record = try await journal.execution(arn: arn) } catch { throw .internalFailure("\(error)") }
+        guard let record, record.status == .running, let snapshot = record.snapshot else { return nil }
+        var state = try SnapshotCodec.decode(snapshot)
+        let interpreter = try await interpreterFor(record.definitionId)
+        let before = StepBatchBuilder.Snapshot(state)
+        let now = clock.now()
+        var decision = Decision()
+        for kind in kinds {
+            let d = interpreter.decide(&state, on: Trigger(kind, at: now, entropy: Self.entropy()))
+            decision.events.append(contentsOf: d.events)
+            decision.effects.append(contentsOf: d.effects)
+        }
+        if decision.events.isEmpty && decision.effects.isEmpty { return nil }
+        let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
+                                               after: state, decision: decision, now: now)
+        do {
+            try await journal.append(batch)
+        } catch {
+            throw .internalFailure("the journal refused the step: \(error)")
+        }
+        return StepResult(record: batch.execution, effects: decision.effects, state: state)
+    }
+}
+
+/// What a committed step leaves for the shell to perform.
+struct StepResult: Sendable {
+    var record: ExecutionRecord
+    var effects: [Effect]
+    var state: ExecutionState
+}

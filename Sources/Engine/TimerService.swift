@@ -1,0 +1,55 @@
+import StatesInterpreter
+import StatesLanguage
+
+/// The durable timers' in-memory index: rows live in the journal (written with the step that
+/// started them); this holds only (due, execution, timer id) to know what to fire next.
+actor TimerService {
+    struct Entry: Hashable {
+        var due: Timestamp
+        var executionArn: String
+        var timerId: Int
+    }
+
+    private var entries: [Entry] = []  // sorted by due time
+    private var keys: Set<String> = []
+
+    private static func key(_ arn: String, _ id: Int) -> String { "\(arn)#\(id)" }
+
+    func schedule(_ arn: String, _ id: Int, due: Timestamp) {
+        guard keys.insert(Self.key(arn, id)).inserted else { return }
+        let e = Entry(due: due, executionArn: arn, timerId: id)
+        // Binary search for the insertion point keeps the array sorted.
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if entries[mid].due <= due { lo = mid + 1 } else { hi = mid }
+        }
+        entries.insert(e, at: lo)
+    }
+
+    func cancel(_ arn: String, _ id: Int) {
+        guard keys.remove(Self.key(arn, id)) != nil else { return }
+        entries.removeAll { $0.executionArn == arn && $0.timerId == id }
+    }
+
+    func cancelAll(_ arn: String) {
+        entries.removeAll { e in
+            guard e.executionArn == arn else { return false }
+            keys.remove(Self.key(arn, e.timerId))
+            return true
+        }
+    }
+
+    /// Removes and returns every timer due at `now`.
+    func takeDue(now: Timestamp) -> [Entry] {
+        var n = 0
+        while n < entries.count && entries[n].due <= now { n += 1 }
+        let due = Array(entries.prefix(n))
+        entries.removeFirst(n)
+        for e in due { keys.remove(Self.key(e.executionArn, e.timerId)) }
+        return due
+    }
+
+    func nextDue() -> Timestamp? { entries.first?.due }
+    var count: Int { entries.count }
+}

@@ -1,0 +1,64 @@
+import StatesInterpreter
+import StatesLanguage
+
+/// A journal in memory, for tests and for Express executions' bookkeeping. It passes the
+/// same contract suite as the SQLite journal.
+package actor InMemoryJournal: JournalStore {
+    private var definitions: [Int64: String] = [:]
+    private var executionRows: [String: ExecutionRecord] = [:]
+    private var events: [String: [HistoryEvent]] = [:]
+    private var outboxRows: [String: OutboxEntry] = [:]
+    private var timerRows: [String: [Int: TimerRecord]] = [:]
+    private var tokenRows: [String: TaskTokenRecord] = [:]
+
+    package init() {}
+
+    package func append(_ b: JournalBatch) throws(JournalError) {
+        let arn = b.execution.arn
+        if let expected = b.expectedVersion {
+            guard let current = executionRows[arn] else { throw JournalError(.notFound, "no execution \(arn)") }
+            guard current.lastEventId == expected else {
+                throw JournalError(.versionConflict, "execution \(arn) is at event \(current.lastEventId), not \(expected)")
+            }
+        } else if executionRows[arn] != nil {
+            throw JournalError(.alreadyExists, "execution \(arn) already exists")
+        }
+        executionRows[arn] = b.execution
+        events[arn, default: []].append(contentsOf: b.events)
+        for o in b.outboxAdds { outboxRows[o.key] = o }
+        for k in b.outboxRemovals { outboxRows[k] = nil }
+        for t in b.timerAdds { timerRows[t.executionArn, default: [:]][t.timerId] = t }
+        for id in b.timerRemovals { timerRows[arn]?[id] = nil }
+        for t in b.tokenAdds { tokenRows[t.token] = t }
+        for t in b.tokenRemovals { tokenRows[t] = nil }
+        if b.clearsWaits {
+            timerRows[arn] = nil
+            tokenRows = tokenRows.filter { $0.value.executionArn != arn }
+            outboxRows = outboxRows.filter { $0.value.executionArn != arn }
+        }
+    }
+
+    package func saveDefinition(stateMachineArn: String, definition: String) -> Int64 {
+        let id = Int64(definitions.count + 1)
+        definitions[id] = definition
+        return id
+    }
+
+    package func definition(id: Int64) -> String? { definitions[id] }
+    package func execution(arn: String) -> ExecutionRecord? { executionRows[arn] }
+    package func history(arn: String) -> [HistoryEvent] { events[arn] ?? [] }
+
+    package func executions(status: ExecutionStatus?) -> [ExecutionRecord] {
+        executionRows.values.filter { status == nil || $0.status == status }.sorted { ($0.startMillis, $0.arn) < ($1.startMillis, $1.arn) }
+    }
+
+    package func timers() -> [TimerRecord] {
+        timerRows.values.flatMap(\.values).sorted { ($0.dueMillis, $0.executionArn, $0.timerId) < ($1.dueMillis, $1.executionArn, $1.timerId) }
+    }
+
+    package func outbox() -> [OutboxEntry] { outboxRows.values.sorted { $0.key < $1.key } }
+    package func token(_ token: String) -> TaskTokenRecord? { tokenRows[token] }
+    package func tokens(activityArn: String) -> [TaskTokenRecord] {
+        tokenRows.values.filter { $0.activityArn == activityArn }.sorted { $0.token < $1.token }
+    }
+}

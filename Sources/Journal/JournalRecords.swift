@@ -1,0 +1,125 @@
+import StatesInterpreter
+import StatesLanguage
+
+/// An execution's row: what DescribeExecution shows, plus the interpreter's state while it runs.
+package struct ExecutionRecord: Sendable, Equatable {
+    package var arn: String
+    package var stateMachineArn: String
+    /// The definition the execution runs (a row of `definitions`).
+    package var definitionId: Int64
+    package var name: String
+    package var status: ExecutionStatus
+    package var input: String
+    package var output: String?
+    package var error: String?
+    package var cause: String?
+    package var startMillis: Int64
+    package var stopMillis: Int64?
+    /// The id of the last journaled event: the optimistic-concurrency version.
+    package var lastEventId: Int
+    /// The interpreter's state, encoded, while the execution runs; nil once it ended.
+    package var snapshot: [UInt8]?
+
+    package init(arn: String, stateMachineArn: String, definitionId: Int64, name: String, status: ExecutionStatus,
+                 input: String, output: String? = nil, error: String? = nil, cause: String? = nil, startMillis: Int64,
+                 stopMillis: Int64? = nil, lastEventId: Int = 0, snapshot: [UInt8]? = nil) {
+        self.arn = arn
+        self.stateMachineArn = stateMachineArn
+        self.definitionId = definitionId
+        self.name = name
+        self.status = status
+        self.input = input
+        self.output = output
+        self.error = error
+        self.cause = cause
+        self.startMillis = startMillis
+        self.stopMillis = stopMillis
+        self.lastEventId = lastEventId
+        self.snapshot = snapshot
+    }
+}
+
+/// An effect waiting to be performed at least once: a task invocation.
+package struct OutboxEntry: Sendable, Equatable {
+    /// The step's idempotency key (`executionArn/eventId`): the same on every redelivery.
+    package var key: String
+    package var executionArn: String
+    /// The invocation, as JSON text.
+    package var payload: String
+
+    package init(key: String, executionArn: String, payload: String) {
+        self.key = key
+        self.executionArn = executionArn
+        self.payload = payload
+    }
+}
+
+/// A durable timer: Wait, Retry backoff, TimeoutSeconds, HeartbeatSeconds, execution timeout.
+package struct TimerRecord: Sendable, Equatable, Hashable {
+    package var executionArn: String
+    package var timerId: Int
+    package var dueMillis: Int64
+
+    package init(executionArn: String, timerId: Int, dueMillis: Int64) {
+        self.executionArn = executionArn
+        self.timerId = timerId
+        self.dueMillis = dueMillis
+    }
+}
+
+/// An open task token: a `.waitForTaskToken` task, or an activity task, awaiting its answer.
+package struct TaskTokenRecord: Sendable, Equatable {
+    package var token: String
+    package var executionArn: String
+    package var taskId: Int
+    /// For activity tasks: the activity the task waits on.
+    package var activityArn: String?
+    /// The task's input, for activity workers.
+    package var input: String?
+
+    package init(token: String, executionArn: String, taskId: Int, activityArn: String? = nil, input: String? = nil) {
+        self.token = token
+        self.executionArn = executionArn
+        self.taskId = taskId
+        self.activityArn = activityArn
+        self.input = input
+    }
+}
+
+/// Everything that must commit together for one execution step.
+package struct JournalBatch: Sendable {
+    package var execution: ExecutionRecord
+    /// The `lastEventId` this step was decided on; nil when the step creates the execution.
+    package var expectedVersion: Int?
+    package var events: [HistoryEvent] = []
+    package var outboxAdds: [OutboxEntry] = []
+    package var outboxRemovals: [String] = []
+    package var timerAdds: [TimerRecord] = []
+    package var timerRemovals: [Int] = []
+    package var tokenAdds: [TaskTokenRecord] = []
+    package var tokenRemovals: [String] = []
+    /// When the execution ended: its tokens and timers all go.
+    package var clearsWaits = false
+
+    package init(execution: ExecutionRecord, expectedVersion: Int?) {
+        self.execution = execution
+        self.expectedVersion = expectedVersion
+    }
+}
+
+/// The journal: the only durable state of the engine.
+package protocol JournalStore: Sendable {
+    /// Commits one step atomically. Throws `.versionConflict` (nothing written) when the
+    /// execution's last event id is not `expectedVersion`, or `.alreadyExists` on creation.
+    func append(_ batch: JournalBatch) async throws(JournalError)
+    /// Stores a definition and returns its id.
+    func saveDefinition(stateMachineArn: String, definition: String) async throws(JournalError) -> Int64
+    func definition(id: Int64) async throws(JournalError) -> String?
+    func execution(arn: String) async throws(JournalError) -> ExecutionRecord?
+    func history(arn: String) async throws(JournalError) -> [HistoryEvent]
+    func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord]
+    func timers() async throws(JournalError) -> [TimerRecord]
+    func outbox() async throws(JournalError) -> [OutboxEntry]
+    func token(_ token: String) async throws(JournalError) -> TaskTokenRecord?
+    func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord]
+}

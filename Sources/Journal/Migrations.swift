@@ -1,0 +1,82 @@
+/// Versioned schema migrations: each entry runs once, in order, recorded in `schema_version`.
+enum Migrations {
+    static let all: [String] = [
+        // 1: the first schema.
+        """
+        CREATE TABLE definitions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            state_machine_arn TEXT NOT NULL,
+            definition TEXT NOT NULL
+        );
+        CREATE TABLE executions (
+            arn TEXT PRIMARY KEY,
+            state_machine_arn TEXT NOT NULL,
+            definition_id INTEGER NOT NULL REFERENCES definitions(id),
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT,
+            error TEXT,
+            cause TEXT,
+            start_ms INTEGER NOT NULL,
+            stop_ms INTEGER,
+            last_event_id INTEGER NOT NULL,
+            snapshot BLOB
+        ) WITHOUT ROWID;
+        CREATE INDEX executions_by_status ON executions(status);
+        CREATE INDEX executions_by_machine ON executions(state_machine_arn, start_ms);
+        CREATE TABLE events (
+            execution_arn TEXT NOT NULL,
+            id INTEGER NOT NULL,
+            previous_id INTEGER NOT NULL,
+            ts_ms INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            details_key TEXT,
+            details TEXT,
+            PRIMARY KEY (execution_arn, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE outbox (
+            key TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            payload TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE timers (
+            execution_arn TEXT NOT NULL,
+            timer_id INTEGER NOT NULL,
+            due_ms INTEGER NOT NULL,
+            PRIMARY KEY (execution_arn, timer_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX timers_by_due ON timers(due_ms);
+        CREATE TABLE task_tokens (
+            token TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            task_id INTEGER NOT NULL,
+            activity_arn TEXT,
+            input TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX task_tokens_by_execution ON task_tokens(execution_arn);
+        CREATE INDEX task_tokens_by_activity ON task_tokens(activity_arn);
+        CREATE TABLE activities (
+            arn TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ]
+
+    static func run(on db: SQLiteConnection) throws(JournalError) {
+        try db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        let s = try db.statement("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        _ = try s.step()
+        let current = Int(s.int64(0))
+        // End the read transaction: a stale snapshot cannot be upgraded to a write later.
+        db.resetAll()
+        guard current < all.count else { return }
+        for (i, sql) in all.enumerated() where i + 1 > current {
+            try db.transaction { () throws(JournalError) in
+                try db.execute(sql)
+                try db.execute("INSERT INTO schema_version (version) VALUES (\(i + 1))")
+            }
+        }
+    }
+}

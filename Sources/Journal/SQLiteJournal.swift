@@ -1,0 +1,376 @@
+import CSQLite
+import Foundation
+import StatesInterpreter
+import StatesLanguage
+
+/// The embedded journal: one SQLite database in WAL mode.
+///
+/// Group commit: appends from every execution queue up and a single writer thread commits
+/// whatever is queued in one transaction (at most `maxBatch` steps), then wakes each waiting
+/// append. Nothing is acknowledged before its transaction commits.
+package final class SQLiteJournal: JournalStore, @unchecked Sendable {
+    // @unchecked Sendable: `queue`, `stopping` are guarded by `condition`; `reader` is used only
+    // under `readLock`; `writer` only on the writer thread (after `init`).
+    package enum Synchronous: String, Sendable {
+        /// Durable on power loss: every commit is fsynced (the default).
+        case full = "FULL"
+        /// Durable on process crash; a power loss may lose the last commits.
+        case normal = "NORMAL"
+    }
+
+    private struct Pending {
+        var batch: JournalBatch
+        var resume: @Sendable (Result<Void, JournalError>) -> Void
+    }
+
+    package let path: String
+    package let maxBatch: Int
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let readLock = NSLock()
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var stopping = false
+    private var thread: Thread?
+    /// The writer connection's `PRAGMA synchronous` as SQLite reports it (2 = FULL, 1 = NORMAL).
+    package let writerSynchronous: String?
+
+    /// Opens (creating if needed) `directory/baton.sqlite3` and migrates it.
+    package init(directory: String, synchronous: Synchronous = .full, maxBatch: Int = 512) throws(JournalError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw JournalError(.sqlite(SQLITE_CANTOPEN), "cannot create the data directory \(directory): \(error)")
+        }
+        path = directory + "/baton.sqlite3"
+        self.maxBatch = maxBatch
+        writer = try SQLiteConnection(path: path)
+        try writer.execute("PRAGMA journal_mode=WAL")
+        try writer.execute("PRAGMA synchronous=\(synchronous.rawValue)")
+        // Read back, not assumed: a wrapper that enables WAL may quietly lower it (GRDB does).
+        writerSynchronous = try writer.pragma("synchronous")
+        writer.resetAll()
+        try writer.execute("PRAGMA foreign_keys=ON")
+        try Migrations.run(on: writer)
+        reader = try SQLiteConnection(path: path)
+        // The writer thread keeps the journal alive until `close()` lets it finish.
+        let t = Thread { self.writerLoop() }
+        t.name = "baton-journal-writer"
+        thread = t
+        t.start()
+    }
+
+    /// Stops the writer after it commits what is queued.
+    package func close() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The connection's settings, for tests that prove durability settings.
+    package func pragma(_ name: String) throws(JournalError) -> String? {
+        readLock.lock()
+        defer { readLock.unlock() }
+        return try reader.pragma(name)
+    }
+
+
+    // MARK: appends
+
+    package func append(_ batch: JournalBatch) async throws(JournalError) {
+        let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                continuation.resume(returning: .failure(JournalError(.closed, "the journal is closed")))
+                return
+            }
+            queue.append(Pending(batch: batch, resume: { continuation.resume(returning: $0) }))
+            condition.signal()
+            condition.unlock()
+        }
+        try result.get()
+    }
+
+    private func writerLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            let n = min(queue.count, maxBatch)
+            let work = Array(queue.prefix(n))
+            queue.removeFirst(n)
+            // The writer connection is used while holding no lock; writerPragma takes the
+            // condition lock, so it never runs during a commit.
+            condition.unlock()
+            commit(work)
+        }
+    }
+
+    private func commit(_ work: [Pending]) {
+        writer.resetAll()
+        defer { writer.resetAll() }
+        var results: [Result<Void, JournalError>] = []
+        results.reserveCapacity(work.count)
+        do {
+            try writer.execute("BEGIN IMMEDIATE")
+            for p in work {
+                do {
+                    try writer.execute("SAVEPOINT step")
+                    try write(p.batch)
+                    try writer.execute("RELEASE step")
+                    results.append(.success(()))
+                } catch {
+                    try? writer.execute("ROLLBACK TO step")
+                    try? writer.execute("RELEASE step")
+                    results.append(.failure(error))
+                }
+            }
+            try writer.execute("COMMIT")
+        } catch {
+            try? writer.execute("ROLLBACK")
+            results = work.map { _ in .failure(error) }
+        }
+        for (p, r) in zip(work, results) { p.resume(r) }
+    }
+
+    private func write(_ b: JournalBatch) throws(JournalError) {
+        let e = b.execution
+        if let expected = b.expectedVersion {
+            let s = try writer.statement("SELECT last_event_id FROM executions WHERE arn = ?1")
+            s.bind(1, e.arn)
+            guard try s.step() else { throw JournalError(.notFound, "no execution \(e.arn)") }
+            let current = Int(s.int64(0))
+            guard current == expected else {
+                throw JournalError(.versionConflict, "execution \(e.arn) is at event \(current), not \(expected)")
+            }
+            let u = try writer.statement("""
+                UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6,
+                    last_event_id = ?7, snapshot = ?8 WHERE arn = ?1
+                """)
+            u.bind(1, e.arn)
+            u.bind(2, e.status.rawValue)
+            u.bind(3, e.output)
+            u.bind(4, e.error)
+            u.bind(5, e.cause)
+            u.bind(6, e.stopMillis)
+            u.bind(7, e.lastEventId)
+            u.bind(8, blob: e.snapshot)
+            try u.run()
+        } else {
+            let exists = try writer.statement("SELECT 1 FROM executions WHERE arn = ?1")
+            exists.bind(1, e.arn)
+            if try exists.step() { throw JournalError(.alreadyExists, "execution \(e.arn) already exists") }
+            let i = try writer.statement("""
+                INSERT INTO executions (arn, state_machine_arn, definition_id, name, status, input, output, error, cause,
+                    start_ms, stop_ms, last_event_id, snapshot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                """)
+            i.bind(1, e.arn)
+            i.bind(2, e.stateMachineArn)
+            i.bind(3, e.definitionId)
+            i.bind(4, e.name)
+            i.bind(5, e.status.rawValue)
+            i.bind(6, e.input)
+            i.bind(7, e.output)
+            i.bind(8, e.error)
+            i.bind(9, e.cause)
+            i.bind(10, e.startMillis)
+            i.bind(11, e.stopMillis)
+            i.bind(12, e.lastEventId)
+            i.bind(13, blob: e.snapshot)
+            try i.run()
+        }
+        if !b.events.isEmpty {
+            let s = try writer.statement(
+                "INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            for ev in b.events {
+                sqlite3_reset(s.handle)
+                s.bind(1, e.arn)
+                s.bind(2, ev.id)
+                s.bind(3, ev.previousEventId)
+                s.bind(4, ev.timestamp.milliseconds)
+                s.bind(5, ev.type)
+                s.bind(6, ev.detailsKey)
+                s.bind(7, ev.detailsKey == nil ? nil : JSON.object(ev.details).serialized)
+                try s.run()
+            }
+        }
+        for o in b.outboxAdds {
+            let s = try writer.statement("INSERT OR REPLACE INTO outbox (key, execution_arn, payload) VALUES (?1, ?2, ?3)")
+            s.bind(1, o.key)
+            s.bind(2, o.executionArn)
+            s.bind(3, o.payload)
+            try s.run()
+        }
+        for k in b.outboxRemovals {
+            let s = try writer.statement("DELETE FROM outbox WHERE key = ?1")
+            s.bind(1, k)
+            try s.run()
+        }
+        for t in b.timerAdds {
+            let s = try writer.statement("INSERT OR REPLACE INTO timers (execution_arn, timer_id, due_ms) VALUES (?1, ?2, ?3)")
+            s.bind(1, t.executionArn)
+            s.bind(2, t.timerId)
+            s.bind(3, t.dueMillis)
+            try s.run()
+        }
+        for id in b.timerRemovals {
+            let s = try writer.statement("DELETE FROM timers WHERE execution_arn = ?1 AND timer_id = ?2")
+            s.bind(1, e.arn)
+            s.bind(2, id)
+            try s.run()
+        }
+        for t in b.tokenAdds {
+            let s = try writer.statement(
+                "INSERT INTO task_tokens (token, execution_arn, task_id, activity_arn, input) VALUES (?1, ?2, ?3, ?4, ?5)")
+            s.bind(1, t.token)
+            s.bind(2, t.executionArn)
+            s.bind(3, t.taskId)
+            s.bind(4, t.activityArn)
+            s.bind(5, t.input)
+            try s.run()
+        }
+        for t in b.tokenRemovals {
+            let s = try writer.statement("DELETE FROM task_tokens WHERE token = ?1")
+            s.bind(1, t)
+            try s.run()
+        }
+        if b.clearsWaits {
+            for sql in ["DELETE FROM timers WHERE execution_arn = ?1", "DELETE FROM task_tokens WHERE execution_arn = ?1",
+                        "DELETE FROM outbox WHERE execution_arn = ?1"] {
+                let s = try writer.statement(sql)
+                s.bind(1, e.arn)
+                try s.run()
+            }
+        }
+    }
+
+    // MARK: reads
+
+    private func read<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
+        readLock.lock()
+        defer {
+            reader.resetAll()
+            readLock.unlock()
+        }
+        return try body(reader)
+    }
+
+    package func saveDefinition(stateMachineArn: String, definition: String) async throws(JournalError) -> Int64 {
+        // Definitions are written on the reader connection under its lock: rare, and they must
+        // exist before the execution that references them is appended.
+        try read { (db) throws(JournalError) -> Int64 in
+            let s = try db.statement("INSERT INTO definitions (state_machine_arn, definition) VALUES (?1, ?2)")
+            s.bind(1, stateMachineArn)
+            s.bind(2, definition)
+            try s.run()
+            return sqlite3_last_insert_rowid(db.handle)
+        }
+    }
+
+    package func definition(id: Int64) async throws(JournalError) -> String? {
+        try read { (db) throws(JournalError) -> String? in
+            let s = try db.statement("SELECT definition FROM definitions WHERE id = ?1")
+            s.bind(1, id)
+            return try s.step() ? s.string(0) : nil
+        }
+    }
+
+    static let executionColumns = """
+        arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms, stop_ms, last_event_id, snapshot
+        """
+
+    static func executionRecord(_ s: Statement) -> ExecutionRecord {
+        ExecutionRecord(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", definitionId: s.int64(2), name: s.string(3) ?? "",
+                        status: ExecutionStatus(rawValue: s.string(4) ?? "") ?? .failed, input: s.string(5) ?? "{}",
+                        output: s.string(6), error: s.string(7), cause: s.string(8), startMillis: s.int64(9),
+                        stopMillis: s.optionalInt64(10), lastEventId: Int(s.int64(11)), snapshot: s.blob(12))
+    }
+
+    package func execution(arn: String) async throws(JournalError) -> ExecutionRecord? {
+        try read { (db) throws(JournalError) -> ExecutionRecord? in
+            let s = try db.statement("SELECT \(Self.executionColumns) FROM executions WHERE arn = ?1")
+            s.bind(1, arn)
+            return try s.step() ? Self.executionRecord(s) : nil
+        }
+    }
+
+    package func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord] {
+        try read { (db) throws(JournalError) -> [ExecutionRecord] in
+            let s = try db.statement(status == nil
+                ? "SELECT \(Self.executionColumns) FROM executions ORDER BY start_ms"
+                : "SELECT \(Self.executionColumns) FROM executions WHERE status = ?1 ORDER BY start_ms")
+            if let status { s.bind(1, status.rawValue) }
+            var out: [ExecutionRecord] = []
+            while try s.step() { out.append(Self.executionRecord(s)) }
+            return out
+        }
+    }
+
+    package func history(arn: String) async throws(JournalError) -> [HistoryEvent] {
+        try read { (db) throws(JournalError) -> [HistoryEvent] in
+            let s = try db.statement(
+                "SELECT id, previous_id, ts_ms, type, details_key, details FROM events WHERE execution_arn = ?1 ORDER BY id")
+            s.bind(1, arn)
+            var out: [HistoryEvent] = []
+            while try s.step() {
+                var details = JSONObject()
+                if let text = s.string(5) {
+                    guard case .object(let o)? = try? JSONParser.parse(text) else {
+                        throw JournalError(.corrupt, "event \(s.int64(0)) of \(arn) has unreadable details")
+                    }
+                    details = o
+                }
+                out.append(HistoryEvent(id: Int(s.int64(0)), previousEventId: Int(s.int64(1)),
+                                        timestamp: Timestamp(milliseconds: s.int64(2)), type: s.string(3) ?? "",
+                                        detailsKey: s.string(4), details: details))
+            }
+            return out
+        }
+    }
+
+    package func timers() async throws(JournalError) -> [TimerRecord] {
+        try read { (db) throws(JournalError) -> [TimerRecord] in
+            let s = try db.statement("SELECT execution_arn, timer_id, due_ms FROM timers ORDER BY due_ms")
+            var out: [TimerRecord] = []
+            while try s.step() { out.append(TimerRecord(executionArn: s.string(0) ?? "", timerId: Int(s.int64(1)), dueMillis: s.int64(2))) }
+            return out
+        }
+    }
+
+    package func outbox() async throws(JournalError) -> [OutboxEntry] {
+        try read { (db) throws(JournalError) -> [OutboxEntry] in
+            let s = try db.statement("SELECT key, execution_arn, payload FROM outbox")
+            var out: [OutboxEntry] = []
+            while try s.step() { out.append(OutboxEntry(key: s.string(0) ?? "", executionArn: s.string(1) ?? "", payload: s.string(2) ?? "")) }
+            return out
+        }
+    }
+
+    static func tokenRecord(_ s: Statement) -> TaskTokenRecord {
+        TaskTokenRecord(token: s.string(0) ?? "", executionArn: s.string(1) ?? "", taskId: Int(s.int64(2)),
+                        activityArn: s.string(3), input: s.string(4))
+    }
+
+    package func token(_ token: String) async throws(JournalError) -> TaskTokenRecord? {
+        try read { (db) throws(JournalError) -> TaskTokenRecord? in
+            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE token = ?1")
+            s.bind(1, token)
+            return try s.step() ? Self.tokenRecord(s) : nil
+        }
+    }
+
+    package func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord] {
+        try read { (db) throws(JournalError) -> [TaskTokenRecord] in
+            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn = ?1")
+            s.bind(1, activityArn)
+            var out: [TaskTokenRecord] = []
+            while try s.step() { out.append(Self.tokenRecord(s)) }
+            return out
+        }
+    }
+}

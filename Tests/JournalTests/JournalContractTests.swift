@@ -1,0 +1,158 @@
+import Foundation
+import Journal
+import StatesInterpreter
+import StatesLanguage
+import Testing
+
+/// The contract every journal backend passes: the SQLite journal and the in-memory one.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, memory
+    var testDescription: String { rawValue }
+
+    func make() throws -> any JournalStore {
+        switch self {
+        case .memory: return InMemoryJournal()
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-journal-\(UUID().uuidString)").path
+            return try SQLiteJournal(directory: dir)
+        }
+    }
+}
+
+func event(_ id: Int, _ type: String = "PassStateEntered", details: JSONObject = ["name": "A", "input": ["k": 1]]) -> HistoryEvent {
+    HistoryEvent(id: id, previousEventId: id - 1, timestamp: Timestamp(milliseconds: 1_000 + Int64(id)), type: type,
+                 detailsKey: "stateEnteredEventDetails", details: details)
+}
+
+func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> ExecutionRecord {
+    ExecutionRecord(arn: arn, stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:m", definitionId: definition,
+                    name: "e", status: .running, input: "{}", startMillis: 1_000, lastEventId: lastEventId, snapshot: [1, 2, 3])
+}
+
+@Suite struct JournalContractTests {
+    @Test(arguments: Backend.allCases)
+    func appendsAStepAtomically(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        #expect(try await j.definition(id: def) == "{}")
+        var b = JournalBatch(execution: record("x1", definition: def, lastEventId: 2), expectedVersion: nil)
+        b.events = [event(1, "ExecutionStarted"), event(2)]
+        b.outboxAdds = [OutboxEntry(key: "x1#0", executionArn: "x1", payload: "{\"a\":1}")]
+        b.timerAdds = [TimerRecord(executionArn: "x1", timerId: 0, dueMillis: 5_000)]
+        b.tokenAdds = [TaskTokenRecord(token: "tok-1", executionArn: "x1", taskId: 0)]
+        try await j.append(b)
+        #expect(try await j.execution(arn: "x1")?.lastEventId == 2)
+        #expect(try await j.execution(arn: "x1")?.snapshot == [1, 2, 3])
+        let history = try await j.history(arn: "x1")
+        #expect(history == b.events)
+        #expect(try await j.outbox() == b.outboxAdds)
+        #expect(try await j.timers() == b.timerAdds)
+        #expect(try await j.token("tok-1")?.executionArn == "x1")
+        #expect(try await j.executions(status: .running).map(\.arn) == ["x1"])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func rejectsAStaleVersionAndWritesNothing(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var b = JournalBatch(execution: record("x2", definition: def, lastEventId: 1), expectedVersion: nil)
+        b.events = [event(1, "ExecutionStarted")]
+        try await j.append(b)
+        var stale = JournalBatch(execution: record("x2", definition: def, lastEventId: 3), expectedVersion: 0)
+        stale.events = [event(2), event(3)]
+        stale.timerAdds = [TimerRecord(executionArn: "x2", timerId: 9, dueMillis: 1)]
+        await #expect(throws: JournalError.self) { try await j.append(stale) }
+        #expect(try await j.history(arn: "x2").count == 1)
+        #expect(try await j.timers().isEmpty)
+        var again = JournalBatch(execution: record("x2", definition: def, lastEventId: 1), expectedVersion: nil)
+        again.events = [event(1)]
+        await #expect(throws: JournalError.self) { try await j.append(again) }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func removalsAndTheEndOfARun(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var b = JournalBatch(execution: record("x3", definition: def, lastEventId: 1), expectedVersion: nil)
+        b.events = [event(1, "ExecutionStarted")]
+        b.outboxAdds = [OutboxEntry(key: "x3#0", executionArn: "x3", payload: "{}"), OutboxEntry(key: "x3#1", executionArn: "x3", payload: "{}")]
+        b.timerAdds = [TimerRecord(executionArn: "x3", timerId: 0, dueMillis: 1), TimerRecord(executionArn: "x3", timerId: 1, dueMillis: 2)]
+        b.tokenAdds = [TaskTokenRecord(token: "t-a", executionArn: "x3", taskId: 0, activityArn: "act"),
+                       TaskTokenRecord(token: "t-b", executionArn: "x3", taskId: 1)]
+        try await j.append(b)
+        #expect(try await j.tokens(activityArn: "act").map(\.token) == ["t-a"])
+        var step = JournalBatch(execution: record("x3", definition: def, lastEventId: 2), expectedVersion: 1)
+        step.events = [event(2)]
+        step.outboxRemovals = ["x3#0"]
+        step.timerRemovals = [0]
+        step.tokenRemovals = ["t-a"]
+        try await j.append(step)
+        #expect(try await j.outbox().map(\.key) == ["x3#1"])
+        #expect(try await j.timers().map(\.timerId) == [1])
+        #expect(try await j.token("t-a") == nil)
+        var end = record("x3", definition: def, lastEventId: 3)
+        end.status = .succeeded
+        end.output = "{}"
+        end.snapshot = nil
+        var last = JournalBatch(execution: end, expectedVersion: 2)
+        last.events = [event(3, "ExecutionSucceeded")]
+        last.clearsWaits = true
+        try await j.append(last)
+        #expect(try await j.outbox().isEmpty)
+        #expect(try await j.timers().isEmpty)
+        #expect(try await j.token("t-b") == nil)
+        #expect(try await j.execution(arn: "x3")?.status == .succeeded)
+        #expect(try await j.executions(status: .running).isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func concurrentAppendsFromManyExecutionsAllLand(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    var b = JournalBatch(execution: record("c\(n)", definition: def, lastEventId: 1), expectedVersion: nil)
+                    b.events = [event(1, "ExecutionStarted")]
+                    try await j.append(b)
+                    var s = JournalBatch(execution: record("c\(n)", definition: def, lastEventId: 2), expectedVersion: 1)
+                    s.events = [event(2)]
+                    try await j.append(s)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let all = try await j.executions(status: .running)
+        #expect(all.count == 200)
+        for r in all { #expect(try await j.history(arn: r.arn).map(\.id) == [1, 2]) }
+    }
+}
+
+@Suite struct SQLiteJournalTests {
+    @Test func walAndFullSynchronousAreReallySet() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-wal-\(UUID().uuidString)").path
+        let j = try SQLiteJournal(directory: dir)
+        #expect(try j.pragma("journal_mode") == "wal")
+        // 2 is FULL: the default must survive enabling WAL.
+        #expect(j.writerSynchronous == "2")
+        let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
+        #expect(n.writerSynchronous == "1")
+    }
+
+    @Test func dataSurvivesReopening() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-reopen-\(UUID().uuidString)").path
+        do {
+            let j = try SQLiteJournal(directory: dir)
+            let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{\"x\":1}")
+            var b = JournalBatch(execution: record("r1", definition: def, lastEventId: 1), expectedVersion: nil)
+            b.events = [event(1, "ExecutionStarted", details: ["input": ["big": .bigNumber("12345678901234567890"), "d": 1.0]])]
+            try await j.append(b)
+            j.close()
+        }
+        let again = try SQLiteJournal(directory: dir)
+        #expect(try await again.execution(arn: "r1")?.lastEventId == 1)
+        let h = try await again.history(arn: "r1")
+        #expect(h.first?.details["input"]?["d"] == .double(1.0))
+        #expect(h.first?.details["input"]?.serialized == #"{"big":12345678901234567890,"d":1.0}"#)
+    }
+}
