@@ -29,7 +29,7 @@ package final class ManualEngineClock: EngineClock, @unchecked Sendable {
     // @unchecked Sendable: `current` and `sleepers` are guarded by `lock`.
     private let lock = NSLock()
     private var current: Timestamp
-    private var sleepers: [(Timestamp, CheckedContinuation<Void, Never>)] = []
+    private var sleepers: [(UUID, Timestamp, CheckedContinuation<Void, Never>)] = []
 
     package init(_ start: Timestamp = Timestamp(seconds: 1_700_000_000)) { current = start }
 
@@ -44,22 +44,32 @@ package final class ManualEngineClock: EngineClock, @unchecked Sendable {
     package func advance(to t: Timestamp) {
         lock.lock()
         if t > current { current = t }
-        let due = sleepers.filter { $0.0 <= current }
-        sleepers.removeAll { $0.0 <= current }
+        let due = sleepers.filter { $0.1 <= current }
+        sleepers.removeAll { $0.1 <= current }
         lock.unlock()
-        for (_, c) in due { c.resume() }
+        for (_, _, c) in due { c.resume() }
     }
 
     package func sleep(until deadline: Timestamp) async throws {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if deadline <= current {
-                lock.unlock()
-                c.resume()
-            } else {
-                sleepers.append((deadline, c))
-                lock.unlock()
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                lock.lock()
+                if deadline <= current || Task.isCancelled {
+                    lock.unlock()
+                    c.resume()
+                } else {
+                    sleepers.append((id, deadline, c))
+                    lock.unlock()
+                }
             }
+        } onCancel: {
+            lock.lock()
+            let mine = sleepers.filter { $0.0 == id }
+            sleepers.removeAll { $0.0 == id }
+            lock.unlock()
+            for (_, _, c) in mine { c.resume() }
         }
+        try Task.checkCancellation()
     }
 }

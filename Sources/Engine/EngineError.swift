@@ -10,6 +10,9 @@ package struct EngineError: Error, Sendable, Equatable, CustomStringConvertible 
 
     package var description: String { "\(code): \(message)" }
 
+    /// Errors are equal by code: the message is for people.
+    package static func == (a: EngineError, b: EngineError) -> Bool { a.code == b.code }
+
     package static func invalidToken(_ m: String = "Invalid token") -> EngineError { EngineError("InvalidToken", m) }
     package static func taskTimedOut(_ m: String = "Task Timed Out") -> EngineError { EngineError("TaskTimedOut", m) }
     package static func taskDoesNotExist(_ m: String = "Task does not exist") -> EngineError { EngineError("TaskDoesNotExist", m) }

@@ -1,0 +1,213 @@
+import Foundation
+import Engine
+import Journal
+import StatesInterpreter
+import StatesLanguage
+import Testing
+
+let smArn = "arn:aws:states:us-east-1:000000000000:stateMachine:test"
+
+/// An engine on a manual clock, its service loop running for the test's duration.
+func withEngine(journal: (any JournalStore)? = nil, registry: TaskRegistry = TaskRegistry(), clock: ManualEngineClock = ManualEngineClock(),
+                _ body: (Engine, ManualEngineClock) async throws -> Void) async throws {
+    let engine = Engine(journal: journal ?? InMemoryJournal(), clock: clock, registry: registry, partitions: 4)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await engine.run() }
+        try await body(engine, clock)
+        await engine.settle()
+        engine.shutdown()
+        group.cancelAll()
+    }
+}
+
+func start(_ engine: Engine, _ definition: String, input: String = "{}", name: String = UUID().uuidString) async throws -> String {
+    let id = try await engine.saveDefinition(stateMachineArn: smArn, definition: definition)
+    return try await engine.startExecution(stateMachineArn: smArn, definitionId: id, name: name, input: input).arn
+}
+
+/// A valid AWS history: ids 1…n in order, one ExecutionStarted first, exactly one terminal event last.
+func checkHistory(_ events: [HistoryEvent]) {
+    #expect(events.map(\.id) == Array(1...max(1, events.count)))
+    #expect(events.first?.type == "ExecutionStarted")
+    let terminals = events.filter { ["ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"].contains($0.type) }
+    #expect(terminals.count == 1)
+    #expect(terminals.first?.id == events.last?.id)
+}
+
+@Suite struct EngineTests {
+    @Test func passChainFinishesInItsFirstStep() async throws {
+        try await withEngine { engine, _ in
+            let arn = try await start(engine, #"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"Next":"B"},"B":{"Type":"Pass","End":true}}}"#)
+            let r = try await engine.describe(arn)
+            #expect(r.status == .succeeded && r.output == "1")
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
+    @Test func waitIsADurableTimer() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, clock in
+            let arn = try await start(engine, #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#)
+            #expect(try await journal.timers().count == 1)
+            clock.advance(seconds: 59)
+            await engine.fireDueTimers()
+            #expect(try await engine.describe(arn).status == .running)
+            clock.advance(seconds: 1)
+            await engine.fireDueTimers()
+            #expect(try await engine.describe(arn).status == .succeeded)
+            #expect(try await journal.timers().isEmpty)
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
+    @Test func tasksRetryWithBackoffOnTheClock() async throws {
+        let calls = Counter()
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:flaky", ClosureTaskHandler { inv in
+            let n = await calls.next()
+            return n < 3 ? .failed(StatesError("Flaky", "attempt \(n)")) : .succeeded(["attempt": .int(Int64(n))])
+        })
+        try await withEngine(registry: registry) { engine, clock in
+            let arn = try await start(engine, """
+                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:flaky",
+                 "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":2,"BackoffRate":2,"MaxAttempts":5}],"End":true}}}
+                """)
+            await engine.settle()
+            #expect(await calls.value == 1)
+            clock.advance(seconds: 2)
+            await engine.fireDueTimers()
+            await engine.settle()
+            #expect(await calls.value == 2)
+            clock.advance(seconds: 4)
+            await engine.fireDueTimers()
+            await engine.settle()
+            let r = try await engine.describe(arn)
+            #expect(r.status == .succeeded && r.output == #"{"attempt":3}"#)
+            let h = try await engine.history(arn)
+            checkHistory(h)
+            #expect(h.filter { $0.type == "TaskScheduled" }.count == 3)
+            #expect(h.filter { $0.type == "TaskStarted" }.count == 3)
+        }
+    }
+
+    @Test func taskTokensResumeAndThenClose() async throws {
+        let tokens = Tokens()
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
+            await tokens.add(inv.parameters["token"]?.stringValue ?? "")
+            return .pending
+        })
+        try await withEngine(registry: registry) { engine, _ in
+            let arn = try await start(engine, """
+                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken",
+                 "Parameters":{"token.$":"$$.Task.Token"},"HeartbeatSeconds":30,"End":true}}}
+                """)
+            await engine.settle()
+            let token = try #require(await tokens.all.first)
+            #expect(token.count >= 22)
+            await #expect(throws: EngineError.invalidToken()) { try await engine.sendTaskSuccess(token: "not a token!", output: "{}") }
+            try await engine.sendTaskHeartbeat(token: token)
+            try await engine.sendTaskSuccess(token: token, output: #"{"ok":true}"#)
+            #expect(try await engine.describe(arn).output == #"{"ok":true}"#)
+            await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskSuccess(token: token, output: "{}") }
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
+    @Test func heartbeatTimeoutEndsAForgottenTask() async throws {
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { _ in .pending })
+        try await withEngine(registry: registry) { engine, clock in
+            let arn = try await start(engine, """
+                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken",
+                 "HeartbeatSeconds":10,"TimeoutSeconds":100,"End":true}}}
+                """)
+            await engine.settle()
+            clock.advance(seconds: 10)
+            await engine.fireDueTimers()
+            let r = try await engine.describe(arn)
+            #expect(r.status == .failed && r.error == "States.HeartbeatTimeout")
+        }
+    }
+
+    @Test func stoppedExecutionsCloseTheirTokens() async throws {
+        let tokens = Tokens()
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
+            await tokens.add(inv.taskToken ?? "")
+            return .pending
+        })
+        try await withEngine(registry: registry) { engine, _ in
+            let arn = try await start(engine, """
+                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken","End":true}}}
+                """)
+            await engine.settle()
+            let token = try #require(await tokens.all.first)
+            let stopped = try await engine.stopExecution(arn, error: "Cancelled", cause: "by the test")
+            #expect(stopped.status == .aborted)
+            await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskSuccess(token: token, output: "{}") }
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
+    @Test func mapAndParallelRunTasksConcurrently() async throws {
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:double", ClosureTaskHandler { inv in
+            .succeeded(.int((inv.parameters["n"]?.integerValue ?? 0) * 2))
+        })
+        try await withEngine(registry: registry) { engine, _ in
+            let arn = try await start(engine, """
+                {"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+                  {"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":3,"ItemsPath":"$.xs","ItemSelector":{"n.$":"$$.Map.Item.Value"},
+                    "ItemProcessor":{"StartAt":"D","States":{"D":{"Type":"Task","Resource":"arn:aws:states:::test:double","End":true}}},"End":true}}},
+                  {"StartAt":"D2","States":{"D2":{"Type":"Task","Resource":"arn:aws:states:::test:double","Parameters":{"n":21},"End":true}}}
+                ]}}}
+                """, input: #"{"xs":[1,2,3,4,5,6,7]}"#)
+            let r = try await engine.waitForCompletion(arn)
+            #expect(r.output == "[[2,4,6,8,10,12,14],42]")
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
+    @Test func activitiesAreFetchedByWorkers() async throws {
+        try await withEngine { engine, _ in
+            let activity = "arn:aws:states:us-east-1:000000000000:activity:approve"
+            let arn = try await start(engine, """
+                {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"\(activity)","Parameters":{"order":7},"End":true}}}
+                """)
+            let task = try #require(try await engine.getActivityTask(activityArn: activity, workerName: "w1", timeoutSeconds: 0))
+            #expect(task.input == #"{"order":7}"#)
+            #expect(try await engine.getActivityTask(activityArn: activity, workerName: "w2", timeoutSeconds: 0) == nil)
+            try await engine.sendTaskSuccess(token: task.token, output: #""approved""#)
+            let h = try await engine.history(arn)
+            #expect(h.map(\.type).contains("ActivityStarted"))
+            #expect(try await engine.describe(arn).output == #""approved""#)
+        }
+    }
+
+    @Test func duplicateNamesAreRefused() async throws {
+        try await withEngine { engine, _ in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#)
+            _ = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "same", input: "{}")
+            await #expect(throws: EngineError.self) {
+                _ = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "same", input: "{}")
+            }
+            await #expect(throws: EngineError.self) {
+                _ = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "bad-input", input: "{nope")
+            }
+        }
+    }
+}
+
+actor Counter {
+    var value = 0
+    func next() -> Int {
+        value += 1
+        return value
+    }
+}
+
+actor Tokens {
+    var all: [String] = []
+    func add(_ t: String) { all.append(t) }
+}
