@@ -209,5 +209,17 @@ actor Counter {
 
 actor Tokens {
     var all: [String] = []
-    func add(_ t: String) { all.append(t) }
+    private var waiters: [CheckedContinuation<String, Never>] = []
+
+    func add(_ t: String) {
+        all.append(t)
+        for w in waiters { w.resume(returning: t) }
+        waiters.removeAll()
+    }
+
+    /// The first token, waiting for it if none came yet.
+    func first() async -> String {
+        if let t = all.first { return t }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
 }
