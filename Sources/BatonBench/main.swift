@@ -1,83 +1,15 @@
-import AllocationCounter
-import Glibc
-import StatesInterpreter
-import StatesLanguage
+// Baton's benchmarks. Not tests: timing is reported, never asserted.
+//
+//   swift run -c release BatonBench interpreter [seconds]   in-memory interpreter
+//   swift run -c release BatonBench durable [seconds]       engine + SQLite journal, FULL and NORMAL
+//   swift run -c release BatonBench parked [count]          memory of executions parked on task tokens
 
-// The interpreter benchmark: runs workloads in memory on a manual clock and prints state
-// transitions per second and heap allocations per transition. Not a test: timing is reported,
-// never asserted. Run with: swift run -c release BatonBench [seconds-per-workload]
-
-struct Workload {
-    var name: String
-    var definition: String
-    var input: String
-}
-
-func passChain(_ n: Int) -> String {
-    var states: [String] = []
-    for i in 0..<n {
-        let next = i == n - 1 ? "\"End\": true" : "\"Next\": \"P\(i + 1)\""
-        states.append("\"P\(i)\": {\"Type\": \"Pass\", \"Parameters\": {\"step\": \(i), \"order.$\": \"$.order\"}, \(next)}")
-    }
-    return "{\"StartAt\": \"P0\", \"States\": {\(states.joined(separator: ", "))}}"
-}
-
-let workloads = [
-    Workload(name: "pass10", definition: passChain(10), input: #"{"order": {"id": "o-1", "total": 12.5, "lines": [1, 2, 3]}}"#),
-    Workload(name: "choice_loop", definition: """
-        {"StartAt": "Init", "States": {
-          "Init": {"Type": "Pass", "Parameters": {"i": 0}, "Next": "Check"},
-          "Check": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericGreaterThanEquals": 100, "Next": "Done"}], "Default": "Increment"},
-          "Increment": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Check"},
-          "Done": {"Type": "Succeed"}}}
-        """, input: "{}"),
-    Workload(name: "map100", definition: """
-        {"StartAt": "Map", "States": {"Map": {"Type": "Map", "ItemsPath": "$.items", "End": true,
-          "ItemProcessor": {"StartAt": "A", "States": {
-            "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "C"}, "C": {"Type": "Pass", "End": true}}}}}}
-        """, input: "{\"items\": [" + (0..<100).map { "{\"n\": \($0)}" }.joined(separator: ",") + "]}"),
-]
-
-func seconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-let budget = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 2 : 2
-print("workload      executions  transitions/s  allocations/transition")
-for w in workloads {
-    let machine = try StateMachine.parse(w.definition)
-    let input = try JSONParser.parse(w.input)
-    let runner = LocalRunner(machine: machine)
-    var clock = ManualClock()
-    // Warm up, and count transitions (state entries) per execution.
-    let probe = runner.run(input: input, clock: &clock)
-    precondition(probe.status == .succeeded, "\(w.name) did not succeed: \(String(describing: probe.error))")
-    let perExecution = probe.events.filter { $0.type.hasSuffix("StateEntered") }.count
-    var executions = 0
-    let allocationsBefore = baton_allocation_count()
-    let start = seconds()
-    var elapsed = 0.0
-    while elapsed < budget {
-        for _ in 0..<50 { _ = runner.run(input: input, clock: &clock) }
-        executions += 50
-        elapsed = seconds() - start
-    }
-    let allocations = baton_allocation_count() - allocationsBefore
-    let transitions = Double(executions * perExecution)
-    let name: String = w.name + String(repeating: " ", count: max(0, 14 - w.name.count))
-    let count: String = String(executions).leftPad(10)
-    let rate: String = String(Int(transitions / elapsed)).leftPad(13)
-    let perTransition: String = format1(Double(allocations) / transitions).leftPad(22)
-    print(name + count + "  " + rate + "  " + perTransition)
-}
-
-func format1(_ d: Double) -> String {
-    let r = (d * 10).rounded() / 10
-    return String(r)
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+let arguments = Array(CommandLine.arguments.dropFirst())
+let mode = arguments.first ?? "interpreter"
+let number = arguments.count > 1 ? Double(arguments[1]) : nil
+switch mode {
+case "interpreter": try InterpreterBench.run(budget: number ?? 2)
+case "durable": try await DurableBench.run(budget: number ?? 5)
+case "parked": try await ParkedBench.run(count: Int(number ?? 100_000))
+default: print("usage: BatonBench interpreter|durable|parked [number]")
 }
