@@ -74,8 +74,21 @@ package final class Engine: Sendable {
     /// Stops accepting work; `run()` returns once in-flight work is done.
     package func shutdown() { workSink.finish() }
 
+    /// Timers due within this many seconds are held in memory; later ones stay rows on disk
+    /// until a scan brings them in, so a parked execution costs no memory for its deadlines.
+    static let timerHorizonSeconds: Int64 = 60
+
+    /// Loads the journal's timers that fall due within the horizon.
+    package func loadNearTimers() async {
+        let horizon = clock.now().adding(seconds: Self.timerHorizonSeconds)
+        guard let rows = try? await journal.timers(dueBefore: horizon.milliseconds) else { return }
+        for t in rows { await timers.schedule(t.executionArn, t.timerId, due: Timestamp(milliseconds: t.dueMillis)) }
+        await timers.setLoadedUntil(horizon)
+    }
+
     private func timerLoop() async {
         while !Task.isCancelled {
+            if await timers.loadedUntil <= clock.now().adding(seconds: Self.timerHorizonSeconds / 2) { await loadNearTimers() }
             await fireDueTimers()
             let now = clock.now()
             var next = now.adding(milliseconds: 100)
@@ -86,6 +99,7 @@ package final class Engine: Sendable {
 
     /// Fires every timer due now; each becomes a step of its execution.
     package func fireDueTimers() async {
+        if await timers.loadedUntil < clock.now() { await loadNearTimers() }
         let due = await timers.takeDue(now: clock.now())
         guard !due.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -102,9 +116,7 @@ package final class Engine: Sendable {
     /// yet confirmed. Running executions need nothing else: their state is in their rows.
     package func recover() async throws(EngineError) {
         do {
-            for t in try await journal.timers() {
-                await timers.schedule(t.executionArn, t.timerId, due: Timestamp(milliseconds: t.dueMillis))
-            }
+            await loadNearTimers()
             for o in try await journal.outbox() {
                 guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else { continue }
                 await tracker.begin()
@@ -138,6 +150,7 @@ package final class Engine: Sendable {
         var i = Interpreter(machine: machine)
         i.maximumPayloadBytes = limits.maximumPayloadBytes
         i.maximumHistoryEvents = limits.maximumHistoryEvents
+        i.maximumDurationSeconds = limits.maximumDurationSeconds
         await definitions.put(id, i)
         return i
     }
@@ -205,7 +218,10 @@ package final class Engine: Sendable {
                     workSink.yield(.invoke(arn: arn, inv))
                 }
             case .startTimer(let id, let due):
-                if r.state.pendingTimers.contains(id) { await timers.schedule(arn, id.rawValue, due: due) }
+                // Far deadlines stay on disk; the horizon scan brings them in when they near.
+                if r.state.pendingTimers.contains(id), due <= clock.now().adding(seconds: Self.timerHorizonSeconds) {
+                    await timers.schedule(arn, id.rawValue, due: due)
+                }
             case .cancelTimer(let id):
                 await timers.cancel(arn, id.rawValue)
             case .cancelTask:

@@ -11,6 +11,10 @@ actor TimerService {
     }
 
     private var entries: [Entry] = []  // sorted by due time
+    /// Every journaled timer due up to here is in `entries` (or fired).
+    private(set) var loadedUntil = Timestamp(seconds: 0)
+
+    func setLoadedUntil(_ t: Timestamp) { if t > loadedUntil { loadedUntil = t } }
     private var keys: Set<String> = []
 
     private static func key(_ arn: String, _ id: Int) -> String { "\(arn)#\(id)" }

@@ -52,8 +52,8 @@ package actor InMemoryJournal: JournalStore {
         executionRows.values.filter { status == nil || $0.status == status }.sorted { ($0.startMillis, $0.arn) < ($1.startMillis, $1.arn) }
     }
 
-    package func timers() -> [TimerRecord] {
-        timerRows.values.flatMap(\.values).sorted { ($0.dueMillis, $0.executionArn, $0.timerId) < ($1.dueMillis, $1.executionArn, $1.timerId) }
+    package func timers(dueBefore: Int64?) -> [TimerRecord] {
+        timerRows.values.flatMap(\.values).filter { $0.dueMillis <= (dueBefore ?? Int64.max) }.sorted { ($0.dueMillis, $0.executionArn, $0.timerId) < ($1.dueMillis, $1.executionArn, $1.timerId) }
     }
 
     package func outbox() -> [OutboxEntry] { outboxRows.values.sorted { $0.key < $1.key } }

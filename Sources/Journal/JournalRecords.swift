@@ -107,6 +107,10 @@ package struct JournalBatch: Sendable {
     }
 }
 
+extension JournalStore {
+    package func timers() async throws(JournalError) -> [TimerRecord] { try await timers(dueBefore: nil) }
+}
+
 /// The journal: the only durable state of the engine.
 package protocol JournalStore: Sendable {
     /// Commits one step atomically. Throws `.versionConflict` (nothing written) when the
@@ -118,7 +122,8 @@ package protocol JournalStore: Sendable {
     func execution(arn: String) async throws(JournalError) -> ExecutionRecord?
     func history(arn: String) async throws(JournalError) -> [HistoryEvent]
     func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord]
-    func timers() async throws(JournalError) -> [TimerRecord]
+    /// Timers due at or before `dueBefore` (all when nil), earliest first.
+    func timers(dueBefore: Int64?) async throws(JournalError) -> [TimerRecord]
     func outbox() async throws(JournalError) -> [OutboxEntry]
     func token(_ token: String) async throws(JournalError) -> TaskTokenRecord?
     func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord]

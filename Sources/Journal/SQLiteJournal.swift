@@ -333,9 +333,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
-    package func timers() async throws(JournalError) -> [TimerRecord] {
+    package func timers(dueBefore: Int64?) async throws(JournalError) -> [TimerRecord] {
         try read { (db) throws(JournalError) -> [TimerRecord] in
-            let s = try db.statement("SELECT execution_arn, timer_id, due_ms FROM timers ORDER BY due_ms")
+            let s = try db.statement("SELECT execution_arn, timer_id, due_ms FROM timers WHERE due_ms <= ?1 ORDER BY due_ms")
+            s.bind(1, dueBefore ?? Int64.max)
             var out: [TimerRecord] = []
             while try s.step() { out.append(TimerRecord(executionArn: s.string(0) ?? "", timerId: Int(s.int64(1)), dueMillis: s.int64(2))) }
             return out

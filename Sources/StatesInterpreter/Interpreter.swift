@@ -13,6 +13,9 @@ package struct Interpreter: Sendable {
     package var maximumPayloadBytes = DataFlow.maximumPayloadBytes
     /// AWS's history limit: the execution fails when it reaches this many events.
     package var maximumHistoryEvents = 25_000
+    /// AWS's maximum duration of a Standard execution (one year), applied when the
+    /// definition sets no TimeoutSeconds; nil for none (local runs).
+    package var maximumDurationSeconds: Int64? = nil
     package var region = "us-east-1"
 
     struct ChildKey: Hashable, Sendable {
@@ -109,9 +112,9 @@ struct Step {
             details.appendUnchecked("roleArn", .string(context.roleArn))
             emit(nil, "ExecutionStarted", "executionStartedEventDetails", details)
             let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: 0, silent: false)
-            if let t = interpreter.definition.timeoutSeconds {
+            if let t = interpreter.definition.timeoutSeconds.map(Int64.init) ?? interpreter.maximumDurationSeconds {
                 let timer = newTimer(.executionTimeout)
-                decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: Int64(t))))
+                decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: t)))
             }
             enqueue(root)
         case .taskStarted(let id, let worker):
