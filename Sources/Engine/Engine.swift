@@ -56,7 +56,9 @@ package final class Engine: Sendable {
 
     /// Runs the dispatcher and the timer service until cancelled.
     package func run() async {
-        await withTaskGroup(of: Void.self) { group in
+        // A discarding group: finished dispatches leave nothing behind (a plain task group keeps
+        // every child's result until it is awaited, which grows without bound in a service).
+        await withDiscardingTaskGroup { group in
             group.addTask { await self.timerLoop() }
             for await item in work {
                 switch item {

@@ -85,8 +85,9 @@ actor Partition {
             decision.effects.append(contentsOf: d.effects)
         }
         if decision.events.isEmpty && decision.effects.isEmpty { return nil }
+        let started = kinds.compactMap { k -> TaskID? in if case .taskStarted(let id, _) = k { return id }; return nil }
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
-                                               after: state, decision: decision, now: now)
+                                               after: state, decision: decision, now: now, started: started)
         do {
             try await journal.append(batch)
         } catch {

@@ -21,8 +21,10 @@ enum StepBatchBuilder {
 
     static func outboxKey(_ arn: String, _ task: TaskID) -> String { "\(arn)#\(task.rawValue)" }
 
+    /// `started`: tasks whose invocation this step confirms (the handler answered, if only
+    /// "pending"): their outbox rows go, so a restart does not perform them again.
     static func batch(record: ExecutionRecord, expectedVersion: Int?, before: Snapshot, after state: ExecutionState,
-                      decision: Decision, now: Timestamp) throws(EngineError) -> JournalBatch
+                      decision: Decision, now: Timestamp, started: [TaskID] = []) throws(EngineError) -> JournalBatch
     {
         var row = record
         let arn = record.arn
@@ -56,7 +58,9 @@ enum StepBatchBuilder {
         for effect in decision.effects {
             if case .invokeTask(let inv) = effect { inputs[inv.id] = inv.parameters.serialized }
         }
-        for t in before.tasks.subtracting(after.tasks) { b.outboxRemovals.append(outboxKey(arn, t)) }
+        for t in before.tasks.subtracting(after.tasks).union(started.filter { before.tasks.contains($0) }) {
+            b.outboxRemovals.append(outboxKey(arn, t))
+        }
         for t in before.timers.subtracting(after.timers) { b.timerRemovals.append(t.rawValue) }
         for (task, token) in after.tokens where before.tokens[task] == nil {
             b.tokenAdds.append(TaskTokenRecord(token: token, executionArn: arn, taskId: task.rawValue,

@@ -62,6 +62,10 @@ enum Migrations {
             created_ms INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 2: finishing an execution clears its outbox rows by execution.
+        """
+        CREATE INDEX outbox_by_execution ON outbox(execution_arn);
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {
