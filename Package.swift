@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

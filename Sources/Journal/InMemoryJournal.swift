@@ -58,6 +58,10 @@ package actor InMemoryJournal: JournalStore {
 
     package func outbox() -> [OutboxEntry] { outboxRows.values.sorted { $0.key < $1.key } }
     package func token(_ token: String) -> TaskTokenRecord? { tokenRows[token] }
+    package func callbackTokens() -> [TaskTokenRecord] {
+        tokenRows.values.filter { $0.activityArn == nil }.sorted { $0.token < $1.token }
+    }
+
     package func tokens(activityArn: String) -> [TaskTokenRecord] {
         tokenRows.values.filter { $0.activityArn == activityArn }.sorted { $0.token < $1.token }
     }

@@ -127,4 +127,6 @@ package protocol JournalStore: Sendable {
     func outbox() async throws(JournalError) -> [OutboxEntry]
     func token(_ token: String) async throws(JournalError) -> TaskTokenRecord?
     func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord]
+    /// Open tokens of callback tasks (not activities).
+    func callbackTokens() async throws(JournalError) -> [TaskTokenRecord]
 }

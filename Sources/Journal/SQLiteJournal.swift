@@ -365,6 +365,24 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    package func callbackTokens() async throws(JournalError) -> [TaskTokenRecord] {
+        try read { (db) throws(JournalError) -> [TaskTokenRecord] in
+            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn IS NULL")
+            var out: [TaskTokenRecord] = []
+            while try s.step() { out.append(Self.tokenRecord(s)) }
+            return out
+        }
+    }
+
+    /// The schema's migration level.
+    package func schemaVersion() throws(JournalError) -> Int {
+        try read { (db) throws(JournalError) -> Int in
+            let s = try db.statement("SELECT MAX(version) FROM schema_version")
+            _ = try s.step()
+            return Int(s.int64(0))
+        }
+    }
+
     package func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord] {
         try read { (db) throws(JournalError) -> [TaskTokenRecord] in
             let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn = ?1")

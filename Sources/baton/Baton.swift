@@ -4,11 +4,11 @@ import StatesInterpreter
 import StatesLanguage
 
 @main
-struct Baton: ParsableCommand {
+struct Baton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "A durable workflow engine for the Amazon States Language.",
-        subcommands: [Validate.self, Run.self])
+        subcommands: [Validate.self, Run.self, Durable.self])
 }
 
 /// Reads a file as text, or fails with a clear message.

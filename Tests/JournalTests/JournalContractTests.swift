@@ -81,6 +81,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
                        TaskTokenRecord(token: "t-b", executionArn: "x3", taskId: 1)]
         try await j.append(b)
         #expect(try await j.tokens(activityArn: "act").map(\.token) == ["t-a"])
+        #expect(try await j.callbackTokens().map(\.token) == ["t-b"])
         var step = JournalBatch(execution: record("x3", definition: def, lastEventId: 2), expectedVersion: 1)
         step.events = [event(2)]
         step.outboxRemovals = ["x3#0"]
@@ -137,6 +138,8 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
         #expect(j.writerSynchronous == "2")
         let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
         #expect(n.writerSynchronous == "1")
+        // Every migration ran.
+        #expect(try j.schemaVersion() == 2)
     }
 
     @Test func dataSurvivesReopening() async throws {
