@@ -119,6 +119,16 @@ package final class Engine: Sendable {
     package func recover() async throws(EngineError) {
         do {
             await loadNearTimers()
+            // Express executions are not resumed (AWS's at-most-once semantics): one that a
+            // crash interrupted has a RUNNING row without a snapshot and is marked failed.
+            for r in try await journal.executions(status: .running) where r.snapshot == nil {
+                var row = r
+                row.status = .failed
+                row.error = StatesError.runtime
+                row.cause = "The engine restarted while this Express execution ran."
+                row.stopMillis = clock.now().milliseconds
+                try await journal.append(JournalBatch(execution: row, expectedVersion: r.lastEventId))
+            }
             for o in try await journal.outbox() {
                 guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else { continue }
                 await tracker.begin()

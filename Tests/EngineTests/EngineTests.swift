@@ -224,3 +224,32 @@ actor Tokens {
         return await withCheckedContinuation { waiters.append($0) }
     }
 }
+
+@Suite struct ExpressTests {
+    @Test func expressRunsInMemoryAndJournalsOnlyStartAndEnd() async throws {
+        let journal = InMemoryJournal()
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:double", ClosureTaskHandler { inv in .succeeded(.int((inv.parameters["n"]?.integerValue ?? 0) * 2)) })
+        try await withEngine(journal: journal, registry: registry) { engine, _ in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: """
+                {"StartAt":"M","States":{"M":{"Type":"Map","ItemSelector":{"n.$":"$$.Map.Item.Value"},
+                 "ItemProcessor":{"StartAt":"D","States":{"D":{"Type":"Task","Resource":"arn:aws:states:::test:double","End":true}}},"End":true}}}
+                """)
+            let r = try await engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "x1", input: "[1,2,3]")
+            #expect(r.status == .succeeded && r.output == "[2,4,6]")
+            #expect(try await journal.history(arn: r.arn).isEmpty)
+            #expect(try await journal.execution(arn: r.arn)?.status == .succeeded)
+        }
+    }
+
+    @Test func expressRefusesCallbacks() async throws {
+        try await withEngine { engine, _ in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: """
+                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}
+                """)
+            await #expect(throws: EngineError.self) {
+                _ = try await engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "x2", input: "{}")
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Journal
+import StatesInterpreter
+import StatesLanguage
+
+/// Express executions (AWS's Express semantics): only the start and the end are journaled;
+/// the steps run in memory, so this is the fast path for StartSyncExecution. Like AWS's,
+/// an Express execution that a crash interrupts is not resumed: recovery marks it failed.
+extension Engine {
+    /// AWS's limit for Express executions: five minutes.
+    static let expressMaximumSeconds: Int64 = 300
+
+    package func runExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
+                                     roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+    {
+        let inputValue: JSON
+        do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
+        let interpreter = try await interpreter(definitionId)
+        guard !interpreter.definition.states.contains(where: { if case .task(let t) = $0.kind { return t.resource.hasSuffix(".waitForTaskToken") || t.resource.contains(":activity:") }; return false }) else {
+            throw EngineError("InvalidDefinition", "Express executions do not support .waitForTaskToken or activities.")
+        }
+        let start = clock.now()
+        let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name).replacingOccurrences(of: ":execution:", with: ":express:")
+        let smName = stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
+        let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
+                                       stateMachineName: smName, startTime: start)
+        var row = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
+                                  status: .running, input: input, startMillis: start.milliseconds)
+        do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch {
+            if error.code == .alreadyExists { throw .executionAlreadyExists(arn) }
+            throw .internalFailure("\(error)")
+        }
+        var state = ExecutionState(context: context, input: inputValue, seed: UInt64.random(in: 0...UInt64.max))
+        let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
+        let deadline = start.adding(seconds: Self.expressMaximumSeconds)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await self.clock.sleep(until: deadline)
+                sink.yield(.stop(error: StatesError.timeout, cause: "The Express execution ran longer than five minutes."))
+            }
+            var decision = interpreter.decide(&state, on: Trigger(.start(input: inputValue, context: context, randomSeed: UInt64.random(in: 0...UInt64.max)), at: start))
+            var iterator = triggers.makeAsyncIterator()
+            while true {
+                for effect in decision.effects {
+                    switch effect {
+                    case .invokeTask(let inv):
+                        let handler = registry.handler(for: inv.resource)
+                        group.addTask {
+                            let outcome = await handler?.invoke(inv) ?? LocalRunner.unknownResource(inv)
+                            sink.yield(.taskStarted(inv.id))
+                            switch outcome {
+                            case .succeeded(let v): sink.yield(.taskSucceeded(inv.id, output: v))
+                            case .failed(let e): sink.yield(.taskFailed(inv.id, e))
+                            case .pending: break
+                            }
+                        }
+                    case .startTimer(let id, let due):
+                        group.addTask {
+                            try? await self.clock.sleep(until: due)
+                            sink.yield(.timerFired(id))
+                        }
+                    default: break
+                    }
+                }
+                guard state.status == .running, let next = await iterator.next() else { break }
+                decision = interpreter.decide(&state, on: Trigger(next, at: clock.now()))
+            }
+            group.cancelAll()
+        }
+        sink.finish()
+        row.status = state.status
+        row.output = state.output?.serialized
+        row.error = state.failure?.error
+        row.cause = state.failure?.cause
+        row.stopMillis = clock.now().milliseconds
+        row.lastEventId = state.eventCount
+        do { try await journal.append(JournalBatch(execution: row, expectedVersion: 0)) } catch { throw .internalFailure("\(error)") }
+        return row
+    }
+}
