@@ -11,7 +11,41 @@ package actor InMemoryJournal: JournalStore {
     private var timerRows: [String: [Int: TimerRecord]] = [:]
     private var tokenRows: [String: TaskTokenRecord] = [:]
 
+    private var machineRows: [String: StateMachineRecord] = [:]
+    private var versionRows: [String: StateMachineVersionRecord] = [:]
+    private var activityRows: [String: ActivityRecord] = [:]
+
     package init() {}
+
+    package func putStateMachine(_ r: StateMachineRecord) { machineRows[r.arn] = r }
+    package func stateMachine(arn: String) -> StateMachineRecord? { machineRows[arn] }
+    package func stateMachines() -> [StateMachineRecord] { machineRows.values.sorted { ($0.createdMillis, $0.arn) < ($1.createdMillis, $1.arn) } }
+
+    package func deleteStateMachine(arn: String) {
+        machineRows[arn] = nil
+        versionRows = versionRows.filter { $0.value.stateMachineArn != arn }
+    }
+
+    package func putVersion(_ r: StateMachineVersionRecord) throws(JournalError) {
+        guard versionRows[r.arn] == nil,
+              !versionRows.values.contains(where: { $0.stateMachineArn == r.stateMachineArn && $0.version == r.version })
+        else { throw JournalError(.alreadyExists, "version \(r.arn) exists") }
+        versionRows[r.arn] = r
+    }
+
+    package func versions(stateMachineArn: String) -> [StateMachineVersionRecord] {
+        versionRows.values.filter { $0.stateMachineArn == stateMachineArn }.sorted { $0.version < $1.version }
+    }
+
+    package func deleteVersion(arn: String) { versionRows[arn] = nil }
+
+    package func putActivity(_ r: ActivityRecord) throws(JournalError) {
+        guard activityRows[r.arn] == nil else { throw JournalError(.alreadyExists, "activity \(r.arn) exists") }
+        activityRows[r.arn] = r
+    }
+
+    package func activities() -> [ActivityRecord] { activityRows.values.sorted { ($0.createdMillis, $0.arn) < ($1.createdMillis, $1.arn) } }
+    package func deleteActivity(arn: String) { activityRows[arn] = nil }
 
     package func append(_ b: JournalBatch) throws(JournalError) {
         let arn = b.execution.arn

@@ -86,6 +86,61 @@ package struct TaskTokenRecord: Sendable, Equatable {
     }
 }
 
+/// A state machine: its current definition, type and role; `attributes` holds the API's
+/// other settings (logging, tracing, tags) as JSON text.
+package struct StateMachineRecord: Sendable, Equatable {
+    package var arn: String
+    package var name: String
+    package var type: String
+    package var roleArn: String
+    package var definitionId: Int64
+    package var createdMillis: Int64
+    package var attributes: String
+
+    package init(arn: String, name: String, type: String, roleArn: String, definitionId: Int64, createdMillis: Int64,
+                 attributes: String = "{}") {
+        self.arn = arn
+        self.name = name
+        self.type = type
+        self.roleArn = roleArn
+        self.definitionId = definitionId
+        self.createdMillis = createdMillis
+        self.attributes = attributes
+    }
+}
+
+/// A published version of a state machine (`…:stateMachine:NAME:N`).
+package struct StateMachineVersionRecord: Sendable, Equatable {
+    package var arn: String
+    package var stateMachineArn: String
+    package var version: Int
+    package var definitionId: Int64
+    package var description: String?
+    package var createdMillis: Int64
+
+    package init(arn: String, stateMachineArn: String, version: Int, definitionId: Int64, description: String?, createdMillis: Int64) {
+        self.arn = arn
+        self.stateMachineArn = stateMachineArn
+        self.version = version
+        self.definitionId = definitionId
+        self.description = description
+        self.createdMillis = createdMillis
+    }
+}
+
+/// An activity that workers poll.
+package struct ActivityRecord: Sendable, Equatable {
+    package var arn: String
+    package var name: String
+    package var createdMillis: Int64
+
+    package init(arn: String, name: String, createdMillis: Int64) {
+        self.arn = arn
+        self.name = name
+        self.createdMillis = createdMillis
+    }
+}
+
 /// Everything that must commit together for one execution step.
 package struct JournalBatch: Sendable {
     package var execution: ExecutionRecord
@@ -129,4 +184,20 @@ package protocol JournalStore: Sendable {
     func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord]
     /// Open tokens of callback tasks (not activities).
     func callbackTokens() async throws(JournalError) -> [TaskTokenRecord]
+
+    /// Creates or replaces a state machine (UpdateStateMachine replaces).
+    func putStateMachine(_ record: StateMachineRecord) async throws(JournalError)
+    func stateMachine(arn: String) async throws(JournalError) -> StateMachineRecord?
+    func stateMachines() async throws(JournalError) -> [StateMachineRecord]
+    /// Deletes a state machine and its versions; its executions stay.
+    func deleteStateMachine(arn: String) async throws(JournalError)
+    /// Publishes a version; throws `.alreadyExists` when that number is taken.
+    func putVersion(_ record: StateMachineVersionRecord) async throws(JournalError)
+    func versions(stateMachineArn: String) async throws(JournalError) -> [StateMachineVersionRecord]
+    func deleteVersion(arn: String) async throws(JournalError)
+
+    /// Creates an activity; throws `.alreadyExists` when the ARN is taken.
+    func putActivity(_ record: ActivityRecord) async throws(JournalError)
+    func activities() async throws(JournalError) -> [ActivityRecord]
+    func deleteActivity(arn: String) async throws(JournalError)
 }

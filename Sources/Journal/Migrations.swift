@@ -66,6 +66,27 @@ enum Migrations {
         """
         CREATE INDEX outbox_by_execution ON outbox(execution_arn);
         """,
+        // 3: state machines and their published versions (each points at a stored definition).
+        """
+        CREATE TABLE state_machines (
+            arn TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            definition_id INTEGER NOT NULL REFERENCES definitions(id),
+            created_ms INTEGER NOT NULL,
+            attributes TEXT NOT NULL DEFAULT '{}'
+        ) WITHOUT ROWID;
+        CREATE TABLE state_machine_versions (
+            arn TEXT PRIMARY KEY,
+            state_machine_arn TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            definition_id INTEGER NOT NULL REFERENCES definitions(id),
+            description TEXT,
+            created_ms INTEGER NOT NULL,
+            UNIQUE (state_machine_arn, version)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

@@ -374,6 +374,132 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    // MARK: state machines, versions, activities (rare writes, on the reader connection under its lock)
+
+    package func putStateMachine(_ r: StateMachineRecord) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("""
+                INSERT OR REPLACE INTO state_machines (arn, name, type, role_arn, definition_id, created_ms, attributes)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """)
+            s.bind(1, r.arn)
+            s.bind(2, r.name)
+            s.bind(3, r.type)
+            s.bind(4, r.roleArn)
+            s.bind(5, r.definitionId)
+            s.bind(6, r.createdMillis)
+            s.bind(7, r.attributes)
+            try s.run()
+        }
+    }
+
+    static func machineRecord(_ s: Statement) -> StateMachineRecord {
+        StateMachineRecord(arn: s.string(0) ?? "", name: s.string(1) ?? "", type: s.string(2) ?? "STANDARD", roleArn: s.string(3) ?? "",
+                           definitionId: s.int64(4), createdMillis: s.int64(5), attributes: s.string(6) ?? "{}")
+    }
+
+    package func stateMachine(arn: String) async throws(JournalError) -> StateMachineRecord? {
+        try read { (db) throws(JournalError) -> StateMachineRecord? in
+            let s = try db.statement("SELECT arn, name, type, role_arn, definition_id, created_ms, attributes FROM state_machines WHERE arn = ?1")
+            s.bind(1, arn)
+            return try s.step() ? Self.machineRecord(s) : nil
+        }
+    }
+
+    package func stateMachines() async throws(JournalError) -> [StateMachineRecord] {
+        try read { (db) throws(JournalError) -> [StateMachineRecord] in
+            let s = try db.statement("SELECT arn, name, type, role_arn, definition_id, created_ms, attributes FROM state_machines ORDER BY created_ms, arn")
+            var out: [StateMachineRecord] = []
+            while try s.step() { out.append(Self.machineRecord(s)) }
+            return out
+        }
+    }
+
+    package func deleteStateMachine(arn: String) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            try db.transaction { () throws(JournalError) in
+                for sql in ["DELETE FROM state_machine_versions WHERE state_machine_arn = ?1", "DELETE FROM state_machines WHERE arn = ?1"] {
+                    let s = try db.statement(sql)
+                    s.bind(1, arn)
+                    try s.run()
+                }
+            }
+        }
+    }
+
+    package func putVersion(_ r: StateMachineVersionRecord) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("""
+                INSERT INTO state_machine_versions (arn, state_machine_arn, version, definition_id, description, created_ms)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                """)
+            s.bind(1, r.arn)
+            s.bind(2, r.stateMachineArn)
+            s.bind(3, r.version)
+            s.bind(4, r.definitionId)
+            s.bind(5, r.description)
+            s.bind(6, r.createdMillis)
+            do throws(JournalError) { try s.run() } catch {
+                if case .sqlite(let rc) = error.code, rc & 0xFF == SQLITE_CONSTRAINT { throw JournalError(.alreadyExists, "version \(r.arn) exists") }
+                throw error
+            }
+        }
+    }
+
+    package func versions(stateMachineArn: String) async throws(JournalError) -> [StateMachineVersionRecord] {
+        try read { (db) throws(JournalError) -> [StateMachineVersionRecord] in
+            let s = try db.statement("""
+                SELECT arn, state_machine_arn, version, definition_id, description, created_ms FROM state_machine_versions
+                WHERE state_machine_arn = ?1 ORDER BY version
+                """)
+            s.bind(1, stateMachineArn)
+            var out: [StateMachineVersionRecord] = []
+            while try s.step() {
+                out.append(StateMachineVersionRecord(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", version: Int(s.int64(2)),
+                                                     definitionId: s.int64(3), description: s.string(4), createdMillis: s.int64(5)))
+            }
+            return out
+        }
+    }
+
+    package func deleteVersion(arn: String) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("DELETE FROM state_machine_versions WHERE arn = ?1")
+            s.bind(1, arn)
+            try s.run()
+        }
+    }
+
+    package func putActivity(_ r: ActivityRecord) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("INSERT INTO activities (arn, name, created_ms) VALUES (?1, ?2, ?3)")
+            s.bind(1, r.arn)
+            s.bind(2, r.name)
+            s.bind(3, r.createdMillis)
+            do throws(JournalError) { try s.run() } catch {
+                if case .sqlite(let rc) = error.code, rc & 0xFF == SQLITE_CONSTRAINT { throw JournalError(.alreadyExists, "activity \(r.arn) exists") }
+                throw error
+            }
+        }
+    }
+
+    package func activities() async throws(JournalError) -> [ActivityRecord] {
+        try read { (db) throws(JournalError) -> [ActivityRecord] in
+            let s = try db.statement("SELECT arn, name, created_ms FROM activities ORDER BY created_ms, arn")
+            var out: [ActivityRecord] = []
+            while try s.step() { out.append(ActivityRecord(arn: s.string(0) ?? "", name: s.string(1) ?? "", createdMillis: s.int64(2))) }
+            return out
+        }
+    }
+
+    package func deleteActivity(arn: String) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("DELETE FROM activities WHERE arn = ?1")
+            s.bind(1, arn)
+            try s.run()
+        }
+    }
+
     /// The schema's migration level.
     package func schemaVersion() throws(JournalError) -> Int {
         try read { (db) throws(JournalError) -> Int in

@@ -129,6 +129,36 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
     }
 }
 
+extension JournalContractTests {
+    @Test(arguments: Backend.allCases)
+    func stateMachinesVersionsAndActivities(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let d1 = try await j.saveDefinition(stateMachineArn: "arn:sm:a", definition: "{\"v\":1}")
+        let d2 = try await j.saveDefinition(stateMachineArn: "arn:sm:a", definition: "{\"v\":2}")
+        try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:a", name: "a", type: "STANDARD", roleArn: "role", definitionId: d1, createdMillis: 1))
+        try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:b", name: "b", type: "EXPRESS", roleArn: "role", definitionId: d1, createdMillis: 2))
+        try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:a", name: "a", type: "STANDARD", roleArn: "role2", definitionId: d2, createdMillis: 1))
+        #expect(try await j.stateMachine(arn: "arn:sm:a")?.definitionId == d2)
+        #expect(try await j.stateMachines().map(\.arn) == ["arn:sm:a", "arn:sm:b"])
+        try await j.putVersion(StateMachineVersionRecord(arn: "arn:sm:a:1", stateMachineArn: "arn:sm:a", version: 1, definitionId: d1, description: nil, createdMillis: 3))
+        try await j.putVersion(StateMachineVersionRecord(arn: "arn:sm:a:2", stateMachineArn: "arn:sm:a", version: 2, definitionId: d2, description: "two", createdMillis: 4))
+        await #expect(throws: JournalError.self) {
+            try await j.putVersion(StateMachineVersionRecord(arn: "arn:sm:a:2", stateMachineArn: "arn:sm:a", version: 2, definitionId: d2, description: nil, createdMillis: 5))
+        }
+        #expect(try await j.versions(stateMachineArn: "arn:sm:a").map(\.version) == [1, 2])
+        try await j.deleteVersion(arn: "arn:sm:a:1")
+        #expect(try await j.versions(stateMachineArn: "arn:sm:a").map(\.version) == [2])
+        try await j.deleteStateMachine(arn: "arn:sm:a")
+        #expect(try await j.stateMachine(arn: "arn:sm:a") == nil)
+        #expect(try await j.versions(stateMachineArn: "arn:sm:a").isEmpty)
+        try await j.putActivity(ActivityRecord(arn: "arn:act:x", name: "x", createdMillis: 1))
+        await #expect(throws: JournalError.self) { try await j.putActivity(ActivityRecord(arn: "arn:act:x", name: "x", createdMillis: 2)) }
+        #expect(try await j.activities().map(\.name) == ["x"])
+        try await j.deleteActivity(arn: "arn:act:x")
+        #expect(try await j.activities().isEmpty)
+    }
+}
+
 @Suite struct SQLiteJournalTests {
     @Test func walAndFullSynchronousAreReallySet() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-wal-\(UUID().uuidString)").path
@@ -139,7 +169,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
         let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
         #expect(n.writerSynchronous == "1")
         // Every migration ran.
-        #expect(try j.schemaVersion() == 2)
+        #expect(try j.schemaVersion() == 3)
     }
 
     @Test func dataSurvivesReopening() async throws {
