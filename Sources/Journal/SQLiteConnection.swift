@@ -141,6 +141,13 @@ struct Statement {
         while try step() {}
     }
 
+    /// Every row, mapped.
+    func all<T>(_ row: (Statement) -> T) throws(JournalError) -> [T] {
+        var out: [T] = []
+        while try step() { out.append(row(self)) }
+        return out
+    }
+
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
     func string(_ column: Int32) -> String? {

@@ -305,9 +305,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 ? "SELECT \(Self.executionColumns) FROM executions ORDER BY start_ms"
                 : "SELECT \(Self.executionColumns) FROM executions WHERE status = ?1 ORDER BY start_ms")
             if let status { s.bind(1, status.rawValue) }
-            var out: [ExecutionRecord] = []
-            while try s.step() { out.append(Self.executionRecord(s)) }
-            return out
+            return try s.all { s in Self.executionRecord(s) }
         }
     }
 
@@ -337,18 +335,14 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try read { (db) throws(JournalError) -> [TimerRecord] in
             let s = try db.statement("SELECT execution_arn, timer_id, due_ms FROM timers WHERE due_ms <= ?1 ORDER BY due_ms")
             s.bind(1, dueBefore ?? Int64.max)
-            var out: [TimerRecord] = []
-            while try s.step() { out.append(TimerRecord(executionArn: s.string(0) ?? "", timerId: Int(s.int64(1)), dueMillis: s.int64(2))) }
-            return out
+            return try s.all { s in TimerRecord(executionArn: s.string(0) ?? "", timerId: Int(s.int64(1)), dueMillis: s.int64(2)) }
         }
     }
 
     package func outbox() async throws(JournalError) -> [OutboxEntry] {
         try read { (db) throws(JournalError) -> [OutboxEntry] in
             let s = try db.statement("SELECT key, execution_arn, payload FROM outbox")
-            var out: [OutboxEntry] = []
-            while try s.step() { out.append(OutboxEntry(key: s.string(0) ?? "", executionArn: s.string(1) ?? "", payload: s.string(2) ?? "")) }
-            return out
+            return try s.all { s in OutboxEntry(key: s.string(0) ?? "", executionArn: s.string(1) ?? "", payload: s.string(2) ?? "") }
         }
     }
 
@@ -368,9 +362,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     package func callbackTokens() async throws(JournalError) -> [TaskTokenRecord] {
         try read { (db) throws(JournalError) -> [TaskTokenRecord] in
             let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn IS NULL")
-            var out: [TaskTokenRecord] = []
-            while try s.step() { out.append(Self.tokenRecord(s)) }
-            return out
+            return try s.all { s in Self.tokenRecord(s) }
         }
     }
 
@@ -409,9 +401,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     package func stateMachines() async throws(JournalError) -> [StateMachineRecord] {
         try read { (db) throws(JournalError) -> [StateMachineRecord] in
             let s = try db.statement("SELECT arn, name, type, role_arn, definition_id, created_ms, attributes FROM state_machines ORDER BY created_ms, arn")
-            var out: [StateMachineRecord] = []
-            while try s.step() { out.append(Self.machineRecord(s)) }
-            return out
+            return try s.all { s in Self.machineRecord(s) }
         }
     }
 
@@ -453,12 +443,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 WHERE state_machine_arn = ?1 ORDER BY version
                 """)
             s.bind(1, stateMachineArn)
-            var out: [StateMachineVersionRecord] = []
-            while try s.step() {
-                out.append(StateMachineVersionRecord(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", version: Int(s.int64(2)),
-                                                     definitionId: s.int64(3), description: s.string(4), createdMillis: s.int64(5)))
+            return try s.all { s in
+                StateMachineVersionRecord(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", version: Int(s.int64(2)),
+                                                     definitionId: s.int64(3), description: s.string(4), createdMillis: s.int64(5))
             }
-            return out
         }
     }
 
@@ -486,9 +474,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     package func activities() async throws(JournalError) -> [ActivityRecord] {
         try read { (db) throws(JournalError) -> [ActivityRecord] in
             let s = try db.statement("SELECT arn, name, created_ms FROM activities ORDER BY created_ms, arn")
-            var out: [ActivityRecord] = []
-            while try s.step() { out.append(ActivityRecord(arn: s.string(0) ?? "", name: s.string(1) ?? "", createdMillis: s.int64(2))) }
-            return out
+            return try s.all { s in ActivityRecord(arn: s.string(0) ?? "", name: s.string(1) ?? "", createdMillis: s.int64(2)) }
         }
     }
 
@@ -513,9 +499,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try read { (db) throws(JournalError) -> [TaskTokenRecord] in
             let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn = ?1")
             s.bind(1, activityArn)
-            var out: [TaskTokenRecord] = []
-            while try s.step() { out.append(Self.tokenRecord(s)) }
-            return out
+            return try s.all { s in Self.tokenRecord(s) }
         }
     }
 }
