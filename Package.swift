@@ -9,6 +9,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // The JSON value, JSONPath, intrinsic functions, the definition model, parser and validator.
@@ -21,10 +23,16 @@ let package = Package(
         .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
+        // AWS's wire protocols (JSON 1.0 by X-Amz-Target) over Hummingbird; no business rules.
+        .target(name: "HTTPAPI", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -197,7 +197,7 @@ package final class Engine: Sendable {
         return result.record
     }
 
-    static func executionArn(stateMachineArn: String, name: String) -> String {
+    package static func executionArn(stateMachineArn: String, name: String) -> String {
         stateMachineArn.replacingOccurrences(of: ":stateMachine:", with: ":execution:") + ":" + name
     }
 

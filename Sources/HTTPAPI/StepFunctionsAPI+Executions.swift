@@ -1,0 +1,241 @@
+import Engine
+import Journal
+import StatesInterpreter
+import StatesLanguage
+
+extension StepFunctionsAPI {
+    func execution(_ arn: String) async throws(APIError) -> ExecutionRecord {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 8, parts[0] == "arn", parts[2] == "states", parts[5] == "execution" || parts[5] == "express" else {
+            throw APIError.invalidArn(arn)
+        }
+        return try await engineCall { () throws(EngineError) in try await engine.describe(arn) }
+    }
+
+    static func describe(_ e: ExecutionRecord) -> JSONObject {
+        var o: JSONObject = [
+            "executionArn": .string(e.arn), "stateMachineArn": .string(e.stateMachineArn), "name": .string(e.name),
+            "status": .string(e.status.rawValue), "startDate": date(e.startMillis),
+            "input": .string(e.input), "inputDetails": ["included": true], "redriveCount": 0,
+        ]
+        if let stop = e.stopMillis { o["stopDate"] = date(stop) }
+        if let output = e.output {
+            o["output"] = .string(output)
+            o["outputDetails"] = ["included": true]
+        }
+        if let error = e.error { o["error"] = .string(error) }
+        if let cause = e.cause { o["cause"] = .string(cause) }
+        o["redriveStatus"] = .string(e.status == .running || e.status == .succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE")
+        return o
+    }
+
+    func startInput(_ r: Request) throws(APIError) -> String {
+        let input = try r.string("input") ?? "{}"
+        guard input.utf8.count <= engine.limits.maximumPayloadBytes else {
+            throw APIError("InvalidExecutionInput", "The input exceeds the maximum size of \(engine.limits.maximumPayloadBytes) bytes.")
+        }
+        guard (try? JSONParser.parse(input)) != nil else {
+            throw APIError("InvalidExecutionInput", "Invalid State Machine Execution Input: '\(input)'")
+        }
+        return input
+    }
+
+    func startExecution(_ r: Request) async throws(APIError) -> JSON {
+        let sm = try await stateMachine(try r.required("stateMachineArn"))
+        let input = try startInput(r)
+        let name = try r.string("name") ?? UUIDText.random()
+        guard Self.validName(name) else { throw APIError.invalidName(name) }
+        if sm.type == "EXPRESS" {
+            let row = try await engineCall { () throws(EngineError) in
+                try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn)
+            }
+            return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
+        }
+        do {
+            let row = try await engine.startExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input,
+                                                      roleArn: sm.roleArn)
+            return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
+        } catch {
+            // AWS: the same name and input as a running execution is idempotent.
+            if error.code == "ExecutionAlreadyExists",
+               let existing = try? await engine.describe(Engine.executionArn(stateMachineArn: sm.arn, name: name)),
+               existing.status == .running, existing.input == input {
+                return ["executionArn": .string(existing.arn), "startDate": Self.date(existing.startMillis)]
+            }
+            throw APIError(error.code, error.message, status: error.code == "InternalFailure" ? 500 : 400)
+        }
+    }
+
+    func startSyncExecution(_ r: Request) async throws(APIError) -> JSON {
+        let sm = try await stateMachine(try r.required("stateMachineArn"))
+        guard sm.type == "EXPRESS" else {
+            throw APIError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+        }
+        let input = try startInput(r)
+        let name = try r.string("name") ?? UUIDText.random()
+        guard Self.validName(name) else { throw APIError.invalidName(name) }
+        let row = try await engineCall { () throws(EngineError) in
+            try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn)
+        }
+        var o = Self.describe(row)
+        o["redriveCount"] = nil
+        o["redriveStatus"] = nil
+        o["billingDetails"] = ["billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": .int(max(100, (row.stopMillis ?? row.startMillis) - row.startMillis))]
+        return .object(o)
+    }
+
+    func describeExecution(_ r: Request) async throws(APIError) -> JSON {
+        .object(Self.describe(try await execution(try r.required("executionArn"))))
+    }
+
+    func describeStateMachineForExecution(_ r: Request) async throws(APIError) -> JSON {
+        let e = try await execution(try r.required("executionArn"))
+        let sm = try await journalCall { () throws(JournalError) in try await journal.stateMachine(arn: e.stateMachineArn) }
+        return [
+            "stateMachineArn": .string(e.stateMachineArn), "name": .string(sm?.name ?? ""),
+            "definition": .string(try await definitionText(e.definitionId)), "roleArn": .string(sm?.roleArn ?? ""),
+            "updateDate": Self.date(sm?.createdMillis ?? e.startMillis),
+            "loggingConfiguration": ["level": "OFF", "includeExecutionData": false], "tracingConfiguration": ["enabled": false],
+        ]
+    }
+
+    func listExecutions(_ r: Request) async throws(APIError) -> JSON {
+        let smArn = try r.required("stateMachineArn")
+        _ = try await stateMachine(smArn)
+        let filter = try r.string("statusFilter")
+        let all = try await journalCall { () throws(JournalError) in try await journal.executions(status: filter.flatMap(ExecutionStatus.init)) }
+            .filter { $0.stateMachineArn == smArn }
+            .sorted { ($0.startMillis, $0.arn) > ($1.startMillis, $1.arn) }
+        let (page, next) = try r.page(all)
+        var out: JSONObject = ["executions": .array(page.map { e in
+            var o: JSONObject = ["executionArn": .string(e.arn), "stateMachineArn": .string(e.stateMachineArn), "name": .string(e.name),
+                                 "status": .string(e.status.rawValue), "startDate": Self.date(e.startMillis)]
+            if let s = e.stopMillis { o["stopDate"] = Self.date(s) }
+            return .object(o)
+        })]
+        if let next { out["nextToken"] = .string(next) }
+        return .object(out)
+    }
+
+    func getExecutionHistory(_ r: Request) async throws(APIError) -> JSON {
+        let arn = try r.required("executionArn")
+        _ = try await execution(arn)
+        var events = try await engineCall { () throws(EngineError) in try await engine.history(arn) }
+        if try r.bool("reverseOrder") == true { events.reverse() }
+        let includeData = try r.bool("includeExecutionData") ?? true
+        let (page, next) = try r.page(events)
+        var out: JSONObject = ["events": .array(page.map { e in
+            guard !includeData, case .object(var o) = e.json else { return e.json }
+            for (k, v) in o {
+                guard case .object(var d) = v else { continue }
+                for key in HistoryEvent.payloadKeys where d[key] != nil {
+                    d[key] = nil
+                    d[key + "Details"] = ["included": false]
+                }
+                o[k] = .object(d)
+            }
+            return .object(o)
+        })]
+        if let next { out["nextToken"] = .string(next) }
+        return .object(out)
+    }
+
+    func stopExecution(_ r: Request) async throws(APIError) -> JSON {
+        let arn = try r.required("executionArn")
+        _ = try await execution(arn)
+        let error = try r.string("error"), cause = try r.string("cause")
+        let row = try await engineCall { () throws(EngineError) in try await engine.stopExecution(arn, error: error, cause: cause) }
+        return ["stopDate": Self.date(row.stopMillis ?? now())]
+    }
+
+    // MARK: task tokens
+
+    func sendTaskSuccess(_ r: Request) async throws(APIError) -> JSON {
+        let token = try r.required("taskToken"), output = try r.required("output")
+        guard (try? JSONParser.parse(output)) != nil else { throw APIError("InvalidOutput", "Invalid Output: '\(output)'") }
+        try await engineCall { () throws(EngineError) in try await engine.sendTaskSuccess(token: token, output: output) }
+        return [:]
+    }
+
+    func sendTaskFailure(_ r: Request) async throws(APIError) -> JSON {
+        let token = try r.required("taskToken")
+        let error = try r.string("error"), cause = try r.string("cause")
+        try await engineCall { () throws(EngineError) in try await engine.sendTaskFailure(token: token, error: error, cause: cause) }
+        return [:]
+    }
+
+    func sendTaskHeartbeat(_ r: Request) async throws(APIError) -> JSON {
+        let token = try r.required("taskToken")
+        try await engineCall { () throws(EngineError) in try await engine.sendTaskHeartbeat(token: token) }
+        return [:]
+    }
+
+    // MARK: activities
+
+    func activityArn(_ name: String) -> String { "arn:aws:states:\(region):\(account):activity:\(name)" }
+
+    func createActivity(_ r: Request) async throws(APIError) -> JSON {
+        let name = try r.required("name")
+        guard Self.validName(name) else { throw APIError.invalidName(name) }
+        let arn = activityArn(name)
+        let created = now()
+        do {
+            try await journal.putActivity(ActivityRecord(arn: arn, name: name, createdMillis: created))
+        } catch {
+            // AWS: creating an existing activity is idempotent.
+            guard error.code == .alreadyExists else { throw APIError.internalFailure("\(error)") }
+            let existing = try await journalCall { () throws(JournalError) in try await journal.activities() }.first { $0.arn == arn }
+            return ["activityArn": .string(arn), "creationDate": Self.date(existing?.createdMillis ?? created)]
+        }
+        return ["activityArn": .string(arn), "creationDate": Self.date(created)]
+    }
+
+    func activity(_ arn: String) async throws(APIError) -> ActivityRecord {
+        try checkArn(arn, kind: "activity")
+        guard let a = try await journalCall({ () throws(JournalError) in try await journal.activities() }).first(where: { $0.arn == arn }) else {
+            throw APIError("ActivityDoesNotExist", "Activity Does Not Exist: '\(arn)'")
+        }
+        return a
+    }
+
+    func describeActivity(_ r: Request) async throws(APIError) -> JSON {
+        let a = try await activity(try r.required("activityArn"))
+        return ["activityArn": .string(a.arn), "name": .string(a.name), "creationDate": Self.date(a.createdMillis)]
+    }
+
+    func deleteActivity(_ r: Request) async throws(APIError) -> JSON {
+        let arn = try r.required("activityArn")
+        try checkArn(arn, kind: "activity")
+        try await journalCall { () throws(JournalError) in try await journal.deleteActivity(arn: arn) }
+        return [:]
+    }
+
+    func listActivities(_ r: Request) async throws(APIError) -> JSON {
+        let all = try await journalCall { () throws(JournalError) in try await journal.activities() }
+        let (page, next) = try r.page(all)
+        var out: JSONObject = ["activities": .array(page.map {
+            ["activityArn": .string($0.arn), "name": .string($0.name), "creationDate": Self.date($0.createdMillis)]
+        })]
+        if let next { out["nextToken"] = .string(next) }
+        return .object(out)
+    }
+
+    func getActivityTask(_ r: Request) async throws(APIError) -> JSON {
+        let a = try await activity(try r.required("activityArn"))
+        let worker = try r.string("workerName")
+        let task = try await engineCall { () throws(EngineError) in
+            try await engine.getActivityTask(activityArn: a.arn, workerName: worker, timeoutSeconds: 60)
+        }
+        guard let task else { return [:] }
+        return ["taskToken": .string(task.token), "input": .string(task.input)]
+    }
+}
+
+/// Execution names AWS generates when none is given: a random UUID.
+enum UUIDText {
+    static func random() -> String {
+        var g = SystemRandomNumberGenerator()
+        var source = RandomSource(seed: g.next())
+        return source.uuid()
+    }
+}

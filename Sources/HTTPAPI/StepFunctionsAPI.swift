@@ -1,0 +1,194 @@
+import Engine
+import Foundation
+import Journal
+import StatesInterpreter
+import StatesLanguage
+
+/// The AWS Step Functions actions (`AWSStepFunctions.<Action>`), translated to engine calls.
+package struct StepFunctionsAPI: Sendable {
+    package let engine: Engine
+    package let region: String
+    package let account: String
+
+    package init(engine: Engine, region: String = "us-east-1", account: String = "000000000000") {
+        self.engine = engine
+        self.region = region
+        self.account = account
+    }
+
+    var journal: any JournalStore { engine.journal }
+
+    package func handle(_ action: String, _ body: JSONObject) async throws(APIError) -> JSON {
+        let r = Request(body: body)
+        switch action {
+        case "CreateStateMachine": return try await createStateMachine(r)
+        case "DescribeStateMachine": return try await describeStateMachine(r)
+        case "UpdateStateMachine": return try await updateStateMachine(r)
+        case "DeleteStateMachine": return try await deleteStateMachine(r)
+        case "ListStateMachines": return try await listStateMachines(r)
+        case "StartExecution": return try await startExecution(r)
+        case "StartSyncExecution": return try await startSyncExecution(r)
+        case "DescribeExecution": return try await describeExecution(r)
+        case "DescribeStateMachineForExecution": return try await describeStateMachineForExecution(r)
+        case "ListExecutions": return try await listExecutions(r)
+        case "GetExecutionHistory": return try await getExecutionHistory(r)
+        case "StopExecution": return try await stopExecution(r)
+        case "SendTaskSuccess": return try await sendTaskSuccess(r)
+        case "SendTaskFailure": return try await sendTaskFailure(r)
+        case "SendTaskHeartbeat": return try await sendTaskHeartbeat(r)
+        case "CreateActivity": return try await createActivity(r)
+        case "DescribeActivity": return try await describeActivity(r)
+        case "DeleteActivity": return try await deleteActivity(r)
+        case "ListActivities": return try await listActivities(r)
+        case "GetActivityTask": return try await getActivityTask(r)
+        case "ValidateStateMachineDefinition": return try validateDefinition(r)
+        default: throw APIError.unknownOperation(action)
+        }
+    }
+
+    // MARK: helpers
+
+    func engineCall<T>(_ body: () async throws(EngineError) -> T) async throws(APIError) -> T {
+        do { return try await body() } catch {
+            throw APIError(error.code, error.message, status: error.code == "InternalFailure" ? 500 : 400)
+        }
+    }
+
+    func journalCall<T>(_ body: () async throws(JournalError) -> T) async throws(APIError) -> T {
+        do { return try await body() } catch { throw APIError.internalFailure("\(error)") }
+    }
+
+    static func date(_ ms: Int64) -> JSON { .double(Double(ms) / 1000) }
+
+    func now() -> Int64 { engine.clock.now().milliseconds }
+
+    /// AWS: 1–80 characters, none of whitespace, brackets, wildcards, `"#%\^|~`$&,;:/` or control characters.
+    static func validName(_ name: String) -> Bool {
+        guard (1...80).contains(name.count) else { return false }
+        let forbidden = Set(" \t\n\r<>{}[]?*\"#%\\^|~`$&,;:/")
+        return !name.unicodeScalars.contains { forbidden.contains(Character($0)) || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+
+    func stateMachineArn(_ name: String) -> String { "arn:aws:states:\(region):\(account):stateMachine:\(name)" }
+
+    func checkArn(_ arn: String, kind: String) throws(APIError) {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 7, parts[0] == "arn", parts[2] == "states", parts[5] == kind else { throw APIError.invalidArn(arn) }
+    }
+
+    func stateMachine(_ arn: String) async throws(APIError) -> StateMachineRecord {
+        try checkArn(arn, kind: "stateMachine")
+        guard let sm = try await journalCall({ () throws(JournalError) in try await journal.stateMachine(arn: arn) }) else {
+            throw APIError("StateMachineDoesNotExist", "State Machine Does Not Exist: '\(arn)'")
+        }
+        return sm
+    }
+
+    func definitionText(_ id: Int64) async throws(APIError) -> String {
+        try await journalCall { () throws(JournalError) in try await journal.definition(id: id) } ?? ""
+    }
+
+    func invalidDefinition(_ diagnostics: [Diagnostic]) -> APIError {
+        let first = diagnostics.first { $0.severity == .error }
+        return APIError("InvalidDefinition", "Invalid State Machine Definition: '\(first.map { "\($0.code) at \($0.location.isEmpty ? "/" : $0.location): \($0.message)" } ?? "")'")
+    }
+
+    // MARK: state machines
+
+    func createStateMachine(_ r: Request) async throws(APIError) -> JSON {
+        let name = try r.required("name")
+        let definition = try r.required("definition")
+        let role = try r.required("roleArn")
+        let type = try r.string("type") ?? "STANDARD"
+        guard type == "STANDARD" || type == "EXPRESS" else {
+            throw APIError.validation("1 validation error detected: Value '\(type)' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]")
+        }
+        guard Self.validName(name) else { throw APIError.invalidName(name) }
+        guard role.hasPrefix("arn:") else { throw APIError.invalidArn(role) }
+        let (machine, diagnostics) = StateMachine.validate(definition)
+        guard machine != nil else { throw invalidDefinition(diagnostics) }
+        let arn = stateMachineArn(name)
+        if let existing = try await journalCall({ () throws(JournalError) in try await journal.stateMachine(arn: arn) }) {
+            // AWS: the same name with the same definition and role is idempotent.
+            let sameDefinition = try await definitionText(existing.definitionId) == definition
+            guard sameDefinition && existing.roleArn == role && existing.type == type else {
+                throw APIError("StateMachineAlreadyExists", "State Machine Already Exists: '\(arn)'")
+            }
+            return ["stateMachineArn": .string(arn), "creationDate": Self.date(existing.createdMillis)]
+        }
+        let defId = try await engineCall { () throws(EngineError) in try await engine.saveDefinition(stateMachineArn: arn, definition: definition) }
+        let created = now()
+        try await journalCall { () throws(JournalError) in
+            try await journal.putStateMachine(StateMachineRecord(arn: arn, name: name, type: type, roleArn: role, definitionId: defId,
+                                                                 createdMillis: created))
+        }
+        var out: JSONObject = ["stateMachineArn": .string(arn), "creationDate": Self.date(created)]
+        if try r.bool("publish") == true {
+            let v = StateMachineVersionRecord(arn: arn + ":1", stateMachineArn: arn, version: 1, definitionId: defId,
+                                              description: try r.string("versionDescription"), createdMillis: created)
+            try await journalCall { () throws(JournalError) in try await journal.putVersion(v) }
+            out["stateMachineVersionArn"] = .string(v.arn)
+        }
+        return .object(out)
+    }
+
+    func describeStateMachine(_ r: Request) async throws(APIError) -> JSON {
+        let sm = try await stateMachine(try r.required("stateMachineArn"))
+        return .object(try await describe(sm))
+    }
+
+    func describe(_ sm: StateMachineRecord) async throws(APIError) -> JSONObject {
+        [
+            "stateMachineArn": .string(sm.arn), "name": .string(sm.name), "status": "ACTIVE",
+            "definition": .string(try await definitionText(sm.definitionId)), "roleArn": .string(sm.roleArn),
+            "type": .string(sm.type), "creationDate": Self.date(sm.createdMillis),
+            "loggingConfiguration": ["level": "OFF", "includeExecutionData": false],
+            "tracingConfiguration": ["enabled": false],
+        ]
+    }
+
+    func updateStateMachine(_ r: Request) async throws(APIError) -> JSON {
+        var sm = try await stateMachine(try r.required("stateMachineArn"))
+        let definition = try r.string("definition")
+        let role = try r.string("roleArn")
+        guard definition != nil || role != nil || r.body["loggingConfiguration"] != nil || r.body["tracingConfiguration"] != nil else {
+            throw APIError("MissingRequiredParameter", "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
+        }
+        if let definition {
+            let (machine, diagnostics) = StateMachine.validate(definition)
+            guard machine != nil else { throw invalidDefinition(diagnostics) }
+            let arn = sm.arn
+            sm.definitionId = try await engineCall { () throws(EngineError) in try await engine.saveDefinition(stateMachineArn: arn, definition: definition) }
+        }
+        if let role { sm.roleArn = role }
+        let updated = sm
+        try await journalCall { () throws(JournalError) in try await journal.putStateMachine(updated) }
+        return ["updateDate": Self.date(now())]
+    }
+
+    func deleteStateMachine(_ r: Request) async throws(APIError) -> JSON {
+        let arn = try r.required("stateMachineArn")
+        try checkArn(arn, kind: "stateMachine")
+        try await journalCall { () throws(JournalError) in try await journal.deleteStateMachine(arn: arn) }
+        return [:]
+    }
+
+    func listStateMachines(_ r: Request) async throws(APIError) -> JSON {
+        let all = try await journalCall { () throws(JournalError) in try await journal.stateMachines() }
+        let (page, next) = try r.page(all)
+        var out: JSONObject = ["stateMachines": .array(page.map {
+            ["stateMachineArn": .string($0.arn), "name": .string($0.name), "type": .string($0.type), "creationDate": Self.date($0.createdMillis)]
+        })]
+        if let next { out["nextToken"] = .string(next) }
+        return .object(out)
+    }
+
+    func validateDefinition(_ r: Request) throws(APIError) -> JSON {
+        let definition = try r.required("definition")
+        let (_, diagnostics) = StateMachine.validate(definition)
+        let errors = diagnostics.contains { $0.severity == .error }
+        return ["result": errors ? "FAIL" : "OK", "diagnostics": .array(diagnostics.map {
+            ["severity": .string($0.severity.rawValue), "code": .string($0.code), "message": .string($0.message), "location": .string($0.location)]
+        }), "truncated": false]
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Engine
+import Foundation
+import HTTPAPI
+import Hummingbird
+import Journal
+
+/// `baton serve`: the service, on the embedded SQLite journal.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the AWS Step Functions API on one HTTP endpoint.")
+
+    @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
+    @Option(help: "The port (8083, as Step Functions Local).") var port = 8083
+    @Option(help: "The data directory (SQLite journal).") var dataDir = "./baton-data"
+    @Option(help: "The region in ARNs.") var region = "us-east-1"
+    @Option(help: "The account id in ARNs.") var account = "000000000000"
+    @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
+
+    func run() async throws {
+        let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
+        let engine = Engine(journal: journal)
+        let api = StepFunctionsAPI(engine: engine, region: region, account: account)
+        let app = Application(router: BatonServer.router(api: api),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "Baton"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await engine.run() }
+            try await engine.recover()
+            // Returns on SIGTERM/SIGINT after draining requests in flight.
+            try await app.runService()
+            engine.shutdown()
+            group.cancelAll()
+        }
+        // Lets the writer commit what is queued, then stops it.
+        journal.close()
+    }
+}
