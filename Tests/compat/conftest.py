@@ -1,0 +1,67 @@
+"""Starts the built `baton serve` on a free port for the compatibility suite."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BATON = os.path.join(ROOT, ".build", "debug", "baton")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [BATON, "serve", "--port", str(self.port), "--data-dir", self.data_dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("baton serve did not start")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        return self.proc.returncode
+
+    def client(self, service="stepfunctions"):
+        # StartSyncExecution is sent to a "sync-" host prefix on AWS; a local endpoint has none.
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            config=Config(inject_host_prefix=False))
+
+
+@pytest.fixture(scope="session")
+def server():
+    assert os.path.exists(BATON), "build baton first (swift build): %s" % BATON
+    with tempfile.TemporaryDirectory() as d:
+        s = Server(os.path.join(d, "data")).start()
+        yield s
+        s.stop()
+
+
+@pytest.fixture
+def sfn(server):
+    return server.client()

@@ -1,0 +1,207 @@
+"""boto3 and the aws CLI against `baton serve`, unchanged but for the endpoint URL."""
+import json
+import os
+import subprocess
+import urllib.request
+import uuid
+
+import pytest
+
+ROLE = "arn:aws:iam::000000000000:role/sfn"
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}})
+WAIT = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}})
+
+
+def name():
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+def wait_done(sfn, arn):
+    for _ in range(200):
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+    raise AssertionError("execution did not finish")
+
+
+def test_state_machine_lifecycle(sfn):
+    n = name()
+    arn = sfn.create_state_machine(name=n, definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    assert arn == "arn:aws:states:us-east-1:000000000000:stateMachine:" + n
+    # Idempotent with the same definition, refused with another.
+    assert sfn.create_state_machine(name=n, definition=PASS, roleArn=ROLE)["stateMachineArn"] == arn
+    with pytest.raises(sfn.exceptions.StateMachineAlreadyExists):
+        sfn.create_state_machine(name=n, definition=WAIT, roleArn=ROLE)
+    d = sfn.describe_state_machine(stateMachineArn=arn)
+    assert d["name"] == n and d["status"] == "ACTIVE" and json.loads(d["definition"]) == json.loads(PASS)
+    assert arn in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    sfn.update_state_machine(stateMachineArn=arn, definition=WAIT)
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == json.loads(WAIT)
+    sfn.delete_state_machine(stateMachineArn=arn)
+    with pytest.raises(sfn.exceptions.StateMachineDoesNotExist):
+        sfn.describe_state_machine(stateMachineArn=arn)
+
+
+@pytest.mark.parametrize("bad, error", [
+    ('{"StartAt": "X", "States": {}}', "InvalidDefinition"),
+    ("not json", "InvalidDefinition"),
+])
+def test_invalid_definitions(sfn, bad, error):
+    with pytest.raises(getattr(sfn.exceptions, error)):
+        sfn.create_state_machine(name=name(), definition=bad, roleArn=ROLE)
+
+
+def test_invalid_names_and_arns(sfn):
+    with pytest.raises(sfn.exceptions.InvalidName):
+        sfn.create_state_machine(name="has space", definition=PASS, roleArn=ROLE)
+    with pytest.raises(sfn.exceptions.InvalidArn):
+        sfn.describe_state_machine(stateMachineArn="not-an-arn")
+    with pytest.raises(sfn.exceptions.InvalidArn):
+        sfn.describe_execution(executionArn="arn:aws:states:us-east-1:000000000000:stateMachine:x")
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn="arn:aws:states:us-east-1:000000000000:execution:x:nope")
+
+
+def test_execution_and_history(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, name="run1", input='{"a": 1}')["executionArn"]
+    d = wait_done(sfn, ex)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"ok": True}
+    assert d["startDate"] <= d["stopDate"]
+    events = sfn.get_execution_history(executionArn=ex)["events"]
+    assert [e["type"] for e in events] == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert json.loads(events[0]["executionStartedEventDetails"]["input"]) == {"a": 1}
+    # Pagination with maxResults and nextToken, and reverse order.
+    page = sfn.get_execution_history(executionArn=ex, maxResults=3)
+    rest = sfn.get_execution_history(executionArn=ex, maxResults=3, nextToken=page["nextToken"])
+    assert [e["id"] for e in page["events"] + rest["events"]] == [1, 2, 3, 4]
+    assert sfn.get_execution_history(executionArn=ex, reverseOrder=True)["events"][0]["type"] == "ExecutionSucceeded"
+    assert sfn.describe_state_machine_for_execution(executionArn=ex)["stateMachineArn"] == arn
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=arn, name="run1", input='{"a": 2}')
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput):
+        sfn.start_execution(stateMachineArn=arn, input="{nope")
+
+
+def test_start_is_idempotent_for_a_running_execution_and_stop(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=WAIT, roleArn=ROLE)["stateMachineArn"]
+    first = sfn.start_execution(stateMachineArn=arn, name="same", input="{}")
+    again = sfn.start_execution(stateMachineArn=arn, name="same", input="{}")
+    assert first["executionArn"] == again["executionArn"]
+    listed = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+    assert [e["name"] for e in listed] == ["same"]
+    sfn.stop_execution(executionArn=first["executionArn"], error="Stop", cause="test")
+    d = sfn.describe_execution(executionArn=first["executionArn"])
+    assert d["status"] == "ABORTED"
+    assert sfn.get_execution_history(executionArn=first["executionArn"])["events"][-1]["type"] == "ExecutionAborted"
+
+
+def test_list_executions_pages(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    for i in range(5):
+        sfn.start_execution(stateMachineArn=arn, name="e%d" % i)
+    seen, token = [], None
+    while True:
+        kw = {"stateMachineArn": arn, "maxResults": 2}
+        if token:
+            kw["nextToken"] = token
+        page = sfn.list_executions(**kw)
+        seen += [e["name"] for e in page["executions"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert sorted(seen) == ["e0", "e1", "e2", "e3", "e4"]
+
+
+def test_activity_task_token_round_trip(sfn):
+    act = sfn.create_activity(name=name())["activityArn"]
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": True}}})
+    arn = sfn.create_state_machine(name=name(), definition=definition, roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"order": 7}')["executionArn"]
+    task = sfn.get_activity_task(activityArn=act, workerName="w1")
+    assert json.loads(task["input"]) == {"order": 7}
+    sfn.send_task_heartbeat(taskToken=task["taskToken"])
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"approved": true}')
+    assert json.loads(wait_done(sfn, ex)["output"]) == {"approved": True}
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=task["taskToken"], output="{}")
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.send_task_failure(taskToken="!!", error="E")
+    assert act in [a["activityArn"] for a in sfn.list_activities()["activities"]]
+    sfn.delete_activity(activityArn=act)
+    with pytest.raises(sfn.exceptions.ActivityDoesNotExist):
+        sfn.describe_activity(activityArn=act)
+
+
+def test_express_sync_execution(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
+    r = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert r["status"] == "SUCCEEDED" and json.loads(r["output"]) == {"ok": True}
+
+
+def test_validate_definition(sfn):
+    ok = sfn.validate_state_machine_definition(definition=PASS)
+    assert ok["result"] == "OK" and ok["diagnostics"] == []
+    bad = sfn.validate_state_machine_definition(definition='{"StartAt": "X", "States": {"A": {"Type": "Pass"}}}')
+    assert bad["result"] == "FAIL"
+    assert {d["code"] for d in bad["diagnostics"]} >= {"MISSING_TRANSITION_TARGET"}
+
+
+def raw(server, target, body):
+    req = urllib.request.Request(server.endpoint + "/", data=body, method="POST",
+                                 headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_malformed_requests_get_aws_errors(server):
+    status, body = raw(server, "AWSStepFunctions.ListStateMachines", b"{nope")
+    assert status == 400 and body["__type"] == "SerializationException"
+    status, body = raw(server, "AWSStepFunctions.NoSuchThing", b"{}")
+    assert status == 400 and body["__type"] == "UnknownOperationException"
+    status, body = raw(server, "Other.Thing", b"{}")
+    assert status == 400 and body["__type"] == "UnknownOperationException"
+    status, body = raw(server, "AWSStepFunctions.DescribeExecution", b'{"executionArn": 5}')
+    assert status == 400 and body["__type"] == "ValidationException"
+
+
+def test_aws_cli_full_path(server, tmp_path):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    base = ["aws", "--endpoint-url", server.endpoint, "stepfunctions", "--output", "json"]
+    definition = tmp_path / "d.json"
+    definition.write_text(PASS)
+
+    def cli(*args):
+        out = subprocess.run(base + list(args), env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout) if out.stdout.strip() else {}
+
+    act = cli("create-activity", "--name", name())["activityArn"]
+    definition.write_text(json.dumps({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": True}}}))
+    arn = cli("create-state-machine", "--name", name(), "--definition", "file://%s" % definition, "--role-arn", ROLE)["stateMachineArn"]
+    ex = cli("start-execution", "--state-machine-arn", arn, "--input", '{"x":1}')["executionArn"]
+    assert cli("describe-execution", "--execution-arn", ex)["status"] == "RUNNING"
+    task = cli("get-activity-task", "--activity-arn", act, "--worker-name", "cli")
+    cli("send-task-success", "--task-token", task["taskToken"], "--task-output", '{"done":true}')
+    assert json.loads(cli("describe-execution", "--execution-arn", ex)["output"]) == {"done": True}
+    events = cli("get-execution-history", "--execution-arn", ex)["events"]
+    assert [e["type"] for e in events][-3:] == ["ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]
+
+
+def test_sigkill_loses_nothing_acknowledged(tmp_path):
+    from conftest import Server
+    import signal
+    s = Server(str(tmp_path / "data")).start()
+    sfn = s.client()
+    arn = sfn.create_state_machine(name="durable", definition=WAIT, roleArn=ROLE)["stateMachineArn"]
+    started = [sfn.start_execution(stateMachineArn=arn, name="k%d" % i)["executionArn"] for i in range(20)]
+    s.stop(signal.SIGKILL)
+    s.start()
+    sfn = s.client()
+    for ex in started:
+        assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
+        assert [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]] == ["ExecutionStarted", "WaitStateEntered"]
+    assert s.stop(signal.SIGTERM) == 0
