@@ -41,7 +41,8 @@ extension StepFunctionsAPI {
     }
 
     func startExecution(_ r: Request) async throws(APIError) -> JSON {
-        let sm = try await stateMachine(try r.required("stateMachineArn"))
+        var (sm, definitionId) = try await resolveTarget(try r.required("stateMachineArn"))
+        sm.definitionId = definitionId
         let input = try startInput(r)
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
@@ -181,6 +182,9 @@ extension StepFunctionsAPI {
         let created = now()
         do {
             try await journal.putActivity(ActivityRecord(arn: arn, name: name, createdMillis: created))
+            try await journal.tag(resourceArn: arn, (r.body["tags"]?.arrayValue ?? []).compactMap { t in
+                t["key"]?.stringValue.map { (key: $0, value: t["value"]?.stringValue ?? "") }
+            })
         } catch {
             // AWS: creating an existing activity is idempotent.
             guard error.code == .alreadyExists else { throw APIError.internalFailure("\(error)") }

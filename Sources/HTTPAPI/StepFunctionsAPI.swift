@@ -42,6 +42,20 @@ package struct StepFunctionsAPI: Sendable {
         case "ListActivities": return try await listActivities(r)
         case "GetActivityTask": return try await getActivityTask(r)
         case "ValidateStateMachineDefinition": return try validateDefinition(r)
+        case "PublishStateMachineVersion": return try await publishStateMachineVersion(r)
+        case "ListStateMachineVersions": return try await listStateMachineVersions(r)
+        case "DeleteStateMachineVersion": return try await deleteStateMachineVersion(r)
+        case "CreateStateMachineAlias": return try await createStateMachineAlias(r)
+        case "DescribeStateMachineAlias": return try await describeStateMachineAlias(r)
+        case "UpdateStateMachineAlias": return try await updateStateMachineAlias(r)
+        case "DeleteStateMachineAlias": return try await deleteStateMachineAlias(r)
+        case "ListStateMachineAliases": return try await listStateMachineAliases(r)
+        case "TagResource": return try await tagResource(r)
+        case "UntagResource": return try await untagResource(r)
+        case "ListTagsForResource": return try await listTagsForResource(r)
+        case "DescribeMapRun": return try await describeMapRun(r)
+        case "ListMapRuns": return try await listMapRuns(r)
+        case "UpdateMapRun": return try await updateMapRun(r)
         default: throw APIError.unknownOperation(action)
         }
     }
@@ -122,6 +136,7 @@ package struct StepFunctionsAPI: Sendable {
             try await journal.putStateMachine(StateMachineRecord(arn: arn, name: name, type: type, roleArn: role, definitionId: defId,
                                                                  createdMillis: created))
         }
+        try await applyTags(r, to: arn)
         var out: JSONObject = ["stateMachineArn": .string(arn), "creationDate": Self.date(created)]
         if try r.bool("publish") == true {
             let v = StateMachineVersionRecord(arn: arn + ":1", stateMachineArn: arn, version: 1, definitionId: defId,
@@ -133,7 +148,21 @@ package struct StepFunctionsAPI: Sendable {
     }
 
     func describeStateMachine(_ r: Request) async throws(APIError) -> JSON {
-        let sm = try await stateMachine(try r.required("stateMachineArn"))
+        let arn = try r.required("stateMachineArn")
+        let (base, qualifier) = try splitQualified(arn)
+        var sm = try await stateMachine(base)
+        if let q = qualifier, let n = Int(q) {
+            let versions = try await journalCall { () throws(JournalError) in try await journal.versions(stateMachineArn: base) }
+            guard let v = versions.first(where: { $0.version == n }) else {
+                throw APIError("StateMachineDoesNotExist", "State Machine Does Not Exist: '\(arn)'")
+            }
+            sm.definitionId = v.definitionId
+            sm.arn = v.arn
+            var o = try await describe(sm)
+            o["revisionId"] = .string("\(v.definitionId)")
+            if let d = v.description { o["description"] = .string(d) }
+            return .object(o)
+        }
         return .object(try await describe(sm))
     }
 

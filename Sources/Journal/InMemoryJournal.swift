@@ -15,7 +15,30 @@ package actor InMemoryJournal: JournalStore {
     private var versionRows: [String: StateMachineVersionRecord] = [:]
     private var activityRows: [String: ActivityRecord] = [:]
 
+    private var aliasRows: [String: AliasRecord] = [:]
+    private var tagRows: [String: [(key: String, value: String)]] = [:]
+
     package init() {}
+
+    package func putAlias(_ r: AliasRecord) { aliasRows[r.arn] = r }
+    package func aliases(stateMachineArn: String) -> [AliasRecord] {
+        aliasRows.values.filter { $0.stateMachineArn == stateMachineArn }.sorted { $0.name < $1.name }
+    }
+    package func deleteAlias(arn: String) { aliasRows[arn] = nil }
+
+    package func tags(resourceArn: String) -> [(key: String, value: String)] { tagRows[resourceArn] ?? [] }
+
+    package func tag(resourceArn: String, _ tags: [(key: String, value: String)]) {
+        var current = tagRows[resourceArn] ?? []
+        for t in tags {
+            if let i = current.firstIndex(where: { $0.key == t.key }) { current[i] = t } else { current.append(t) }
+        }
+        tagRows[resourceArn] = current.sorted { $0.key < $1.key }
+    }
+
+    package func untag(resourceArn: String, keys: [String]) {
+        tagRows[resourceArn] = (tagRows[resourceArn] ?? []).filter { !keys.contains($0.key) }
+    }
 
     package func putStateMachine(_ r: StateMachineRecord) { machineRows[r.arn] = r }
     package func stateMachine(arn: String) -> StateMachineRecord? { machineRows[arn] }

@@ -128,6 +128,38 @@ package struct StateMachineVersionRecord: Sendable, Equatable {
     }
 }
 
+/// An alias: a name that routes executions to versions by weight.
+package struct AliasRecord: Sendable, Equatable {
+    package var arn: String
+    package var stateMachineArn: String
+    package var name: String
+    package var description: String?
+    /// (version ARN, weight) pairs; weights add up to 100.
+    package var routing: [Route]
+    package var createdMillis: Int64
+    package var updatedMillis: Int64
+
+    package struct Route: Sendable, Equatable {
+        package var versionArn: String
+        package var weight: Int
+        package init(versionArn: String, weight: Int) {
+            self.versionArn = versionArn
+            self.weight = weight
+        }
+    }
+
+    package init(arn: String, stateMachineArn: String, name: String, description: String?, routing: [Route],
+                 createdMillis: Int64, updatedMillis: Int64) {
+        self.arn = arn
+        self.stateMachineArn = stateMachineArn
+        self.name = name
+        self.description = description
+        self.routing = routing
+        self.createdMillis = createdMillis
+        self.updatedMillis = updatedMillis
+    }
+}
+
 /// An activity that workers poll.
 package struct ActivityRecord: Sendable, Equatable {
     package var arn: String
@@ -195,6 +227,14 @@ package protocol JournalStore: Sendable {
     func putVersion(_ record: StateMachineVersionRecord) async throws(JournalError)
     func versions(stateMachineArn: String) async throws(JournalError) -> [StateMachineVersionRecord]
     func deleteVersion(arn: String) async throws(JournalError)
+
+    func putAlias(_ record: AliasRecord) async throws(JournalError)
+    func aliases(stateMachineArn: String) async throws(JournalError) -> [AliasRecord]
+    func deleteAlias(arn: String) async throws(JournalError)
+
+    func tags(resourceArn: String) async throws(JournalError) -> [(key: String, value: String)]
+    func tag(resourceArn: String, _ tags: [(key: String, value: String)]) async throws(JournalError)
+    func untag(resourceArn: String, keys: [String]) async throws(JournalError)
 
     /// Creates an activity; throws `.alreadyExists` when the ARN is taken.
     func putActivity(_ record: ActivityRecord) async throws(JournalError)

@@ -87,6 +87,24 @@ enum Migrations {
             UNIQUE (state_machine_arn, version)
         ) WITHOUT ROWID;
         """,
+        // 4: aliases with routing weights, and tags on any resource.
+        """
+        CREATE TABLE state_machine_aliases (
+            arn TEXT PRIMARY KEY,
+            state_machine_arn TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            routing TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE tags (
+            resource_arn TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (resource_arn, key)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

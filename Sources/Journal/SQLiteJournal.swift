@@ -486,6 +486,85 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    static func encodeRouting(_ routes: [AliasRecord.Route]) -> String {
+        JSON.array(routes.map { ["stateMachineVersionArn": .string($0.versionArn), "weight": .int(Int64($0.weight))] }).serialized
+    }
+
+    static func decodeRouting(_ text: String?) -> [AliasRecord.Route] {
+        guard let text, case .array(let a)? = try? JSONParser.parse(text) else { return [] }
+        return a.map { AliasRecord.Route(versionArn: $0["stateMachineVersionArn"]?.stringValue ?? "", weight: Int($0["weight"]?.integerValue ?? 0)) }
+    }
+
+    package func putAlias(_ r: AliasRecord) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("""
+                INSERT OR REPLACE INTO state_machine_aliases (arn, state_machine_arn, name, description, routing, created_ms, updated_ms)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                """)
+            s.bind(1, r.arn)
+            s.bind(2, r.stateMachineArn)
+            s.bind(3, r.name)
+            s.bind(4, r.description)
+            s.bind(5, Self.encodeRouting(r.routing))
+            s.bind(6, r.createdMillis)
+            s.bind(7, r.updatedMillis)
+            try s.run()
+        }
+    }
+
+    package func aliases(stateMachineArn: String) async throws(JournalError) -> [AliasRecord] {
+        try read { (db) throws(JournalError) -> [AliasRecord] in
+            let s = try db.statement("""
+                SELECT arn, state_machine_arn, name, description, routing, created_ms, updated_ms FROM state_machine_aliases
+                WHERE state_machine_arn = ?1 ORDER BY name
+                """)
+            s.bind(1, stateMachineArn)
+            return try s.all { s in
+                AliasRecord(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", name: s.string(2) ?? "", description: s.string(3),
+                            routing: Self.decodeRouting(s.string(4)), createdMillis: s.int64(5), updatedMillis: s.int64(6))
+            }
+        }
+    }
+
+    package func deleteAlias(arn: String) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("DELETE FROM state_machine_aliases WHERE arn = ?1")
+            s.bind(1, arn)
+            try s.run()
+        }
+    }
+
+    package func tags(resourceArn: String) async throws(JournalError) -> [(key: String, value: String)] {
+        try read { (db) throws(JournalError) -> [(key: String, value: String)] in
+            let s = try db.statement("SELECT key, value FROM tags WHERE resource_arn = ?1 ORDER BY key")
+            s.bind(1, resourceArn)
+            return try s.all { s in (key: s.string(0) ?? "", value: s.string(1) ?? "") }
+        }
+    }
+
+    package func tag(resourceArn: String, _ tags: [(key: String, value: String)]) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            for t in tags {
+                let s = try db.statement("INSERT OR REPLACE INTO tags (resource_arn, key, value) VALUES (?1, ?2, ?3)")
+                s.bind(1, resourceArn)
+                s.bind(2, t.key)
+                s.bind(3, t.value)
+                try s.run()
+            }
+        }
+    }
+
+    package func untag(resourceArn: String, keys: [String]) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            for k in keys {
+                let s = try db.statement("DELETE FROM tags WHERE resource_arn = ?1 AND key = ?2")
+                s.bind(1, resourceArn)
+                s.bind(2, k)
+                try s.run()
+            }
+        }
+    }
+
     /// The schema's migration level.
     package func schemaVersion() throws(JournalError) -> Int {
         try read { (db) throws(JournalError) -> Int in

@@ -156,6 +156,18 @@ extension JournalContractTests {
         #expect(try await j.activities().map(\.name) == ["x"])
         try await j.deleteActivity(arn: "arn:act:x")
         #expect(try await j.activities().isEmpty)
+        let alias = AliasRecord(arn: "arn:sm:b:prod", stateMachineArn: "arn:sm:b", name: "prod", description: nil,
+                                routing: [.init(versionArn: "arn:sm:b:1", weight: 90), .init(versionArn: "arn:sm:b:2", weight: 10)],
+                                createdMillis: 1, updatedMillis: 1)
+        try await j.putAlias(alias)
+        #expect(try await j.aliases(stateMachineArn: "arn:sm:b") == [alias])
+        try await j.deleteAlias(arn: alias.arn)
+        #expect(try await j.aliases(stateMachineArn: "arn:sm:b").isEmpty)
+        try await j.tag(resourceArn: "arn:sm:b", [(key: "team", value: "a"), (key: "env", value: "dev")])
+        try await j.tag(resourceArn: "arn:sm:b", [(key: "team", value: "b")])
+        #expect(try await j.tags(resourceArn: "arn:sm:b").map { "\($0.key)=\($0.value)" } == ["env=dev", "team=b"])
+        try await j.untag(resourceArn: "arn:sm:b", keys: ["env"])
+        #expect(try await j.tags(resourceArn: "arn:sm:b").map(\.key) == ["team"])
     }
 }
 
@@ -169,7 +181,7 @@ extension JournalContractTests {
         let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
         #expect(n.writerSynchronous == "1")
         // Every migration ran.
-        #expect(try j.schemaVersion() == 3)
+        #expect(try j.schemaVersion() == 4)
     }
 
     @Test func dataSurvivesReopening() async throws {

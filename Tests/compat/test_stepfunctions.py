@@ -205,3 +205,44 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path):
         assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
         assert [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]] == ["ExecutionStarted", "WaitStateEntered"]
     assert s.stop(signal.SIGTERM) == 0
+
+
+def test_versions_aliases_and_routing(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE, publish=True)["stateMachineArn"]
+    v1 = arn + ":1"
+    assert [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]] == [v1]
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"v": 2}, "End": True}}}))
+    v2 = sfn.publish_state_machine_version(stateMachineArn=arn, description="second")["stateMachineVersionArn"]
+    assert v2 == arn + ":2"
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=v1)["definition"]) == json.loads(PASS)
+    alias = sfn.create_state_machine_alias(name="prod", routingConfiguration=[
+        {"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
+    ex = sfn.start_execution(stateMachineArn=alias)["executionArn"]
+    assert json.loads(wait_done(sfn, ex)["output"]) == {"ok": True}
+    sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
+        {"stateMachineVersionArn": v2, "weight": 100}])
+    ex = sfn.start_execution(stateMachineArn=alias)["executionArn"]
+    assert json.loads(wait_done(sfn, ex)["output"]) == {"v": 2}
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
+            {"stateMachineVersionArn": v1, "weight": 60}, {"stateMachineVersionArn": v2, "weight": 30}])
+    with pytest.raises(sfn.exceptions.ConflictException):
+        sfn.delete_state_machine_version(stateMachineVersionArn=v2)
+    assert sfn.describe_state_machine_alias(stateMachineAliasArn=alias)["name"] == "prod"
+    assert [a["stateMachineAliasArn"] for a in sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]] == [alias]
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.describe_state_machine_alias(stateMachineAliasArn=alias)
+    sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+
+
+def test_tags(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE,
+                                   tags=[{"key": "team", "value": "a"}])["stateMachineArn"]
+    sfn.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "dev"}])
+    assert sorted((t["key"], t["value"]) for t in sfn.list_tags_for_resource(resourceArn=arn)["tags"]) == [("env", "dev"), ("team", "a")]
+    sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert [t["key"] for t in sfn.list_tags_for_resource(resourceArn=arn)["tags"]] == ["env"]
+    with pytest.raises(sfn.exceptions.InvalidArn):
+        sfn.list_tags_for_resource(resourceArn="nope")
