@@ -12,7 +12,9 @@ package enum BatonServer {
     static let amzTarget = HTTPField.Name("X-Amz-Target")!
     static let requestId = HTTPField.Name("x-amzn-RequestId")!
 
-    package static func router(api: StepFunctionsAPI) -> Router<BasicRequestContext> {
+    /// `verifier`: when set (always, when bound beyond loopback), every request must carry a
+    /// valid Signature Version 4 made with the configured key.
+    package static func router(api: StepFunctionsAPI, verifier: SigV4Verifier? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/") { request, _ -> Response in
             var request = request
@@ -21,7 +23,17 @@ package enum BatonServer {
             let result: Result<JSON, APIError>
             do {
                 let buffer = try await request.collectBody(upTo: maximumBodyBytes)
-                result = await dispatch(api: api, target: target, body: Array(buffer.readableBytesView))
+                let body = Array(buffer.readableBytesView)
+                if let verifier {
+                    var headers: [(String, String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
+                    if let authority = request.head.authority { headers.append(("host", authority)) }
+                    let path = request.uri.path
+                    let query = request.uri.query ?? ""
+                    if let failure = verifier.verify(method: "POST", path: path, query: query, headers: headers, body: body) {
+                        return respond(.failure(failure), requestId: id)
+                    }
+                }
+                result = await dispatch(api: api, target: target, body: body)
             } catch {
                 result = .failure(APIError("RequestEntityTooLargeException", "Request body is larger than \(maximumBodyBytes) bytes", status: 413))
             }

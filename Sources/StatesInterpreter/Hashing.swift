@@ -1,6 +1,6 @@
 /// The digests States.Hash offers (MD5, SHA-1, SHA-256, SHA-384, SHA-512), written out
 /// here so the pure core needs no crypto library.
-enum Hashing {
+package enum Hashing {
     static func digest(_ data: [UInt8], algorithm: String) -> [UInt8]? {
         switch algorithm {
         case "MD5": return md5(data)
@@ -95,7 +95,7 @@ enum Hashing {
         0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    static func sha256(_ data: [UInt8]) -> [UInt8] {
+    package static func sha256(_ data: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         let m = pad(data, blockSize: 64, lengthBytes: 8, bigEndian: true)
         for chunk in stride(from: 0, to: m.count, by: 64) {

@@ -15,12 +15,30 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The region in ARNs.") var region = "us-east-1"
     @Option(help: "The account id in ARNs.") var account = "000000000000"
     @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
+    @Option(help: "Access key id that signed requests must use (or BATON_ACCESS_KEY_ID).") var accessKeyId: String?
+    @Option(help: "Its secret (or BATON_SECRET_ACCESS_KEY).") var secretAccessKey: String?
+    @Flag(help: "Require Signature Version 4 even on loopback.") var requireSignature = false
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
 
     func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let key = accessKeyId ?? env["BATON_ACCESS_KEY_ID"]
+        let secret = secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]
+        var verifier: SigV4Verifier?
+        if requireSignature || !Self.isLoopback(host) {
+            // Beyond loopback every request is authenticated: refuse to start without a key.
+            guard let key, let secret else {
+                throw ValidationError("serving on \(host) requires --access-key-id and --secret-access-key (or BATON_ACCESS_KEY_ID and BATON_SECRET_ACCESS_KEY)")
+            }
+            verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
+        }
         let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
         let engine = Engine(journal: journal)
         let api = StepFunctionsAPI(engine: engine, region: region, account: account)
-        let app = Application(router: BatonServer.router(api: api),
+        let app = Application(router: BatonServer.router(api: api, verifier: verifier),
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await engine.run() }

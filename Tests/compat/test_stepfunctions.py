@@ -246,3 +246,56 @@ def test_tags(sfn):
     assert [t["key"] for t in sfn.list_tags_for_resource(resourceArn=arn)["tags"]] == ["env"]
     with pytest.raises(sfn.exceptions.InvalidArn):
         sfn.list_tags_for_resource(resourceArn="nope")
+
+
+def test_signature_v4_is_enforced_when_required(tmp_path):
+    import boto3
+    import subprocess as sp
+    from botocore.config import Config
+    from conftest import BATON, Server, free_port
+    s = Server(str(tmp_path / "signed"))
+    s.proc = None
+    port = s.port
+    proc = sp.Popen([BATON, "serve", "--port", str(port), "--data-dir", s.data_dir, "--require-signature",
+                     "--access-key-id", "AKIDBATON", "--secret-access-key", "s3cret"], stdout=sp.DEVNULL, stderr=sp.DEVNULL)
+    s.proc = proc
+    try:
+        import socket, time
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+        def client(key, secret):
+            return boto3.client("stepfunctions", endpoint_url=s.endpoint, region_name="us-east-1", aws_access_key_id=key,
+                                aws_secret_access_key=secret, config=Config(inject_host_prefix=False, retries={"max_attempts": 1}))
+
+        good = client("AKIDBATON", "s3cret")
+        assert "stateMachines" in good.list_state_machines()
+        arn = good.create_state_machine(name="signed", definition=PASS, roleArn=ROLE)["stateMachineArn"]
+        assert good.describe_state_machine(stateMachineArn=arn)["name"] == "signed"
+        bad_key = client("AKIDOTHER", "s3cret")
+        try:
+            bad_key.list_state_machines()
+            raise AssertionError("an unknown key must be refused")
+        except bad_key.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "UnrecognizedClientException"
+        bad_secret = client("AKIDBATON", "wrong")
+        try:
+            bad_secret.list_state_machines()
+            raise AssertionError("a wrong signature must be refused")
+        except bad_secret.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "InvalidSignatureException"
+        status, body = raw(s, "AWSStepFunctions.ListStateMachines", b"{}")
+        assert status == 400 and body["__type"] == "MissingAuthenticationTokenException"
+    finally:
+        s.stop()
+
+
+def test_non_loopback_requires_a_key(tmp_path):
+    from conftest import BATON
+    out = subprocess.run([BATON, "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "d")],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0 and "access-key-id" in out.stderr
