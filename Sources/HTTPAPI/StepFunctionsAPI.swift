@@ -56,6 +56,7 @@ package struct StepFunctionsAPI: Sendable {
         case "DescribeMapRun": return try await describeMapRun(r)
         case "ListMapRuns": return try await listMapRuns(r)
         case "UpdateMapRun": return try await updateMapRun(r)
+        case "TestState": return try await testState(r)
         default: throw APIError.unknownOperation(action)
         }
     }

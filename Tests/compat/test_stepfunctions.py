@@ -299,3 +299,17 @@ def test_non_loopback_requires_a_key(tmp_path):
     out = subprocess.run([BATON, "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "d")],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode != 0 and "access-key-id" in out.stderr
+
+
+def test_test_state(sfn):
+    choice = {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 5, "Next": "Big"}], "Default": "Small"}
+    r = sfn.test_state(definition=json.dumps(choice), roleArn=ROLE, input='{"n": 9}')
+    assert r["status"] == "SUCCEEDED" and r["nextState"] == "Big" and json.loads(r["output"]) == {"n": 9}
+    p = {"Type": "Pass", "InputPath": "$.a", "Parameters": {"x.$": "$.b"}, "Next": "After"}
+    r = sfn.test_state(definition=json.dumps(p), roleArn=ROLE, input='{"a": {"b": 1}}', inspectionLevel="DEBUG")
+    assert json.loads(r["output"]) == {"x": 1} and r["nextState"] == "After"
+    assert json.loads(r["inspectionData"]["afterInputPath"]) == {"b": 1}
+    assert json.loads(r["inspectionData"]["afterParameters"]) == {"x": 1}
+    f = {"Type": "Fail", "Error": "Nope", "Cause": "because"}
+    r = sfn.test_state(definition=json.dumps(f), roleArn=ROLE, input="{}")
+    assert r["status"] == "FAILED" and r["error"] == "Nope" and r["cause"] == "because"
