@@ -293,6 +293,44 @@ package final class Engine: Sendable {
         return try await describe(arn)
     }
 
+    /// RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution starts again at the
+    /// top-level state it was in when it ended, with that state's input; its history goes on
+    /// with an ExecutionRedriven event.
+    package func redriveExecution(_ arn: String, roleArn: String) async throws(EngineError) -> ExecutionRecord {
+        let record = try await describe(arn)
+        guard [.failed, .timedOut, .aborted].contains(record.status), !arn.contains(":express:") else {
+            throw EngineError("ExecutionNotRedrivable", "Execution with ARN \(arn) cannot be redriven because it is \(record.status.rawValue).")
+        }
+        let interpreter = try await interpreter(record.definitionId)
+        let events = try await history(arn)
+        let topLevel = Set(interpreter.definition.states.map(\.name))
+        guard let entered = events.last(where: { $0.type.hasSuffix("StateEntered") && topLevel.contains($0.details["name"]?.stringValue ?? "") }),
+              let stateName = entered.details["name"]?.stringValue, let stateInput = entered.details["input"],
+              let input = try? JSONParser.parse(record.input)
+        else {
+            throw EngineError("ExecutionNotRedrivable", "Execution with ARN \(arn) has no state to redrive from.")
+        }
+        let smName = record.stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
+        var context = ExecutionContext(executionArn: arn, name: record.name, roleArn: roleArn, stateMachineArn: record.stateMachineArn,
+                                       stateMachineName: smName, startTime: Timestamp(milliseconds: record.startMillis))
+        context.redriveCount = events.filter { $0.type == "ExecutionRedriven" }.count
+        var state = ExecutionState(context: context, input: input, seed: UInt64.random(in: 0...UInt64.max))
+        state.status = record.status
+        await tracker.begin()
+        let result: StepResult
+        do {
+            result = try await partition(for: arn).redrive(record, state: state,
+                                                           kind: .redrive(state: stateName, input: stateInput, lastEventId: record.lastEventId),
+                                                           interpreter: interpreter)
+        } catch {
+            await tracker.end()
+            throw error
+        }
+        await performEffects(result)
+        await tracker.end()
+        return result.record
+    }
+
     // MARK: task tokens
 
     /// A well-formed token: base64url, as the interpreter makes them.

@@ -64,6 +64,26 @@ actor Partition {
         return StepResult(record: batch.execution, effects: decision.effects, state: state)
     }
 
+    /// Redrives a finished execution from a state rebuilt by the caller, as one step.
+    func redrive(_ record: ExecutionRecord, state: ExecutionState, kind: Trigger.Kind, interpreter: Interpreter)
+        async throws(EngineError) -> StepResult
+    {
+        await acquire(record.arn)
+        defer { release(record.arn) }
+        var state = state
+        let before = StepBatchBuilder.Snapshot(state)
+        let trigger = Trigger(kind, at: clock.now(), entropy: Self.entropy())
+        let decision = interpreter.decide(&state, on: trigger)
+        let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before, after: state,
+                                               decision: decision, now: trigger.now)
+        do {
+            try await journal.append(batch)
+        } catch {
+            throw .internalFailure("the journal refused the step: \(error)")
+        }
+        return StepResult(record: batch.execution, effects: decision.effects, state: state)
+    }
+
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
     /// not running (its triggers are stale and change nothing).
     func deliver(_ arn: String, _ kinds: [Trigger.Kind], interpreterFor: (Int64) async throws(EngineError) -> Interpreter)

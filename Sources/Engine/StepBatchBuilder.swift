@@ -32,6 +32,11 @@ enum StepBatchBuilder {
         row.lastEventId = state.eventCount
         if state.status == .running {
             row.snapshot = try SnapshotCodec.encode(state)
+            // A redriven execution runs again: its end is no longer known.
+            row.stopMillis = nil
+            row.output = nil
+            row.error = nil
+            row.cause = nil
         } else {
             row.snapshot = nil
             row.stopMillis = now.milliseconds

@@ -241,6 +241,15 @@ extension StepFunctionsAPI {
         return ["mapRuns": []]
     }
 
+    func redriveExecution(_ r: Request) async throws(APIError) -> JSON {
+        let arn = try r.required("executionArn")
+        let e = try await execution(arn)
+        let role = try await journalCall { () throws(JournalError) in try await journal.stateMachine(arn: e.stateMachineArn) }?.roleArn
+            ?? "arn:aws:iam::\(account):role/baton"
+        _ = try await engineCall { () throws(EngineError) in try await engine.redriveExecution(arn, roleArn: role) }
+        return ["redriveDate": Self.date(now())]
+    }
+
     func updateMapRun(_ r: Request) async throws(APIError) -> JSON {
         let arn = try r.required("mapRunArn")
         throw APIError("ResourceNotFound", "Resource not found: '\(arn)'")

@@ -57,6 +57,7 @@ package struct StepFunctionsAPI: Sendable {
         case "ListMapRuns": return try await listMapRuns(r)
         case "UpdateMapRun": return try await updateMapRun(r)
         case "TestState": return try await testState(r)
+        case "RedriveExecution": return try await redriveExecution(r)
         default: throw APIError.unknownOperation(action)
         }
     }

@@ -138,6 +138,23 @@ struct Step {
         case .timerFired(let id):
             guard let purpose = s.timers.removeValue(forKey: id) else { return }
             timerFired(purpose)
+        case .redrive(let stateName, let input, let lastEventId):
+            guard s.status != .running, s.status != .succeeded, let index = interpreter.machines[0].stateIndex[stateName] else { return }
+            s.status = .running
+            s.output = nil
+            s.failure = nil
+            s.nextEventId = lastEventId + 1
+            s.context.redriveCount += 1
+            s.frames.removeAll()
+            emit(nil, "ExecutionRedriven", "executionRedrivenEventDetails", ["redriveCount": .int(Int64(s.context.redriveCount))],
+                 prev: lastEventId)
+            let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: s.nextEventId - 1, silent: false)
+            s.frames.slots[root]!.state = index
+            if let t = interpreter.definition.timeoutSeconds.map(Int64.init) ?? interpreter.maximumDurationSeconds {
+                let timer = newTimer(.executionTimeout)
+                decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: t)))
+            }
+            enqueue(root)
         case .stop(let error, let cause):
             guard running else { return }
             var details = JSONObject()

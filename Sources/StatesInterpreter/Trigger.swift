@@ -13,6 +13,9 @@ package struct Trigger: Sendable {
         case timerFired(TimerID)
         /// StopExecution: aborts the run.
         case stop(error: String?, cause: String?)
+        /// RedriveExecution: a failed, timed-out or aborted run starts again at `state` (a
+        /// top-level state) with `input`, its history continuing after `lastEventId`.
+        case redrive(state: String, input: JSON, lastEventId: Int)
     }
 
     package var kind: Kind

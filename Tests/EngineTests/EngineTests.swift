@@ -253,3 +253,34 @@ actor Tokens {
         }
     }
 }
+
+@Suite struct RedriveTests {
+    @Test func aFailedExecutionRedrivesFromTheFailedState() async throws {
+        let calls = Counter()
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:once", ClosureTaskHandler { inv in
+            await calls.next() == 1 ? .failed(StatesError("Broken", "first call")) : .succeeded(inv.parameters)
+        })
+        try await withEngine(registry: registry) { engine, _ in
+            let arn = try await start(engine, """
+                {"StartAt":"First","States":{"First":{"Type":"Pass","Result":{"k":1},"Next":"Call"},
+                 "Call":{"Type":"Task","Resource":"arn:aws:states:::test:once","Next":"Last"},
+                 "Last":{"Type":"Pass","End":true}}}
+                """)
+            var r = try await engine.waitForCompletion(arn)
+            #expect(r.status == .failed && r.error == "Broken")
+            _ = try await engine.redriveExecution(arn, roleArn: "arn:aws:iam::000000000000:role/x")
+            r = try await engine.waitForCompletion(arn)
+            #expect(r.status == .succeeded && r.output == #"{"k":1}"#)
+            let h = try await engine.history(arn)
+            #expect(h.map(\.id) == Array(1...h.count))
+            let types = h.map(\.type)
+            let failed = try #require(types.firstIndex(of: "ExecutionFailed"))
+            #expect(types[failed + 1] == "ExecutionRedriven")
+            #expect(types[failed + 2] == "TaskStateEntered")
+            #expect(types.last == "ExecutionSucceeded")
+            #expect(h.filter { $0.type == "PassStateEntered" && $0.details["name"] == "First" }.count == 1)
+            await #expect(throws: EngineError.self) { _ = try await engine.redriveExecution(arn, roleArn: "r") }
+        }
+    }
+}

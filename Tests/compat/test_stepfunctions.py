@@ -313,3 +313,20 @@ def test_test_state(sfn):
     f = {"Type": "Fail", "Error": "Nope", "Cause": "because"}
     r = sfn.test_state(definition=json.dumps(f), roleArn=ROLE, input="{}")
     assert r["status"] == "FAILED" and r["error"] == "Nope" and r["cause"] == "because"
+
+
+def test_redrive_execution(sfn):
+    definition = json.dumps({"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "E", "Cause": "c"}}})
+    arn = sfn.create_state_machine(name=name(), definition=definition, roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert wait_done(sfn, ex)["status"] == "FAILED"
+    sfn.redrive_execution(executionArn=ex)
+    d = wait_done(sfn, ex)
+    assert d["status"] == "FAILED"
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
+    assert types == ["ExecutionStarted", "FailStateEntered", "ExecutionFailed", "ExecutionRedriven", "FailStateEntered", "ExecutionFailed"]
+    ok = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    done = sfn.start_execution(stateMachineArn=ok)["executionArn"]
+    wait_done(sfn, done)
+    with pytest.raises(sfn.exceptions.ExecutionNotRedrivable):
+        sfn.redrive_execution(executionArn=done)
