@@ -169,7 +169,8 @@ package final class Engine: Sendable {
 
     /// Starts an execution; returns once its first step is committed.
     package func startExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
-                                roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+                                roleArn: String = "arn:aws:iam::000000000000:role/baton", qualifiedArn: String? = nil)
+        async throws(EngineError) -> ExecutionRecord
     {
         let inputValue: JSON
         do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
@@ -183,7 +184,7 @@ package final class Engine: Sendable {
         let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: now)
         let record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
-                                     status: .running, input: input, startMillis: now.milliseconds)
+                                     status: .running, input: input, startMillis: now.milliseconds, qualifiedArn: qualifiedArn)
         await tracker.begin()
         let result: StepResult
         do {
@@ -316,10 +317,13 @@ package final class Engine: Sendable {
         context.redriveCount = events.filter { $0.type == "ExecutionRedriven" }.count
         var state = ExecutionState(context: context, input: input, seed: UInt64.random(in: 0...UInt64.max))
         state.status = record.status
+        var row = record
+        row.redriveCount += 1
+        row.redriveMillis = clock.now().milliseconds
         await tracker.begin()
         let result: StepResult
         do {
-            result = try await partition(for: arn).redrive(record, state: state,
+            result = try await partition(for: arn).redrive(row, state: state,
                                                            kind: .redrive(state: stateName, input: stateInput, lastEventId: record.lastEventId),
                                                            interpreter: interpreter)
         } catch {

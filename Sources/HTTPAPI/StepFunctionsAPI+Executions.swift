@@ -16,8 +16,14 @@ extension StepFunctionsAPI {
         var o: JSONObject = [
             "executionArn": .string(e.arn), "stateMachineArn": .string(e.stateMachineArn), "name": .string(e.name),
             "status": .string(e.status.rawValue), "startDate": date(e.startMillis),
-            "input": .string(e.input), "inputDetails": ["included": true], "redriveCount": 0,
+            "input": .string(e.input), "inputDetails": ["included": true], "redriveCount": .int(Int64(e.redriveCount)),
         ]
+        if let q = e.qualifiedArn {
+            let parts = q.split(separator: "|").map(String.init)
+            o["stateMachineVersionArn"] = .string(parts[0])
+            if parts.count > 1 { o["stateMachineAliasArn"] = .string(parts[1]) }
+        }
+        if let t = e.redriveMillis { o["redriveDate"] = date(t) }
         if let stop = e.stopMillis { o["stopDate"] = date(stop) }
         if let output = e.output {
             o["output"] = .string(output)
@@ -41,8 +47,10 @@ extension StepFunctionsAPI {
     }
 
     func startExecution(_ r: Request) async throws(APIError) -> JSON {
-        var (sm, definitionId) = try await resolveTarget(try r.required("stateMachineArn"))
+        var (sm, definitionId, versionArn, aliasArn) = try await resolveTarget(try r.required("stateMachineArn"))
         sm.definitionId = definitionId
+        // Kept as "version|alias" so DescribeExecution can name both.
+        let qualified = versionArn.map { v in aliasArn.map { "\(v)|\($0)" } ?? v }
         let input = try startInput(r)
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
@@ -54,7 +62,7 @@ extension StepFunctionsAPI {
         }
         do {
             let row = try await engine.startExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input,
-                                                      roleArn: sm.roleArn)
+                                                      roleArn: sm.roleArn, qualifiedArn: qualified)
             return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
         } catch {
             // AWS: the same name and input as a running execution is idempotent.

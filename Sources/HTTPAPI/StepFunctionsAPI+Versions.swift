@@ -16,16 +16,16 @@ extension StepFunctionsAPI {
 
     /// What an execution started on `arn` runs: the machine, the definition, and the version or
     /// alias it came through (an alias picks a version by its routing weights).
-    func resolveTarget(_ arn: String) async throws(APIError) -> (StateMachineRecord, Int64) {
+    func resolveTarget(_ arn: String) async throws(APIError) -> (StateMachineRecord, Int64, versionArn: String?, aliasArn: String?) {
         let (base, qualifier) = try splitQualified(arn)
         let sm = try await stateMachine(base)
-        guard let qualifier else { return (sm, sm.definitionId) }
+        guard let qualifier else { return (sm, sm.definitionId, nil, nil) }
         let versions = try await journalCall { () throws(JournalError) in try await journal.versions(stateMachineArn: base) }
         if let n = Int(qualifier) {
             guard let v = versions.first(where: { $0.version == n }) else {
                 throw APIError("StateMachineDoesNotExist", "State Machine Does Not Exist: '\(arn)'")
             }
-            return (sm, v.definitionId)
+            return (sm, v.definitionId, v.arn, nil)
         }
         guard let alias = try await journalCall({ () throws(JournalError) in try await journal.aliases(stateMachineArn: base) })
             .first(where: { $0.name == qualifier })
@@ -40,7 +40,7 @@ extension StepFunctionsAPI {
             roll -= route.weight
         }
         guard let v = versions.first(where: { $0.arn == chosen }) else { throw APIError("ResourceNotFound", "Resource not found: '\(chosen)'") }
-        return (sm, v.definitionId)
+        return (sm, v.definitionId, v.arn, alias.arn)
     }
 
     func publishStateMachineVersion(_ r: Request) async throws(APIError) -> JSON {

@@ -19,10 +19,18 @@ package struct ExecutionRecord: Sendable, Equatable {
     package var lastEventId: Int
     /// The interpreter's state, encoded, while the execution runs; nil once it ended.
     package var snapshot: [UInt8]?
+    /// The version or alias ARN the execution was started through, if any.
+    package var qualifiedArn: String? = nil
+    package var redriveCount = 0
+    package var redriveMillis: Int64? = nil
 
     package init(arn: String, stateMachineArn: String, definitionId: Int64, name: String, status: ExecutionStatus,
                  input: String, output: String? = nil, error: String? = nil, cause: String? = nil, startMillis: Int64,
-                 stopMillis: Int64? = nil, lastEventId: Int = 0, snapshot: [UInt8]? = nil) {
+                 stopMillis: Int64? = nil, lastEventId: Int = 0, snapshot: [UInt8]? = nil, qualifiedArn: String? = nil,
+                 redriveCount: Int = 0, redriveMillis: Int64? = nil) {
+        self.qualifiedArn = qualifiedArn
+        self.redriveCount = redriveCount
+        self.redriveMillis = redriveMillis
         self.arn = arn
         self.stateMachineArn = stateMachineArn
         self.definitionId = definitionId

@@ -105,6 +105,12 @@ enum Migrations {
             PRIMARY KEY (resource_arn, key)
         ) WITHOUT ROWID;
         """,
+        // 5: the version or alias an execution was started through, and its redrives.
+        """
+        ALTER TABLE executions ADD COLUMN qualified_arn TEXT;
+        ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE executions ADD COLUMN redrive_ms INTEGER;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

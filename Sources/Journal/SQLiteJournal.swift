@@ -150,8 +150,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             }
             let u = try writer.statement("""
                 UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6,
-                    last_event_id = ?7, snapshot = ?8 WHERE arn = ?1
+                    last_event_id = ?7, snapshot = ?8, redrive_count = ?9, redrive_ms = ?10 WHERE arn = ?1
                 """)
+            u.bind(9, e.redriveCount)
+            u.bind(10, e.redriveMillis)
             u.bind(1, e.arn)
             u.bind(2, e.status.rawValue)
             u.bind(3, e.output)
@@ -167,8 +169,9 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             if try exists.step() { throw JournalError(.alreadyExists, "execution \(e.arn) already exists") }
             let i = try writer.statement("""
                 INSERT INTO executions (arn, state_machine_arn, definition_id, name, status, input, output, error, cause,
-                    start_ms, stop_ms, last_event_id, snapshot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                    start_ms, stop_ms, last_event_id, snapshot, qualified_arn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 """)
+            i.bind(14, e.qualifiedArn)
             i.bind(1, e.arn)
             i.bind(2, e.stateMachineArn)
             i.bind(3, e.definitionId)
@@ -281,14 +284,16 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     static let executionColumns = """
-        arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms, stop_ms, last_event_id, snapshot
+        arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms, stop_ms, last_event_id, snapshot,
+        qualified_arn, redrive_count, redrive_ms
         """
 
     static func executionRecord(_ s: Statement) -> ExecutionRecord {
         ExecutionRecord(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", definitionId: s.int64(2), name: s.string(3) ?? "",
                         status: ExecutionStatus(rawValue: s.string(4) ?? "") ?? .failed, input: s.string(5) ?? "{}",
                         output: s.string(6), error: s.string(7), cause: s.string(8), startMillis: s.int64(9),
-                        stopMillis: s.optionalInt64(10), lastEventId: Int(s.int64(11)), snapshot: s.blob(12))
+                        stopMillis: s.optionalInt64(10), lastEventId: Int(s.int64(11)), snapshot: s.blob(12),
+                        qualifiedArn: s.string(13), redriveCount: Int(s.int64(14)), redriveMillis: s.optionalInt64(15))
     }
 
     package func execution(arn: String) async throws(JournalError) -> ExecutionRecord? {

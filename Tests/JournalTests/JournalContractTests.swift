@@ -181,7 +181,7 @@ extension JournalContractTests {
         let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
         #expect(n.writerSynchronous == "1")
         // Every migration ran.
-        #expect(try j.schemaVersion() == 4)
+        #expect(try j.schemaVersion() == 5)
     }
 
     @Test func dataSurvivesReopening() async throws {

@@ -219,7 +219,9 @@ def test_versions_aliases_and_routing(sfn):
     alias = sfn.create_state_machine_alias(name="prod", routingConfiguration=[
         {"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
     ex = sfn.start_execution(stateMachineArn=alias)["executionArn"]
-    assert json.loads(wait_done(sfn, ex)["output"]) == {"ok": True}
+    d = wait_done(sfn, ex)
+    assert json.loads(d["output"]) == {"ok": True}
+    assert d["stateMachineVersionArn"] == v1 and d["stateMachineAliasArn"] == alias
     sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
         {"stateMachineVersionArn": v2, "weight": 100}])
     ex = sfn.start_execution(stateMachineArn=alias)["executionArn"]
@@ -322,7 +324,7 @@ def test_redrive_execution(sfn):
     assert wait_done(sfn, ex)["status"] == "FAILED"
     sfn.redrive_execution(executionArn=ex)
     d = wait_done(sfn, ex)
-    assert d["status"] == "FAILED"
+    assert d["status"] == "FAILED" and d["redriveCount"] == 1
     types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
     assert types == ["ExecutionStarted", "FailStateEntered", "ExecutionFailed", "ExecutionRedriven", "FailStateEntered", "ExecutionFailed"]
     ok = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
