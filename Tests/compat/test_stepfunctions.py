@@ -332,3 +332,14 @@ def test_redrive_execution(sfn):
     wait_done(sfn, done)
     with pytest.raises(sfn.exceptions.ExecutionNotRedrivable):
         sfn.redrive_execution(executionArn=done)
+
+
+def test_map_run_actions_answer_for_what_exists(sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert sfn.list_map_runs(executionArn=ex)["mapRuns"] == []
+    missing = "arn:aws:states:us-east-1:000000000000:mapRun:x/y:z"
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.describe_map_run(mapRunArn=missing)
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.update_map_run(mapRunArn=missing, maxConcurrency=1)
