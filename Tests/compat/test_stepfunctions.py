@@ -343,3 +343,11 @@ def test_map_run_actions_answer_for_what_exists(sfn):
         sfn.describe_map_run(mapRunArn=missing)
     with pytest.raises(sfn.exceptions.ResourceNotFound):
         sfn.update_map_run(mapRunArn=missing, maxConcurrency=1)
+
+
+def test_oversized_bodies_and_inputs_are_refused(server, sfn):
+    status, body = raw(server, "AWSStepFunctions.ListStateMachines", b"{" + b" " * (2 * 1024 * 1024) + b"}")
+    assert status == 413 and body["__type"] == "RequestEntityTooLargeException"
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput):
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps({"big": "x" * (300 * 1024)}))
