@@ -33,6 +33,8 @@ package final class Engine: Sendable {
 
     enum Work: Sendable {
         case invoke(arn: String, TaskInvocation)
+        /// A timer already due when its step committed (Wait 0, a zero backoff): fired at once.
+        case fire(arn: String, TimerID)
     }
 
     package init(journal: any JournalStore, clock: any EngineClock = SystemEngineClock(), registry: TaskRegistry = TaskRegistry(),
@@ -67,6 +69,11 @@ package final class Engine: Sendable {
                         await self.perform(arn, invocation)
                         await self.tracker.end()
                     }
+                case .fire(let arn, let timer):
+                    group.addTask {
+                        _ = try? await self.deliver(arn, [.timerFired(timer)])
+                        await self.tracker.end()
+                    }
                 }
             }
             group.cancelAll()
@@ -93,7 +100,7 @@ package final class Engine: Sendable {
             if await timers.loadedUntil <= clock.now().adding(seconds: Self.timerHorizonSeconds / 2) { await loadNearTimers() }
             await fireDueTimers()
             let now = clock.now()
-            var next = now.adding(milliseconds: 100)
+            var next = now.adding(milliseconds: 20)
             if let due = await timers.nextDue(), due < next { next = due }
             do { try await clock.sleep(until: next) } catch { return }
         }
@@ -231,8 +238,13 @@ package final class Engine: Sendable {
                     workSink.yield(.invoke(arn: arn, inv))
                 }
             case .startTimer(let id, let due):
-                // Far deadlines stay on disk; the horizon scan brings them in when they near.
-                if r.state.pendingTimers.contains(id), due <= clock.now().adding(seconds: Self.timerHorizonSeconds) {
+                // Due already: fire now. Far deadlines stay on disk; the horizon scan brings them in.
+                guard r.state.pendingTimers.contains(id) else { break }
+                let now = clock.now()
+                if due <= now {
+                    await tracker.begin()
+                    workSink.yield(.fire(arn: arn, id))
+                } else if due <= now.adding(seconds: Self.timerHorizonSeconds) {
                     await timers.schedule(arn, id.rawValue, due: due)
                 }
             case .cancelTimer(let id):
