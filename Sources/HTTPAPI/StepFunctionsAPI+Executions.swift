@@ -109,11 +109,17 @@ extension StepFunctionsAPI {
     }
 
     func listExecutions(_ r: Request) async throws(APIError) -> JSON {
-        let smArn = try r.required("stateMachineArn")
+        let requested = try r.required("stateMachineArn")
+        // A version or alias ARN lists the executions started through it.
+        let (smArn, qualifier) = try splitQualified(requested)
         _ = try await stateMachine(smArn)
         let filter = try r.string("statusFilter")
         let all = try await journalCall { () throws(JournalError) in try await journal.executions(status: filter.flatMap(ExecutionStatus.init)) }
-            .filter { $0.stateMachineArn == smArn }
+            .filter { e in
+                guard e.stateMachineArn == smArn else { return false }
+                guard qualifier != nil else { return true }
+                return e.qualifiedArn?.split(separator: "|").contains { String($0) == requested } ?? false
+            }
             .sorted { ($0.startMillis, $0.arn) > ($1.startMillis, $1.arn) }
         let (page, next) = try r.page(all)
         var out: JSONObject = ["executions": .array(page.map { e in

@@ -222,6 +222,8 @@ def test_versions_aliases_and_routing(sfn):
     d = wait_done(sfn, ex)
     assert json.loads(d["output"]) == {"ok": True}
     assert d["stateMachineVersionArn"] == v1 and d["stateMachineAliasArn"] == alias
+    assert [e["executionArn"] for e in sfn.list_executions(stateMachineArn=alias)["executions"]] == [ex]
+    assert [e["executionArn"] for e in sfn.list_executions(stateMachineArn=v1)["executions"]] == [ex]
     sfn.update_state_machine_alias(stateMachineAliasArn=alias, routingConfiguration=[
         {"stateMachineVersionArn": v2, "weight": 100}])
     ex = sfn.start_execution(stateMachineArn=alias)["executionArn"]
