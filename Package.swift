@@ -23,16 +23,18 @@ let package = Package(
         .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
+        // Functions (Lambda-like) and the Task handlers that call them.
+        .target(name: "Integrations", dependencies: ["StatesLanguage", "StatesInterpreter", "Engine"]),
         // AWS's wire protocols (JSON 1.0 by X-Amz-Target) over Hummingbird; no business rules.
         .target(name: "HTTPAPI", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "Integrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

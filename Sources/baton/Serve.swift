@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import HTTPAPI
 import Hummingbird
+import Integrations
 import Journal
 
 /// `baton serve`: the service, on the embedded SQLite journal.
@@ -36,9 +37,16 @@ struct Serve: AsyncParsableCommand {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
         }
         let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
-        let engine = Engine(journal: journal)
+        let functions = FunctionService(directory: dataDir + "/functions", region: region, account: account)
+        var registry = TaskRegistry()
+        let lambda = LambdaTaskHandler(functions: functions)
+        registry.register(LambdaTaskHandler.invokeResource, lambda)
+        registry.register(prefix: "arn:aws:lambda:", lambda)
+        let engine = Engine(journal: journal, registry: registry)
         let api = StepFunctionsAPI(engine: engine, region: region, account: account)
-        let app = Application(router: BatonServer.router(api: api, verifier: verifier),
+        let router = BatonServer.router(api: api, verifier: verifier)
+        LambdaAPI.routes(router, functions: functions)
+        let app = Application(router: router,
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await engine.run() }

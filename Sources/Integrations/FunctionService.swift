@@ -1,0 +1,287 @@
+import Foundation
+import StatesLanguage
+
+/// A function's configuration, as GetFunction's `Configuration` shows it.
+package struct FunctionConfig: Sendable, Equatable {
+    package var name: String
+    package var arn: String
+    package var runtime: String
+    package var handler: String
+    package var timeoutSeconds: Int
+    package var memoryMB: Int
+    package var environment: [String: String]
+    package var role: String
+    package var lastModified: String
+    package var codeSize: Int
+
+    package var json: JSON {
+        var env = JSONObject()
+        for (k, v) in environment.sorted(by: { $0.key < $1.key }) { env[k] = .string(v) }
+        return ["FunctionName": .string(name), "FunctionArn": .string(arn), "Runtime": .string(runtime), "Handler": .string(handler),
+                "Timeout": .int(Int64(timeoutSeconds)), "MemorySize": .int(Int64(memoryMB)), "Role": .string(role),
+                "LastModified": .string(lastModified), "CodeSize": .int(Int64(codeSize)), "Version": "$LATEST", "State": "Active",
+                "PackageType": "Zip", "Environment": ["Variables": .object(env)]]
+    }
+
+    init?(json: JSON) {
+        guard let name = json["FunctionName"]?.stringValue, let arn = json["FunctionArn"]?.stringValue else { return nil }
+        self.name = name
+        self.arn = arn
+        runtime = json["Runtime"]?.stringValue ?? "python3.12"
+        handler = json["Handler"]?.stringValue ?? "index.handler"
+        timeoutSeconds = Int(json["Timeout"]?.integerValue ?? 3)
+        memoryMB = Int(json["MemorySize"]?.integerValue ?? 128)
+        role = json["Role"]?.stringValue ?? ""
+        lastModified = json["LastModified"]?.stringValue ?? ""
+        codeSize = Int(json["CodeSize"]?.integerValue ?? 0)
+        var env: [String: String] = [:]
+        for (k, v) in json["Environment"]?["Variables"]?.objectValue ?? JSONObject() { env[k] = v.stringValue }
+        environment = env
+    }
+
+    init(name: String, arn: String, runtime: String, handler: String, timeoutSeconds: Int, memoryMB: Int,
+         environment: [String: String], role: String, lastModified: String, codeSize: Int) {
+        self.name = name
+        self.arn = arn
+        self.runtime = runtime
+        self.handler = handler
+        self.timeoutSeconds = timeoutSeconds
+        self.memoryMB = memoryMB
+        self.environment = environment
+        self.role = role
+        self.lastModified = lastModified
+        self.codeSize = codeSize
+    }
+}
+
+/// An error in Lambda's terms (`ResourceNotFoundException`, `InvalidParameterValueException`, …).
+package struct FunctionError: Error, Sendable, Equatable {
+    package var code: String
+    package var message: String
+    package var status: Int
+    package init(_ code: String, _ message: String, status: Int = 400) {
+        self.code = code
+        self.message = message
+        self.status = status
+    }
+}
+
+/// What an invocation produced: the payload bytes, and the function error kind when it failed.
+package struct InvocationResult: Sendable {
+    package var payload: [UInt8]
+    /// "Unhandled" when the handler raised (Lambda's `X-Amz-Function-Error`).
+    package var functionError: String?
+    package var logs: String
+    package var requestId: String
+}
+
+/// Functions that run on this machine: code and configuration under the data directory,
+/// warm worker processes per function.
+package actor FunctionService {
+    let directory: String
+    let region: String
+    let account: String
+    private var functions: [String: FunctionConfig] = [:]
+    private var idle: [String: [PythonWorker]] = [:]
+    private var busy: [String: Int] = [:]
+    package let concurrencyLimit: Int
+
+    package init(directory: String, region: String = "us-east-1", account: String = "000000000000", concurrencyLimit: Int = 8) {
+        self.directory = directory
+        self.region = region
+        self.account = account
+        self.concurrencyLimit = concurrencyLimit
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            let path = "\(directory)/\(name)/config.json"
+            if let data = FileManager.default.contents(atPath: path), let json = try? JSONParser.parse([UInt8](data)),
+               let config = FunctionConfig(json: json) {
+                functions[config.name] = config
+            }
+        }
+        let bootstrap = directory + "/.bootstrap.py"
+        try? PythonWorker.bootstrap.write(toFile: bootstrap, atomically: true, encoding: .utf8)
+    }
+
+    package func arn(_ name: String) -> String { "arn:aws:lambda:\(region):\(account):function:\(name)" }
+
+    /// Accepts a name, a partial ARN or a full ARN (with an optional qualifier).
+    package static func functionName(_ reference: String) -> String {
+        let parts = reference.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count >= 7, parts[0] == "arn" { return String(parts[6]) }
+        if parts.count >= 3, parts[1] == "function" { return String(parts[2]) }
+        return String(parts[0])
+    }
+
+    package func create(name: String, runtime: String, handler: String, zip: [UInt8], timeout: Int, memory: Int,
+                        environment: [String: String], role: String) throws(FunctionError) -> FunctionConfig {
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw FunctionError("InvalidParameterValueException", "Invalid function name: \(name)")
+        }
+        guard functions[name] == nil else {
+            throw FunctionError("ResourceConflictException", "Function already exist: \(name)", status: 409)
+        }
+        guard runtime.hasPrefix("python3") else {
+            throw FunctionError("InvalidParameterValueException", "The runtime parameter of \(runtime) is not supported yet; use python3.x")
+        }
+        guard (1...900).contains(timeout) else { throw FunctionError("InvalidParameterValueException", "Timeout must be between 1 and 900 seconds") }
+        try unpack(name: name, zip: zip)
+        let config = FunctionConfig(name: name, arn: arn(name), runtime: runtime, handler: handler, timeoutSeconds: timeout,
+                                    memoryMB: memory, environment: environment, role: role,
+                                    lastModified: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601,
+                                    codeSize: zip.count)
+        try save(config)
+        functions[name] = config
+        return config
+    }
+
+    func unpack(name: String, zip: [UInt8]) throws(FunctionError) {
+        let dir = "\(directory)/\(name)"
+        let code = dir + "/code"
+        try? FileManager.default.removeItem(atPath: code)
+        do {
+            try FileManager.default.createDirectory(atPath: code, withIntermediateDirectories: true)
+            let archive = dir + "/code.zip"
+            try Data(zip).write(to: URL(fileURLWithPath: archive))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", archive, code]
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw FunctionError("InvalidParameterValueException", "Could not unzip the uploaded file.") }
+        } catch let e as FunctionError {
+            throw e
+        } catch {
+            throw FunctionError("ServiceException", "Cannot store the code: \(error)", status: 500)
+        }
+    }
+
+    func save(_ config: FunctionConfig) throws(FunctionError) {
+        do {
+            try Data(config.json.serialized.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(config.name)/config.json"), options: .atomic)
+        } catch {
+            throw FunctionError("ServiceException", "Cannot store the configuration: \(error)", status: 500)
+        }
+    }
+
+    package func get(_ reference: String) -> FunctionConfig? { functions[Self.functionName(reference)] }
+    package func list() -> [FunctionConfig] { functions.values.sorted { $0.name < $1.name } }
+
+    package func delete(_ reference: String) throws(FunctionError) {
+        let name = Self.functionName(reference)
+        guard functions.removeValue(forKey: name) != nil else { throw notFound(reference) }
+        for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
+        try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+    }
+
+    package func updateCode(_ reference: String, zip: [UInt8]) throws(FunctionError) -> FunctionConfig {
+        guard var config = get(reference) else { throw notFound(reference) }
+        try unpack(name: config.name, zip: zip)
+        config.codeSize = zip.count
+        try save(config)
+        functions[config.name] = config
+        for w in idle.removeValue(forKey: config.name) ?? [] { w.kill() }
+        return config
+    }
+
+    package func updateConfiguration(_ reference: String, timeout: Int?, memory: Int?, handler: String?, environment: [String: String]?)
+        throws(FunctionError) -> FunctionConfig
+    {
+        guard var config = get(reference) else { throw notFound(reference) }
+        if let timeout { config.timeoutSeconds = timeout }
+        if let memory { config.memoryMB = memory }
+        if let handler { config.handler = handler }
+        if let environment { config.environment = environment }
+        try save(config)
+        functions[config.name] = config
+        for w in idle.removeValue(forKey: config.name) ?? [] { w.kill() }
+        return config
+    }
+
+    func notFound(_ reference: String) -> FunctionError {
+        FunctionError("ResourceNotFoundException", "Function not found: \(arn(Self.functionName(reference)))", status: 404)
+    }
+
+    // MARK: invocation
+
+    private func checkout(_ config: FunctionConfig) throws(FunctionError) -> PythonWorker {
+        while var pool = idle[config.name], let w = pool.popLast() {
+            idle[config.name] = pool
+            if w.isAlive {
+                busy[config.name, default: 0] += 1
+                return w
+            }
+        }
+        guard busy[config.name, default: 0] < concurrencyLimit else {
+            throw FunctionError("TooManyRequestsException", "Rate Exceeded.", status: 429)
+        }
+        do {
+            let w = try PythonWorker(bootstrapPath: directory + "/.bootstrap.py", codeDirectory: "\(directory)/\(config.name)/code",
+                                     handler: config.handler, environment: config.environment)
+            busy[config.name, default: 0] += 1
+            return w
+        } catch {
+            throw FunctionError("ServiceException", "Cannot start the runtime: \(error)", status: 500)
+        }
+    }
+
+    private func checkin(_ name: String, _ w: PythonWorker, healthy: Bool) {
+        busy[name, default: 1] -= 1
+        if healthy, functions[name] != nil { idle[name, default: []].append(w) } else { w.kill() }
+    }
+
+    /// Runs the handler on a warm worker; the worker is killed when the timeout passes.
+    package func invoke(_ reference: String, payload: [UInt8]) async throws(FunctionError) -> InvocationResult {
+        guard let config = get(reference) else { throw notFound(reference) }
+        let worker = try checkout(config)
+        var g = SystemRandomNumberGenerator()
+        var rng = RandomSourceShim(seed: g.next())
+        let requestId = rng.uuid()
+        let request: JSON = ["event": .string(String(decoding: payload, as: UTF8.self)), "functionName": .string(config.name),
+                             "functionArn": .string(config.arn), "requestId": .string(requestId),
+                             "timeoutMs": .int(Int64(config.timeoutSeconds * 1000)), "memory": .int(Int64(config.memoryMB))]
+        let timeout = UInt64(config.timeoutSeconds) * 1_000_000_000
+        let answer: JSON? = await withTaskGroup(of: JSON?.self) { group in
+            group.addTask { await worker.call(request) }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if first == nil { worker.kill() }
+            return first
+        }
+        checkin(config.name, worker, healthy: answer != nil)
+        guard let answer else {
+            let message = "Task timed out after \(config.timeoutSeconds).00 seconds"
+            let body: JSON = ["errorMessage": .string("\(Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601) \(requestId) \(message)")]
+            return InvocationResult(payload: Array(body.serialized.utf8), functionError: "Unhandled", logs: "", requestId: requestId)
+        }
+        let logs = answer["logs"]?.stringValue ?? ""
+        if let error = answer["error"] {
+            return InvocationResult(payload: Array(error.serialized.utf8), functionError: "Unhandled", logs: logs, requestId: requestId)
+        }
+        let text = answer["ok"]?.stringValue ?? answer["raw"]?.stringValue ?? "null"
+        return InvocationResult(payload: Array(text.utf8), functionError: nil, logs: logs, requestId: requestId)
+    }
+}
+
+/// Request ids in Lambda's UUID shape.
+struct RandomSourceShim {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uuid() -> String {
+        let a = next(), b = next()
+        let hex = String(format: "%016llx%016llx", a, b)
+        let c = Array(hex)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-4" + String(c[13..<16]) + "-a" + String(c[17..<20]) + "-" + String(c[20..<32])
+    }
+}

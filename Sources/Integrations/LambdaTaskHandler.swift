@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+import StatesInterpreter
+import StatesLanguage
+
+/// Task states that call functions: a function ARN as the Resource (the result is the
+/// payload), and `arn:aws:states:::lambda:invoke` (the result is Invoke's response shape).
+/// Errors surface under the names AWS uses, so Retry and Catch behave as on AWS.
+package struct LambdaTaskHandler: TaskHandler {
+    package let functions: FunctionService
+    package let maximumPayloadBytes: Int
+
+    package init(functions: FunctionService, maximumPayloadBytes: Int = 256 * 1024) {
+        self.functions = functions
+        self.maximumPayloadBytes = maximumPayloadBytes
+    }
+
+    package static let invokeResource = "arn:aws:states:::lambda:invoke"
+
+    package func invoke(_ inv: TaskInvocation) async -> TaskOutcome {
+        let integration = inv.resource.hasPrefix(Self.invokeResource)
+        let reference: String
+        let payload: JSON
+        if integration {
+            guard let name = inv.parameters["FunctionName"]?.stringValue else {
+                return .failed(StatesError("States.Runtime", "The field 'FunctionName' is required for \(inv.resource)"))
+            }
+            reference = name
+            payload = inv.parameters["Payload"] ?? .object(JSONObject())
+        } else {
+            reference = inv.resource
+            payload = inv.parameters
+        }
+        let result: InvocationResult
+        do {
+            result = try await functions.invoke(reference, payload: Array(payload.serialized.utf8))
+        } catch {
+            let cause = "\(error.message) (Service: AWSLambda; Status Code: \(error.status); Error Code: \(error.code); Request ID: \(UUID().uuidString.lowercased()); Proxy: null)"
+            return .failed(StatesError(integration ? "Lambda.\(error.code)" : "Lambda.\(error.code)", cause))
+        }
+        let text = String(decoding: result.payload, as: UTF8.self)
+        if let functionError = result.functionError {
+            _ = functionError
+            let errorType = (try? JSONParser.parse(text))?["errorType"]?.stringValue ?? "Lambda.Unknown"
+            return .failed(StatesError(errorType, text))
+        }
+        guard result.payload.count <= maximumPayloadBytes else {
+            let name = integration ? Self.invokeResource.replacingOccurrences(of: "arn:aws:states:::", with: "") : inv.resource
+            return .failed(StatesError(StatesError.dataLimitExceeded,
+                "The state/task '\(integration ? name : inv.resource)' returned a result with a size exceeding the maximum number of bytes service limit."))
+        }
+        let value = (try? JSONParser.parse(text)) ?? .string(text)
+        guard integration else { return .succeeded(value) }
+        let length = String(result.payload.count)
+        let headers: JSONObject = [
+            "Connection": "keep-alive", "Content-Length": .string(length), "Content-Type": "application/json",
+            "Date": .string(Self.httpDate()), "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0",
+            "x-amzn-RequestId": .string(result.requestId), "X-Amzn-Trace-Id": .string("Root=1-\(result.requestId)"),
+        ]
+        var all = JSONObject()
+        for (k, v) in headers { all[k] = .array([v]) }
+        return .succeeded([
+            "ExecutedVersion": "$LATEST", "Payload": value,
+            "SdkHttpMetadata": ["AllHttpHeaders": .object(all), "HttpHeaders": .object(headers), "HttpStatusCode": 200],
+            "SdkResponseMetadata": ["RequestId": .string(result.requestId)], "StatusCode": 200,
+        ])
+    }
+
+    static func httpDate() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f.string(from: Date())
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import StatesLanguage
+
+/// One warm Python process running Baton's bootstrap: requests go in as JSON lines on its
+/// stdin, answers come back as JSON lines on a dedicated pipe; the handler's own prints are
+/// captured for `LogType: Tail`.
+final class PythonWorker: @unchecked Sendable {
+    // @unchecked Sendable: `pending` and `dead` are guarded by `lock`; the process and pipes are
+    // set once in init; `reader` is touched only by the reader thread.
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private let lock = NSLock()
+    private var pending: [CheckedContinuation<JSON?, Never>] = []
+    private var dead = false
+
+    static let bootstrap = #"""
+import importlib, io, json, os, sys, traceback, time
+proto = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+code_dir, spec = sys.argv[1], sys.argv[2]
+sys.path.insert(0, code_dir)
+module_name, function_name = spec.rsplit(".", 1)
+handler = None
+
+class Context:
+    def __init__(self, req):
+        self.function_name = req["functionName"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = req["functionArn"]
+        self.memory_limit_in_mb = req.get("memory", 128)
+        self.aws_request_id = req["requestId"]
+        self.log_group_name = "/aws/lambda/" + self.function_name
+        self.log_stream_name = "baton"
+        self._deadline = time.time() * 1000 + req["timeoutMs"]
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline - time.time() * 1000))
+
+for line in sys.stdin:
+    req = json.loads(line)
+    logs = io.StringIO()
+    saved = sys.stdout
+    sys.stdout = logs
+    try:
+        if handler is None:
+            handler = getattr(importlib.import_module(module_name), function_name)
+        result = handler(json.loads(req["event"]), Context(req))
+        if isinstance(result, (bytes, bytearray)):
+            answer = {"raw": bytes(result).decode("utf-8", "replace")}
+        else:
+            answer = {"ok": json.dumps(result)}
+    except Exception as e:
+        message = str(e) if str(e) else getattr(e, "message", "")
+        answer = {"error": {"errorMessage": message, "errorType": type(e).__name__,
+                            "requestId": req["requestId"], "stackTrace": traceback.format_tb(e.__traceback__)}}
+    finally:
+        sys.stdout = saved
+    answer["logs"] = logs.getvalue()
+    proto.write(json.dumps(answer) + "\n")
+"""#
+
+    init(bootstrapPath: String, codeDirectory: String, handler: String, environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", bootstrapPath, codeDirectory, handler]
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let thread = Thread { [output] in
+            let handle = output.fileHandleForReading
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = buffer[buffer.startIndex..<newline]
+                    buffer = buffer[(newline + 1)...]
+                    self.deliver(try? JSONParser.parse([UInt8](line)))
+                }
+            }
+            self.fail()
+        }
+        thread.name = "baton-python-worker"
+        thread.start()
+    }
+
+    private func deliver(_ answer: JSON?) {
+        lock.lock()
+        let next = pending.isEmpty ? nil : pending.removeFirst()
+        lock.unlock()
+        next?.resume(returning: answer)
+    }
+
+    private func fail() {
+        lock.lock()
+        dead = true
+        let all = pending
+        pending.removeAll()
+        lock.unlock()
+        for c in all { c.resume(returning: nil) }
+    }
+
+    var isAlive: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !dead && process.isRunning
+    }
+
+    /// Sends one request; nil when the process died (or was killed for a timeout).
+    func call(_ request: JSON) async -> JSON? {
+        await withCheckedContinuation { (c: CheckedContinuation<JSON?, Never>) in
+            lock.lock()
+            if dead {
+                lock.unlock()
+                c.resume(returning: nil)
+                return
+            }
+            pending.append(c)
+            lock.unlock()
+            input.fileHandleForWriting.write(Data((request.serialized + "\n").utf8))
+        }
+    }
+
+    func kill() {
+        if process.isRunning { process.terminate() }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+}

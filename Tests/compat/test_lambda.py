@@ -1,0 +1,91 @@
+"""boto3's lambda client against Baton's functions, and Task states that call them."""
+import base64
+import io
+import json
+import os
+import zipfile
+
+import pytest
+
+from test_stepfunctions import ROLE, name, wait_done
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def zipped(fixture):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.write(os.path.join(HERE, "lambdas", fixture + ".py"), "lambda_function.py")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def lam(server):
+    return server.client("lambda")
+
+
+def create(lam, fixture, **kw):
+    n = name()
+    lam.create_function(FunctionName=n, Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
+                        Code={"ZipFile": zipped(fixture)}, **kw)
+    return n
+
+
+def test_function_lifecycle_and_invoke(lam):
+    n = create(lam, "context_and_logs", Environment={"Variables": {"GREETING": "hi"}}, Timeout=5)
+    assert lam.get_function(FunctionName=n)["Configuration"]["Timeout"] == 5
+    assert n in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    r = lam.invoke(FunctionName=n, Payload=json.dumps({"a": 1}), LogType="Tail")
+    body = json.loads(r["Payload"].read())
+    assert body["name"] == n and body["env"] == "hi" and body["remaining"] and body["event"] == {"a": 1}
+    assert "hello from " + n in base64.b64decode(r["LogResult"]).decode()
+    lam.update_function_configuration(FunctionName=n, Environment={"Variables": {"GREETING": "bye"}})
+    assert json.loads(lam.invoke(FunctionName=n, Payload="{}")["Payload"].read())["env"] == "bye"
+    lam.update_function_code(FunctionName=n, ZipFile=zipped("echo_function"))
+    assert json.loads(lam.invoke(FunctionName=n, Payload="{}")["Payload"].read()) == {"Return": "HelloWorld"}
+    assert lam.invoke(FunctionName=n, InvocationType="DryRun")["StatusCode"] == 204
+    lam.delete_function(FunctionName=n)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName=n)
+
+
+def test_errors_are_reported_as_lambda_does(lam):
+    n = create(lam, "raise_custom_exception")
+    r = lam.invoke(FunctionName=n, Payload="{}")
+    assert r["FunctionError"] == "Unhandled"
+    body = json.loads(r["Payload"].read())
+    assert body["errorType"] == "CustomException" and body["errorMessage"] == "CustomException message"
+    assert isinstance(body["stackTrace"], list)
+    with pytest.raises(lam.exceptions.ResourceConflictException):
+        lam.create_function(FunctionName=n, Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
+                            Code={"ZipFile": zipped("id_function")})
+
+
+def test_timeouts_kill_the_worker(lam):
+    n = create(lam, "wait_60_seconds", Timeout=1)
+    r = lam.invoke(FunctionName=n, Payload="{}")
+    assert r["FunctionError"] == "Unhandled"
+    assert "Task timed out after 1.00 seconds" in json.loads(r["Payload"].read())["errorMessage"]
+
+
+def test_task_states_call_functions(lam, sfn):
+    ident = create(lam, "id_function")
+    boom = create(lam, "raise_exception")
+    definition = {"StartAt": "Direct", "States": {
+        "Direct": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:" + ident, "Next": "Service"},
+        "Service": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": ident, "Payload.$": "$"}, "ResultSelector": {"p.$": "$.Payload", "s.$": "$.StatusCode"},
+                    "Next": "Boom"},
+        "Boom": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": boom},
+                 "Catch": [{"ErrorEquals": ["Exception"], "ResultPath": "$.err", "Next": "Done"}], "End": True},
+        "Done": {"Type": "Succeed"}}}
+    arn = sfn.create_state_machine(name=name(), definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"k": 1}')["executionArn"]
+    d = wait_done(sfn, ex)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    assert out["p"] == {"k": 1} and out["s"] == 200
+    assert out["err"]["Error"] == "Exception"
+    assert json.loads(out["err"]["Cause"])["errorMessage"] == "Some exception was raised."
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
+    assert "LambdaFunctionScheduled" in types and "LambdaFunctionSucceeded" in types and "TaskFailed" in types
