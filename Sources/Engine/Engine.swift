@@ -260,16 +260,35 @@ package final class Engine: Sendable {
 
     /// Calls the task's handler and feeds its outcome back as a step.
     private func perform(_ arn: String, _ inv: TaskInvocation) async {
-        let outcome: TaskOutcome
-        if let handler = registry.handler(for: inv.resource) {
-            outcome = await handler.invoke(inv)
-        } else {
-            outcome = LocalRunner.unknownResource(inv)
+        guard let handler = registry.handler(for: inv.resource) else {
+            _ = try? await deliver(arn, [.taskStarted(inv.id), taskOutcome(inv.id, LocalRunner.unknownResource(inv))].compactMap { $0 })
+            return
         }
+        // A quick handler's TaskStarted commits with its outcome, in one step; a slow one's is
+        // recorded on its own once it has run for a moment, so the history shows it running.
+        let outcome: TaskOutcome = await withTaskGroup(of: TaskOutcome?.self) { group in
+            group.addTask { await handler.invoke(inv) }
+            group.addTask {
+                try? await self.clock.sleep(until: self.clock.now().adding(milliseconds: 25))
+                return nil
+            }
+            while let next = await group.next() {
+                if let done = next {
+                    group.cancelAll()
+                    return done
+                }
+                _ = try? await deliver(arn, [.taskStarted(inv.id)])
+            }
+            return .pending
+        }
+        _ = try? await deliver(arn, [.taskStarted(inv.id), taskOutcome(inv.id, outcome)].compactMap { $0 })
+    }
+
+    private func taskOutcome(_ id: TaskID, _ outcome: TaskOutcome) -> Trigger.Kind? {
         switch outcome {
-        case .succeeded(let v): _ = try? await deliver(arn, [.taskStarted(inv.id), .taskSucceeded(inv.id, output: v)])
-        case .failed(let e): _ = try? await deliver(arn, [.taskStarted(inv.id), .taskFailed(inv.id, e)])
-        case .pending: _ = try? await deliver(arn, [.taskStarted(inv.id)])
+        case .succeeded(let v): return .taskSucceeded(id, output: v)
+        case .failed(let e): return .taskFailed(id, e)
+        case .pending: return nil
         }
     }
 

@@ -21,8 +21,8 @@ enum StepBatchBuilder {
 
     static func outboxKey(_ arn: String, _ task: TaskID) -> String { "\(arn)#\(task.rawValue)" }
 
-    /// `started`: tasks whose invocation this step confirms (the handler answered, if only
-    /// "pending"): their outbox rows go, so a restart does not perform them again.
+    /// `started`: tasks reported started in this step; for callback tasks that confirms the
+    /// invocation, so their outbox rows go and a restart does not perform them again.
     static func batch(record: ExecutionRecord, expectedVersion: Int?, before: Snapshot, after state: ExecutionState,
                       decision: Decision, now: Timestamp, started: [TaskID] = []) throws(EngineError) -> JournalBatch
     {
@@ -63,7 +63,9 @@ enum StepBatchBuilder {
         for effect in decision.effects {
             if case .invokeTask(let inv) = effect { inputs[inv.id] = inv.parameters.serialized }
         }
-        for t in before.tasks.subtracting(after.tasks).union(started.filter { before.tasks.contains($0) }) {
+        // A callback task's invocation is confirmed once it started; a synchronous one only by
+        // its outcome (a crash in between performs it again).
+        for t in before.tasks.subtracting(after.tasks).union(started.filter { before.tasks.contains($0) && after.tokens[$0] != nil }) {
             b.outboxRemovals.append(outboxKey(arn, t))
         }
         for t in before.timers.subtracting(after.timers) { b.timerRemovals.append(t.rawValue) }

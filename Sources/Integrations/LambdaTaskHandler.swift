@@ -31,12 +31,16 @@ package struct LambdaTaskHandler: TaskHandler {
             reference = inv.resource
             payload = inv.parameters
         }
+        // A string Payload is sent as it is: it already is the JSON text (as AWS does).
+        var bytes = Array(payload.serialized.utf8)
+        if integration, case .string(let raw) = payload { bytes = Array(raw.utf8) }
         let result: InvocationResult
         do {
-            result = try await functions.invoke(reference, payload: Array(payload.serialized.utf8))
+            result = try await functions.invoke(reference, payload: bytes)
         } catch {
-            let cause = "\(error.message) (Service: AWSLambda; Status Code: \(error.status); Error Code: \(error.code); Request ID: \(UUID().uuidString.lowercased()); Proxy: null)"
-            return .failed(StatesError(integration ? "Lambda.\(error.code)" : "Lambda.\(error.code)", cause))
+            let message = error.code == "ResourceNotFoundException" ? error.message + ":$LATEST" : error.message
+            let cause = "\(message) (Service: AWSLambda; Status Code: \(error.status); Error Code: \(error.code); Request ID: \(UUID().uuidString.lowercased()); Proxy: null)"
+            return .failed(StatesError("Lambda.\(error.code)", cause))
         }
         let text = String(decoding: result.payload, as: UTF8.self)
         if let functionError = result.functionError {
@@ -59,11 +63,15 @@ package struct LambdaTaskHandler: TaskHandler {
         ]
         var all = JSONObject()
         for (k, v) in headers { all[k] = .array([v]) }
-        return .succeeded([
+        var out: JSONObject = [
             "ExecutedVersion": "$LATEST", "Payload": value,
             "SdkHttpMetadata": ["AllHttpHeaders": .object(all), "HttpHeaders": .object(headers), "HttpStatusCode": 200],
             "SdkResponseMetadata": ["RequestId": .string(result.requestId)], "StatusCode": 200,
-        ])
+        ]
+        if inv.parameters["LogType"]?.stringValue == "Tail" {
+            out["LogResult"] = .string(Data(result.logs.utf8.suffix(4096)).base64EncodedString())
+        }
+        return .succeeded(.object(out))
     }
 
     static func httpDate() -> String {

@@ -50,9 +50,11 @@ for line in sys.stdin:
         else:
             answer = {"ok": json.dumps(result)}
     except Exception as e:
-        message = str(e) if str(e) else getattr(e, "message", "")
-        answer = {"error": {"errorMessage": message, "errorType": type(e).__name__,
-                            "requestId": req["requestId"], "stackTrace": traceback.format_tb(e.__traceback__)}}
+        # As Lambda reports it: the handler's frames only, the code shown under /var/task.
+        frames = traceback.format_tb(e.__traceback__.tb_next if e.__traceback__ else None)
+        frames = [f.replace(code_dir.rstrip("/") + "/", "/var/task/") for f in frames]
+        answer = {"error": {"errorMessage": str(e), "errorType": type(e).__name__,
+                            "requestId": req["requestId"], "stackTrace": frames}}
     finally:
         sys.stdout = saved
     answer["logs"] = logs.getvalue()

@@ -10,7 +10,7 @@ package enum DataFlow {
         do {
             return try path.evaluate(input: value, context: path.root == .context ? context() : .null)
         } catch {
-            throw StatesError.runtime("Invalid path '\(path.text)' : No results for path: \(error.normalizedPath)")
+            throw StatesError.runtime("Invalid path '\(path.text)' : \(error.message)")
         }
     }
 

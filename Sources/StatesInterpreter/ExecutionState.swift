@@ -89,6 +89,8 @@ struct PendingTask: Sendable, Codable {
     var kind: ResourceKind
     var resource: String = ""
     var token: String?
+    /// TaskStarted is recorded once, however often the shell reports it.
+    var started = false
     var effectiveInput: JSON
     var heartbeatSeconds: Int?
     var heartbeatTimer: TimerID?

@@ -118,7 +118,8 @@ struct Step {
             }
             enqueue(root)
         case .taskStarted(let id, let worker):
-            guard let fid = s.tasks[id], let task = s.frames[fid]?.task else { return }
+            guard let fid = s.tasks[id], let task = s.frames[fid]?.task, !task.started else { return }
+            s.frames.slots[fid]!.task!.started = true
             taskStarted(fid, task, workerName: worker)
         case .taskSucceeded(let id, let output):
             guard let fid = s.tasks.removeValue(forKey: id) else { return }

@@ -48,7 +48,9 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Jayway's normalised form, used in AWS's messages: `$['a']['b'][0]`.
-    public var normalized: String {
+    public var normalized: String { JSONPath.normalize(root: root, segments[...]) }
+
+    static func normalize(root: Root, _ segments: ArraySlice<Segment>) -> String {
         var s = root == .context ? "$$" : "$"
         for seg in segments {
             switch seg {
@@ -78,7 +80,19 @@ public struct JSONPathError: Error, Sendable, Equatable, CustomStringConvertible
 /// A JSONPath that matched nothing; `path` is Jayway's normalised form for AWS's message.
 public struct JSONPathNotFound: Error, Sendable, Equatable {
     public var normalizedPath: String
-    public init(normalizedPath: String) { self.normalizedPath = normalizedPath }
+    /// When a property before the last one is missing: the path up to it (Jayway then says
+    /// "Missing property in path …" rather than "No results for path: …").
+    public var missingPrefix: String?
+    public init(normalizedPath: String, missingPrefix: String? = nil) {
+        self.normalizedPath = normalizedPath
+        self.missingPrefix = missingPrefix
+    }
+
+    /// Jayway's message, as AWS quotes it.
+    public var message: String {
+        if let missingPrefix { return "Missing property in path \(missingPrefix)" }
+        return "No results for path: \(normalizedPath)"
+    }
 }
 
 extension JSONPath {
@@ -104,10 +118,14 @@ extension JSONPath {
     /// The common case, names and indices only: a walk with no intermediate arrays.
     func evaluateDefinite(input: JSON, context: JSON) throws(JSONPathNotFound) -> JSON {
         var node = root == .context ? context : input
-        for seg in segments {
+        for (i, seg) in segments.enumerated() {
             switch (seg, node) {
             case (.key(let k), .object(let o)):
-                guard let v = o[k] else { throw JSONPathNotFound(normalizedPath: normalized) }
+                guard let v = o[k] else {
+                    let prefix = i < segments.count - 1
+                        ? JSONPath.normalize(root: root, segments[...i]) : nil
+                    throw JSONPathNotFound(normalizedPath: normalized, missingPrefix: prefix)
+                }
                 node = v
             case (.index(let i), .array(let a)):
                 let j = i < 0 ? a.count + i : (i == Int.max ? a.count - 1 : i)
