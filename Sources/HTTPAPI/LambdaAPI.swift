@@ -125,7 +125,7 @@ package enum LambdaAPI {
                 headers[.contentType] = "application/json"
                 headers[executedVersion] = "$LATEST"
                 if let fe = result.functionError { headers[functionError] = fe }
-                if tail { headers[logResult] = Data(result.logs.utf8.suffix(4096)).base64EncodedString() }
+                if tail { headers[logResult] = FunctionService.logTail(result) }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result.payload)))
             } catch let e as FunctionError {
                 return error(e)

@@ -267,6 +267,14 @@ package actor FunctionService {
     }
 }
 
+extension FunctionService {
+    /// Lambda's log tail: START/END/REPORT around what the handler printed, base64, last 4 KB.
+    package static func logTail(_ r: InvocationResult) -> String {
+        let text = "START RequestId: \(r.requestId) Version: $LATEST\n\(r.logs)END RequestId: \(r.requestId)\nREPORT RequestId: \(r.requestId)\n"
+        return Data(text.utf8.suffix(4096)).base64EncodedString()
+    }
+}
+
 /// Request ids in Lambda's UUID shape.
 struct RandomSourceShim {
     var state: UInt64

@@ -26,7 +26,9 @@ package struct LambdaTaskHandler: TaskHandler {
                 return .failed(StatesError("States.Runtime", "The field 'FunctionName' is required for \(inv.resource)"))
             }
             reference = name
-            payload = inv.parameters["Payload"] ?? .object(JSONObject())
+            // No Payload, or null, sends `{}`.
+            let given = inv.parameters["Payload"] ?? .null
+            payload = given.isNull ? .object(JSONObject()) : given
         } else {
             reference = inv.resource
             payload = inv.parameters
@@ -49,9 +51,9 @@ package struct LambdaTaskHandler: TaskHandler {
             return .failed(StatesError(errorType, text))
         }
         guard result.payload.count <= maximumPayloadBytes else {
-            let name = integration ? Self.invokeResource.replacingOccurrences(of: "arn:aws:states:::", with: "") : inv.resource
+            // AWS names the service ("lambda") for the integration, the function ARN otherwise.
             return .failed(StatesError(StatesError.dataLimitExceeded,
-                "The state/task '\(integration ? name : inv.resource)' returned a result with a size exceeding the maximum number of bytes service limit."))
+                "The state/task '\(integration ? "lambda" : inv.resource)' returned a result with a size exceeding the maximum number of bytes service limit."))
         }
         let value = (try? JSONParser.parse(text)) ?? .string(text)
         guard integration else { return .succeeded(value) }
@@ -69,7 +71,7 @@ package struct LambdaTaskHandler: TaskHandler {
             "SdkResponseMetadata": ["RequestId": .string(result.requestId)], "StatusCode": 200,
         ]
         if inv.parameters["LogType"]?.stringValue == "Tail" {
-            out["LogResult"] = .string(Data(result.logs.utf8.suffix(4096)).base64EncodedString())
+            out["LogResult"] = .string(FunctionService.logTail(result))
         }
         return .succeeded(.object(out))
     }

@@ -118,14 +118,10 @@ extension Step {
     mutating func fail(_ fid: Int, _ error: StatesError) {
         guard let frame = s.frames[fid], let state = state(of: frame) else { return }
         var error = error
-        // Runtime errors and payload limits end the execution; Retry and Catch do not see them.
+        // Runtime errors end the execution; Retry and Catch do not see them.
         if error.error == StatesError.runtime {
             error.cause = "An error occurred while executing the state '\(state.name)' (entered at the event id #\(frame.enteredEventId)). "
                 + (error.cause ?? "")
-            failExecution(error, prev: frame.lastEventId)
-            return
-        }
-        if error.error == StatesError.dataLimitExceeded {
             failExecution(error, prev: frame.lastEventId)
             return
         }

@@ -28,15 +28,15 @@ package struct StatesError: Error, Sendable, Equatable, Codable {
 
     package static func runtime(_ cause: String) -> StatesError { StatesError(runtime, cause) }
 
-    /// States.ALL matches every error except the terminal ones AWS excludes from it
-    /// ("States.ALL ... can't catch the States.DataLimitExceeded terminal error type and runtime error types").
+    /// States.ALL matches every error but States.Runtime. (AWS's documentation also excludes
+    /// States.DataLimitExceeded, but its recorded runs show States.ALL catching an oversized
+    /// task result, and the recordings are what Baton follows.)
     package func matches(_ names: [String]) -> Bool {
         for n in names {
             if n == error { return true }
-            if n == StatesError.all && error != StatesError.runtime && error != StatesError.dataLimitExceeded { return true }
+            if n == StatesError.all && error != StatesError.runtime { return true }
             // AWS: "States.TaskFailed acts as a wildcard that matches any known error name except States.Timeout."
-            if n == StatesError.taskFailed && error != StatesError.timeout && error != StatesError.runtime
-                && error != StatesError.dataLimitExceeded { return true }
+            if n == StatesError.taskFailed && error != StatesError.timeout && error != StatesError.runtime { return true }
         }
         return false
     }

@@ -54,7 +54,8 @@ def test_errors_are_reported_as_lambda_does(lam):
     r = lam.invoke(FunctionName=n, Payload="{}")
     assert r["FunctionError"] == "Unhandled"
     body = json.loads(r["Payload"].read())
-    assert body["errorType"] == "CustomException" and body["errorMessage"] == "CustomException message"
+    # As on AWS: the message is str(exception), empty here, not the class's `message` attribute.
+    assert body["errorType"] == "CustomException" and body["errorMessage"] == ""
     assert isinstance(body["stackTrace"], list)
     with pytest.raises(lam.exceptions.ResourceConflictException):
         lam.create_function(FunctionName=n, Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
