@@ -45,11 +45,13 @@ package struct LambdaTaskHandler: TaskHandler {
             return .failed(StatesError("Lambda.\(error.code)", cause))
         }
         let text = String(decoding: result.payload, as: UTF8.self)
-        if let functionError = result.functionError {
-            _ = functionError
+        if result.functionError != nil {
             let errorType = (try? JSONParser.parse(text))?["errorType"]?.stringValue ?? "Lambda.Unknown"
             return .failed(StatesError(errorType, text))
         }
+        // `.waitForTaskToken`: the function got the token in its payload and answers with
+        // SendTaskSuccess/Failure itself; its own return value is not the task's result.
+        if inv.resource.hasSuffix(".waitForTaskToken") { return .pending }
         guard result.payload.count <= maximumPayloadBytes else {
             // AWS names the service ("lambda") for the integration, the function ARN otherwise.
             return .failed(StatesError(StatesError.dataLimitExceeded,

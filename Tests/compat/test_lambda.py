@@ -90,3 +90,19 @@ def test_task_states_call_functions(lam, sfn):
     assert json.loads(out["err"]["Cause"])["errorMessage"] == "Some exception was raised."
     types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
     assert "LambdaFunctionScheduled" in types and "LambdaFunctionSucceeded" in types and "TaskFailed" in types
+
+
+def test_lambda_invoke_wait_for_task_token(server, lam, sfn):
+    fn = create(lam, "send_token_back", Environment={"Variables": {"BATON_ENDPOINT": server.endpoint}}, Timeout=30)
+    definition = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": fn, "Payload": {"token.$": "$$.Task.Token"}}, "TimeoutSeconds": 60, "End": True}}}
+    arn = sfn.create_state_machine(name=name(), definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    import time
+    for _ in range(300):
+        d = sfn.describe_execution(executionArn=ex)
+        if d["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"called": "back"}
