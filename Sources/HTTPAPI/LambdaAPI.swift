@@ -82,6 +82,30 @@ package enum LambdaAPI {
                 return error(e)
             }
         }
+        let invokeConfig = "/2019-09-25/functions/:name/event-invoke-config"
+        router.put(RouterPath(invokeConfig)) { request, context -> Response in
+            var request = request
+            let b = await body(&request)
+            do {
+                return json(try await functions.setEventInvokeConfig(
+                    context.parameters.get("name") ?? "", maximumRetryAttempts: b?["MaximumRetryAttempts"]?.integerValue.map(Int.init),
+                    maximumEventAgeSeconds: b?["MaximumEventAgeInSeconds"]?.integerValue.map(Int.init),
+                    onFailure: b?["DestinationConfig"]?["OnFailure"]?["Destination"]?.stringValue))
+            } catch let e as FunctionError {
+                return error(e)
+            }
+        }
+        router.get(RouterPath(invokeConfig)) { _, context -> Response in
+            let name = context.parameters.get("name") ?? ""
+            guard let config = await functions.get(name) else {
+                return error(FunctionError("ResourceNotFoundException", "Function not found: \(name)", status: 404))
+            }
+            return json(await functions.eventInvokeConfig(config))
+        }
+        // Baton's own: asynchronous events that exhausted their retries.
+        router.get("/baton/failed-invocations") { _, _ -> Response in
+            json(["FailedInvocations": .array(await functions.failedInvocations())])
+        }
         router.put(RouterPath(base + "/:name/code")) { request, context -> Response in
             var request = request
             let b = await body(&request)
@@ -112,6 +136,16 @@ package enum LambdaAPI {
             let payload = (try? await request.collectBody(upTo: 6 * 1024 * 1024)).map { Array($0.readableBytesView) } ?? []
             if !payload.isEmpty, (try? JSONParser.parse(payload)) == nil {
                 return error(FunctionError("InvalidRequestContentException", "Could not parse request body into json"))
+            }
+            if type == "Event" {
+                do {
+                    let id = try await functions.enqueueAsync(name, payload: payload.isEmpty ? Array("{}".utf8) : payload)
+                    var headers = HTTPFields()
+                    headers[HTTPField.Name("x-amzn-RequestId")!] = id
+                    return Response(status: .accepted, headers: headers)
+                } catch let e as FunctionError {
+                    return error(e)
+                }
             }
             if type == "DryRun" {
                 guard await functions.get(name) != nil else {

@@ -13,6 +13,10 @@ package struct FunctionConfig: Sendable, Equatable {
     package var role: String
     package var lastModified: String
     package var codeSize: Int
+    /// Asynchronous invocation: retries after the first attempt, event age, on-failure destination.
+    package var maximumRetryAttempts = 2
+    package var maximumEventAgeSeconds = 21600
+    package var onFailureDestination: String?
 
     package var json: JSON {
         var env = JSONObject()
@@ -20,7 +24,10 @@ package struct FunctionConfig: Sendable, Equatable {
         return ["FunctionName": .string(name), "FunctionArn": .string(arn), "Runtime": .string(runtime), "Handler": .string(handler),
                 "Timeout": .int(Int64(timeoutSeconds)), "MemorySize": .int(Int64(memoryMB)), "Role": .string(role),
                 "LastModified": .string(lastModified), "CodeSize": .int(Int64(codeSize)), "Version": "$LATEST", "State": "Active",
-                "PackageType": "Zip", "Environment": ["Variables": .object(env)]]
+                "PackageType": "Zip", "Environment": ["Variables": .object(env)],
+                "BatonEventInvoke": ["MaximumRetryAttempts": .int(Int64(maximumRetryAttempts)),
+                                     "MaximumEventAgeInSeconds": .int(Int64(maximumEventAgeSeconds)),
+                                     "OnFailure": onFailureDestination.map(JSON.string) ?? .null]]
     }
 
     init?(json: JSON) {
@@ -37,6 +44,11 @@ package struct FunctionConfig: Sendable, Equatable {
         var env: [String: String] = [:]
         for (k, v) in json["Environment"]?["Variables"]?.objectValue ?? JSONObject() { env[k] = v.stringValue }
         environment = env
+        if let e = json["BatonEventInvoke"] {
+            maximumRetryAttempts = Int(e["MaximumRetryAttempts"]?.integerValue ?? 2)
+            maximumEventAgeSeconds = Int(e["MaximumEventAgeInSeconds"]?.integerValue ?? 21600)
+            onFailureDestination = e["OnFailure"]?.stringValue
+        }
     }
 
     init(name: String, arn: String, runtime: String, handler: String, timeoutSeconds: Int, memoryMB: Int,
@@ -82,6 +94,7 @@ package actor FunctionService {
     let region: String
     let account: String
     private var functions: [String: FunctionConfig] = [:]
+    var asyncSignal: AsyncStream<Void>.Continuation?
     private var idle: [String: [PythonWorker]] = [:]
     private var busy: [String: Int] = [:]
     package let concurrencyLimit: Int
@@ -165,6 +178,7 @@ package actor FunctionService {
     }
 
     package func get(_ reference: String) -> FunctionConfig? { functions[Self.functionName(reference)] }
+    func replace(_ config: FunctionConfig) { functions[config.name] = config }
     package func list() -> [FunctionConfig] { functions.values.sorted { $0.name < $1.name } }
 
     package func delete(_ reference: String) throws(FunctionError) {

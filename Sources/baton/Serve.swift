@@ -50,6 +50,7 @@ struct Serve: AsyncParsableCommand {
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await engine.run() }
+            group.addTask { await functions.runAsyncQueue() }
             try await engine.recover()
             // Returns on SIGTERM/SIGINT after draining requests in flight.
             try await app.runService()

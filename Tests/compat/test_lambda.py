@@ -106,3 +106,27 @@ def test_lambda_invoke_wait_for_task_token(server, lam, sfn):
             break
         time.sleep(0.05)
     assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"called": "back"}
+
+
+def test_async_invocation_retries_then_lands_in_the_failed_list(server, lam):
+    import time
+    import urllib.request
+    ok = create(lam, "id_function")
+    assert lam.invoke(FunctionName=ok, InvocationType="Event", Payload='{"x": 1}')["StatusCode"] == 202
+    bad = create(lam, "raise_exception")
+    cfg = lam.put_function_event_invoke_config(FunctionName=bad, MaximumRetryAttempts=1,
+                                               DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:dlq"}})
+    assert cfg["MaximumRetryAttempts"] == 1
+    assert lam.get_function_event_invoke_config(FunctionName=bad)["MaximumRetryAttempts"] == 1
+    assert lam.invoke(FunctionName=bad, InvocationType="Event", Payload='{"y": 2}')["StatusCode"] == 202
+    failed = []
+    for _ in range(200):
+        with urllib.request.urlopen(server.endpoint + "/baton/failed-invocations") as r:
+            failed = [f for f in json.loads(r.read())["FailedInvocations"] if f["function"] == bad]
+        if failed:
+            break
+        time.sleep(0.05)
+    assert len(failed) == 1
+    assert json.loads(failed[0]["payload"]) == {"y": 2}
+    assert failed[0]["destination"] == "arn:aws:sqs:us-east-1:000000000000:dlq"
+    assert "Some exception was raised." in failed[0]["error"]
