@@ -3,6 +3,7 @@
 //   swift run -c release BatonBench interpreter [seconds]   in-memory interpreter
 //   swift run -c release BatonBench durable [seconds]       engine + SQLite journal, FULL and NORMAL
 //   swift run -c release BatonBench parked [count]          memory of executions parked on task tokens
+//   swift run -c release BatonBench functions [seconds]     warm function invokes and a lambda:invoke chain
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? "interpreter"
@@ -11,5 +12,6 @@ switch mode {
 case "interpreter": try InterpreterBench.run(budget: number ?? 2)
 case "durable": try await DurableBench.run(budget: number ?? 5)
 case "parked": try await ParkedBench.run(count: Int(number ?? 100_000))
-default: print("usage: BatonBench interpreter|durable|parked [number]")
+case "functions": try await FunctionsBench.run(seconds: number ?? 3)
+default: print("usage: BatonBench interpreter|durable|parked|functions [number]")
 }
