@@ -116,6 +116,12 @@ package actor FunctionService {
         try? PythonWorker.bootstrap.write(toFile: bootstrap, atomically: true, encoding: .utf8)
     }
 
+    /// Any executable: the Handler is its command line (relative paths inside the code), the event
+    /// arrives on stdin as JSON, the result is read from stdout; a non-zero exit is an error.
+    package static let commandRuntime = "baton.command"
+    /// An HTTP endpoint: the Handler is a URL; the event is POSTed, the response body is the result.
+    package static let httpRuntime = "baton.http"
+
     package func arn(_ name: String) -> String { "arn:aws:lambda:\(region):\(account):function:\(name)" }
 
     /// Accepts a name, a partial ARN or a full ARN (with an optional qualifier).
@@ -134,11 +140,16 @@ package actor FunctionService {
         guard functions[name] == nil else {
             throw FunctionError("ResourceConflictException", "Function already exist: \(name)", status: 409)
         }
-        guard runtime.hasPrefix("python3") else {
-            throw FunctionError("InvalidParameterValueException", "The runtime parameter of \(runtime) is not supported yet; use python3.x")
+        guard runtime.hasPrefix("python3") || runtime == Self.commandRuntime || runtime == Self.httpRuntime else {
+            throw FunctionError("InvalidParameterValueException",
+                                "The runtime parameter of \(runtime) is not supported; use python3.x, \(Self.commandRuntime) or \(Self.httpRuntime)")
         }
         guard (1...900).contains(timeout) else { throw FunctionError("InvalidParameterValueException", "Timeout must be between 1 and 900 seconds") }
-        try unpack(name: name, zip: zip)
+        if runtime == Self.httpRuntime {
+            try? FileManager.default.createDirectory(atPath: "\(directory)/\(name)/code", withIntermediateDirectories: true)
+        } else {
+            try unpack(name: name, zip: zip)
+        }
         let config = FunctionConfig(name: name, arn: arn(name), runtime: runtime, handler: handler, timeoutSeconds: timeout,
                                     memoryMB: memory, environment: environment, role: role,
                                     lastModified: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601,
@@ -158,7 +169,17 @@ package actor FunctionService {
             try Data(zip).write(to: URL(fileURLWithPath: archive))
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", archive, code]
+            // extractall drops permissions: restore each file's mode so executables stay executable.
+            let script = """
+                import os, sys, zipfile
+                z = zipfile.ZipFile(sys.argv[1])
+                for info in z.infolist():
+                    path = z.extract(info, sys.argv[2])
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode:
+                        os.chmod(path, mode)
+                """
+            p.arguments = ["python3", "-c", script, archive, code]
             try p.run()
             p.waitUntilExit()
             guard p.terminationStatus == 0 else { throw FunctionError("InvalidParameterValueException", "Could not unzip the uploaded file.") }
@@ -247,6 +268,8 @@ package actor FunctionService {
     /// Runs the handler on a warm worker; the worker is killed when the timeout passes.
     package func invoke(_ reference: String, payload: [UInt8]) async throws(FunctionError) -> InvocationResult {
         guard let config = get(reference) else { throw notFound(reference) }
+        if config.runtime == Self.commandRuntime { return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload) }
+        if config.runtime == Self.httpRuntime { return await CommandRuntime.post(config, payload: payload) }
         let worker = try checkout(config)
         var g = SystemRandomNumberGenerator()
         var rng = RandomSourceShim(seed: g.next())

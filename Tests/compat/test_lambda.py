@@ -130,3 +130,52 @@ def test_async_invocation_retries_then_lands_in_the_failed_list(server, lam):
     assert json.loads(failed[0]["payload"]) == {"y": 2}
     assert failed[0]["destination"] == "arn:aws:sqs:us-east-1:000000000000:dlq"
     assert "Some exception was raised." in failed[0]["error"]
+
+
+def zipped_files(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, (text, mode) in files.items():
+            info = zipfile.ZipInfo(path)
+            info.external_attr = mode << 16
+            z.writestr(info, text)
+    return buf.getvalue()
+
+
+def test_command_runtime(lam):
+    script = "#!/bin/sh\nread event\nif [ \"$event\" = '\"fail\"' ]; then echo broken >&2; exit 3; fi\nprintf '{\"got\": %s, \"fn\": \"%s\"}' \"$event\" \"$AWS_LAMBDA_FUNCTION_NAME\"\n"
+    n = name()
+    lam.create_function(FunctionName=n, Runtime="baton.command", Role=ROLE, Handler="run.sh",
+                        Code={"ZipFile": zipped_files({"run.sh": (script, 0o755)})})
+    out = json.loads(lam.invoke(FunctionName=n, Payload='{"a":1}')["Payload"].read())
+    assert out == {"got": {"a": 1}, "fn": n}
+    r = lam.invoke(FunctionName=n, Payload='"fail"')
+    assert r["FunctionError"] == "Unhandled"
+    assert json.loads(r["Payload"].read())["errorMessage"] == "broken"
+
+
+def test_http_runtime(lam):
+    import http.server
+    import threading
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            out = json.dumps({"posted": json.loads(body)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        n = name()
+        lam.create_function(FunctionName=n, Runtime="baton.http", Role=ROLE,
+                            Handler="http://127.0.0.1:%d/hook" % srv.server_address[1], Code={"ZipFile": zipped_files({})})
+        assert json.loads(lam.invoke(FunctionName=n, Payload='{"b":2}')["Payload"].read()) == {"posted": {"b": 2}}
+    finally:
+        srv.shutdown()
