@@ -95,7 +95,7 @@ package actor FunctionService {
     let account: String
     private var functions: [String: FunctionConfig] = [:]
     var asyncSignal: AsyncStream<Void>.Continuation?
-    private var idle: [String: [PythonWorker]] = [:]
+    private var idle: [String: [RuntimeWorker]] = [:]
     private var busy: [String: Int] = [:]
     package let concurrencyLimit: Int
 
@@ -112,8 +112,8 @@ package actor FunctionService {
                 functions[config.name] = config
             }
         }
-        let bootstrap = directory + "/.bootstrap.py"
-        try? PythonWorker.bootstrap.write(toFile: bootstrap, atomically: true, encoding: .utf8)
+        try? RuntimeWorker.bootstrap.write(toFile: directory + "/.bootstrap.py", atomically: true, encoding: .utf8)
+        try? RuntimeWorker.nodeBootstrap.write(toFile: directory + "/.bootstrap.js", atomically: true, encoding: .utf8)
     }
 
     /// Any executable: the Handler is its command line (relative paths inside the code), the event
@@ -140,9 +140,9 @@ package actor FunctionService {
         guard functions[name] == nil else {
             throw FunctionError("ResourceConflictException", "Function already exist: \(name)", status: 409)
         }
-        guard runtime.hasPrefix("python3") || runtime == Self.commandRuntime || runtime == Self.httpRuntime else {
+        guard runtime.hasPrefix("python3") || runtime.hasPrefix("nodejs") || runtime == Self.commandRuntime || runtime == Self.httpRuntime else {
             throw FunctionError("InvalidParameterValueException",
-                                "The runtime parameter of \(runtime) is not supported; use python3.x, \(Self.commandRuntime) or \(Self.httpRuntime)")
+                                "The runtime parameter of \(runtime) is not supported; use python3.x, nodejsNN.x, \(Self.commandRuntime) or \(Self.httpRuntime)")
         }
         guard (1...900).contains(timeout) else { throw FunctionError("InvalidParameterValueException", "Timeout must be between 1 and 900 seconds") }
         if runtime == Self.httpRuntime {
@@ -239,7 +239,7 @@ package actor FunctionService {
 
     // MARK: invocation
 
-    private func checkout(_ config: FunctionConfig) throws(FunctionError) -> PythonWorker {
+    private func checkout(_ config: FunctionConfig) throws(FunctionError) -> RuntimeWorker {
         while var pool = idle[config.name], let w = pool.popLast() {
             idle[config.name] = pool
             if w.isAlive {
@@ -251,8 +251,11 @@ package actor FunctionService {
             throw FunctionError("TooManyRequestsException", "Rate Exceeded.", status: 429)
         }
         do {
-            let w = try PythonWorker(bootstrapPath: directory + "/.bootstrap.py", codeDirectory: "\(directory)/\(config.name)/code",
-                                     handler: config.handler, environment: config.environment)
+            let code = "\(directory)/\(config.name)/code"
+            let arguments = config.runtime.hasPrefix("nodejs")
+                ? ["node", directory + "/.bootstrap.js", code, config.handler]
+                : ["python3", "-u", directory + "/.bootstrap.py", code, config.handler]
+            let w = try RuntimeWorker(arguments: arguments, environment: config.environment)
             busy[config.name, default: 0] += 1
             return w
         } catch {
@@ -260,7 +263,7 @@ package actor FunctionService {
         }
     }
 
-    private func checkin(_ name: String, _ w: PythonWorker, healthy: Bool) {
+    private func checkin(_ name: String, _ w: RuntimeWorker, healthy: Bool) {
         busy[name, default: 1] -= 1
         if healthy, functions[name] != nil { idle[name, default: []].append(w) } else { w.kill() }
     }

@@ -179,3 +179,20 @@ def test_http_runtime(lam):
         assert json.loads(lam.invoke(FunctionName=n, Payload='{"b":2}')["Payload"].read()) == {"posted": {"b": 2}}
     finally:
         srv.shutdown()
+
+
+def test_nodejs_handlers(lam):
+    code = ("exports.handler = async (event, context) => {\n"
+            "  console.log('node says hi');\n"
+            "  if (event.fail) { const e = new Error('went wrong'); e.name = 'CustomError'; throw e; }\n"
+            "  return { doubled: event.n * 2, fn: context.functionName, left: context.getRemainingTimeInMillis() > 0 };\n"
+            "};\n")
+    n = name()
+    lam.create_function(FunctionName=n, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": zipped_files({"index.js": (code, 0o644)})})
+    r = lam.invoke(FunctionName=n, Payload='{"n": 21}', LogType="Tail")
+    assert json.loads(r["Payload"].read()) == {"doubled": 42, "fn": n, "left": True}
+    assert "node says hi" in base64.b64decode(r["LogResult"]).decode()
+    r = lam.invoke(FunctionName=n, Payload='{"fail": true}')
+    body = json.loads(r["Payload"].read())
+    assert r["FunctionError"] == "Unhandled" and body["errorType"] == "CustomError" and body["errorMessage"] == "went wrong"

@@ -1,10 +1,10 @@
 import Foundation
 import StatesLanguage
 
-/// One warm Python process running Baton's bootstrap: requests go in as JSON lines on its
-/// stdin, answers come back as JSON lines on a dedicated pipe; the handler's own prints are
-/// captured for `LogType: Tail`.
-final class PythonWorker: @unchecked Sendable {
+/// One warm runtime process (Python or Node.js) running Baton's bootstrap: requests go in as
+/// JSON lines on its stdin, answers come back as JSON lines on its stdout; the handler's own
+/// prints are captured for `LogType: Tail`.
+final class RuntimeWorker: @unchecked Sendable {
     // @unchecked Sendable: `pending` and `dead` are guarded by `lock`; the process and pipes are
     // set once in init; `reader` is touched only by the reader thread.
     private let process = Process()
@@ -61,9 +61,42 @@ for line in sys.stdin:
     proto.write(json.dumps(answer) + "\n")
 """#
 
-    init(bootstrapPath: String, codeDirectory: String, handler: String, environment: [String: String]) throws {
+    static let nodeBootstrap = #"""
+const path = require("path");
+const readline = require("readline");
+const [codeDir, spec] = process.argv.slice(2);
+const dot = spec.lastIndexOf(".");
+const moduleName = spec.slice(0, dot), functionName = spec.slice(dot + 1);
+const write = process.stdout.write.bind(process.stdout);
+let logs = [];
+for (const level of ["log", "info", "warn", "error", "debug"]) {
+  console[level] = (...args) => logs.push(args.map(a => typeof a === "string" ? a : JSON.stringify(a)).join(" ") + "\n");
+}
+const rl = readline.createInterface({ input: process.stdin });
+rl.on("line", async (line) => {
+  const req = JSON.parse(line);
+  logs = [];
+  const deadline = Date.now() + req.timeoutMs;
+  let answer;
+  try {
+    const handler = require(path.join(codeDir, moduleName))[functionName];
+    const context = { functionName: req.functionName, functionVersion: "$LATEST", invokedFunctionArn: req.functionArn,
+      memoryLimitInMB: String(req.memory), awsRequestId: req.requestId, logGroupName: "/aws/lambda/" + req.functionName,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+    const result = await handler(JSON.parse(req.event), context);
+    answer = { ok: JSON.stringify(result === undefined ? null : result) };
+  } catch (e) {
+    answer = { error: { errorType: (e && e.name) || "Error", errorMessage: (e && e.message) || String(e),
+      trace: String((e && e.stack) || "").split("\n") } };
+  }
+  answer.logs = logs.join("");
+  write(JSON.stringify(answer) + "\n");
+});
+"""#
+
+    init(arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", bootstrapPath, codeDirectory, handler]
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
@@ -86,7 +119,7 @@ for line in sys.stdin:
             }
             self.fail()
         }
-        thread.name = "baton-python-worker"
+        thread.name = "baton-runtime-worker"
         thread.start()
     }
 
