@@ -181,6 +181,7 @@ def test_http_runtime(lam):
         srv.shutdown()
 
 
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="node is not installed")
 def test_nodejs_handlers(lam):
     code = ("exports.handler = async (event, context) => {\n"
             "  console.log('node says hi');\n"
