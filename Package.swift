@@ -24,7 +24,7 @@ let package = Package(
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         // Functions (Lambda-like) and the Task handlers that call them.
-        .target(name: "Integrations", dependencies: ["StatesLanguage", "StatesInterpreter", "Engine"]),
+        .target(name: "Integrations", dependencies: ["StatesLanguage", "StatesInterpreter"]),
         // AWS's wire protocols (JSON 1.0 by X-Amz-Target) over Hummingbird; no business rules.
         .target(name: "HTTPAPI", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations",
