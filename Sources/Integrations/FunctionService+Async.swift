@@ -37,7 +37,7 @@ extension FunctionService {
     }
 
     package func setEventInvokeConfig(_ reference: String, maximumRetryAttempts: Int?, maximumEventAgeSeconds: Int?,
-                                      onFailure: String?) throws(FunctionError) -> JSON {
+                                      onFailure: String?) async throws(FunctionError) -> JSON {
         guard var config = get(reference) else { throw notFound(reference) }
         if let r = maximumRetryAttempts {
             guard (0...2).contains(r) else { throw FunctionError("InvalidParameterValueException", "MaximumRetryAttempts must be between 0 and 2") }
@@ -49,6 +49,7 @@ extension FunctionService {
         }
         if let onFailure { config.onFailureDestination = onFailure }
         try save(config)
+        try await persist(config, code: nil)
         replace(config)
         return eventInvokeConfig(config)
     }

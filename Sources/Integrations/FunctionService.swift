@@ -87,9 +87,18 @@ package struct InvocationResult: Sendable {
     package var requestId: String
 }
 
-/// Functions that run on this machine: code and configuration under the data directory,
-/// warm worker processes per function.
+/// Where function definitions are kept durably (the journal's database, in `baton serve`);
+/// the data directory holds the unpacked code as a cache rebuilt from it.
+package protocol FunctionPersistence: Sendable {
+    func save(name: String, config: String, code: [UInt8]?) async throws
+    func remove(name: String) async throws
+    func all() async throws -> [(name: String, config: String, code: [UInt8]?)]
+}
+
+/// Functions that run on this machine: code and configuration under the data directory
+/// (and in `persistence`), warm worker processes per function.
 package actor FunctionService {
+    let persistence: (any FunctionPersistence)?
     let directory: String
     let region: String
     let account: String
@@ -99,7 +108,9 @@ package actor FunctionService {
     private var busy: [String: Int] = [:]
     package let concurrencyLimit: Int
 
-    package init(directory: String, region: String = "us-east-1", account: String = "000000000000", concurrencyLimit: Int = 8) {
+    package init(directory: String, region: String = "us-east-1", account: String = "000000000000", concurrencyLimit: Int = 8,
+                 persistence: (any FunctionPersistence)? = nil) {
+        self.persistence = persistence
         self.directory = directory
         self.region = region
         self.account = account
@@ -132,8 +143,30 @@ package actor FunctionService {
         return String(parts[0])
     }
 
+    /// Brings back every function the durable store has, unpacking code that is not on disk.
+    package func restore() async throws(FunctionError) {
+        guard let persistence else { return }
+        let stored: [(name: String, config: String, code: [UInt8]?)]
+        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", status: 500) }
+        for f in stored {
+            guard let json = try? JSONParser.parse(f.config), let config = FunctionConfig(json: json) else { continue }
+            if !FileManager.default.fileExists(atPath: "\(directory)/\(config.name)/code"), let code = f.code, config.runtime != Self.httpRuntime {
+                try unpack(name: config.name, zip: code)
+            }
+            try? FileManager.default.createDirectory(atPath: "\(directory)/\(config.name)/code", withIntermediateDirectories: true)
+            try save(config)
+            functions[config.name] = config
+        }
+    }
+
+    func persist(_ config: FunctionConfig, code: [UInt8]?) async throws(FunctionError) {
+        do { try await persistence?.save(name: config.name, config: config.json.serialized, code: code) } catch {
+            throw FunctionError("ServiceException", "cannot store the function: \(error)", status: 500)
+        }
+    }
+
     package func create(name: String, runtime: String, handler: String, zip: [UInt8], timeout: Int, memory: Int,
-                        environment: [String: String], role: String) throws(FunctionError) -> FunctionConfig {
+                        environment: [String: String], role: String) async throws(FunctionError) -> FunctionConfig {
         guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw FunctionError("InvalidParameterValueException", "Invalid function name: \(name)")
         }
@@ -155,6 +188,7 @@ package actor FunctionService {
                                     lastModified: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601,
                                     codeSize: zip.count)
         try save(config)
+        try await persist(config, code: zip)
         functions[name] = config
         return config
     }
@@ -202,25 +236,27 @@ package actor FunctionService {
     func replace(_ config: FunctionConfig) { functions[config.name] = config }
     package func list() -> [FunctionConfig] { functions.values.sorted { $0.name < $1.name } }
 
-    package func delete(_ reference: String) throws(FunctionError) {
+    package func delete(_ reference: String) async throws(FunctionError) {
         let name = Self.functionName(reference)
         guard functions.removeValue(forKey: name) != nil else { throw notFound(reference) }
+        try? await persistence?.remove(name: name)
         for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
         try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
     }
 
-    package func updateCode(_ reference: String, zip: [UInt8]) throws(FunctionError) -> FunctionConfig {
+    package func updateCode(_ reference: String, zip: [UInt8]) async throws(FunctionError) -> FunctionConfig {
         guard var config = get(reference) else { throw notFound(reference) }
         try unpack(name: config.name, zip: zip)
         config.codeSize = zip.count
         try save(config)
+        try await persist(config, code: zip)
         functions[config.name] = config
         for w in idle.removeValue(forKey: config.name) ?? [] { w.kill() }
         return config
     }
 
     package func updateConfiguration(_ reference: String, timeout: Int?, memory: Int?, handler: String?, environment: [String: String]?)
-        throws(FunctionError) -> FunctionConfig
+        async throws(FunctionError) -> FunctionConfig
     {
         guard var config = get(reference) else { throw notFound(reference) }
         if let timeout { config.timeoutSeconds = timeout }
@@ -228,6 +264,7 @@ package actor FunctionService {
         if let handler { config.handler = handler }
         if let environment { config.environment = environment }
         try save(config)
+        try await persist(config, code: nil)
         functions[config.name] = config
         for w in idle.removeValue(forKey: config.name) ?? [] { w.kill() }
         return config

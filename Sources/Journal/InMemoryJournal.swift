@@ -20,6 +20,18 @@ package actor InMemoryJournal: JournalStore {
 
     package init() {}
 
+    private var functionRows: [String: (config: String, code: [UInt8]?)] = [:]
+
+    package func putFunction(name: String, config: String, code: [UInt8]?) {
+        functionRows[name] = (config, code ?? functionRows[name]?.code)
+    }
+
+    package func functions() -> [(name: String, config: String, code: [UInt8]?)] {
+        functionRows.sorted { $0.key < $1.key }.map { ($0.key, $0.value.config, $0.value.code) }
+    }
+
+    package func deleteFunction(name: String) { functionRows[name] = nil }
+
     package func putAlias(_ r: AliasRecord) { aliasRows[r.arn] = r }
     package func aliases(stateMachineArn: String) -> [AliasRecord] {
         aliasRows.values.filter { $0.stateMachineArn == stateMachineArn }.sorted { $0.name < $1.name }

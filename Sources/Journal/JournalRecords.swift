@@ -236,6 +236,11 @@ package protocol JournalStore: Sendable {
     func versions(stateMachineArn: String) async throws(JournalError) -> [StateMachineVersionRecord]
     func deleteVersion(arn: String) async throws(JournalError)
 
+    /// Stores a function's configuration (JSON text) and, when given, its code.
+    func putFunction(name: String, config: String, code: [UInt8]?) async throws(JournalError)
+    func functions() async throws(JournalError) -> [(name: String, config: String, code: [UInt8]?)]
+    func deleteFunction(name: String) async throws(JournalError)
+
     func putAlias(_ record: AliasRecord) async throws(JournalError)
     func aliases(stateMachineArn: String) async throws(JournalError) -> [AliasRecord]
     func deleteAlias(arn: String) async throws(JournalError)

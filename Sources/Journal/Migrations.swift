@@ -111,6 +111,14 @@ enum Migrations {
         ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE executions ADD COLUMN redrive_ms INTEGER;
         """,
+        // 6: functions: configuration and code (the zip), so they are as durable as runs.
+        """
+        CREATE TABLE functions (
+            name TEXT PRIMARY KEY,
+            config TEXT NOT NULL,
+            code BLOB
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

@@ -491,6 +491,33 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    package func putFunction(name: String, config: String, code: [UInt8]?) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement(code == nil
+                ? "INSERT INTO functions (name, config) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET config = excluded.config"
+                : "INSERT OR REPLACE INTO functions (name, config, code) VALUES (?1, ?2, ?3)")
+            s.bind(1, name)
+            s.bind(2, config)
+            if let code { s.bind(3, blob: code) }
+            try s.run()
+        }
+    }
+
+    package func functions() async throws(JournalError) -> [(name: String, config: String, code: [UInt8]?)] {
+        try read { (db) throws(JournalError) -> [(name: String, config: String, code: [UInt8]?)] in
+            let s = try db.statement("SELECT name, config, code FROM functions ORDER BY name")
+            return try s.all { s in (name: s.string(0) ?? "", config: s.string(1) ?? "{}", code: s.blob(2)) }
+        }
+    }
+
+    package func deleteFunction(name: String) async throws(JournalError) {
+        try read { (db) throws(JournalError) in
+            let s = try db.statement("DELETE FROM functions WHERE name = ?1")
+            s.bind(1, name)
+            try s.run()
+        }
+    }
+
     static func encodeRouting(_ routes: [AliasRecord.Route]) -> String {
         JSON.array(routes.map { ["stateMachineVersionArn": .string($0.versionArn), "weight": .int(Int64($0.weight))] }).serialized
     }

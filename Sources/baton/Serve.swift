@@ -37,7 +37,9 @@ struct Serve: AsyncParsableCommand {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
         }
         let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
-        let functions = FunctionService(directory: dataDir + "/functions", region: region, account: account)
+        let functions = FunctionService(directory: dataDir + "/functions", region: region, account: account,
+                                        persistence: JournalFunctionPersistence(journal: journal))
+        try await functions.restore()
         var registry = TaskRegistry()
         let lambda = LambdaTaskHandler(functions: functions)
         registry.register(LambdaTaskHandler.invokeResource, lambda)

@@ -168,6 +168,12 @@ extension JournalContractTests {
         #expect(try await j.tags(resourceArn: "arn:sm:b").map { "\($0.key)=\($0.value)" } == ["env=dev", "team=b"])
         try await j.untag(resourceArn: "arn:sm:b", keys: ["env"])
         #expect(try await j.tags(resourceArn: "arn:sm:b").map(\.key) == ["team"])
+        try await j.putFunction(name: "f", config: "{\"v\":1}", code: [1, 2, 3])
+        try await j.putFunction(name: "f", config: "{\"v\":2}", code: nil)
+        let stored = try await j.functions()
+        #expect(stored.count == 1 && stored[0].config == "{\"v\":2}" && stored[0].code == [1, 2, 3])
+        try await j.deleteFunction(name: "f")
+        #expect(try await j.functions().isEmpty)
     }
 }
 
@@ -181,7 +187,7 @@ extension JournalContractTests {
         let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
         #expect(n.writerSynchronous == "1")
         // Every migration ran.
-        #expect(try j.schemaVersion() == 5)
+        #expect(try j.schemaVersion() == 6)
     }
 
     @Test func dataSurvivesReopening() async throws {

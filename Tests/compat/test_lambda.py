@@ -197,3 +197,22 @@ def test_nodejs_handlers(lam):
     r = lam.invoke(FunctionName=n, Payload='{"fail": true}')
     body = json.loads(r["Payload"].read())
     assert r["FunctionError"] == "Unhandled" and body["errorType"] == "CustomError" and body["errorMessage"] == "went wrong"
+
+
+def test_functions_are_durable_in_the_journal(tmp_path):
+    import shutil
+    import signal
+    from conftest import Server
+    s = Server(str(tmp_path / "data")).start()
+    try:
+        lam = s.client("lambda")
+        n = create(lam, "echo_function")
+        s.stop(signal.SIGKILL)
+        # The unpacked code is only a cache: the journal's database has the function.
+        shutil.rmtree(str(tmp_path / "data" / "functions"))
+        s.start()
+        lam = s.client("lambda")
+        assert lam.get_function(FunctionName=n)["Configuration"]["FunctionName"] == n
+        assert json.loads(lam.invoke(FunctionName=n, Payload="{}")["Payload"].read()) == {"Return": "HelloWorld"}
+    finally:
+        s.stop()
