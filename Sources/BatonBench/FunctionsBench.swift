@@ -52,6 +52,30 @@ enum FunctionsBench {
             print("python warm invoke, concurrency \(concurrency): \(Int(rate)) invokes/s, p50 \(f(sorted[sorted.count / 2])) ms, p99 \(f(sorted[sorted.count * 99 / 100])) ms")
         }
 
+        // A command function: a process per call (cat echoes the event back).
+        let emptyZipPath = dir + "/empty.zip"
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        q.arguments = ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1], 'w').close()", emptyZipPath]
+        try q.run()
+        q.waitUntilExit()
+        _ = try await functions.create(name: "cat", runtime: FunctionService.commandRuntime, handler: "/bin/cat",
+                                       zip: [UInt8](FileManager.default.contents(atPath: emptyZipPath) ?? Data()), timeout: 10, memory: 128,
+                                       environment: [:], role: "r")
+        do {
+            let deadline = monotonicSeconds() + seconds
+            let t0 = monotonicSeconds()
+            var lat: [Double] = []
+            while monotonicSeconds() < deadline {
+                let s = monotonicSeconds()
+                _ = try? await functions.invoke("cat", payload: payload)
+                lat.append((monotonicSeconds() - s) * 1000)
+            }
+            let sorted = lat.sorted()
+            print("command function (/bin/cat), one at a time: \(Int(Double(sorted.count) / (monotonicSeconds() - t0))) invokes/s, "
+                + "p50 \(f(sorted[sorted.count / 2])) ms, p99 \(f(sorted[sorted.count * 99 / 100])) ms")
+        }
+
         // Ten lambda:invoke tasks in a chain, through the engine and the SQLite journal.
         let journal = try SQLiteJournal(directory: dir + "/journal")
         var registry = TaskRegistry()

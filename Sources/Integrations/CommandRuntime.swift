@@ -35,6 +35,12 @@ enum CommandRuntime {
         p.standardInput = stdin
         p.standardOutput = stdout
         p.standardError = stderr
+        // Exit is observed through terminationHandler: Foundation's waitUntilExit polls (~50 ms).
+        let (exits, exited) = AsyncStream.makeStream(of: Void.self)
+        p.terminationHandler = { _ in
+            exited.yield()
+            exited.finish()
+        }
         do { try p.run() } catch { return failure("Runtime.InvalidEntrypoint", "Cannot run \(words[0]): \(error)", id) }
         stdin.fileHandleForWriting.write(Data(payload))
         try? stdin.fileHandleForWriting.close()
@@ -44,7 +50,7 @@ enum CommandRuntime {
             group.addTask {
                 let out = stdout.fileHandleForReading.readDataToEndOfFile()
                 let err = stderr.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
+                for await _ in exits {}
                 return (out, err)
             }
             group.addTask {

@@ -89,9 +89,16 @@ extension FunctionService {
             }
             let payload = Array((entry["payload"]?.stringValue ?? "{}").utf8)
             let retries = get(name)?.maximumRetryAttempts ?? 2
+            let maximumAge = Int64(get(name)?.maximumEventAgeSeconds ?? 21600) * 1000
+            let enqueued = entry["enqueuedMillis"]?.integerValue ?? 0
             var lastError = "Function not found"
             var delivered = false
             for attempt in 0...retries {
+                // An event older than MaximumEventAgeInSeconds is not tried again.
+                if Int64(Date().timeIntervalSince1970 * 1000) - enqueued > maximumAge {
+                    lastError = "EventAgeExceeded: the event is older than \(maximumAge / 1000) seconds"
+                    break
+                }
                 if attempt > 0 { try? await Task.sleep(nanoseconds: UInt64(retryDelaySeconds * Double(attempt) * 1e9)) }
                 do {
                     let r = try await invoke(name, payload: payload)
