@@ -192,17 +192,26 @@ package final class Engine: Sendable {
                                        stateMachineName: smName, startTime: now)
         let record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
                                      status: .running, input: input, startMillis: now.milliseconds, qualifiedArn: qualifiedArn)
+        let partition = partition(for: arn)
+        let row = try await step { () throws(EngineError) in
+            try await partition.start(record, input: inputValue, context: context, interpreter: interpreter)
+        }
+        return row ?? record
+    }
+
+    /// Runs one step, then performs its effects; the work tracker sees it in flight throughout.
+    private func step(_ body: () async throws(EngineError) -> StepResult?) async throws(EngineError) -> ExecutionRecord? {
         await tracker.begin()
-        let result: StepResult
+        let result: StepResult?
         do {
-            result = try await partition(for: arn).start(record, input: inputValue, context: context, interpreter: interpreter)
+            result = try await body()
         } catch {
             await tracker.end()
             throw error
         }
-        await performEffects(result)
+        if let result { await performEffects(result) }
         await tracker.end()
-        return result.record
+        return result?.record
     }
 
     package static func executionArn(stateMachineArn: String, name: String) -> String {
@@ -212,17 +221,10 @@ package final class Engine: Sendable {
     /// Applies triggers to an execution as one committed step, then performs its effects.
     @discardableResult
     package func deliver(_ arn: String, _ kinds: [Trigger.Kind]) async throws(EngineError) -> ExecutionRecord? {
-        await tracker.begin()
-        let result: StepResult?
-        do {
-            result = try await partition(for: arn).deliver(arn, kinds) { (id) throws(EngineError) in try await self.interpreter(id) }
-        } catch {
-            await tracker.end()
-            throw error
+        let partition = partition(for: arn)
+        return try await step { () throws(EngineError) in
+            try await partition.deliver(arn, kinds) { (id) throws(EngineError) in try await self.interpreter(id) }
         }
-        if let result { await performEffects(result) }
-        await tracker.end()
-        return result?.record
     }
 
     /// Performs a committed step's effects.
@@ -351,19 +353,12 @@ package final class Engine: Sendable {
         var row = record
         row.redriveCount += 1
         row.redriveMillis = clock.now().milliseconds
-        await tracker.begin()
-        let result: StepResult
-        do {
-            result = try await partition(for: arn).redrive(row, state: state,
-                                                           kind: .redrive(state: stateName, input: stateInput, lastEventId: record.lastEventId),
-                                                           interpreter: interpreter)
-        } catch {
-            await tracker.end()
-            throw error
+        let partition = partition(for: arn)
+        let updated = try await step { () throws(EngineError) in
+            try await partition.redrive(row, state: state, kind: .redrive(state: stateName, input: stateInput, lastEventId: record.lastEventId),
+                                        interpreter: interpreter)
         }
-        await performEffects(result)
-        await tracker.end()
-        return result.record
+        return updated ?? row
     }
 
     // MARK: task tokens

@@ -51,6 +51,15 @@ struct Request {
         return n
     }
 
+    /// A response with one page of `items` under `key`, and `nextToken` when more remain.
+    func paged<T>(_ key: String, _ items: [T], _ render: (T) -> JSON) throws(APIError) -> JSON {
+        let (page, next) = try page(items)
+        var out = JSONObject()
+        out[key] = .array(page.map(render))
+        if let next { out["nextToken"] = .string(next) }
+        return .object(out)
+    }
+
     /// One page of `items` and the token for the next, if any.
     func page<T>(_ items: [T]) throws(APIError) -> ([T], String?) {
         let start = try offset(), size = try maxResults()

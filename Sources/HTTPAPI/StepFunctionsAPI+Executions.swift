@@ -121,15 +121,12 @@ extension StepFunctionsAPI {
                 return e.qualifiedArn?.split(separator: "|").contains { String($0) == requested } ?? false
             }
             .sorted { ($0.startMillis, $0.arn) > ($1.startMillis, $1.arn) }
-        let (page, next) = try r.page(all)
-        var out: JSONObject = ["executions": .array(page.map { e in
+        return try r.paged("executions", all) { e in
             var o: JSONObject = ["executionArn": .string(e.arn), "stateMachineArn": .string(e.stateMachineArn), "name": .string(e.name),
                                  "status": .string(e.status.rawValue), "startDate": Self.date(e.startMillis)]
             if let s = e.stopMillis { o["stopDate"] = Self.date(s) }
             return .object(o)
-        })]
-        if let next { out["nextToken"] = .string(next) }
-        return .object(out)
+        }
     }
 
     func getExecutionHistory(_ r: Request) async throws(APIError) -> JSON {
@@ -138,8 +135,7 @@ extension StepFunctionsAPI {
         var events = try await engineCall { () throws(EngineError) in try await engine.history(arn) }
         if try r.bool("reverseOrder") == true { events.reverse() }
         let includeData = try r.bool("includeExecutionData") ?? true
-        let (page, next) = try r.page(events)
-        var out: JSONObject = ["events": .array(page.map { e in
+        return try r.paged("events", events) { e in
             guard !includeData, case .object(var o) = e.json else { return e.json }
             for (k, v) in o {
                 guard case .object(var d) = v else { continue }
@@ -150,9 +146,7 @@ extension StepFunctionsAPI {
                 o[k] = .object(d)
             }
             return .object(o)
-        })]
-        if let next { out["nextToken"] = .string(next) }
-        return .object(out)
+        }
     }
 
     func stopExecution(_ r: Request) async throws(APIError) -> JSON {
@@ -230,12 +224,9 @@ extension StepFunctionsAPI {
 
     func listActivities(_ r: Request) async throws(APIError) -> JSON {
         let all = try await journalCall { () throws(JournalError) in try await journal.activities() }
-        let (page, next) = try r.page(all)
-        var out: JSONObject = ["activities": .array(page.map {
+        return try r.paged("activities", all) {
             ["activityArn": .string($0.arn), "name": .string($0.name), "creationDate": Self.date($0.createdMillis)]
-        })]
-        if let next { out["nextToken"] = .string(next) }
-        return .object(out)
+        }
     }
 
     func getActivityTask(_ r: Request) async throws(APIError) -> JSON {

@@ -60,12 +60,9 @@ extension StepFunctionsAPI {
     func listStateMachineVersions(_ r: Request) async throws(APIError) -> JSON {
         let sm = try await stateMachine(try r.required("stateMachineArn"))
         let versions = try await journalCall { () throws(JournalError) in try await journal.versions(stateMachineArn: sm.arn) }
-        let (page, next) = try r.page(Array(versions.reversed()))
-        var out: JSONObject = ["stateMachineVersions": .array(page.map {
+        return try r.paged("stateMachineVersions", Array(versions.reversed())) {
             ["stateMachineVersionArn": .string($0.arn), "creationDate": Self.date($0.createdMillis)]
-        })]
-        if let next { out["nextToken"] = .string(next) }
-        return .object(out)
+        }
     }
 
     func deleteStateMachineVersion(_ r: Request) async throws(APIError) -> JSON {
@@ -165,12 +162,9 @@ extension StepFunctionsAPI {
     func listStateMachineAliases(_ r: Request) async throws(APIError) -> JSON {
         let sm = try await stateMachine(try r.required("stateMachineArn"))
         let all = try await journalCall { () throws(JournalError) in try await journal.aliases(stateMachineArn: sm.arn) }
-        let (page, next) = try r.page(all)
-        var out: JSONObject = ["stateMachineAliases": .array(page.map {
+        return try r.paged("stateMachineAliases", all) {
             ["stateMachineAliasArn": .string($0.arn), "creationDate": Self.date($0.createdMillis)]
-        })]
-        if let next { out["nextToken"] = .string(next) }
-        return .object(out)
+        }
     }
 
     // MARK: tags

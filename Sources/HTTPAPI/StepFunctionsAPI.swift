@@ -206,12 +206,9 @@ package struct StepFunctionsAPI: Sendable {
 
     func listStateMachines(_ r: Request) async throws(APIError) -> JSON {
         let all = try await journalCall { () throws(JournalError) in try await journal.stateMachines() }
-        let (page, next) = try r.page(all)
-        var out: JSONObject = ["stateMachines": .array(page.map {
+        return try r.paged("stateMachines", all) {
             ["stateMachineArn": .string($0.arn), "name": .string($0.name), "type": .string($0.type), "creationDate": Self.date($0.createdMillis)]
-        })]
-        if let next { out["nextToken"] = .string(next) }
-        return .object(out)
+        }
     }
 
     func validateDefinition(_ r: Request) throws(APIError) -> JSON {

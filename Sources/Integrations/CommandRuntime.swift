@@ -6,11 +6,7 @@ import StatesLanguage
 
 /// The `baton.command` and `baton.http` runtimes: a process per invocation, or a POST.
 enum CommandRuntime {
-    static func requestId() -> String {
-        var g = SystemRandomNumberGenerator()
-        var rng = RandomSourceShim(seed: g.next())
-        return rng.uuid()
-    }
+    static func requestId() -> String { FunctionService.newRequestId() }
 
     static func failure(_ type: String, _ message: String, _ id: String) -> InvocationResult {
         let body: JSON = ["errorMessage": .string(message), "errorType": .string(type), "requestId": .string(id), "stackTrace": []]

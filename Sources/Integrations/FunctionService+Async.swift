@@ -11,9 +11,7 @@ extension FunctionService {
     /// Accepts an event durably; returns its request id.
     package func enqueueAsync(_ reference: String, payload: [UInt8]) throws(FunctionError) -> String {
         guard let config = get(reference) else { throw notFound(reference) }
-        var g = SystemRandomNumberGenerator()
-        var rng = RandomSourceShim(seed: g.next())
-        let id = rng.uuid()
+        let id = Self.newRequestId()
         let entry: JSON = ["requestId": .string(id), "function": .string(config.name),
                            "payload": .string(String(decoding: payload, as: UTF8.self)), "attempts": 0,
                            "enqueuedMillis": .int(Int64(Date().timeIntervalSince1970 * 1000))]

@@ -1,4 +1,5 @@
 import Foundation
+import StatesInterpreter
 import StatesLanguage
 
 /// A function's configuration, as GetFunction's `Configuration` shows it.
@@ -132,6 +133,13 @@ package actor FunctionService {
     package static let commandRuntime = "baton.command"
     /// An HTTP endpoint: the Handler is a URL; the event is POSTed, the response body is the result.
     package static let httpRuntime = "baton.http"
+
+    /// A request id in Lambda's UUID shape, from fresh randomness.
+    static func newRequestId() -> String {
+        var g = SystemRandomNumberGenerator()
+        var source = RandomSource(seed: g.next())
+        return source.uuid()
+    }
 
     package func arn(_ name: String) -> String { "arn:aws:lambda:\(region):\(account):function:\(name)" }
 
@@ -311,9 +319,7 @@ package actor FunctionService {
         if config.runtime == Self.commandRuntime { return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload) }
         if config.runtime == Self.httpRuntime { return await CommandRuntime.post(config, payload: payload) }
         let worker = try checkout(config)
-        var g = SystemRandomNumberGenerator()
-        var rng = RandomSourceShim(seed: g.next())
-        let requestId = rng.uuid()
+        let requestId = Self.newRequestId()
         let request: JSON = ["event": .string(String(decoding: payload, as: UTF8.self)), "functionName": .string(config.name),
                              "functionArn": .string(config.arn), "requestId": .string(requestId),
                              "timeoutMs": .int(Int64(config.timeoutSeconds * 1000)), "memory": .int(Int64(config.memoryMB))]
@@ -349,24 +355,5 @@ extension FunctionService {
     package static func logTail(_ r: InvocationResult) -> String {
         let text = "START RequestId: \(r.requestId) Version: $LATEST\n\(r.logs)END RequestId: \(r.requestId)\nREPORT RequestId: \(r.requestId)\n"
         return Data(text.utf8.suffix(4096)).base64EncodedString()
-    }
-}
-
-/// Request ids in Lambda's UUID shape.
-struct RandomSourceShim {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uuid() -> String {
-        let a = next(), b = next()
-        let hex = String(format: "%016llx%016llx", a, b)
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-4" + String(c[13..<16]) + "-a" + String(c[17..<20]) + "-" + String(c[20..<32])
     }
 }
