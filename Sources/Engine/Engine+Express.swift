@@ -9,8 +9,34 @@ extension Engine {
     /// AWS's limit for Express executions: five minutes.
     static let expressMaximumSeconds: Int64 = 300
 
+    /// StartExecution on an EXPRESS machine: the start is journaled, the run goes on in the
+    /// engine's service group, and the call returns at once (AWS's asynchronous Express).
+    package func startExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
+                                       roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+    {
+        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn)
+        await tracker.begin()
+        workSink.yield(.express(begun))
+        return begun.row
+    }
+
+    /// StartSyncExecution: runs to the end and returns the finished row.
     package func runExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
                                      roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+    {
+        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn)
+        return try await finishExpress(begun)
+    }
+
+    struct ExpressStart: Sendable {
+        var row: ExecutionRecord
+        var interpreter: Interpreter
+        var context: ExecutionContext
+        var input: JSON
+    }
+
+    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, roleArn: String)
+        async throws(EngineError) -> ExpressStart
     {
         let inputValue: JSON
         do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
@@ -23,12 +49,20 @@ extension Engine {
         let smName = stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
         let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: start)
-        var row = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
+        let row = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
                                   status: .running, input: input, startMillis: start.milliseconds)
         do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch {
             if error.code == .alreadyExists { throw .executionAlreadyExists(arn) }
             throw .internalFailure("\(error)")
         }
+        return ExpressStart(row: row, interpreter: interpreter, context: context, input: inputValue)
+    }
+
+    /// Runs a begun Express execution in memory and journals its end.
+    func finishExpress(_ begun: ExpressStart) async throws(EngineError) -> ExecutionRecord {
+        var row = begun.row
+        let interpreter = begun.interpreter, context = begun.context, inputValue = begun.input
+        let start = context.startTime
         var state = ExecutionState(context: context, input: inputValue, seed: UInt64.random(in: 0...UInt64.max))
         let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
         let deadline = start.adding(seconds: Self.expressMaximumSeconds)

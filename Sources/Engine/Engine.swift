@@ -21,7 +21,7 @@ package final class Engine: Sendable {
     let activities = ActivityBoard()
     package let limits: Limits
     private let work: AsyncStream<Work>
-    private let workSink: AsyncStream<Work>.Continuation
+    let workSink: AsyncStream<Work>.Continuation
 
     /// AWS's limits, configurable.
     package struct Limits: Sendable {
@@ -35,6 +35,8 @@ package final class Engine: Sendable {
         case invoke(arn: String, TaskInvocation)
         /// A timer already due when its step committed (Wait 0, a zero backoff): fired at once.
         case fire(arn: String, TimerID)
+        /// An asynchronous Express execution, run in memory to its end.
+        case express(ExpressStart)
     }
 
     package init(journal: any JournalStore, clock: any EngineClock = SystemEngineClock(), registry: TaskRegistry = TaskRegistry(),
@@ -72,6 +74,11 @@ package final class Engine: Sendable {
                 case .fire(let arn, let timer):
                     group.addTask {
                         _ = try? await self.deliver(arn, [.timerFired(timer)])
+                        await self.tracker.end()
+                    }
+                case .express(let begun):
+                    group.addTask {
+                        _ = try? await self.finishExpress(begun)
                         await self.tracker.end()
                     }
                 }

@@ -56,7 +56,7 @@ extension StepFunctionsAPI {
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         if sm.type == "EXPRESS" {
             let row = try await engineCall { () throws(EngineError) in
-                try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn)
+                try await engine.startExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn)
             }
             return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
         }

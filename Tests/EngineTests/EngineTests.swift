@@ -284,3 +284,20 @@ actor Tokens {
         }
     }
 }
+
+@Suite struct AsyncExpressTests {
+    @Test func asynchronousExpressRunsInTheServiceGroup() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, clock in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: """
+                {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"Next":"P"},"P":{"Type":"Pass","Result":1,"End":true}}}
+                """)
+            let started = try await engine.startExpressExecution(stateMachineArn: smArn, definitionId: def, name: "ax", input: "{}")
+            #expect(started.status == .running)
+            #expect(try await journal.execution(arn: started.arn)?.status == .running)
+            clock.advance(seconds: 5)
+            await engine.settle()
+            #expect(try await journal.execution(arn: started.arn)?.status == .succeeded)
+        }
+    }
+}

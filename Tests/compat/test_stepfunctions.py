@@ -353,3 +353,20 @@ def test_oversized_bodies_and_inputs_are_refused(server, sfn):
     arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
     with pytest.raises(sfn.exceptions.InvalidExecutionInput):
         sfn.start_execution(stateMachineArn=arn, input=json.dumps({"big": "x" * (300 * 1024)}))
+
+
+def test_express_start_execution_returns_at_once(sfn):
+    definition = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+                                                        "P": {"Type": "Pass", "Result": "done", "End": True}}})
+    arn = sfn.create_state_machine(name=name(), definition=definition, roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
+    import time
+    t0 = time.time()
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert ":express:" in ex
+    assert time.time() - t0 < 0.9, "an asynchronous Express start does not wait for the run"
+    for _ in range(100):
+        d = sfn.describe_execution(executionArn=ex)
+        if d["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == "done"
