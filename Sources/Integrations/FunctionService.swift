@@ -284,7 +284,19 @@ package actor FunctionService {
 
     // MARK: invocation
 
-    private func checkout(_ config: FunctionConfig) throws(FunctionError) -> RuntimeWorker {
+    /// Callers waiting for one of a busy function's workers, oldest first.
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Beyond this many waiting callers a function answers TooManyRequestsException, as Lambda does.
+    static let maximumWaiting = 10_000
+
+    private func checkout(_ config: FunctionConfig) async throws(FunctionError) -> RuntimeWorker {
+        // At the concurrency limit, wait for a worker rather than refuse at once.
+        while busy[config.name, default: 0] >= concurrencyLimit && (idle[config.name] ?? []).isEmpty {
+            guard (waiting[config.name]?.count ?? 0) < Self.maximumWaiting else {
+                throw FunctionError("TooManyRequestsException", "Rate Exceeded.", status: 429)
+            }
+            await withCheckedContinuation { waiting[config.name, default: []].append($0) }
+        }
         while var pool = idle[config.name], let w = pool.popLast() {
             idle[config.name] = pool
             if w.isAlive {
@@ -311,6 +323,11 @@ package actor FunctionService {
     private func checkin(_ name: String, _ w: RuntimeWorker, healthy: Bool) {
         busy[name, default: 1] -= 1
         if healthy, functions[name] != nil { idle[name, default: []].append(w) } else { w.kill() }
+        if var queue = waiting[name], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[name] = queue.isEmpty ? nil : queue
+            next.resume()
+        }
     }
 
     /// Runs the handler on a warm worker; the worker is killed when the timeout passes.
@@ -318,7 +335,7 @@ package actor FunctionService {
         guard let config = get(reference) else { throw notFound(reference) }
         if config.runtime == Self.commandRuntime { return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload) }
         if config.runtime == Self.httpRuntime { return await CommandRuntime.post(config, payload: payload) }
-        let worker = try checkout(config)
+        let worker = try await checkout(config)
         let requestId = Self.newRequestId()
         let request: JSON = ["event": .string(String(decoding: payload, as: UTF8.self)), "functionName": .string(config.name),
                              "functionArn": .string(config.arn), "requestId": .string(requestId),

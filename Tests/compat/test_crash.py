@@ -1,0 +1,49 @@
+"""The server killed with SIGKILL in the middle of a mixed workload (waits, Map and Parallel,
+functions with retries) and restarted: every execution finishes, with a valid history."""
+import json
+import signal
+import time
+
+from conftest import Server
+from test_lambda import create
+from test_stepfunctions import ROLE
+
+
+def test_mixed_workload_survives_sigkill(tmp_path):
+    s = Server(str(tmp_path / "data")).start()
+    try:
+        sfn, lam = s.client(), s.client("lambda")
+        flaky = create(lam, "fail_first_attempt")
+        definition = {"StartAt": "Prepare", "States": {
+            "Prepare": {"Type": "Pass", "Parameters": {"items": [1, 2, 3]}, "Next": "Fan"},
+            "Fan": {"Type": "Parallel", "Next": "Rest", "Branches": [
+                {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "End": True,
+                    "ItemProcessor": {"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "Seconds": 1, "End": True}}}}}},
+                {"StartAt": "Call", "States": {"Call": {
+                    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": flaky, "Payload": {"attempt.$": "$$.State.RetryCount"}},
+                    "Retry": [{"ErrorEquals": ["Exception"], "IntervalSeconds": 1, "MaxAttempts": 2}], "End": True}}},
+                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}}]},
+            "Rest": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": True}}}
+        arn = sfn.create_state_machine(name="mixed", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+        started = [sfn.start_execution(stateMachineArn=arn, name="m%d" % i)["executionArn"] for i in range(10)]
+        time.sleep(0.5)
+        s.stop(signal.SIGKILL)
+        s.start()
+        sfn = s.client()
+        deadline = time.time() + 60
+        for ex in started:
+            while time.time() < deadline and sfn.describe_execution(executionArn=ex)["status"] == "RUNNING":
+                time.sleep(0.05)
+            d = sfn.describe_execution(executionArn=ex)
+            assert d["status"] == "SUCCEEDED", d
+            events = sfn.get_execution_history(executionArn=ex, maxResults=1000)["events"]
+            assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+            assert [e["type"] for e in events].count("ExecutionSucceeded") == 1 and events[-1]["type"] == "ExecutionSucceeded"
+            for name in ["Prepare", "Fan", "Each", "Call", "A", "B", "Rest", "Done"]:
+                entered = [e for e in events if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == name]
+                assert len(entered) == 1, (ex, name, len(entered))
+            assert [e["type"] for e in events].count("MapIterationSucceeded") == 3
+    finally:
+        s.stop()
