@@ -45,8 +45,9 @@ let package = Package(
         ),
         // Counts mallocs for the benchmark's allocations-per-transition figure.
         .target(name: "AllocationCounter"),
-        .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"]),
-        .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"]),
+        // Fixtures are read through #filePath, not bundled as resources.
+        .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"], exclude: ["Fixtures"]),
+        .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
     ],

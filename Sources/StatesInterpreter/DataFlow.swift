@@ -62,10 +62,8 @@ package enum DataFlow {
             case .object(let existing): o = existing
             default: return false
             }
+            // A missing intermediate field becomes an object, as AWS creates it.
             var child = o[k] ?? .object(JSONObject())
-            if o[k] == nil || segments.count == 1 {
-                child = o[k] ?? .object(JSONObject())
-            }
             guard set(value, at: segments.dropFirst(), in: &child) else { return false }
             o[k] = child
             target = .object(o)

@@ -134,7 +134,7 @@ extension Step {
         }
     }
 
-    mutating func taskFailed(_ fid: Int, _ error: StatesError, event: Bool) {
+    mutating func taskFailed(_ fid: Int, _ error: StatesError) {
         guard let task = clearTask(fid) else { return }
         var details = serviceFields(task.kind)
         for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }

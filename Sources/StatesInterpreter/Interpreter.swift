@@ -126,7 +126,7 @@ struct Step {
             taskSucceeded(fid, output)
         case .taskFailed(let id, let error):
             guard let fid = s.tasks.removeValue(forKey: id) else { return }
-            taskFailed(fid, error, event: true)
+            taskFailed(fid, error)
         case .taskHeartbeat(let id):
             guard let fid = s.tasks[id], let task = s.frames.slots[fid]?.task, let hb = task.heartbeatSeconds,
                   let old = task.heartbeatTimer else { return }
@@ -318,16 +318,16 @@ struct Step {
     // MARK: context object
 
     /// A frame's `$$` context object, built only when a `$$` path asks for it.
-    func contextObject(_ frame: Frame, mapItem: (Int, JSON)? = nil, token: String? = nil) -> JSON {
-        ContextObject(execution: s.context, input: s.input, stateName: state(of: frame)?.name ?? "",
-                      enteredTime: frame.enteredTime, retryCount: state(of: frame).map { $0.retry.isEmpty } == false ? frame.retryCounts.reduce(0, +) : nil,
-                      token: token, mapItem: mapItem).json
+    func contextFacts(_ frame: Frame, mapItem: (Int, JSON)? = nil, token: String? = nil) -> ContextObject {
+        let state = state(of: frame)
+        return ContextObject(execution: s.context, input: s.input, stateName: state?.name ?? "", enteredTime: frame.enteredTime,
+                             retryCount: state.map { !$0.retry.isEmpty } == true ? frame.retryCounts.reduce(0, +) : nil,
+                             token: token, mapItem: mapItem)
     }
 
+    func contextObject(_ frame: Frame) -> JSON { contextFacts(frame).json }
+
     func scope(_ frame: Frame, input: JSON, mapItem: (Int, JSON)? = nil, token: String? = nil) -> Scope {
-        let context = ContextObject(execution: s.context, input: s.input, stateName: state(of: frame)?.name ?? "",
-                                    enteredTime: frame.enteredTime, retryCount: state(of: frame).map { $0.retry.isEmpty } == false ? frame.retryCounts.reduce(0, +) : nil,
-                                    token: token, mapItem: mapItem)
-        return Scope(input: input, context: context)
+        Scope(input: input, context: contextFacts(frame, mapItem: mapItem, token: token))
     }
 }

@@ -19,7 +19,8 @@ import Testing
             return .pending
         })
         first.register("arn:aws:states:::test:slow", ClosureTaskHandler { _ in
-            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }  // hangs: the crash comes first
+            // Never answers before the crash; cancelled with engine A's service group.
+            try? await Task.sleep(nanoseconds: 3_600_000_000_000)
             return .pending
         })
         var arns: [String: String] = [:]

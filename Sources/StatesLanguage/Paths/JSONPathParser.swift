@@ -274,10 +274,9 @@ struct JSONPathParser {
         }
         if c == "$" {
             i += 1
-            let segs = try parseSegments(stopAt: [" ", ")", "&", "|", "=", "!", "<", ">"])
-            let p = try JSONPath(String(chars[start..<i]))
-            _ = segs
-            return .root(p)
+            // Advance past the path, then compile its text as a path of its own.
+            _ = try parseSegments(stopAt: [" ", ")", "&", "|", "=", "!", "<", ">"])
+            return .root(try JSONPath(String(chars[start..<i])))
         }
         if c == "'" || c == "\"" { return .literal(.string(try readQuoted())) }
         if c == "/" {
