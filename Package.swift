@@ -25,23 +25,25 @@ let package = Package(
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         // Functions (Lambda-like) and the Task handlers that call them.
         .target(name: "Integrations", dependencies: ["StatesLanguage", "StatesInterpreter"]),
+        // Named webhooks: verify a sender, find the task waiting on its key, resume it.
+        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
         // AWS's wire protocols (JSON 1.0 by X-Amz-Target) over Hummingbird; no business rules.
         .target(name: "HTTPAPI", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations", "Webhooks",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "Integrations",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "Integrations", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks live in their own executable: tests never assert on timing.
         .executableTarget(
             name: "BatonBench",
-            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations", "CSQLite", "AllocationCounter"]
+            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations", "Webhooks", "CSQLite", "AllocationCounter"]
         ),
         // Counts mallocs for the benchmark's allocations-per-transition figure.
         .target(name: "AllocationCounter"),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Webhooks"]),
     ],
     swiftLanguageModes: [.v6]
 )

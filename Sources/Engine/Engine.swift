@@ -227,10 +227,12 @@ package final class Engine: Sendable {
 
     /// Applies triggers to an execution as one committed step, then performs its effects.
     @discardableResult
-    package func deliver(_ arn: String, _ kinds: [Trigger.Kind]) async throws(EngineError) -> ExecutionRecord? {
+    package func deliver(_ arn: String, _ kinds: [Trigger.Kind], deliveries: [WebhookDeliveryRecord] = [])
+        async throws(EngineError) -> ExecutionRecord?
+    {
         let partition = partition(for: arn)
         return try await step { () throws(EngineError) in
-            try await partition.deliver(arn, kinds) { (id) throws(EngineError) in try await self.interpreter(id) }
+            try await partition.deliver(arn, kinds, deliveries: deliveries) { (id) throws(EngineError) in try await self.interpreter(id) }
         }
     }
 

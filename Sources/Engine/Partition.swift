@@ -9,8 +9,7 @@ import StatesLanguage
 actor Partition {
     let journal: any JournalStore
     let clock: any EngineClock
-    private var busy: Set<String> = []
-    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var keys = KeyedWaiters()
 
     init(journal: any JournalStore, clock: any EngineClock) {
         self.journal = journal
@@ -18,19 +17,11 @@ actor Partition {
     }
 
     private func acquire(_ arn: String) async {
-        if busy.insert(arn).inserted { return }
-        await withCheckedContinuation { waiting[arn, default: []].append($0) }
+        if keys.tryAcquire(arn) { return }
+        await withCheckedContinuation { keys.enqueue(arn, $0) }
     }
 
-    private func release(_ arn: String) {
-        if var queue = waiting[arn], !queue.isEmpty {
-            let next = queue.removeFirst()
-            waiting[arn] = queue.isEmpty ? nil : queue
-            next.resume()  // the execution stays busy: ownership passes to the next step
-        } else {
-            busy.remove(arn)
-        }
-    }
+    private func release(_ arn: String) { keys.release(arn)?.resume() }
 
     static func entropy() -> [UInt8] {
         var g = SystemRandomNumberGenerator()
@@ -86,7 +77,8 @@ actor Partition {
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
     /// not running (its triggers are stale and change nothing).
-    func deliver(_ arn: String, _ kinds: [Trigger.Kind], interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
+    func deliver(_ arn: String, _ kinds: [Trigger.Kind], deliveries: [WebhookDeliveryRecord] = [],
+                 interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
         async throws(EngineError) -> StepResult?
     {
         await acquire(arn)
@@ -107,7 +99,8 @@ actor Partition {
         if decision.events.isEmpty && decision.effects.isEmpty { return nil }
         let started = kinds.compactMap { k -> TaskID? in if case .taskStarted(let id, _) = k { return id }; return nil }
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
-                                               after: state, decision: decision, now: now, started: started)
+                                               after: state, decision: decision, now: now, started: started,
+                                               deliveries: deliveries)
         do {
             try await journal.append(batch)
         } catch {

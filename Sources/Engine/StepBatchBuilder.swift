@@ -24,7 +24,8 @@ enum StepBatchBuilder {
     /// `started`: tasks reported started in this step; for callback tasks that confirms the
     /// invocation, so their outbox rows go and a restart does not perform them again.
     static func batch(record: ExecutionRecord, expectedVersion: Int?, before: Snapshot, after state: ExecutionState,
-                      decision: Decision, now: Timestamp, started: [TaskID] = []) throws(EngineError) -> JournalBatch
+                      decision: Decision, now: Timestamp, started: [TaskID] = [],
+                      deliveries: [WebhookDeliveryRecord] = []) throws(EngineError) -> JournalBatch
     {
         var row = record
         let arn = record.arn
@@ -60,8 +61,12 @@ enum StepBatchBuilder {
             }
         }
         var inputs: [TaskID: String] = [:]
+        var correlations: [TaskID: String] = [:]
         for effect in decision.effects {
-            if case .invokeTask(let inv) = effect { inputs[inv.id] = inv.parameters.serialized }
+            if case .invokeTask(let inv) = effect {
+                inputs[inv.id] = inv.parameters.serialized
+                correlations[inv.id] = WebhookWait.correlation(resource: inv.resource, parameters: inv.parameters)
+            }
         }
         // A callback task's invocation is confirmed once it started; a synchronous one only by
         // its outcome (a crash in between performs it again).
@@ -71,10 +76,12 @@ enum StepBatchBuilder {
         for t in before.timers.subtracting(after.timers) { b.timerRemovals.append(t.rawValue) }
         for (task, token) in after.tokens where before.tokens[task] == nil {
             b.tokenAdds.append(TaskTokenRecord(token: token, executionArn: arn, taskId: task.rawValue,
-                                               activityArn: state.activityArn(of: task), input: inputs[task]))
+                                               activityArn: state.activityArn(of: task), input: inputs[task],
+                                               correlation: correlations[task]))
         }
         for (task, token) in before.tokens where after.tokens[task] == nil { b.tokenRemovals.append(token) }
         b.clearsWaits = state.status != .running
+        b.deliveries = deliveries
         return b
     }
 }

@@ -20,6 +20,37 @@ package actor InMemoryJournal: JournalStore {
 
     package init() {}
 
+    private var webhookRows: [String: WebhookRecord] = [:]
+    private var correlationRows: [String: String] = [:]
+    private var deliveryRows: [WebhookDeliveryRecord] = []
+
+    package func putWebhook(_ r: WebhookRecord, create: Bool) throws(JournalError) {
+        if create, webhookRows[r.name] != nil { throw JournalError(.alreadyExists, "webhook \(r.name) exists") }
+        if !create {
+            guard let old = webhookRows[r.name] else { throw JournalError(.notFound, "no webhook \(r.name)") }
+            var updated = r
+            updated.createdMillis = old.createdMillis
+            webhookRows[r.name] = updated
+            return
+        }
+        webhookRows[r.name] = r
+    }
+
+    package func webhook(name: String) -> WebhookRecord? { webhookRows[name] }
+    package func webhooks() -> [WebhookRecord] { webhookRows.values.sorted { $0.name < $1.name } }
+    package func deleteWebhook(name: String) { webhookRows[name] = nil }
+
+    package func tokens(correlation: String) -> [TaskTokenRecord] {
+        tokenRows.values.filter { $0.correlation == correlation }.sorted { ($0.executionArn, $0.taskId) < ($1.executionArn, $1.taskId) }
+    }
+
+    package func correlationOwner(_ correlation: String) -> String? { correlationRows[correlation] }
+    package func recordDeliveries(_ records: [WebhookDeliveryRecord]) { deliveryRows.append(contentsOf: records) }
+
+    package func deliveries(webhook: String, key: String?, limit: Int) -> [WebhookDeliveryRecord] {
+        Array(deliveryRows.reversed().filter { $0.webhook == webhook && (key == nil || $0.key == key) }.prefix(limit))
+    }
+
     private var functionRows: [String: (config: String, code: [UInt8]?)] = [:]
 
     package func putFunction(name: String, config: String, code: [UInt8]?) {
@@ -98,7 +129,11 @@ package actor InMemoryJournal: JournalStore {
         for k in b.outboxRemovals { outboxRows[k] = nil }
         for t in b.timerAdds { timerRows[t.executionArn, default: [:]][t.timerId] = t }
         for id in b.timerRemovals { timerRows[arn]?[id] = nil }
-        for t in b.tokenAdds { tokenRows[t.token] = t }
+        for t in b.tokenAdds {
+            tokenRows[t.token] = t
+            if let c = t.correlation { correlationRows[c] = t.executionArn }
+        }
+        deliveryRows.append(contentsOf: b.deliveries)
         for t in b.tokenRemovals { tokenRows[t] = nil }
         if b.clearsWaits {
             timerRows[arn] = nil

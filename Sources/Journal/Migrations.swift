@@ -119,6 +119,35 @@ enum Migrations {
             code BLOB
         ) WITHOUT ROWID;
         """,
+        // 7: webhooks, their deliveries, and task tokens found by correlation key.
+        """
+        ALTER TABLE task_tokens ADD COLUMN correlation TEXT;
+        CREATE INDEX task_tokens_by_correlation ON task_tokens (correlation) WHERE correlation IS NOT NULL;
+        CREATE TABLE correlation_keys (
+            correlation TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE webhooks (
+            name TEXT PRIMARY KEY,
+            config TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE webhook_deliveries (
+            seq INTEGER PRIMARY KEY,
+            webhook TEXT NOT NULL,
+            received_ms INTEGER NOT NULL,
+            key TEXT,
+            delivery_id TEXT,
+            body_sha256 TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            execution_arn TEXT,
+            applied INTEGER NOT NULL,
+            status TEXT
+        );
+        CREATE INDEX webhook_deliveries_by_key ON webhook_deliveries (webhook, key, seq);
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

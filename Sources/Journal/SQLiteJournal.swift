@@ -19,7 +19,9 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     private struct Pending {
-        var batch: JournalBatch
+        /// A step, or (nil) deliveries recorded on their own.
+        var batch: JournalBatch?
+        var deliveries: [WebhookDeliveryRecord] = []
         var resume: @Sendable (Result<Void, JournalError>) -> Void
     }
 
@@ -79,6 +81,16 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: appends
 
     package func append(_ batch: JournalBatch) async throws(JournalError) {
+        try await enqueue(Pending(batch: batch, resume: { _ in }))
+    }
+
+    package func recordDeliveries(_ records: [WebhookDeliveryRecord]) async throws(JournalError) {
+        guard !records.isEmpty else { return }
+        try await enqueue(Pending(batch: nil, deliveries: records, resume: { _ in }))
+    }
+
+    /// Queues work for the writer thread and waits for its commit.
+    private func enqueue(_ work: Pending) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
             condition.lock()
             if stopping {
@@ -86,7 +98,9 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 continuation.resume(returning: .failure(JournalError(.closed, "the journal is closed")))
                 return
             }
-            queue.append(Pending(batch: batch, resume: { continuation.resume(returning: $0) }))
+            var p = work
+            p.resume = { continuation.resume(returning: $0) }
+            queue.append(p)
             condition.signal()
             condition.unlock()
         }
@@ -121,7 +135,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             for p in work {
                 do {
                     try writer.execute("SAVEPOINT step")
-                    try write(p.batch)
+                    if let batch = p.batch { try write(batch) }
+                    try writeDeliveries(p.deliveries)
                     try writer.execute("RELEASE step")
                     results.append(.success(()))
                 } catch {
@@ -229,14 +244,22 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
         for t in b.tokenAdds {
             let s = try writer.statement(
-                "INSERT INTO task_tokens (token, execution_arn, task_id, activity_arn, input) VALUES (?1, ?2, ?3, ?4, ?5)")
+                "INSERT INTO task_tokens (token, execution_arn, task_id, activity_arn, input, correlation) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             s.bind(1, t.token)
             s.bind(2, t.executionArn)
             s.bind(3, t.taskId)
             s.bind(4, t.activityArn)
             s.bind(5, t.input)
+            s.bind(6, t.correlation)
             try s.run()
+            if let c = t.correlation {
+                let k = try writer.statement("INSERT OR REPLACE INTO correlation_keys (correlation, execution_arn) VALUES (?1, ?2)")
+                k.bind(1, c)
+                k.bind(2, t.executionArn)
+                try k.run()
+            }
         }
+        try writeDeliveries(b.deliveries)
         for t in b.tokenRemovals {
             let s = try writer.statement("DELETE FROM task_tokens WHERE token = ?1")
             s.bind(1, t)
@@ -252,9 +275,29 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    private func writeDeliveries(_ records: [WebhookDeliveryRecord]) throws(JournalError) {
+        for d in records {
+            let s = try writer.statement("""
+                INSERT INTO webhook_deliveries (webhook, received_ms, key, delivery_id, body_sha256, outcome, http_status,
+                    execution_arn, applied, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                """)
+            s.bind(1, d.webhook)
+            s.bind(2, d.receivedMillis)
+            s.bind(3, d.key)
+            s.bind(4, d.deliveryId)
+            s.bind(5, d.bodySha256)
+            s.bind(6, d.outcome)
+            s.bind(7, d.httpStatus)
+            s.bind(8, d.executionArn)
+            s.bind(9, d.applied ? 1 : 0)
+            s.bind(10, d.status)
+            try s.run()
+        }
+    }
+
     // MARK: reads
 
-    private func read<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
+    func read<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
         readLock.lock()
         defer {
             reader.resetAll()
@@ -353,12 +396,12 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     static func tokenRecord(_ s: Statement) -> TaskTokenRecord {
         TaskTokenRecord(token: s.string(0) ?? "", executionArn: s.string(1) ?? "", taskId: Int(s.int64(2)),
-                        activityArn: s.string(3), input: s.string(4))
+                        activityArn: s.string(3), input: s.string(4), correlation: s.string(5))
     }
 
     package func token(_ token: String) async throws(JournalError) -> TaskTokenRecord? {
         try read { (db) throws(JournalError) -> TaskTokenRecord? in
-            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE token = ?1")
+            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input, correlation FROM task_tokens WHERE token = ?1")
             s.bind(1, token)
             return try s.step() ? Self.tokenRecord(s) : nil
         }
@@ -366,7 +409,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     package func callbackTokens() async throws(JournalError) -> [TaskTokenRecord] {
         try read { (db) throws(JournalError) -> [TaskTokenRecord] in
-            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn IS NULL")
+            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input, correlation FROM task_tokens WHERE activity_arn IS NULL")
             return try s.all { s in Self.tokenRecord(s) }
         }
     }
@@ -608,7 +651,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     package func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord] {
         try read { (db) throws(JournalError) -> [TaskTokenRecord] in
-            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input FROM task_tokens WHERE activity_arn = ?1")
+            let s = try db.statement("SELECT token, execution_arn, task_id, activity_arn, input, correlation FROM task_tokens WHERE activity_arn = ?1")
             s.bind(1, activityArn)
             return try s.all { s in Self.tokenRecord(s) }
         }

@@ -127,6 +127,9 @@ struct Step {
         case .taskFailed(let id, let error):
             guard let fid = s.tasks.removeValue(forKey: id) else { return }
             taskFailed(fid, error)
+        case .annotate(let id, let type, let key, let details):
+            guard let fid = s.tasks[id], s.frames[fid]?.task != nil else { return }
+            emit(fid, type, key, details)
         case .taskHeartbeat(let id):
             guard let fid = s.tasks[id], let task = s.frames.slots[fid]?.task, let hb = task.heartbeatSeconds,
                   let old = task.heartbeatTimer else { return }

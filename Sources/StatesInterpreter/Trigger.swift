@@ -10,6 +10,9 @@ package struct Trigger: Sendable {
         case taskSucceeded(TaskID, output: JSON)
         case taskFailed(TaskID, StatesError)
         case taskHeartbeat(TaskID)
+        /// Records an event of the shell's in the task's branch of the history (a webhook
+        /// delivery), while the task is open; nothing once it has closed.
+        case annotate(TaskID, type: String, detailsKey: String, details: JSONObject)
         case timerFired(TimerID)
         /// StopExecution: aborts the run.
         case stop(error: String?, cause: String?)

@@ -5,6 +5,7 @@ import HTTPAPI
 import Hummingbird
 import Integrations
 import Journal
+import Webhooks
 
 /// `baton serve`: the service, on the embedded SQLite journal.
 struct Serve: AsyncParsableCommand {
@@ -44,10 +45,13 @@ struct Serve: AsyncParsableCommand {
         let lambda = LambdaTaskHandler(functions: functions)
         registry.register(LambdaTaskHandler.invokeResource, lambda)
         registry.register(prefix: "arn:aws:lambda:", lambda)
+        let webhooks = WebhookDirectory(journal: journal)
+        registry.register("arn:aws:states:::baton:webhook", WebhookTaskHandler(directory: webhooks))
         let engine = Engine(journal: journal, registry: registry)
         let api = StepFunctionsAPI(engine: engine, region: region, account: account)
         let router = BatonServer.router(api: api, verifier: verifier)
         LambdaAPI.routes(router, functions: functions)
+        WebhookAPI.routes(router, receiver: WebhookReceiver(engine: engine, directory: webhooks), verifier: verifier)
         let app = Application(router: router,
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"))
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -5,7 +5,8 @@ import Testing
 
 /// Every example in `definitions/` is validated and run (with `NAME.input.json` as its input and
 /// `NAME.expected.json` as its output),
-/// tasks answered by an echo that returns `{"Payload": <parameters' Payload>}` plus a tracking number.
+/// tasks answered from `NAME.tasks.json` (state name → the results its calls return, in order)
+/// or else by an echo that returns `{"Payload": <parameters' Payload>}` plus a tracking number.
 @Suite struct DefinitionsTests {
     static var folder: URL { ConformanceCase.packageRoot.appendingPathComponent("definitions") }
 
@@ -24,8 +25,15 @@ import Testing
         let m = try #require(machine)
         let inputFile = Self.folder.appendingPathComponent(file.replacingOccurrences(of: ".asl.json", with: ".input.json"))
         let input = try FileManager.default.contents(atPath: inputFile.path).map { try JSONParser.parse([UInt8]($0)) } ?? [:]
+        let tasksFile = Self.folder.appendingPathComponent(file.replacingOccurrences(of: ".asl.json", with: ".tasks.json"))
+        let scripted = try FileManager.default.contents(atPath: tasksFile.path).map { try JSONParser.parse([UInt8]($0)) }
+        let calls = Counter()
         var runner = LocalRunner(machine: m)
         runner.fallback = { invocation in
+            if let results = scripted?[invocation.stateName]?.arrayValue {
+                let n = calls.next(invocation.stateName)
+                return n < results.count ? .succeeded(results[n]) : .failed(StatesError("Test.NoMoreResults", invocation.stateName))
+            }
             var payload = invocation.parameters["Payload"] ?? invocation.parameters
             if case .object(var o) = payload { o["tracking"] = "T-1"; payload = .object(o) }
             return .succeeded(["Payload": payload, "StatusCode": 200])
@@ -37,5 +45,18 @@ import Testing
         if let data = FileManager.default.contents(atPath: expectedFile.path) {
             #expect(result.output == (try JSONParser.parse([UInt8](data))))
         }
+    }
+}
+
+/// Calls per state, for scripted task results.
+final class Counter: @unchecked Sendable {
+    // @unchecked Sendable: `counts` is only touched under `lock`.
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    func next(_ key: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        counts[key, default: 0] += 1
+        return counts[key]! - 1
     }
 }

@@ -93,6 +93,9 @@ extension DefinitionParser {
                 if let problem = Self.resourceProblem(r) {
                     error(location + "/Resource", problem)
                 }
+                for (field, message) in WebhookWait.problems(resource: r, parameters: o["Parameters"]) {
+                    error(field.isEmpty ? location : location + "/" + field, message)
+                }
             } else {
                 error(location, "These fields are required: [Resource]")
             }
