@@ -1,0 +1,101 @@
+"""The email-campaign sample end to end against the real server process: the fake SaaS, the
+two functions, the webhook and the definition, with Baton killed (SIGKILL) and restarted while
+the runs wait on the webhook. Every run must finish with the history the README shows."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from conftest import ROOT, Server, free_port
+
+sys.path.insert(0, os.path.join(ROOT, "samples", "email-campaign"))
+import campaign  # noqa: E402
+
+WAIT = ["TaskStateEntered WaitForStatus", "TaskScheduled", "TaskStarted"]
+DONE = ["TaskSucceeded", "TaskStateExited", "ChoiceStateEntered CheckStatus", "ChoiceStateExited"]
+
+
+def expected(final):
+    head = (["ExecutionStarted", "TaskStateEntered SendCampaign", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited"]
+            + WAIT + ["WebhookDeliveryReceived pending -> SUCCESS"] + DONE
+            + WAIT + ["WebhookDeliveryReceived sending -> HEARTBEAT", "WebhookDeliveryReceived archived -> SUCCESS"] + DONE
+            + WAIT + ["WebhookDeliveryReceived %s -> SUCCESS" % final] + DONE)
+    if final == "failed":
+        return head + ["FailStateEntered CampaignFailed", "ExecutionFailed"]
+    return head + ["TaskStateEntered UpdateUsers", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited",
+                   "PassStateEntered Done", "PassStateExited", "ExecutionSucceeded"]
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def waiting(server, arn):
+    return any(e["type"] == "TaskStarted" for e in campaign.events(server.endpoint, arn)[6:])
+
+
+def test_campaigns_finish_with_the_expected_history_across_a_restart():
+    with tempfile.TemporaryDirectory() as d:
+        server = Server(os.path.join(d, "data")).start()
+        saas_port = free_port()
+        saas = subprocess.Popen([sys.executable, os.path.join(ROOT, "samples", "email-campaign", "fake_saas.py"),
+                                 "--port", str(saas_port), "--step", "0.5",
+                                 "--webhook", server.endpoint + "/webhooks/campaign-status"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            saas_url = "http://127.0.0.1:%d" % saas_port
+            for _ in range(100):
+                try:
+                    get(saas_url + "/campaigns")
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            users = os.path.join(d, "users.jsonl")
+            machine = campaign.setup(server.endpoint, saas_url, users_file=users)
+            names = ["spring sale", "summer news", "fail fast", "autumn digest"]
+            arns = campaign.start(server.endpoint, machine, names)
+            deadline = time.time() + 30
+            while not all(waiting(server, a) for a in arns):
+                assert time.time() < deadline, "the runs never reached the webhook wait"
+                time.sleep(0.05)
+            # Every run is parked on the webhook: kill Baton outright, keep it down while the
+            # SaaS's deliveries fail, and start it again on the same data directory and port.
+            server.stop(signal.SIGKILL)
+            time.sleep(1.5)
+            server.start()
+            sfn = server.client()
+            deadline = time.time() + 60
+            while any(sfn.describe_execution(executionArn=a)["status"] == "RUNNING" for a in arns):
+                assert time.time() < deadline, "runs did not finish"
+                time.sleep(0.1)
+            for name, arn in zip(names, arns):
+                d_ = sfn.describe_execution(executionArn=arn)
+                final = "failed" if "fail" in name else "success"
+                got = [campaign.summary(e) for e in campaign.events(server.endpoint, arn)]
+                assert got == expected(final), "%s:\n%s" % (name, "\n".join(got))
+                if final == "failed":
+                    assert d_["status"] == "FAILED" and d_["error"] == "Campaign.Failed"
+                else:
+                    out = json.loads(d_["output"])
+                    assert d_["status"] == "SUCCEEDED" and out["status"] == "success" and out["updated"] == 3
+            # The SaaS's late deliveries are recorded and ignored; the duplicate never resumed twice.
+            deadline = time.time() + 20
+            while not all(c["done"] for c in get(saas_url + "/campaigns").values()):
+                assert time.time() < deadline, "the SaaS did not finish its deliveries"
+                time.sleep(0.1)
+            for c_id in get(saas_url + "/campaigns"):
+                log = [x["Outcome"] for x in get(server.endpoint + "/baton/webhooks/campaign-status/deliveries?key=" + c_id)["Deliveries"]]
+                assert log[0] == "LATE" and "DUPLICATE" in log, (c_id, log)
+                assert log.count("SUCCESS") == 3 and log.count("HEARTBEAT") == 1, (c_id, log)
+            # Users were updated once per successful campaign, whatever the retries.
+            with open(users) as f:
+                rows = [json.loads(line) for line in f]
+            assert len(rows) == 3 * 3 and len({(r["campaignId"], r["user"]) for r in rows}) == 9
+        finally:
+            saas.kill()
+            server.stop(signal.SIGKILL)
