@@ -75,12 +75,14 @@ extension SQLiteJournal {
 
     package func deliveries(webhook: String, key: String?, limit: Int) async throws(JournalError) -> [WebhookDeliveryRecord] {
         try read { (db) throws(JournalError) -> [WebhookDeliveryRecord] in
-            let s = try db.statement("""
-                SELECT webhook, received_ms, key, delivery_id, body_sha256, outcome, http_status, execution_arn, applied, status
-                FROM webhook_deliveries WHERE webhook = ?1 AND (?2 IS NULL OR key = ?2) ORDER BY seq DESC LIMIT ?3
-                """)
+            // Two statements, not `(?2 IS NULL OR key = ?2)`: that form cannot use the index on
+            // (webhook, key, seq) and scans every delivery of the webhook.
+            let columns = "webhook, received_ms, key, delivery_id, body_sha256, outcome, http_status, execution_arn, applied, status"
+            let s = try db.statement(key == nil
+                ? "SELECT \(columns) FROM webhook_deliveries WHERE webhook = ?1 ORDER BY seq DESC LIMIT ?3"
+                : "SELECT \(columns) FROM webhook_deliveries WHERE webhook = ?1 AND key = ?2 ORDER BY seq DESC LIMIT ?3")
             s.bind(1, webhook)
-            s.bind(2, key)
+            if let key { s.bind(2, key) }
             s.bind(3, limit)
             return try s.all { s in
                 WebhookDeliveryRecord(webhook: s.string(0) ?? "", receivedMillis: s.int64(1), key: s.string(2), deliveryId: s.string(3),

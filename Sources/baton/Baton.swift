@@ -8,7 +8,7 @@ struct Baton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "A durable workflow engine for the Amazon States Language.",
-        subcommands: [Serve.self, Validate.self, Run.self, Durable.self, FailedInvocations.self, WebhookCommand.self])
+        subcommands: [Serve.self, Validate.self, Run.self, Durable.self, FailedInvocations.self, WebhookCommand.self, History.self])
 }
 
 /// Reads a file as text, or fails with a clear message.

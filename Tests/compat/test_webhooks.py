@@ -4,9 +4,11 @@ import base64
 import hashlib
 import hmac
 import json
+import subprocess
 import time
 import uuid
 
+from conftest import BATON
 from webhook_client import call, deliver
 
 SECRET = "whsec_test_0123456789"
@@ -139,6 +141,14 @@ def test_delivery_resumes_the_waiting_run_once(server, sfn):
     assert [e["type"] for e in events].count("TaskSucceeded") == 1
     log = call(server.endpoint, "GET", "/baton/webhooks/orders/deliveries?key=" + order)[1]["Deliveries"]
     assert [x["Outcome"] for x in log] == ["LATE", "DUPLICATE", "SUCCESS"]
+    # The CLI shows the details the aws CLI drops, and the same delivery log.
+    lines = subprocess.run([BATON, "history", "--endpoint", server.endpoint, run], capture_output=True, text=True, check=True).stdout
+    shown = [json.loads(x) for x in lines.splitlines()]
+    assert [e["type"] for e in shown] == [e["type"] for e in events]
+    assert any(e.get("webhookDeliveryReceivedEventDetails", {}).get("key") == order for e in shown)
+    cli = subprocess.run([BATON, "webhook", "deliveries", "orders", "--endpoint", server.endpoint, "--key", order],
+                         capture_output=True, text=True, check=True).stdout
+    assert [x["Outcome"] for x in json.loads(cli)["Deliveries"]] == ["LATE", "DUPLICATE", "SUCCESS"]
 
 
 def test_bad_or_stale_signature_is_refused_and_changes_nothing(server, sfn):
