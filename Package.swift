@@ -15,6 +15,10 @@ let package = Package(
     targets: [
         // The JSON value, JSONPath, intrinsic functions, the definition model, parser and validator.
         .target(name: "StatesLanguage", linkerSettings: [.linkedLibrary("m")]),
+        // JSONata, as AWS Step Functions runs it: compiled once, evaluated many times.
+        .target(name: "JSONata", dependencies: ["StatesLanguage", "CStackBounds"]),
+        // The calling thread's stack bounds, so deep JSONata recursion errors instead of crashing.
+        .target(name: "CStackBounds"),
         // The pure interpreter: decide(state, trigger) -> Decision{events, effects}.
         .target(name: "StatesInterpreter", dependencies: ["StatesLanguage"], linkerSettings: [.linkedLibrary("m")]),
         // SQLite from the system (Debian: libsqlite3-dev), through a thin wrapper of our own.
@@ -49,6 +53,7 @@ let package = Package(
         .target(name: "AllocationCounter"),
         // Fixtures are read through #filePath, not bundled as resources.
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"], exclude: ["Fixtures"]),
+        .testTarget(name: "JSONataTests", dependencies: ["StatesLanguage", "JSONata"]),
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),

@@ -1,0 +1,174 @@
+import Foundation
+
+/// $fromMillis / $toMillis: ISO 8601 both ways, and the common picture components.
+enum Dates {
+    static func iso(_ ms: Double) -> String {
+        let total = Int64(ms.rounded(.down))
+        var secs = total / 1000
+        var milli = total % 1000
+        if milli < 0 {
+            milli += 1000
+            secs -= 1
+        }
+        let (y, mo, d, h, mi, s) = civil(secs)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, s, Int(milli))
+    }
+
+    /// Seconds since the epoch to UTC calendar fields (Howard Hinnant's civil_from_days).
+    static func civil(_ secs: Int64) -> (Int, Int, Int, Int, Int, Int) {
+        var days = secs / 86_400
+        var rem = secs % 86_400
+        if rem < 0 {
+            rem += 86_400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d), Int(rem / 3600), Int(rem % 3600 / 60), Int(rem % 60))
+    }
+
+    static func days(_ y: Int, _ m: Int, _ d: Int) -> Int64 {
+        let y2 = Int64(m <= 2 ? y - 1 : y)
+        let era = (y2 >= 0 ? y2 : y2 - 399) / 400
+        let yoe = y2 - era * 400
+        let mp = Int64(m > 2 ? m - 3 : m + 9)
+        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func parseISO(_ s: String) -> Double? {
+        let pattern = #"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"#
+        guard let re = try? NSRegularExpression(pattern: pattern), let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
+        func group(_ i: Int) -> String? {
+            guard let r = Range(m.range(at: i), in: s) else { return nil }
+            return String(s[r])
+        }
+        let y = Int(group(1)!)!
+        let mo = Int(group(2) ?? "1")!, d = Int(group(3) ?? "1")!
+        let h = Int(group(4) ?? "0")!, mi = Int(group(5) ?? "0")!, sec = Int(group(6) ?? "0")!
+        var frac = 0.0
+        if let f = group(7) { frac = Double("0." + f) ?? 0 }
+        var offset = 0
+        if let z = group(8), z != "Z" {
+            let sign = z.hasPrefix("-") ? -1 : 1
+            let digits = z.dropFirst().replacingOccurrences(of: ":", with: "")
+            offset = sign * ((Int(digits.prefix(2)) ?? 0) * 60 + (Int(digits.suffix(2)) ?? 0))
+        }
+        let secs = days(y, mo, d) * 86_400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offset * 60)
+        return Double(secs) * 1000 + (frac * 1000).rounded()
+    }
+
+    /// Formats with an XPath picture; the components Step Functions users reach for.
+    static func format(_ ms: Double, picture: String, timezone: String?) throws(JSONataError) -> String {
+        var offsetMinutes = 0
+        if let tz = timezone, tz.count == 5, let h = Int(tz.dropFirst().prefix(2)), let m = Int(tz.suffix(2)) {
+            offsetMinutes = (tz.hasPrefix("-") ? -1 : 1) * (h * 60 + m)
+        }
+        let local = ms + Double(offsetMinutes) * 60_000
+        let total = Int64(local.rounded(.down))
+        let (y, mo, d, h, mi, s) = civil(Int64((Double(total) / 1000).rounded(.down)))
+        let milli = Int(((total % 1000) + 1000) % 1000)
+        var out = ""
+        var i = picture.startIndex
+        while i < picture.endIndex {
+            let c = picture[i]
+            if c == "[" {
+                if picture[picture.index(after: i)...].hasPrefix("[") {
+                    out += "["
+                    i = picture.index(i, offsetBy: 2)
+                    continue
+                }
+                guard let close = picture[i...].firstIndex(of: "]") else {
+                    throw JSONataError("D3135", "No matching closing bracket ']' in date/time picture string", token: "fromMillis")
+                }
+                let marker = String(picture[picture.index(after: i)..<close]).filter { !$0.isWhitespace }
+                let comp = marker.first ?? " "
+                let width = marker.dropFirst().filter(\.isNumber).count
+                func pad(_ v: Int, _ w: Int) -> String { String(format: "%0\(max(1, w))d", v) }
+                switch comp {
+                case "Y": out += width >= 4 || width == 0 ? String(y) : pad(y % 100, width)
+                case "M": out += pad(mo, width == 0 ? 1 : width)
+                case "D": out += pad(d, width == 0 ? 1 : width)
+                case "H": out += pad(h, width == 0 ? 1 : width)
+                case "h": out += pad(h % 12 == 0 ? 12 : h % 12, width == 0 ? 1 : width)
+                case "m": out += pad(mi, width == 0 ? 2 : width)
+                case "s": out += pad(s, width == 0 ? 2 : width)
+                case "f": out += pad(milli, width == 0 ? 3 : width)
+                case "P": out += h < 12 ? "am" : "pm"
+                case "Z", "z":
+                    let sign = offsetMinutes < 0 ? "-" : "+"
+                    let hh = abs(offsetMinutes) / 60, mm = abs(offsetMinutes) % 60
+                    if comp == "Z" && offsetMinutes == 0 && marker.contains("t") { out += "Z" } else {
+                        out += (comp == "z" ? "GMT" : "") + sign + String(format: "%02d:%02d", hh, mm)
+                    }
+                default:
+                    throw JSONataError("D3133", "The date/time picture string component [\(marker)] is not supported", token: "fromMillis")
+                }
+                i = picture.index(after: close)
+            } else if c == "]", picture[picture.index(after: i)...].hasPrefix("]") {
+                out += "]"
+                i = picture.index(i, offsetBy: 2)
+            } else {
+                out.append(c)
+                i = picture.index(after: i)
+            }
+        }
+        return out
+    }
+
+    static func parse(_ s: String, picture: String) throws(JSONataError) -> Double? {
+        // The numeric pictures: read the fields in picture order.
+        var fields: [Character] = []
+        var regex = "^"
+        var i = picture.startIndex
+        while i < picture.endIndex {
+            let c = picture[i]
+            if c == "[", let close = picture[i...].firstIndex(of: "]") {
+                let marker = picture[picture.index(after: i)..<close]
+                guard let comp = marker.first, "YMDHhmsf".contains(comp) else {
+                    throw JSONataError("D3133", "The date/time picture string component [\(marker)] is not supported", token: "toMillis")
+                }
+                fields.append(comp)
+                regex += "(\\d+)"
+                i = picture.index(after: close)
+            } else {
+                regex += NSRegularExpression.escapedPattern(for: String(c))
+                i = picture.index(after: i)
+            }
+        }
+        regex += "$"
+        guard let re = try? NSRegularExpression(pattern: regex), let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
+        var v: [Character: Int] = [:]
+        for (n, f) in fields.enumerated() {
+            if let r = Range(m.range(at: n + 1), in: s) { v[f] = Int(s[r]) }
+        }
+        let hours: Int = v["H"] ?? v["h"] ?? 0
+        let seconds: Int = hours * 3600 + (v["m"] ?? 0) * 60 + (v["s"] ?? 0)
+        let day: Int64 = days(v["Y"] ?? 1970, v["M"] ?? 1, v["D"] ?? 1)
+        let secs: Int64 = day * 86_400 + Int64(seconds)
+        return Double(secs) * 1000 + Double(v["f"] ?? 0)
+    }
+}
+
+/// java.util.Random, for AWS's seeded `$random(seed)`.
+struct JavaRandom {
+    var seed: Int64
+    init(seed: Int64) { self.seed = (seed ^ 0x5DEECE66D) & ((1 << 48) - 1) }
+    mutating func next(_ bits: Int) -> Int64 {
+        seed = (seed &* 0x5DEECE66D &+ 0xB) & ((1 << 48) - 1)
+        return Int64(Int32(truncatingIfNeeded: seed >> (48 - bits)))
+    }
+    mutating func nextDouble() -> Double {
+        let hi = next(26) & ((1 << 26) - 1)
+        let lo = next(27) & ((1 << 27) - 1)
+        return Double((hi << 27) + lo) * 0x1.0p-53
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import StatesLanguage
+
+/// A compiled JSONata expression: parse once, evaluate many times.
+///
+/// ```swift
+/// let e = try JSONata("Account.Order[0].OrderID")
+/// let v = try e.evaluate(input)        // JSON? (nil: undefined)
+/// ```
+/// The language as AWS Step Functions runs it: JSONata 2.0 without `??`, `?:` and `$eval`,
+/// with AWS's `$partition`, `$range`, `$random(seed)`, `$uuid`, `$parse` (and `$hash` when
+/// the host supplies it).
+public struct JSONata: Sendable {
+    let root: Node
+    public let source: String
+
+    /// Evaluation limits: a hostile expression ends with an error, not a hang or a crash.
+    public struct Limits: Sendable {
+        public var maxDepth = 1000
+        public var timeLimitSeconds: Double? = 10
+        public init() {}
+    }
+
+    public init(_ expression: String) throws(JSONataError) {
+        source = expression
+        var parser = try Parser(expression)
+        root = try Processor.process(try parser.parse())
+    }
+
+    /// Evaluates against JSON input (nil input: undefined) with variable bindings.
+    public func evaluate(_ input: JSON?, bindings: [String: JSON] = [:], limits: Limits = Limits(), seed: UInt64 = 0,
+                         now: Date = Date()) throws(JSONataError) -> JSON? {
+        var b: [String: JValue] = [:]
+        for (k, v) in bindings { b[k] = JValue(v) }
+        return try evaluateValue(input.map(JValue.init), bindings: b, limits: limits, seed: seed, now: now).flatMap(\.json)
+    }
+
+    func evaluateValue(_ input: JValue?, bindings: [String: JValue] = [:], limits: Limits = Limits(), seed: UInt64 = 0,
+                       now: Date = Date()) throws(JSONataError) -> JValue? {
+        let env = Environment(parent: nil)
+        var wrapped = input
+        if case .array(var a)? = input {
+            // a top-level array is wrapped so that paths see it as one value
+            a.outerWrapper = true
+            wrapped = .array(JArray([.array(a)], sequence: true))
+            if case .array(var w)? = wrapped { w.outerWrapper = true; wrapped = .array(w) }
+        }
+        env.bind("$", input)
+        for (k, v) in bindings { env.bind(k, v) }
+        let ctx = Context(maxDepth: limits.maxDepth, timeLimit: limits.timeLimitSeconds, seed: seed, now: now)
+        var result = try Evaluator(ctx: ctx).evaluate(root, wrapped, env)
+        if case .array(let a)? = result, a.isSequence, a.items.count == 1, !a.keepSingleton { result = a.items[0] }
+        return result
+    }
+
+    static func parseJSON(_ text: String) throws -> JValue { JValue(try JSONParser.parse(text)) }
+}
+
+extension JValue {
+    init(_ json: JSON) {
+        switch json {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .number(Double(i))
+        case .double(let d): self = .number(d)
+        case .bigNumber(let s): self = .number(Double(s) ?? 0)
+        case .string(let s): self = .string(s)
+        case .array(let a): self = .arr(a.map(JValue.init))
+        case .object(let o):
+            let obj = JObject()
+            for (k, v) in o { obj[k] = JValue(v) }
+            self = .object(obj)
+        }
+    }
+
+    /// As JSON: integral numbers as integers; functions have no JSON form (nil).
+    var json: JSON? {
+        switch self {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n):
+            if n.rounded() == n && abs(n) < 9.007_199_254_740_992e15 { return .int(Int64(n)) }
+            return .double(n)
+        case .string(let s): return .string(s)
+        case .array(let a): return .array(a.items.compactMap(\.json))
+        case .object(let o):
+            var out = JSONObject()
+            for (k, v) in o.entries { if let j = v.json { out[k] = j } }
+            return .object(out)
+        case .function: return nil
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// What AWS adds to JSONata in Step Functions ($hash comes from the host: see `JSONata.compile`).
+extension Library {
+    static let extras: [(String, Builtin)] = [
+        def("partition", "<an:a>") { a, _ in
+            guard a[0] != nil, let size = num(a[1]) else { return nil }
+            guard size >= 1 else { throw JSONataError("D3020", "The size of a partition must be a positive integer", token: "partition") }
+            let items = Functions.items(a[0])
+            let n = Int(size)
+            return .arr(stride(from: 0, to: items.count, by: n).map { .arr(Array(items[$0..<min($0 + n, items.count)])) })
+        },
+        def("range", "<nnn?:a>") { a, _ in
+            guard let start = num(a[0]), let end = num(a[1]) else { return nil }
+            let step = num(a.count > 2 ? a[2] : nil) ?? 1
+            guard step != 0 else { throw JSONataError("D3020", "The step of $range must not be zero", token: "range") }
+            var out: [JValue] = []
+            var v = start
+            while (step > 0 ? v <= end : v >= end) && out.count <= 1_000_000 {
+                out.append(.number(v))
+                v += step
+            }
+            return .arr(out)
+        },
+        def("uuid", "<:s>") { _, _ in .string(UUID().uuidString.lowercased()) },
+        def("parse", "<s-:x>") { a, _ in
+            guard let s = str(a[0]) else { return nil }
+            guard let v = try? JSONata.parseJSON(s) else {
+                throw JSONataError("D3030", "Unable to parse \"\(s)\" as JSON", token: "parse")
+            }
+            return v
+        },
+    ]
+}
