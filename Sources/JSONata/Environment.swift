@@ -3,12 +3,13 @@ import Foundation
 
 /// Variable bindings: a frame per block, lambda call and tuple; lambdas keep theirs.
 final class Environment {
-    private var bindings: [String: JValue] = [:]
+    /// A name bound to undefined (`$x := nothing`) hides the outer binding: nil values are kept.
+    private var bindings: [String: JValue?] = [:]
     let parent: Environment?
 
     init(parent: Environment?) { self.parent = parent }
 
-    func bind(_ name: String, _ value: JValue?) { bindings[name] = value }
+    func bind(_ name: String, _ value: JValue?) { bindings.updateValue(value, forKey: name) }
 
     func lookup(_ name: String) -> JValue? {
         var e: Environment? = self

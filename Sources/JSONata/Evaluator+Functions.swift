@@ -26,11 +26,12 @@ extension Evaluator {
     /// Applies a function, running tail-call thunks until a value comes back.
     func apply(_ f: JFunction, _ args: [JValue?], _ input: JValue?, name: String = "") throws(JSONataError) -> JValue? {
         var result = try applyInner(f, args, input, name: name)
-        while case .function(let t)? = result, case .lambda(_, let body, let env, _, true) = t.kind {
+        while case .function(let t)? = result, case .lambda(_, let body, let env, _, _, true) = t.kind {
             // a thunk wraps the tail call: evaluate its callee and arguments, then call
-            let callee = try evaluate(body.kids[0], input, env)
+            guard case .lambda(_, _, _, let thunkInput, _, _) = t.kind else { break }
+            let callee = try evaluate(body.kids[0], thunkInput, env)
             var next: [JValue?] = []
-            for a in body.kids.dropFirst() { next.append(try evaluate(a, input, env)) }
+            for a in body.kids.dropFirst() { next.append(try evaluate(a, thunkInput, env)) }
             guard case .function(let g)? = callee else {
                 throw JSONataError("T1006", "Attempted to invoke a non-function", position: body.position)
             }
@@ -59,16 +60,17 @@ extension Evaluator {
             } catch {
                 throw JSONataError("D3000", "\(error)")
             }
-        case .lambda(let params, let body, let env, let signature, let thunk):
+        case .lambda(let params, let body, let env, let defined, let signature, let thunk):
             var a = args
             if let signature { a = try signature.validate(args, context: input, function: name) }
             let frame = Environment(parent: env)
             for (i, p) in params.enumerated() { frame.bind(p, i < a.count ? a[i] : nil) }
             if thunk {
                 // the thunk itself is returned: the trampoline in `apply` runs it
-                return .function(JFunction(.lambda(params: [], body: body, env: frame, signature: nil, thunk: true)))
+                return .function(JFunction(.lambda(params: [], body: body, env: frame, input: defined, signature: nil, thunk: true)))
             }
-            return try evaluate(body, input, frame)
+            // the body sees the context where the lambda was defined
+            return try evaluate(body, defined, frame)
         case .partial(let inner, let bound):
             var filled: [JValue?] = []
             var next = 0

@@ -31,7 +31,6 @@ extension Evaluator {
             case "/": r = a / b
             default: r = a.truncatingRemainder(dividingBy: b)
             }
-            guard r.isFinite else { throw JSONataError("D1001", "Number out of range: \(r)", position: e.position) }
             return .number(r)
         case "=", "!=":
             guard let lhs, let rhs else { return .bool(false) }

@@ -44,7 +44,7 @@ struct Evaluator {
                 result = env.lookup(e.text)
             }
         case .lambda:
-            result = .function(JFunction(.lambda(params: e.params, body: e.kids[0], env: env, signature: e.signature, thunk: e.thunk)))
+            result = .function(JFunction(.lambda(params: e.params, body: e.kids[0], env: env, input: input, signature: e.signature, thunk: e.thunk)))
         case .partial:
             result = try evaluatePartial(e, input, env)
         case .apply:
@@ -96,10 +96,13 @@ struct Evaluator {
 
     func evaluatePath(_ e: Node, _ input: JValue?, _ env: Environment) throws(JSONataError) -> JValue? {
         var inputSequence: JArray
+        // An undefined input is still one (undefined) item: `{"a": 1}.a` evaluates its first step.
+        var undefinedInput = false
         if case .array(let a)? = input, e.steps[0].kind != .variable {
             inputSequence = a
         } else {
             inputSequence = JArray(input.map { [$0] } ?? [], sequence: true)
+            undefinedInput = input == nil
         }
         var resultSequence: JArray? = nil
         var isTupleStream = false
@@ -112,7 +115,7 @@ struct Evaluator {
             } else if isTupleStream {
                 tuples = try evaluateTupleStep(step, inputSequence, tuples, env)
             } else {
-                resultSequence = try evaluateStep(step, inputSequence, env, last: i == e.steps.count - 1)
+                resultSequence = try evaluateStep(step, inputSequence, env, last: i == e.steps.count - 1, undefinedItem: undefinedInput && i == 0)
             }
             if !isTupleStream && (resultSequence == nil || resultSequence!.items.isEmpty) { break }
             if step.focus == nil, let r = resultSequence { inputSequence = r }
@@ -136,7 +139,7 @@ struct Evaluator {
         return resultSequence.map { .array($0) }
     }
 
-    func evaluateStep(_ step: Node, _ input: JArray, _ env: Environment, last: Bool) throws(JSONataError) -> JArray {
+    func evaluateStep(_ step: Node, _ input: JArray, _ env: Environment, last: Bool, undefinedItem: Bool = false) throws(JSONataError) -> JArray {
         if step.kind == .sort {
             var sorted = try evaluateSort(step, .array(input), env)
             for stage in step.stages {
@@ -146,7 +149,8 @@ struct Evaluator {
             return JArray(sorted.map { [$0] } ?? [], sequence: true)
         }
         var results: [JValue] = []
-        for item in input.items {
+        let items: [JValue?] = undefinedItem ? [nil] : input.items
+        for item in items {
             var res = try evaluate(step, item, env)
             for stage in step.stages where !stage.filter.isEmpty {
                 res = try evaluateFilter(stage.filter[0], res, env)
@@ -320,10 +324,14 @@ struct Evaluator {
         var out = JArray([], sequence: true)
         var value = input
         if case .array(let a)? = input, a.outerWrapper, let first = a.items.first { value = first }
-        if case .object(let o)? = value {
-            for (_, v) in o.entries {
-                if case .array(let a) = v { out.items += Self.flatten(a.items) } else { out.items.append(v) }
-            }
+        let values: [JValue]
+        switch value {
+        case .object(let o)?: values = o.entries.map(\.1)
+        case .array(let a)?: values = a.items
+        default: values = []
+        }
+        for v in values {
+            if case .array(let a) = v { out.items += Self.flatten(a.items) } else { out.items.append(v) }
         }
         return .array(out)
     }

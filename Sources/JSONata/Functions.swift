@@ -55,7 +55,7 @@ enum Functions {
         switch v {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += jsNumber(precise(n))
+        case .number(let n): out += jsNumber(n.rounded() == n ? n : precise(n))
         case .string(let s): quote(s, &out)
         case .function: out += "\"\""
         case .array(let a):
@@ -109,6 +109,15 @@ enum Functions {
             }
         }
         out += "\""
+    }
+
+    static func containsNonFinite(_ v: JValue) throws -> Bool {
+        switch v {
+        case .number(let n): return !n.isFinite
+        case .array(let a): return try a.items.contains { try containsNonFinite($0) }
+        case .object(let o): return try o.entries.contains { try containsNonFinite($0.1) }
+        default: return false
+        }
     }
 
     /// JSONata's truthiness; nil for undefined.

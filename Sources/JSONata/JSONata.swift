@@ -39,11 +39,11 @@ public struct JSONata: Sendable {
                        now: Date = Date()) throws(JSONataError) -> JValue? {
         let env = Environment(parent: nil)
         var wrapped = input
-        if case .array(var a)? = input {
+        if case .array(let a)? = input {
             // a top-level array is wrapped so that paths see it as one value
-            a.outerWrapper = true
-            wrapped = .array(JArray([.array(a)], sequence: true))
-            if case .array(var w)? = wrapped { w.outerWrapper = true; wrapped = .array(w) }
+            var w = JArray([.array(a)], sequence: true)
+            w.outerWrapper = true
+            wrapped = .array(w)
         }
         env.bind("$", input)
         for (k, v) in bindings { env.bind(k, v) }

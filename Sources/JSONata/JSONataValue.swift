@@ -67,7 +67,8 @@ public final class JObject {
 /// expressions are).
 public final class JFunction {
     enum Kind {
-        case lambda(params: [String], body: Node, env: Environment, signature: Signature?, thunk: Bool)
+        /// `input`: the context value where the lambda was defined (its body's `$`).
+        case lambda(params: [String], body: Node, env: Environment, input: JValue?, signature: Signature?, thunk: Bool)
         case builtin(Builtin)
         /// A function made during evaluation (a transform, a composition), closing over values.
         case native(name: String, arity: Int, body: ([JValue?], BuiltinCall) throws -> JValue?)
@@ -81,8 +82,8 @@ public final class JFunction {
     /// The declared number of parameters (for $map/$filter/$reduce's optional arguments).
     var arity: Int {
         switch kind {
-        case .lambda(let params, _, _, _, _): return params.count
-        case .builtin(let b): return b.signature?.params.count ?? b.arity
+        case .lambda(let params, _, _, _, _, _): return params.count
+        case .builtin(let b): return b.arity
         case .native(_, let arity, _): return arity
         case .partial(_, let args): return args.filter { $0 == nil }.count
         case .regex: return 1

@@ -56,10 +56,10 @@ extension Library {
     /// JSON's number grammar, as `$number` accepts it (plus hex, octal and binary literals).
     static func parseNumber(_ s: String) -> Double? {
         let t = s.trimmingCharacters(in: .whitespaces)
-        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where t.hasPrefix(prefix) {
+        for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where t.lowercased().hasPrefix(prefix) {
             return Int(t.dropFirst(2), radix: radix).map(Double.init)
         }
-        guard t.range(of: #"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$"#, options: .regularExpression) != nil,
+        guard t.range(of: #"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"#, options: .regularExpression) != nil,
               let d = Double(t), d.isFinite else { return nil }
         return d
     }

@@ -5,7 +5,11 @@ enum Library {
     typealias Body = @Sendable (_ args: [JValue?], _ call: BuiltinCall) throws -> JValue?
 
     static func def(_ name: String, _ signature: String, _ body: @escaping Body) -> (String, Builtin) {
-        (name, Builtin(name: name, arity: (try? Signature(signature))?.params.count ?? 1, signature: try? Signature(signature), body: body))
+        // A higher-order function passes a built-in only its required arguments (JavaScript's
+        // Function.length stops at the first optional parameter).
+        let sig = try? Signature(signature)
+        let arity = sig.map { s in s.params.prefix { !$0.optional }.count } ?? 1
+        return (name, Builtin(name: name, arity: max(1, arity), signature: sig, body: body))
     }
 
     static func num(_ v: JValue?) -> Double? { v?.numberValue }
@@ -40,6 +44,8 @@ enum Library {
             if case .number(let n) = v, !n.isFinite {
                 throw JSONataError("D3001", "Attempting to invoke string function on Infinity or NaN", token: "string")
             }
+            if case .function = v { return .string("") }
+            if try Functions.containsNonFinite(v) { throw JSONataError("D1001", "Number out of range", token: "string") }
             return .string(Functions.string(v, pretty: a.count > 1 && a[1]?.boolValue == true))
         },
         def("substring", "<s-nn?:s>") { a, _ in
@@ -54,6 +60,7 @@ enum Library {
         },
         def("substringBefore", "<s-s:s>") { a, _ in
             guard let s = str(a[0]), let c = str(a[1]) else { return a[0] }
+            if c.isEmpty { return .string("") }
             guard let r = s.range(of: c) else { return .string(s) }
             return .string(String(s[..<r.lowerBound]))
         },

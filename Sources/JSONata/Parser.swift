@@ -10,11 +10,15 @@ struct Parser {
         token = try lexer.next(prefix: true)
     }
 
+    /// The operators the parser knows as infix; every other symbol binds with power 0.
+    static let infix: Set<String> = [".", "+", "-", "*", "/", "%", "=", "<", ">", "!=", "<=", ">=", "&", "and", "or", "in", "~>",
+                                     "(", "[", "{", ":=", "@", "#", "?", "^", "??", "?:"]
+
     static func bindingPower(_ t: Token) -> Int {
         switch t.kind {
         // `:`, `;`, `,`, `..` and the closing brackets are plain symbols to the parser (the
         // tokenizer's table gives some of them a power only for its own use).
-        case .op: return [":", ";", ",", "..", ")", "]", "}"].contains(t.text) ? 0 : Lexer.operators[t.text] ?? 0
+        case .op: return Self.infix.contains(t.text) ? Lexer.operators[t.text] ?? 0 : 0
         case .end: return 0
         default: return 0
         }
@@ -36,6 +40,9 @@ struct Parser {
         case .end: prefixContext = true
         }
         token = try lexer.next(prefix: infix ? false : prefixContext)
+        if token.kind == .op, token.text == "!" || token.text == "~" {
+            throw JSONataError("S0204", "Unknown operator: \"\(token.text)\"", position: token.position, token: token.text)
+        }
     }
 
     func isOp(_ text: String) -> Bool { token.kind == .op && token.text == text }

@@ -69,71 +69,68 @@ struct Signature: Sendable {
         }
     }
 
-    static func accepts(_ types: Set<Character>, _ v: JValue?) -> Bool {
-        let c = code(v)
-        return types.contains("x") || types.contains(c) || (c == "a" && types.contains("a"))
+    static func accepts(_ types: Set<Character>, _ v: JValue?) -> Bool { accepts(types, code: code(v)) }
+
+    /// The reference implementation's type classes: every parameter takes undefined (`m`);
+    /// `a` and `x` take anything (a single value for `a` becomes an array).
+    static func accepts(_ types: Set<Character>, code c: Character) -> Bool {
+        c == "m" || types.contains("x") || types.contains("a") || types.contains(c)
+    }
+
+    /// Assigns arguments to parameters as the reference implementation's signature regex
+    /// does (greedy, backtracking): returns how many arguments each parameter takes.
+    func match(_ pi: Int, _ ai: Int, _ codes: [Character]) -> [Int]? {
+        if pi == params.count { return ai == codes.count ? [] : nil }
+        let p = params[pi]
+        let least = p.optional || p.context ? 0 : 1
+        var n = p.variadic ? codes.count - ai : min(1, codes.count - ai)
+        while n >= least {
+            if (0..<n).allSatisfy({ Self.accepts(p.types, code: codes[ai + $0]) }), let rest = match(pi + 1, ai + n, codes) {
+                return [n] + rest
+            }
+            n -= 1
+        }
+        return nil
     }
 
     /// Checks and normalises the arguments: a missing context argument takes the input,
     /// a single value where an array is expected becomes an array.
     func validate(_ args: [JValue?], context: JValue?, function: String) throws(JSONataError) -> [JValue?] {
+        let codes = args.map(Self.code)
+        guard let counts = match(0, 0, codes) else {
+            let bad = codes.firstIndex { c in !params.contains { Self.accepts($0.types, code: c) } } ?? 0
+            throw JSONataError("T0410", "Argument \(bad + 1) of function \(function) does not match function signature", token: function)
+        }
         var out: [JValue?] = []
         var a = 0
         for (pi, p) in params.enumerated() {
-            if p.variadic {
-                var n = 0
-                while a < args.count, args[a] == nil || Self.accepts(p.types, args[a]) {
-                    out.append(try element(p, args[a], index: a, function: function))
+            if counts[pi] == 0 {
+                if p.context {
+                    var ctx = context
+                    if case .array(let w)? = ctx, w.outerWrapper, let first = w.items.first { ctx = first }
+                    let c = Self.code(ctx)
+                    guard c != "m", p.types.contains("x") || p.types.contains(c) || (p.types.contains("a") && c == "a") else {
+                        throw JSONataError("T0411", "Context value is not a compatible type with argument \(pi + 1) of function \(function)", token: function)
+                    }
+                    out.append(try element(p, ctx, index: pi, function: function))
+                } else {
+                    // an optional parameter that matched nothing still takes its position
+                    out.append(a < args.count ? args[a] : nil)
                     a += 1
-                    n += 1
-                }
-                if n == 0 && !p.optional {
-                    throw JSONataError("T0410", "Argument \(a + 1) of function \(function) does not match function signature", position: 0, token: function)
                 }
                 continue
             }
-            if a < args.count {
-                let v = args[a]
-                if v == nil || Self.accepts(p.types, v) || (p.arrayOf != nil && p.types.contains("a")) {
-                    if v != nil, !Self.accepts(p.types, v), p.arrayOf != nil, !(p.arrayOf!.isEmpty || Self.accepts(p.arrayOf!, v)) {
-                        throw JSONataError("T0412", "Argument \(a + 1) of function \(function) must be an array of \(Self.typeNames(p.arrayOf!))", token: function)
-                    }
-                    out.append(try element(p, v, index: a, function: function))
-                    a += 1
-                    continue
-                }
-                if p.optional {
-                    // the remaining parameters might still match this argument
-                    let restCanTake = params[(pi + 1)...].contains { Self.accepts($0.types, v) }
-                    if restCanTake { out.append(nil); continue }
-                }
-                if p.context && args.count < params.count {
-                    out.append(try contextArgument(p, context, function: function))
-                    continue
-                }
-                throw JSONataError("T0410", "Argument \(a + 1) of function \(function) does not match function signature", token: function)
-            } else if p.context {
-                out.append(try contextArgument(p, context, function: function))
-            } else {
-                out.append(nil)
+            for _ in 0..<counts[pi] {
+                out.append(try element(p, a < args.count ? args[a] : nil, index: a, function: function))
+                a += 1
             }
-        }
-        if a < args.count {
-            throw JSONataError("T0410", "Argument \(a + 1) of function \(function) does not match function signature", token: function)
         }
         return out
     }
 
-    func contextArgument(_ p: Param, _ context: JValue?, function: String) throws(JSONataError) -> JValue? {
-        if context != nil && !Self.accepts(p.types, context) {
-            throw JSONataError("T0411", "Context value is not a compatible type with argument 1 of function \(function)", token: function)
-        }
-        return context
-    }
-
     func element(_ p: Param, _ v: JValue?, index: Int, function: String) throws(JSONataError) -> JValue? {
         guard let v, let sub = p.arrayOf, !sub.isEmpty else {
-            if let v, p.types == ["a"], !v.isArray { return .arr([v]) }
+            if let v, p.types.contains("a"), !v.isArray, !p.types.contains(Self.code(v)) { return .arr([v]) }
             return v
         }
         let items: [JValue]
