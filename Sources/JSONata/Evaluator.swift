@@ -242,7 +242,7 @@ struct Evaluator {
         if case .array(let a) = input { items = a.items } else { items = [input] }
         var out = JArray([], sequence: true)
         if predicate.kind == .number, case .number(let n) = predicate.literal {
-            var index = Int(n.rounded(.down))
+            var index = n.rounded(.down).clampedInt
             if index < 0 { index += items.count }
             if index >= 0 && index < items.count {
                 if case .array(let a) = items[index] { return .array(a) }
@@ -254,7 +254,7 @@ struct Evaluator {
             let res = try evaluate(predicate, item, env)
             if let indexes = Self.numbers(res) {
                 for n in indexes {
-                    var ii = Int(n.rounded(.down))
+                    var ii = n.rounded(.down).clampedInt
                     if ii < 0 { ii += items.count }
                     if ii == index { out.items.append(item) }
                 }
@@ -267,7 +267,7 @@ struct Evaluator {
 
     func filterTuples(_ predicate: Node, _ tuples: [JObject], _ env: Environment) throws(JSONataError) -> [JObject] {
         if predicate.kind == .number, case .number(let n) = predicate.literal {
-            var index = Int(n.rounded(.down))
+            var index = n.rounded(.down).clampedInt
             if index < 0 { index += tuples.count }
             return index >= 0 && index < tuples.count ? [tuples[index]] : []
         }
@@ -276,7 +276,7 @@ struct Evaluator {
             let res = try evaluate(predicate, t["@"], Self.frame(env, t))
             if let indexes = Self.numbers(res) {
                 for n in indexes {
-                    var ii = Int(n.rounded(.down))
+                    var ii = n.rounded(.down).clampedInt
                     if ii < 0 { ii += tuples.count }
                     if ii == index { out.append(t) }
                 }

@@ -160,3 +160,13 @@ enum Functions {
         }
     }
 }
+
+extension Double {
+    /// An Int for indexes, counts and widths: clamped, never a trap (NaN is 0).
+    var clampedInt: Int {
+        guard !isNaN else { return 0 }
+        if self >= 9.0e18 { return Int(9.0e18) }
+        if self <= -9.0e18 { return -Int(9.0e18) }
+        return Int(self)
+    }
+}

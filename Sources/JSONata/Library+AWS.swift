@@ -7,7 +7,7 @@ extension Library {
             guard a[0] != nil, let size = num(a[1]) else { return nil }
             guard size >= 1 else { throw JSONataError("D3020", "The size of a partition must be a positive integer", token: "partition") }
             let items = Functions.items(a[0])
-            let n = Int(size)
+            let n = size.clampedInt
             return .arr(stride(from: 0, to: items.count, by: n).map { .arr(Array(items[$0..<min($0 + n, items.count)])) })
         },
         def("range", "<nnn?:a>") { a, _ in

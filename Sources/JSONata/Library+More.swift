@@ -31,26 +31,33 @@ extension Library {
         },
         def("round", "<n-n?:n>") { a, _ in
             guard let n = num(a[0]) else { return nil }
-            let precision = Int(num(a.count > 1 ? a[1] : nil) ?? 0)
+            let precision = max(-300, min(300, (num(a.count > 1 ? a[1] : nil) ?? 0).clampedInt))
             return .number(roundHalfEven(n, precision))
         },
         def("random", "<n?:n>") { a, call in
             if let seed = num(a.first ?? nil) {
-                var generator = JavaRandom(seed: Int64(seed))
+                var generator = JavaRandom(seed: Int64(seed.clampedInt))
                 return .number(generator.nextDouble())
             }
             return .number(call.evaluator.ctx.random.nextDouble())
         },
         def("formatBase", "<n-n?:s>") { a, _ in
             guard let n = num(a[0]) else { return nil }
-            let radix = Int(num(a.count > 1 ? a[1] : nil) ?? 10)
+            let radix = (num(a.count > 1 ? a[1] : nil) ?? 10).clampedInt
             guard (2...36).contains(radix) else {
                 throw JSONataError("D3100", "The radix of the formatBase function must be between 2 and 36.  It was given \(radix)", token: "formatBase")
             }
-            let v = Int(roundHalfEven(n, 0))
+            let v = roundHalfEven(n, 0).clampedInt
             return .string(String(v, radix: radix))
         },
-        def("parseInteger", "<s-s:n>") { a, _ in str(a[0]).flatMap { Double($0.replacingOccurrences(of: ",", with: "")) }.map { .number($0) } },
+        def("parseInteger", "<s-s:n>") { a, _ in
+            guard let s = str(a[0]), let picture = str(a[1]) else { return nil }
+            return try IntegerPicture(picture).parse(s).map { .number($0) }
+        },
+        def("formatInteger", "<n-s:s>") { a, _ in
+            guard let n = num(a[0]), let picture = str(a[1]) else { return nil }
+            return .string(try IntegerPicture(picture).format(n.rounded(.towardZero)))
+        },
     ]
 
     /// JSON's number grammar, as `$number` accepts it (plus hex, octal and binary literals).

@@ -51,11 +51,11 @@ enum Library {
         def("substring", "<s-nn?:s>") { a, _ in
             guard let s = str(a[0]), let startD = num(a[1]) else { return nil }
             let chars = Array(s.unicodeScalars)
-            var start = Int(startD.rounded(.towardZero))
+            var start = startD.rounded(.towardZero).clampedInt
             if start < 0 { start = max(0, chars.count + start) }
             start = min(start, chars.count)
             var end = chars.count
-            if let l = num(a.count > 2 ? a[2] : nil) { end = l <= 0 ? start : min(chars.count, start + Int(l.rounded(.towardZero))) }
+            if let l = num(a.count > 2 ? a[2] : nil) { end = l <= 0 ? start : min(chars.count, start + min(chars.count, l.rounded(.towardZero).clampedInt)) }
             return .string(String(String.UnicodeScalarView(chars[start..<max(start, end)])))
         },
         def("substringBefore", "<s-s:s>") { a, _ in
@@ -82,7 +82,7 @@ enum Library {
             var pad = str(a.count > 2 ? a[2] : nil) ?? " "
             if pad.isEmpty { pad = " " }
             let len = s.unicodeScalars.count
-            let width = Int(abs(w).rounded(.towardZero))
+            let width = min(1_000_000, abs(w).rounded(.towardZero).clampedInt)
             guard width > len else { return .string(s) }
             let padChars = Array(pad.unicodeScalars)
             let fill = String(String.UnicodeScalarView((0..<(width - len)).map { padChars[$0 % padChars.count] }))
@@ -99,7 +99,7 @@ enum Library {
             var limit: Int?
             if a.count > 2, let l = num(a[2]) {
                 guard l >= 0 else { throw JSONataError("D3020", "Third argument of split function must evaluate to a positive number", token: "split") }
-                limit = Int(l)
+                limit = l.clampedInt
             }
             var parts: [String]
             if case .function(let f)? = a[1], case .regex(let r) = f.kind {
@@ -132,7 +132,7 @@ enum Library {
                 throw JSONataError("D3040", "Third argument of match function must evaluate to a positive number", token: "match")
             }
             var ms = try r.matches(s)
-            if a.count > 2, let l = num(a[2]) { ms = Array(ms.prefix(Int(l))) }
+            if a.count > 2, let l = num(a[2]) { ms = Array(ms.prefix(l.clampedInt)) }
             return .seq(ms.map { m in
                 let o = JObject()
                 o["match"] = .string(m.text)
@@ -149,7 +149,7 @@ enum Library {
             var limit = Int.max
             if a.count > 3, let l = num(a[3]) {
                 guard l >= 0 else { throw JSONataError("D3011", "Fourth argument of replace function must evaluate to a positive number", token: "replace") }
-                limit = Int(l)
+                limit = l.clampedInt
             }
             if case .string(let p)? = a[1] {
                 guard case .string(let rep)? = a[2] else {

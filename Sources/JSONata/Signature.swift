@@ -109,7 +109,7 @@ struct Signature: Sendable {
                     var ctx = context
                     if case .array(let w)? = ctx, w.outerWrapper, let first = w.items.first { ctx = first }
                     let c = Self.code(ctx)
-                    guard c != "m", p.types.contains("x") || p.types.contains(c) || (p.types.contains("a") && c == "a") else {
+                    guard c == "m" || p.types.contains("x") || p.types.contains(c) || (p.types.contains("a") && c == "a") else {
                         throw JSONataError("T0411", "Context value is not a compatible type with argument \(pi + 1) of function \(function)", token: function)
                     }
                     out.append(try element(p, ctx, index: pi, function: function))
