@@ -54,6 +54,12 @@ extension Library {
             guard let s = str(a[0]), let picture = str(a[1]) else { return nil }
             return try IntegerPicture(picture).parse(s).map { .number($0) }
         },
+        def("formatNumber", "<n-so?:s>") { a, _ in
+            guard let n = num(a[0]), let picture = str(a[1]) else { return nil }
+            var options: JObject?
+            if a.count > 2, case .object(let o)? = a[2] { options = o }
+            return .string(try NumberPicture.format(n, picture, options: options))
+        },
         def("formatInteger", "<n-s:s>") { a, _ in
             guard let n = num(a[0]), let picture = str(a[1]) else { return nil }
             return .string(try IntegerPicture(picture).format(n.rounded(.towardZero)))
