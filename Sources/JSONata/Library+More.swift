@@ -263,7 +263,9 @@ extension Library {
         def("millis", "<:n>") { _, call in .number((call.evaluator.ctx.now.timeIntervalSince1970 * 1000).rounded(.down)) },
         def("fromMillis", "<n-s?s?:s>") { a, _ in
             guard let ms = num(a[0]) else { return nil }
-            if a.count > 1, let picture = str(a[1]) { return .string(try Dates.format(ms, picture: picture, timezone: str(a.count > 2 ? a[2] : nil))) }
+            let zone = str(a.count > 2 ? a[2] : nil)
+            if a.count > 1, let picture = str(a[1]) { return .string(try DateTimePicture.format(ms, picture: picture, timezone: zone)) }
+            if let zone { return .string(try DateTimePicture.format(ms, picture: "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]", timezone: zone)) }
             return .string(Dates.iso(ms))
         },
         def("toMillis", "<s-s?:n>") { a, _ in
