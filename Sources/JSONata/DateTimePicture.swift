@@ -13,6 +13,8 @@ enum DateTimePicture {
         var presentation: String
         var minWidth: Int?
         var maxWidth: Int?
+        /// `,2` rather than `,2-2`: a maximum only where the picture itself has fewer digits.
+        var singleWidth = false
     }
 
     enum Part { case literal(String), marker(Marker) }
@@ -39,6 +41,7 @@ enum DateTimePicture {
                 }
                 var rest = String(spec.dropFirst())
                 var minW: Int?, maxW: Int?
+                var single = false
                 if let comma = rest.lastIndex(of: ",") {
                     let widths = rest[rest.index(after: comma)...].split(separator: "-", omittingEmptySubsequences: false)
                     rest = String(rest[..<comma])
@@ -46,11 +49,12 @@ enum DateTimePicture {
                     if widths.count > 1 {
                         if widths[1] != "*" { maxW = Int(widths[1]) }
                     } else {
-                        maxW = minW  // one width: exactly that many
+                        maxW = minW
+                        single = true
                     }
                 }
                 if rest.isEmpty { rest = defaults[comp]! }
-                parts.append(.marker(Marker(component: comp, presentation: rest, minWidth: minW, maxWidth: maxW)))
+                parts.append(.marker(Marker(component: comp, presentation: rest, minWidth: minW, maxWidth: maxW, singleWidth: single)))
                 i = close + 1
             } else if cs[i] == "]" && i + 1 < cs.count && cs[i + 1] == "]" {
                 literal.append("]")
@@ -175,7 +179,8 @@ enum DateTimePicture {
             // [Y01]: two digits
         }
         var s = try IntegerPicture(picture).format(Double(value))
-        if m.component == "Y", let max = m.maxWidth ?? (p.allSatisfy(\.isNumber) && p.count == 2 ? 2 : nil), s.count > max {
+        let pictureDigits = p.filter { $0.isNumber }.count
+        if m.component == "Y", let max = m.maxWidth, !(m.singleWidth && pictureDigits > max), s.count > max {
             s = String(s.suffix(max))
         }
         return s

@@ -124,37 +124,94 @@ enum Dates {
         return out
     }
 
+    /// `$toMillis(text, picture)`: reads the components the picture names, in order.
     static func parse(_ s: String, picture: String) throws(JSONataError) -> Double? {
-        // The numeric pictures: read the fields in picture order.
-        var fields: [Character] = []
+        let parts = try DateTimePicture.analyse(picture, function: "toMillis")
         var regex = "^"
-        var i = picture.startIndex
-        while i < picture.endIndex {
-            let c = picture[i]
-            if c == "[", let close = picture[i...].firstIndex(of: "]") {
-                let marker = picture[picture.index(after: i)..<close]
-                guard let comp = marker.first, "YMDHhmsf".contains(comp) else {
-                    throw JSONataError("D3133", "The date/time picture string component [\(marker)] is not supported", token: "toMillis")
-                }
-                fields.append(comp)
-                regex += "(\\d+)"
-                i = picture.index(after: close)
-            } else {
-                regex += NSRegularExpression.escapedPattern(for: String(c))
-                i = picture.index(after: i)
+        var markers: [DateTimePicture.Marker] = []
+        for (i, part) in parts.enumerated() {
+            switch part {
+            case .literal(let l):
+                regex += NSRegularExpression.escapedPattern(for: l)
+            case .marker(let m):
+                let adjacent = i + 1 < parts.count && { if case .marker = parts[i + 1] { return true }; return false }()
+                regex += "(" + pattern(m, adjacent: adjacent) + ")"
+                markers.append(m)
             }
         }
         regex += "$"
-        guard let re = try? NSRegularExpression(pattern: regex), let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
+        guard !markers.isEmpty else { return nil }
+        guard let re = try? NSRegularExpression(pattern: regex),
+              let match = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
         var v: [Character: Int] = [:]
-        for (n, f) in fields.enumerated() {
-            if let r = Range(m.range(at: n + 1), in: s) { v[f] = Int(s[r]) }
+        var pm: Bool?
+        var offset = 0
+        for (n, m) in markers.enumerated() {
+            guard let r = Range(match.range(at: n + 1), in: s) else { continue }
+            let text = String(s[r])
+            switch m.component {
+            case "P": pm = text.lowercased() == "pm"
+            case "Z", "z":
+                if text != "Z" {
+                    let digits = text.filter(\.isNumber)
+                    let hv = Int(digits.prefix(digits.count - 2)) ?? 0, mv = Int(digits.suffix(2)) ?? 0
+                    offset = (text.contains("-") ? -1 : 1) * (hv * 60 + mv)
+                }
+            default:
+                let p = m.presentation
+                if p.hasPrefix("N") || p.hasPrefix("n") {
+                    let names = m.component == "F" ? DateTimePicture.days : DateTimePicture.months
+                    if let idx = names.firstIndex(where: { $0.lowercased().hasPrefix(text.lowercased()) }) { v[m.component] = idx + 1 }
+                } else {
+                    var picture = p
+                    if p.count > 1, p.hasSuffix("o") { picture = String(p.dropLast()) + ";o" }
+                    if let value = try IntegerPicture(picture).parse(text) { v[m.component] = Int(value) }
+                }
+            }
         }
-        let hours: Int = v["H"] ?? v["h"] ?? 0
-        let seconds: Int = hours * 3600 + (v["m"] ?? 0) * 60 + (v["s"] ?? 0)
-        let day: Int64 = days(v["Y"] ?? 1970, v["M"] ?? 1, v["D"] ?? 1)
-        let secs: Int64 = day * 86_400 + Int64(seconds)
-        return Double(secs) * 1000 + Double(v["f"] ?? 0)
+        let year = v["Y"] ?? 1970
+        var day: Int64
+        if let d = v["d"] {
+            day = days(year, 1, 1) + Int64(d - 1)
+        } else {
+            day = days(year, v["M"] ?? 1, v["D"] ?? 1)
+        }
+        var hour = v["H"] ?? 0
+        if let h = v["h"] { hour = h % 12 + (pm == true ? 12 : 0) }
+        let minutes: Int = v["m"] ?? 0
+        let secs: Int = v["s"] ?? 0
+        let clock: Int = hour * 3600 + minutes * 60 + secs - offset * 60
+        let seconds = Int64(clock)
+        day = day * 86_400 + seconds
+        return Double(day) * 1000 + Double(v["f"] ?? 0)
+    }
+
+    static func pattern(_ m: DateTimePicture.Marker, adjacent: Bool) -> String {
+        let p = m.presentation
+        switch m.component {
+        case "P": return "[aApP][mM]"
+        case "Z", "z": return "Z|(?:GMT)?[+-][0-9]{1,2}:?[0-9]{2}"
+        default: break
+        }
+        if p.hasPrefix("N") || p.hasPrefix("n") { return "[A-Za-z]+" }
+        switch p {
+        case "I", "i": return "[IVXLCDMivxlcdm]+"
+        case "A", "a": return "[A-Za-z]+"
+        case "w", "W", "Ww", "wo", "Wo", "Wwo": return "[A-Za-z][A-Za-z, -]*?"
+        default: break
+        }
+        let ordinal = p.count > 1 && p.hasSuffix("o")
+        let digits = p.filter { $0.isNumber }.count
+        var body: String
+        if let max = m.maxWidth, !m.singleWidth {
+            body = "[0-9]{\(m.minWidth ?? 1),\(max)}"
+        } else if adjacent && digits > 0 {
+            body = "[0-9]{\(digits)}"
+        } else {
+            body = "[0-9]+"
+        }
+        if p.contains(",") { body = "[0-9,]+" }
+        return ordinal ? body + "(?:st|nd|rd|th)" : body
     }
 }
 
