@@ -45,7 +45,7 @@ enum Dates {
     }
 
     static func parseISO(_ s: String) -> Double? {
-        let pattern = #"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"#
+        let pattern = #"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"#
         guard let re = try? NSRegularExpression(pattern: pattern), let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
         func group(_ i: Int) -> String? {
             guard let r = Range(m.range(at: i), in: s) else { return nil }
@@ -125,8 +125,9 @@ enum Dates {
     }
 
     /// `$toMillis(text, picture)`: reads the components the picture names, in order.
-    static func parse(_ s: String, picture: String) throws(JSONataError) -> Double? {
+    static func parse(_ s: String, picture: String, now: Double) throws(JSONataError) -> Double? {
         let parts = try DateTimePicture.analyse(picture, function: "toMillis")
+        try checkSpecified(parts)
         var regex = "^"
         var markers: [DateTimePicture.Marker] = []
         for (i, part) in parts.enumerated() {
@@ -151,10 +152,14 @@ enum Dates {
             let text = String(s[r])
             switch m.component {
             case "P": pm = text.lowercased() == "pm"
+            case "f":
+                // a fraction of a second, however many digits: truncated to milliseconds
+                v["f"] = Int(((Double("0." + text) ?? 0) * 1000).rounded(.down))
             case "Z", "z":
                 if text != "Z" {
                     let digits = text.filter(\.isNumber)
-                    let hv = Int(digits.prefix(digits.count - 2)) ?? 0, mv = Int(digits.suffix(2)) ?? 0
+                    let hv = digits.count <= 2 ? Int(digits) ?? 0 : Int(digits.prefix(digits.count - 2)) ?? 0
+                    let mv = digits.count <= 2 ? 0 : Int(digits.suffix(2)) ?? 0
                     offset = (text.contains("-") ? -1 : 1) * (hv * 60 + mv)
                 }
             default:
@@ -169,12 +174,17 @@ enum Dates {
                 }
             }
         }
-        let year = v["Y"] ?? 1970
         var day: Int64
-        if let d = v["d"] {
-            day = days(year, 1, 1) + Int64(d - 1)
+        if v["Y"] == nil && v["M"] == nil && v["D"] == nil && v["d"] == nil {
+            // a time of day alone is today's
+            day = Int64((now / 86_400_000).rounded(.down))
         } else {
-            day = days(year, v["M"] ?? 1, v["D"] ?? 1)
+            let year = v["Y"] ?? 1970
+            if let d = v["d"] {
+                day = days(year, 1, 1) + Int64(d - 1)
+            } else {
+                day = days(year, v["M"] ?? 1, v["D"] ?? 1)
+            }
         }
         var hour = v["H"] ?? 0
         if let h = v["h"] { hour = h % 12 + (pm == true ? 12 : 0) }
@@ -186,11 +196,28 @@ enum Dates {
         return Double(day) * 1000 + Double(v["f"] ?? 0)
     }
 
+    /// The components must run without gaps from the largest to the smallest (a year and a day
+    /// with no month cannot be read), and week-based dates cannot be read at all.
+    static func checkSpecified(_ parts: [DateTimePicture.Part]) throws(JSONataError) {
+        var present = Set<Character>()
+        for case .marker(let m) in parts {
+            if m.component == "Y" && (m.presentation.hasPrefix("N") || m.presentation.hasPrefix("n")) {
+                throw JSONataError("D3133", "The date/time picture string component [Y\(m.presentation)] is not supported", token: "toMillis")
+            }
+            present.insert(m.component == "h" ? "H" : m.component)
+        }
+        let underspecified = JSONataError("D3136", "The date/time picture string is missing specifiers required to parse the timestamp", token: "toMillis")
+        if !present.isDisjoint(with: ["X", "x", "W", "w"]) { throw underspecified }
+        let order: [Character] = present.contains("d") ? ["Y", "d", "H", "m", "s", "f"] : ["Y", "M", "D", "H", "m", "s", "f"]
+        let indexes = order.indices.filter { present.contains(order[$0]) }
+        if let first = indexes.first, let last = indexes.last, indexes.count != last - first + 1 { throw underspecified }
+    }
+
     static func pattern(_ m: DateTimePicture.Marker, adjacent: Bool) -> String {
         let p = m.presentation
         switch m.component {
         case "P": return "[aApP][mM]"
-        case "Z", "z": return "Z|(?:GMT)?[+-][0-9]{1,2}:?[0-9]{2}"
+        case "Z", "z": return "Z|(?:GMT)?[+-][0-9]{1,2}(?::?[0-9]{2})?"
         default: break
         }
         if p.hasPrefix("N") || p.hasPrefix("n") { return "[A-Za-z]+" }

@@ -29,6 +29,7 @@ extension Evaluator {
         while case .function(let t)? = result, case .lambda(_, let body, let env, _, _, true) = t.kind {
             // a thunk wraps the tail call: evaluate its callee and arguments, then call
             guard case .lambda(_, _, _, let thunkInput, _, _) = t.kind else { break }
+            try ctx.tick(body.position)
             let callee = try evaluate(body.kids[0], thunkInput, env)
             var next: [JValue?] = []
             for a in body.kids.dropFirst() { next.append(try evaluate(a, thunkInput, env)) }
@@ -136,7 +137,12 @@ extension Evaluator {
         let lhs = try evaluate(e.kids[0], input, env)
         let rhsNode = e.kids[1]
         if rhsNode.kind == .function {
-            return try evaluateCall(rhsNode, input, env, applyTo: .some(lhs))
+            var result = try evaluateCall(rhsNode, input, env, applyTo: .some(lhs))
+            if rhsNode.keepArray, case .array(var a)? = result, a.isSequence {
+                a.keepSingleton = true
+                result = .array(a)
+            }
+            return result
         }
         let rhs = try evaluate(rhsNode, input, env)
         guard case .function(let g)? = rhs else {

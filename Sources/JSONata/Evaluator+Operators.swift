@@ -16,6 +16,10 @@ extension Evaluator {
         let rhs = try evaluate(e.kids[1], input, env)
         switch op {
         case "+", "-", "*", "/", "%":
+            // an infinite operand (an overflow earlier) is out of range, as the reference's isNumeric says
+            for v in [lhs, rhs] {
+                if case .number(let n)? = v, !n.isFinite { throw JSONataError("D1001", "Number out of range: \(n)", position: e.position) }
+            }
             if let lhs, !lhs.isNumber {
                 throw JSONataError("T2001", "The left side of the \(op) operator must evaluate to a number", position: e.position, token: op)
             }

@@ -129,7 +129,7 @@ struct Evaluator {
             }
         }
         if e.keepSingletonArray, var r = resultSequence {
-            if r.isConstructed && !r.isSequence { r = JArray(r.items, sequence: true) }
+            if r.isConstructed && !r.isSequence { r = JArray([.array(r)], sequence: true) }
             r.keepSingleton = true
             resultSequence = r
         }

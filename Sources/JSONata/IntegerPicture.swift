@@ -46,11 +46,14 @@ struct IntegerPicture {
                     digitsSeen += 1
                     mandatory += 1
                 } else if c.properties.isAlphabetic {
-                    // an unrecognised picture falls back to plain decimal
-                    continue
+                    throw JSONataError("D3130", "Formatting or parsing an integer as a sequence starting with \(c) is not supported by this implementation",
+                                       token: "formatInteger")
                 } else {
                     seps.append((digitsSeen, Character(c)))
                 }
+            }
+            guard mandatory > 0 else {
+                throw JSONataError("D3130", "A decimal digit pattern must contain at least one mandatory digit: \(primary)", token: "formatInteger")
             }
             zero = family ?? 48
             separators = seps

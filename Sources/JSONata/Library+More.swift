@@ -243,7 +243,7 @@ extension Library {
             guard case .array(let arr) = v else { return v }
             var out: [JValue] = []
             for item in arr.items where !out.contains(where: { deepEqual($0, item) }) { out.append(item) }
-            return .seq(out)
+            return .arr(out)
         },
         def("boolean", "<x-:b>") { a, _ in Functions.boolean(a[0]).map { .bool($0) } },
         def("not", "<x-:b>") { a, _ in Functions.boolean(a[0]).map { .bool(!$0) } },
@@ -268,9 +268,11 @@ extension Library {
             if let zone { return .string(try DateTimePicture.format(ms, picture: "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]", timezone: zone)) }
             return .string(Dates.iso(ms))
         },
-        def("toMillis", "<s-s?:n>") { a, _ in
+        def("toMillis", "<s-s?:n>") { a, call in
             guard let s = str(a[0]) else { return nil }
-            if a.count > 1, let picture = str(a[1]) { return try Dates.parse(s, picture: picture).map { .number($0) } }
+            if a.count > 1, let picture = str(a[1]) {
+                return try Dates.parse(s, picture: picture, now: call.evaluator.ctx.now.timeIntervalSince1970 * 1000).map { .number($0) }
+            }
             guard let ms = Dates.parseISO(s) else {
                 throw JSONataError("D3110", "The string \"\(s)\" cannot be parsed as a date-time", token: "toMillis")
             }

@@ -223,10 +223,9 @@ struct Parser {
         case "[":
             var n = Node(.binary, "[", position: t.position)
             if isOp("]") {
+                // `[]` keeps singleton arrays: it marks the innermost step of a run of predicates
                 try advance("]", infix: true)
-                var l = left
-                l.keepArray = true
-                return l
+                return Self.markKeepArray(left)
             }
             let predicate = try expression(0)
             try advance("]", infix: true)
@@ -292,6 +291,16 @@ struct Parser {
         default:
             throw JSONataError("S0201", "Syntax error: \"\(t.text)\"", position: t.position, token: t.text)
         }
+    }
+
+    static func markKeepArray(_ n: Node) -> Node {
+        var n = n
+        if n.kind == .binary && n.text == "[" {
+            n.kids[0] = markKeepArray(n.kids[0])
+        } else {
+            n.keepArray = true
+        }
+        return n
     }
 
     /// A call in tail position becomes a thunk the caller's trampoline runs, so tail

@@ -110,6 +110,7 @@ import Testing
         let report = failed.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
         try? report.write(toFile: NSTemporaryDirectory() + "jsonata-failures.txt", atomically: true, encoding: .utf8)
         print("JSONata suite: \(passed) of \(inScope) in-scope cases pass (\(String(format: "%.1f", Double(passed) * 100 / Double(max(1, inScope))))%); \(outOfScope) out of scope (??, ?:, $eval)")
-        #expect(passed * 100 >= inScope * 50, "\(failed.count) failures, see \(NSTemporaryDirectory())jsonata-failures.txt")
+        // The issue's goal: 98 % of the in-scope cases.
+        #expect(passed * 1000 >= inScope * 980, "\(failed.count) failures, see \(NSTemporaryDirectory())jsonata-failures.txt")
     }
 }

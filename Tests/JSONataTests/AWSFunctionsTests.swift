@@ -1,0 +1,48 @@
+import Foundation
+import JSONata
+import StatesLanguage
+import Testing
+
+/// What AWS adds to JSONata, and the limits that keep a hostile expression from hanging or
+/// crashing the process.
+@Suite struct AWSFunctionsTests {
+    func eval(_ e: String, _ input: JSON? = nil) throws -> JSON? { try JSONata(e).evaluate(input) }
+
+    @Test func seededRandomIsJavasFirstDouble() throws {
+        // AWS's $random(42) is java.util.Random(42).nextDouble()
+        #expect(try eval("$random(42)") == .double(0.7275636800328681))
+        let r = try #require(try eval("$random()")?.doubleValue)
+        #expect(r >= 0 && r < 1)
+    }
+
+    @Test func partitionRangeParseAndUUID() throws {
+        #expect(try eval("$partition([1,2,3,4,5], 2)") == [[1, 2], [3, 4], [5]])
+        #expect(try eval("$range(0, 10, 3)") == [0, 3, 6, 9])
+        #expect(try eval("$range(1, 3)") == [1, 2, 3])
+        #expect(try eval(#"$parse('{"a":[1,true]}')"#) == ["a": [1, true]])
+        let uuid = try #require(try eval("$uuid()")?.stringValue)
+        #expect(uuid.count == 36 && UUID(uuidString: uuid) != nil)
+    }
+
+    @Test func operatorsThatAWSLeavesOutAreSyntaxErrors() {
+        for e in ["a ?? b", "a ?: b"] {
+            #expect(throws: JSONataError.self) { _ = try JSONata(e) }
+        }
+    }
+
+    @Test(arguments: [
+        "($f := function($n){ $n + $f($n + 1) }; $f(0))",   // unbounded recursion
+        "($loop := function($n){ $loop($n) }; $loop(1))",    // an endless tail call: the time limit
+    ])
+    func hostileExpressionsStopWithAnError(_ expression: String) throws {
+        var limits = JSONata.Limits()
+        limits.timeLimitSeconds = 0.5
+        let e = try JSONata(expression)
+        do {
+            _ = try e.evaluate(nil, limits: limits)
+            Issue.record("\(expression) should not finish")
+        } catch {
+            #expect(error.code == "U1001")
+        }
+    }
+}
