@@ -4,6 +4,7 @@
 //   swift run -c release BatonBench durable [seconds]       engine + SQLite journal, FULL and NORMAL
 //   swift run -c release BatonBench parked [count]          memory of executions parked on task tokens
 //   swift run -c release BatonBench functions [seconds]     warm function invokes and a lambda:invoke chain
+//   swift run -c release BatonBench jsonata [seconds]       time per evaluation of compiled JSONata expressions
 //   swift run -c release BatonBench webhooks [campaigns [senders]]   campaigns parked on a webhook, resumed by deliveries
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -14,6 +15,7 @@ case "interpreter": try InterpreterBench.run(budget: number ?? 2)
 case "durable": try await DurableBench.run(budget: number ?? 5)
 case "parked": try await ParkedBench.run(count: Int(number ?? 100_000))
 case "functions": try await FunctionsBench.run(seconds: number ?? 3)
+case "jsonata": try JSONataBench.run(seconds: number ?? 1)
 case "webhooks": try await WebhooksBench.run(campaigns: Int(number ?? 10_000), clients: arguments.count > 2 ? Int(arguments[2]) ?? 32 : 32)
-default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks [number]")
+default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata [number]")
 }

@@ -113,6 +113,24 @@ extension Evaluator {
     // MARK: grouping (object constructors and `expr{…}`)
 
     func evaluateGroup(_ pairs: [(Node, Node)], _ input: JValue?, _ env: Environment, position: Int) throws(JSONataError) -> JValue? {
+        // One context value (the usual object constructor): no grouping to do.
+        if !(input?.isArray ?? false) {
+            let result = JObject()
+            var from: [(String, Int)] = []  // a handful of keys: a list beats a dictionary
+            for (p, pair) in pairs.enumerated() {
+                guard let key = try evaluate(pair.0, input, env) else { continue }
+                guard case .string(let k) = key else {
+                    throw JSONataError("T1003", "Key in object structure must evaluate to a string; got: \(Functions.string(key))",
+                                       position: position, token: Functions.string(key))
+                }
+                if let other = from.first(where: { $0.0 == k }), other.1 != p {
+                    throw JSONataError("D1009", "Multiple key definitions evaluate to same key: \(k)", position: position, token: k)
+                }
+                from.append((k, p))
+                if let v = try evaluate(pair.1, input, env) { result[k] = v }
+            }
+            return .object(result)
+        }
         var items: [JValue?]
         if case .array(let a)? = input { items = a.items } else { items = [input] }
         if items.isEmpty { items = [nil] }

@@ -95,6 +95,17 @@ struct Evaluator {
     // MARK: paths
 
     func evaluatePath(_ e: Node, _ input: JValue?, _ env: Environment) throws(JSONataError) -> JValue? {
+        // `a.b.c` through objects only: plain lookups, no sequences (the general path below
+        // gives the same answer, with arrays flattened, which is rarer).
+        if e.isSimpleNames, e.group == nil, !e.keepSingletonArray, !e.keepArray, e.predicates.isEmpty, case .object? = input {
+            var v = input
+            for step in e.steps {
+                guard case .object(let o)? = v else { v = nil; break }
+                v = o[step.text]
+                if case .array? = v { break }
+            }
+            if let v, !v.isArray { return v }
+        }
         var inputSequence: JArray
         // An undefined input is still one (undefined) item: `{"a": 1}.a` evaluates its first step.
         var undefinedInput = false

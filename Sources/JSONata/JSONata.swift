@@ -27,6 +27,14 @@ public struct JSONata: Sendable {
         root = try Processor.process(try parser.parse())
     }
 
+    /// Evaluates against an input converted once (a state's input serves all its expressions).
+    public func evaluate(_ input: Value?, bindings: [String: Value] = [:], limits: Limits = Limits(), seed: UInt64 = 0,
+                         now: Date = Date()) throws(JSONataError) -> JSON? {
+        var b: [String: JValue] = [:]
+        for (k, v) in bindings { b[k] = v.value }
+        return try evaluateValue(input?.value, bindings: b, limits: limits, seed: seed, now: now).flatMap(\.json)
+    }
+
     /// Evaluates against JSON input (nil input: undefined) with variable bindings.
     public func evaluate(_ input: JSON?, bindings: [String: JSON] = [:], limits: Limits = Limits(), seed: UInt64 = 0,
                          now: Date = Date()) throws(JSONataError) -> JSON? {
@@ -54,6 +62,14 @@ public struct JSONata: Sendable {
     }
 
     static func parseJSON(_ text: String) throws -> JValue { JValue(try JSONParser.parse(text)) }
+}
+
+extension JSONata {
+    /// A JSON value in the evaluator's form, converted once and evaluated against many times.
+    public struct Value {
+        let value: JValue
+        public init(_ json: JSON) { value = JValue(json) }
+    }
 }
 
 extension JValue {

@@ -54,6 +54,8 @@ struct Node: Sendable {
     var params: [String] = []
     var signature: Signature? = nil
     var thunk = false
+    /// A path of plain field names (`a.b.c`): evaluated by direct lookups when it meets objects.
+    var isSimpleNames = false
 
     init(_ kind: Kind, _ text: String = "", position: Int = 0) {
         self.kind = kind

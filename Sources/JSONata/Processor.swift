@@ -158,6 +158,11 @@ enum Processor {
             result = e
         }
         if e.keepArray && e.kind != .name { result.keepArray = true }
+        if result.kind == .path {
+            result.isSimpleNames = result.steps.allSatisfy {
+                $0.kind == .name && $0.stages.isEmpty && $0.predicates.isEmpty && !$0.tuple && !$0.keepArray && $0.group == nil
+            }
+        }
         return result
     }
 
