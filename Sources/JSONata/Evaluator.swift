@@ -65,7 +65,15 @@ struct Evaluator {
             arr.isConstructed = e.consArray
             result = .array(arr)
         case .objectConstructor:
-            result = try evaluateGroup(e.pairs, input, env, position: e.position)
+            if e.literalKeys && !(input?.isArray ?? false) {
+                let o = JObject()
+                for (k, v) in e.pairs {
+                    if case .string(let key) = k.literal, let value = try evaluate(v, input, env) { o[key] = value }
+                }
+                result = .object(o)
+            } else {
+                result = try evaluateGroup(e.pairs, input, env, position: e.position)
+            }
         case .transform:
             result = .function(JFunction.transform(e, env: env))
         case .sort:

@@ -100,8 +100,8 @@ extension JValue {
         case .string(let s): return .string(s)
         case .array(let a): return .array(a.items.compactMap(\.json))
         case .object(let o):
-            var out = JSONObject()
-            for (k, v) in o.entries { if let j = v.json { out[k] = j } }
+            var out = JSONObject(minimumCapacity: o.count)
+            for (k, v) in zip(o.keys, o.values) { if let j = v.json { out.appendUnchecked(k, j) } }
             return .object(out)
         case .function: return nil
         }

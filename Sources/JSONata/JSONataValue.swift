@@ -36,30 +36,57 @@ public struct JArray {
 /// (`| pattern | update |`) finds the objects its pattern matched by identity in its copy.
 public final class JObject {
     public private(set) var keys: [String] = []
-    private var values: [String: JValue] = [:]
+    private var vals: [JValue] = []
+    /// Built past a handful of keys; small objects (most of them) search their keys.
+    private var index: [String: Int]?
 
     public init() {}
 
     /// A deep copy (objects copied, so a transform cannot touch its input).
     func deepCopy() -> JObject {
         let o = JObject()
-        for k in keys { o[k] = values[k]!.deepCopy() }
+        for (k, v) in zip(keys, vals) { o[k] = v.deepCopy() }
         return o
     }
 
+    private func position(_ key: String) -> Int? {
+        if let index { return index[key] }
+        return keys.firstIndex(of: key)
+    }
+
     public subscript(key: String) -> JValue? {
-        get { values[key] }
+        get { position(key).map { vals[$0] } }
         set {
-            if let newValue {
-                if values.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if values.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+            if let i = position(key) {
+                if let newValue {
+                    vals[i] = newValue
+                } else {
+                    keys.remove(at: i)
+                    vals.remove(at: i)
+                    if index != nil { rebuild() }
+                }
+            } else if let newValue {
+                keys.append(key)
+                vals.append(newValue)
+                if index != nil {
+                    index![key] = keys.count - 1
+                } else if keys.count > 8 {
+                    rebuild()
+                }
             }
         }
     }
 
+    private func rebuild() {
+        var d = [String: Int](minimumCapacity: keys.count)
+        for (i, k) in keys.enumerated() { d[k] = i }
+        index = d
+    }
+
     public var count: Int { keys.count }
-    public var entries: [(String, JValue)] { keys.map { ($0, values[$0]!) } }
+    public var entries: [(String, JValue)] { Array(zip(keys, vals)) }
+    /// The values in key order, without building pairs.
+    var values: [JValue] { vals }
 }
 
 /// A function value: a lambda (closure over its environment), a built-in, or a regex matcher.

@@ -56,6 +56,8 @@ struct Node: Sendable {
     var thunk = false
     /// A path of plain field names (`a.b.c`): evaluated by direct lookups when it meets objects.
     var isSimpleNames = false
+    /// An object constructor whose keys are distinct string literals: no duplicate check at run time.
+    var literalKeys = false
 
     init(_ kind: Kind, _ text: String = "", position: Int = 0) {
         self.kind = kind

@@ -138,6 +138,11 @@ enum Processor {
             var pairs: [(Node, Node)] = []
             for (k, v) in e.pairs { pairs.append((try process(k), try process(v))) }
             result.pairs = pairs
+            let literals = pairs.compactMap { pair -> String? in
+                if pair.0.kind == .string, case .string(let s) = pair.0.literal { return s }
+                return nil
+            }
+            result.literalKeys = literals.count == pairs.count && Set(literals).count == literals.count
         case .function, .partial, .condition, .transform, .apply, .bind:
             result = e
             result.kids = try processAll(e.kids)
