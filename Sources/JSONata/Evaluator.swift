@@ -78,7 +78,9 @@ struct Evaluator {
             result = .function(JFunction.transform(e, env: env))
         case .sort:
             result = try evaluateSort(e, input, env)
-        case .placeholder, .parent, .unary, .op:
+        case .parent:
+            result = env.lookup(e.text)
+        case .placeholder, .unary, .op:
             throw JSONataError("S0206", "Unknown expression type: \(e.text)", position: e.position, token: e.text)
         }
         for stage in e.predicates {
@@ -138,6 +140,12 @@ struct Evaluator {
             }
             if !isTupleStream && (resultSequence == nil || resultSequence!.items.isEmpty) { break }
             if step.focus == nil, let r = resultSequence { inputSequence = r }
+        }
+        if isTupleStream && e.tuple {
+            // this path is itself a step of an outer tuple stream: hand over the tuples
+            var stream = JArray((tuples ?? []).map { .object($0) }, sequence: true)
+            stream.tupleStream = true
+            return .array(stream)
         }
         if isTupleStream {
             var out = JArray([], sequence: true)
@@ -218,10 +226,22 @@ struct Evaluator {
             let stepEnv = Self.frame(env, tuple)
             guard let res = try evaluate(step, tuple["@"], stepEnv) else { continue }
             let items: [JValue]
-            if case .array(let a) = res { items = a.items } else { items = [res] }
+            var nested = false
+            if case .array(let a) = res {
+                items = a.items
+                nested = a.tupleStream
+            } else {
+                items = [res]
+            }
             for (bb, item) in items.enumerated() {
                 let t = JObject()
                 for (k, v) in tuple.entries { t[k] = v }
+                if nested, case .object(let inner) = item {
+                    // a nested tuple stream (a block or path holding the ancestor) brings its bindings
+                    for (k, v) in inner.entries { t[k] = v }
+                    result.append(t)
+                    continue
+                }
                 if let focus = step.focus {
                     t[focus] = item
                     t["@"] = tuple["@"]
@@ -229,6 +249,7 @@ struct Evaluator {
                     t["@"] = item
                 }
                 if let idx = step.index { t[idx] = .number(Double(bb)) }
+                if let a = step.ancestorLabel { t[a] = tuple["@"] }
                 result.append(t)
             }
         }

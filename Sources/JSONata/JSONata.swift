@@ -24,7 +24,7 @@ public struct JSONata: Sendable {
     public init(_ expression: String) throws(JSONataError) {
         source = expression
         var parser = try Parser(expression)
-        root = try Processor.process(try parser.parse())
+        root = try Processor.compile(try parser.parse())
     }
 
     /// Evaluates against an input converted once (a state's input serves all its expressions).

@@ -56,6 +56,13 @@ struct Node: Sendable {
     var thunk = false
     /// A path of plain field names (`a.b.c`): evaluated by direct lookups when it meets objects.
     var isSimpleNames = false
+    /// Parent operator `%`: its slot while processing; its label is then in `text`.
+    var slotIndex: Int? = nil
+    /// A step some `%` refers to: its slot while processing, then the variable it binds.
+    var ancestorSlot: Int? = nil
+    var ancestorLabel: String? = nil
+    /// Parent references not yet resolved to a step (carried up to the enclosing path).
+    var seekingParent: [Int] = []
     /// An object constructor whose keys are distinct string literals: no duplicate check at run time.
     var literalKeys = false
 
