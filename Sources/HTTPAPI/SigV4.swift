@@ -1,4 +1,5 @@
 import StatesInterpreter
+import StatesLanguage
 
 /// AWS Signature Version 4 verification: the canonical request is rebuilt from what arrived,
 /// signed with the configured secret, and compared in constant time with the signature sent.
@@ -44,13 +45,13 @@ package struct SigV4Verifier: Sendable {
             canonicalHeaders += name + ":" + values.joined(separator: ",") + "\n"
         }
         let canonicalRequest = [method, path.isEmpty ? "/" : path, canonicalQuery(query), canonicalHeaders, signed,
-                                hex(Hashing.sha256(body))].joined(separator: "\n")
+                                HMAC.hex(Hashing.sha256(body))].joined(separator: "\n")
         let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope[1...4].joined(separator: "/"),
-                            hex(Hashing.sha256(Array(canonicalRequest.utf8)))].joined(separator: "\n")
-        var key = hmac(Array(("AWS4" + secretAccessKey).utf8), Array(scope[1].utf8))
-        for part in [scope[2], scope[3], "aws4_request"] { key = hmac(key, Array(part.utf8)) }
-        let expected = hex(hmac(key, Array(stringToSign.utf8)))
-        guard constantTimeEqual(Array(expected.utf8), Array(signature.utf8)) else {
+                            HMAC.hex(Hashing.sha256(Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        var key = HMAC.sha256(key: Array(("AWS4" + secretAccessKey).utf8), message: Array(scope[1].utf8))
+        for part in [scope[2], scope[3], "aws4_request"] { key = HMAC.sha256(key: key, message: Array(part.utf8)) }
+        let expected = HMAC.hex(HMAC.sha256(key: key, message: Array(stringToSign.utf8)))
+        guard HMAC.constantTimeEqual(Array(expected.utf8), Array(signature.utf8)) else {
             return APIError("InvalidSignatureException",
                             "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
         }
@@ -62,29 +63,8 @@ package struct SigV4Verifier: Sendable {
         return query.split(separator: "&").map(String.init).sorted().joined(separator: "&")
     }
 
-    func hmac(_ key: [UInt8], _ message: [UInt8]) -> [UInt8] {
-        var k = key.count > 64 ? Hashing.sha256(key) : key
-        k += [UInt8](repeating: 0, count: 64 - k.count)
-        let inner = Hashing.sha256(k.map { $0 ^ 0x36 } + message)
-        return Hashing.sha256(k.map { $0 ^ 0x5C } + inner)
-    }
 
-    func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        var s = ""
-        for b in bytes {
-            s.append(digits[Int(b >> 4)])
-            s.append(digits[Int(b & 0xF)])
-        }
-        return s
-    }
 
-    func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in a.indices { diff |= a[i] ^ b[i] }
-        return diff == 0
-    }
 }
 
 extension String {

@@ -8,8 +8,7 @@ import StatesLanguage
 /// let v = try e.evaluate(input)        // JSON? (nil: undefined)
 /// ```
 /// The language as AWS Step Functions runs it: JSONata 2.0 without `??`, `?:` and `$eval`,
-/// with AWS's `$partition`, `$range`, `$random(seed)`, `$uuid`, `$parse` (and `$hash` when
-/// the host supplies it).
+/// with AWS's `$partition`, `$range`, `$hash`, `$random(seed)`, `$uuid` and `$parse`.
 public struct JSONata: Sendable {
     let root: Node
     public let source: String

@@ -1,6 +1,7 @@
 import Foundation
+import StatesLanguage
 
-/// What AWS adds to JSONata in Step Functions ($hash comes from the host: see `JSONata.compile`).
+/// What AWS adds to JSONata in Step Functions.
 extension Library {
     static let extras: [(String, Builtin)] = [
         def("partition", "<an:a>") { a, _ in
@@ -23,6 +24,15 @@ extension Library {
             return .arr(out)
         },
         def("uuid", "<:s>") { _, _ in .string(UUID().uuidString.lowercased()) },
+        // $hash(value, algorithm): the digests States.Hash offers, as lowercase hex.
+        def("hash", "<s-s?:s>") { a, _ in
+            guard let s = str(a[0]) else { return nil }
+            let algorithm = str(a.count > 1 ? a[1] : nil) ?? "SHA-256"
+            guard let digest = Hashing.digest(Array(s.utf8), algorithm: algorithm) else {
+                throw JSONataError("D3137", "The hash algorithm \(algorithm) is not supported: use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", token: "hash")
+            }
+            return .string(digest.map { String(format: "%02x", $0) }.joined())
+        },
         def("parse", "<s-:x>") { a, _ in
             guard let s = str(a[0]) else { return nil }
             guard let v = try? JSONata.parseJSON(s) else {

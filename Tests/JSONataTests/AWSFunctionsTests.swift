@@ -19,6 +19,8 @@ import Testing
         #expect(try eval("$partition([1,2,3,4,5], 2)") == [[1, 2], [3, 4], [5]])
         #expect(try eval("$range(0, 10, 3)") == [0, 3, 6, 9])
         #expect(try eval("$range(1, 3)") == [1, 2, 3])
+        #expect(try eval("$hash('abc', 'SHA-256')") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(try eval("$hash('abc', 'MD5')") == "900150983cd24fb0d6963f7d28e17f72")
         #expect(try eval(#"$parse('{"a":[1,true]}')"#) == ["a": [1, true]])
         let uuid = try #require(try eval("$uuid()")?.stringValue)
         #expect(uuid.count == 36 && UUID(uuidString: uuid) != nil)

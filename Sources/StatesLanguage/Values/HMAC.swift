@@ -1,5 +1,3 @@
-import StatesInterpreter
-
 /// HMAC-SHA256 (RFC 2104) over Baton's own SHA-256, and the encodings senders put it in.
 package enum HMAC {
     static let blockSize = 64

@@ -1,6 +1,6 @@
 import StatesLanguage
 import Testing
-@testable import Webhooks
+
 
 /// RFC 4231's HMAC-SHA256 test vectors.
 @Suite struct HMACTests {

@@ -1,7 +1,7 @@
 /// The digests States.Hash offers (MD5, SHA-1, SHA-256, SHA-384, SHA-512), written out
 /// here so the pure core needs no crypto library.
 package enum Hashing {
-    static func digest(_ data: [UInt8], algorithm: String) -> [UInt8]? {
+    package static func digest(_ data: [UInt8], algorithm: String) -> [UInt8]? {
         switch algorithm {
         case "MD5": return md5(data)
         case "SHA-1": return sha1(data)
