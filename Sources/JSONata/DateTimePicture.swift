@@ -175,9 +175,6 @@ enum DateTimePicture {
             let digits = picture.filter(\.isNumber).count
             if digits < min { picture = String(repeating: "0", count: min - digits) + picture }
         }
-        if m.component == "Y", m.maxWidth == nil, picture.filter(\.isNumber).count == 2, !picture.contains("#"), p == "01" || p.count == 2 {
-            // [Y01]: two digits
-        }
         var s = try IntegerPicture(picture).format(Double(value))
         let pictureDigits = p.filter { $0.isNumber }.count
         if m.component == "Y", let max = m.maxWidth, !(m.singleWidth && pictureDigits > max), s.count > max {

@@ -1,20 +1,11 @@
 import Foundation
+import StatesLanguage
 
 /// $fromMillis / $toMillis: ISO 8601 both ways, and the common picture components.
 enum Dates {
-    static func iso(_ ms: Double) -> String {
-        let total = Int64(ms.rounded(.down))
-        var secs = total / 1000
-        var milli = total % 1000
-        if milli < 0 {
-            milli += 1000
-            secs -= 1
-        }
-        let (y, mo, d, h, mi, s) = civil(secs)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, s, Int(milli))
-    }
+    static func iso(_ ms: Double) -> String { Timestamp(milliseconds: Int64(ms.rounded(.down))).iso8601 }
 
-    /// Seconds since the epoch to UTC calendar fields (Howard Hinnant's civil_from_days).
+    /// Seconds since the epoch to UTC calendar fields (the civil calendar `Timestamp` uses).
     static func civil(_ secs: Int64) -> (Int, Int, Int, Int, Int, Int) {
         var days = secs / 86_400
         var rem = secs % 86_400
@@ -22,27 +13,11 @@ enum Dates {
             rem += 86_400
             days -= 1
         }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d), Int(rem / 3600), Int(rem % 3600 / 60), Int(rem % 60))
+        let (y, m, d) = Timestamp.civilFromDays(Int(days))
+        return (y, m, d, Int(rem / 3600), Int(rem % 3600 / 60), Int(rem % 60))
     }
 
-    static func days(_ y: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y2 = Int64(m <= 2 ? y - 1 : y)
-        let era = (y2 >= 0 ? y2 : y2 - 399) / 400
-        let yoe = y2 - era * 400
-        let mp = Int64(m > 2 ? m - 3 : m + 9)
-        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    static func days(_ y: Int, _ m: Int, _ d: Int) -> Int64 { Int64(Timestamp.daysFromCivil(year: y, month: m, day: d)) }
 
     static func parseISO(_ s: String) -> Double? {
         let pattern = #"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"#
@@ -64,64 +39,6 @@ enum Dates {
         }
         let secs = days(y, mo, d) * 86_400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offset * 60)
         return Double(secs) * 1000 + (frac * 1000).rounded()
-    }
-
-    /// Formats with an XPath picture; the components Step Functions users reach for.
-    static func format(_ ms: Double, picture: String, timezone: String?) throws(JSONataError) -> String {
-        var offsetMinutes = 0
-        if let tz = timezone, tz.count == 5, let h = Int(tz.dropFirst().prefix(2)), let m = Int(tz.suffix(2)) {
-            offsetMinutes = (tz.hasPrefix("-") ? -1 : 1) * (h * 60 + m)
-        }
-        let local = ms + Double(offsetMinutes) * 60_000
-        let total = Int64(local.rounded(.down))
-        let (y, mo, d, h, mi, s) = civil(Int64((Double(total) / 1000).rounded(.down)))
-        let milli = Int(((total % 1000) + 1000) % 1000)
-        var out = ""
-        var i = picture.startIndex
-        while i < picture.endIndex {
-            let c = picture[i]
-            if c == "[" {
-                if picture[picture.index(after: i)...].hasPrefix("[") {
-                    out += "["
-                    i = picture.index(i, offsetBy: 2)
-                    continue
-                }
-                guard let close = picture[i...].firstIndex(of: "]") else {
-                    throw JSONataError("D3135", "No matching closing bracket ']' in date/time picture string", token: "fromMillis")
-                }
-                let marker = String(picture[picture.index(after: i)..<close]).filter { !$0.isWhitespace }
-                let comp = marker.first ?? " "
-                let width = marker.dropFirst().filter(\.isNumber).count
-                func pad(_ v: Int, _ w: Int) -> String { String(format: "%0\(max(1, w))d", v) }
-                switch comp {
-                case "Y": out += width >= 4 || width == 0 ? String(y) : pad(y % 100, width)
-                case "M": out += pad(mo, width == 0 ? 1 : width)
-                case "D": out += pad(d, width == 0 ? 1 : width)
-                case "H": out += pad(h, width == 0 ? 1 : width)
-                case "h": out += pad(h % 12 == 0 ? 12 : h % 12, width == 0 ? 1 : width)
-                case "m": out += pad(mi, width == 0 ? 2 : width)
-                case "s": out += pad(s, width == 0 ? 2 : width)
-                case "f": out += pad(milli, width == 0 ? 3 : width)
-                case "P": out += h < 12 ? "am" : "pm"
-                case "Z", "z":
-                    let sign = offsetMinutes < 0 ? "-" : "+"
-                    let hh = abs(offsetMinutes) / 60, mm = abs(offsetMinutes) % 60
-                    if comp == "Z" && offsetMinutes == 0 && marker.contains("t") { out += "Z" } else {
-                        out += (comp == "z" ? "GMT" : "") + sign + String(format: "%02d:%02d", hh, mm)
-                    }
-                default:
-                    throw JSONataError("D3133", "The date/time picture string component [\(marker)] is not supported", token: "fromMillis")
-                }
-                i = picture.index(after: close)
-            } else if c == "]", picture[picture.index(after: i)...].hasPrefix("]") {
-                out += "]"
-                i = picture.index(i, offsetBy: 2)
-            } else {
-                out.append(c)
-                i = picture.index(after: i)
-            }
-        }
-        return out
     }
 
     /// `$toMillis(text, picture)`: reads the components the picture names, in order.

@@ -111,11 +111,11 @@ enum Functions {
         out += "\""
     }
 
-    static func containsNonFinite(_ v: JValue) throws -> Bool {
+    static func containsNonFinite(_ v: JValue) -> Bool {
         switch v {
         case .number(let n): return !n.isFinite
-        case .array(let a): return try a.items.contains { try containsNonFinite($0) }
-        case .object(let o): return try o.entries.contains { try containsNonFinite($0.1) }
+        case .array(let a): return a.items.contains { containsNonFinite($0) }
+        case .object(let o): return o.values.contains { containsNonFinite($0) }
         default: return false
         }
     }

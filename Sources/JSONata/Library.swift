@@ -20,11 +20,6 @@ enum Library {
     /// Every built-in by name: what a variable resolves to when no frame binds it.
     static let table: [String: Builtin] = Dictionary(all, uniquingKeysWith: { a, _ in a })
 
-    static func checkFinite(_ d: Double, _ name: String) throws -> JValue {
-        guard d.isFinite else { throw JSONataError("D3001", "Attempting to invoke string function on Infinity or NaN", token: name) }
-        return .number(d)
-    }
-
     static let all: [(String, Builtin)] = aggregates + strings + numeric + higherOrder + objects + Library.extras
 
     static let aggregates: [(String, Builtin)] = [
@@ -45,7 +40,7 @@ enum Library {
                 throw JSONataError("D3001", "Attempting to invoke string function on Infinity or NaN", token: "string")
             }
             if case .function = v { return .string("") }
-            if try Functions.containsNonFinite(v) { throw JSONataError("D1001", "Number out of range", token: "string") }
+            if Functions.containsNonFinite(v) { throw JSONataError("D1001", "Number out of range", token: "string") }
             return .string(Functions.string(v, pretty: a.count > 1 && a[1]?.boolValue == true))
         },
         def("substring", "<s-nn?:s>") { a, _ in
