@@ -18,7 +18,7 @@ struct Processor {
     static func compile(_ e: Node) throws(JSONataError) -> Node {
         var p = Processor()
         var root = try p.process(e)
-        if !root.seekingParent.isEmpty {
+        if !root.seekingParent.isEmpty || root.kind == .parent {
             throw JSONataError("S0217", "The object representing the 'parent' cannot be derived from this expression", position: root.position, token: "%")
         }
         p.resolveLabels(&root)
@@ -193,8 +193,14 @@ struct Processor {
                     result = p
                 }
                 var sort = Node(.sort, position: e.position)
-                for t in e.terms { sort.terms.append(Node.SortTerm(expression: try self.process(t.expression), descending: t.descending)) }
+                for t in e.terms {
+                    let expression = try self.process(t.expression)
+                    pushAncestry(&sort, expression)
+                    sort.terms.append(Node.SortTerm(expression: expression, descending: t.descending))
+                }
                 result.steps.append(sort)
+                // sort terms may refer to parents of the sorted steps
+                try resolveAncestry(&result)
             case "@":
                 result = try self.process(e.kids[0])
                 let name = e.kids[1].text
@@ -286,7 +292,8 @@ struct Processor {
         if e.keepArray && e.kind != .name { result.keepArray = true }
         switch result.kind {
         case .binary, .negate, .arrayConstructor, .objectConstructor, .function, .partial, .condition, .apply, .bind, .block, .transform:
-            let kids = result.kids
+            // a call's procedure is not a step: `%()` calls whatever `%` is (T1006 at run time)
+            let kids = result.kind == .function || result.kind == .partial ? Array(result.kids.dropFirst()) : result.kids
             for k in kids { pushAncestry(&result, k) }
             let pairs = result.pairs
             for (k, v) in pairs {
