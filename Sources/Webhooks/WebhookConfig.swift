@@ -76,7 +76,9 @@ extension WebhookConfig {
         defaultRule = try json["DefaultOutcome"].map { (v) throws(WebhookError) in try Self.rule(v, field: "DefaultOutcome") }
             ?? Rule(outcome: statusSource == nil || rules.isEmpty ? .success : .ignore)
         output = try json["Output"].map { (v) throws(WebhookError) in try Self.template(v, field: "Output") }
-        var signatureJSON = json["Signature"]?.objectValue ?? ["Scheme": "NONE"]
+        // An update that leaves Signature out keeps the current one: changing a key source
+        // must never switch verification off by accident.
+        var signatureJSON = json["Signature"]?.objectValue ?? previous?.json["Signature"]?.objectValue ?? ["Scheme": "NONE"]
         if signatureJSON["Secret"] == nil, let old = previous?.json["Signature"]?.objectValue?["Secret"] {
             signatureJSON["Secret"] = old
         }

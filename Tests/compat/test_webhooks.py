@@ -239,3 +239,27 @@ def test_a_missing_webhook_fails_the_task_at_once(server, sfn):
     definition["States"]["Wait"]["Parameters"]["Webhook"] = "does-not-exist"
     run = start(sfn, machine(sfn, definition), "x")
     assert wait_status(sfn, run, "FAILED")["error"] == "Baton.WebhookNotFound"
+
+
+def test_the_cli_creates_updates_lists_and_deletes_webhooks(server, tmp_path):
+    config = tmp_path / "hook.json"
+    config.write_text(json.dumps({"Name": "cli-hook", "KeySource": {"Query": "id"},
+                                  "Signature": {"Scheme": "HMAC_SHA256_HEX", "Secret": "cli-secret-123"}}))
+
+    def baton(*args, check=True):
+        return subprocess.run([BATON, "webhook", *args, "--endpoint", server.endpoint], capture_output=True, text=True, check=check)
+
+    created = json.loads(baton("create", "--file", str(config)).stdout)
+    assert created["Url"] == "/webhooks/cli-hook" and created["Signature"]["SecretConfigured"] is True
+    assert "cli-secret-123" not in baton("get", "cli-hook").stdout
+    # a second create is refused, and the CLI says so with a non-zero exit
+    again = baton("create", "--file", str(config), check=False)
+    assert again.returncode != 0 and "ResourceConflictException" in again.stdout
+    config.write_text(json.dumps({"Name": "cli-hook", "KeySource": {"Header": "X-Id"}}))
+    updated = json.loads(baton("update", "cli-hook", "--file", str(config)).stdout)
+    # leaving Signature out of an update keeps verification as it was
+    assert updated["KeySource"] == {"Header": "X-Id"} and updated["Signature"]["Scheme"] == "HMAC_SHA256_HEX"
+    assert updated["Signature"]["SecretConfigured"] is True
+    assert "cli-hook" in [w["Name"] for w in json.loads(baton("list").stdout)["Webhooks"]]
+    baton("delete", "cli-hook")
+    assert baton("get", "cli-hook", check=False).returncode != 0
