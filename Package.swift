@@ -20,7 +20,7 @@ let package = Package(
         // The calling thread's stack bounds, so deep JSONata recursion errors instead of crashing.
         .target(name: "CStackBounds"),
         // The pure interpreter: decide(state, trigger) -> Decision{events, effects}.
-        .target(name: "StatesInterpreter", dependencies: ["StatesLanguage"], linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "StatesInterpreter", dependencies: ["StatesLanguage", "JSONata"], linkerSettings: [.linkedLibrary("m")]),
         // SQLite from the system (Debian: libsqlite3-dev), through a thin wrapper of our own.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // The durable journal: SQLite (WAL) by default, an in-memory store for tests.

@@ -34,7 +34,7 @@ static let workloads = [
 static func run(budget: Double) throws {
 print("workload      executions  transitions/s  allocations/transition")
 for w in workloads {
-    let machine = try StateMachine.parse(w.definition)
+    let machine = try DefinitionCheck.parse(w.definition)
     let input = try JSONParser.parse(w.input)
     let runner = LocalRunner(machine: machine)
     var clock = ManualClock()

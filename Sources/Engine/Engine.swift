@@ -157,7 +157,7 @@ package final class Engine: Sendable {
 
     /// Validates and stores a definition; returns its id.
     package func saveDefinition(stateMachineArn: String, definition: String) async throws(EngineError) -> Int64 {
-        let (machine, diagnostics) = StateMachine.validate(definition)
+        let (machine, diagnostics) = DefinitionCheck.validate(definition)
         guard machine != nil else {
             throw .invalidDefinition(diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "; "))
         }
@@ -172,7 +172,7 @@ package final class Engine: Sendable {
         if let i = await definitions.get(id) { return i }
         let text: String?
         do { text = try await journal.definition(id: id) } catch { throw .internalFailure("\(error)") }
-        guard let text, let machine = try? StateMachine.parse(text) else { throw .internalFailure("definition \(id) is missing") }
+        guard let text, let machine = try? DefinitionCheck.parse(text) else { throw .internalFailure("definition \(id) is missing") }
         var i = Interpreter(machine: machine)
         i.maximumPayloadBytes = limits.maximumPayloadBytes
         i.maximumHistoryEvents = limits.maximumHistoryEvents

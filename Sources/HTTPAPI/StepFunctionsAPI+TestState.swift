@@ -31,7 +31,7 @@ extension StepFunctionsAPI {
         var states: JSONObject = [name: .object(state)]
         for t in targets where t != name { states[t] = ["Type": "Succeed"] }
         let machineText = JSON.object(["StartAt": .string(name), "States": .object(states)]).serialized
-        let (machine, diagnostics) = StateMachine.validate(machineText)
+        let (machine, diagnostics) = DefinitionCheck.validate(machineText)
         guard let machine else { throw invalidDefinition(diagnostics) }
         var runner = LocalRunner(machine: machine)
         runner.fallback = nil

@@ -121,7 +121,7 @@ package struct StepFunctionsAPI: Sendable {
         }
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         guard role.hasPrefix("arn:") else { throw APIError.invalidArn(role) }
-        let (machine, diagnostics) = StateMachine.validate(definition)
+        let (machine, diagnostics) = DefinitionCheck.validate(definition)
         guard machine != nil else { throw invalidDefinition(diagnostics) }
         let arn = stateMachineArn(name)
         if let existing = try await journalCall({ () throws(JournalError) in try await journal.stateMachine(arn: arn) }) {
@@ -186,7 +186,7 @@ package struct StepFunctionsAPI: Sendable {
             throw APIError("MissingRequiredParameter", "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
         }
         if let definition {
-            let (machine, diagnostics) = StateMachine.validate(definition)
+            let (machine, diagnostics) = DefinitionCheck.validate(definition)
             guard machine != nil else { throw invalidDefinition(diagnostics) }
             let arn = sm.arn
             sm.definitionId = try await engineCall { () throws(EngineError) in try await engine.saveDefinition(stateMachineArn: arn, definition: definition) }
@@ -213,7 +213,7 @@ package struct StepFunctionsAPI: Sendable {
 
     func validateDefinition(_ r: Request) throws(APIError) -> JSON {
         let definition = try r.required("definition")
-        let (_, diagnostics) = StateMachine.validate(definition)
+        let (_, diagnostics) = DefinitionCheck.validate(definition)
         let errors = diagnostics.contains { $0.severity == .error }
         return ["result": errors ? "FAIL" : "OK", "diagnostics": .array(diagnostics.map {
             ["severity": .string($0.severity.rawValue), "code": .string($0.code), "message": .string($0.message), "location": .string($0.location)]

@@ -20,10 +20,34 @@ public struct JSONata: Sendable {
         public init() {}
     }
 
+    /// The names of the variables the expression refers to (`$name`; `$` itself excluded),
+    /// so a caller binds only those (ASL variables are converted only when an expression reads them).
+    public let variables: Set<String>
+
     public init(_ expression: String) throws(JSONataError) {
         source = expression
         var parser = try Parser(expression)
         root = try Processor.compile(try parser.parse())
+        var names: Set<String> = []
+        JSONata.collectVariables(root, into: &names)
+        variables = names
+    }
+
+    static func collectVariables(_ n: Node, into names: inout Set<String>) {
+        if n.kind == .variable, !n.text.isEmpty { names.insert(n.text) }
+        for k in n.kids { collectVariables(k, into: &names) }
+        for k in n.steps { collectVariables(k, into: &names) }
+        for st in n.stages { for f in st.filter { collectVariables(f, into: &names) } }
+        for st in n.predicates { for f in st.filter { collectVariables(f, into: &names) } }
+        for (a, b) in n.pairs {
+            collectVariables(a, into: &names)
+            collectVariables(b, into: &names)
+        }
+        for (a, b) in n.group ?? [] {
+            collectVariables(a, into: &names)
+            collectVariables(b, into: &names)
+        }
+        for t in n.terms { collectVariables(t.expression, into: &names) }
     }
 
     /// Evaluates against an input converted once (a state's input serves all its expressions).

@@ -4,8 +4,13 @@ import StatesLanguage
 package enum ChoiceEvaluator {
     /// Returns the Next of the first matching rule, or nil.
     package static func choose(_ choice: ChoiceState, scope: Scope) throws(StatesError) -> String? {
+        try matchingRule(choice, scope: scope)?.next
+    }
+
+    /// The first rule that matches, or nil (then Default applies).
+    static func matchingRule(_ choice: ChoiceState, scope: Scope) throws(StatesError) -> ChoiceRule? {
         for rule in choice.choices where try evaluate(rule.condition, scope: scope) {
-            return rule.next
+            return rule
         }
         return nil
     }
@@ -20,6 +25,9 @@ package enum ChoiceEvaluator {
             return false
         case .not(let c):
             return !(try evaluate(c, scope: scope))
+        case .jsonata:
+            // JSONata conditions are evaluated by the interpreter (they need `$states`).
+            return false
         case .comparison(let variable, let test):
             let value = try? scope.evaluate(variable)
             if case .typeTest(.isPresent, let expected) = test { return (value != nil) == expected }

@@ -14,6 +14,17 @@ package enum DataFlow {
         }
     }
 
+    /// InputPath and OutputPath against a scope (paths may start at `$$` or a variable).
+    package static func select(_ path: JSONPath?, in scope: Scope) throws(StatesError) -> JSON {
+        guard let path else { return .object(JSONObject()) }
+        if path.segments.isEmpty && path.root == .input { return scope.input }
+        do {
+            return try scope.evaluate(path)
+        } catch {
+            throw StatesError.runtime("Invalid path '\(path.text)' : \(error.message)")
+        }
+    }
+
     /// Applies a Parameters / ResultSelector / ItemSelector template.
     package static func apply(_ template: PayloadTemplate, scope: Scope, random: inout RandomSource) throws(StatesError) -> JSON {
         switch template {

@@ -16,6 +16,8 @@ package struct ExecutionState: Sendable, Codable {
     var tasks: [TaskID: Int] = [:]
     var timers: [TimerID: TimerPurpose] = [:]
     var random: RandomSource
+    /// The top level's variables (an object; nil until an Assign sets one).
+    var variables: JSON?
 
     package init(context: ExecutionContext, input: JSON, seed: UInt64) {
         self.context = context
@@ -71,6 +73,8 @@ struct Frame: Sendable, Codable {
     var input: JSON
     var lastEventId: Int
     var enteredEventId = 0
+    /// The event the state's Entered event follows (AWS chains EvaluationFailed to it).
+    var enteredPreviousId = 0
     var enteredTime: Timestamp
     var retryCounts: [Int] = []
     var parent: Int?
@@ -82,6 +86,9 @@ struct Frame: Sendable, Codable {
     var task: PendingTask?
     /// A Task's timers, so they are cancelled with it.
     var taskTimers: [TimerID] = []
+    /// A Map iteration's or Parallel branch's own variables (nil for the top level, whose
+    /// variables are the execution state's).
+    var variables: JSON?
 }
 
 struct PendingTask: Sendable, Codable {

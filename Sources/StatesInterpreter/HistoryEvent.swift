@@ -75,7 +75,8 @@ package enum EventDetails {
 
     package static func failure(_ e: StatesError) -> JSONObject {
         var o = JSONObject(minimumCapacity: 2)
-        o.appendUnchecked("error", .string(e.error))
+        // A Fail state without Error records none.
+        if !e.error.isEmpty { o.appendUnchecked("error", .string(e.error)) }
         if let c = e.cause { o.appendUnchecked("cause", .string(c)) }
         return o
     }

@@ -8,9 +8,12 @@ extension Step {
     }
 
     mutating func executeParallel(_ fid: Int, _ frame: Frame, _ state: State, branchCount: Int) throws(StatesError) {
-        let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        let effective = try select(state.inputPath, from: frame.input, frame)
         var branchInput = effective
-        if let p = state.parameters {
+        if state.isJSONata, let arguments = state.arguments {
+            var states = StatesBinding(input: frame.input, context: contextObject(frame))
+            branchInput = try evaluate(arguments, field: "Arguments", frame, &states)
+        } else if let p = state.parameters {
             branchInput = try DataFlow.apply(p, scope: scope(frame, input: effective), random: &s.random)
         }
         emit(fid, "ParallelStateStarted")
@@ -29,24 +32,35 @@ extension Step {
     }
 
     mutating func executeMap(_ fid: Int, _ frame: Frame, _ state: State, _ map: MapState) throws(StatesError) {
-        let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        let effective = try select(state.inputPath, from: frame.input, frame)
+        var states = StatesBinding(input: frame.input, context: contextObject(frame))
         var maxConcurrency = 0
         switch map.maxConcurrency {
         case .value(let n): maxConcurrency = n
+        case .expression:
+            maxConcurrency = try integer(map.maxConcurrency, field: "MaxConcurrency", frame, &states) ?? 0
         case .path(let p):
-            let v = try Scope(input: effective).value(of: p, field: "MaxConcurrencyPath")
+            let v = try scope(frame, input: effective).value(of: p, field: "MaxConcurrencyPath")
             guard let n = v.integerValue, case .int = v, n >= 0 else {
                 throw StatesError.runtime("The MaxConcurrencyPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
             }
             maxConcurrency = Int(n)
         }
         let itemsValue: JSON
-        if let p = map.itemsPath {
+        if let template = map.items {
+            itemsValue = try evaluate(template, field: "Items", frame, &states)
+            guard case .array = itemsValue else {
+                throw Self.wrongType(template, field: "Items", expected: "array", value: itemsValue)
+            }
+        } else if let p = map.itemsPath {
             itemsValue = try scope(frame, input: effective).value(of: p, field: "ItemsPath")
         } else {
             itemsValue = effective
         }
         guard case .array(let items) = itemsValue else {
+            if state.isJSONata {
+                throw Self.queryError("Map state input must be an array but was: \(itemsValue.serialized)", nil)
+            }
             throw StatesError.runtime("Map state input must be an array, but got: \(itemsValue.serialized)")
         }
         var details = JSONObject()
@@ -58,8 +72,10 @@ extension Step {
         fan.distributed = map.isDistributed
         switch map.toleratedFailureCount {
         case .value(let n)?: fan.toleratedCount = n
+        case .expression?:
+            fan.toleratedCount = try integer(map.toleratedFailureCount, field: "ToleratedFailureCount", frame, &states)
         case .path(let p)?:
-            let v = try Scope(input: effective).value(of: p, field: "ToleratedFailureCountPath")
+            let v = try scope(frame, input: effective).value(of: p, field: "ToleratedFailureCountPath")
             guard let n = v.integerValue, case .int = v else {
                 throw StatesError.runtime("The ToleratedFailureCountPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
             }
@@ -69,8 +85,14 @@ extension Step {
         }
         switch map.toleratedFailurePercentage {
         case .value(let d)?: fan.toleratedPercentage = d
+        case .expression(let text)?:
+            let v = try evaluateExpression(text, field: "ToleratedFailurePercentage", frame, &states)
+            guard v.isNumber, let d = v.doubleValue, d >= 0, d <= 100 else {
+                throw Self.wrongType(.expression(text), field: "ToleratedFailurePercentage", expected: "number", value: v)
+            }
+            fan.toleratedPercentage = d
         case .path(let p)?:
-            let v = try Scope(input: effective).value(of: p, field: "ToleratedFailurePercentagePath")
+            let v = try scope(frame, input: effective).value(of: p, field: "ToleratedFailurePercentagePath")
             guard v.isNumber, let d = v.doubleValue else {
                 throw StatesError.runtime("The ToleratedFailurePercentagePath field refers to value \(v.serialized) which is not a valid float: \(p.text)")
             }
@@ -108,7 +130,16 @@ extension Step {
             fan.nextToStart += 1
             let item = fan.itemInputs[index]
             var input = item
-            if let selector = map.itemSelector {
+            if state.isJSONata, let selector = map.jsonataItemSelector {
+                do throws(StatesError) {
+                    var states = StatesBinding(input: frame.input, context: contextFacts(frame, mapItem: (index, item)).json)
+                    input = try evaluate(selector, field: "ItemSelector", frame, &states)
+                } catch {
+                    s.frames.slots[fid]!.fanOut = fan
+                    fail(fid, error)
+                    return
+                }
+            } else if let selector = map.itemSelector {
                 do throws(StatesError) {
                     input = try DataFlow.apply(selector, scope: scope(frame, input: fan.effectiveInput, mapItem: (index, item)), random: &s.random)
                 } catch {

@@ -5,9 +5,18 @@ extension Step {
     mutating func execute(_ fid: Int, _ state: State) {
         guard let frame = s.frames[fid] else { return }
         do throws(StatesError) {
+            if state.isJSONata {
+                switch state.kind {
+                case .task(let task): try executeTask(fid, frame, state, task)
+                case .parallel(let branches): try executeParallel(fid, frame, state, branchCount: branches.count)
+                case .map(let map): try executeMap(fid, frame, state, map)
+                default: try executeJSONata(fid, frame, state)
+                }
+                return
+            }
             switch state.kind {
             case .pass(let result):
-                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+                let effective = try select(state.inputPath, from: frame.input, frame)
                 var value = effective
                 if let result {
                     value = result
@@ -16,21 +25,29 @@ extension Step {
                 }
                 try finishState(fid, frame, state, result: value)
             case .choice(let choice):
-                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
-                guard let next = try ChoiceEvaluator.choose(choice, scope: scope(frame, input: effective)) ?? choice.defaultNext else {
+                let effective = try select(state.inputPath, from: frame.input, frame)
+                let matched = try ChoiceEvaluator.matchingRule(choice, scope: scope(frame, input: effective))
+                guard let next = matched?.next ?? choice.defaultNext else {
                     throw StatesError(StatesError.noChoiceMatched, "No Matches!")
                 }
-                let output = try DataFlow.select(state.outputPath, from: effective, context: { contextObject(frame) })
-                exitState(fid, output: output, next: next)
+                let assigned = try evaluateAssign(matched != nil ? matched?.assign : state.assign, frame, value: effective, states: nil)
+                let output = try select(state.outputPath, from: effective, frame)
+                exitState(fid, output: output, next: next, assigned: assigned)
             case .wait(let wait):
-                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
-                let due = try dueTime(wait, input: effective)
+                let effective = try select(state.inputPath, from: frame.input, frame)
+                let due = try dueTime(wait, input: effective, frame)
                 let timer = newTimer(.wait(frame: fid))
                 decision.effects.append(.startTimer(timer, dueAt: due))
             case .succeed:
-                let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
-                let output = try DataFlow.select(state.outputPath, from: effective, context: { contextObject(frame) })
-                emit(fid, "SucceedStateExited", "stateExitedEventDetails", EventDetails.stateExited(name: state.name, output: output))
+                let effective = try select(state.inputPath, from: frame.input, frame)
+                let assigned = try evaluateAssign(state.assign, frame, value: effective, states: nil)
+                let output = try select(state.outputPath, from: effective, frame)
+                var details = EventDetails.stateExited(name: state.name, output: output)
+                if let assigned {
+                    EventDetails.assigned(assigned, into: &details)
+                    store(assigned, in: fid)
+                }
+                emit(fid, "SucceedStateExited", "stateExitedEventDetails", details)
                 frameSucceeded(fid, output: output)
             case .fail(let f):
                 let sc = scope(frame, input: frame.input)
@@ -49,11 +66,17 @@ extension Step {
         }
     }
 
-    /// ResultPath and OutputPath, then the state exits.
+    /// Assign (which sees the result), ResultPath and OutputPath (which do not see what Assign
+    /// set), then the state exits. JSONata states: Assign and Output.
     mutating func finishState(_ fid: Int, _ frame: Frame, _ state: State, result: JSON) throws(StatesError) {
+        if state.isJSONata {
+            try finishJSONata(fid, frame, state, result: result)
+            return
+        }
+        let assigned = try evaluateAssign(state.assign, frame, value: result, states: nil)
         let placed = try DataFlow.place(result, into: frame.input, at: state.resultPath)
-        let output = try DataFlow.select(state.outputPath, from: placed, context: { contextObject(frame) })
-        exitState(fid, output: output)
+        let output = try select(state.outputPath, from: placed, frame)
+        exitState(fid, output: output, assigned: assigned)
     }
 
     func failField(_ field: FailState.Field?, field name: String, scope: Scope) throws(StatesError) -> String? {
@@ -64,6 +87,7 @@ extension Step {
         case .value(let v): return v
         case .path(let p): value = try scope.value(of: p, field: name)
         case .intrinsic(let call): value = try Intrinsics.evaluate(call, scope: scope, random: &random)
+        case .expression: return nil
         }
         guard case .string(let text) = value else {
             throw StatesError.runtime("The \(name) field must reference a string value: \(value.serialized)")
@@ -72,23 +96,25 @@ extension Step {
     }
 
     func effectiveWaitInput(_ frame: Frame, _ state: State) throws(StatesError) -> JSON {
-        try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        try select(state.inputPath, from: frame.input, frame)
     }
 
-    func dueTime(_ wait: WaitState, input: JSON) throws(StatesError) -> Timestamp {
+    func dueTime(_ wait: WaitState, input: JSON, _ frame: Frame) throws(StatesError) -> Timestamp {
         switch wait.duration {
         case .seconds(let n):
             return now.adding(seconds: Int64(n))
         case .secondsPath(let p):
-            let v = try Scope(input: input).value(of: p, field: "SecondsPath")
+            let v = try scope(frame, input: input).value(of: p, field: "SecondsPath")
             guard let n = v.integerValue, n >= 0 else {
                 throw StatesError.runtime("The SecondsPath parameter does not reference a valid integer value: \(p.text) == \(v.serialized)")
             }
             return now.adding(seconds: n)
         case .timestamp(let t):
             return Timestamp(iso8601: t) ?? now
+        case .secondsExpression, .timestampExpression:
+            return now
         case .timestampPath(let p):
-            let v = try Scope(input: input).value(of: p, field: "TimestampPath")
+            let v = try scope(frame, input: input).value(of: p, field: "TimestampPath")
             guard case .string(let text) = v, let t = Timestamp(iso8601: text) else {
                 let shown: String
                 if case .string(let text) = v { shown = text } else { shown = v.serialized }
@@ -99,12 +125,13 @@ extension Step {
         }
     }
 
-    func resolve(_ value: IntOrPath?, field: String, input: JSON) throws(StatesError) -> Int? {
+    func resolve(_ value: IntOrPath?, field: String, input: JSON, _ frame: Frame) throws(StatesError) -> Int? {
         guard let value else { return nil }
         switch value {
         case .value(let n): return n
+        case .expression: return nil
         case .path(let p):
-            let v = try Scope(input: input).value(of: p, field: field)
+            let v = try scope(frame, input: input).value(of: p, field: field)
             guard let n = v.integerValue, n > 0 else {
                 throw StatesError.runtime("The \(field) field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
             }
@@ -125,6 +152,30 @@ extension Step {
             failExecution(error, prev: frame.lastEventId)
             return
         }
+        // A JSONata evaluation failure is recorded where it happened (EvaluationFailed), then
+        // handled like any other error: Retry and Catch see it.
+        if error.error == StatesError.queryEvaluationError, error.location != "" {
+            error.cause = "An error occurred while executing the state '\(state.name)' (entered at the event id #\(frame.enteredEventId)). "
+                + (error.cause ?? "")
+            var details = JSONObject()
+            details.appendUnchecked("cause", .string(error.cause ?? ""))
+            details.appendUnchecked("error", .string(error.error))
+            if let location = error.location { details.appendUnchecked("location", .string(location)) }
+            details.appendUnchecked("state", .string(state.name))
+            // AWS chains it to the event before the state's Entered event, except in a Wait
+            // state (whose Timestamp is evaluated after it entered).
+            var prev = frame.enteredPreviousId
+            if case .wait = state.kind { prev = frame.enteredEventId }
+            emit(fid, "EvaluationFailed", "evaluationFailedEventDetails", details, prev: prev)
+            // Recorded once: a retry or a parent sees the error without a location marker.
+            error.location = ""
+            let retries = state.retry.firstIndex { error.matches($0.errorEquals) }.map { frame.retryCounts[$0] < state.retry[$0].maxAttempts } ?? false
+            switch state.kind {
+            case .map, .parallel:
+                if !retries { emit(fid, state.typeName + "StateFailed") }
+            default: break
+            }
+        }
         if let i = state.retry.firstIndex(where: { error.matches($0.errorEquals) }) {
             let r = state.retry[i]
             let attempt = frame.retryCounts[i]
@@ -141,8 +192,17 @@ extension Step {
         }
         if let catcher = state.catchers.first(where: { error.matches($0.errorEquals) }) {
             do throws(StatesError) {
-                let output = try DataFlow.place(error.payload, into: frame.input, at: catcher.resultPath)
-                exitState(fid, output: output, next: catcher.next)
+                if state.isJSONata {
+                    var states = StatesBinding(input: frame.input, context: contextObject(frame), errorOutput: error.payload)
+                    let assigned = try evaluateAssign(catcher.assign, frame, value: error.payload, states: states, field: "Catch/Assign")
+                    let output = try catcher.output.map { t throws(StatesError) in try evaluate(t, field: "Catch/Output", frame, &states) }
+                        ?? error.payload
+                    exitState(fid, output: output, next: catcher.next, assigned: assigned)
+                } else {
+                    let assigned = try evaluateAssign(catcher.assign, frame, value: error.payload, states: nil)
+                    let output = try DataFlow.place(error.payload, into: frame.input, at: catcher.resultPath)
+                    exitState(fid, output: output, next: catcher.next, assigned: assigned)
+                }
             } catch {
                 failExecution(error, prev: frame.lastEventId)
             }

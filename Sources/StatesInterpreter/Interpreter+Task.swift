@@ -2,17 +2,25 @@ import StatesLanguage
 
 extension Step {
     mutating func executeTask(_ fid: Int, _ frame: Frame, _ state: State, _ task: TaskState) throws(StatesError) {
-        let effective = try DataFlow.select(state.inputPath, from: frame.input, context: { contextObject(frame) })
+        let effective = try select(state.inputPath, from: frame.input, frame)
         let kind = ResourceKind(arn: task.resource)
         let taskId = TaskID(s.nextTaskId)
         s.nextTaskId += 1
         let token = kind.waitsForTaskToken || kind == .activity ? newToken(taskId) : nil
         var parameters = effective
-        if let p = state.parameters {
-            parameters = try DataFlow.apply(p, scope: scope(frame, input: effective, token: token), random: &s.random)
+        let timeout: Int?, heartbeat: Int?
+        if state.isJSONata {
+            var states = StatesBinding(input: frame.input, context: contextFacts(frame, token: token).json)
+            if let arguments = state.arguments { parameters = try evaluate(arguments, field: "Arguments", frame, &states) }
+            timeout = try integer(task.timeoutSeconds, field: "TimeoutSeconds", frame, &states, minimum: 1)
+            heartbeat = try integer(task.heartbeatSeconds, field: "HeartbeatSeconds", frame, &states, minimum: 1)
+        } else {
+            if let p = state.parameters {
+                parameters = try DataFlow.apply(p, scope: scope(frame, input: effective, token: token), random: &s.random)
+            }
+            timeout = try resolve(task.timeoutSeconds, field: "TimeoutSecondsPath", input: effective, frame)
+            heartbeat = try resolve(task.heartbeatSeconds, field: "HeartbeatSecondsPath", input: effective, frame)
         }
-        let timeout = try resolve(task.timeoutSeconds, field: "TimeoutSecondsPath", input: effective)
-        let heartbeat = try resolve(task.heartbeatSeconds, field: "HeartbeatSecondsPath", input: effective)
         var details = JSONObject()
         switch kind {
         case .lambdaFunction, .activity:

@@ -9,6 +9,8 @@ package struct Interpreter: Sendable {
     /// Child machines of a Parallel or Map state, keyed by (machine, state index).
     let children: [ChildKey: [Int]]
     package let definition: StateMachine
+    /// The definition's JSONata expressions, compiled once.
+    let expressions: CompiledExpressions
     /// AWS's payload limit, configurable for tests.
     package var maximumPayloadBytes = DataFlow.maximumPayloadBytes
     /// AWS's history limit: the execution fails when it reaches this many events.
@@ -42,6 +44,9 @@ package struct Interpreter: Sendable {
         _ = add(machine)
         self.machines = machines
         self.children = children
+        // A definition reaches here validated (DefinitionCheck); an expression that still
+        // fails to compile fails its state with States.QueryEvaluationError when it runs.
+        self.expressions = CompiledExpressions.compile(machine).0
     }
 
     package func decide(_ state: inout ExecutionState, on trigger: Trigger) -> Decision {
@@ -180,10 +185,15 @@ struct Step {
             finish(.timedOut, output: nil, failure: StatesError(StatesError.timeout, nil))
         case .wait(let fid):
             guard let frame = s.frames[fid], let state = self.state(of: frame) else { return }
-            let contextObject = self.contextObject(frame)
             do throws(StatesError) {
-                let output = try DataFlow.select(state.outputPath, from: try effectiveWaitInput(frame, state), context: { contextObject })
-                exitState(fid, output: output)
+                if state.isJSONata {
+                    try finishJSONataWait(fid, frame, state)
+                } else {
+                    let effective = try effectiveWaitInput(frame, state)
+                    let assigned = try evaluateAssign(state.assign, frame, value: effective, states: nil)
+                    let output = try select(state.outputPath, from: effective, frame)
+                    exitState(fid, output: output, assigned: assigned)
+                }
             } catch {
                 fail(fid, error)
             }
@@ -248,6 +258,7 @@ struct Step {
             case .blocked:
                 return
             case .enter:
+                s.frames.slots[fid]!.enteredPreviousId = frame.lastEventId
                 let entered = emit(fid, state.enteredEventType, "stateEnteredEventDetails",
                                    EventDetails.stateEntered(name: state.name, input: frame.input))
                 s.frames.slots[fid]!.enteredEventId = entered
@@ -261,15 +272,22 @@ struct Step {
         }
     }
 
-    /// The state exits with `output` and the frame moves on (or ends).
-    mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil) {
+    /// The state exits with `output` and the frame moves on (or ends). `assigned`: the
+    /// variables its Assign set, recorded in the exit event and stored only now, so that
+    /// nothing the state evaluated saw them.
+    mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil, assigned: JSONObject? = nil) {
         guard let frame = s.frames[fid], let state = state(of: frame) else { return }
         if output.serializedByteCount > interpreter.maximumPayloadBytes {
             fail(fid, StatesError(StatesError.dataLimitExceeded,
                                   "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
             return
         }
-        emit(fid, state.exitedEventType, "stateExitedEventDetails", EventDetails.stateExited(name: state.name, output: output))
+        var details = EventDetails.stateExited(name: state.name, output: output)
+        if let assigned {
+            EventDetails.assigned(assigned, into: &details)
+            store(assigned, in: fid)
+        }
+        emit(fid, state.exitedEventType, "stateExitedEventDetails", details)
         let next: String?
         if let overrideNext {
             next = overrideNext
@@ -331,6 +349,13 @@ struct Step {
     func contextObject(_ frame: Frame) -> JSON { contextFacts(frame).json }
 
     func scope(_ frame: Frame, input: JSON, mapItem: (Int, JSON)? = nil, token: String? = nil) -> Scope {
-        Scope(input: input, context: contextFacts(frame, mapItem: mapItem, token: token))
+        Scope(input: input, context: contextFacts(frame, mapItem: mapItem, token: token), variables: visibleVariables(frame))
+    }
+
+    /// InputPath / OutputPath (paths may start at `$$` or at a variable).
+    func select(_ path: JSONPath?, from value: JSON, _ frame: Frame) throws(StatesError) -> JSON {
+        guard let path else { return .object(JSONObject()) }
+        if path.segments.isEmpty && path.root == .input { return value }
+        return try DataFlow.select(path, in: scope(frame, input: value))
     }
 }

@@ -5,10 +5,13 @@ import StatesLanguage
 package struct StatesError: Error, Sendable, Equatable, Codable {
     package var error: String
     package var cause: String?
+    /// For States.QueryEvaluationError: the field whose expression failed (`Output/error`).
+    package var location: String?
 
-    package init(_ error: String, _ cause: String?) {
+    package init(_ error: String, _ cause: String?, location: String? = nil) {
         self.error = error
         self.cause = cause
+        self.location = location
     }
 
     // AWS's reserved error names (ASL spec, "Errors").
@@ -25,6 +28,8 @@ package struct StatesError: Error, Sendable, Equatable, Codable {
     package static let dataLimitExceeded = "States.DataLimitExceeded"
     package static let exceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold"
     package static let itemReaderFailed = "States.ItemReaderFailed"
+    /// A JSONata expression failed, gave nothing, or gave a value of the wrong type.
+    package static let queryEvaluationError = "States.QueryEvaluationError"
 
     package static func runtime(_ cause: String) -> StatesError { StatesError(runtime, cause) }
 

@@ -31,7 +31,7 @@ struct Validate: ParsableCommand {
         var failed = false
         for file in files {
             let text = try readText(file)
-            let (_, diagnostics) = StateMachine.validate(text)
+            let (_, diagnostics) = DefinitionCheck.validate(text)
             let errors = diagnostics.filter { $0.severity == .error }
             if !errors.isEmpty { failed = true }
             if json {
@@ -63,7 +63,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let machine: StateMachine
         do {
-            machine = try StateMachine.parse(try readText(file))
+            machine = try DefinitionCheck.parse(try readText(file))
         } catch let e as InvalidDefinition {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             throw ExitCode(2)

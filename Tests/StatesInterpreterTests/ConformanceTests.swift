@@ -11,7 +11,7 @@ import Testing
     /// Runs one case; nil when it conforms, else why not.
     static func check(_ c: ConformanceCase) -> String? {
         let machine: StateMachine
-        do { machine = try StateMachine.parse(c.definition) } catch { return "definition rejected: \(error)" }
+        do { machine = try DefinitionCheck.parse(c.definition) } catch { return "definition rejected: \(error)" }
         let input: JSON
         do { input = try JSONParser.parse(c.input ?? "{}") } catch { return "bad input" }
         let runner = LocalRunner(machine: machine)

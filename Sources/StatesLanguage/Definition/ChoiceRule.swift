@@ -5,6 +5,8 @@ public struct ChoiceRule: Sendable {
         case or([Condition])
         case not(Condition)
         case comparison(variable: JSONPath, test: Test)
+        /// JSONata: `Condition`, an expression (or a literal boolean) that must give a boolean.
+        case jsonata(JSONataTemplate)
     }
 
     public enum Operand: Sendable {
@@ -34,4 +36,7 @@ public struct ChoiceRule: Sendable {
 
     public var condition: Condition
     public var next: String?
+    /// A matching rule's own `Assign` and (JSONata) `Output`, used instead of the state's.
+    public var assign: Assignment? = nil
+    public var output: JSONataTemplate? = nil
 }

@@ -7,10 +7,14 @@ extension DefinitionParser {
         }
         for (i, v) in a.enumerated() {
             let loc = location + "/Choices/\(i)"
-            guard let condition = parseCondition(v, location: loc, topLevel: true) else { continue }
+            let parsed = jsonata ? parseJSONataRule(v, location: loc) : parseCondition(v, location: loc, topLevel: true)
+            guard let condition = parsed else { continue }
             let next = v["Next"]?.stringValue
             if next == nil { error(loc, "These fields are required: [Next]") }
-            rules.append(ChoiceRule(condition: condition, next: next))
+            var rule = ChoiceRule(condition: condition, next: next)
+            rule.assign = assignment(v["Assign"], loc + "/Assign")
+            if jsonata { rule.output = v["Output"].map { template($0, loc + "/Output") } }
+            rules.append(rule)
         }
         return ChoiceState(choices: rules, defaultNext: optionalString(o, "Default", location))
     }
@@ -27,6 +31,28 @@ extension DefinitionParser {
         return d
     }()
 
+    /// A JSONata choice rule: `Condition` (an expression, or a literal boolean), `Next`,
+    /// and optionally `Assign` and `Output`.
+    mutating func parseJSONataRule(_ json: JSON, location: String) -> ChoiceRule.Condition? {
+        guard case .object(let o) = json else {
+            error(location, "A choice rule must be an object.")
+            return nil
+        }
+        for k in o.keys where !["Condition", "Next", "Comment", "Assign", "Output"].contains(k) {
+            error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported in a choice rule of a JSONata state.")
+        }
+        guard let c = o["Condition"] else {
+            error(location, "These fields are required: [Condition]")
+            return nil
+        }
+        if c.boolValue != nil { return .jsonata(.literal(c)) }
+        guard let e = expression(c, location + "/Condition") else {
+            error(location + "/Condition", "The field 'Condition' must be a JSONata expression or a boolean.")
+            return nil
+        }
+        return .jsonata(.expression(e))
+    }
+
     mutating func parseCondition(_ json: JSON, location: String, topLevel: Bool) -> ChoiceRule.Condition? {
         guard case .object(let o) = json else {
             error(location, "A choice rule must be an object.")
@@ -37,9 +63,6 @@ extension DefinitionParser {
         }
         for k in o.keys where !(["Variable", "Next", "Comment", "And", "Or", "Not", "Assign"].contains(k) || Self.comparisonOperators.contains(k)) {
             error(location + "/" + k, "Field '\(k)' is not supported in a choice rule.")
-        }
-        if o["Assign"] != nil {
-            error(location + "/Assign", "Variables (Assign) are not supported yet.", code: Diagnostic.notSupported)
         }
         if let and = o["And"] ?? o["Or"] {
             let key = o["And"] != nil ? "And" : "Or"

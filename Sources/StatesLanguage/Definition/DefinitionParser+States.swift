@@ -2,18 +2,27 @@ extension DefinitionParser {
     static let common: Set<String> = ["Type", "Comment", "QueryLanguage", "Assign"]
     static let io: Set<String> = ["InputPath", "OutputPath"]
     static let flow: Set<String> = ["Next", "End"]
+    /// Fields only JSONPath states have, and fields only JSONata states have (AWS refuses
+    /// each in the other language).
+    static let jsonPathOnly: Set<String> = [
+        "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Result", "ItemsPath",
+        "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath",
+        "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "ErrorPath", "CausePath", "Iterator",
+    ]
+    static let jsonataOnly: Set<String> = ["Arguments", "Output", "Items"]
     static let allowedFields: [String: Set<String>] = [
-        "Pass": common.union(io).union(flow).union(["Parameters", "ResultPath", "Result"]),
-        "Task": common.union(io).union(flow).union([
+        "Pass": common.union(io).union(flow).union(["Parameters", "ResultPath", "Result", "Output"]),
+        "Task": common.union(io).union(flow).union(["Arguments", "Output",
             "Parameters", "ResultSelector", "ResultPath", "Resource", "TimeoutSeconds", "TimeoutSecondsPath",
             "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Credentials",
         ]),
-        "Choice": common.union(io).union(["Choices", "Default"]),
-        "Wait": common.union(io).union(flow).union(["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]),
-        "Succeed": common.union(io),
+        "Choice": common.union(io).union(["Choices", "Default", "Output"]),
+        "Wait": common.union(io).union(flow).union(["Seconds", "SecondsPath", "Timestamp", "TimestampPath", "Output"]),
+        "Succeed": common.union(io).union(["Output"]),
         "Fail": ["Type", "Comment", "QueryLanguage", "Error", "ErrorPath", "Cause", "CausePath"],
-        "Parallel": common.union(io).union(flow).union(["Parameters", "ResultSelector", "ResultPath", "Branches", "Retry", "Catch"]),
-        "Map": common.union(io).union(flow).union([
+        "Parallel": common.union(io).union(flow).union(["Parameters", "ResultSelector", "ResultPath", "Branches", "Retry", "Catch",
+                                                          "Arguments", "Output"]),
+        "Map": common.union(io).union(flow).union(["Items", "Output",
             "ItemsPath", "ItemSelector", "Parameters", "ResultSelector", "ResultPath", "ItemProcessor", "Iterator",
             "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath",
             "ToleratedFailureCount", "ToleratedFailureCountPath", "ItemReader", "ItemBatcher", "ResultWriter", "Label",
@@ -21,7 +30,7 @@ extension DefinitionParser {
         ]),
     ]
 
-    mutating func parseState(name: String, json: JSON, location: String) -> State? {
+    mutating func parseState(name: String, json: JSON, location: String, inherited: QueryLanguage) -> State? {
         guard case .object(let o) = json else {
             error(location, "A state must be a JSON object.")
             return nil
@@ -37,10 +46,17 @@ extension DefinitionParser {
         for k in o.keys where !allowed.contains(k) {
             error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported for state type '\(type)'.")
         }
-        checkQueryLanguage(o, location: location)
-        if o["Assign"] != nil {
-            error(location + "/Assign", "Variables (Assign) are not supported yet.", code: Diagnostic.notSupported)
+        let queryLanguage = checkQueryLanguage(o, location: location) ?? inherited
+        let outer = jsonata
+        jsonata = queryLanguage == .jsonata
+        defer { jsonata = outer }
+        for k in o.keys.sorted() where allowed.contains(k) && (jsonata ? Self.jsonPathOnly : Self.jsonataOnly).contains(k) {
+            error(location + "/" + JSONPointer.escape(k),
+                  "The field '\(k)' is not supported in a state whose QueryLanguage is \(queryLanguage.rawValue).")
         }
+        let assign = assignment(o["Assign"], location + "/Assign")
+        let output = o["Output"].map { template($0, location + "/Output") }
+        let arguments = o["Arguments"].map { template($0, location + "/Arguments") }
         let comment = optionalString(o, "Comment", location)
 
         // Next / End.
@@ -62,8 +78,8 @@ extension DefinitionParser {
             }
         }
 
-        let input = nullablePath(o, "InputPath", location)
-        let output = nullablePath(o, "OutputPath", location)
+        let inputPath = nullablePath(o, "InputPath", location)
+        let outputPath = nullablePath(o, "OutputPath", location)
         var parameters: PayloadTemplate? = nil
         if let p = o["Parameters"] {
             if type == "Map" && o["ItemSelector"] != nil {
@@ -85,7 +101,7 @@ extension DefinitionParser {
         let kind: State.Kind
         switch type {
         case "Pass":
-            kind = .pass(result: o["Result"])
+            kind = .pass(result: jsonata ? nil : o["Result"])
         case "Task":
             var resource = ""
             if let r = o["Resource"]?.stringValue {
@@ -118,7 +134,8 @@ extension DefinitionParser {
             var branches: [StateMachine] = []
             if case .array(let bs)? = o["Branches"], !bs.isEmpty {
                 for (i, b) in bs.enumerated() {
-                    if let m = parseMachine(b, location: location + "/Branches/\(i)", isRoot: false) { branches.append(m) }
+                    if let m = parseMachine(b, location: location + "/Branches/\(i)", isRoot: false,
+                                            inherited: jsonata ? .jsonata : .jsonPath) { branches.append(m) }
                 }
             } else {
                 error(location, "These fields are required: [Branches] (a non-empty array)")
@@ -132,11 +149,12 @@ extension DefinitionParser {
             return nil
         }
         return State(name: name, comment: comment, transition: transition,
-                     inputPath: input.present ? input.path : try! JSONPath("$"),
-                     outputPath: output.present ? output.path : try! JSONPath("$"),
+                     inputPath: inputPath.present ? inputPath.path : try! JSONPath("$"),
+                     outputPath: outputPath.present ? outputPath.path : try! JSONPath("$"),
                      parameters: parameters, resultSelector: resultSelector,
                      resultPath: allowed.contains("ResultPath") ? resultPath(o, location) : .replace,
-                     retry: retry, catchers: catchers, kind: kind)
+                     retry: retry, catchers: catchers, kind: kind, queryLanguage: queryLanguage, assign: assign,
+                     output: output, arguments: arguments)
     }
 
     /// Why a Task's Resource is not acceptable, or nil.
@@ -169,6 +187,7 @@ extension DefinitionParser {
         if o[key] != nil && o[key + "Path"] != nil {
             error(location, "The fields '\(key)' and '\(key)Path' are mutually exclusive.")
         }
+        if let e = expression(o[key], location + "/" + key) { return .expression(e) }
         if let s = optionalString(o, key, location) { return .value(s) }
         guard let v = o[key + "Path"] else { return nil }
         guard case .string(let text) = v else {
@@ -189,6 +208,8 @@ extension DefinitionParser {
         if fields.count != 1 {
             error(location, "A Wait state must have exactly one of Seconds, SecondsPath, Timestamp or TimestampPath.")
         }
+        if let e = expression(o["Seconds"], location + "/Seconds") { return .wait(WaitState(duration: .secondsExpression(e))) }
+        if let e = expression(o["Timestamp"], location + "/Timestamp") { return .wait(WaitState(duration: .timestampExpression(e))) }
         if let s = positiveInt(o, "Seconds", location, min: 0) { return .wait(WaitState(duration: .seconds(s))) }
         if let p = path(o, "SecondsPath", location, definite: true) { return .wait(WaitState(duration: .secondsPath(p))) }
         if let t = optionalString(o, "Timestamp", location) {
@@ -214,17 +235,32 @@ extension DefinitionParser {
             error(location, "These fields are required: [ItemProcessor]")
             return nil
         }
-        guard let processor = parseMachine(processorJSON, location: processorLocation, isRoot: false, processor: true) else { return nil }
+        guard let processor = parseMachine(processorJSON, location: processorLocation, isRoot: false, processor: true,
+                                           inherited: jsonata ? .jsonata : .jsonPath) else { return nil }
         var itemSelector = parameters
-        if let s = o["ItemSelector"] {
+        var jsonataItemSelector: JSONataTemplate? = nil
+        var items: JSONataTemplate? = nil
+        if jsonata, let s = o["ItemSelector"] {
+            jsonataItemSelector = template(s, location + "/ItemSelector")
+        } else if let s = o["ItemSelector"] {
             if s.objectValue == nil { error(location + "/ItemSelector", "The field 'ItemSelector' must be an object.") }
             itemSelector = PayloadTemplate.compile(s, location: location + "/ItemSelector", diagnostics: &diagnostics)
         }
         for f in ["ItemReader", "ItemBatcher", "ResultWriter"] where o[f] != nil {
             error(location + "/" + f, "The Map field '\(f)' is not supported yet.", code: Diagnostic.notSupported)
         }
+        if jsonata, let v = o["Items"] {
+            if case .string(let s) = v, JSONataTemplate.classify(s) == .literal {
+                error(location + "/Items", "The field 'Items' must be an array or a JSONata expression.")
+            } else if v.arrayValue == nil && v.stringValue == nil {
+                error(location + "/Items", "The field 'Items' must be an array or a JSONata expression.")
+            }
+            items = template(v, location + "/Items")
+        }
         var percentage: NumberOrPath? = nil
-        if let v = o["ToleratedFailurePercentage"] {
+        if let e = expression(o["ToleratedFailurePercentage"], location + "/ToleratedFailurePercentage") {
+            percentage = .expression(e)
+        } else if let v = o["ToleratedFailurePercentage"] {
             if let d = v.doubleValue, d >= 0, d <= 100 { percentage = .value(d) } else {
                 error(location + "/ToleratedFailurePercentage", "ToleratedFailurePercentage must be a number between 0 and 100.")
             }
@@ -236,7 +272,7 @@ extension DefinitionParser {
         return MapState(
             processor: processor,
             itemsPath: path(o, "ItemsPath", location, definite: true),
-            itemSelector: itemSelector,
+            itemSelector: itemSelector, items: items, jsonataItemSelector: jsonataItemSelector,
             maxConcurrency: intOrPath(o, "MaxConcurrency", location, min: 0) ?? .value(0),
             toleratedFailurePercentage: percentage,
             toleratedFailureCount: intOrPath(o, "ToleratedFailureCount", location, min: 0),
@@ -332,7 +368,15 @@ extension DefinitionParser {
                 error(loc, "These fields are required: [Next]")
                 continue
             }
-            result.append(Catcher(errorEquals: names, next: next, resultPath: resultPath(o, loc)))
+            if jsonata, o["ResultPath"] != nil {
+                error(loc + "/ResultPath", "The field 'ResultPath' is not supported in a state whose QueryLanguage is JSONata.")
+            }
+            if !jsonata, o["Output"] != nil {
+                error(loc + "/Output", "The field 'Output' is not supported in a state whose QueryLanguage is JSONPath.")
+            }
+            result.append(Catcher(errorEquals: names, next: next, resultPath: resultPath(o, loc),
+                                  output: jsonata ? o["Output"].map { template($0, loc + "/Output") } : nil,
+                                  assign: assignment(o["Assign"], loc + "/Assign")))
         }
         checkAllIsLast(result.map(\.errorEquals), location: location)
         return result

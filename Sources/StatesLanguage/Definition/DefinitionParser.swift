@@ -2,6 +2,10 @@
 /// (AWS reports all of them, so a user can fix a definition in one pass).
 struct DefinitionParser {
     var diagnostics: [Diagnostic] = []
+    /// The JSONata expressions met so far, for the interpreter to compile.
+    var collector = ExpressionCollector()
+    /// The query language of the state being parsed.
+    var jsonata = false
 
     static func parse(_ text: String) -> (StateMachine?, [Diagnostic]) {
         let json: JSON
@@ -12,8 +16,10 @@ struct DefinitionParser {
             return (nil, [Diagnostic(code: code, message: "Invalid JSON: \(error)", location: "")])
         }
         var parser = DefinitionParser()
-        let machine = parser.parseMachine(json, location: "", isRoot: true)
-        if let machine { parser.checkUniqueNames(machine) }
+        var machine = parser.parseMachine(json, location: "", isRoot: true, inherited: .jsonPath)
+        if let m = machine { parser.checkUniqueNames(m) }
+        parser.diagnostics += parser.collector.diagnostics
+        machine?.expressions = parser.collector.expressions
         return (machine, parser.diagnostics)
     }
 
@@ -24,7 +30,8 @@ struct DefinitionParser {
     static let machineFields: Set<String> = ["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"]
     static let branchFields: Set<String> = ["Comment", "StartAt", "States", "ProcessorConfig", "QueryLanguage"]
 
-    mutating func parseMachine(_ json: JSON, location: String, isRoot: Bool, processor: Bool = false) -> StateMachine? {
+    mutating func parseMachine(_ json: JSON, location: String, isRoot: Bool, processor: Bool = false,
+                               inherited: QueryLanguage) -> StateMachine? {
         guard case .object(let o) = json else {
             error(location, "The definition must be a JSON object.")
             return nil
@@ -33,7 +40,7 @@ struct DefinitionParser {
         for k in o.keys where !allowed.contains(k) {
             error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported here.")
         }
-        checkQueryLanguage(o, location: location)
+        let queryLanguage = checkQueryLanguage(o, location: location) ?? inherited
         let comment = optionalString(o, "Comment", location)
         if isRoot, let v = o["Version"], v.stringValue == nil { error(location + "/Version", "The field 'Version' must be a string.") }
         var timeout: Int?
@@ -57,10 +64,11 @@ struct DefinitionParser {
             if name.isEmpty || name.count > 80 {
                 error(loc, "State names must be 1 to 80 characters long.")
             }
-            if let s = parseState(name: name, json: value, location: loc) { states.append(s) }
+            if let s = parseState(name: name, json: value, location: loc, inherited: queryLanguage) { states.append(s) }
         }
         var machine = StateMachine(comment: comment, startAt: startAt, states: states, timeoutSeconds: timeout,
                                    version: o["Version"]?.stringValue)
+        machine.queryLanguage = queryLanguage
         if processor, case .object(let pc)? = o["ProcessorConfig"] {
             if let mode = pc["Mode"]?.stringValue {
                 if let m = StateMachine.ProcessorMode(rawValue: mode) { machine.processorMode = m } else {
@@ -72,14 +80,13 @@ struct DefinitionParser {
         return machine
     }
 
-    mutating func checkQueryLanguage(_ o: JSONObject, location: String) {
-        if let ql = o["QueryLanguage"] {
-            if ql.stringValue == "JSONata" {
-                error(location + "/QueryLanguage", "QueryLanguage JSONata is not supported yet.", code: Diagnostic.notSupported)
-            } else if ql.stringValue != "JSONPath" {
-                error(location + "/QueryLanguage", "The value of 'QueryLanguage' must be JSONPath or JSONata.")
-            }
+    mutating func checkQueryLanguage(_ o: JSONObject, location: String) -> QueryLanguage? {
+        guard let ql = o["QueryLanguage"] else { return nil }
+        guard let value = ql.stringValue.flatMap(QueryLanguage.init(rawValue:)) else {
+            error(location + "/QueryLanguage", "The value of 'QueryLanguage' must be JSONPath or JSONata.")
+            return nil
         }
+        return value
     }
 
     /// ASL spec: "State names MUST be unique within the scope of the whole state machine",
@@ -151,6 +158,42 @@ struct DefinitionParser {
 
     // MARK: field helpers
 
+    /// In a JSONata state, the expression of a `{% … %}` string (collected for compilation).
+    mutating func expression(_ value: JSON?, _ location: String) -> String? {
+        guard jsonata, case .string(let s)? = value else { return nil }
+        switch JSONataTemplate.classify(s) {
+        case .expression(let e):
+            collector.expressions.append((e, location))
+            return e
+        case .malformed:
+            error(location, "The value '\(s)' is not a valid JSONata expression: expressions are written as \"{% expression %}\".")
+            return nil
+        case .literal:
+            return nil
+        }
+    }
+
+    /// A JSONata template field (Output, Arguments, ItemSelector, …).
+    mutating func template(_ value: JSON, _ location: String) -> JSONataTemplate {
+        JSONataTemplate.compile(value, location: location, into: &collector)
+    }
+
+    /// `Assign`: an object whose fields are variables, in the state's query language.
+    mutating func assignment(_ value: JSON?, _ location: String) -> Assignment? {
+        guard let value else { return nil }
+        guard case .object(let o) = value else {
+            error(location, "The field 'Assign' must be an object.")
+            return nil
+        }
+        for k in o.keys {
+            let name = !jsonata && k.hasSuffix(".$") ? String(k.dropLast(2)) : k
+            if name.isEmpty || name == "states" {
+                error(location + "/" + JSONPointer.escape(k), "'\(name)' cannot be used as a variable name.")
+            }
+        }
+        return jsonata ? .jsonata(template(value, location)) : .jsonPath(PayloadTemplate.compile(value, location: location, diagnostics: &diagnostics))
+    }
+
     mutating func optionalString(_ o: JSONObject, _ key: String, _ location: String) -> String? {
         guard let v = o[key] else { return nil }
         guard case .string(let s) = v else {
@@ -198,6 +241,7 @@ struct DefinitionParser {
     }
 
     mutating func intOrPath(_ o: JSONObject, _ key: String, _ location: String, min: Int64 = 1) -> IntOrPath? {
+        if let e = expression(o[key], location + "/" + key) { return .expression(e) }
         let value = positiveInt(o, key, location, min: min)
         let p = path(o, key + "Path", location, definite: true)
         if o[key] != nil && o[key + "Path"] != nil {
@@ -212,7 +256,7 @@ struct DefinitionParser {
         guard let v = o["ResultPath"] else { return .replace }
         if v.isNull { return .discard }
         guard let p = path(o, "ResultPath", location, definite: true) else { return .replace }
-        if p.root == .context {
+        if p.root != .input {
             error(location + "/ResultPath", "The value for the field 'ResultPath' must be a valid ReferencePath")
         }
         return p.segments.isEmpty ? .replace : .path(p)

@@ -12,6 +12,15 @@ public struct State: Sendable {
     public var retry: [Retrier]
     public var catchers: [Catcher]
     public var kind: Kind
+    public var queryLanguage: QueryLanguage = .jsonPath
+    /// `Assign`: variables set when the state completes (both query languages).
+    public var assign: Assignment?
+    /// JSONata states: `Output` (the state's output; absent: AWS's default for the type).
+    public var output: JSONataTemplate?
+    /// JSONata states: `Arguments` (a Task's parameters, a Parallel's branch input).
+    public var arguments: JSONataTemplate?
+
+    public var isJSONata: Bool { queryLanguage == .jsonata }
 
     public enum Transition: Sendable, Equatable {
         case next(String)
@@ -88,10 +97,12 @@ public struct TaskState: Sendable {
     public var credentials: JSON?
 }
 
-/// A number given literally or through a reference path (`TimeoutSeconds`/`TimeoutSecondsPath`).
+/// A number given literally, through a reference path (`TimeoutSeconds`/`TimeoutSecondsPath`)
+/// or, in a JSONata state, as an expression (`"TimeoutSeconds": "{% … %}"`).
 public enum IntOrPath: Sendable {
     case value(Int)
     case path(JSONPath)
+    case expression(String)
 }
 
 public struct WaitState: Sendable {
@@ -100,6 +111,9 @@ public struct WaitState: Sendable {
         case secondsPath(JSONPath)
         case timestamp(String)
         case timestampPath(JSONPath)
+        /// JSONata: `"Seconds": "{% … %}"`, `"Timestamp": "{% … %}"`.
+        case secondsExpression(String)
+        case timestampExpression(String)
     }
     public var duration: Duration
 }
@@ -109,6 +123,7 @@ public struct FailState: Sendable {
         case value(String)
         case path(JSONPath)
         case intrinsic(IntrinsicCall)
+        case expression(String)
     }
     public var error: Field?
     public var cause: Field?
@@ -124,6 +139,9 @@ public struct MapState: Sendable {
     public var itemsPath: JSONPath?
     /// ItemSelector, or the older Parameters when used on a Map.
     public var itemSelector: PayloadTemplate?
+    /// JSONata: `Items` (an array, or an expression giving one) and `ItemSelector`.
+    public var items: JSONataTemplate?
+    public var jsonataItemSelector: JSONataTemplate?
     public var maxConcurrency: IntOrPath
     public var toleratedFailurePercentage: NumberOrPath?
     public var toleratedFailureCount: IntOrPath?
@@ -138,6 +156,7 @@ public struct MapState: Sendable {
 public enum NumberOrPath: Sendable {
     case value(Double)
     case path(JSONPath)
+    case expression(String)
 }
 
 /// A `Retry` entry.
@@ -155,4 +174,7 @@ public struct Catcher: Sendable {
     public var errorEquals: [String]
     public var next: String
     public var resultPath: State.ResultPath
+    /// JSONata: `Output` (absent: the error output itself) and, in both languages, `Assign`.
+    public var output: JSONataTemplate?
+    public var assign: Assignment?
 }

@@ -10,6 +10,11 @@ public struct StateMachine: Sendable {
     public var version: String?
     /// For Map processors: the processor's mode (INLINE or DISTRIBUTED).
     public var processorMode: ProcessorMode = .inline
+    /// The top level's `QueryLanguage` (JSONPath when absent).
+    public var queryLanguage: QueryLanguage = .jsonPath
+    /// Every JSONata expression of the definition (root machine only), with its location:
+    /// the interpreter compiles them once.
+    public var expressions: [(text: String, location: String)] = []
 
     public enum ProcessorMode: String, Sendable { case inline = "INLINE", distributed = "DISTRIBUTED" }
 

@@ -10,6 +10,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
         case input
         /// `$$`: the context object.
         case context
+        /// `$name`: a variable set by an `Assign` field.
+        case variable(String)
     }
 
     public enum Segment: Sendable, Hashable {
@@ -51,7 +53,12 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     public var normalized: String { JSONPath.normalize(root: root, segments[...]) }
 
     static func normalize(root: Root, _ segments: ArraySlice<Segment>) -> String {
-        var s = root == .context ? "$$" : "$"
+        var s: String
+        switch root {
+        case .input: s = "$"
+        case .context: s = "$$"
+        case .variable(let name): s = "$" + name
+        }
         for seg in segments {
             switch seg {
             case .key(let k): s += "['\(k)']"
@@ -97,10 +104,11 @@ public struct JSONPathNotFound: Error, Sendable, Equatable {
 
 extension JSONPath {
     /// Evaluates the path. Definite paths return their single value (or throw), indefinite ones
-    /// always return an array of the matches, possibly empty.
+    /// always return an array of the matches, possibly empty. `context` is the value the root
+    /// names when it is not `$`: the context object for `$$`, the variable's value for `$name`.
     public func evaluate(input: JSON, context: JSON = .null) throws(JSONPathNotFound) -> JSON {
         if definite { return try evaluateDefinite(input: input, context: context) }
-        var current: [JSON] = [root == .context ? context : input]
+        var current: [JSON] = [root == .input ? input : context]
         let definite = false
         for seg in segments {
             var next: [JSON] = []
@@ -117,7 +125,7 @@ extension JSONPath {
 
     /// The common case, names and indices only: a walk with no intermediate arrays.
     func evaluateDefinite(input: JSON, context: JSON) throws(JSONPathNotFound) -> JSON {
-        var node = root == .context ? context : input
+        var node = root == .input ? input : context
         for (i, seg) in segments.enumerated() {
             switch (seg, node) {
             case (.key(let k), .object(let o)):

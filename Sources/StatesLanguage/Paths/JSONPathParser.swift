@@ -21,6 +21,11 @@ struct JSONPathParser {
         if peek == "$" {
             root = .context
             i += 1
+        } else if let c = peek, c.isASCII, c.isLetter || c == "_" {
+            // `$name`: a variable (ASL variables are identifiers).
+            let start = i
+            while let c = peek, c.isASCII, c.isLetter || c.isNumber || c == "_" { i += 1 }
+            root = .variable(String(chars[start..<i]))
         }
         let segs = try parseSegments(stopAt: nil)
         guard atEnd else { throw fail("unexpected character '\(chars[i])'") }

@@ -33,5 +33,6 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 /// A definition that has errors: every diagnostic, so a user fixes them all at once.
 public struct InvalidDefinition: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
+    public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }

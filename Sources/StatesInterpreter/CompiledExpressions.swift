@@ -1,0 +1,47 @@
+import JSONata
+import StatesLanguage
+
+/// The JSONata expressions of a definition, compiled once when the interpreter is built and
+/// looked up by their text when a state evaluates them.
+package struct CompiledExpressions: Sendable {
+    var table: [String: JSONata] = [:]
+
+    package init() {}
+
+    /// Compiles every expression of a definition; a syntax error is a diagnostic at the
+    /// field that holds the expression (AWS refuses such a definition at CreateStateMachine).
+    package static func compile(_ machine: StateMachine) -> (CompiledExpressions, [Diagnostic]) {
+        var compiled = CompiledExpressions()
+        var diagnostics: [Diagnostic] = []
+        for (text, location) in machine.expressions where compiled.table[text] == nil {
+            do {
+                compiled.table[text] = try JSONata(text)
+            } catch {
+                diagnostics.append(Diagnostic(code: Diagnostic.schemaValidationFailed,
+                    message: "The JSONata expression '\(text)' is not valid: \(error.message) (\(error.code), at position \(error.position)).",
+                    location: location))
+            }
+        }
+        return (compiled, diagnostics)
+    }
+
+    subscript(text: String) -> JSONata? { table[text] }
+}
+
+/// Definition checks that need the evaluator: the structure (`StateMachine.validate`) and
+/// then every JSONata expression. The API, the CLI and the engine accept definitions through here.
+package enum DefinitionCheck {
+    package static func validate(_ text: String) -> (StateMachine?, [Diagnostic]) {
+        let (machine, diagnostics) = StateMachine.validate(text)
+        guard let machine else { return (nil, diagnostics) }
+        let (_, expressionDiagnostics) = CompiledExpressions.compile(machine)
+        let all = diagnostics + expressionDiagnostics
+        return (all.contains { $0.severity == .error } ? nil : machine, all)
+    }
+
+    package static func parse(_ text: String) throws(InvalidDefinition) -> StateMachine {
+        let (machine, diagnostics) = validate(text)
+        guard let machine else { throw InvalidDefinition(diagnostics: diagnostics) }
+        return machine
+    }
+}

@@ -1,0 +1,86 @@
+/// A field of a JSONata state: JSON in which every string of the form `{% expression %}` is
+/// a JSONata expression, evaluated when the state runs; everything else is taken literally.
+///
+/// The expressions are kept as text here (this target does not depend on the evaluator);
+/// the interpreter compiles each of them once, when it is built.
+public indirect enum JSONataTemplate: Sendable {
+    case literal(JSON)
+    case expression(String)
+    case object([(key: String, value: JSONataTemplate)])
+    case array([JSONataTemplate])
+
+    /// What a string in a JSONata field is.
+    public enum StringKind: Equatable {
+        case literal
+        case expression(String)
+        /// Looks like an expression but is not delimited as one (`{% 1 %`, `{%1%}`).
+        case malformed
+    }
+
+    /// AWS: "JSONata expressions are enclosed in `{%` and `%}`"; the delimiters are separated
+    /// from the expression by white space.
+    public static func classify(_ s: String) -> StringKind {
+        let opens = s.hasPrefix("{%"), closes = s.hasSuffix("%}")
+        if !opens && !closes { return .literal }
+        guard opens, closes, s.count >= 5 else { return .malformed }
+        let inner = s.dropFirst(2).dropLast(2)
+        guard let first = inner.first, let last = inner.last, first.isWhitespace, last.isWhitespace else { return .malformed }
+        let trimmed = inner.trimmingWhitespace
+        return trimmed.isEmpty ? .malformed : .expression(trimmed)
+    }
+
+    /// Compiles a field's JSON, collecting its expressions (text, location) for the compiler
+    /// and reporting malformed ones.
+    public static func compile(_ json: JSON, location: String, into collector: inout ExpressionCollector) -> JSONataTemplate {
+        switch json {
+        case .string(let s):
+            switch classify(s) {
+            case .literal: return .literal(json)
+            case .expression(let e):
+                collector.expressions.append((e, location))
+                return .expression(e)
+            case .malformed:
+                collector.diagnostics.append(Diagnostic(code: Diagnostic.schemaValidationFailed,
+                    message: "The value '\(s)' is not a valid JSONata expression: expressions are written as \"{% expression %}\".",
+                    location: location))
+                return .literal(json)
+            }
+        case .object(let o):
+            var fields: [(key: String, value: JSONataTemplate)] = []
+            var allLiteral = true
+            for (k, v) in o {
+                let sub = compile(v, location: location + "/" + JSONPointer.escape(k), into: &collector)
+                if case .literal = sub {} else { allLiteral = false }
+                fields.append((k, sub))
+            }
+            return allLiteral ? .literal(json) : .object(fields)
+        case .array(let a):
+            var items: [JSONataTemplate] = []
+            var allLiteral = true
+            for (i, v) in a.enumerated() {
+                let sub = compile(v, location: location + "/\(i)", into: &collector)
+                if case .literal = sub {} else { allLiteral = false }
+                items.append(sub)
+            }
+            return allLiteral ? .literal(json) : .array(items)
+        default:
+            return .literal(json)
+        }
+    }
+}
+
+/// The JSONata expressions of a definition and the problems found while collecting them.
+public struct ExpressionCollector: Sendable {
+    public var expressions: [(text: String, location: String)] = []
+    public var diagnostics: [Diagnostic] = []
+    public init() {}
+}
+
+extension Substring {
+    var trimmingWhitespace: String {
+        var s = self
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
