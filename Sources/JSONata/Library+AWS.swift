@@ -23,7 +23,20 @@ extension Library {
             }
             return .arr(out)
         },
-        def("uuid", "<:s>") { _, _ in .string(UUID().uuidString.lowercased()) },
+        // A version-4 UUID from the evaluation's generator: its seed is an input, so a replay
+        // gives the same id.
+        def("uuid", "<:s>") { _, call in
+            var bytes: [UInt8] = []
+            for _ in 0..<2 {
+                let v = call.evaluator.ctx.random.next()
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+            }
+            bytes[6] = (bytes[6] & 0x0F) | 0x40
+            bytes[8] = (bytes[8] & 0x3F) | 0x80
+            let hex = bytes.map { String(format: "%02x", $0) }.joined()
+            let c = Array(hex)
+            return .string(String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32]))
+        },
         // $hash(value, algorithm): the digests States.Hash offers, as lowercase hex.
         def("hash", "<s-s?:s>") { a, _ in
             guard let s = str(a[0]) else { return nil }

@@ -20,7 +20,7 @@ import Testing
     @Test(arguments: files)
     func validatesAndRuns(_ file: String) throws {
         let text = String(decoding: FileManager.default.contents(atPath: Self.folder.appendingPathComponent(file).path) ?? Data(), as: UTF8.self)
-        let (machine, diagnostics) = StateMachine.validate(text)
+        let (machine, diagnostics) = DefinitionCheck.validate(text)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let m = try #require(machine)
         let inputFile = Self.folder.appendingPathComponent(file.replacingOccurrences(of: ".asl.json", with: ".input.json"))

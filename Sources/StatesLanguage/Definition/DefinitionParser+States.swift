@@ -109,7 +109,8 @@ extension DefinitionParser {
                 if let problem = Self.resourceProblem(r) {
                     error(location + "/Resource", problem)
                 }
-                for (field, message) in WebhookWait.problems(resource: r, parameters: o["Parameters"]) {
+                let templateField = jsonata ? "Arguments" : "Parameters"
+                for (field, message) in WebhookWait.problems(resource: r, parameters: o[templateField], field: templateField) {
                     error(field.isEmpty ? location : location + "/" + field, message)
                 }
             } else {

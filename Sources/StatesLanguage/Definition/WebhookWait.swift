@@ -32,23 +32,27 @@ public enum WebhookWait {
     }
 
     /// What is wrong with a Task state that uses Baton's namespace, as (field, message) pairs.
-    static func problems(resource: String, parameters: JSON?) -> [(String, String)] {
+    /// `field` is `Parameters` in a JSONPath state and `Arguments` in a JSONata one (whose
+    /// values may be `{% … %}` expressions, checked when they are evaluated).
+    static func problems(resource: String, parameters: JSON?, field fieldName: String = "Parameters") -> [(String, String)] {
         guard resource.hasPrefix(namespace + "webhook") else { return [] }
         guard resource == Self.resource else {
             return [("Resource", "A webhook wait is \(Self.resource) (it always waits for its task token).")]
         }
         guard case .object(let p)? = parameters else {
-            return [("", "\(Self.resource) needs Parameters with 'Webhook' and 'Key' (or 'Key.$').")]
+            return [("", "\(Self.resource) needs \(fieldName) with 'Webhook' and 'Key' (or 'Key.$').")]
         }
         var out: [(String, String)] = []
         for field in ["Webhook", "Key"] {
             let literal = p[field], path = p[field + ".$"]
             if literal == nil && path == nil {
-                out.append(("Parameters", "The field '\(field)' (or '\(field).$') is required by \(Self.resource)."))
+                out.append((fieldName, "The field '\(field)' (or '\(field).$') is required by \(Self.resource)."))
+            } else if let s = literal?.stringValue, JSONataTemplate.classify(s) != .literal, fieldName == "Arguments" {
+                continue
             } else if let literal, keyText(literal) == nil {
-                out.append(("Parameters/\(field)", "The field '\(field)' must be a non-empty string or a number."))
+                out.append(("\(fieldName)/\(field)", "The field '\(field)' must be a non-empty string or a number."))
             } else if field == "Webhook", let name = literal?.stringValue, !isValidName(name) {
-                out.append(("Parameters/Webhook", "A webhook name has 1 to 80 letters, digits, '-' or '_'."))
+                out.append(("\(fieldName)/Webhook", "A webhook name has 1 to 80 letters, digits, '-' or '_'."))
             }
         }
         return out
