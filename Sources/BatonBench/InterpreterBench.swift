@@ -28,6 +28,14 @@ static let workloads = [
           "ItemProcessor": {"StartAt": "A", "States": {
             "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "C"}, "C": {"Type": "Pass", "End": true}}}}}}
         """, input: "{\"items\": [" + (0..<100).map { "{\"n\": \($0)}" }.joined(separator: ",") + "]}"),
+    // The choice loop in JSONata, with the counter in a variable: Assign, Condition, Output.
+    Workload(name: "jsonata_loop", definition: """
+        {"QueryLanguage": "JSONata", "StartAt": "Init", "States": {
+          "Init": {"Type": "Pass", "Assign": {"i": 0}, "Next": "Check"},
+          "Check": {"Type": "Choice", "Choices": [{"Condition": "{% $i >= 100 %}", "Next": "Done"}], "Default": "Increment"},
+          "Increment": {"Type": "Pass", "Assign": {"i": "{% $i + 1 %}"}, "Output": {"i": "{% $i %}", "order": "{% $states.input.order %}"}, "Next": "Check"},
+          "Done": {"Type": "Succeed", "Output": {"count": "{% $i %}"}}}}
+        """, input: #"{"order": {"id": "o-1", "total": 12.5}}"#),
 ]
 
 

@@ -34,16 +34,13 @@ struct StatesBinding {
 extension Step {
     /// A variable as a frame sees it (innermost scope first), without building the scope list.
     func variable(_ name: String, _ frame: Frame) -> JSON? {
-        var current: Frame? = frame
-        while let f = current {
-            if let parent = f.parent {
-                if let v = f.variables?.objectValue?[name] { return v }
-                current = s.frames[parent]
-            } else {
-                return s.variables?.objectValue?[name]
-            }
+        if let v = frame.variables?.objectValue?[name] { return v }
+        var parent = frame.parent
+        while let p = parent {
+            if let v = s.frames.slots[p]?.variables?.objectValue?[name] { return v }
+            parent = s.frames.slots[p]?.parent
         }
-        return nil
+        return s.variables?.objectValue?[name]
     }
 
     /// Evaluates a JSONata template; `field` is the location AWS names in its messages

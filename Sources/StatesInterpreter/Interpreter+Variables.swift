@@ -7,16 +7,14 @@ extension Step {
     /// The scopes a frame sees, innermost first. Empty (no allocation) when nothing is set.
     func visibleVariables(_ frame: Frame) -> [JSONObject] {
         var scopes: [JSONObject] = []
-        var current: Frame? = frame
-        while let f = current {
-            if let parent = f.parent {
-                if case .object(let o)? = f.variables, !o.isEmpty { scopes.append(o) }
-                current = s.frames[parent]
-            } else {
-                if case .object(let o)? = s.variables, !o.isEmpty { scopes.append(o) }
-                current = nil
-            }
+        if case .object(let o)? = frame.variables, !o.isEmpty { scopes.append(o) }
+        // Walk the parents by id, reading fields in place (a Frame copy would retain all it holds).
+        var parent = frame.parent
+        while let p = parent {
+            if case .object(let o)? = s.frames.slots[p]?.variables, !o.isEmpty { scopes.append(o) }
+            parent = s.frames.slots[p]?.parent
         }
+        if case .object(let o)? = s.variables, !o.isEmpty { scopes.append(o) }
         return scopes
     }
 

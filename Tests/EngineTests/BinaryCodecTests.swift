@@ -60,12 +60,14 @@ import Testing
         }
     }
 
-    /// A state a run leaves mid-way (a Parallel of waits, a task with a token) survives, and a
+    /// A state a run leaves mid-way (a Parallel of waits, a task with a token, variables at two
+    /// levels) survives, and a
     /// snapshot written in the older JSON form still decodes.
     @Test func executionStatesRoundTripInBothFormats() throws {
         let definition = #"""
-        {"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
-          {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}},
+        {"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"top":{"n":1}},"Next":"P"},
+          "P":{"Type":"Parallel","End":true,"Branches":[
+          {"StartAt":"S","States":{"S":{"Type":"Pass","Assign":{"inner":[1,"x"]},"Next":"W"},"W":{"Type":"Wait","Seconds":5,"End":true}}},
           {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::x:y.waitForTaskToken","HeartbeatSeconds":5,"End":true}}}]}}}
         """#
         let machine = try #require(StateMachine.validate(definition).0)
