@@ -4,6 +4,8 @@ import StatesLanguage
 
 /// TestState: one state, a given input, run by the interpreter alone. Every state the tested
 /// one can move to is stood in for by a Succeed state, so the next state is where it went.
+/// `variables` (a JSON object) are set by a Pass state that runs first and is left out of the
+/// answer.
 extension StepFunctionsAPI {
     func testState(_ r: Request) async throws(APIError) -> JSON {
         let definitionText = try r.required("definition")
@@ -17,7 +19,15 @@ extension StepFunctionsAPI {
             throw APIError("InvalidDefinition", "Invalid State Machine Definition: 'the state must be a JSON object'")
         }
         guard let input = try? JSONParser.parse(inputText) else { throw APIError("InvalidExecutionInput", "Invalid input: '\(inputText)'") }
+        var variables: JSONObject? = nil
+        if let text = try r.string("variables") {
+            guard case .object(let o)? = try? JSONParser.parse(text) else {
+                throw APIError.validation("Invalid variables: '\(text)' is not a JSON object")
+            }
+            variables = o
+        }
         let name = "TestState"
+        let prelude = "TestStateVariables"
         var targets: [String] = []
         if let n = state["Next"]?.stringValue { targets.append(n) }
         if let d = state["Default"]?.stringValue { targets.append(d) }
@@ -30,7 +40,11 @@ extension StepFunctionsAPI {
         }
         var states: JSONObject = [name: .object(state)]
         for t in targets where t != name { states[t] = ["Type": "Succeed"] }
-        let machineText = JSON.object(["StartAt": .string(name), "States": .object(states)]).serialized
+        if let variables {
+            // A JSONata Assign takes every value literally (no `.$` keys, no paths).
+            states[prelude] = ["Type": "Pass", "QueryLanguage": "JSONata", "Assign": .object(variables), "Next": .string(name)]
+        }
+        let machineText = JSON.object(["StartAt": .string(variables == nil ? name : prelude), "States": .object(states)]).serialized
         let (machine, diagnostics) = DefinitionCheck.validate(machineText)
         guard let machine else { throw invalidDefinition(diagnostics) }
         var runner = LocalRunner(machine: machine)
@@ -39,7 +53,7 @@ extension StepFunctionsAPI {
         let result = runner.run(input: input, clock: &clock, maximumSteps: 1000)
         var out = JSONObject()
         let exits = result.events.filter { $0.type.hasSuffix("StateExited") }
-        let entered = result.events.filter { $0.type.hasSuffix("StateEntered") }
+        let entered = result.events.filter { $0.type.hasSuffix("StateEntered") && $0.details["name"] != .string(prelude) }
         let next = entered.dropFirst().first?.details["name"]?.stringValue
         if let exit = exits.first(where: { $0.details["name"] == .string(name) }), let output = exit.details["output"] {
             out["output"] = .string(output.serialized)
@@ -57,6 +71,17 @@ extension StepFunctionsAPI {
         if let next { out["nextState"] = .string(next) }
         if level != "INFO" {
             var inspection: JSONObject = ["input": .string(input.serialized)]
+            // The variables after the state: those given, then what its Assign set.
+            var after = variables ?? JSONObject()
+            if case .object(let assigned)? = exits.first(where: { $0.details["name"] == .string(name) })?.details["assignedVariables"] {
+                for (k, v) in assigned { after[k] = v.stringValue.flatMap { try? JSONParser.parse($0) } ?? v }
+            }
+            if !after.isEmpty { inspection["variables"] = .string(JSON.object(after).serialized) }
+            if machine[name]?.isJSONata == true,
+               let scheduled = result.events.first(where: { $0.type.hasSuffix("Scheduled") }),
+               let arguments = scheduled.details["parameters"] ?? scheduled.details["input"] {
+                inspection["afterArguments"] = .string(arguments.serialized)
+            }
             if let s = machine[name], let afterInput = try? DataFlow.select(s.inputPath, from: input, context: { .null }) {
                 inspection["afterInputPath"] = .string(afterInput.serialized)
                 var random = RandomSource(seed: 0)

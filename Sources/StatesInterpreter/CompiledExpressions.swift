@@ -1,10 +1,18 @@
+import Foundation
 import JSONata
 import StatesLanguage
 
 /// The JSONata expressions of a definition, compiled once when the interpreter is built and
 /// looked up by their text when a state evaluates them.
 package struct CompiledExpressions: Sendable {
-    var table: [String: JSONata] = [:]
+    struct Compiled: Sendable {
+        var expression: JSONata
+        /// False when every `$states` in the text is followed by `.input`, `.result` or
+        /// `.errorOutput`: the context object then need not be built for it.
+        var readsContext: Bool
+    }
+
+    var table: [String: Compiled] = [:]
 
     package init() {}
 
@@ -15,7 +23,7 @@ package struct CompiledExpressions: Sendable {
         var diagnostics: [Diagnostic] = []
         for (text, location) in machine.expressions where compiled.table[text] == nil {
             do {
-                compiled.table[text] = try JSONata(text)
+                compiled.table[text] = Compiled(expression: try JSONata(text), readsContext: readsContext(text))
             } catch {
                 diagnostics.append(Diagnostic(code: Diagnostic.schemaValidationFailed,
                     message: "The JSONata expression '\(text)' is not valid: \(error.message) (\(error.code), at position \(error.position)).",
@@ -25,7 +33,16 @@ package struct CompiledExpressions: Sendable {
         return (compiled, diagnostics)
     }
 
-    subscript(text: String) -> JSONata? { table[text] }
+    subscript(text: String) -> Compiled? { table[text] }
+
+    static func readsContext(_ text: String) -> Bool {
+        var rest = Substring(text)
+        while let r = rest.range(of: "$states") {
+            rest = rest[r.upperBound...]
+            guard rest.hasPrefix(".input") || rest.hasPrefix(".result") || rest.hasPrefix(".errorOutput") else { return true }
+        }
+        return false
+    }
 }
 
 /// Definition checks that need the evaluator: the structure (`StateMachine.validate`) and

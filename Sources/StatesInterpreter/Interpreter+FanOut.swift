@@ -11,7 +11,7 @@ extension Step {
         let effective = try select(state.inputPath, from: frame.input, frame)
         var branchInput = effective
         if state.isJSONata, let arguments = state.arguments {
-            var states = StatesBinding(input: frame.input, context: contextObject(frame))
+            var states = StatesBinding(input: frame.input, context: contextFacts(frame))
             branchInput = try evaluate(arguments, field: "Arguments", frame, &states)
         } else if let p = state.parameters {
             branchInput = try DataFlow.apply(p, scope: scope(frame, input: effective), random: &s.random)
@@ -33,7 +33,7 @@ extension Step {
 
     mutating func executeMap(_ fid: Int, _ frame: Frame, _ state: State, _ map: MapState) throws(StatesError) {
         let effective = try select(state.inputPath, from: frame.input, frame)
-        var states = StatesBinding(input: frame.input, context: contextObject(frame))
+        var states = StatesBinding(input: frame.input, context: contextFacts(frame))
         var maxConcurrency = 0
         switch map.maxConcurrency {
         case .value(let n): maxConcurrency = n
@@ -132,7 +132,7 @@ extension Step {
             var input = item
             if state.isJSONata, let selector = map.jsonataItemSelector {
                 do throws(StatesError) {
-                    var states = StatesBinding(input: frame.input, context: contextFacts(frame, mapItem: (index, item)).json)
+                    var states = StatesBinding(input: frame.input, context: contextFacts(frame, mapItem: (index, item)))
                     input = try evaluate(selector, field: "ItemSelector", frame, &states)
                 } catch {
                     s.frames.slots[fid]!.fanOut = fan

@@ -3,30 +3,38 @@ import JSONata
 import StatesLanguage
 
 /// `$states` for a state's expressions: its input and context object and, once known, its
-/// result or error output. Converted to the evaluator's form once, however many expressions read it.
+/// result or error output. Converted to the evaluator's form once, however many expressions
+/// read it; the context object is built only for expressions that can read it.
 struct StatesBinding {
     var input: JSON
-    var context: JSON
-    var result: JSON? = nil { didSet { converted = nil } }
-    var errorOutput: JSON? = nil { didSet { converted = nil } }
-    private var converted: JSONata.Value? = nil
+    var context: ContextObject
+    var result: JSON? = nil { didSet { clear() } }
+    var errorOutput: JSON? = nil { didSet { clear() } }
+    private var full: JSONata.Value? = nil
+    private var withoutContext: JSONata.Value? = nil
 
-    init(input: JSON, context: JSON, result: JSON? = nil, errorOutput: JSON? = nil) {
+    init(input: JSON, context: ContextObject, result: JSON? = nil, errorOutput: JSON? = nil) {
         self.input = input
         self.context = context
         self.result = result
         self.errorOutput = errorOutput
     }
 
-    mutating func value() -> JSONata.Value {
-        if let converted { return converted }
+    private mutating func clear() {
+        full = nil
+        withoutContext = nil
+    }
+
+    mutating func value(includingContext: Bool) -> JSONata.Value {
+        if includingContext, let full { return full }
+        if !includingContext, let withoutContext { return withoutContext }
         var o = JSONObject(minimumCapacity: 4)
         o.appendUnchecked("input", input)
-        o.appendUnchecked("context", context)
+        if includingContext { o.appendUnchecked("context", context.json) }
         if let result { o.appendUnchecked("result", result) }
         if let errorOutput { o.appendUnchecked("errorOutput", errorOutput) }
         let v = JSONata.Value(.object(o))
-        converted = v
+        if includingContext { full = v } else { withoutContext = v }
         return v
     }
 }
@@ -70,9 +78,9 @@ extension Step {
             throw Self.queryError("The JSONata expression '\(text)' specified for the field '\(field)' could not be compiled.", field)
         }
         var bindings: [String: JSONata.Value] = [:]
-        for name in compiled.variables {
+        for name in compiled.expression.variables {
             if name == "states" {
-                bindings[name] = states.value()
+                bindings[name] = states.value(includingContext: compiled.readsContext)
             } else if let v = variable(name, frame) {
                 bindings[name] = JSONata.Value(v)
             }
@@ -82,7 +90,7 @@ extension Step {
         let seed = s.random.next()
         let result: JSON?
         do {
-            result = try compiled.evaluate(nil as JSONata.Value?, bindings: bindings, seed: seed,
+            result = try compiled.expression.evaluate(nil as JSONata.Value?, bindings: bindings, seed: seed,
                                            now: Date(timeIntervalSince1970: Double(now.milliseconds) / 1000))
         } catch {
             throw Self.queryError(
@@ -138,7 +146,7 @@ extension Step {
     /// Pass, Choice, Wait, Succeed and Fail in a JSONata state (Task, Map and Parallel share
     /// their paths with JSONPath and branch where the languages differ).
     mutating func executeJSONata(_ fid: Int, _ frame: Frame, _ state: State) throws(StatesError) {
-        var states = StatesBinding(input: frame.input, context: contextObject(frame))
+        var states = StatesBinding(input: frame.input, context: contextFacts(frame))
         switch state.kind {
         case .pass, .succeed:
             let assigned = try evaluateAssign(state.assign, frame, value: frame.input, states: states)
@@ -218,7 +226,7 @@ extension Step {
 
     /// A JSONata Wait state's timer fired: Assign, then Output.
     mutating func finishJSONataWait(_ fid: Int, _ frame: Frame, _ state: State) throws(StatesError) {
-        var states = StatesBinding(input: frame.input, context: contextObject(frame))
+        var states = StatesBinding(input: frame.input, context: contextFacts(frame))
         let assigned = try evaluateAssign(state.assign, frame, value: frame.input, states: states)
         let output = try state.output.map { t throws(StatesError) in try evaluate(t, field: "Output", frame, &states) } ?? frame.input
         exitState(fid, output: output, assigned: assigned)
@@ -227,7 +235,7 @@ extension Step {
     /// Task, Map and Parallel in a JSONata state, once the result is in: Assign (which sees
     /// `$states.result`), then Output (the result when absent).
     mutating func finishJSONata(_ fid: Int, _ frame: Frame, _ state: State, result: JSON) throws(StatesError) {
-        var states = StatesBinding(input: frame.input, context: contextObject(frame), result: result)
+        var states = StatesBinding(input: frame.input, context: contextFacts(frame), result: result)
         let assigned = try evaluateAssign(state.assign, frame, value: result, states: states)
         let output = try state.output.map { t throws(StatesError) in try evaluate(t, field: "Output", frame, &states) } ?? result
         exitState(fid, output: output, assigned: assigned)

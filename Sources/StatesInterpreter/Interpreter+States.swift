@@ -193,7 +193,7 @@ extension Step {
         if let catcher = state.catchers.first(where: { error.matches($0.errorEquals) }) {
             do throws(StatesError) {
                 if state.isJSONata {
-                    var states = StatesBinding(input: frame.input, context: contextObject(frame), errorOutput: error.payload)
+                    var states = StatesBinding(input: frame.input, context: contextFacts(frame), errorOutput: error.payload)
                     let assigned = try evaluateAssign(catcher.assign, frame, value: error.payload, states: states, field: "Catch/Assign")
                     let output = try catcher.output.map { t throws(StatesError) in try evaluate(t, field: "Catch/Output", frame, &states) }
                         ?? error.payload

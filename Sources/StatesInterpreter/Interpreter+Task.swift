@@ -10,7 +10,7 @@ extension Step {
         var parameters = effective
         let timeout: Int?, heartbeat: Int?
         if state.isJSONata {
-            var states = StatesBinding(input: frame.input, context: contextFacts(frame, token: token).json)
+            var states = StatesBinding(input: frame.input, context: contextFacts(frame, token: token))
             if let arguments = state.arguments { parameters = try evaluate(arguments, field: "Arguments", frame, &states) }
             timeout = try integer(task.timeoutSeconds, field: "TimeoutSeconds", frame, &states, minimum: 1)
             heartbeat = try integer(task.heartbeatSeconds, field: "HeartbeatSeconds", frame, &states, minimum: 1)

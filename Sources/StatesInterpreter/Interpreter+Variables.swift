@@ -30,7 +30,7 @@ extension Step {
         case .jsonPath(let template):
             result = try DataFlow.apply(template, scope: scope(frame, input: value), random: &s.random)
         case .jsonata(let template):
-            var bindings = states ?? StatesBinding(input: frame.input, context: contextObject(frame))
+            var bindings = states ?? StatesBinding(input: frame.input, context: contextFacts(frame))
             result = try evaluate(template, field: field, frame, &bindings)
         }
         guard case .object(let values) = result else { return nil }

@@ -319,6 +319,48 @@ def test_test_state(sfn):
     assert r["status"] == "FAILED" and r["error"] == "Nope" and r["cause"] == "because"
 
 
+def test_test_state_with_jsonata_and_variables(sfn):
+    # The variables given are visible to the state; the inspection shows them after its Assign.
+    p = {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"total": "{% $total + $states.input.n %}"},
+         "Output": {"before": "{% $total %}", "who": "{% $user.name %}"}, "Next": "After"}
+    r = sfn.test_state(definition=json.dumps(p), roleArn=ROLE, input='{"n": 5}', inspectionLevel="DEBUG",
+                       variables=json.dumps({"total": 10, "user": {"name": "ana"}}))
+    assert r["status"] == "SUCCEEDED" and r["nextState"] == "After"
+    assert json.loads(r["output"]) == {"before": 10, "who": "ana"}
+    assert json.loads(r["inspectionData"]["variables"]) == {"total": 15, "user": {"name": "ana"}}
+    # A failing expression is States.QueryEvaluationError with AWS's message.
+    bad = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $missing %}", "End": True}
+    r = sfn.test_state(definition=json.dumps(bad), roleArn=ROLE, input="{}")
+    assert r["status"] == "FAILED" and r["error"] == "States.QueryEvaluationError"
+    assert "The JSONata expression '$missing' specified for the field 'Output' returned nothing (undefined)." in r["cause"]
+
+
+def test_jsonata_definitions_are_checked_at_create(sfn):
+    bad = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% 1 + %}", "End": True}}}
+    with pytest.raises(sfn.exceptions.InvalidDefinition) as e:
+        sfn.create_state_machine(name=name(), definition=json.dumps(bad), roleArn=ROLE)
+    assert "/States/A/Output" in str(e.value)
+    mixed = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$.x", "End": True}}}
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.create_state_machine(name=name(), definition=json.dumps(mixed), roleArn=ROLE)
+    r = sfn.validate_state_machine_definition(definition=json.dumps(bad))
+    assert r["result"] == "FAIL" and r["diagnostics"][0]["location"] == "/States/A/Output"
+
+
+def test_jsonata_run_records_assigned_variables(sfn):
+    d = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"n": "{% $states.input.n * 2 %}"}, "Next": "B"},
+        "B": {"Type": "Pass", "Output": {"n": "{% $n %}"}, "End": True}}}
+    arn = sfn.create_state_machine(name=name(), definition=json.dumps(d), roleArn=ROLE)["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"n": 21}')["executionArn"]
+    assert wait_done(sfn, ex)["status"] == "SUCCEEDED"
+    assert json.loads(sfn.describe_execution(executionArn=ex)["output"]) == {"n": 42}
+    events = sfn.get_execution_history(executionArn=ex)["events"]
+    exited = [e["stateExitedEventDetails"] for e in events if e["type"] == "PassStateExited"]
+    assert exited[0]["assignedVariables"] == {"n": "42"} and exited[0]["assignedVariablesDetails"] == {"truncated": False}
+    assert "assignedVariables" not in exited[1]
+
+
 def test_redrive_execution(sfn):
     definition = json.dumps({"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "E", "Cause": "c"}}})
     arn = sfn.create_state_machine(name=name(), definition=definition, roleArn=ROLE)["stateMachineArn"]
