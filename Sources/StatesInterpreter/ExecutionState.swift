@@ -18,6 +18,13 @@ package struct ExecutionState: Sendable, Codable {
     var random: RandomSource
     /// The top level's variables (an object; nil until an Assign sets one).
     var variables: JSON?
+    /// The serialized size of every variable set so far (AWS's 10 MiB limit). Optional so
+    /// snapshots written before variables existed still decode.
+    private var storedVariableBytes: Int?
+    var variableBytes: Int {
+        get { storedVariableBytes ?? 0 }
+        set { storedVariableBytes = newValue }
+    }
 
     package init(context: ExecutionContext, input: JSON, seed: UInt64) {
         self.context = context

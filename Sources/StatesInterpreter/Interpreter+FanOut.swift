@@ -235,14 +235,25 @@ extension Step {
             }
             return
         }
+        // A Parallel records the state each branch was in as aborted, the failed one included
+        // (AWS: TaskFailed, then TaskStateAborted), unless it ended in a Fail state.
+        if !fan.isMap && !child.silent, let st = state(of: child) {
+            if case .fail = st.kind {} else {
+                s.frames.slots[parent]!.lastEventId = emit(nil, st.typeName + "StateAborted", prev: child.lastEventId)
+            }
+        }
         // Abort the siblings still running.
         for (slot, cfid) in fan.children.sorted(by: { $0.key < $1.key }) {
             let wasSilent = s.frames[cfid]?.silent ?? true
             let last = s.frames[cfid]?.lastEventId ?? 0
+            let entered = s.frames[cfid].map { $0.phase != .enter } ?? false
+            let siblingState = s.frames[cfid].flatMap { state(of: $0) }
             abortFrame(cfid)
             if fan.isMap && !wasSilent {
                 emit(nil, "MapIterationAborted", "mapIterationAbortedEventDetails",
                      EventDetails.iteration(name: pstate.name, index: slot), prev: last)
+            } else if !wasSilent, entered, let st = siblingState {
+                emit(nil, st.typeName + "StateAborted", prev: last)
             }
         }
         s.frames.slots[parent]!.fanOut = nil
@@ -264,7 +275,13 @@ extension Step {
             fail(fid, error)
             return
         }
-        emit(fid, state.typeName + "StateFailed")
+        // A Map reports MapStateFailed before its Catch; a Parallel whose Catch handles the
+        // failure goes straight to ParallelStateExited (as AWS records them).
+        var isParallel = false
+        if case .parallel = state.kind { isParallel = true }
+        if !(isParallel && state.catchers.contains { error.matches($0.errorEquals) }) {
+            emit(fid, state.typeName + "StateFailed")
+        }
         fail(fid, error)
     }
 

@@ -45,6 +45,7 @@ extension Step {
         if let v = frame.variables?.objectValue?[name] { return v }
         var parent = frame.parent
         while let p = parent {
+            if s.frames.slots[p]?.fanOut?.distributed == true { return nil }
             if let v = s.frames.slots[p]?.variables?.objectValue?[name] { return v }
             parent = s.frames.slots[p]?.parent
         }
@@ -154,9 +155,11 @@ extension Step {
             if case .succeed = state.kind {
                 try checkSize(output, state)
                 var details = EventDetails.stateExited(name: state.name, output: output)
-                if let assigned { EventDetails.assigned(assigned, into: &details) }
+                if let assigned {
+                    try store(assigned, in: fid)
+                    EventDetails.assigned(assigned, into: &details)
+                }
                 emit(fid, "SucceedStateExited", "stateExitedEventDetails", details)
-                if let assigned { store(assigned, in: fid) }
                 frameSucceeded(fid, output: output)
             } else {
                 exitState(fid, output: output, assigned: assigned)

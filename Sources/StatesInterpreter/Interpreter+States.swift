@@ -44,8 +44,8 @@ extension Step {
                 let output = try select(state.outputPath, from: effective, frame)
                 var details = EventDetails.stateExited(name: state.name, output: output)
                 if let assigned {
+                    try store(assigned, in: fid)
                     EventDetails.assigned(assigned, into: &details)
-                    store(assigned, in: fid)
                 }
                 emit(fid, "SucceedStateExited", "stateExitedEventDetails", details)
                 frameSucceeded(fid, output: output)

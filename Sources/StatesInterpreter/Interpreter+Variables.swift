@@ -11,6 +11,8 @@ extension Step {
         // Walk the parents by id, reading fields in place (a Frame copy would retain all it holds).
         var parent = frame.parent
         while let p = parent {
+            // AWS: a Distributed Map's child executions do not see the parent's variables.
+            if s.frames.slots[p]?.fanOut?.distributed == true { return scopes }
             if case .object(let o)? = s.frames.slots[p]?.variables, !o.isEmpty { scopes.append(o) }
             parent = s.frames.slots[p]?.parent
         }
@@ -44,19 +46,29 @@ extension Step {
         return values
     }
 
-    /// Stores assigned values in the frame's own scope.
-    mutating func store(_ assigned: JSONObject, in fid: Int) {
+    /// Stores assigned values in the frame's own scope. AWS's limit: the variables of an
+    /// execution may total at most 10 MiB; past it the state fails (and nothing is stored).
+    mutating func store(_ assigned: JSONObject, in fid: Int) throws(StatesError) {
         guard let frame = s.frames[fid] else { return }
-        if frame.parent == nil {
-            var o = s.variables?.objectValue ?? JSONObject()
-            for (k, v) in assigned { o[k] = v }
-            s.variables = .object(o)
-        } else {
-            var o = frame.variables?.objectValue ?? JSONObject()
-            for (k, v) in assigned { o[k] = v }
-            s.frames.slots[fid]!.variables = .object(o)
+        let isTop = frame.parent == nil
+        var o = (isTop ? s.variables : frame.variables)?.objectValue ?? JSONObject()
+        var delta = 0
+        for (k, v) in assigned {
+            if let old = o[k] { delta -= k.utf8.count + old.serializedByteCount }
+            delta += k.utf8.count + v.serializedByteCount
+            o[k] = v
         }
+        let total = s.variableBytes + delta
+        if total > Self.maximumVariableBytes {
+            throw StatesError(StatesError.dataLimitExceeded,
+                "The variables of the execution would total \(total) bytes, more than the maximum of \(Self.maximumVariableBytes) bytes.")
+        }
+        s.variableBytes = total
+        if isTop { s.variables = .object(o) } else { s.frames.slots[fid]!.variables = .object(o) }
     }
+
+    /// AWS: "the total size of the variables of an execution is limited to 10 MiB".
+    static let maximumVariableBytes = 10 * 1024 * 1024
 }
 
 extension EventDetails {

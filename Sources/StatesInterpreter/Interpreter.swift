@@ -284,8 +284,13 @@ struct Step {
         }
         var details = EventDetails.stateExited(name: state.name, output: output)
         if let assigned {
+            do throws(StatesError) {
+                try store(assigned, in: fid)
+            } catch {
+                fail(fid, error)
+                return
+            }
             EventDetails.assigned(assigned, into: &details)
-            store(assigned, in: fid)
         }
         emit(fid, state.exitedEventType, "stateExitedEventDetails", details)
         let next: String?

@@ -158,6 +158,24 @@ import Testing
         #expect(result.events.contains { $0.type == "ParallelStateFailed" })
     }
 
+    /// As AWS records it: the state a failing branch was in, and every sibling's, is aborted;
+    /// a Parallel whose Catch handles the failure exits without ParallelStateFailed.
+    @Test func caughtParallelFailureAbortsTheBranchStates() throws {
+        var runner = LocalRunner(machine: try StateMachine.parse(JSON.object([
+            "StartAt": "P", "States": ["P": ["Type": "Parallel", "Next": "Done",
+                "Catch": [["ErrorEquals": ["States.ALL"], "Next": "Done"]], "Branches": [
+                ["StartAt": "A", "States": ["A": ["Type": "Wait", "Seconds": 5, "End": true]]],
+                ["StartAt": "T", "States": ["T": ["Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true]]],
+            ]], "Done": ["Type": "Succeed"]]]).serialized))
+        runner.fallback = { _ in .failed(StatesError("Boom", "it broke")) }
+        var clock = ManualClock()
+        let types = runner.run(input: [:], clock: &clock).events.map(\.type)
+        #expect(types.contains("TaskStateAborted") && types.contains("WaitStateAborted"))
+        #expect(types.firstIndex(of: "TaskStateAborted")! > types.firstIndex(of: "TaskFailed")!)
+        #expect(!types.contains("ParallelStateFailed"))
+        #expect(types.suffix(4) == ["ParallelStateExited", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"])
+    }
+
     static func mapMachine(_ extra: JSON, processor: JSON) -> JSON {
         var o = extra.objectValue!
         o["Type"] = "Map"

@@ -38,7 +38,7 @@ def main():
     ids = []
     for f in sorted(glob.glob(os.path.join(args.cases, "*.json"))):
         case = json.load(open(f))
-        if case["needs"] != ["lambda"] or "JSONata" in case["definition"] or '"Assign"' in case["definition"]:
+        if case["needs"] != ["lambda"]:
             continue
         ids.append(case["id"])
         for fn in case.get("lambda_functions", []):
