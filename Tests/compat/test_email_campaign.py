@@ -10,6 +10,8 @@ import tempfile
 import time
 import urllib.request
 
+import pytest
+
 from conftest import ROOT, Server, free_port
 
 sys.path.insert(0, os.path.join(ROOT, "samples", "email-campaign"))
@@ -19,15 +21,16 @@ WAIT = ["TaskStateEntered WaitForStatus", "TaskScheduled", "TaskStarted"]
 DONE = ["TaskSucceeded", "TaskStateExited", "ChoiceStateEntered CheckStatus", "ChoiceStateExited"]
 
 
-def expected(final):
+def expected(final, jsonata=False):
     head = (["ExecutionStarted", "TaskStateEntered SendCampaign", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited"]
             + WAIT + ["WebhookDeliveryReceived pending -> SUCCESS"] + DONE
             + WAIT + ["WebhookDeliveryReceived sending -> HEARTBEAT", "WebhookDeliveryReceived archived -> SUCCESS"] + DONE
             + WAIT + ["WebhookDeliveryReceived %s -> SUCCESS" % final] + DONE)
     if final == "failed":
         return head + ["FailStateEntered CampaignFailed", "ExecutionFailed"]
-    return head + ["TaskStateEntered UpdateUsers", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited",
-                   "PassStateEntered Done", "PassStateExited", "ExecutionSucceeded"]
+    tail = ["TaskStateEntered UpdateUsers", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited"]
+    # The JSONata definition shapes its output in UpdateUsers' Output; the JSONPath one in a Pass.
+    return head + tail + ([] if jsonata else ["PassStateEntered Done", "PassStateExited"]) + ["ExecutionSucceeded"]
 
 
 def get(url):
@@ -39,7 +42,8 @@ def waiting(server, arn):
     return any(e["type"] == "TaskStarted" for e in campaign.events(server.endpoint, arn)[6:])
 
 
-def test_campaigns_finish_with_the_expected_history_across_a_restart():
+@pytest.mark.parametrize("jsonata", [False, True], ids=["jsonpath", "jsonata"])
+def test_campaigns_finish_with_the_expected_history_across_a_restart(jsonata):
     with tempfile.TemporaryDirectory() as d:
         server = Server(os.path.join(d, "data")).start()
         saas_port = free_port()
@@ -56,7 +60,7 @@ def test_campaigns_finish_with_the_expected_history_across_a_restart():
                 except OSError:
                     time.sleep(0.05)
             users = os.path.join(d, "users.jsonl")
-            machine = campaign.setup(server.endpoint, saas_url, users_file=users)
+            machine = campaign.setup(server.endpoint, saas_url, users_file=users, jsonata=jsonata)
             names = ["spring sale", "summer news", "fail fast", "autumn digest"]
             arns = campaign.start(server.endpoint, machine, names)
             deadline = time.time() + 30
@@ -77,12 +81,15 @@ def test_campaigns_finish_with_the_expected_history_across_a_restart():
                 d_ = sfn.describe_execution(executionArn=arn)
                 final = "failed" if "fail" in name else "success"
                 got = [campaign.summary(e) for e in campaign.events(server.endpoint, arn)]
-                assert got == expected(final), "%s:\n%s" % (name, "\n".join(got))
+                assert got == expected(final, jsonata), "%s:\n%s" % (name, "\n".join(got))
                 if final == "failed":
                     assert d_["status"] == "FAILED" and d_["error"] == "Campaign.Failed"
                 else:
                     out = json.loads(d_["output"])
                     assert d_["status"] == "SUCCEEDED" and out["status"] == "success" and out["updated"] == 3
+                    if jsonata:
+                        # Kept in variables across the crash: the id, the audience, the poll count.
+                        assert out["statusChecks"] == 3 and out["recipients"] == 3 and out["campaignId"].startswith("cmp-")
             # The SaaS's late deliveries are recorded and ignored; the duplicate never resumed twice.
             deadline = time.time() + 20
             while not all(c["done"] for c in get(saas_url + "/campaigns").values()):

@@ -3,6 +3,7 @@
 
     campaign.py setup   --endpoint URL --saas URL   functions, webhook, state machine
     campaign.py start   --endpoint URL NAME…        one execution per campaign name
+    (add --jsonata to both for the JSONata definition, which keeps its data in variables)
     campaign.py show    --endpoint URL ARN          status, output and the history's events
 
 Only boto3 (and the standard library) is needed: Baton speaks the AWS APIs.
@@ -21,8 +22,10 @@ from botocore.config import Config
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFINITION = os.path.join(ROOT, "definitions", "email-campaign.asl.json")
+JSONATA_DEFINITION = os.path.join(ROOT, "definitions", "email-campaign-jsonata.asl.json")
 ROLE = "arn:aws:iam::000000000000:role/email-campaign"
 MACHINE = "email-campaign"
+JSONATA_MACHINE = "email-campaign-jsonata"
 AUDIENCE = ["ana@example.com", "bo@example.com", "cy@example.com"]
 
 
@@ -54,7 +57,7 @@ def put_webhook(endpoint, config):
     raise RuntimeError("unreachable")
 
 
-def setup(endpoint, saas, users_file="/tmp/email-campaign-users.jsonl"):
+def setup(endpoint, saas, users_file="/tmp/email-campaign-users.jsonl", jsonata=False):
     lam = client("lambda", endpoint)
     env = {"SAAS_URL": saas, "USERS_FILE": users_file}
     for name, folder in (("send-campaign", "send_campaign"), ("update-users", "update_users")):
@@ -68,13 +71,14 @@ def setup(endpoint, saas, users_file="/tmp/email-campaign-users.jsonl"):
     with open(os.path.join(HERE, "webhook.json")) as f:
         put_webhook(endpoint, json.load(f))
     sfn = client("stepfunctions", endpoint)
-    with open(DEFINITION) as f:
+    name = JSONATA_MACHINE if jsonata else MACHINE
+    with open(JSONATA_DEFINITION if jsonata else DEFINITION) as f:
         definition = f.read()
     for m in sfn.list_state_machines()["stateMachines"]:
-        if m["name"] == MACHINE:
+        if m["name"] == name:
             sfn.update_state_machine(stateMachineArn=m["stateMachineArn"], definition=definition)
             return m["stateMachineArn"]
-    return sfn.create_state_machine(name=MACHINE, definition=definition, roleArn=ROLE)["stateMachineArn"]
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE)["stateMachineArn"]
 
 
 def start(endpoint, machine_arn, names):
@@ -109,11 +113,12 @@ def main():
     p.add_argument("args", nargs="*")
     p.add_argument("--endpoint", default="http://127.0.0.1:8083")
     p.add_argument("--saas", default="http://127.0.0.1:9100")
+    p.add_argument("--jsonata", action="store_true", help="the JSONata definition (email-campaign-jsonata)")
     a = p.parse_intermixed_args()
     if a.command == "setup":
-        print(setup(a.endpoint, a.saas))
+        print(setup(a.endpoint, a.saas, jsonata=a.jsonata))
     elif a.command == "start":
-        machine = "arn:aws:states:us-east-1:000000000000:stateMachine:" + MACHINE
+        machine = "arn:aws:states:us-east-1:000000000000:stateMachine:" + (JSONATA_MACHINE if a.jsonata else MACHINE)
         for arn in start(a.endpoint, machine, a.args or ["November newsletter"]):
             print(arn)
     else:
