@@ -81,7 +81,12 @@ struct Frame: Sendable, Codable {
     var lastEventId: Int
     var enteredEventId = 0
     /// The event the state's Entered event follows (AWS chains EvaluationFailed to it).
-    var enteredPreviousId = 0
+    /// Optional so that snapshots written before it existed still decode.
+    var storedEnteredPreviousId: Int? = nil
+    var enteredPreviousId: Int {
+        get { storedEnteredPreviousId ?? 0 }
+        set { storedEnteredPreviousId = newValue }
+    }
     var enteredTime: Timestamp
     var retryCounts: [Int] = []
     var parent: Int?

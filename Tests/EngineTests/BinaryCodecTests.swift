@@ -89,4 +89,30 @@ import Testing
             #expect(try encoder.encode(back).count == (try encoder.encode(state)).count)
         }
     }
+
+    /// A snapshot written before variables existed (no `variables`, no byte count, no entered
+    /// predecessor) still decodes: a run parked across an upgrade resumes.
+    @Test func snapshotsFromBeforeVariablesDecode() throws {
+        let definition = #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"End":true}}}"#
+        let interpreter = Interpreter(machine: try #require(StateMachine.validate(definition).0))
+        let context = ExecutionContext.local(at: Timestamp(seconds: 1_700_000_000))
+        var state = ExecutionState(context: context, input: [:], seed: 7)
+        _ = interpreter.decide(&state, on: Trigger(.start(input: [:], context: context, randomSeed: 7), at: context.startTime, entropy: []))
+        let current = try JSONParser.parse([UInt8](try JSONEncoder().encode(state)))
+        func strip(_ v: JSON) -> JSON {
+            switch v {
+            case .object(let o):
+                var out = JSONObject()
+                for (k, x) in o where !["variables", "storedVariableBytes", "storedEnteredPreviousId"].contains(k) { out[k] = strip(x) }
+                return .object(out)
+            case .array(let a): return .array(a.map(strip))
+            default: return v
+            }
+        }
+        let old = strip(current)
+        #expect(old.serialized.count < current.serialized.count, "the new fields were in the snapshot")
+        let back = try SnapshotCodec.decode(Array(old.serialized.utf8))
+        #expect(back.eventCount == state.eventCount)
+        #expect(Set(back.pendingTimers) == Set(state.pendingTimers))
+    }
 }
