@@ -32,8 +32,13 @@ final class Context {
     /// The lowest address this thread's stack may reach before evaluation refuses to go deeper.
     let stackFloor: UInt
 
-    init(maxDepth: Int, timeLimit: Double?, seed: UInt64, now: Date) {
+    /// The largest string (characters) or array (items) an evaluation may build, and the most
+    /// nodes its result may have.
+    let maxValueSize: Int
+
+    init(maxDepth: Int, timeLimit: Double?, seed: UInt64, now: Date, maxValueSize: Int = 16 * 1024 * 1024) {
         self.maxDepth = maxDepth
+        self.maxValueSize = maxValueSize
         stackFloor = Self.stackFloor()
         deadline = timeLimit.map { ProcessInfo.processInfo.systemUptime + $0 }
         random = SplitMix(seed: seed)

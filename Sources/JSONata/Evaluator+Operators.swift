@@ -69,8 +69,10 @@ extension Evaluator {
                                    position: e.position, token: op)
             }
         case "&":
-            let a = lhs.map { Functions.string($0) } ?? ""
-            let b = rhs.map { Functions.string($0) } ?? ""
+            let limit = ctx.maxValueSize
+            let a = try lhs.map { v throws(JSONataError) in try Functions.string(v, limit: limit) } ?? ""
+            let b = try rhs.map { v throws(JSONataError) in try Functions.string(v, limit: limit) } ?? ""
+            if a.utf8.count + b.utf8.count > limit { throw Functions.tooLarge(limit) }
             return .string(a + b)
         case "in":
             guard let lhs, let rhs else { return .bool(false) }

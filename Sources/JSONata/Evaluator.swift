@@ -56,6 +56,8 @@ struct Evaluator {
                 if k.kind == .arrayConstructor {
                     items.append(v)
                 } else if case .array(let a) = v {
+                    // Flattening can double an array per call: refuse past the size limit.
+                    if items.count + a.items.count > ctx.maxValueSize { throw Functions.tooLarge(ctx.maxValueSize) }
                     items += a.items
                 } else {
                     items.append(v)

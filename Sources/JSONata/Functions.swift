@@ -51,7 +51,23 @@ enum Functions {
         return out
     }
 
-    static func write(_ v: JValue, _ out: inout String, pretty: Bool, indent: Int) {
+    /// `string(v)`, refusing to build more than `limit` bytes: values share structure, so a
+    /// small expression can describe an exponentially large text.
+    static func string(_ v: JValue, pretty: Bool = false, limit: Int) throws(JSONataError) -> String {
+        if case .string(let s) = v { return s }
+        var out = ""
+        write(v, &out, pretty: pretty, indent: 0, limit: limit)
+        if out.utf8.count > limit { throw tooLarge(limit) }
+        return out
+    }
+
+    static func tooLarge(_ limit: Int) -> JSONataError {
+        JSONataError("U1002", "The expression built a value larger than the evaluation limit (\(limit) characters or items)")
+    }
+
+    static func write(_ v: JValue, _ out: inout String, pretty: Bool, indent: Int, limit: Int = .max) {
+        // Past the limit, stop writing: the caller sees the length and refuses the result.
+        if limit != .max, out.utf8.count > limit { return }
         switch v {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -67,7 +83,7 @@ enum Functions {
             for (i, item) in a.items.enumerated() {
                 if i > 0 { out += "," }
                 if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                write(item, &out, pretty: pretty, indent: indent + 1)
+                write(item, &out, pretty: pretty, indent: indent + 1, limit: limit)
             }
             if pretty { out += "\n" + String(repeating: "  ", count: indent) }
             out += "]"
@@ -82,7 +98,7 @@ enum Functions {
                 if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
                 quote(k, &out)
                 out += pretty ? ": " : ":"
-                write(item, &out, pretty: pretty, indent: indent + 1)
+                write(item, &out, pretty: pretty, indent: indent + 1, limit: limit)
             }
             if pretty { out += "\n" + String(repeating: "  ", count: indent) }
             out += "}"

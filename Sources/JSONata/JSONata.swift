@@ -16,6 +16,9 @@ public struct JSONata: Sendable {
     /// Evaluation limits: a hostile expression ends with an error, not a hang or a crash.
     public struct Limits: Sendable {
         public var maxDepth = 1000
+        /// The largest string (characters) or array (items) an evaluation may build, and the
+        /// most nodes its result may have: past it, U1002 rather than exhausting memory.
+        public var maxValueSize = 16 * 1024 * 1024
         public var timeLimitSeconds: Double? = 10
         public init() {}
     }
@@ -55,7 +58,7 @@ public struct JSONata: Sendable {
                          now: Date = Date()) throws(JSONataError) -> JSON? {
         var b: [String: JValue] = [:]
         for (k, v) in bindings { b[k] = v.value }
-        return try evaluateValue(input?.value, bindings: b, limits: limits, seed: seed, now: now).flatMap(\.json)
+        return try Self.output(try evaluateValue(input?.value, bindings: b, limits: limits, seed: seed, now: now), limits)
     }
 
     /// Evaluates against JSON input (nil input: undefined) with variable bindings.
@@ -63,7 +66,7 @@ public struct JSONata: Sendable {
                          now: Date = Date()) throws(JSONataError) -> JSON? {
         var b: [String: JValue] = [:]
         for (k, v) in bindings { b[k] = JValue(v) }
-        return try evaluateValue(input.map(JValue.init), bindings: b, limits: limits, seed: seed, now: now).flatMap(\.json)
+        return try Self.output(try evaluateValue(input.map(JValue.init), bindings: b, limits: limits, seed: seed, now: now), limits)
     }
 
     func evaluateValue(_ input: JValue?, bindings: [String: JValue] = [:], limits: Limits = Limits(), seed: UInt64 = 0,
@@ -78,10 +81,21 @@ public struct JSONata: Sendable {
         }
         env.bind("$", input)
         for (k, v) in bindings { env.bind(k, v) }
-        let ctx = Context(maxDepth: limits.maxDepth, timeLimit: limits.timeLimitSeconds, seed: seed, now: now)
+        let ctx = Context(maxDepth: limits.maxDepth, timeLimit: limits.timeLimitSeconds, seed: seed, now: now,
+                          maxValueSize: limits.maxValueSize)
         var result = try Evaluator(ctx: ctx).evaluate(root, wrapped, env)
         if case .array(let a)? = result, a.isSequence, a.items.count == 1, !a.keepSingleton { result = a.items[0] }
         return result
+    }
+
+    /// The result as JSON, within the node budget (values share structure, so a small result
+    /// can stand for an exponentially large document).
+    static func output(_ value: JValue?, _ limits: Limits) throws(JSONataError) -> JSON? {
+        guard let value else { return nil }
+        var budget = limits.maxValueSize
+        let json = value.json(budget: &budget)
+        if budget < 0 { throw Functions.tooLarge(limits.maxValueSize) }
+        return json
     }
 
     static func parseJSON(_ text: String) throws -> JValue { JValue(try JSONParser.parse(text)) }
@@ -109,6 +123,32 @@ extension JValue {
             let obj = JObject()
             for (k, v) in o { obj[k] = JValue(v) }
             self = .object(obj)
+        }
+    }
+
+    /// As JSON, counting nodes against `budget` (it goes negative, and conversion stops, when
+    /// the value has more).
+    func json(budget: inout Int) -> JSON? {
+        budget -= 1
+        if budget < 0 { return .null }
+        switch self {
+        case .array(let a):
+            var out: [JSON] = []
+            out.reserveCapacity(min(a.items.count, max(budget, 0)))
+            for item in a.items {
+                if let j = item.json(budget: &budget) { out.append(j) }
+                if budget < 0 { return .null }
+            }
+            return .array(out)
+        case .object(let o):
+            var out = JSONObject(minimumCapacity: min(o.count, max(budget, 0)))
+            for (k, v) in zip(o.keys, o.values) {
+                if let j = v.json(budget: &budget) { out.appendUnchecked(k, j) }
+                if budget < 0 { return .null }
+            }
+            return .object(out)
+        default:
+            return json
         }
     }
 

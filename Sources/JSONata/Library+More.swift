@@ -198,10 +198,13 @@ extension Library {
             guard let k = str(a[1]) else { return nil }
             return Evaluator.lookup(a[0], k)
         },
-        def("append", "<xx:a>") { a, _ in
+        def("append", "<xx:a>") { a, call in
             guard let x = a[0] else { return a[1] }
             guard let y = a[1] else { return x }
-            return .arr(Functions.items(x) + Functions.items(y))
+            let (xs, ys) = (Functions.items(x), Functions.items(y))
+            let limit = call.evaluator.ctx.maxValueSize
+            if xs.count + ys.count > limit { throw Functions.tooLarge(limit) }
+            return .arr(xs + ys)
         },
         def("exists", "<x:b>") { a, _ in .bool(a[0] != nil) },
         def("spread", "<x-:a<o>>") { a, _ in

@@ -34,14 +34,14 @@ enum Library {
     ]
 
     static let strings: [(String, Builtin)] = [
-        def("string", "<x-b?:s>") { a, _ in
+        def("string", "<x-b?:s>") { a, call in
             guard let v = a[0] else { return nil }
             if case .number(let n) = v, !n.isFinite {
                 throw JSONataError("D3001", "Attempting to invoke string function on Infinity or NaN", token: "string")
             }
             if case .function = v { return .string("") }
             if Functions.containsNonFinite(v) { throw JSONataError("D1001", "Number out of range", token: "string") }
-            return .string(Functions.string(v, pretty: a.count > 1 && a[1]?.boolValue == true))
+            return .string(try Functions.string(v, pretty: a.count > 1 && a[1]?.boolValue == true, limit: call.evaluator.ctx.maxValueSize))
         },
         def("substring", "<s-nn?:s>") { a, _ in
             guard let s = str(a[0]), let startD = num(a[1]) else { return nil }
@@ -113,10 +113,13 @@ enum Library {
             if let limit { parts = Array(parts.prefix(limit)) }
             return .arr(parts.map { .string($0) })
         },
-        def("join", "<a<s>s?:s>") { a, _ in
+        def("join", "<a<s>s?:s>") { a, call in
             guard a[0] != nil else { return nil }
             let sep = str(a.count > 1 ? a[1] : nil) ?? ""
-            return .string(Functions.items(a[0]).compactMap(\.stringValue).joined(separator: sep))
+            let parts = Functions.items(a[0]).compactMap(\.stringValue)
+            let limit = call.evaluator.ctx.maxValueSize
+            if parts.reduce(sep.utf8.count * parts.count, { $0 + $1.utf8.count }) > limit { throw Functions.tooLarge(limit) }
+            return .string(parts.joined(separator: sep))
         },
         def("match", "<s-f<s:o>n?:a<o>>") { a, _ in
             guard let s = str(a[0]) else { return nil }

@@ -47,4 +47,26 @@ import Testing
             #expect(error.code == "U1001")
         }
     }
+
+    /// Values share structure, so a few doublings describe more than memory holds: the
+    /// evaluation stops with U1002 instead.
+    @Test(arguments: [
+        "($f := function($s, $n){ $n = 0 ? $s : $f($s & $s, $n - 1) }; $f('x', 60))",           // a string
+        "($f := function($a, $n){ $n = 0 ? $a : $f($append($a, $a), $n - 1) }; $f([1], 60))",   // an array
+        "($f := function($a, $n){ $n = 0 ? $a : $f([$a, $a], $n - 1) }; $f([1], 60))",          // a shared tree as output
+        "($f := function($a, $n){ $n = 0 ? $a : $f([$a, $a], $n - 1) }; $string($f([1], 60)))", // … or as text
+        "$join([1..100].$pad('', 1000, 'x'))",
+    ])
+    func explosiveExpressionsStopWithAnError(_ expression: String) throws {
+        let e = try JSONata(expression)
+        // A small limit keeps the test quick; the default (16 Mi) stops the same way, later.
+        var limits = JSONata.Limits()
+        limits.maxValueSize = 1 << 16
+        do {
+            _ = try e.evaluate(nil as JSON?, limits: limits)
+            Issue.record("\(expression) should not finish")
+        } catch {
+            #expect(error.code == "U1002")
+        }
+    }
 }
