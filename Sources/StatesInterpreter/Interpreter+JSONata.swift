@@ -154,13 +154,7 @@ extension Step {
             let output = try state.output.map { t throws(StatesError) in try evaluate(t, field: "Output", frame, &states) } ?? frame.input
             if case .succeed = state.kind {
                 try checkSize(output, state)
-                var details = EventDetails.stateExited(name: state.name, output: output)
-                if let assigned {
-                    try store(assigned, in: fid)
-                    EventDetails.assigned(assigned, into: &details)
-                }
-                emit(fid, "SucceedStateExited", "stateExitedEventDetails", details)
-                frameSucceeded(fid, output: output)
+                try succeed(fid, state, output: output, assigned: assigned)
             } else {
                 exitState(fid, output: output, assigned: assigned)
             }

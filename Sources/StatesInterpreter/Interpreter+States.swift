@@ -42,13 +42,7 @@ extension Step {
                 let effective = try select(state.inputPath, from: frame.input, frame)
                 let assigned = try evaluateAssign(state.assign, frame, value: effective, states: nil)
                 let output = try select(state.outputPath, from: effective, frame)
-                var details = EventDetails.stateExited(name: state.name, output: output)
-                if let assigned {
-                    try store(assigned, in: fid)
-                    EventDetails.assigned(assigned, into: &details)
-                }
-                emit(fid, "SucceedStateExited", "stateExitedEventDetails", details)
-                frameSucceeded(fid, output: output)
+                try succeed(fid, state, output: output, assigned: assigned)
             case .fail(let f):
                 let sc = scope(frame, input: frame.input)
                 let error = try failField(f.error, field: "ErrorPath", scope: sc)
@@ -64,6 +58,17 @@ extension Step {
         } catch {
             fail(fid, error)
         }
+    }
+
+    /// A Succeed state exits and ends its frame (it has no Next to move to).
+    mutating func succeed(_ fid: Int, _ state: State, output: JSON, assigned: JSONObject?) throws(StatesError) {
+        var details = EventDetails.stateExited(name: state.name, output: output)
+        if let assigned {
+            try store(assigned, in: fid)
+            EventDetails.assigned(assigned, into: &details)
+        }
+        emit(fid, "SucceedStateExited", "stateExitedEventDetails", details)
+        frameSucceeded(fid, output: output)
     }
 
     /// Assign (which sees the result), ResultPath and OutputPath (which do not see what Assign
