@@ -2,11 +2,6 @@ import StatesLanguage
 
 /// Evaluates Choice rules against a state's effective input.
 package enum ChoiceEvaluator {
-    /// Returns the Next of the first matching rule, or nil.
-    package static func choose(_ choice: ChoiceState, scope: Scope) throws(StatesError) -> String? {
-        try matchingRule(choice, scope: scope)?.next
-    }
-
     /// The first rule that matches, or nil (then Default applies).
     static func matchingRule(_ choice: ChoiceState, scope: Scope) throws(StatesError) -> ChoiceRule? {
         for rule in choice.choices where try evaluate(rule.condition, scope: scope) {

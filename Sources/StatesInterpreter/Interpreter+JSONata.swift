@@ -112,18 +112,7 @@ extension Step {
         var text = ""
         if case .expression(let e) = template { text = e } else { text = value.serialized }
         return queryError("The JSONata expression '\(text)' specified for the field '\(field)' returned an unexpected result type. "
-            + "Expected '\(expected)', but was '\(typeName(value))' for value: \(value.serialized)", field)
-    }
-
-    static func typeName(_ v: JSON) -> String {
-        switch v {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .int, .double, .bigNumber: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
+            + "Expected '\(expected)', but was '\(value.typeName)' for value: \(value.serialized)", field)
     }
 
     /// An integer field that may be an expression (TimeoutSeconds, MaxConcurrency, …).

@@ -161,16 +161,7 @@ struct DefinitionParser {
     /// In a JSONata state, the expression of a `{% … %}` string (collected for compilation).
     mutating func expression(_ value: JSON?, _ location: String) -> String? {
         guard jsonata, case .string(let s)? = value else { return nil }
-        switch JSONataTemplate.classify(s) {
-        case .expression(let e):
-            collector.expressions.append((e, location))
-            return e
-        case .malformed:
-            error(location, "The value '\(s)' is not a valid JSONata expression: expressions are written as \"{% expression %}\".")
-            return nil
-        case .literal:
-            return nil
-        }
+        return JSONataTemplate.expression(in: s, location: location, into: &collector)
     }
 
     /// A JSONata template field (Output, Arguments, ItemSelector, …).

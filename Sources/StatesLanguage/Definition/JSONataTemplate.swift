@@ -29,22 +29,29 @@ public indirect enum JSONataTemplate: Sendable {
         return trimmed.isEmpty ? .malformed : .expression(trimmed)
     }
 
+    /// The expression of a `{% … %}` string, collected for compilation; nil for a literal
+    /// string, and for a malformed one (reported).
+    public static func expression(in s: String, location: String, into collector: inout ExpressionCollector) -> String? {
+        switch classify(s) {
+        case .literal:
+            return nil
+        case .expression(let e):
+            collector.expressions.append((e, location))
+            return e
+        case .malformed:
+            collector.diagnostics.append(Diagnostic(code: Diagnostic.schemaValidationFailed,
+                message: "The value '\(s)' is not a valid JSONata expression: expressions are written as \"{% expression %}\".",
+                location: location))
+            return nil
+        }
+    }
+
     /// Compiles a field's JSON, collecting its expressions (text, location) for the compiler
     /// and reporting malformed ones.
     public static func compile(_ json: JSON, location: String, into collector: inout ExpressionCollector) -> JSONataTemplate {
         switch json {
         case .string(let s):
-            switch classify(s) {
-            case .literal: return .literal(json)
-            case .expression(let e):
-                collector.expressions.append((e, location))
-                return .expression(e)
-            case .malformed:
-                collector.diagnostics.append(Diagnostic(code: Diagnostic.schemaValidationFailed,
-                    message: "The value '\(s)' is not a valid JSONata expression: expressions are written as \"{% expression %}\".",
-                    location: location))
-                return .literal(json)
-            }
+            return expression(in: s, location: location, into: &collector).map { .expression($0) } ?? .literal(json)
         case .object(let o):
             var fields: [(key: String, value: JSONataTemplate)] = []
             var allLiteral = true
