@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // The JSON value, JSONPath, intrinsic functions, the definition model, parser and validator.
@@ -27,21 +29,34 @@ let package = Package(
         .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
-        // Functions (Lambda-like) and the Task handlers that call them.
-        .target(name: "Integrations", dependencies: ["StatesLanguage", "StatesInterpreter"]),
+        // The service seam: the service protocol, calls and replies, the one error type, routes as data.
+        .target(name: "ServiceKit", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // AWS Step Functions' API (JSON 1.0), translated to engine calls.
+        .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
+        // Functions (Lambda): the REST API, the runtimes, the Task handlers that call them.
+        .target(name: "Integrations", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Named webhooks: verify a sender, find the task waiting on its key, resume it.
-        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
-        // AWS's wire protocols (JSON 1.0 by X-Amz-Target) over Hummingbird; no business rules.
+        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
+        // The one endpoint: routes from the services list, SigV4 before every route, errors rendered per protocol.
         .target(name: "HTTPAPI", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Integrations", "Webhooks",
+            "StatesLanguage", "StatesInterpreter", "ServiceKit",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "Integrations", "Webhooks",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "ServiceKit", "StepFunctions", "Integrations", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // Benchmarks live in their own executable: tests never assert on timing.
@@ -57,7 +72,11 @@ let package = Package(
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "Webhooks"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
+        // The front door with every real service behind it: routes, signatures, error rendering.
+        .testTarget(name: "HTTPAPITests", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "StepFunctions", "Integrations", "Webhooks",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

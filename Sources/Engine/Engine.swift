@@ -12,7 +12,9 @@ import StatesLanguage
 package final class Engine: Sendable {
     package let journal: any JournalStore
     package let clock: any EngineClock
-    let registry: TaskRegistry
+    /// Filled once, before `recover()` and `run()`, by the services that were built with this engine.
+    private let installedRegistry: LockedValue<TaskRegistry>
+    var registry: TaskRegistry { installedRegistry.value }
     let partitions: [Partition]
     let timers = TimerService()
     let tracker = WorkTracker()
@@ -43,11 +45,14 @@ package final class Engine: Sendable {
                  partitions: Int = 16, limits: Limits = Limits()) {
         self.journal = journal
         self.clock = clock
-        self.registry = registry
+        self.installedRegistry = LockedValue(registry)
         self.limits = limits
         self.partitions = (0..<max(1, partitions)).map { _ in Partition(journal: journal, clock: clock) }
         (work, workSink) = AsyncStream.makeStream(of: Work.self)
     }
+
+    /// Installs the Task handlers (services are built with the engine, so their handlers come after it).
+    package func install(_ registry: TaskRegistry) { installedRegistry.value = registry }
 
     func partition(for arn: String) -> Partition {
         // FNV-1a: stable across runs (Swift's Hasher is seeded per process).

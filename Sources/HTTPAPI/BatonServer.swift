@@ -1,82 +1,48 @@
-import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import ServiceKit
 import StatesLanguage
 
-/// The one HTTP endpoint: AWS JSON 1.0 (`POST /` with `X-Amz-Target: AWSStepFunctions.<Action>`).
-/// Statuses and error shapes are decided here and nowhere else.
-package enum BatonServer {
-    /// AWS's request size limit for Step Functions calls is about 1 MiB; larger bodies are refused.
-    package static let maximumBodyBytes = 1024 * 1024 + 512 * 1024
-    static let amzTarget = HTTPField.Name("X-Amz-Target")!
-    static let requestId = HTTPField.Name("x-amzn-RequestId")!
+/// The front door on Hummingbird: the request line and headers pick the destination, the
+/// body is read up to that destination's limit, and the `FrontDoor` does the rest. Every
+/// request goes through here: there is no other route to register.
+package struct BatonResponder: HTTPResponder {
+    package typealias Context = BasicRequestContext
+    package let door: FrontDoor
 
-    /// `verifier`: when set (always, when bound beyond loopback), every request must carry a
-    /// valid Signature Version 4 made with the configured key.
-    package static func router(api: StepFunctionsAPI, verifier: SigV4Verifier? = nil) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.post("/") { request, _ -> Response in
-            var request = request
-            let id = UUIDText.random()
-            let target = request.headers[amzTarget] ?? ""
-            let result: Result<JSON, APIError>
-            do {
-                let buffer = try await request.collectBody(upTo: maximumBodyBytes)
-                let body = Array(buffer.readableBytesView)
-                if let verifier {
-                    var headers: [(String, String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
-                    if let authority = request.head.authority { headers.append(("host", authority)) }
-                    let path = request.uri.path
-                    let query = request.uri.query ?? ""
-                    if let failure = verifier.verify(method: "POST", path: path, query: query, headers: headers, body: body) {
-                        return respond(.failure(failure), requestId: id)
-                    }
-                }
-                result = await dispatch(api: api, target: target, body: body)
-            } catch {
-                result = .failure(APIError("RequestEntityTooLargeException", "Request body is larger than \(maximumBodyBytes) bytes", status: 413))
-            }
-            return respond(result, requestId: id)
+    package init(door: FrontDoor) { self.door = door }
+
+    package func respond(to request: Request, context: Context) async throws -> Response {
+        var request = request
+        var headers: [(String, String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
+        if let authority = request.head.authority, !headers.contains(where: { $0.0 == "host" }) { headers.append(("host", authority)) }
+        let path = request.uri.path
+        let query = request.uri.query ?? ""
+        let method = request.method.rawValue
+        var incoming = FrontDoor.Incoming(method: method, path: path, query: query, headers: headers)
+        guard let destination = door.destination(method: method, path: path, target: incoming.header("x-amz-target")) else {
+            return Self.response(await door.handle(incoming))
         }
-        return router
+        let id = door.requestIds()
+        do {
+            let buffer = try await request.collectBody(upTo: destination.maximumBodyBytes)
+            incoming.body = Array(buffer.readableBytesView)
+        } catch {
+            return Self.response(door.render(ServiceError("RequestEntityTooLargeException",
+                                                          "Request body is larger than \(destination.maximumBodyBytes) bytes", kind: .tooLarge),
+                                             destination.wireProtocol, id))
+        }
+        return Self.response(await door.handle(incoming, at: destination, requestId: id))
     }
 
-    static func dispatch(api: StepFunctionsAPI, target: String, body: [UInt8]) async -> Result<JSON, APIError> {
-        let prefix = "AWSStepFunctions."
-        guard target.hasPrefix(prefix) else {
-            return .failure(APIError("UnknownOperationException", "Unknown target '\(target)': expected \(prefix)<Action>"))
+    static func response(_ out: FrontDoor.Outgoing) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in out.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
-        let parsed: JSON
-        do {
-            parsed = body.isEmpty ? .object(JSONObject()) : try JSONParser.parse(body)
-        } catch {
-            return .failure(APIError("SerializationException", "Malformed JSON in the request body: \(error)"))
-        }
-        guard case .object(let object) = parsed else {
-            return .failure(APIError("SerializationException", "The request body must be a JSON object"))
-        }
-        do {
-            return .success(try await api.handle(String(target.dropFirst(prefix.count)), object))
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    static func respond(_ result: Result<JSON, APIError>, requestId id: String) -> Response {
-        let status: HTTPResponse.Status
-        let body: JSON
-        switch result {
-        case .success(let v):
-            status = .ok
-            body = v
-        case .failure(let e):
-            status = HTTPResponse.Status(code: e.status)
-            body = ["__type": .string(e.code), "message": .string(e.message)]
-        }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/x-amz-json-1.0"
-        headers[requestId] = id
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
+        return Response(status: HTTPResponse.Status(code: out.status), headers: fields,
+                        body: .init(byteBuffer: ByteBuffer(bytes: out.body)))
     }
 }

@@ -1,3 +1,4 @@
+import ServiceKit
 import Foundation
 import StatesLanguage
 
@@ -19,7 +20,7 @@ extension FunctionService {
             try FileManager.default.createDirectory(atPath: asyncDirectory, withIntermediateDirectories: true)
             let path = "\(asyncDirectory)/\(id).json"
             let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            guard fd >= 0 else { throw FunctionError("ServiceException", "cannot queue the event", status: 500) }
+            guard fd >= 0 else { throw FunctionError("ServiceException", "cannot queue the event", kind: .server) }
             let bytes = Array(entry.serialized.utf8)
             _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             fsync(fd)
@@ -28,7 +29,7 @@ extension FunctionService {
         } catch let e as FunctionError {
             throw e
         } catch {
-            throw FunctionError("ServiceException", "cannot queue the event: \(error)", status: 500)
+            throw FunctionError("ServiceException", "cannot queue the event: \(error)", kind: .server)
         }
         asyncSignal?.yield()
         return id

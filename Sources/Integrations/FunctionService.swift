@@ -1,3 +1,4 @@
+import ServiceKit
 import Foundation
 import StatesInterpreter
 import StatesLanguage
@@ -67,17 +68,8 @@ package struct FunctionConfig: Sendable, Equatable {
     }
 }
 
-/// An error in Lambda's terms (`ResourceNotFoundException`, `InvalidParameterValueException`, …).
-package struct FunctionError: Error, Sendable, Equatable {
-    package var code: String
-    package var message: String
-    package var status: Int
-    package init(_ code: String, _ message: String, status: Int = 400) {
-        self.code = code
-        self.message = message
-        self.status = status
-    }
-}
+/// Lambda's errors (`ResourceNotFoundException`, `InvalidParameterValueException`, …) are the seam's one error type.
+package typealias FunctionError = ServiceError
 
 /// What an invocation produced: the payload bytes, and the function error kind when it failed.
 package struct InvocationResult: Sendable {
@@ -155,7 +147,7 @@ package actor FunctionService {
     package func restore() async throws(FunctionError) {
         guard let persistence else { return }
         let stored: [(name: String, config: String, code: [UInt8]?)]
-        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", status: 500) }
+        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
         for f in stored {
             guard let json = try? JSONParser.parse(f.config), let config = FunctionConfig(json: json) else { continue }
             if !FileManager.default.fileExists(atPath: "\(directory)/\(config.name)/code"), let code = f.code, config.runtime != Self.httpRuntime {
@@ -169,7 +161,7 @@ package actor FunctionService {
 
     func persist(_ config: FunctionConfig, code: [UInt8]?) async throws(FunctionError) {
         do { try await persistence?.save(name: config.name, config: config.json.serialized, code: code) } catch {
-            throw FunctionError("ServiceException", "cannot store the function: \(error)", status: 500)
+            throw FunctionError("ServiceException", "cannot store the function: \(error)", kind: .server)
         }
     }
 
@@ -179,7 +171,7 @@ package actor FunctionService {
             throw FunctionError("InvalidParameterValueException", "Invalid function name: \(name)")
         }
         guard functions[name] == nil else {
-            throw FunctionError("ResourceConflictException", "Function already exist: \(name)", status: 409)
+            throw FunctionError("ResourceConflictException", "Function already exist: \(name)", kind: .conflict)
         }
         guard runtime.hasPrefix("python3") || runtime.hasPrefix("nodejs") || runtime == Self.commandRuntime || runtime == Self.httpRuntime else {
             throw FunctionError("InvalidParameterValueException",
@@ -228,7 +220,7 @@ package actor FunctionService {
         } catch let e as FunctionError {
             throw e
         } catch {
-            throw FunctionError("ServiceException", "Cannot store the code: \(error)", status: 500)
+            throw FunctionError("ServiceException", "Cannot store the code: \(error)", kind: .server)
         }
     }
 
@@ -236,7 +228,7 @@ package actor FunctionService {
         do {
             try Data(config.json.serialized.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(config.name)/config.json"), options: .atomic)
         } catch {
-            throw FunctionError("ServiceException", "Cannot store the configuration: \(error)", status: 500)
+            throw FunctionError("ServiceException", "Cannot store the configuration: \(error)", kind: .server)
         }
     }
 
@@ -279,7 +271,7 @@ package actor FunctionService {
     }
 
     func notFound(_ reference: String) -> FunctionError {
-        FunctionError("ResourceNotFoundException", "Function not found: \(arn(Self.functionName(reference)))", status: 404)
+        FunctionError("ResourceNotFoundException", "Function not found: \(arn(Self.functionName(reference)))", kind: .notFound)
     }
 
     // MARK: invocation
@@ -293,7 +285,7 @@ package actor FunctionService {
         // At the concurrency limit, wait for a worker rather than refuse at once.
         while busy[config.name, default: 0] >= concurrencyLimit && (idle[config.name] ?? []).isEmpty {
             guard (waiting[config.name]?.count ?? 0) < Self.maximumWaiting else {
-                throw FunctionError("TooManyRequestsException", "Rate Exceeded.", status: 429)
+                throw FunctionError("TooManyRequestsException", "Rate Exceeded.", kind: .throttled)
             }
             await withCheckedContinuation { waiting[config.name, default: []].append($0) }
         }
@@ -305,7 +297,7 @@ package actor FunctionService {
             }
         }
         guard busy[config.name, default: 0] < concurrencyLimit else {
-            throw FunctionError("TooManyRequestsException", "Rate Exceeded.", status: 429)
+            throw FunctionError("TooManyRequestsException", "Rate Exceeded.", kind: .throttled)
         }
         do {
             let code = "\(directory)/\(config.name)/code"
@@ -316,7 +308,7 @@ package actor FunctionService {
             busy[config.name, default: 0] += 1
             return w
         } catch {
-            throw FunctionError("ServiceException", "Cannot start the runtime: \(error)", status: 500)
+            throw FunctionError("ServiceException", "Cannot start the runtime: \(error)", kind: .server)
         }
     }
 

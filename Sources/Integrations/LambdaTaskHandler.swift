@@ -1,3 +1,4 @@
+import ServiceKit
 import Foundation
 import StatesInterpreter
 import StatesLanguage
@@ -40,7 +41,7 @@ package struct LambdaTaskHandler: TaskHandler {
             result = try await functions.invoke(reference, payload: bytes)
         } catch {
             let message = error.code == "ResourceNotFoundException" ? error.message + ":$LATEST" : error.message
-            let cause = "\(message) (Service: AWSLambda; Status Code: \(error.status); Error Code: \(error.code); Request ID: \(UUID().uuidString.lowercased()); Proxy: null)"
+            let cause = "\(message) (Service: AWSLambda; Status Code: \(error.restStatus); Error Code: \(error.code); Request ID: \(UUID().uuidString.lowercased()); Proxy: null)"
             return .failed(StatesError("Lambda.\(error.code)", cause))
         }
         let text = String(decoding: result.payload, as: UTF8.self)

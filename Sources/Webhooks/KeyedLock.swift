@@ -1,3 +1,4 @@
+import ServiceKit
 import Engine
 
 /// Serialises deliveries per correlation key, so the repeated-delivery check and the resume

@@ -1,3 +1,4 @@
+import ServiceKit
 import StatesLanguage
 
 /// A webhook's configuration, parsed once from the JSON the API was given.

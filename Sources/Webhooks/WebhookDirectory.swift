@@ -1,3 +1,4 @@
+import ServiceKit
 import Journal
 import StatesLanguage
 
@@ -23,6 +24,6 @@ package actor WebhookDirectory {
 
 extension WebhookError {
     static func `internal`(_ error: JournalError) -> WebhookError {
-        WebhookError("InternalServerError", "The journal failed: \(error)", status: 500)
+        WebhookError("InternalServerError", "The journal failed: \(error)", kind: .server)
     }
 }

@@ -1,16 +1,9 @@
-/// A webhook API or delivery failure, with the AWS-style error name and the HTTP status.
-package struct WebhookError: Error, Sendable, Equatable {
-    package var code: String
-    package var message: String
-    package var status: Int
+import ServiceKit
 
-    package init(_ code: String, _ message: String, status: Int = 400) {
-        self.code = code
-        self.message = message
-        self.status = status
-    }
+/// Webhook API and delivery failures are the seam's one error type.
+package typealias WebhookError = ServiceError
 
-    static func validation(_ message: String) -> WebhookError { WebhookError("ValidationException", message) }
-    static func notFound(_ message: String) -> WebhookError { WebhookError("ResourceNotFoundException", message, status: 404) }
-    static func signature(_ message: String) -> WebhookError { WebhookError("InvalidSignatureException", message, status: 401) }
+extension ServiceError {
+    static func notFound(_ message: String) -> ServiceError { ServiceError("ResourceNotFoundException", message, kind: .notFound) }
+    static func signature(_ message: String) -> ServiceError { ServiceError("InvalidSignatureException", message, kind: .unauthenticated) }
 }

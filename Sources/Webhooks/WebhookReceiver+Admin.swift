@@ -1,3 +1,4 @@
+import ServiceKit
 import Journal
 import StatesLanguage
 
@@ -8,7 +9,7 @@ extension WebhookReceiver {
         let now = engine.clock.now().milliseconds
         let record = WebhookRecord(name: config.name, config: JSON.object(config.json).serialized, createdMillis: now, updatedMillis: now)
         do { try await journal.putWebhook(record, create: true) } catch {
-            if error.code == .alreadyExists { throw WebhookError("ResourceConflictException", "Webhook \(config.name) already exists", status: 409) }
+            if error.code == .alreadyExists { throw WebhookError("ResourceConflictException", "Webhook \(config.name) already exists", kind: .conflict) }
             throw .internal(error)
         }
         await directory.forget(config.name)

@@ -1,3 +1,4 @@
+import ServiceKit
 import Engine
 import Journal
 import StatesInterpreter
@@ -31,7 +32,7 @@ package final class WebhookReceiver: Sendable {
         do {
             return try await handle(request)
         } catch {
-            return WebhookResponse(status: error.status, body: ["__type": .string(error.code), "message": .string(error.message)])
+            return WebhookResponse(status: error.kind == .unauthenticated ? 401 : error.restStatus, body: ["__type": .string(error.code), "message": .string(error.message)])
         }
     }
 
@@ -107,7 +108,7 @@ package final class WebhookReceiver: Sendable {
             do {
                 if try await engine.deliver(t.executionArn, kinds, deliveries: [r]) != nil { applied.append(t.executionArn) }
             } catch {
-                throw WebhookError("InternalServerError", "The run could not take the delivery: \(error.message)", status: 500)
+                throw WebhookError("InternalServerError", "The run could not take the delivery: \(error.message)", kind: .server)
             }
         }
         if !applied.isEmpty {

@@ -1,3 +1,4 @@
+import ServiceKit
 import StatesLanguage
 
 /// One HTTP request to `POST /webhooks/{name}`, as the receiver sees it.

@@ -5,11 +5,16 @@ import HTTPAPI
 import Hummingbird
 import Integrations
 import Journal
+import Logging
+import ServiceKit
+import ServiceLifecycle
+import StatesLanguage
+import StepFunctions
 import Webhooks
 
-/// `baton serve`: the service, on the embedded SQLite journal.
+/// `baton serve`: every service on one endpoint, on the embedded SQLite journal.
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the AWS Step Functions API on one HTTP endpoint.")
+    static let configuration = CommandConfiguration(abstract: "Serve the AWS-compatible APIs (Step Functions, Lambda, webhooks, …) on one HTTP endpoint.")
 
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port (8083, as Step Functions Local).") var port = 8083
@@ -20,15 +25,28 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Access key id that signed requests must use (or BATON_ACCESS_KEY_ID).") var accessKeyId: String?
     @Option(help: "Its secret (or BATON_SECRET_ACCESS_KEY).") var secretAccessKey: String?
     @Flag(help: "Require Signature Version 4 even on loopback.") var requireSignature = false
+    @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The services on the endpoint. Adding one is one line here.
+    static func services(_ context: ServiceContext) async throws -> [any BatonService] {
+        [
+            StepFunctionsService(context),
+            try await LambdaService(context),
+            WebhooksService(context),
+        ]
     }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let key = accessKeyId ?? env["BATON_ACCESS_KEY_ID"]
         let secret = secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        var logger = Logger(label: "baton")
+        logger.logLevel = level
         var verifier: SigV4Verifier?
         if requireSignature || !Self.isLoopback(host) {
             // Beyond loopback every request is authenticated: refuse to start without a key.
@@ -38,32 +56,39 @@ struct Serve: AsyncParsableCommand {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
         }
         let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
-        let functions = FunctionService(directory: dataDir + "/functions", region: region, account: account,
-                                        persistence: JournalFunctionPersistence(journal: journal))
-        try await functions.restore()
-        var registry = TaskRegistry()
-        let lambda = LambdaTaskHandler(functions: functions)
-        registry.register(LambdaTaskHandler.invokeResource, lambda)
-        registry.register(prefix: "arn:aws:lambda:", lambda)
-        let webhooks = WebhookDirectory(journal: journal)
-        registry.register("arn:aws:states:::baton:webhook", WebhookTaskHandler(directory: webhooks))
-        let engine = Engine(journal: journal, registry: registry)
-        let api = StepFunctionsAPI(engine: engine, region: region, account: account)
-        let router = BatonServer.router(api: api, verifier: verifier)
-        LambdaAPI.routes(router, functions: functions)
-        WebhookAPI.routes(router, receiver: WebhookReceiver(engine: engine, directory: webhooks), verifier: verifier)
-        let app = Application(router: router,
-                              configuration: .init(address: .hostname(host, port: port), serverName: "Baton"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await engine.run() }
-            group.addTask { await functions.runAsyncQueue() }
-            try await engine.recover()
-            // Returns on SIGTERM/SIGINT after draining requests in flight.
-            try await app.runService()
-            engine.shutdown()
-            group.cancelAll()
-        }
+        let engine = Engine(journal: journal)
+        let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: dataDir)
+        let services = try await Self.services(context)
+        engine.install(TaskRegistry(services: services))
+        try await engine.recover()
+        let clock = engine.clock
+        let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() })
+        let app = Application(responder: BatonResponder(door: door),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "Baton"), logger: logger)
+        logger.info("serving", metadata: ["address": "\(host):\(port)", "services": "\(services.map(\.name).joined(separator: ","))",
+                                          "signatures": "\(verifier == nil ? "optional" : "required")"])
+        // The app is last: on SIGTERM it stops taking requests first, then the background
+        // work stops, then the engine lets what is in flight finish.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: EngineService(engine: engine))]
+                + services.flatMap(\.backgroundServices).map { .init(service: $0) }
+                + [.init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         // Lets the writer commit what is queued, then stops it.
         journal.close()
+    }
+}
+
+/// The engine's dispatcher and timers as a Service of the group.
+struct EngineService: ServiceLifecycle.Service {
+    let engine: Engine
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await engine.run()
+        } onGracefulShutdown: {
+            engine.shutdown()
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Journal
+import ServiceKit
 import StatesInterpreter
 import StatesLanguage
 
@@ -18,47 +19,52 @@ package struct StepFunctionsAPI: Sendable {
 
     var journal: any JournalStore { engine.journal }
 
-    package func handle(_ action: String, _ body: JSONObject) async throws(APIError) -> JSON {
-        let r = Request(body: body)
-        switch action {
-        case "CreateStateMachine": return try await createStateMachine(r)
-        case "DescribeStateMachine": return try await describeStateMachine(r)
-        case "UpdateStateMachine": return try await updateStateMachine(r)
-        case "DeleteStateMachine": return try await deleteStateMachine(r)
-        case "ListStateMachines": return try await listStateMachines(r)
-        case "StartExecution": return try await startExecution(r)
-        case "StartSyncExecution": return try await startSyncExecution(r)
-        case "DescribeExecution": return try await describeExecution(r)
-        case "DescribeStateMachineForExecution": return try await describeStateMachineForExecution(r)
-        case "ListExecutions": return try await listExecutions(r)
-        case "GetExecutionHistory": return try await getExecutionHistory(r)
-        case "StopExecution": return try await stopExecution(r)
-        case "SendTaskSuccess": return try await sendTaskSuccess(r)
-        case "SendTaskFailure": return try await sendTaskFailure(r)
-        case "SendTaskHeartbeat": return try await sendTaskHeartbeat(r)
-        case "CreateActivity": return try await createActivity(r)
-        case "DescribeActivity": return try await describeActivity(r)
-        case "DeleteActivity": return try await deleteActivity(r)
-        case "ListActivities": return try await listActivities(r)
-        case "GetActivityTask": return try await getActivityTask(r)
-        case "ValidateStateMachineDefinition": return try validateDefinition(r)
-        case "PublishStateMachineVersion": return try await publishStateMachineVersion(r)
-        case "ListStateMachineVersions": return try await listStateMachineVersions(r)
-        case "DeleteStateMachineVersion": return try await deleteStateMachineVersion(r)
-        case "CreateStateMachineAlias": return try await createStateMachineAlias(r)
-        case "DescribeStateMachineAlias": return try await describeStateMachineAlias(r)
-        case "UpdateStateMachineAlias": return try await updateStateMachineAlias(r)
-        case "DeleteStateMachineAlias": return try await deleteStateMachineAlias(r)
-        case "ListStateMachineAliases": return try await listStateMachineAliases(r)
-        case "TagResource": return try await tagResource(r)
-        case "UntagResource": return try await untagResource(r)
-        case "ListTagsForResource": return try await listTagsForResource(r)
-        case "DescribeMapRun": return try await describeMapRun(r)
-        case "ListMapRuns": return try await listMapRuns(r)
-        case "UpdateMapRun": return try await updateMapRun(r)
-        case "TestState": return try await testState(r)
-        case "RedriveExecution": return try await redriveExecution(r)
-        default: throw APIError.unknownOperation(action)
+    /// The action table: AWS's action name to the method that performs it.
+    static let table: [String: @Sendable (StepFunctionsAPI) -> (Request) async throws -> JSON] = [
+        "CreateStateMachine": { api in api.createStateMachine },
+        "DescribeStateMachine": { api in api.describeStateMachine },
+        "UpdateStateMachine": { api in api.updateStateMachine },
+        "DeleteStateMachine": { api in api.deleteStateMachine },
+        "ListStateMachines": { api in api.listStateMachines },
+        "StartExecution": { api in api.startExecution },
+        "StartSyncExecution": { api in api.startSyncExecution },
+        "DescribeExecution": { api in api.describeExecution },
+        "DescribeStateMachineForExecution": { api in api.describeStateMachineForExecution },
+        "ListExecutions": { api in api.listExecutions },
+        "GetExecutionHistory": { api in api.getExecutionHistory },
+        "StopExecution": { api in api.stopExecution },
+        "SendTaskSuccess": { api in api.sendTaskSuccess },
+        "SendTaskFailure": { api in api.sendTaskFailure },
+        "SendTaskHeartbeat": { api in api.sendTaskHeartbeat },
+        "CreateActivity": { api in api.createActivity },
+        "DescribeActivity": { api in api.describeActivity },
+        "DeleteActivity": { api in api.deleteActivity },
+        "ListActivities": { api in api.listActivities },
+        "GetActivityTask": { api in api.getActivityTask },
+        "ValidateStateMachineDefinition": { api in { (r: Request) throws -> JSON in try api.validateDefinition(r) } },
+        "PublishStateMachineVersion": { api in api.publishStateMachineVersion },
+        "ListStateMachineVersions": { api in api.listStateMachineVersions },
+        "DeleteStateMachineVersion": { api in api.deleteStateMachineVersion },
+        "CreateStateMachineAlias": { api in api.createStateMachineAlias },
+        "DescribeStateMachineAlias": { api in api.describeStateMachineAlias },
+        "UpdateStateMachineAlias": { api in api.updateStateMachineAlias },
+        "DeleteStateMachineAlias": { api in api.deleteStateMachineAlias },
+        "ListStateMachineAliases": { api in api.listStateMachineAliases },
+        "TagResource": { api in api.tagResource },
+        "UntagResource": { api in api.untagResource },
+        "ListTagsForResource": { api in api.listTagsForResource },
+        "DescribeMapRun": { api in api.describeMapRun },
+        "ListMapRuns": { api in api.listMapRuns },
+        "UpdateMapRun": { api in api.updateMapRun },
+        "TestState": { api in api.testState },
+        "RedriveExecution": { api in api.redriveExecution },
+    ]
+
+    /// One action by name (tests call actions without the front door).
+    package func handle(_ action: String, _ body: JSONObject) async throws(ServiceError) -> JSON {
+        guard let perform = Self.table[action] else { throw APIError.unknownOperation(action) }
+        do { return try await perform(self)(Request(body: body)) } catch let e as ServiceError { throw e } catch {
+            throw APIError.internalFailure("\(error)")
         }
     }
 
@@ -66,12 +72,12 @@ package struct StepFunctionsAPI: Sendable {
 
     func engineCall<T>(_ body: () async throws(EngineError) -> T) async throws(APIError) -> T {
         do { return try await body() } catch {
-            throw APIError(error.code, error.message, status: error.code == "InternalFailure" ? 500 : 400)
+            throw APIError(engine: error)
         }
     }
 
     func journalCall<T>(_ body: () async throws(JournalError) -> T) async throws(APIError) -> T {
-        do { return try await body() } catch { throw APIError.internalFailure("\(error)") }
+        do { return try await body() } catch { throw APIError(journal: error) }
     }
 
     static func date(_ ms: Int64) -> JSON { .double(Double(ms) / 1000) }

@@ -1,5 +1,6 @@
 import Engine
 import Journal
+import ServiceKit
 import StatesInterpreter
 import StatesLanguage
 

@@ -1,5 +1,6 @@
 import Engine
 import Journal
+import ServiceKit
 import StatesInterpreter
 import StatesLanguage
 
@@ -71,7 +72,7 @@ extension StepFunctionsAPI {
                existing.status == .running, existing.input == input {
                 return ["executionArn": .string(existing.arn), "startDate": Self.date(existing.startMillis)]
             }
-            throw APIError(error.code, error.message, status: error.code == "InternalFailure" ? 500 : 400)
+            throw APIError(engine: error)
         }
     }
 
@@ -237,14 +238,5 @@ extension StepFunctionsAPI {
         }
         guard let task else { return [:] }
         return ["taskToken": .string(task.token), "input": .string(task.input)]
-    }
-}
-
-/// Execution names AWS generates when none is given: a random UUID.
-enum UUIDText {
-    static func random() -> String {
-        var g = SystemRandomNumberGenerator()
-        var source = RandomSource(seed: g.next())
-        return source.uuid()
     }
 }

@@ -1,0 +1,196 @@
+import Foundation
+import ServiceKit
+import StatesLanguage
+
+/// The one endpoint's routing table, built from the services list: `POST /` by
+/// `X-Amz-Target` prefix, everything else by method and path. Signature checking happens here,
+/// before any service sees a request, for every route but those whose declaration names their
+/// own scheme; so a route added later cannot forget it.
+package struct FrontDoor: Sendable {
+    /// A request as it arrived (header names lower-cased, path and query still percent-encoded).
+    package struct Incoming: Sendable {
+        package var method: String
+        package var path: String
+        package var query: String
+        package var headers: [(String, String)]
+        package var body: [UInt8]
+
+        package init(method: String, path: String, query: String = "", headers: [(String, String)] = [], body: [UInt8] = []) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.body = body
+        }
+
+        package func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
+    }
+
+    /// Where a request goes: the service, its action, its protocol, and what it may carry.
+    package struct Destination: Sendable {
+        package var service: any BatonService
+        package var action: String
+        package var wireProtocol: WireProtocol
+        package var parameters: [String: String]
+        package var authentication: Authentication
+        package var maximumBodyBytes: Int
+        var handler: Action?
+    }
+
+    /// What goes back: a status picked here, once per protocol.
+    package struct Outgoing: Sendable {
+        package var status: Int
+        package var headers: [(String, String)]
+        package var body: [UInt8]
+
+        package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    struct JSONService: Sendable {
+        var service: any BatonService
+        var version: String
+        var actions: [String: Action]
+    }
+
+    struct Route: Sendable {
+        var route: RESTRoute
+        var service: any BatonService
+        var handler: Action?
+    }
+
+    /// AWS's request size limit for JSON protocol calls is about 1 MiB; a little more is let through
+    /// so that the service, not the transport, names the member that is too large.
+    package static let maximumJSONBodyBytes = 1024 * 1024 + 512 * 1024
+
+    let byTarget: [String: JSONService]
+    let rest: [Route]
+    package let verifier: SigV4Verifier?
+    let clock: @Sendable () -> Timestamp
+    package let requestIds: @Sendable () -> String
+
+    package init(services: [any BatonService], verifier: SigV4Verifier?, clock: @escaping @Sendable () -> Timestamp,
+                 requestIds: @escaping @Sendable () -> String = { UUIDText.random() }) {
+        var byTarget: [String: JSONService] = [:]
+        var rest: [Route] = []
+        for service in services {
+            let actions = service.actions
+            switch service.wireProtocol {
+            case .json(let prefix, let version):
+                byTarget[prefix] = JSONService(service: service, version: version, actions: actions)
+            case .restJSON:
+                break
+            }
+            for route in service.routes { rest.append(Route(route: route, service: service, handler: actions[route.action])) }
+        }
+        self.byTarget = byTarget
+        self.rest = rest
+        self.verifier = verifier
+        self.clock = clock
+        self.requestIds = requestIds
+    }
+
+    /// Every route and action, as (method, example path, X-Amz-Target or nil, authentication):
+    /// what a test walks to prove that each one refuses an unsigned request.
+    package var everyEntry: [(method: String, path: String, target: String?, authentication: Authentication)] {
+        var out: [(String, String, String?, Authentication)] = []
+        for (prefix, s) in byTarget.sorted(by: { $0.key < $1.key }) {
+            for action in s.actions.keys.sorted() { out.append(("POST", "/", "\(prefix).\(action)", .sigV4)) }
+        }
+        for r in rest { out.append((r.route.method, r.route.path.example, nil, r.route.authentication)) }
+        return out.map { (method: $0.0, path: $0.1, target: $0.2, authentication: $0.3) }
+    }
+
+    /// Finds the destination from the request line and headers alone, so the body is read
+    /// only up to the destination's limit.
+    package func destination(method: String, path: String, target: String?) -> Destination? {
+        if method == "POST", path == "/" || path.isEmpty, let target {
+            let (prefix, action) = Self.split(target)
+            guard let s = byTarget[prefix] else { return nil }
+            return Destination(service: s.service, action: action, wireProtocol: .json(targetPrefix: prefix, version: s.version),
+                               parameters: [:], authentication: .sigV4, maximumBodyBytes: Self.maximumJSONBodyBytes,
+                               handler: s.actions[action])
+        }
+        for r in rest where r.route.method == method {
+            if let parameters = r.route.path.match(path) {
+                return Destination(service: r.service, action: r.route.action, wireProtocol: r.service.wireProtocol, parameters: parameters,
+                                   authentication: r.route.authentication, maximumBodyBytes: r.route.maximumBodyBytes, handler: r.handler)
+            }
+        }
+        return nil
+    }
+
+    static func split(_ target: String) -> (String, String) {
+        guard let dot = target.lastIndex(of: ".") else { return (target, "") }
+        return (String(target[..<dot]), String(target[target.index(after: dot)...]))
+    }
+
+    /// The whole exchange: authenticate, dispatch, render. Never throws: every failure is an answer.
+    package func handle(_ request: Incoming) async -> Outgoing {
+        let id = requestIds()
+        let target = request.header("x-amz-target")
+        guard let destination = destination(method: request.method, path: request.path, target: target) else {
+            // Unknown routes are refused the same way whether or not the caller signed.
+            if request.method == "POST", request.path == "/" || request.path.isEmpty {
+                return render(ServiceError("UnknownOperationException", "Unknown target '\(target ?? "")'"), .json(targetPrefix: "", version: "1.0"), id)
+            }
+            return render(ServiceError("UnknownOperationException", "No route for \(request.method) \(request.path)", kind: .notFound), .restJSON, id)
+        }
+        return await handle(request, at: destination, requestId: id)
+    }
+
+    package func handle(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
+        if destination.authentication == .sigV4, let verifier {
+            let signed = SigV4Verifier.SignedRequest(method: request.method, path: request.path, query: request.query,
+                                                     headers: request.headers, body: request.body)
+            if let failure = verifier.verify(signed, now: clock()) { return render(failure, destination.wireProtocol, id) }
+        }
+        if request.body.count > destination.maximumBodyBytes {
+            return render(ServiceError("RequestEntityTooLargeException", "Request body is larger than \(destination.maximumBodyBytes) bytes",
+                                       kind: .tooLarge), destination.wireProtocol, id)
+        }
+        guard let handler = destination.handler else {
+            return render(ServiceError.unknownOperation(destination.action), destination.wireProtocol, id)
+        }
+        var headers: [String: String] = [:]
+        for (k, v) in request.headers { headers[k] = v }
+        var query: [String: String] = [:]
+        for (k, v) in SigV4Verifier.queryPairs(request.query) { query[k.percentDecoded] = v.replacingOccurrences(of: "+", with: " ").percentDecoded }
+        let call = ServiceCall(action: destination.action, method: request.method, path: request.path, parameters: destination.parameters,
+                               query: query, headers: headers, body: request.body, requestId: id)
+        do {
+            let reply = try await handler(call)
+            return render(reply, destination.wireProtocol, id)
+        } catch let error as ServiceError {
+            return render(error, destination.wireProtocol, id)
+        } catch {
+            return render(ServiceError.internalFailure("\(error)"), destination.wireProtocol, id)
+        }
+    }
+
+    func render(_ reply: ServiceReply, _ wire: WireProtocol, _ id: String) -> Outgoing {
+        var headers = reply.headers
+        if case .json(_, let version) = wire, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", "application/x-amz-json-\(version)"))
+        }
+        if !headers.contains(where: { $0.0.lowercased() == "x-amzn-requestid" }) { headers.append(("x-amzn-RequestId", id)) }
+        return Outgoing(status: reply.status, headers: headers, body: reply.body)
+    }
+
+    /// The one place an error becomes a status, per protocol.
+    package func render(_ error: ServiceError, _ wire: WireProtocol, _ id: String) -> Outgoing {
+        let body: JSON = ["__type": .string(error.code), "message": .string(error.message)]
+        switch wire {
+        case .json(_, let version):
+            return Outgoing(status: error.status(in: wire),
+                            headers: [("Content-Type", "application/x-amz-json-\(version == "" ? "1.0" : version)"), ("x-amzn-RequestId", id)],
+                            body: Array(body.serialized.utf8))
+        case .restJSON:
+            var b: JSONObject = ["Type": .string(error.kind == .server ? "Service" : "User"), "Message": .string(error.message)]
+            b["__type"] = .string(error.code)
+            b["message"] = .string(error.message)
+            return Outgoing(status: error.restStatus,
+                            headers: [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.code), ("x-amzn-RequestId", id)],
+                            body: Array(JSON.object(b).serialized.utf8))
+        }
+    }
+}

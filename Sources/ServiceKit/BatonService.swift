@@ -1,0 +1,83 @@
+import Engine
+import ServiceLifecycle
+import StatesInterpreter
+import StatesLanguage
+
+/// One action: a call in, a reply out, or a `ServiceError` (the front door reports any other
+/// error as an internal failure). Untyped `throws` in the function type: Swift 6.3's SILGen
+/// crashes on typed-throws closures stored in tables.
+package typealias Action = @Sendable (ServiceCall) async throws -> ServiceReply
+
+/// A service on the seam: Step Functions, Lambda, webhooks, parameters, and every service
+/// after them. It declares what the front door and the engine need, and nothing else has to
+/// change when one is added: its wire protocol and routes, its actions as a table, the Task
+/// resources it serves, and its background work. Its store lives in its own target, migrated
+/// by the journal under the service's name.
+package protocol BatonService: Sendable {
+    /// "states", "lambda", "ssm": the name in logs and in the services list.
+    var name: String { get }
+    var wireProtocol: WireProtocol { get }
+    /// REST routes (REST protocols); JSON protocols route by `X-Amz-Target` alone.
+    var routes: [RESTRoute] { get }
+    /// The action table, by the action names of AWS's service model.
+    var actions: [String: Action] { get }
+    /// The Task-state resources this service performs.
+    var taskResources: [TaskResourceBinding] { get }
+    /// Long-running loops (queues, sweeps), run in the server's one ServiceGroup.
+    var backgroundServices: [any ServiceLifecycle.Service] { get }
+}
+
+extension BatonService {
+    package var routes: [RESTRoute] { [] }
+    package var taskResources: [TaskResourceBinding] { [] }
+    package var backgroundServices: [any ServiceLifecycle.Service] { [] }
+}
+
+/// A Task resource a service performs: one ARN (its `.sync`/`.waitForTaskToken` variants
+/// included), or every ARN under a prefix (every function ARN).
+package struct TaskResourceBinding: Sendable {
+    package enum Pattern: Sendable {
+        case exact(String)
+        case prefix(String)
+    }
+
+    package var pattern: Pattern
+    package var handler: any TaskHandler
+
+    package init(_ pattern: Pattern, _ handler: any TaskHandler) {
+        self.pattern = pattern
+        self.handler = handler
+    }
+}
+
+extension TaskRegistry {
+    /// Every service's Task resources in one registry.
+    package init(services: [any BatonService]) {
+        self.init()
+        for service in services {
+            for binding in service.taskResources {
+                switch binding.pattern {
+                case .exact(let resource): register(resource, binding.handler)
+                case .prefix(let prefix): register(prefix: prefix, binding.handler)
+                }
+            }
+        }
+    }
+}
+
+/// Builds an action table from JSON actions (JSON protocols): the body is decoded and checked
+/// once, the answer serialized once.
+package struct ActionTable: Sendable {
+    package private(set) var actions: [String: Action] = [:]
+
+    package init() {}
+
+    package mutating func json(_ name: String, _ body: @escaping @Sendable (JSONRequest) async throws -> JSON) {
+        actions[name] = { (call: ServiceCall) async throws -> ServiceReply in
+            let result = try await body(try call.request())
+            return ServiceReply(status: 200, body: Array(result.serialized.utf8))
+        }
+    }
+
+    package mutating func raw(_ name: String, _ action: @escaping Action) { actions[name] = action }
+}

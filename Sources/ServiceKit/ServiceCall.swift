@@ -1,0 +1,73 @@
+import StatesLanguage
+
+/// One request as a service sees it: the action the route named, and what arrived. No HTTP
+/// library's types: a service is tested by building calls, with no server.
+package struct ServiceCall: Sendable {
+    package var action: String
+    package var method: String
+    package var path: String
+    /// Path parameters by the names in the route's pattern.
+    package var parameters: [String: String]
+    /// Query parameters, percent-decoded (the last value wins).
+    package var query: [String: String]
+    /// Header names lower-cased.
+    package var headers: [String: String]
+    package var body: [UInt8]
+    package var requestId: String
+
+    package init(action: String, method: String = "POST", path: String = "/", parameters: [String: String] = [:],
+                 query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [], requestId: String = "") {
+        self.action = action
+        self.method = method
+        self.path = path
+        self.parameters = parameters
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.requestId = requestId
+    }
+
+    /// A call with a JSON object body (tests, and services calling each other's actions).
+    package init(action: String, json: JSONObject) {
+        self.init(action: action, body: Array(JSON.object(json).serialized.utf8))
+    }
+
+    /// The body as a JSON object (an empty body is `{}`), or AWS's SerializationException.
+    package func jsonObject() throws(ServiceError) -> JSONObject {
+        if body.isEmpty { return JSONObject() }
+        let parsed: JSON
+        do { parsed = try JSONParser.parse(body) } catch {
+            throw ServiceError.serialization("Malformed JSON in the request body: \(error)")
+        }
+        guard case .object(let o) = parsed else { throw ServiceError.serialization("The request body must be a JSON object") }
+        return o
+    }
+
+    /// The body's members with AWS's checks (JSON protocols).
+    package func request() throws(ServiceError) -> JSONRequest { JSONRequest(body: try jsonObject()) }
+
+    /// A path parameter the route's pattern guarantees.
+    package func parameter(_ name: String) -> String { parameters[name] ?? "" }
+}
+
+/// A successful answer. The status is the one the protocol's model gives the action (201 for
+/// CreateFunction, 204 for DeleteFunction); errors are thrown, never built here.
+package struct ServiceReply: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var body: [UInt8]
+
+    package init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    package static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> ServiceReply {
+        ServiceReply(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(value.serialized.utf8))
+    }
+
+    package static func empty(status: Int = 204, headers: [(String, String)] = []) -> ServiceReply {
+        ServiceReply(status: status, headers: headers)
+    }
+}

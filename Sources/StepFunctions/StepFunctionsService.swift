@@ -1,0 +1,25 @@
+import Engine
+import ServiceKit
+import StatesLanguage
+
+/// AWS Step Functions on the seam: JSON 1.0 under `AWSStepFunctions`, every action a call
+/// into the engine.
+package struct StepFunctionsService: BatonService {
+    package let api: StepFunctionsAPI
+
+    package init(_ context: ServiceContext) {
+        api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account)
+    }
+
+    package var name: String { "states" }
+    package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSStepFunctions", version: "1.0") }
+
+    package var actions: [String: Action] {
+        var table = ActionTable()
+        let api = self.api
+        for (name, perform) in StepFunctionsAPI.table {
+            table.json(name) { (r: JSONRequest) async throws -> JSON in try await perform(api)(r) }
+        }
+        return table.actions
+    }
+}
