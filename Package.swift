@@ -49,10 +49,12 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
+        // The one list of services `baton serve` puts on the endpoint.
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks"]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "ServiceKit", "StepFunctions", "Integrations", "Webhooks",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,7 +77,7 @@ let package = Package(
         .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
         // The front door with every real service behind it: routes, signatures, error rendering.
         .testTarget(name: "HTTPAPITests", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "StepFunctions", "Integrations", "Webhooks",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "ServiceList",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -109,7 +109,10 @@ package struct SigV4Verifier: Sendable {
         guard now.milliseconds <= signedAt.milliseconds + seconds * 1000 else {
             return ServiceError("AccessDenied", "Request has expired", kind: .forbidden)
         }
-        let payloadHash = value("X-Amz-Content-Sha256") ?? request.header("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD"
+        // S3 presigns UNSIGNED-PAYLOAD; SDKs presign every other service's URL with the body's hash.
+        let isS3 = credential.split(separator: "/").dropFirst(3).first == "s3"
+        let payloadHash = value("X-Amz-Content-Sha256") ?? request.header("x-amz-content-sha256")
+            ?? (isS3 ? "UNSIGNED-PAYLOAD" : HMAC.hex(Hashing.sha256(request.body)))
         return check(credential: credential, signedHeaders: signed, signature: signature, amzDate: amzDate, request: request,
                      canonicalQuery: Self.canonicalQuery(query, dropping: "X-Amz-Signature"), payloadHash: payloadHash)
     }

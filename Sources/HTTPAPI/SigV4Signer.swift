@@ -48,7 +48,8 @@ package struct SigV4Signer: Sendable {
         pairs += [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", SigV4Verifier.uriEncode(credential, keepSlash: false)),
                   ("X-Amz-Date", amzDate), ("X-Amz-Expires", String(expires)), ("X-Amz-SignedHeaders", "host")]
         let signature = self.signature(method: method, path: path, canonicalQuery: SigV4Verifier.canonicalQuery(pairs, dropping: nil),
-                                       headers: [("host", host)], signedHeaders: ["host"], payloadHash: "UNSIGNED-PAYLOAD", amzDate: amzDate)
+                                       headers: [("host", host)], signedHeaders: ["host"],
+                                       payloadHash: service == "s3" ? "UNSIGNED-PAYLOAD" : SigV4Verifier.emptySHA256, amzDate: amzDate)
         pairs.append(("X-Amz-Signature", signature))
         return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }

@@ -3,14 +3,12 @@ import Engine
 import Foundation
 import HTTPAPI
 import Hummingbird
-import Integrations
 import Journal
 import Logging
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
-import StepFunctions
-import Webhooks
+import ServiceList
 
 /// `baton serve`: every service on one endpoint, on the embedded SQLite journal.
 struct Serve: AsyncParsableCommand {
@@ -31,15 +29,6 @@ struct Serve: AsyncParsableCommand {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// The services on the endpoint. Adding one is one line here.
-    static func services(_ context: ServiceContext) async throws -> [any BatonService] {
-        [
-            StepFunctionsService(context),
-            try await LambdaService(context),
-            WebhooksService(context),
-        ]
-    }
-
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let key = accessKeyId ?? env["BATON_ACCESS_KEY_ID"]
@@ -58,7 +47,7 @@ struct Serve: AsyncParsableCommand {
         let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
         let engine = Engine(journal: journal)
         let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: dataDir)
-        let services = try await Self.services(context)
+        let services = try await ServiceList.make(context)
         engine.install(TaskRegistry(services: services))
         try await engine.recover()
         let clock = engine.clock

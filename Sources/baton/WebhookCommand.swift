@@ -10,19 +10,11 @@ struct WebhookCommand: AsyncParsableCommand {
         commandName: "webhook", abstract: "Create, inspect and delete the webhooks of a running Baton server.",
         subcommands: [Create.self, Update.self, Get.self, List.self, Delete.self, Deliveries.self])
 
-    struct Endpoint: ParsableArguments {
-        @Option(help: "The server's endpoint.") var endpoint = "http://127.0.0.1:8083"
-    }
+    typealias Endpoint = ClientEndpoint
 
     /// Sends one request and prints the JSON answer; a non-2xx answer exits non-zero.
     static func send(_ endpoint: Endpoint, _ method: String, _ path: String, body: Data? = nil) async throws {
-        guard let url = URL(string: endpoint.endpoint + path) else { throw ValidationError("bad endpoint \(endpoint.endpoint)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = try await endpoint.send(method, path, body: body, headers: ["Content-Type": "application/json"])
         if !data.isEmpty { print(String(decoding: data, as: UTF8.self)) }
         if !(200..<300).contains(status) { throw ExitCode(1) }
     }

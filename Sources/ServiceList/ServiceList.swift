@@ -1,0 +1,17 @@
+import Integrations
+import ServiceKit
+import StepFunctions
+import Webhooks
+
+/// The one list of the services on the endpoint. Adding a service is one line here; `baton
+/// serve` and the test that walks every route both take the list from this place, so a new
+/// service's routes are proven to refuse unsigned requests without anyone remembering to.
+package enum ServiceList {
+    package static func make(_ context: ServiceContext) async throws -> [any BatonService] {
+        [
+            StepFunctionsService(context),
+            try await LambdaService(context),
+            WebhooksService(context),
+        ]
+    }
+}

@@ -1,0 +1,97 @@
+import Engine
+import HTTPAPI
+import ServiceKit
+import StatesLanguage
+import Testing
+
+@Suite struct SignatureTests {
+    /// Every route and action of every service in the services list, unsigned: each is refused
+    /// before its service sees it, except the routes that declare a scheme of their own.
+    @Test func everyRegisteredRouteRefusesAnUnsignedRequest() async throws {
+        let f = try await FrontDoorFixture()
+        let entries = f.door.everyEntry
+        var exempt: [String] = []
+        var refused = 0
+        for entry in entries {
+            var headers: [(String, String)] = [("host", "127.0.0.1:8083")]
+            if let target = entry.target { headers.append(("x-amz-target", target)) }
+            let out = await f.door.handle(.init(method: entry.method, path: entry.path, headers: headers, body: Array("{}".utf8)))
+            if case .ownScheme = entry.authentication {
+                exempt.append("\(entry.method) \(entry.path)")
+                continue
+            }
+            #expect(out.code == "MissingAuthenticationTokenException", "\(entry.method) \(entry.path) \(entry.target ?? "") answered \(out.status)")
+            #expect(out.status == 400 || out.status == 403)
+            refused += 1
+        }
+        // The webhook receiver is the one exemption: senders prove themselves by the webhook's signature.
+        #expect(exempt == ["POST /webhooks/x"])
+        // Step Functions' 37 actions, Lambda's routes and the webhook admin API at least.
+        #expect(refused >= 37 + 10 + 6)
+    }
+
+    @Test func theExemptReceiverStillChecksItsOwnScheme() async throws {
+        let f = try await FrontDoorFixture()
+        let out = await f.door.handle(.init(method: "POST", path: "/webhooks/nope", headers: [("host", "h")], body: Array("{}".utf8)))
+        #expect(out.status == 404 && out.code == "ResourceNotFoundException")
+    }
+
+    @Test func aGoodSignatureIsAcceptedOnEveryProtocol() async throws {
+        let f = try await FrontDoorFixture()
+        let list = await f.door.handle(f.signed("POST", "/", target: "AWSStepFunctions.ListStateMachines", body: "{}"))
+        #expect(list.status == 200 && list.json?["stateMachines"] != nil)
+        // A function ARN in the path: signed URI-encoded twice, as SDKs do for every service but S3.
+        let path = "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Anope"
+        let get = await f.door.handle(f.signed("GET", path, service: "lambda"))
+        #expect(get.status == 404 && get.code == "ResourceNotFoundException")
+        let deliveries = await f.door.handle(f.signed("GET", "/baton/webhooks/nope/deliveries", query: "limit=5&key=a%20b", service: "baton"))
+        #expect(deliveries.status == 404 && deliveries.code == "ResourceNotFoundException")
+    }
+
+    @Test(arguments: [
+        ("wrong secret", "InvalidSignatureException"),
+        ("other key", "UnrecognizedClientException"),
+        ("sixteen minutes early", "InvalidSignatureException"),
+        ("body changed", "InvalidSignatureException"),
+    ])
+    func aBadSignatureIsRefusedAndChangesNothing(_ case_: String, _ code: String) async throws {
+        let f = try await FrontDoorFixture()
+        let create = #"{"name":"m","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}","roleArn":"arn:aws:iam::1:role/r"}"#
+        var request: FrontDoor.Incoming
+        switch case_ {
+        case "wrong secret": request = f.signed("POST", "/", target: "AWSStepFunctions.CreateStateMachine", body: create, secret: "nope")
+        case "other key":
+            request = f.signed("POST", "/", target: "AWSStepFunctions.CreateStateMachine", body: create)
+            request.headers = request.headers.map { $0.0 == "authorization" ? ($0.0, $0.1.replacingOccurrences(of: FrontDoorFixture.key, with: "AKIDOTHER")) : $0 }
+        case "sixteen minutes early":
+            request = f.signed("POST", "/", target: "AWSStepFunctions.CreateStateMachine", body: create,
+                               at: FrontDoorFixture.now.adding(seconds: -16 * 60))
+        default:
+            request = f.signed("POST", "/", target: "AWSStepFunctions.CreateStateMachine", body: create)
+            request.body = Array(create.replacingOccurrences(of: "\"m\"", with: "\"n\"").utf8)
+        }
+        let out = await f.door.handle(request)
+        #expect(out.code == code)
+        let list = await f.door.handle(f.signed("POST", "/", target: "AWSStepFunctions.ListStateMachines", body: "{}"))
+        #expect(list.json?["stateMachines"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func presignedRequestsWorkUntilTheyExpire() async throws {
+        let f = try await FrontDoorFixture()
+        let signer = SigV4Signer(accessKeyId: FrontDoorFixture.key, secretAccessKey: FrontDoorFixture.secret, service: "lambda")
+        let path = "/2015-03-31/functions"
+        let query = signer.presign(method: "GET", path: path, query: "MaxItems=5", host: "127.0.0.1:8083", at: FrontDoorFixture.now, expires: 60)
+        let request = FrontDoor.Incoming(method: "GET", path: path, query: query, headers: [("host", "127.0.0.1:8083")])
+        f.clock.value = FrontDoorFixture.now.adding(seconds: 59)
+        let fresh = await f.door.handle(request)
+        #expect(fresh.status == 200 && fresh.json?["Functions"] != nil)
+        f.clock.value = FrontDoorFixture.now.adding(seconds: 61)
+        let stale = await f.door.handle(request)
+        #expect(stale.status == 403 && stale.code == "AccessDenied")
+        // A tampered query (another parameter's value) no longer matches.
+        f.clock.value = FrontDoorFixture.now
+        var tampered = request
+        tampered.query = query.replacingOccurrences(of: "MaxItems=5", with: "MaxItems=6")
+        #expect(await f.door.handle(tampered).code == "InvalidSignatureException")
+    }
+}
