@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         // The JSON value, JSONPath, intrinsic functions, the definition model, parser and validator.
@@ -49,8 +50,12 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
+        // Parameters and secrets: SSM Parameter Store and Secrets Manager, sealed at rest.
+        .target(name: "Parameters", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The one list of services `baton serve` puts on the endpoint.
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks"]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters"]),
         .executableTarget(
             name: "baton",
             dependencies: [

@@ -148,6 +148,15 @@ enum Migrations {
         );
         CREATE INDEX webhook_deliveries_by_key ON webhook_deliveries (webhook, key, seq);
         """,
+        // 8: documents that services keep in the shared database, by owner (a service) and key.
+        """
+        CREATE TABLE documents (
+            owner TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (owner, key)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

@@ -22,6 +22,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// A step, or (nil) deliveries recorded on their own.
         var batch: JournalBatch?
         var deliveries: [WebhookDeliveryRecord] = []
+        var documents: [DocumentWrite] = []
         var resume: @Sendable (Result<Void, JournalError>) -> Void
     }
 
@@ -89,6 +90,39 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try await enqueue(Pending(batch: nil, deliveries: records, resume: { _ in }))
     }
 
+    /// Writes a service's documents through the one writer, in one savepoint of a group commit.
+    package func write(_ documents: [DocumentWrite]) async throws(JournalError) {
+        guard !documents.isEmpty else { return }
+        try await enqueue(Pending(batch: nil, documents: documents, resume: { _ in }))
+    }
+
+    package func documents(owner: String) async throws(JournalError) -> [(key: String, body: [UInt8])] {
+        try read { (db) throws(JournalError) -> [(key: String, body: [UInt8])] in
+            let s = try db.statement("SELECT key, body FROM documents WHERE owner = ?1 ORDER BY key")
+            s.bind(1, owner)
+            var out: [(key: String, body: [UInt8])] = []
+            while try s.step() { out.append((s.string(0) ?? "", s.blob(1) ?? [])) }
+            return out
+        }
+    }
+
+    private func writeDocuments(_ writes: [DocumentWrite]) throws(JournalError) {
+        for w in writes {
+            if let body = w.body {
+                let s = try writer.statement("INSERT INTO documents (owner, key, body) VALUES (?1, ?2, ?3) ON CONFLICT (owner, key) DO UPDATE SET body = ?3")
+                s.bind(1, w.owner)
+                s.bind(2, w.key)
+                s.bind(3, blob: body)
+                try s.run()
+            } else {
+                let s = try writer.statement("DELETE FROM documents WHERE owner = ?1 AND key = ?2")
+                s.bind(1, w.owner)
+                s.bind(2, w.key)
+                try s.run()
+            }
+        }
+    }
+
     /// Queues work for the writer thread and waits for its commit.
     private func enqueue(_ work: Pending) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
@@ -137,6 +171,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     try writer.execute("SAVEPOINT step")
                     if let batch = p.batch { try write(batch) }
                     try writeDeliveries(p.deliveries)
+                    try writeDocuments(p.documents)
                     try writer.execute("RELEASE step")
                     results.append(.success(()))
                 } catch {

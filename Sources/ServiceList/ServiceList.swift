@@ -1,4 +1,5 @@
 import Integrations
+import Parameters
 import ServiceKit
 import StepFunctions
 import Webhooks
@@ -12,6 +13,6 @@ package enum ServiceList {
             StepFunctionsService(context),
             try await LambdaService(context),
             WebhooksService(context),
-        ]
+        ] + (try await ParametersServices.make(context))
     }
 }

@@ -1,0 +1,41 @@
+/// One write of a service's document: a body to keep under (owner, key), or nil to remove it.
+package struct DocumentWrite: Sendable, Equatable {
+    package var owner: String
+    package var key: String
+    package var body: [UInt8]?
+
+    package init(owner: String, key: String, body: [UInt8]?) {
+        self.owner = owner
+        self.key = key
+        self.body = body
+    }
+}
+
+/// The store a service adds without a schema of its own: documents by owner and key, in the
+/// one database, written through the one writer (grouped with every other commit). A write
+/// returns only once it is committed. Every backend passes `DocumentStoreContractTests`.
+package protocol DocumentStore: Sendable {
+    /// All writes commit together or none does.
+    func write(_ documents: [DocumentWrite]) async throws(JournalError)
+    /// Every document of `owner`, ordered by key.
+    func documents(owner: String) async throws(JournalError) -> [(key: String, body: [UInt8])]
+}
+
+extension SQLiteJournal: DocumentStore {}
+
+/// Documents in memory, for tests and `baton run`.
+package actor InMemoryDocumentStore: DocumentStore {
+    private var rows: [String: [String: [UInt8]]] = [:]
+
+    package init() {}
+
+    package func write(_ documents: [DocumentWrite]) throws(JournalError) {
+        for d in documents {
+            if let body = d.body { rows[d.owner, default: [:]][d.key] = body } else { rows[d.owner]?[d.key] = nil }
+        }
+    }
+
+    package func documents(owner: String) throws(JournalError) -> [(key: String, body: [UInt8])] {
+        (rows[owner] ?? [:]).sorted { $0.key < $1.key }.map { (key: $0.key, body: $0.value) }
+    }
+}
