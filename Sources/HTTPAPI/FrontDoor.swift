@@ -161,7 +161,7 @@ package struct FrontDoor: Sendable {
             let reply = try await handler(call)
             return render(reply, destination.wireProtocol, id)
         } catch let error as ServiceError {
-            return render(error, destination.wireProtocol, id)
+            return render(error, destination.wireProtocol, id, messageMember: destination.service.errorMessageMember)
         } catch {
             return render(ServiceError.internalFailure("\(error)"), destination.wireProtocol, id)
         }
@@ -177,8 +177,10 @@ package struct FrontDoor: Sendable {
     }
 
     /// The one place an error becomes a status, per protocol.
-    package func render(_ error: ServiceError, _ wire: WireProtocol, _ id: String) -> Outgoing {
-        let body: JSON = ["__type": .string(error.code), "message": .string(error.message)]
+    package func render(_ error: ServiceError, _ wire: WireProtocol, _ id: String, messageMember: String = "message") -> Outgoing {
+        var fields: JSONObject = ["__type": .string(error.code)]
+        fields[messageMember] = .string(error.message)
+        let body = JSON.object(fields)
         switch wire {
         case .json(_, let version):
             return Outgoing(status: error.status(in: wire),

@@ -158,7 +158,8 @@ extension SecretsManagerService {
         let s = try await find(try r.required("SecretId"))
         let all = try r.bool("IncludeDeprecated") ?? false
         let versions = s.versions.filter { all || !$0.stages.isEmpty }.map { v -> JSON in
-            var o: JSONObject = ["VersionId": .string(v.id), "VersionStages": .array(v.stages.map(JSON.string)), "CreatedDate": Self.date(v.createdMillis)]
+            var o: JSONObject = ["VersionId": .string(v.id), "VersionStages": .array(v.stages.map(JSON.string)), "CreatedDate": Self.date(v.createdMillis),
+                                 "KmsKeyIds": .array([.string(s.kmsKeyId ?? "DefaultEncryptionKey")])]
             if let a = v.lastAccessedMillis { o["LastAccessedDate"] = Self.date(a) }
             return .object(o)
         }
@@ -198,7 +199,7 @@ extension SecretsManagerService {
     }
 
     func tag(_ r: JSONRequest) async throws(ServiceError) -> JSON {
-        let s = try await find(try r.required("SecretId"))
+        let s = try await live(try r.required("SecretId"))
         let tags = (r.body["Tags"]?.arrayValue ?? []).compactMap { t in t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") } }
         try await secrets.update(s.name) { (stored: inout Secret?) throws(ServiceError) in
             guard var secret = stored else { throw Self.notFound }
@@ -212,7 +213,7 @@ extension SecretsManagerService {
     }
 
     func untag(_ r: JSONRequest) async throws(ServiceError) -> JSON {
-        let s = try await find(try r.required("SecretId"))
+        let s = try await live(try r.required("SecretId"))
         let keys = (r.body["TagKeys"]?.arrayValue ?? []).compactMap(\.stringValue)
         try await secrets.update(s.name) { (stored: inout Secret?) throws(ServiceError) in
             guard var secret = stored else { throw Self.notFound }

@@ -15,6 +15,7 @@ package struct SecretsManagerService: BatonService {
 
     package var name: String { "secretsmanager" }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "secretsmanager", version: "1.1") }
+    package var errorMessageMember: String { "Message" }
 
     init(store: any DocumentStore, box: SecretBox, region: String, account: String, clock: @escaping @Sendable () -> Timestamp) async throws(ServiceError) {
         secrets = try await DocumentBook(owner: "secretsmanager.secrets", store: store, encode: { $0.json }, decode: Secret.init(json:))
@@ -174,8 +175,11 @@ package struct SecretsManagerService: BatonService {
         let id = try r.string("VersionId")
         let stage = try r.string("VersionStage")
         if let id {
-            guard let v = s.versions.first(where: { $0.id == id }), stage.map({ v.stages.contains($0) }) ?? true else {
+            guard let v = s.versions.first(where: { $0.id == id }) else {
                 throw ServiceError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: \(id)", kind: .notFound)
+            }
+            if let stage, !v.stages.contains(stage) {
+                throw ServiceError("InvalidRequestException", "You provided a VersionStage that is not associated to the provided VersionId.")
             }
             return v
         }
@@ -197,7 +201,22 @@ package struct SecretsManagerService: BatonService {
 
     func getValue(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let s = try await live(try r.required("SecretId"))
-        return .object(try valueJSON(s, try selectVersion(s, r)))
+        let v = try selectVersion(s, r)
+        try await touch(s, v)
+        return .object(try valueJSON(s, v))
+    }
+
+    /// AWS records the day a secret and a version were last read (LastAccessedDate, truncated
+    /// to the day): written once a day at most, so reads stay reads.
+    func touch(_ s: Secret, _ v: Secret.Version) async throws(ServiceError) {
+        let day = clock().milliseconds / 86_400_000 * 86_400_000
+        guard s.lastAccessedMillis != day || v.lastAccessedMillis != day else { return }
+        try await secrets.update(s.name) { (stored: inout Secret?) throws(ServiceError) in
+            guard var secret = stored else { return }
+            secret.lastAccessedMillis = day
+            if let i = secret.versions.firstIndex(where: { $0.id == v.id }) { secret.versions[i].lastAccessedMillis = day }
+            stored = secret
+        }
     }
 
     func batchGet(_ r: JSONRequest) async throws(ServiceError) -> JSON {

@@ -25,12 +25,16 @@ package protocol BatonService: Sendable {
     var taskResources: [TaskResourceBinding] { get }
     /// Long-running loops (queues, sweeps), run in the server's one ServiceGroup.
     var backgroundServices: [any ServiceLifecycle.Service] { get }
+    /// The member that carries an error's message in this service's model (`message` for most
+    /// JSON services, `Message` for Secrets Manager); SDKs show it as the exception's field.
+    var errorMessageMember: String { get }
 }
 
 extension BatonService {
     package var routes: [RESTRoute] { [] }
     package var taskResources: [TaskResourceBinding] { [] }
     package var backgroundServices: [any ServiceLifecycle.Service] { [] }
+    package var errorMessageMember: String { "message" }
 }
 
 /// A Task resource a service performs: one ARN (its `.sync`/`.waitForTaskToken` variants
