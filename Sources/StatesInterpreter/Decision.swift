@@ -29,6 +29,18 @@ package struct TaskInvocation: Sendable, Equatable, Codable {
     package var taskToken: String?
     /// Stable across redeliveries of the same attempt: `executionArn/eventId`.
     package var idempotencyKey: String
+
+    package init(id: TaskID, stateName: String, resource: String, parameters: JSON, timeoutSeconds: Int?, heartbeatSeconds: Int?,
+                 taskToken: String?, idempotencyKey: String) {
+        self.id = id
+        self.stateName = stateName
+        self.resource = resource
+        self.parameters = parameters
+        self.timeoutSeconds = timeoutSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+        self.taskToken = taskToken
+        self.idempotencyKey = idempotencyKey
+    }
 }
 
 package enum ExecutionStatus: String, Sendable, Equatable, Codable {
