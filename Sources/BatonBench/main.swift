@@ -6,6 +6,7 @@
 //   swift run -c release BatonBench functions [seconds]     warm function invokes and a lambda:invoke chain
 //   swift run -c release BatonBench jsonata [seconds]       time per evaluation of compiled JSONata expressions
 //   swift run -c release BatonBench webhooks [campaigns [senders]]   campaigns parked on a webhook, resumed by deliveries
+//   swift run -c release BatonBench list [count]            ListExecutions pages over `count` stored executions
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? "interpreter"
@@ -17,5 +18,6 @@ case "parked": try await ParkedBench.run(count: Int(number ?? 100_000))
 case "functions": try await FunctionsBench.run(seconds: number ?? 3)
 case "jsonata": try JSONataBench.run(seconds: number ?? 1)
 case "webhooks": try await WebhooksBench.run(campaigns: Int(number ?? 10_000), clients: arguments.count > 2 ? Int(arguments[2]) ?? 32 : 32)
-default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata [number]")
+case "list": try await ListBench.run(count: Int(number ?? 1_000_000))
+default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list [number]")
 }

@@ -156,6 +156,18 @@ package actor InMemoryJournal: JournalStore {
         executionRows.values.filter { status == nil || $0.status == status }.sorted { ($0.startMillis, $0.arn) < ($1.startMillis, $1.arn) }
     }
 
+    package func listExecutions(_ q: ExecutionQuery) -> [ExecutionSummary] {
+        let rows = executionRows.values.filter { e in
+            e.stateMachineArn == q.stateMachineArn && (q.status == nil || e.status == q.status)
+                && (q.after.map { $0.precedes(startMillis: e.startMillis, arn: e.arn) } ?? true)
+                && (q.qualifiedArn.map { qa in e.qualifiedArn?.split(separator: "|").contains { String($0) == qa } ?? false } ?? true)
+        }
+        return rows.sorted { ($0.startMillis, $0.arn) > ($1.startMillis, $1.arn) }.prefix(q.limit).map { e in
+            ExecutionSummary(arn: e.arn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startMillis: e.startMillis,
+                             stopMillis: e.stopMillis, redriveCount: e.redriveCount)
+        }
+    }
+
     package func timers(dueBefore: Int64?) -> [TimerRecord] {
         timerRows.values.flatMap(\.values).filter { $0.dueMillis <= (dueBefore ?? Int64.max) }.sorted { ($0.dueMillis, $0.executionArn, $0.timerId) < ($1.dueMillis, $1.executionArn, $1.timerId) }
     }

@@ -224,6 +224,8 @@ package protocol JournalStore: Sendable {
     func execution(arn: String) async throws(JournalError) -> ExecutionRecord?
     func history(arn: String) async throws(JournalError) -> [HistoryEvent]
     func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord]
+    /// One page of a state machine's executions, newest first (at most `query.limit`).
+    func listExecutions(_ query: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary]
     /// Timers due at or before `dueBefore` (all when nil), earliest first.
     func timers(dueBefore: Int64?) async throws(JournalError) -> [TimerRecord]
     func outbox() async throws(JournalError) -> [OutboxEntry]

@@ -1,5 +1,8 @@
 /// Versioned schema migrations: each entry runs once, in order, recorded in `schema_version`.
-enum Migrations {
+package enum Migrations {
+    /// The schema version a migrated database reports.
+    package static var latestVersion: Int { all.count }
+
     static let all: [String] = [
         // 1: the first schema.
         """
@@ -156,6 +159,10 @@ enum Migrations {
             body BLOB NOT NULL,
             PRIMARY KEY (owner, key)
         ) WITHOUT ROWID;
+        """,
+        // 9: ListExecutions filtered by status and paged in SQL.
+        """
+        CREATE INDEX executions_by_machine_status ON executions(state_machine_arn, status, start_ms);
         """,
     ]
 

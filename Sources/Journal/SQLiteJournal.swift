@@ -392,6 +392,34 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    package func listExecutions(_ q: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary] {
+        try read { (db) throws(JournalError) -> [ExecutionSummary] in
+            // Served by executions_by_machine_status / executions_by_machine (both end in start_ms
+            // and, WITHOUT ROWID, carry the arn): a page reads the page's rows, newest first.
+            var sql = "SELECT arn, state_machine_arn, name, status, start_ms, stop_ms, redrive_count FROM executions WHERE state_machine_arn = ?1"
+            if q.status != nil { sql += " AND status = ?2" }
+            if q.after != nil { sql += " AND (start_ms < ?3 OR (start_ms = ?3 AND arn < ?4))" }
+            if q.qualifiedArn != nil { sql += " AND instr('|' || qualified_arn || '|', '|' || ?5 || '|') > 0" }
+            sql += " ORDER BY start_ms DESC, arn DESC LIMIT ?6"
+            let s = try db.statement(sql)
+            s.bind(1, q.stateMachineArn)
+            if let status = q.status { s.bind(2, status.rawValue) }
+            if let after = q.after {
+                s.bind(3, after.startMillis)
+                s.bind(4, after.arn)
+            }
+            if let qualified = q.qualifiedArn { s.bind(5, qualified) }
+            s.bind(6, q.limit)
+            var out: [ExecutionSummary] = []
+            while try s.step() {
+                out.append(ExecutionSummary(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", name: s.string(2) ?? "",
+                                            status: ExecutionStatus(rawValue: s.string(3) ?? "") ?? .running, startMillis: s.int64(4),
+                                            stopMillis: s.optionalInt64(5), redriveCount: Int(s.int64(6))))
+            }
+            return out
+        }
+    }
+
     package func history(arn: String) async throws(JournalError) -> [HistoryEvent] {
         try read { (db) throws(JournalError) -> [HistoryEvent] in
             let s = try db.statement(

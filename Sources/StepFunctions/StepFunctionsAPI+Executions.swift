@@ -114,20 +114,33 @@ extension StepFunctionsAPI {
         // A version or alias ARN lists the executions started through it.
         let (smArn, qualifier) = try splitQualified(requested)
         _ = try await stateMachine(smArn)
-        let filter = try r.string("statusFilter")
-        let all = try await journalCall { () throws(JournalError) in try await journal.executions(status: filter.flatMap(ExecutionStatus.init)) }
-            .filter { e in
-                guard e.stateMachineArn == smArn else { return false }
-                guard qualifier != nil else { return true }
-                return e.qualifiedArn?.split(separator: "|").contains { String($0) == requested } ?? false
+        var status: ExecutionStatus?
+        if let filter = try r.string("statusFilter") {
+            guard let parsed = ExecutionStatus(rawValue: filter), filter != "PENDING_REDRIVE" else {
+                throw APIError.validation("1 validation error detected: Value '\(filter)' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [ABORTED, FAILED, PENDING_REDRIVE, RUNNING, SUCCEEDED, TIMED_OUT]")
             }
-            .sorted { ($0.startMillis, $0.arn) > ($1.startMillis, $1.arn) }
-        return try r.paged("executions", all) { e in
+            status = parsed
+        }
+        var after: ExecutionCursor?
+        if let token = try r.string("nextToken") {
+            guard let cursor = ExecutionCursor(token: token) else { throw APIError("InvalidToken", "Invalid Token: '\(token)'") }
+            after = cursor
+        }
+        let size = try r.maxResults()
+        // One row more than the page says whether another page follows.
+        let rows = try await journalCall { () throws(JournalError) in
+            try await journal.listExecutions(ExecutionQuery(stateMachineArn: smArn, status: status, qualifiedArn: qualifier == nil ? nil : requested,
+                                                            limit: size + 1, after: after))
+        }
+        let page = rows.prefix(size)
+        var out: JSONObject = ["executions": .array(page.map { e in
             var o: JSONObject = ["executionArn": .string(e.arn), "stateMachineArn": .string(e.stateMachineArn), "name": .string(e.name),
                                  "status": .string(e.status.rawValue), "startDate": Self.date(e.startMillis)]
             if let s = e.stopMillis { o["stopDate"] = Self.date(s) }
             return .object(o)
-        }
+        })]
+        if rows.count > size, let last = page.last { out["nextToken"] = .string(last.cursor.token) }
+        return .object(out)
     }
 
     func getExecutionHistory(_ r: Request) async throws(APIError) -> JSON {

@@ -1,0 +1,61 @@
+import Foundation
+import Journal
+import ServiceKit
+import StatesInterpreter
+import StatesLanguage
+import StepFunctions
+
+/// ListExecutions over a large journal: `count` executions of one state machine (a tenth of
+/// them FAILED), then pages of 100 filtered by status through the Step Functions action
+/// (JSON in, JSON out), the first page and pages deep in, median and worst of each.
+enum ListBench {
+    static func run(count: Int) async throws {
+        let dir = NSTemporaryDirectory() + "baton-list-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journal = try SQLiteJournal(directory: dir, synchronous: .normal)
+        let sm = "arn:aws:states:us-east-1:000000000000:stateMachine:listed"
+        try await journal.putStateMachine(StateMachineRecord(arn: sm, name: "listed", type: "STANDARD", roleArn: "arn:aws:iam::1:role/r",
+                                                             definitionId: 0, createdMillis: 0))
+        let def = try await journal.saveDefinition(stateMachineArn: sm, definition: passChain(1))
+        let t0 = monotonicSeconds()
+        let inFlight = 512
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<count {
+                if i >= inFlight { try await group.next() }
+                group.addTask {
+                    let status: ExecutionStatus = i % 10 == 0 ? .failed : .succeeded
+                    let r = ExecutionRecord(arn: "arn:aws:states:us-east-1:000000000000:execution:listed:e\(i)", stateMachineArn: sm,
+                                            definitionId: def, name: "e\(i)", status: status, input: "{}",
+                                            startMillis: 1_700_000_000_000 + Int64(i), stopMillis: 1_700_000_000_000 + Int64(i) + 5)
+                    var b = JournalBatch(execution: r, expectedVersion: nil)
+                    b.events = [HistoryEvent(id: 1, previousEventId: 0, timestamp: Timestamp(milliseconds: r.startMillis), type: "ExecutionStarted",
+                                             detailsKey: "executionStartedEventDetails", details: ["input": "{}"])]
+                    try await journal.append(b)
+                }
+            }
+            try await group.waitForAll()
+        }
+        print(String(format: "stored %d executions in %.1f s", count, monotonicSeconds() - t0))
+        let api = StepFunctionsAPI(engine: .init(journal: journal))
+        for (label, status) in [("FAILED (1 in 10)", "FAILED"), ("SUCCEEDED (9 in 10)", "SUCCEEDED")] {
+            var first: [Double] = []
+            var deep: [Double] = []
+            var token: String?
+            for round in 0..<60 {
+                var body: JSONObject = ["stateMachineArn": .string(sm), "statusFilter": .string(status), "maxResults": 100]
+                if round >= 10, let token { body["nextToken"] = .string(token) }
+                let t = monotonicSeconds()
+                let page = try await api.handle("ListExecutions", body)
+                let ms = (monotonicSeconds() - t) * 1000
+                guard page["executions"]?.arrayValue?.count == 100 else { throw ServiceError.internalFailure("short page") }
+                if round < 10 { first.append(ms) } else { deep.append(ms) }
+                token = page["nextToken"]?.stringValue
+            }
+            first.sort()
+            deep.sort()
+            print(String(format: "ListExecutions, statusFilter %@, 100 per page: first page median %.2f ms (max %.2f); pages 2-51 median %.2f ms (max %.2f)",
+                         label, first[first.count / 2], first.last ?? 0, deep[deep.count / 2], deep.last ?? 0))
+        }
+        journal.close()
+    }
+}
