@@ -26,10 +26,21 @@ struct FrameTable: Sendable, Codable {
 
     mutating func removeAll() { slots.removeAll() }
 
+    /// Changes a live frame in place; false, and nothing changed, when there is none.
+    mutating func update(_ id: Int, _ body: (inout Frame) -> Void) -> Bool {
+        guard id >= 0 && id < slots.count, slots[id] != nil else { return false }
+        slots[id]?.modify(body)
+        return true
+    }
+
     /// Ids of the live frames whose parent is `parent`, in id order.
     func children(of parent: Int) -> [Int] {
         var out: [Int] = []
         for (i, f) in slots.enumerated() where f?.parent == parent { out.append(i) }
         return out
     }
+}
+
+extension Frame {
+    mutating func modify(_ body: (inout Frame) -> Void) { body(&self) }
 }

@@ -18,7 +18,7 @@ extension Step {
         }
         emit(fid, "ParallelStateStarted")
         var fan = FanOut(isMap: false, effectiveInput: branchInput, results: Array(repeating: nil, count: branchCount))
-        let last = s.frames[fid]!.lastEventId
+        let last = lastEventId(of: fid)
         fan.lastIterationEndId = last
         var started: [Int] = []
         for (i, m) in childMachines(frame).enumerated() {
@@ -27,7 +27,7 @@ extension Step {
             fan.running.insert(i)
             started.append(c)
         }
-        s.frames.slots[fid]!.fanOut = fan
+        withFrame(fid) { $0.fanOut = fan }
         for c in started { enqueue(c) }
     }
 
@@ -104,8 +104,8 @@ extension Step {
             let run = "arn:aws:states:\(interpreter.region):\(accountId):mapRun:\(s.context.stateMachineName)/\(s.random.uuid()):\(s.random.uuid())"
             emit(fid, "MapRunStarted", "mapRunStartedEventDetails", ["mapRunArn": .string(run)])
         }
-        fan.lastIterationEndId = s.frames[fid]!.lastEventId
-        s.frames.slots[fid]!.fanOut = fan
+        fan.lastIterationEndId = lastEventId(of: fid)
+        withFrame(fid) { $0.fanOut = fan }
         if items.isEmpty {
             fanOutSucceeded(fid)
         } else {
@@ -123,7 +123,9 @@ extension Step {
         guard let frame = s.frames[fid], frame.fanOut != nil, let state = state(of: frame),
               case .map(let map) = state.kind else { return }
         // Taken out of the frame so its arrays and sets are uniquely referenced while they change.
-        var fan = s.frames.slots[fid]!.fanOut.take()!
+        var taken: FanOut?
+        withFrame(fid) { taken = $0.fanOut.take() }
+        guard var fan = taken else { return brokenInvariant("map state \(state.name) has no iterations in progress") }
         var started: [Int] = []
         while fan.nextToStart < fan.itemInputs.count && (fan.maxConcurrency == 0 || fan.running.count < fan.maxConcurrency) {
             let index = fan.nextToStart
@@ -135,7 +137,7 @@ extension Step {
                     var states = StatesBinding(input: frame.input, context: contextFacts(frame, mapItem: (index, item)))
                     input = try evaluate(selector, field: "ItemSelector", frame, &states)
                 } catch {
-                    s.frames.slots[fid]!.fanOut = fan
+                    withFrame(fid) { $0.fanOut = fan }
                     fail(fid, error)
                     return
                 }
@@ -143,13 +145,13 @@ extension Step {
                 do throws(StatesError) {
                     input = try DataFlow.apply(selector, scope: scope(frame, input: fan.effectiveInput, mapItem: (index, item)), random: &s.random)
                 } catch {
-                    s.frames.slots[fid]!.fanOut = fan
+                    withFrame(fid) { $0.fanOut = fan }
                     fail(fid, error)
                     return
                 }
             }
             let silent = frame.silent || fan.distributed
-            var last = s.frames[fid]!.lastEventId
+            var last = lastEventId(of: fid)
             if !silent {
                 last = emit(nil, "MapIterationStarted", "mapIterationStartedEventDetails",
                             EventDetails.iteration(name: state.name, index: index), prev: last)
@@ -160,12 +162,13 @@ extension Step {
             fan.running.insert(index)
             started.append(c)
         }
-        s.frames.slots[fid]!.fanOut = fan
+        withFrame(fid) { $0.fanOut = fan }
         for c in started { enqueue(c) }
     }
 
     mutating func childSucceeded(_ parent: Int, child: Frame, output: JSON) {
-        guard var fan = s.frames.slots[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
+        guard let parentFrame = s.frames[parent] else { return brokenInvariant("the parent of a finished branch (frame \(parent)) is gone") }
+        guard var fan = parentFrame.fanOut, let pstate = state(of: parentFrame) else { return }
         fan.results[child.slot] = output
         fan.running.remove(child.slot)
         fan.children.removeValue(forKey: child.slot)
@@ -176,8 +179,8 @@ extension Step {
         } else if !child.silent {
             fan.lastIterationEndId = child.lastEventId
         }
-        if !child.silent { s.frames.slots[parent]!.lastEventId = child.lastEventId }
-        s.frames.slots[parent]!.fanOut = fan
+        if !child.silent { withFrame(parent) { $0.lastEventId = child.lastEventId } }
+        withFrame(parent) { $0.fanOut = fan }
         if fan.completed == fan.results.count {
             fanOutSucceeded(parent)
         } else if fan.isMap {
@@ -187,35 +190,37 @@ extension Step {
 
     mutating func fanOutSucceeded(_ fid: Int) {
         guard let frame = s.frames[fid], let fan = frame.fanOut, let state = state(of: frame) else { return }
-        s.frames.slots[fid]!.fanOut = nil
+        withFrame(fid) { $0.fanOut = nil }
         var prev = fan.lastIterationEndId
         if fan.distributed {
             prev = emit(fid, "MapRunSucceeded")
         }
         // AWS points both the Succeeded and the Exited event at the same predecessor.
         emit(fid, state.typeName + "StateSucceeded", prev: prev, advance: false)
-        s.frames.slots[fid]!.lastEventId = prev
+        withFrame(fid) { $0.lastEventId = prev }
         let results = JSON.array(fan.results.map { $0 ?? .null })
         do throws(StatesError) {
             var result = results
             if let selector = state.resultSelector {
                 result = try DataFlow.apply(selector, scope: scope(frame, input: results), random: &s.random)
             }
-            try finishState(fid, s.frames[fid]!, state, result: result)
+            guard let finished = s.frames[fid] else { return brokenInvariant("the frame of \(state.name) ended twice") }
+            try finishState(fid, finished, state, result: result)
         } catch {
             fail(fid, error)
         }
     }
 
     mutating func childFailed(_ parent: Int, child: Frame, error: StatesError) {
-        guard var fan = s.frames.slots[parent]?.fanOut, let pstate = state(of: s.frames[parent]!) else { return }
+        guard let parentFrame = s.frames[parent] else { return brokenInvariant("the parent of a finished branch (frame \(parent)) is gone") }
+        guard var fan = parentFrame.fanOut, let pstate = state(of: parentFrame) else { return }
         fan.running.remove(child.slot)
         fan.children.removeValue(forKey: child.slot)
         if fan.isMap && !child.silent {
             emit(nil, "MapIterationFailed", "mapIterationFailedEventDetails",
                  EventDetails.iteration(name: pstate.name, index: child.slot), prev: child.lastEventId)
         }
-        if !child.silent { s.frames.slots[parent]!.lastEventId = child.lastEventId }
+        if !child.silent { withFrame(parent) { $0.lastEventId = child.lastEventId } }
         fan.failures += 1
         let tolerant = fan.toleratedCount != nil || fan.toleratedPercentage != nil
         var exceeded = !tolerant
@@ -227,7 +232,7 @@ extension Step {
         if !exceeded {
             fan.completed += 1
             fan.results[child.slot] = .null
-            s.frames.slots[parent]!.fanOut = fan
+            withFrame(parent) { $0.fanOut = fan }
             if fan.completed == fan.results.count {
                 fanOutSucceeded(parent)
             } else {
@@ -239,7 +244,8 @@ extension Step {
         // (AWS: TaskFailed, then TaskStateAborted), unless it ended in a Fail state.
         if !fan.isMap && !child.silent, let st = state(of: child) {
             if case .fail = st.kind {} else {
-                s.frames.slots[parent]!.lastEventId = emit(nil, st.typeName + "StateAborted", prev: child.lastEventId)
+                let aborted = emit(nil, st.typeName + "StateAborted", prev: child.lastEventId)
+                withFrame(parent) { $0.lastEventId = aborted }
             }
         }
         // Abort the siblings still running.
@@ -256,8 +262,8 @@ extension Step {
                 emit(nil, st.typeName + "StateAborted", prev: last)
             }
         }
-        s.frames.slots[parent]!.fanOut = nil
-        s.frames.slots[parent]!.phase = .blocked
+        withFrame(parent) { $0.fanOut = nil }
+        withFrame(parent) { $0.phase = .blocked }
         if fan.distributed {
             emit(parent, "MapRunFailed", "mapRunFailedEventDetails", EventDetails.failure(error))
         }

@@ -188,8 +188,8 @@ extension Step {
                 var delay = Double(r.intervalSeconds) * pow(r.backoffRate, attempt)
                 if let cap = r.maxDelaySeconds { delay = min(delay, Double(cap)) }
                 if r.jitterFull { delay = s.random.nextDouble() * delay }
-                s.frames.slots[fid]!.retryCounts[i] += 1
-                s.frames.slots[fid]!.phase = .blocked
+                withFrame(fid) { $0.retryCounts[i] += 1 }
+                withFrame(fid) { $0.phase = .blocked }
                 let timer = newTimer(.retry(frame: fid))
                 decision.effects.append(.startTimer(timer, dueAt: now.adding(milliseconds: Int64((delay * 1000).rounded()))))
                 return

@@ -50,8 +50,8 @@ extension Step {
             pending.heartbeatTimer = t
             decision.effects.append(.startTimer(t, dueAt: now.adding(seconds: Int64(heartbeat))))
         }
-        s.frames.slots[fid]!.task = pending
-        s.frames.slots[fid]!.taskTimers = timers
+        withFrame(fid) { $0.task = pending }
+        withFrame(fid) { $0.taskTimers = timers }
         s.tasks[taskId] = fid
         decision.effects.append(.invokeTask(TaskInvocation(
             id: taskId, stateName: state.name, resource: task.resource, parameters: parameters, timeoutSeconds: timeout,
@@ -114,8 +114,8 @@ extension Step {
     mutating func clearTask(_ fid: Int) -> PendingTask? {
         guard let frame = s.frames[fid], let task = frame.task else { return nil }
         for t in frame.taskTimers where s.timers.removeValue(forKey: t) != nil { decision.effects.append(.cancelTimer(t)) }
-        s.frames.slots[fid]!.task = nil
-        s.frames.slots[fid]!.taskTimers = []
+        withFrame(fid) { $0.task = nil }
+        withFrame(fid) { $0.taskTimers = [] }
         return task
     }
 
@@ -147,7 +147,7 @@ extension Step {
         var details = serviceFields(task.kind)
         for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }
         emit(fid, eventPrefix(task.kind) + "Failed", detailsKey(task.kind, "Failed"), details)
-        s.frames.slots[fid]!.phase = .blocked
+        withFrame(fid) { $0.phase = .blocked }
         fail(fid, error)
     }
 

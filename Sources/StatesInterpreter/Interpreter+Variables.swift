@@ -64,7 +64,7 @@ extension Step {
                 "The variables of the execution would total \(total) bytes, more than the maximum of \(Self.maximumVariableBytes) bytes.")
         }
         s.variableBytes = total
-        if isTop { s.variables = .object(o) } else { s.frames.slots[fid]!.variables = .object(o) }
+        if isTop { s.variables = .object(o) } else { withFrame(fid) { $0.variables = .object(o) } }
     }
 
     /// AWS: "the total size of the variables of an execution is limited to 10 MiB".

@@ -54,6 +54,10 @@ package struct Interpreter: Sendable {
         swap(&step.s, &state)
         step.handle(trigger)
         step.drain()
+        if let broken = step.broken, step.running {
+            step.failExecution(StatesError(StatesError.runtime, "Baton internal error: \(broken). The execution was stopped; please report this."),
+                               prev: step.s.nextEventId - 1)
+        }
         swap(&step.s, &state)
         return step.decision
     }
@@ -79,6 +83,27 @@ struct Step {
     }
 
     var running: Bool { s.status == .running }
+    /// Set when the state contradicts itself (a frame the step needs is gone): the step stops
+    /// changing it and the execution fails with States.Runtime, recorded in its history. A
+    /// broken invariant fails one execution; it never takes the process down.
+    var broken: String?
+
+    mutating func brokenInvariant(_ what: String) {
+        if broken == nil { broken = what }
+    }
+
+    /// Changes a live frame in place (through the table's addressor: no copy of the frame).
+    mutating func withFrame(_ fid: Int, _ body: (inout Frame) -> Void) {
+        if !s.frames.update(fid, body) { brokenInvariant("frame \(fid) is gone") }
+    }
+
+    mutating func lastEventId(of fid: Int) -> Int {
+        guard let frame = s.frames[fid] else {
+            brokenInvariant("frame \(fid) is gone")
+            return s.nextEventId - 1
+        }
+        return frame.lastEventId
+    }
 
     // MARK: events
 
@@ -88,7 +113,7 @@ struct Step {
     @discardableResult
     mutating func emit(_ frameId: Int?, _ type: String, _ detailsKey: String? = nil, _ details: JSONObject = JSONObject(),
                        prev: Int? = nil, advance: Bool = true) -> Int {
-        if let frameId, s.frames[frameId]?.silent == true { return s.frames[frameId]!.lastEventId }
+        if let frameId, let frame = s.frames[frameId], frame.silent { return frame.lastEventId }
         guard running, !historyFull || type.hasPrefix("Execution") else { return s.nextEventId - 1 }
         let id = s.nextEventId
         s.nextEventId += 1
@@ -124,7 +149,7 @@ struct Step {
             enqueue(root)
         case .taskStarted(let id, let worker):
             guard let fid = s.tasks[id], let task = s.frames[fid]?.task, !task.started else { return }
-            s.frames.slots[fid]!.task!.started = true
+            withFrame(fid) { $0.task?.started = true }
             taskStarted(fid, task, workerName: worker)
         case .taskSucceeded(let id, let output):
             guard let fid = s.tasks.removeValue(forKey: id) else { return }
@@ -141,8 +166,8 @@ struct Step {
             s.timers.removeValue(forKey: old)
             decision.effects.append(.cancelTimer(old))
             let timer = newTimer(.heartbeat(frame: fid, task: id))
-            s.frames.slots[fid]!.task!.heartbeatTimer = timer
-            s.frames.slots[fid]!.taskTimers.append(timer)
+            withFrame(fid) { $0.task?.heartbeatTimer = timer }
+            withFrame(fid) { $0.taskTimers.append(timer) }
             decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: Int64(hb))))
         case .timerFired(let id):
             guard let purpose = s.timers.removeValue(forKey: id) else { return }
@@ -158,7 +183,7 @@ struct Step {
             emit(nil, "ExecutionRedriven", "executionRedrivenEventDetails", ["redriveCount": .int(Int64(s.context.redriveCount))],
                  prev: lastEventId)
             let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: s.nextEventId - 1, silent: false)
-            s.frames.slots[root]!.state = index
+            withFrame(root) { $0.state = index }
             if let t = interpreter.definition.timeoutSeconds.map(Int64.init) ?? interpreter.maximumDurationSeconds {
                 let timer = newTimer(.executionTimeout)
                 decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: t)))
@@ -199,7 +224,7 @@ struct Step {
             }
         case .retry(let fid):
             guard s.frames[fid] != nil else { return }
-            s.frames.slots[fid]!.phase = .execute
+            withFrame(fid) { $0.phase = .execute }
             enqueue(fid)
         case .taskTimeout(let fid, let task), .heartbeat(let fid, let task):
             guard s.tasks.removeValue(forKey: task) != nil else { return }
@@ -258,15 +283,18 @@ struct Step {
             case .blocked:
                 return
             case .enter:
-                s.frames.slots[fid]!.enteredPreviousId = frame.lastEventId
+                withFrame(fid) { $0.enteredPreviousId = frame.lastEventId }
                 let entered = emit(fid, state.enteredEventType, "stateEnteredEventDetails",
                                    EventDetails.stateEntered(name: state.name, input: frame.input))
-                s.frames.slots[fid]!.enteredEventId = entered
-                s.frames.slots[fid]!.enteredTime = now
-                s.frames.slots[fid]!.retryCounts = Array(repeating: 0, count: state.retry.count)
-                s.frames.slots[fid]!.phase = .execute
+                let enteredAt = now
+                withFrame(fid) {
+                    $0.enteredEventId = entered
+                    $0.enteredTime = enteredAt
+                    $0.retryCounts = Array(repeating: 0, count: state.retry.count)
+                    $0.phase = .execute
+                }
             case .execute:
-                s.frames.slots[fid]!.phase = .blocked
+                withFrame(fid) { $0.phase = .blocked }
                 execute(fid, state)
             }
         }
@@ -302,9 +330,9 @@ struct Step {
             next = nil
         }
         if let next, let index = interpreter.machines[frame.machine].stateIndex[next] {
-            s.frames.slots[fid]!.state = index
-            s.frames.slots[fid]!.input = output
-            s.frames.slots[fid]!.phase = .enter
+            withFrame(fid) { $0.state = index }
+            withFrame(fid) { $0.input = output }
+            withFrame(fid) { $0.phase = .enter }
             enqueue(fid)
         } else {
             frameSucceeded(fid, output: output)

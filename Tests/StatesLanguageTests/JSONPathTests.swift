@@ -46,3 +46,11 @@ struct PathCase: Sendable, CustomTestStringConvertible {
         #expect(try !JSONPath(text).isDefinite)
     }
 }
+
+@Suite struct JSONPathRootTests {
+    @Test func theBuiltRootIsTheParsedRoot() throws {
+        let parsed = try JSONPath("$")
+        #expect(JSONPath.root.text == parsed.text && JSONPath.root.root == parsed.root && JSONPath.root.segments == parsed.segments)
+        #expect(JSONPath.root.isDefinite == parsed.isDefinite)
+    }
+}

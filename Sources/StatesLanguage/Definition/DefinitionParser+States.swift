@@ -150,8 +150,8 @@ extension DefinitionParser {
             return nil
         }
         return State(name: name, comment: comment, transition: transition,
-                     inputPath: inputPath.present ? inputPath.path : try! JSONPath("$"),
-                     outputPath: outputPath.present ? outputPath.path : try! JSONPath("$"),
+                     inputPath: inputPath.present ? inputPath.path : .root,
+                     outputPath: outputPath.present ? outputPath.path : .root,
                      parameters: parameters, resultSelector: resultSelector,
                      resultPath: allowed.contains("ResultPath") ? resultPath(o, location) : .replace,
                      retry: retry, catchers: catchers, kind: kind, queryLanguage: queryLanguage, assign: assign,

@@ -37,6 +37,16 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     /// True when the path names a single location (ResultPath needs this).
     public var isDefinite: Bool { definite }
 
+    /// `$`, the whole input: built directly, so no caller needs `try!` for it.
+    public static let root = JSONPath(text: "$", root: .input, segments: [])
+
+    private init(text: String, root: Root, segments: [Segment]) {
+        self.text = text
+        self.root = root
+        self.segments = segments
+        definite = true
+    }
+
     public init(_ text: String) throws(JSONPathError) {
         self.text = text
         var parser = JSONPathParser(text: text)
