@@ -29,7 +29,7 @@ let package = Package(
         // The durable journal: SQLite (WAL) by default, an in-memory store for tests.
         .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
-        .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
+        .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", .product(name: "Logging", package: "swift-log")]),
         // The service seam: the service protocol, calls and replies, the one error type, routes as data.
         .target(name: "ServiceKit", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "HTTPAPI", dependencies: [
             "StatesLanguage", "StatesInterpreter", "ServiceKit",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         // Parameters and secrets: SSM Parameter Store and Secrets Manager, sealed at rest.

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import Logging
 import StatesInterpreter
 import StatesLanguage
 
@@ -21,6 +22,9 @@ package final class Engine: Sendable {
     let completions = CompletionWaiters()
     let definitions = DefinitionCache()
     let activities = ActivityBoard()
+    /// Outbox keys being performed now: the periodic rescan leaves them alone.
+    let inFlight = InFlightKeys()
+    package let logger: Logger
     package let limits: Limits
     private let work: AsyncStream<Work>
     let workSink: AsyncStream<Work>.Continuation
@@ -42,7 +46,8 @@ package final class Engine: Sendable {
     }
 
     package init(journal: any JournalStore, clock: any EngineClock = SystemEngineClock(), registry: TaskRegistry = TaskRegistry(),
-                 partitions: Int = 16, limits: Limits = Limits()) {
+                 partitions: Int = 16, limits: Limits = Limits(), logger: Logger = Logger(label: "baton.engine")) {
+        self.logger = logger
         self.journal = journal
         self.clock = clock
         self.installedRegistry = LockedValue(registry)
@@ -78,12 +83,14 @@ package final class Engine: Sendable {
                     }
                 case .fire(let arn, let timer):
                     group.addTask {
-                        _ = try? await self.deliver(arn, [.timerFired(timer)])
+                        await self.deliverLogged(arn, [.timerFired(timer)], "a due timer")
                         await self.tracker.end()
                     }
                 case .express(let begun):
                     group.addTask {
-                        _ = try? await self.finishExpress(begun)
+                        do { _ = try await self.finishExpress(begun) } catch {
+                            self.logger.error("an Express execution failed to finish", metadata: ["execution": "\(begun)", "error": "\(error)"])
+                        }
                         await self.tracker.end()
                     }
                 }
@@ -107,8 +114,17 @@ package final class Engine: Sendable {
         await timers.setLoadedUntil(horizon)
     }
 
+    /// How often the outbox is scanned for invocations whose outcome never committed (a
+    /// failed step append, a handler that vanished): each is performed again, at least once.
+    static let outboxRescanSeconds: Int64 = 30
+
     private func timerLoop() async {
+        var lastRescan = clock.now()
         while !Task.isCancelled {
+            if clock.now() >= lastRescan.adding(seconds: Self.outboxRescanSeconds) {
+                lastRescan = clock.now()
+                await rescanOutbox()
+            }
             if await timers.loadedUntil <= clock.now().adding(seconds: Self.timerHorizonSeconds / 2) { await loadNearTimers() }
             await fireDueTimers()
             let now = clock.now()
@@ -125,7 +141,7 @@ package final class Engine: Sendable {
         guard !due.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             for e in due {
-                group.addTask { try? await self.deliver(e.executionArn, [.timerFired(TimerID(e.timerId))]) }
+                group.addTask { await self.deliverLogged(e.executionArn, [.timerFired(TimerID(e.timerId))], "a due timer") }
             }
         }
     }
@@ -148,13 +164,35 @@ package final class Engine: Sendable {
                 row.stopMillis = clock.now().milliseconds
                 try await journal.append(JournalBatch(execution: row, expectedVersion: r.lastEventId))
             }
-            for o in try await journal.outbox() {
-                guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else { continue }
-                await tracker.begin()
-                workSink.yield(.invoke(arn: o.executionArn, inv))
-            }
+            try await dispatchOutbox()
         } catch {
             throw .internalFailure("recovery failed: \(error)")
+        }
+    }
+
+    /// Dispatches every outbox row not being performed now.
+    func dispatchOutbox() async throws(JournalError) {
+        for o in try await journal.outbox() where await !inFlight.contains(o.key) {
+            guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else {
+                logger.error("an outbox row cannot be decoded; it stays for inspection", metadata: ["execution": "\(o.executionArn)", "key": "\(o.key)"])
+                continue
+            }
+            await tracker.begin()
+            workSink.yield(.invoke(arn: o.executionArn, inv))
+        }
+    }
+
+    /// The periodic pass over the outbox (driven by the engine's clock).
+    package func rescanOutbox() async {
+        do { try await dispatchOutbox() } catch {
+            logger.error("the outbox rescan failed; the next one retries", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A step whose failure has no caller to tell: logged, and left to the outbox rescan.
+    func deliverLogged(_ arn: String, _ kinds: [Trigger.Kind], _ what: String) async {
+        do { _ = try await deliver(arn, kinds) } catch {
+            logger.error("a step failed to commit", metadata: ["execution": "\(arn)", "cause": "\(what)", "error": "\(error)"])
         }
     }
 
@@ -276,8 +314,16 @@ package final class Engine: Sendable {
 
     /// Calls the task's handler and feeds its outcome back as a step.
     private func perform(_ arn: String, _ inv: TaskInvocation) async {
+        let key = StepBatchBuilder.outboxKey(arn, inv.id)
+        // Already being performed (a rescan raced a slow handler): once is enough.
+        guard await inFlight.insert(key) else { return }
+        await performOnce(arn, inv)
+        await inFlight.remove(key)
+    }
+
+    private func performOnce(_ arn: String, _ inv: TaskInvocation) async {
         guard let handler = registry.handler(for: inv.resource) else {
-            _ = try? await deliver(arn, [.taskStarted(inv.id), taskOutcome(inv.id, LocalRunner.unknownResource(inv))].compactMap { $0 })
+            await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, LocalRunner.unknownResource(inv))].compactMap { $0 }, "an unknown resource")
             return
         }
         // A quick handler's TaskStarted commits with its outcome, in one step; a slow one's is
@@ -293,11 +339,11 @@ package final class Engine: Sendable {
                     group.cancelAll()
                     return done
                 }
-                _ = try? await deliver(arn, [.taskStarted(inv.id)])
+                await deliverLogged(arn, [.taskStarted(inv.id)], "TaskStarted of \(inv.resource)")
             }
             return .pending
         }
-        _ = try? await deliver(arn, [.taskStarted(inv.id), taskOutcome(inv.id, outcome)].compactMap { $0 })
+        await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, outcome)].compactMap { $0 }, "the outcome of \(inv.resource)")
     }
 
     private func taskOutcome(_ id: TaskID, _ outcome: TaskOutcome) -> Trigger.Kind? {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ServiceKit
 import StatesLanguage
 
@@ -67,9 +68,11 @@ package struct FrontDoor: Sendable {
     package let verifier: SigV4Verifier?
     let clock: @Sendable () -> Timestamp
     package let requestIds: @Sendable () -> String
+    let logger: Logger
 
     package init(services: [any BatonService], verifier: SigV4Verifier?, clock: @escaping @Sendable () -> Timestamp,
-                 requestIds: @escaping @Sendable () -> String = { UUIDText.random() }) {
+                 requestIds: @escaping @Sendable () -> String = { UUIDText.random() }, logger: Logger = Logger(label: "baton.http")) {
+        self.logger = logger
         var byTarget: [String: JSONService] = [:]
         var rest: [Route] = []
         for service in services {
@@ -139,6 +142,19 @@ package struct FrontDoor: Sendable {
     }
 
     package func handle(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
+        let out = await perform(request, at: destination, requestId: id)
+        // One structured line per request; bodies (secrets among them) are never logged.
+        let metadata: Logger.Metadata = ["request-id": "\(id)", "service": "\(destination.service.name)", "action": "\(destination.action)",
+                                         "status": "\(out.status)"]
+        if out.status >= 500 {
+            logger.error("request failed", metadata: metadata)
+        } else {
+            logger.debug("request", metadata: metadata)
+        }
+        return out
+    }
+
+    func perform(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
         if destination.authentication == .sigV4, let verifier {
             let signed = SigV4Verifier.SignedRequest(method: request.method, path: request.path, query: request.query,
                                                      headers: request.headers, body: request.body)

@@ -113,7 +113,16 @@ package actor InMemoryJournal: JournalStore {
     package func activities() -> [ActivityRecord] { activityRows.values.sorted { ($0.createdMillis, $0.arn) < ($1.createdMillis, $1.arn) } }
     package func deleteActivity(arn: String) { activityRows[arn] = nil }
 
+    /// Test seam: the next append that `predicate` picks fails as a disk error would, writing nothing.
+    private var failure: (@Sendable (JournalBatch) -> Bool)?
+
+    package func failNextAppend(where predicate: @escaping @Sendable (JournalBatch) -> Bool) { failure = predicate }
+
     package func append(_ b: JournalBatch) throws(JournalError) {
+        if let failure, failure(b) {
+            self.failure = nil
+            throw JournalError(.sqlite(10), "injected I/O error")
+        }
         let arn = b.execution.arn
         if let expected = b.expectedVersion {
             guard let current = executionRows[arn] else { throw JournalError(.notFound, "no execution \(arn)") }

@@ -45,13 +45,13 @@ struct Serve: AsyncParsableCommand {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
         }
         let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
-        let engine = Engine(journal: journal)
+        let engine = Engine(journal: journal, logger: logger)
         let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: dataDir)
         let services = try await ServiceList.make(context)
         engine.install(TaskRegistry(services: services))
         try await engine.recover()
         let clock = engine.clock
-        let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() })
+        let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() }, logger: logger)
         let app = Application(responder: BatonResponder(door: door),
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"), logger: logger)
         logger.info("serving", metadata: ["address": "\(host):\(port)", "services": "\(services.map(\.name).joined(separator: ","))",
