@@ -164,6 +164,18 @@ package enum Migrations {
         """
         CREATE INDEX executions_by_machine_status ON executions(state_machine_arn, status, start_ms);
         """,
+        // 10: payloads journaled once per execution; events reference them.
+        """
+        CREATE TABLE payloads (
+            execution_arn TEXT NOT NULL,
+            id INTEGER NOT NULL,
+            hash INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (execution_arn, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX payloads_by_hash ON payloads (execution_arn, hash);
+        ALTER TABLE events ADD COLUMN refs TEXT;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

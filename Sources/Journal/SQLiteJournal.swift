@@ -28,7 +28,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     package let path: String
     package let maxBatch: Int
-    private let writer: SQLiteConnection
+    let writer: SQLiteConnection
     private let reader: SQLiteConnection
     private let readLock = NSLock()
     private let condition = NSCondition()
@@ -238,17 +238,24 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             try i.run()
         }
         if !b.events.isEmpty {
-            let s = try writer.statement(
-                "INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             for ev in b.events {
-                sqlite3_reset(s.handle)
+                var details: String?
+                var refs: String?
+                if ev.detailsKey != nil {
+                    let (stored, references) = try internPayloads(ev.details, execution: e.arn)
+                    details = JSON.object(stored).serialized
+                    refs = references
+                }
+                let s = try writer.statement(
+                    "INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details, refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 s.bind(1, e.arn)
                 s.bind(2, ev.id)
                 s.bind(3, ev.previousEventId)
                 s.bind(4, ev.timestamp.milliseconds)
                 s.bind(5, ev.type)
                 s.bind(6, ev.detailsKey)
-                s.bind(7, ev.detailsKey == nil ? nil : JSON.object(ev.details).serialized)
+                s.bind(7, details)
+                s.bind(8, refs)
                 try s.run()
             }
         }
@@ -423,9 +430,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     package func history(arn: String) async throws(JournalError) -> [HistoryEvent] {
         try read { (db) throws(JournalError) -> [HistoryEvent] in
             let s = try db.statement(
-                "SELECT id, previous_id, ts_ms, type, details_key, details FROM events WHERE execution_arn = ?1 ORDER BY id")
+                "SELECT id, previous_id, ts_ms, type, details_key, details, refs FROM events WHERE execution_arn = ?1 ORDER BY id")
             s.bind(1, arn)
             var out: [HistoryEvent] = []
+            var payloads: [Int64: String] = [:]
             while try s.step() {
                 var details = JSONObject()
                 if let text = s.string(5) {
@@ -433,6 +441,9 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                         throw JournalError(.corrupt, "event \(s.int64(0)) of \(arn) has unreadable details")
                     }
                     details = o
+                }
+                if let refs = s.string(6) {
+                    try Self.restorePayloads(&details, refs: refs, execution: arn, db: db, cache: &payloads)
                 }
                 out.append(HistoryEvent(id: Int(s.int64(0)), previousEventId: Int(s.int64(1)),
                                         timestamp: Timestamp(milliseconds: s.int64(2)), type: s.string(3) ?? "",

@@ -1,0 +1,60 @@
+import Foundation
+@testable import Journal
+import StatesInterpreter
+import StatesLanguage
+import Testing
+
+/// Large payloads are journaled once per execution and put back in place on read.
+@Suite struct PayloadTests {
+    static func big(_ tag: String) -> String {
+        JSON.object(["tag": .string(tag), "blob": .string(String(repeating: "x\"y\\z", count: 4000))]).serialized
+    }
+
+    @Test func aPayloadRepeatedAcrossEventsIsStoredOnceAndReadBackIdentically() async throws {
+        let dir = NSTemporaryDirectory() + "payloads-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let j = try SQLiteJournal(directory: dir, synchronous: .normal)
+        defer { j.close() }
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        let input = Self.big("in"), other = Self.big("out")
+        var events: [HistoryEvent] = [HistoryEvent(id: 1, previousEventId: 0, timestamp: Timestamp(milliseconds: 1), type: "ExecutionStarted",
+                                                   detailsKey: "executionStartedEventDetails",
+                                                   details: ["input": .string(input), "inputDetails": ["truncated": false], "roleArn": "r"])]
+        for i in 2...11 {
+            // Every event carries the input; half of them the other payload too; a small one stays inline.
+            var d: JSONObject = ["name": .string("P\(i)"), "input": .string(input)]
+            if i % 2 == 0 { d["output"] = .string(other) }
+            d["small"] = "{}"
+            events.append(HistoryEvent(id: i, previousEventId: i - 1, timestamp: Timestamp(milliseconds: Int64(i)), type: "PassStateEntered",
+                                       detailsKey: "stateEnteredEventDetails", details: d))
+        }
+        var b = JournalBatch(execution: record("x", definition: def, lastEventId: 11), expectedVersion: nil)
+        b.events = events
+        try await j.append(b)
+        let read = try await j.history(arn: "x")
+        #expect(read == events)
+        #expect(read.map { $0.json.serialized } == events.map { $0.json.serialized })
+        // Two distinct large payloads: two rows, however many events carry them.
+        let rows = try j.read { (db) throws(JournalError) -> Int64 in
+            let s = try db.statement("SELECT COUNT(*) FROM payloads WHERE execution_arn = 'x'")
+            _ = try s.step()
+            return s.int64(0)
+        }
+        #expect(rows == 2)
+        // A later step reuses them.
+        var next = JournalBatch(execution: record("x", definition: def, lastEventId: 12), expectedVersion: 11)
+        next.events = [HistoryEvent(id: 12, previousEventId: 11, timestamp: Timestamp(milliseconds: 12), type: "ExecutionSucceeded",
+                                    detailsKey: "executionSucceededEventDetails", details: ["output": .string(other)])]
+        try await j.append(next)
+        #expect(try await j.history(arn: "x").last == next.events[0])
+    }
+
+    @Test func theHashSeparatesNearlyEqualStrings() {
+        let a = Self.big("a")
+        var seen: Set<UInt64> = [PayloadHash.of(a)]
+        for tag in ["b", "c", "aa", ""] { seen.insert(PayloadHash.of(Self.big(tag))) }
+        seen.insert(PayloadHash.of(a + " "))
+        #expect(seen.count == 6)
+        #expect(PayloadHash.of(a) == PayloadHash.of(String(a)))
+    }
+}
