@@ -12,16 +12,40 @@ extension SQLiteJournal {
     /// Strings shorter than this stay inline: a reference would cost more than it saves.
     static let payloadThreshold = 1024
 
-    /// The details as stored (large strings emptied) and the references (`key=id;…`), or nil
-    /// references when nothing was large. Runs on the writer thread, inside the step's savepoint.
-    func internPayloads(_ details: JSONObject, execution arn: String) throws(JournalError) -> (JSONObject, String?) {
+    /// Payloads already interned in the step being written, by the identity of their storage
+    /// (every value is alive while its batch is written, so an identity is never reused).
+    struct StepPayloads {
+        var byIdentity: [UInt: (ref: String, size: Int)] = [:]
+    }
+
+    /// The details as stored (large values emptied) and the references (`key=j12;key=s3`: a
+    /// JSON value or a string, by payload id), nil when nothing was large. Runs on the writer
+    /// thread, inside the step's savepoint.
+    func internPayloads(_ details: JSONObject, execution arn: String, step: inout StepPayloads) throws(JournalError) -> (JSONObject, String?) {
         var stored = details
         var refs: [String] = []
         for (key, value) in details {
-            guard case .string(let text) = value, text.utf8.count >= Self.payloadThreshold else { continue }
-            let id = try payloadId(text, execution: arn)
-            stored[key] = .string("")
-            refs.append("\(key)=\(id)")
+            let identity = value.storageIdentity
+            guard identity != nil || value.stringValue != nil else { continue }
+            if let identity, let known = step.byIdentity[identity] {
+                stored[key] = .null
+                refs.append("\(key)=\(known.ref)")
+                continue
+            }
+            let text: String
+            let kind: String
+            if case .string(let s) = value {
+                text = s
+                kind = "s"
+            } else {
+                text = value.serialized
+                kind = "j"
+            }
+            guard text.utf8.count >= Self.payloadThreshold else { continue }
+            let ref = kind + String(try payloadId(text, execution: arn))
+            if let identity { step.byIdentity[identity] = (ref, text.utf8.count) }
+            stored[key] = .null
+            refs.append("\(key)=\(ref)")
         }
         return (stored, refs.isEmpty ? nil : refs.joined(separator: ";"))
     }
@@ -68,7 +92,9 @@ extension SQLiteJournal {
                                 cache: inout [Int64: String]) throws(JournalError) {
         for ref in refs.split(separator: ";") {
             let kv = ref.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, let id = Int64(kv[1]) else { throw JournalError(.corrupt, "bad payload reference '\(ref)' in \(arn)") }
+            guard kv.count == 2, let kind = kv[1].first, kind == "j" || kind == "s", let id = Int64(kv[1].dropFirst()) else {
+                throw JournalError(.corrupt, "bad payload reference '\(ref)' in \(arn)")
+            }
             if cache[id] == nil {
                 let s = try db.statement("SELECT body FROM payloads WHERE execution_arn = ?1 AND id = ?2")
                 s.bind(1, arn)
@@ -80,7 +106,13 @@ extension SQLiteJournal {
                 sqlite3_reset(s.handle)
                 cache[id] = body
             }
-            details[String(kv[0])] = .string(cache[id] ?? "")
+            let body = cache[id] ?? ""
+            if kind == "s" {
+                details[String(kv[0])] = .string(body)
+            } else {
+                guard let value = try? JSONParser.parse(body) else { throw JournalError(.corrupt, "payload \(id) of \(arn) is not JSON") }
+                details[String(kv[0])] = value
+            }
         }
     }
 }

@@ -238,11 +238,12 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             try i.run()
         }
         if !b.events.isEmpty {
+            var payloads = StepPayloads()
             for ev in b.events {
                 var details: String?
                 var refs: String?
                 if ev.detailsKey != nil {
-                    let (stored, references) = try internPayloads(ev.details, execution: e.arn)
+                    let (stored, references) = try internPayloads(ev.details, execution: e.arn, step: &payloads)
                     details = JSON.object(stored).serialized
                     refs = references
                 }

@@ -17,12 +17,14 @@ import Testing
         defer { j.close() }
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         let input = Self.big("in"), other = Self.big("out")
+        // As the interpreter records them: the input as a JSON value shared by many events.
+        guard let value = try? JSONParser.parse(input) else { throw JournalError(.corrupt, "fixture") }
         var events: [HistoryEvent] = [HistoryEvent(id: 1, previousEventId: 0, timestamp: Timestamp(milliseconds: 1), type: "ExecutionStarted",
                                                    detailsKey: "executionStartedEventDetails",
                                                    details: ["input": .string(input), "inputDetails": ["truncated": false], "roleArn": "r"])]
         for i in 2...11 {
             // Every event carries the input; half of them the other payload too; a small one stays inline.
-            var d: JSONObject = ["name": .string("P\(i)"), "input": .string(input)]
+            var d: JSONObject = ["name": .string("P\(i)"), "input": i % 3 == 0 ? .string(input) : value]
             if i % 2 == 0 { d["output"] = .string(other) }
             d["small"] = "{}"
             events.append(HistoryEvent(id: i, previousEventId: i - 1, timestamp: Timestamp(milliseconds: Int64(i)), type: "PassStateEntered",
@@ -34,7 +36,8 @@ import Testing
         let read = try await j.history(arn: "x")
         #expect(read == events)
         #expect(read.map { $0.json.serialized } == events.map { $0.json.serialized })
-        // Two distinct large payloads: two rows, however many events carry them.
+        // Two distinct large texts (the input's, shared by the string and the value, and the
+        // other): two rows, however many events carry them.
         let rows = try j.read { (db) throws(JournalError) -> Int64 in
             let s = try db.statement("SELECT COUNT(*) FROM payloads WHERE execution_arn = 'x'")
             _ = try s.step()

@@ -97,3 +97,20 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
         for (k, v) in elements { self[k] = v }
     }
 }
+
+extension JSON {
+    /// The address of an object's or array's shared storage, or nil for scalars (strings
+    /// included: their buffers may be temporary). Two values with the same identity, both
+    /// alive, hold the same content: the journal uses it to serialize a payload carried by
+    /// many events of one step only once.
+    package var storageIdentity: UInt? {
+        switch self {
+        case .object(let o):
+            return o.entries.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } }
+        case .array(let a):
+            return a.withUnsafeBufferPointer { $0.baseAddress.map { UInt(bitPattern: $0) } }
+        default:
+            return nil
+        }
+    }
+}
