@@ -171,6 +171,7 @@ package enum Migrations {
             id INTEGER NOT NULL,
             hash INTEGER NOT NULL,
             body TEXT NOT NULL,
+            parts TEXT,
             PRIMARY KEY (execution_arn, id)
         ) WITHOUT ROWID;
         CREATE INDEX payloads_by_hash ON payloads (execution_arn, hash);

@@ -3,58 +3,120 @@ import Foundation
 import StatesInterpreter
 import StatesLanguage
 
-/// Payloads journaled once per execution. A history carries the same input or output in many
-/// events (a 200 KiB input through ten Pass states is twenty copies); each large top-level
-/// string of an event's details is stored once in `payloads`, keyed by its content within the
-/// execution, and the event keeps a reference. GetExecutionHistory puts the text back in the
-/// same place, so its answers are byte-identical.
+/// Payloads journaled once per execution. A history carries the same data in many events: a
+/// 200 KiB input through ten Pass states is twenty copies, and each state's output differs
+/// from its input only in a small part. Large values are stored as chunks in `payloads`, once
+/// per execution: a chunk is a value's JSON text with its large children left as `null` and
+/// listed as parts (JSON Pointer -> chunk), so a 200 KiB blob shared by every output is stored
+/// once and each output costs a few bytes. Events keep references; GetExecutionHistory puts
+/// every value back in place, so its answers are byte-identical.
 extension SQLiteJournal {
-    /// Strings shorter than this stay inline: a reference would cost more than it saves.
+    /// Values whose text is shorter than this stay inline: a reference would cost more than it saves.
     static let payloadThreshold = 1024
+    /// Containers this deep and deeper are serialized whole (fast), not split into chunks.
+    static let chunkDepth = 2
 
-    /// Payloads already interned in the step being written, by the identity of their storage
-    /// (every value is alive while its batch is written, so an identity is never reused).
-    struct StepPayloads {
-        var byIdentity: [UInt: (ref: String, size: Int)] = [:]
+    /// A value encoded for storage: its text (large children as `null`) and their chunks, or a
+    /// whole chunk.
+    enum Piece {
+        case inline(String, [(path: String, id: Int64)])
+        case chunk(Int64)
     }
 
-    /// The details as stored (large values emptied) and the references (`key=j12;key=s3`: a
-    /// JSON value or a string, by payload id), nil when nothing was large. Runs on the writer
-    /// thread, inside the step's savepoint.
-    func internPayloads(_ details: JSONObject, execution arn: String, step: inout StepPayloads) throws(JournalError) -> (JSONObject, String?) {
+    /// The details as stored (large values as `null`) and the references (a JSON object from
+    /// key to `j<id>` for a value or `s<id>` for a string), nil when nothing was large. Runs on
+    /// the writer thread, inside the step's savepoint.
+    func internPayloads(_ details: JSONObject, execution arn: String) throws(JournalError) -> (JSONObject, String?) {
         var stored = details
-        var refs: [String] = []
+        var refs = JSONObject()
         for (key, value) in details {
-            let identity = value.storageIdentity
-            guard identity != nil || value.stringValue != nil else { continue }
-            if let identity, let known = step.byIdentity[identity] {
+            switch value {
+            case .string(let text) where text.utf8.count >= Self.payloadThreshold:
                 stored[key] = .null
-                refs.append("\(key)=\(known.ref)")
-                continue
+                refs[key] = .string("s" + String(try chunkId(text, parts: [], execution: arn)))
+            case .object, .array:
+                switch try piece(value, execution: arn, depth: 0) {
+                case .chunk(let id):
+                    stored[key] = .null
+                    refs[key] = .string("j" + String(id))
+                case .inline(let text, let parts) where !parts.isEmpty:
+                    // Small, but holding chunks: stored as a chunk of its own.
+                    stored[key] = .null
+                    refs[key] = .string("j" + String(try chunkId(text, parts: parts, execution: arn)))
+                case .inline:
+                    break
+                }
+            default:
+                break
             }
-            let text: String
-            let kind: String
-            if case .string(let s) = value {
-                text = s
-                kind = "s"
-            } else {
-                text = value.serialized
-                kind = "j"
-            }
-            guard text.utf8.count >= Self.payloadThreshold else { continue }
-            let ref = kind + String(try payloadId(text, execution: arn))
-            if let identity { step.byIdentity[identity] = (ref, text.utf8.count) }
-            stored[key] = .null
-            refs.append("\(key)=\(ref)")
         }
-        return (stored, refs.isEmpty ? nil : refs.joined(separator: ";"))
+        return (stored, refs.isEmpty ? nil : JSON.object(refs).serialized)
     }
 
-    /// The id of `text` among the execution's payloads, storing it if it is new. Equal hashes
-    /// are compared byte for byte, so a collision can never swap one payload for another.
-    private func payloadId(_ text: String, execution arn: String) throws(JournalError) -> Int64 {
-        let hash = Int64(bitPattern: PayloadHash.of(text))
-        let find = try writer.statement("SELECT id, body FROM payloads WHERE execution_arn = ?1 AND hash = ?2")
+    /// Encodes a container: a chunk already written for this very value (by identity), or its
+    /// text built from its children's pieces, stored as a chunk when large.
+    func piece(_ value: JSON, execution arn: String, depth: Int) throws(JournalError) -> Piece {
+        guard depth < Self.chunkDepth, let identity = value.storageIdentity else { return .inline(value.serialized, []) }
+        if let id = chunks.lookup(arn, identity) { return .chunk(id) }
+        var text = ""
+        var parts: [(path: String, id: Int64)] = []
+        func add(_ child: JSON, _ path: String) throws(JournalError) {
+            switch child {
+            case .object, .array:
+                switch try piece(child, execution: arn, depth: depth + 1) {
+                case .chunk(let id):
+                    text.append("null")
+                    parts.append((path, id))
+                case .inline(let t, let ps):
+                    text.append(t)
+                    for p in ps { parts.append((path + p.path, p.id)) }
+                }
+            default:
+                text.append(child.serialized)
+            }
+        }
+        switch value {
+        case .object(let o):
+            text.append("{")
+            var first = true
+            for (key, child) in o {
+                if !first { text.append(",") }
+                first = false
+                text.append(JSON.string(key).serialized)
+                text.append(":")
+                try add(child, "/" + Self.pointerToken(key))
+            }
+            text.append("}")
+        case .array(let a):
+            text.append("[")
+            for (i, child) in a.enumerated() {
+                if i > 0 { text.append(",") }
+                try add(child, "/" + String(i))
+            }
+            text.append("]")
+        default:
+            return .inline(value.serialized, [])
+        }
+        guard text.utf8.count >= Self.payloadThreshold else { return .inline(text, parts) }
+        let id = try chunkId(text, parts: parts, execution: arn)
+        chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count)
+        return .chunk(id)
+    }
+
+    static func pointerToken(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
+    static func partsText(_ parts: [(path: String, id: Int64)]) -> String? {
+        parts.isEmpty ? nil : JSON.array(parts.map { JSON.array([.string($0.path), .int($0.id)]) }).serialized
+    }
+
+    /// The id of this chunk among the execution's payloads, storing it if it is new. Equal
+    /// hashes are compared byte for byte, so a collision never swaps one payload for another.
+    private func chunkId(_ text: String, parts: [(path: String, id: Int64)], execution arn: String) throws(JournalError) -> Int64 {
+        let partsText = Self.partsText(parts)
+        let hash = Int64(bitPattern: PayloadHash.of(text) ^ (partsText.map(PayloadHash.of) ?? 0))
+        let find = try writer.statement("SELECT id, body, parts FROM payloads WHERE execution_arn = ?1 AND hash = ?2")
         find.bind(1, arn)
         find.bind(2, hash)
         var text = text
@@ -66,7 +128,7 @@ extension SQLiteJournal {
                 guard n > 0, let base = mine.baseAddress else { return true }
                 return memcmp(p, base, n) == 0
             }
-            if same {
+            if same && find.string(2) == partsText {
                 let id = find.int64(0)
                 sqlite3_reset(find.handle)
                 return id
@@ -78,42 +140,158 @@ extension SQLiteJournal {
         _ = try next.step()
         let id = next.int64(0)
         sqlite3_reset(next.handle)
-        let insert = try writer.statement("INSERT INTO payloads (execution_arn, id, hash, body) VALUES (?1, ?2, ?3, ?4)")
+        let insert = try writer.statement("INSERT INTO payloads (execution_arn, id, hash, body, parts) VALUES (?1, ?2, ?3, ?4, ?5)")
         insert.bind(1, arn)
         insert.bind(2, id)
         insert.bind(3, hash)
         insert.bind(4, text)
+        insert.bind(5, partsText)
         try insert.run()
         return id
     }
 
     /// Puts referenced payloads back into details read from `events` (reader connection).
     static func restorePayloads(_ details: inout JSONObject, refs: String, execution arn: String, db: SQLiteConnection,
-                                cache: inout [Int64: String]) throws(JournalError) {
-        for ref in refs.split(separator: ";") {
-            let kv = ref.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, let kind = kv[1].first, kind == "j" || kind == "s", let id = Int64(kv[1].dropFirst()) else {
+                                cache: inout [Int64: JSON]) throws(JournalError) {
+        guard case .object(let references)? = try? JSONParser.parse(refs) else { throw JournalError(.corrupt, "bad payload references in \(arn)") }
+        for (key, ref) in references {
+            guard let r = ref.stringValue, let kind = r.first, kind == "j" || kind == "s", let id = Int64(r.dropFirst()) else {
                 throw JournalError(.corrupt, "bad payload reference '\(ref)' in \(arn)")
             }
-            if cache[id] == nil {
-                let s = try db.statement("SELECT body FROM payloads WHERE execution_arn = ?1 AND id = ?2")
-                s.bind(1, arn)
-                s.bind(2, id)
-                guard try s.step(), let body = s.string(0) else {
-                    sqlite3_reset(s.handle)
-                    throw JournalError(.corrupt, "payload \(id) of \(arn) is missing")
-                }
-                sqlite3_reset(s.handle)
-                cache[id] = body
-            }
-            let body = cache[id] ?? ""
             if kind == "s" {
-                details[String(kv[0])] = .string(body)
+                let (body, _) = try chunk(id, execution: arn, db: db)
+                details[key] = .string(body)
             } else {
-                guard let value = try? JSONParser.parse(body) else { throw JournalError(.corrupt, "payload \(id) of \(arn) is not JSON") }
-                details[String(kv[0])] = value
+                details[key] = try value(id, execution: arn, db: db, cache: &cache, depth: 0)
             }
         }
+    }
+
+    static func chunk(_ id: Int64, execution arn: String, db: SQLiteConnection) throws(JournalError) -> (String, String?) {
+        let s = try db.statement("SELECT body, parts FROM payloads WHERE execution_arn = ?1 AND id = ?2")
+        s.bind(1, arn)
+        s.bind(2, id)
+        defer { sqlite3_reset(s.handle) }
+        guard try s.step(), let body = s.string(0) else { throw JournalError(.corrupt, "payload \(id) of \(arn) is missing") }
+        return (body, s.string(1))
+    }
+
+    /// A chunk as a JSON value, its parts put back.
+    static func value(_ id: Int64, execution arn: String, db: SQLiteConnection, cache: inout [Int64: JSON], depth: Int) throws(JournalError) -> JSON {
+        if let known = cache[id] { return known }
+        guard depth < 64 else { throw JournalError(.corrupt, "payload \(id) of \(arn) refers to itself") }
+        let (body, parts) = try chunk(id, execution: arn, db: db)
+        guard var v = try? JSONParser.parse(body) else { throw JournalError(.corrupt, "payload \(id) of \(arn) is not JSON") }
+        if let parts {
+            guard case .array(let list)? = try? JSONParser.parse(parts) else { throw JournalError(.corrupt, "payload \(id) of \(arn) has bad parts") }
+            for part in list {
+                guard let pair = part.arrayValue, pair.count == 2, let path = pair[0].stringValue, let child = pair[1].integerValue else {
+                    throw JournalError(.corrupt, "payload \(id) of \(arn) has a bad part")
+                }
+                let tokens = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+                    $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+                }
+                let childValue = try value(child, execution: arn, db: db, cache: &cache, depth: depth + 1)
+                guard Self.set(&v, at: tokens[...], childValue) else { throw JournalError(.corrupt, "payload \(id) of \(arn): no place \(path)") }
+            }
+        }
+        cache[id] = v
+        return v
+    }
+
+    /// Sets the value at a JSON Pointer's tokens; false when the place does not exist.
+    static func set(_ target: inout JSON, at tokens: ArraySlice<String>, _ value: JSON) -> Bool {
+        guard let first = tokens.first else {
+            target = value
+            return true
+        }
+        switch target {
+        case .object(var o):
+            guard var child = o[first] else { return false }
+            target = .null
+            guard set(&child, at: tokens.dropFirst(), value) else {
+                target = .object(o)
+                return false
+            }
+            o[first] = child
+            target = .object(o)
+            return true
+        case .array(var a):
+            guard let i = Int(first), a.indices.contains(i) else { return false }
+            target = .null
+            guard set(&a[i], at: tokens.dropFirst(), value) else {
+                target = .array(a)
+                return false
+            }
+            target = .array(a)
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// Chunks written by the writer, by (execution, storage identity), with their values kept
+/// alive so that an identity cannot be reused by another value while it is here. Bounded by
+/// bytes; entries of a step or transaction that rolled back are dropped. Writer thread only.
+final class PayloadChunks: @unchecked Sendable {
+    // @unchecked Sendable: used only on the journal's writer thread.
+    struct Key: Hashable {
+        var execution: String
+        var identity: UInt
+    }
+
+    private var entries: [Key: (id: Int64, value: JSON, size: Int)] = [:]
+    private var order: [Key] = []
+    private var head = 0
+    private var bytes = 0
+    private var inStep: [Key] = []
+    private var inTransaction: [Key] = []
+    let budget: Int
+
+    init(budget: Int = 32 << 20) { self.budget = budget }
+
+    func lookup(_ execution: String, _ identity: UInt) -> Int64? { entries[Key(execution: execution, identity: identity)]?.id }
+
+    func add(_ execution: String, _ identity: UInt, id: Int64, keeping value: JSON, size: Int) {
+        let key = Key(execution: execution, identity: identity)
+        guard entries[key] == nil else { return }
+        entries[key] = (id, value, size)
+        order.append(key)
+        bytes += size
+        inStep.append(key)
+    }
+
+    func stepSucceeded() {
+        inTransaction += inStep
+        inStep.removeAll()
+    }
+
+    func stepRolledBack() {
+        drop(inStep)
+        inStep.removeAll()
+    }
+
+    func transactionCommitted() {
+        inTransaction.removeAll()
+        while bytes > budget, head < order.count {
+            if let e = entries.removeValue(forKey: order[head]) { bytes -= e.size }
+            head += 1
+        }
+        if head > 4096 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func transactionRolledBack() {
+        drop(inTransaction + inStep)
+        inTransaction.removeAll()
+        inStep.removeAll()
+    }
+
+    private func drop(_ keys: [Key]) {
+        for k in keys { if let e = entries.removeValue(forKey: k) { bytes -= e.size } }
     }
 }
 

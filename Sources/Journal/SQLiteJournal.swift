@@ -29,6 +29,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     package let path: String
     package let maxBatch: Int
     let writer: SQLiteConnection
+    /// Payload chunks the writer has stored, by value identity (writer thread only).
+    let chunks = PayloadChunks()
     private let reader: SQLiteConnection
     private let readLock = NSLock()
     private let condition = NSCondition()
@@ -173,16 +175,20 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     try writeDeliveries(p.deliveries)
                     try writeDocuments(p.documents)
                     try writer.execute("RELEASE step")
+                    chunks.stepSucceeded()
                     results.append(.success(()))
                 } catch {
                     try? writer.execute("ROLLBACK TO step")
                     try? writer.execute("RELEASE step")
+                    chunks.stepRolledBack()
                     results.append(.failure(error))
                 }
             }
             try writer.execute("COMMIT")
+            chunks.transactionCommitted()
         } catch {
             try? writer.execute("ROLLBACK")
+            chunks.transactionRolledBack()
             results = work.map { _ in .failure(error) }
         }
         for (p, r) in zip(work, results) { p.resume(r) }
@@ -238,12 +244,11 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             try i.run()
         }
         if !b.events.isEmpty {
-            var payloads = StepPayloads()
             for ev in b.events {
                 var details: String?
                 var refs: String?
                 if ev.detailsKey != nil {
-                    let (stored, references) = try internPayloads(ev.details, execution: e.arn, step: &payloads)
+                    let (stored, references) = try internPayloads(ev.details, execution: e.arn)
                     details = JSON.object(stored).serialized
                     refs = references
                 }
@@ -434,7 +439,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 "SELECT id, previous_id, ts_ms, type, details_key, details, refs FROM events WHERE execution_arn = ?1 ORDER BY id")
             s.bind(1, arn)
             var out: [HistoryEvent] = []
-            var payloads: [Int64: String] = [:]
+            var payloads: [Int64: JSON] = [:]
             while try s.step() {
                 var details = JSONObject()
                 if let text = s.string(5) {

@@ -61,3 +61,56 @@ import Testing
         #expect(PayloadHash.of(a) == PayloadHash.of(String(a)))
     }
 }
+
+/// The shape of a Pass chain over a large input: every output is the input with one small
+/// member changed, so all of them share the large part.
+@Suite struct SharedPartTests {
+    static func count(_ j: SQLiteJournal, _ sql: String) throws -> Int64 {
+        try j.read { (db) throws(JournalError) -> Int64 in
+            let s = try db.statement(sql)
+            _ = try s.step()
+            return s.int64(0)
+        }
+    }
+
+    @Test func aLargeMemberSharedByManyValuesIsStoredOnce() async throws {
+        let dir = NSTemporaryDirectory() + "payloads-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let blob = JSON.array((0..<400).map { i in ["i": .int(Int64(i)), "name": .string("item \(i) ~/\"q\""), "tags": ["a", "b"]] })
+        var value: JSONObject = ["id": 7, "a/b~c": "keys with pointer characters", "blob": blob, "last": ["step": 0]]
+        var events: [HistoryEvent] = []
+        for k in 1...10 {
+            let input = JSON.object(value)
+            value["last"] = ["step": .int(Int64(k))]
+            events.append(HistoryEvent(id: 2 * k - 1, previousEventId: 2 * k - 2, timestamp: Timestamp(milliseconds: Int64(k)), type: "PassStateEntered",
+                                       detailsKey: "stateEnteredEventDetails", details: ["name": .string("P\(k)"), "input": input]))
+            events.append(HistoryEvent(id: 2 * k, previousEventId: 2 * k - 1, timestamp: Timestamp(milliseconds: Int64(k)), type: "PassStateExited",
+                                       detailsKey: "stateExitedEventDetails", details: ["name": .string("P\(k)"), "output": .object(value)]))
+        }
+        do {
+            let j = try SQLiteJournal(directory: dir, synchronous: .normal)
+            let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+            var b = JournalBatch(execution: record("x", definition: def, lastEventId: 20), expectedVersion: nil)
+            b.events = events
+            try await j.append(b)
+            let read = try await j.history(arn: "x")
+            #expect(read.map { $0.json.serialized } == events.map { $0.json.serialized })
+            #expect(read == events)
+            let blobBytes = blob.serialized.utf8.count
+            let stored = try Self.count(j, "SELECT SUM(LENGTH(body)) FROM payloads WHERE execution_arn = 'x'")
+            // The blob once, and eleven small values around it (a few hundred bytes each).
+            #expect(stored < Int64(blobBytes + 11 * 400))
+            #expect(try Self.count(j, "SELECT COUNT(*) FROM payloads WHERE execution_arn = 'x'") == 12)
+            j.close()
+        }
+        // After a restart (no identities remembered), the same content is found by its hash.
+        let j = try SQLiteJournal(directory: dir, synchronous: .normal)
+        defer { j.close() }
+        var next = JournalBatch(execution: record("x", definition: 1, lastEventId: 21), expectedVersion: 20)
+        next.events = [HistoryEvent(id: 21, previousEventId: 20, timestamp: Timestamp(milliseconds: 21), type: "ExecutionSucceeded",
+                                    detailsKey: "executionSucceededEventDetails", details: ["output": .object(value)])]
+        try await j.append(next)
+        #expect(try Self.count(j, "SELECT COUNT(*) FROM payloads WHERE execution_arn = 'x'") == 12)
+        #expect(try await j.history(arn: "x").last == next.events[0])
+    }
+}
