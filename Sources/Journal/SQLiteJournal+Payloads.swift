@@ -13,8 +13,9 @@ import StatesLanguage
 extension SQLiteJournal {
     /// Values whose text is shorter than this stay inline: a reference would cost more than it saves.
     static let payloadThreshold = 1024
-    /// Containers this deep and deeper are serialized whole (fast), not split into chunks.
-    static let chunkDepth = 2
+    /// Containers this deep are serialized whole (fast), not split further: the top-level value
+    /// is split into its members, each member stored whole.
+    static let chunkDepth = 1
 
     /// A value encoded for storage: its text (large children as `null`) and their chunks, or a
     /// whole chunk.
@@ -56,8 +57,16 @@ extension SQLiteJournal {
     /// Encodes a container: a chunk already written for this very value (by identity), or its
     /// text built from its children's pieces, stored as a chunk when large.
     func piece(_ value: JSON, execution arn: String, depth: Int) throws(JournalError) -> Piece {
-        guard depth < Self.chunkDepth, let identity = value.storageIdentity else { return .inline(value.serialized, []) }
+        guard let identity = value.storageIdentity else { return .inline(value.serialized, []) }
         if let id = chunks.lookup(arn, identity) { return .chunk(id) }
+        if depth >= Self.chunkDepth {
+            // Deep enough: serialized whole (one fast pass), a chunk of its own when large.
+            let text = value.serialized
+            guard text.utf8.count >= Self.payloadThreshold else { return .inline(text, []) }
+            let id = try chunkId(text, parts: [], execution: arn)
+            chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count)
+            return .chunk(id)
+        }
         var text = ""
         var parts: [(path: String, id: Int64)] = []
         func add(_ child: JSON, _ path: String) throws(JournalError) {
@@ -104,7 +113,8 @@ extension SQLiteJournal {
     }
 
     static func pointerToken(_ key: String) -> String {
-        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
+        return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
     static func partsText(_ parts: [(path: String, id: Int64)]) -> String? {

@@ -228,7 +228,7 @@ extension Step {
     }
 
     func checkSize(_ output: JSON, _ state: State) throws(StatesError) {
-        if output.serializedByteCount > interpreter.maximumPayloadBytes {
+        if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
             throw StatesError(StatesError.dataLimitExceeded,
                               "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }

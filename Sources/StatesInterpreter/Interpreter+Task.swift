@@ -126,7 +126,7 @@ extension Step {
         details.appendUnchecked("outputDetails", EventDetails.notTruncated)
         emit(fid, eventPrefix(task.kind) + "Succeeded", detailsKey(task.kind, "Succeeded"), details)
         do throws(StatesError) {
-            if output.serializedByteCount > interpreter.maximumPayloadBytes {
+            if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
                 let name: String
                 if case .task(let t) = state.kind { name = t.resource } else { name = state.name }
                 throw StatesError(StatesError.dataLimitExceeded,

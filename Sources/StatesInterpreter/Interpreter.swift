@@ -83,6 +83,9 @@ struct Step {
     }
 
     var running: Bool { s.status == .running }
+    /// Sizes of large values measured in this step (a blob carried by every state's output is
+    /// measured once).
+    let sizes = ByteCountMemo()
     /// Set when the state contradicts itself (a frame the step needs is gone): the step stops
     /// changing it and the execution fails with States.Runtime, recorded in its history. A
     /// broken invariant fails one execution; it never takes the process down.
@@ -305,7 +308,7 @@ struct Step {
     /// nothing the state evaluated saw them.
     mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil, assigned: JSONObject? = nil) {
         guard let frame = s.frames[fid], let state = state(of: frame) else { return }
-        if output.serializedByteCount > interpreter.maximumPayloadBytes {
+        if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
             fail(fid, StatesError(StatesError.dataLimitExceeded,
                                   "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
             return

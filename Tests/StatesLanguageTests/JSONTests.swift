@@ -71,3 +71,21 @@ import Testing
         #expect(try JSONParser.parse("[1,2]") != JSONParser.parse("[2,1]"))
     }
 }
+
+@Suite struct ByteCountMemoTests {
+    @Test func rememberedSizesEqualMeasuredOnes() throws {
+        let blob = JSON.array((0..<300).map { i in ["i": .int(Int64(i)), "s": .string("é\"\\\u{1}x\(i)"), "d": .double(Double(i) / 3)] })
+        let memo = ByteCountMemo()
+        var value: JSONObject = ["blob": blob, "last": ["step": 0], "k\"ey": .null]
+        for step in 0..<5 {
+            value["last"] = ["step": .int(Int64(step))]
+            let v = JSON.object(value)
+            #expect(v.serializedByteCount(memo: memo) == v.serializedByteCount)
+            #expect(v.serializedByteCount(memo: memo) == Array(v.serialized.utf8).count)
+        }
+        for text in [#"[]"#, #"{}"#, #"[[],{},[1,{"a":[]}]]"#, #"{"a":{"b":{"c":"\u00e9"}}}"#] {
+            let v = try JSONParser.parse(text)
+            #expect(v.serializedByteCount(memo: memo) == v.serializedByteCount)
+        }
+    }
+}

@@ -192,3 +192,47 @@ extension JSON {
 extension JSON: CustomStringConvertible {
     public var description: String { serialized }
 }
+
+/// Serialized sizes of large containers by storage identity, for one interpreter step: a
+/// member shared by many values (a large blob carried through a chain of states) is measured
+/// once. It keeps the values alive, so an identity cannot be reused while it is remembered.
+public final class ByteCountMemo {
+    private var sizes: [UInt: (size: Int, value: JSON)] = [:]
+    /// Containers smaller than this are not remembered: measuring them again is cheaper.
+    static let threshold = 1024
+
+    public init() {}
+
+    func size(of value: JSON) -> Int {
+        guard let id = value.storageIdentity else {
+            var counter = ByteCounter()
+            value.emit(to: &counter)
+            return counter.count
+        }
+        if let known = sizes[id] { return known.size }
+        var total = 0
+        switch value {
+        case .array(let a):
+            total = 2 + max(0, a.count - 1)
+            for v in a { total += size(of: v) }
+        case .object(let o):
+            total = 2 + max(0, o.count - 1)
+            for e in o.entries {
+                var key = ByteCounter()
+                JSON.emitString(e.key, to: &key)
+                total += key.count + 1 + size(of: e.value)
+            }
+        default:
+            var counter = ByteCounter()
+            value.emit(to: &counter)
+            total = counter.count
+        }
+        if total >= Self.threshold { sizes[id] = (total, value) }
+        return total
+    }
+}
+
+extension JSON {
+    /// `serializedByteCount`, remembering large containers' sizes in `memo`.
+    public func serializedByteCount(memo: ByteCountMemo) -> Int { memo.size(of: self) }
+}
