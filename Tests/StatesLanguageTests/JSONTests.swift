@@ -89,3 +89,46 @@ import Testing
         }
     }
 }
+
+/// The word-at-a-time scanners against a byte-at-a-time reference: every ASCII character and
+/// a few multi-byte ones, at every position of a string longer than two words.
+@Suite struct StringScanTests {
+    static func reference(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    @Test func everyCharacterAtEveryPositionIsEscapedAndParsedBack() throws {
+        var characters = (0..<128).compactMap { Unicode.Scalar($0).map(Character.init) }
+        characters += ["é", "€", "😀", "\u{7F}"]
+        for c in characters {
+            for position in 0..<19 {
+                var s = String(repeating: "a", count: 19)
+                let i = s.index(s.startIndex, offsetBy: position)
+                s.replaceSubrange(i...i, with: String(c))
+                let text = JSON.string(s).serialized
+                #expect(text == Self.reference(s), "\(c.unicodeScalars.first?.value ?? 0) at \(position)")
+                #expect(try JSONParser.parse(text) == .string(s))
+                #expect(JSON.string(s).serializedByteCount == text.utf8.count)
+            }
+        }
+    }
+}

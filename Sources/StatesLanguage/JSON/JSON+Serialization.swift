@@ -104,11 +104,23 @@ extension JSON {
         var s = s
         s.withUTF8 { bytes in
             var runStart = 0
-            for i in 0..<bytes.count {
+            var i = 0
+            let n = bytes.count
+            let raw = UnsafeRawBufferPointer(bytes)
+            while i < n {
+                // Eight bytes at a time while none needs escaping (most payload text).
+                if i + 8 <= n, !JSONBytes.mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let c = bytes[i]
-                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+                guard c < 0x20 || c == 0x22 || c == 0x5C else {
+                    i += 1
+                    continue
+                }
                 out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 runStart = i + 1
+                i += 1
                 out.append(0x5C)
                 switch c {
                 case 0x22: out.append(0x22)
@@ -235,4 +247,19 @@ public final class ByteCountMemo {
 extension JSON {
     /// `serializedByteCount`, remembering large containers' sizes in `memo`.
     public func serializedByteCount(memo: ByteCountMemo) -> Int { memo.size(of: self) }
+}
+
+/// Word-at-a-time byte tests (SWAR) for the scanners of JSON strings.
+@usableFromInline enum JSONBytes {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `w` is zero (exact as a yes/no answer).
+    @inlinable static func hasZeroByte(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+
+    /// True when one of the eight bytes may be a control character, `"` or `\\` (a false
+    /// answer is exact: none is).
+    @inlinable static func mayNeedEscape(_ w: UInt64) -> Bool {
+        (w &- ones &* 0x20) & ~w & highs != 0 || hasZeroByte(w ^ (ones &* 0x22)) || hasZeroByte(w ^ (ones &* 0x5C))
+    }
 }

@@ -155,6 +155,12 @@ private struct Reader {
         let start = position
         // Fast path: no escapes.
         while position < bytes.count {
+            // Eight bytes at a time while none is a quote, a backslash or a control character.
+            if position + 8 <= bytes.count, let base = bytes.baseAddress,
+               !JSONBytes.mayNeedEscape(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
+                position += 8
+                continue
+            }
             let c = bytes[position]
             if c == UInt8(ascii: "\"") {
                 let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
