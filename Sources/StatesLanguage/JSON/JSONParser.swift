@@ -173,6 +173,19 @@ private struct Reader {
         }
         var scratch = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
         while true {
+            // The run up to the next quote, backslash or control character, copied at once.
+            let run = position
+            while position < bytes.count {
+                if position + 8 <= bytes.count, let base = bytes.baseAddress,
+                   !JSONBytes.mayNeedEscape(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
+                    position += 8
+                    continue
+                }
+                let c = bytes[position]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                position += 1
+            }
+            if position > run { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<position])) }
             guard position < bytes.count else { throw error("Unterminated string") }
             let c = bytes[position]
             if c == UInt8(ascii: "\"") {
@@ -180,11 +193,6 @@ private struct Reader {
                 return String(decoding: scratch, as: UTF8.self)
             }
             if c < 0x20 { throw error("Unescaped control character in string") }
-            if c != UInt8(ascii: "\\") {
-                scratch.append(c)
-                position += 1
-                continue
-            }
             position += 1
             guard position < bytes.count else { throw error("Unterminated escape") }
             let e = bytes[position]
