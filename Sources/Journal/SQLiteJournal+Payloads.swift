@@ -13,103 +13,104 @@ import StatesLanguage
 extension SQLiteJournal {
     /// Values whose text is shorter than this stay inline: a reference would cost more than it saves.
     static let payloadThreshold = 1024
-    /// Containers this deep are serialized whole (fast), not split further: the top-level value
-    /// is split into its members, each member stored whole.
+    /// Containers this deep are written whole, not split further: a top-level value is split
+    /// into its members, each member stored whole.
     static let chunkDepth = 1
 
-    /// A value encoded for storage: its text (large children as `null`) and their chunks, or a
-    /// whole chunk.
-    enum Piece {
-        case inline(String, [(path: String, id: Int64)])
-        case chunk(Int64)
-    }
-
-    /// The details as stored (large values as `null`) and the references (a JSON object from
-    /// key to `j<id>` for a value or `s<id>` for a string), nil when nothing was large. Runs on
-    /// the writer thread, inside the step's savepoint.
-    func internPayloads(_ details: JSONObject, execution arn: String) throws(JournalError) -> (JSONObject, String?) {
-        var stored = details
+    /// The details as stored, as JSON text (large values as `null`), and the references (a JSON
+    /// object from key to `j<id>` for a value or `s<id>` for a string), nil when nothing was
+    /// large. One pass: every value is written straight into the text, and a large member is
+    /// cut out into its chunk. Runs on the writer thread, inside the step's savepoint.
+    func internPayloads(_ details: JSONObject, execution arn: String) throws(JournalError) -> (String, String?) {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         var refs = JSONObject()
+        out.append(UInt8(ascii: "{"))
+        var first = true
         for (key, value) in details {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSON.writeString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
             switch value {
             case .string(let text) where text.utf8.count >= Self.payloadThreshold:
-                stored[key] = .null
+                out.append(contentsOf: Self.null)
                 refs[key] = .string("s" + String(try chunkId(text, parts: [], execution: arn)))
             case .object, .array:
-                switch try piece(value, execution: arn, depth: 0) {
-                case .chunk(let id):
-                    stored[key] = .null
+                let start = out.count
+                var parts: [(path: String, id: Int64)] = []
+                if let id = try encode(value, into: &out, parts: &parts, path: "", execution: arn, depth: 0) {
+                    out.append(contentsOf: Self.null)
                     refs[key] = .string("j" + String(id))
-                case .inline(let text, let parts) where !parts.isEmpty:
-                    // Small, but holding chunks: stored as a chunk of its own.
-                    stored[key] = .null
-                    refs[key] = .string("j" + String(try chunkId(text, parts: parts, execution: arn)))
-                case .inline:
-                    break
+                } else if !parts.isEmpty || out.count - start >= Self.payloadThreshold {
+                    // Holding chunks, or large: stored as a chunk of its own.
+                    let text = String(decoding: out[start...], as: UTF8.self)
+                    out.removeSubrange(start...)
+                    out.append(contentsOf: Self.null)
+                    let id = try chunkId(text, parts: parts, execution: arn)
+                    if let identity = value.storageIdentity { chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count) }
+                    refs[key] = .string("j" + String(id))
                 }
             default:
-                break
+                value.write(to: &out)
             }
         }
-        return (stored, refs.isEmpty ? nil : JSON.object(refs).serialized)
+        out.append(UInt8(ascii: "}"))
+        return (String(decoding: out, as: UTF8.self), refs.isEmpty ? nil : JSON.object(refs).serialized)
     }
 
-    /// Encodes a container: a chunk already written for this very value (by identity), or its
-    /// text built from its children's pieces, stored as a chunk when large.
-    func piece(_ value: JSON, execution arn: String, depth: Int) throws(JournalError) -> Piece {
-        guard let identity = value.storageIdentity else { return .inline(value.serialized, []) }
-        if let id = chunks.lookup(arn, identity) { return .chunk(id) }
+    static let null: [UInt8] = Array("null".utf8)
+
+    /// Writes `value` into `out`, its large members cut out into chunks (written as `null`, listed
+    /// in `parts`). Returns the chunk id instead when the whole value is already a chunk (by
+    /// identity: written earlier in this execution), having written nothing.
+    func encode(_ value: JSON, into out: inout [UInt8], parts: inout [(path: String, id: Int64)], path: String,
+                execution arn: String, depth: Int) throws(JournalError) -> Int64? {
+        guard let identity = value.storageIdentity else {
+            value.write(to: &out)
+            return nil
+        }
+        if let id = chunks.lookup(arn, identity) { return id }
         if depth >= Self.chunkDepth {
-            // Deep enough: serialized whole (one fast pass), a chunk of its own when large.
-            let text = value.serialized
-            guard text.utf8.count >= Self.payloadThreshold else { return .inline(text, []) }
+            // Deep enough: written whole, and cut out as a chunk of its own when large.
+            let start = out.count
+            value.write(to: &out)
+            guard out.count - start >= Self.payloadThreshold else { return nil }
+            let text = String(decoding: out[start...], as: UTF8.self)
+            out.removeSubrange(start...)
             let id = try chunkId(text, parts: [], execution: arn)
             chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count)
-            return .chunk(id)
+            return id
         }
-        var text = ""
-        var parts: [(path: String, id: Int64)] = []
-        func add(_ child: JSON, _ path: String) throws(JournalError) {
-            switch child {
-            case .object, .array:
-                switch try piece(child, execution: arn, depth: depth + 1) {
-                case .chunk(let id):
-                    text.append("null")
-                    parts.append((path, id))
-                case .inline(let t, let ps):
-                    text.append(t)
-                    for p in ps { parts.append((path + p.path, p.id)) }
-                }
-            default:
-                text.append(child.serialized)
+        func member(_ child: JSON, _ childPath: String) throws(JournalError) {
+            if let id = try encode(child, into: &out, parts: &parts, path: childPath, execution: arn, depth: depth + 1) {
+                out.append(contentsOf: Self.null)
+                parts.append((childPath, id))
             }
         }
         switch value {
         case .object(let o):
-            text.append("{")
+            out.append(UInt8(ascii: "{"))
             var first = true
             for (key, child) in o {
-                if !first { text.append(",") }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                text.append(JSON.string(key).serialized)
-                text.append(":")
-                try add(child, "/" + Self.pointerToken(key))
+                JSON.writeString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                try member(child, path + "/" + Self.pointerToken(key))
             }
-            text.append("}")
+            out.append(UInt8(ascii: "}"))
         case .array(let a):
-            text.append("[")
+            out.append(UInt8(ascii: "["))
             for (i, child) in a.enumerated() {
-                if i > 0 { text.append(",") }
-                try add(child, "/" + String(i))
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                try member(child, path + "/" + String(i))
             }
-            text.append("]")
+            out.append(UInt8(ascii: "]"))
         default:
-            return .inline(value.serialized, [])
+            value.write(to: &out)
         }
-        guard text.utf8.count >= Self.payloadThreshold else { return .inline(text, parts) }
-        let id = try chunkId(text, parts: parts, execution: arn)
-        chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count)
-        return .chunk(id)
+        return nil
     }
 
     static func pointerToken(_ key: String) -> String {

@@ -247,11 +247,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             for ev in b.events {
                 var details: String?
                 var refs: String?
-                if ev.detailsKey != nil {
-                    let (stored, references) = try internPayloads(ev.details, execution: e.arn)
-                    details = JSON.object(stored).serialized
-                    refs = references
-                }
+                if ev.detailsKey != nil { (details, refs) = try internPayloads(ev.details, execution: e.arn) }
                 let s = try writer.statement(
                     "INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details, refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
                 s.bind(1, e.arn)
