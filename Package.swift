@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
         // Functions (Lambda): the REST API, the runtimes, the Task handlers that call them.
         .target(name: "Integrations", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Named webhooks: verify a sender, find the task waiting on its key, resume it.

@@ -1,38 +1,57 @@
-import ServiceKit
+import Engine
 import Foundation
+import Journal
+import ServiceKit
 import StatesLanguage
 
-/// Asynchronous invocation (InvocationType Event): the event is written to disk before the
-/// 202 answer, performed by the queue loop with retries, and on final failure sent to the
-/// function's on-failure destination — today the durable failed-invocations list.
+/// Asynchronous invocation (InvocationType Event): the event is committed to the journal's
+/// durable queue before the 202 answer and performed by the queue worker, several at once, so a
+/// failing event waiting for its retry holds up no other. A failure is retried (Lambda's
+/// MaximumRetryAttempts, 2 by default; here one second, then two, between tries rather than AWS's
+/// one and two minutes, so a local loop stays quick); an event older than
+/// MaximumEventAgeInSeconds is not tried again. A final failure goes to the function's
+/// on-failure destination: today the durable failed-invocations list.
 extension FunctionService {
-    var asyncDirectory: String { directory + "/.async" }
+    static let asyncQueueName = "lambda.async"
     var failedPath: String { directory + "/.failed-invocations.jsonl" }
 
+    /// Connects the durable queue; its worker runs as the Lambda service's background work.
+    package func attachAsyncQueue(store: any DurableQueueStore, clock: any EngineClock, retryDelaySeconds: Double = 1) -> QueueWorker {
+        let consumer = AsyncInvocationConsumer(functions: self, retryDelayMillis: Int64(retryDelaySeconds * 1000))
+        let worker = QueueWorker(queue: Self.asyncQueueName, store: store, clock: clock, consumer: consumer)
+        asyncQueue = (store, worker, { clock.now().milliseconds })
+        return worker
+    }
+
     /// Accepts an event durably; returns its request id.
-    package func enqueueAsync(_ reference: String, payload: [UInt8]) throws(FunctionError) -> String {
+    package func enqueueAsync(_ reference: String, payload: [UInt8]) async throws(FunctionError) -> String {
         guard let config = get(reference) else { throw notFound(reference) }
+        guard let queue = asyncQueue else {
+            throw FunctionError("ServiceException", "Asynchronous invocation needs the server's durable queue", kind: .server)
+        }
         let id = Self.newRequestId()
-        let entry: JSON = ["requestId": .string(id), "function": .string(config.name),
-                           "payload": .string(String(decoding: payload, as: UTF8.self)), "attempts": 0,
-                           "enqueuedMillis": .int(Int64(Date().timeIntervalSince1970 * 1000))]
+        let now = queue.now()
+        let body: JSON = ["function": .string(config.name), "payload": .string(String(decoding: payload, as: UTF8.self))]
         do {
-            try FileManager.default.createDirectory(atPath: asyncDirectory, withIntermediateDirectories: true)
-            let path = "\(asyncDirectory)/\(id).json"
-            let fd = open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            guard fd >= 0 else { throw FunctionError("ServiceException", "cannot queue the event", kind: .server) }
-            let bytes = Array(entry.serialized.utf8)
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            fsync(fd)
-            close(fd)
-            rename(path + ".tmp", path)
-        } catch let e as FunctionError {
-            throw e
+            try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: Array(body.serialized.utf8),
+                                                        enqueuedMillis: now, visibleAtMillis: now))
         } catch {
             throw FunctionError("ServiceException", "cannot queue the event: \(error)", kind: .server)
         }
-        asyncSignal?.yield()
+        queue.worker.signal()
         return id
+    }
+
+    /// Appends an event that used up its tries to the failed-invocations list.
+    func recordFailure(_ record: JSONObject) throws {
+        guard let handle = FileHandle(forWritingAtPath: failedPath) ?? {
+            FileManager.default.createFile(atPath: failedPath, contents: nil)
+            return FileHandle(forWritingAtPath: failedPath)
+        }() else { throw FunctionError("ServiceException", "cannot open \(failedPath)", kind: .server) }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data((JSON.object(record).serialized + "\n").utf8))
+        try handle.synchronize()
     }
 
     package func setEventInvokeConfig(_ reference: String, maximumRetryAttempts: Int?, maximumEventAgeSeconds: Int?,
@@ -65,67 +84,45 @@ extension FunctionService {
         guard let data = FileManager.default.contents(atPath: failedPath) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
     }
+}
 
-    /// Performs queued events until cancelled; events left by a crash are performed at start.
-    package func runAsyncQueue(retryDelaySeconds: Double = 1) async {
-        let (signals, sink) = AsyncStream.makeStream(of: Void.self)
-        asyncSignal = sink
-        var iterator = signals.makeAsyncIterator()
-        while !Task.isCancelled {
-            await drainAsync(retryDelaySeconds: retryDelaySeconds)
-            guard await iterator.next() != nil else { return }
+/// Performs queued asynchronous invocations for the queue worker.
+struct AsyncInvocationConsumer: QueueConsumer {
+    let functions: FunctionService
+    let retryDelayMillis: Int64
+
+    func policy(for message: QueuedMessage) async -> QueuePolicy {
+        let name = (try? JSONParser.parse(message.body))?["function"]?.stringValue ?? ""
+        let config = await functions.get(name)
+        let delay = retryDelayMillis
+        return QueuePolicy(maximumReceives: (config?.maximumRetryAttempts ?? 2) + 1,
+                           maximumAgeMillis: Int64(config?.maximumEventAgeSeconds ?? 21_600) * 1000,
+                           backoffMillis: { n in delay * Int64(n) })
+    }
+
+    func handle(_ message: QueuedMessage) async -> QueueOutcome {
+        guard let entry = try? JSONParser.parse(message.body), let name = entry["function"]?.stringValue else {
+            return .deadLetter("the queued event cannot be read")
+        }
+        let payload = Array((entry["payload"]?.stringValue ?? "{}").utf8)
+        do {
+            let r = try await functions.invoke(name, payload: payload)
+            return r.functionError == nil ? .done : .retry(String(decoding: r.payload, as: UTF8.self))
+        } catch {
+            return .retry(error.message)
         }
     }
 
-    func drainAsync(retryDelaySeconds: Double) async {
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: asyncDirectory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
-        for file in files {
-            let path = "\(asyncDirectory)/\(file)"
-            guard let data = FileManager.default.contents(atPath: path), let entry = try? JSONParser.parse([UInt8](data)),
-                  let name = entry["function"]?.stringValue else {
-                try? FileManager.default.removeItem(atPath: path)
-                continue
-            }
-            let payload = Array((entry["payload"]?.stringValue ?? "{}").utf8)
-            let retries = get(name)?.maximumRetryAttempts ?? 2
-            let maximumAge = Int64(get(name)?.maximumEventAgeSeconds ?? 21600) * 1000
-            let enqueued = entry["enqueuedMillis"]?.integerValue ?? 0
-            var lastError = "Function not found"
-            var delivered = false
-            for attempt in 0...retries {
-                // An event older than MaximumEventAgeInSeconds is not tried again.
-                if Int64(Date().timeIntervalSince1970 * 1000) - enqueued > maximumAge {
-                    lastError = "EventAgeExceeded: the event is older than \(maximumAge / 1000) seconds"
-                    break
-                }
-                if attempt > 0 { try? await Task.sleep(nanoseconds: UInt64(retryDelaySeconds * Double(attempt) * 1e9)) }
-                do {
-                    let r = try await invoke(name, payload: payload)
-                    if r.functionError == nil {
-                        delivered = true
-                        break
-                    }
-                    lastError = String(decoding: r.payload, as: UTF8.self)
-                } catch {
-                    lastError = error.message
-                }
-            }
-            if !delivered {
-                var record = entry.objectValue ?? JSONObject()
-                record["error"] = .string(lastError)
-                record["destination"] = .string(get(name)?.onFailureDestination ?? "baton:failed-invocations")
-                record["failedMillis"] = .int(Int64(Date().timeIntervalSince1970 * 1000))
-                if let handle = FileHandle(forWritingAtPath: failedPath) ?? {
-                    FileManager.default.createFile(atPath: failedPath, contents: nil)
-                    return FileHandle(forWritingAtPath: failedPath)
-                }() {
-                    handle.seekToEndOfFile()
-                    handle.write(Data((JSON.object(record).serialized + "\n").utf8))
-                    try? handle.synchronize()
-                    try? handle.close()
-                }
-            }
-            try? FileManager.default.removeItem(atPath: path)
-        }
+    func deadLetter(_ message: QueuedMessage, reason: String) async throws {
+        let entry = (try? JSONParser.parse(message.body))?.objectValue ?? JSONObject()
+        let name = entry["function"]?.stringValue ?? ""
+        var record: JSONObject = ["requestId": .string(message.id)]
+        for (k, v) in entry { record[k] = v }
+        record["attempts"] = .int(Int64(message.receiveCount))
+        record["enqueuedMillis"] = .int(message.enqueuedMillis)
+        record["error"] = .string(reason)
+        record["destination"] = .string(await functions.get(name)?.onFailureDestination ?? "baton:failed-invocations")
+        record["failedMillis"] = .int(message.visibleAtMillis)
+        try await functions.recordFailure(record)
     }
 }

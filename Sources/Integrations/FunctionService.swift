@@ -1,3 +1,5 @@
+import Engine
+import Journal
 import ServiceKit
 import Foundation
 import StatesInterpreter
@@ -96,7 +98,8 @@ package actor FunctionService {
     let region: String
     let account: String
     private var functions: [String: FunctionConfig] = [:]
-    var asyncSignal: AsyncStream<Void>.Continuation?
+    /// Where asynchronous invocations wait (the journal's durable queue), and who performs them.
+    var asyncQueue: (store: any DurableQueueStore, worker: QueueWorker, now: @Sendable () -> Int64)?
     private var idle: [String: [RuntimeWorker]] = [:]
     private var busy: [String: Int] = [:]
     package let concurrencyLimit: Int

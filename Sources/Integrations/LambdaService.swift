@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import ServiceKit
 import ServiceLifecycle
@@ -8,14 +9,20 @@ import StatesLanguage
 /// sends it), the Task resources that call functions, and the asynchronous queue.
 package struct LambdaService: BatonService {
     package let functions: FunctionService
+    let asyncWorker: QueueWorker?
 
-    package init(functions: FunctionService) { self.functions = functions }
+    package init(functions: FunctionService) {
+        self.functions = functions
+        asyncWorker = nil
+    }
 
-    /// Functions kept in the shared database, code under `<data>/functions`.
+    /// Functions kept in the shared database, code under `<data>/functions`, asynchronous
+    /// invocations in the journal's durable queue.
     package init(_ context: ServiceContext) async throws(ServiceError) {
         functions = FunctionService(directory: context.dataDirectory + "/functions", region: context.region, account: context.account,
                                     persistence: JournalFunctionPersistence(journal: context.database))
         try await functions.restore()
+        asyncWorker = await functions.attachAsyncQueue(store: context.database, clock: context.engine.clock)
     }
 
     package var name: String { "lambda" }
@@ -98,7 +105,7 @@ package struct LambdaService: BatonService {
         return [TaskResourceBinding(.exact(LambdaTaskHandler.invokeResource), handler), TaskResourceBinding(.prefix("arn:aws:lambda:"), handler)]
     }
 
-    package var backgroundServices: [any ServiceLifecycle.Service] { [AsyncInvocationQueue(functions: functions)] }
+    package var backgroundServices: [any ServiceLifecycle.Service] { asyncWorker.map { [AsyncInvocationQueue(worker: $0)] } ?? [] }
 
     // MARK: helpers
 
@@ -154,11 +161,11 @@ package struct LambdaService: BatonService {
     }
 }
 
-/// Asynchronous invocations (`InvocationType: Event`), retried as Lambda does, as a Service.
+/// The durable queue of asynchronous invocations (`InvocationType: Event`), as a Service.
 struct AsyncInvocationQueue: ServiceLifecycle.Service {
-    let functions: FunctionService
+    let worker: QueueWorker
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await functions.runAsyncQueue() }
+        await cancelWhenGracefulShutdown { await worker.run() }
     }
 }

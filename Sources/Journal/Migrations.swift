@@ -177,6 +177,19 @@ package enum Migrations {
         CREATE INDEX payloads_by_hash ON payloads (execution_arn, hash);
         ALTER TABLE events ADD COLUMN refs TEXT;
         """,
+        // 11: the durable queue.
+        """
+        CREATE TABLE queue_messages (
+            queue TEXT NOT NULL,
+            id TEXT NOT NULL,
+            body BLOB NOT NULL,
+            enqueued_ms INTEGER NOT NULL,
+            visible_ms INTEGER NOT NULL,
+            receive_count INTEGER NOT NULL,
+            PRIMARY KEY (queue, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_ms);
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

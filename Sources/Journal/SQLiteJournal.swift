@@ -23,6 +23,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         var batch: JournalBatch?
         var deliveries: [WebhookDeliveryRecord] = []
         var documents: [DocumentWrite] = []
+        /// A store's own write (the durable queue's), run on the writer connection in the step's savepoint.
+        var custom: (@Sendable (SQLiteConnection) throws(JournalError) -> Void)?
         var resume: @Sendable (Result<Void, JournalError>) -> Void
     }
 
@@ -125,6 +127,11 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    /// Runs a store's own write on the writer connection, in a group commit, and waits for it.
+    func perform(_ work: @escaping @Sendable (SQLiteConnection) throws(JournalError) -> Void) async throws(JournalError) {
+        try await enqueue(Pending(batch: nil, custom: work, resume: { _ in }))
+    }
+
     /// Queues work for the writer thread and waits for its commit.
     private func enqueue(_ work: Pending) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
@@ -174,6 +181,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     if let batch = p.batch { try write(batch) }
                     try writeDeliveries(p.deliveries)
                     try writeDocuments(p.documents)
+                    if let custom = p.custom { try custom(writer) }
                     try writer.execute("RELEASE step")
                     chunks.stepSucceeded()
                     results.append(.success(()))

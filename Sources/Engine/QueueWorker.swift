@@ -1,0 +1,179 @@
+import Journal
+import Logging
+import StatesLanguage
+
+/// What a consumer decides for one message.
+package enum QueueOutcome: Sendable, Equatable {
+    /// Done: the message is deleted.
+    case done
+    /// Try again later (with backoff), unless its receives or its age are used up.
+    case retry(String)
+    /// Give up now: the message goes to the dead-letter target.
+    case deadLetter(String)
+}
+
+/// How long a message may live and how often it is tried: AWS's knobs (a function's
+/// MaximumRetryAttempts and MaximumEventAgeInSeconds, a queue's maxReceiveCount).
+package struct QueuePolicy: Sendable {
+    package var maximumReceives: Int
+    package var maximumAgeMillis: Int64?
+    /// How long a received message stays hidden while it is being handled.
+    package var visibilityMillis: Int64
+    /// The delay before the next try after the `n`th receive failed.
+    package var backoffMillis: @Sendable (Int) -> Int64
+
+    package init(maximumReceives: Int, maximumAgeMillis: Int64? = nil, visibilityMillis: Int64 = 15 * 60_000,
+                 backoffMillis: @escaping @Sendable (Int) -> Int64 = { n in min(60_000 * Int64(n), 300_000) }) {
+        self.maximumReceives = maximumReceives
+        self.maximumAgeMillis = maximumAgeMillis
+        self.visibilityMillis = visibilityMillis
+        self.backoffMillis = backoffMillis
+    }
+}
+
+/// Handles a queue's messages; called at least once per message.
+package protocol QueueConsumer: Sendable {
+    func policy(for message: QueuedMessage) async -> QueuePolicy
+    func handle(_ message: QueuedMessage) async -> QueueOutcome
+    /// The message used up its tries (or was refused): record it where the consumer's
+    /// dead-letter target is. Throwing leaves the message in the queue to be tried again.
+    func deadLetter(_ message: QueuedMessage, reason: String) async throws
+}
+
+/// Drives one durable queue on the engine's clock: takes visible messages, handles them
+/// concurrently (a message waiting for its retry never holds up the others), deletes what is
+/// done, hides what failed until its backoff has passed, dead-letters what is used up. A
+/// message a crash interrupted becomes visible again when its visibility timeout passes.
+package final class QueueWorker: Sendable {
+    package let queue: String
+    let store: any DurableQueueStore
+    let clock: any EngineClock
+    let consumer: any QueueConsumer
+    let concurrency: Int
+    let logger: Logger
+    private let bell = Doorbell()
+
+    package init(queue: String, store: any DurableQueueStore, clock: any EngineClock, consumer: any QueueConsumer, concurrency: Int = 8,
+                 logger: Logger = Logger(label: "baton.queue")) {
+        self.queue = queue
+        self.store = store
+        self.clock = clock
+        self.consumer = consumer
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+    }
+
+    /// A message was enqueued: look now rather than at the next due time.
+    package func signal() {
+        let bell = self.bell
+        Task { await bell.ring() }
+    }
+
+    /// Runs until cancelled.
+    package func run() async {
+        while !Task.isCancelled {
+            await drain()
+            let next = (try? await store.nextVisible(queue: queue)) ?? nil
+            // Sleep until the next message is due (at most a minute: a message enqueued by
+            // another process is seen then), or until signalled.
+            let now = clock.now()
+            var until = now.adding(seconds: 60)
+            if let next, next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
+            if until <= now { continue }
+            let clock = self.clock
+            let bell = self.bell
+            let deadline = until
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await clock.sleep(until: deadline) }
+                group.addTask { await bell.wait() }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Handles every message visible now, `concurrency` at a time, and returns when they are
+    /// settled (done, hidden for a retry, or dead-lettered).
+    package func drain() async {
+        while !Task.isCancelled {
+            let batch: [QueuedMessage]
+            do {
+                batch = try await store.receive(queue: queue, limit: concurrency, now: clock.now().milliseconds,
+                                                visibilityMillis: await visibility())
+            } catch {
+                logger.error("the queue cannot be read", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                return
+            }
+            if batch.isEmpty { return }
+            await withTaskGroup(of: Void.self) { group in
+                for m in batch { group.addTask { await self.settle(m) } }
+            }
+        }
+    }
+
+    /// The longest visibility any message needs (a policy is per message; the receive hides
+    /// the batch once, and each message's own outcome then moves it).
+    private func visibility() async -> Int64 { 15 * 60_000 }
+
+    private func settle(_ m: QueuedMessage) async {
+        let policy = await consumer.policy(for: m)
+        let now = clock.now().milliseconds
+        var verdict: QueueOutcome
+        if let age = policy.maximumAgeMillis, now - m.enqueuedMillis > age {
+            verdict = .deadLetter("EventAgeExceeded: the event is older than \(age / 1000) seconds")
+        } else {
+            verdict = await consumer.handle(m)
+        }
+        if case .retry(let reason) = verdict, m.receiveCount >= policy.maximumReceives {
+            verdict = .deadLetter(reason)
+        }
+        do {
+            switch verdict {
+            case .done:
+                try await store.delete(queue: queue, id: m.id)
+            case .retry:
+                try await store.changeVisibility(queue: queue, id: m.id, visibleAtMillis: clock.now().milliseconds + policy.backoffMillis(m.receiveCount))
+            case .deadLetter(let reason):
+                try await consumer.deadLetter(m, reason: reason)
+                try await store.delete(queue: queue, id: m.id)
+            }
+        } catch {
+            // Left hidden: it is tried again when its visibility timeout passes.
+            logger.error("a queue message could not be settled", metadata: ["queue": "\(queue)", "id": "\(m.id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Wakes one waiter; a ring with nobody waiting is kept for the next wait.
+actor Doorbell {
+    private var rung = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func ring() {
+        if let w = waiter {
+            waiter = nil
+            w.resume()
+        } else {
+            rung = true
+        }
+    }
+
+    func wait() async {
+        if rung {
+            rung = false
+            return
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                if Task.isCancelled { c.resume() } else { waiter = c }
+            }
+        } onCancel: {
+            Task { await self.cancelWait() }
+        }
+    }
+
+    private func cancelWait() {
+        waiter?.resume()
+        waiter = nil
+    }
+}
