@@ -23,6 +23,29 @@ extension FunctionService {
         return worker
     }
 
+    /// Events accepted by an earlier version (one file each under `.async`) move into the
+    /// durable queue, so an upgrade loses none.
+    package func adoptQueuedFiles() async {
+        guard let queue = asyncQueue else { return }
+        let dir = directory + "/.async"
+        for file in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter({ $0.hasSuffix(".json") }).sorted() {
+            let path = dir + "/" + file
+            guard let data = FileManager.default.contents(atPath: path), let entry = try? JSONParser.parse([UInt8](data)),
+                  let id = entry["requestId"]?.stringValue, let name = entry["function"]?.stringValue else { continue }
+            let body: JSON = ["function": .string(name), "payload": entry["payload"] ?? "{}"]
+            let enqueued = entry["enqueuedMillis"]?.integerValue ?? queue.now()
+            do {
+                try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: Array(body.serialized.utf8),
+                                                            enqueuedMillis: enqueued, visibleAtMillis: queue.now()))
+            } catch let e where e.code == .alreadyExists {
+                // Moved before a crash that kept the file: the queue has it.
+            } catch {
+                continue
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
     /// Accepts an event durably; returns its request id.
     package func enqueueAsync(_ reference: String, payload: [UInt8]) async throws(FunctionError) -> String {
         guard let config = get(reference) else { throw notFound(reference) }

@@ -23,6 +23,7 @@ package struct LambdaService: BatonService {
                                     persistence: JournalFunctionPersistence(journal: context.database))
         try await functions.restore()
         asyncWorker = await functions.attachAsyncQueue(store: context.database, clock: context.engine.clock)
+        await functions.adoptQueuedFiles()
     }
 
     package var name: String { "lambda" }
