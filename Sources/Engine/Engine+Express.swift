@@ -46,7 +46,7 @@ extension Engine {
         }
         let start = clock.now()
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name).replacingOccurrences(of: ":execution:", with: ":express:")
-        let smName = stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
+        let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
         let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: start)
         let row = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,

@@ -237,7 +237,7 @@ package final class Engine: Sendable {
         let interpreter = try await interpreter(definitionId)
         let now = clock.now()
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name)
-        let smName = stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
+        let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
         let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: now)
         let record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
@@ -404,7 +404,7 @@ package final class Engine: Sendable {
         else {
             throw EngineError("ExecutionNotRedrivable", "Execution with ARN \(arn) has no state to redrive from.")
         }
-        let smName = record.stateMachineArn.split(separator: ":").last.map(String.init) ?? ""
+        let smName = ARN(record.stateMachineArn)?.resourceFields.dropFirst().first ?? ""
         var context = ExecutionContext(executionArn: arn, name: record.name, roleArn: roleArn, stateMachineArn: record.stateMachineArn,
                                        stateMachineName: smName, startTime: Timestamp(milliseconds: record.startMillis))
         context.redriveCount = events.filter { $0.type == "ExecutionRedriven" }.count

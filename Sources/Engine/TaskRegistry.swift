@@ -1,25 +1,28 @@
 import StatesInterpreter
 import StatesLanguage
 
-/// Resolves Task resources to handlers; integrations fill it. A resource is matched exactly,
-/// then without its `.sync`/`.waitForTaskToken` suffix.
+/// Resolves Task resources to handlers by one rule: the resource is parsed once
+/// (`TaskResource`) and its keys are tried most specific first (the action, then the whole
+/// service); the integration pattern (`.sync`, `.waitForTaskToken`) never changes the handler.
 package struct TaskRegistry: Sendable {
     private var handlers: [String: any TaskHandler] = [:]
-    private var prefixes: [(String, any TaskHandler)] = []
 
     package init() {}
 
-    package mutating func register(_ resource: String, _ handler: any TaskHandler) { handlers[resource] = handler }
+    /// A handler for one resource (`arn:aws:states:::lambda:invoke`), whatever its pattern.
+    package mutating func register(_ resource: String, _ handler: any TaskHandler) {
+        handlers[TaskResource(resource)?.keys.first ?? resource] = handler
+    }
 
-    /// A handler for every resource that starts with `prefix` (e.g. every function ARN).
-    package mutating func register(prefix: String, _ handler: any TaskHandler) { prefixes.append((prefix, handler)) }
+    /// A handler for every Lambda function ARN.
+    package mutating func registerFunctions(_ handler: any TaskHandler) { handlers["lambda:function"] = handler }
+
+    /// A handler for every action of an AWS SDK integration (`aws-sdk:ssm:*`).
+    package mutating func registerSDK(service: String, _ handler: any TaskHandler) { handlers["sdk:\(service):*"] = handler }
 
     package func handler(for resource: String) -> (any TaskHandler)? {
-        if let h = handlers[resource] { return h }
-        for (prefix, h) in prefixes where resource.hasPrefix(prefix) { return h }
-        for suffix in [".waitForTaskToken", ".sync:2", ".sync"] where resource.hasSuffix(suffix) {
-            if let h = handlers[String(resource.dropLast(suffix.count))] { return h }
-        }
+        guard let parsed = TaskResource(resource) else { return handlers[resource] }
+        for key in parsed.keys { if let h = handlers[key] { return h } }
         return nil
     }
 }

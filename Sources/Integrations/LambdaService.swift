@@ -103,7 +103,7 @@ package struct LambdaService: BatonService {
 
     package var taskResources: [TaskResourceBinding] {
         let handler = LambdaTaskHandler(functions: functions)
-        return [TaskResourceBinding(.exact(LambdaTaskHandler.invokeResource), handler), TaskResourceBinding(.prefix("arn:aws:lambda:"), handler)]
+        return [TaskResourceBinding(.resource(LambdaTaskHandler.invokeResource), handler), TaskResourceBinding(.functions, handler)]
     }
 
     package var backgroundServices: [any ServiceLifecycle.Service] { asyncWorker.map { [AsyncInvocationQueue(worker: $0)] } ?? [] }

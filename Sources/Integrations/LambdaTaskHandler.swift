@@ -18,7 +18,8 @@ package struct LambdaTaskHandler: TaskHandler {
     package static let invokeResource = "arn:aws:states:::lambda:invoke"
 
     package func invoke(_ inv: TaskInvocation) async -> TaskOutcome {
-        let integration = inv.resource.hasPrefix(Self.invokeResource)
+        let resource = TaskResource(inv.resource)
+        let integration = resource?.target == .integration(service: "lambda", action: "invoke")
         let reference: String
         let payload: JSON
         if integration {
@@ -51,7 +52,7 @@ package struct LambdaTaskHandler: TaskHandler {
         }
         // `.waitForTaskToken`: the function got the token in its payload and answers with
         // SendTaskSuccess/Failure itself; its own return value is not the task's result.
-        if inv.resource.hasSuffix(".waitForTaskToken") { return .pending }
+        if resource?.pattern == .waitForTaskToken { return .pending }
         guard result.payload.count <= maximumPayloadBytes else {
             // AWS names the service ("lambda") for the integration, the function ARN otherwise.
             return .failed(StatesError(StatesError.dataLimitExceeded,

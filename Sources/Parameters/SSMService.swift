@@ -51,7 +51,7 @@ package struct SSMService: BatonService {
     }
 
     package var taskResources: [TaskResourceBinding] {
-        [TaskResourceBinding(.prefix("arn:aws:states:::aws-sdk:ssm:"), SDKTaskHandler(service: "Ssm", prefix: "arn:aws:states:::aws-sdk:ssm:", actions: actions))]
+        [TaskResourceBinding(.sdk(service: "ssm"), SDKTaskHandler(service: "Ssm", actions: actions))]
     }
 
     // MARK: names

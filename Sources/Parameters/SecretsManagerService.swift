@@ -47,8 +47,7 @@ package struct SecretsManagerService: BatonService {
     }
 
     package var taskResources: [TaskResourceBinding] {
-        [TaskResourceBinding(.prefix("arn:aws:states:::aws-sdk:secretsmanager:"),
-                             SDKTaskHandler(service: "SecretsManager", prefix: "arn:aws:states:::aws-sdk:secretsmanager:", actions: actions))]
+        [TaskResourceBinding(.sdk(service: "secretsmanager"), SDKTaskHandler(service: "SecretsManager", actions: actions))]
     }
 
     static func date(_ ms: Int64) -> JSON { .double(Double(ms) / 1000) }

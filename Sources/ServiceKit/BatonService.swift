@@ -37,12 +37,13 @@ extension BatonService {
     package var errorMessageMember: String { "message" }
 }
 
-/// A Task resource a service performs: one ARN (its `.sync`/`.waitForTaskToken` variants
-/// included), or every ARN under a prefix (every function ARN).
+/// A Task resource a service performs: one resource (its `.sync`/`.waitForTaskToken`
+/// variants included), every function ARN, or every action of an AWS SDK service.
 package struct TaskResourceBinding: Sendable {
     package enum Pattern: Sendable {
-        case exact(String)
-        case prefix(String)
+        case resource(String)
+        case functions
+        case sdk(service: String)
     }
 
     package var pattern: Pattern
@@ -61,8 +62,9 @@ extension TaskRegistry {
         for service in services {
             for binding in service.taskResources {
                 switch binding.pattern {
-                case .exact(let resource): register(resource, binding.handler)
-                case .prefix(let prefix): register(prefix: prefix, binding.handler)
+                case .resource(let resource): register(resource, binding.handler)
+                case .functions: registerFunctions(binding.handler)
+                case .sdk(let service): registerSDK(service: service, binding.handler)
                 }
             }
         }

@@ -7,18 +7,17 @@ import StatesLanguage
 /// (`Ssm.ParameterNotFoundException`), so Retry and Catch match what they match on AWS.
 package struct SDKTaskHandler: TaskHandler {
     let service: String
-    let prefix: String
     let actions: [String: Action]
 
-    package init(service: String, prefix: String, actions: [String: Action]) {
+    package init(service: String, actions: [String: Action]) {
         self.service = service
-        self.prefix = prefix
         self.actions = actions
     }
 
     package func invoke(_ inv: TaskInvocation) async -> TaskOutcome {
-        var name = String(inv.resource.dropFirst(prefix.count))
-        for suffix in [".waitForTaskToken", ".sync:2", ".sync"] where name.hasSuffix(suffix) { name = String(name.dropLast(suffix.count)) }
+        guard case .sdk(_, let name)? = TaskResource(inv.resource)?.target else {
+            return .failed(StatesError(StatesError.runtime, "\(inv.resource) is not an AWS SDK integration"))
+        }
         let action = (name.first.map { String($0).uppercased() } ?? "") + name.dropFirst()
         guard let perform = actions[action] else {
             return .failed(StatesError(StatesError.runtime, "\(inv.resource) is not an action of \(service)"))

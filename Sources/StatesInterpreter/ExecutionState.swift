@@ -143,15 +143,16 @@ enum ResourceKind: Sendable, Equatable, Codable {
     case service(resourceType: String, resource: String)
 
     init(arn: String) {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        if parts.count >= 7, parts[2] == "lambda", parts[5] == "function" {
-            self = .lambdaFunction
-        } else if parts.count >= 7, parts[2] == "states", parts[5] == "activity" {
-            self = .activity
-        } else if parts.count >= 7, parts[2] == "states", parts[3].isEmpty, parts[4].isEmpty {
-            self = .service(resourceType: String(parts[5]), resource: parts[6...].joined(separator: ":"))
-        } else {
-            self = .service(resourceType: String(parts.count > 2 ? parts[2] : "baton"), resource: parts.last.map(String.init) ?? arn)
+        guard let resource = TaskResource(arn) else {
+            self = .service(resourceType: "baton", resource: arn)
+            return
+        }
+        switch resource.target {
+        case .function: self = .lambdaFunction
+        case .activity: self = .activity
+        case .integration(let service, let action): self = .service(resourceType: service, resource: action + resource.pattern.rawValue)
+        case .sdk(let service, let action): self = .service(resourceType: "aws-sdk", resource: service + ":" + action + resource.pattern.rawValue)
+        case .other(let other): self = .service(resourceType: other.service, resource: other.resourceFields.last ?? arn)
         }
     }
 

@@ -114,8 +114,7 @@ extension Step {
     }
 
     var accountId: String {
-        let parts = s.context.stateMachineArn.split(separator: ":", omittingEmptySubsequences: false)
-        return parts.count > 4 ? String(parts[4]) : "000000000000"
+        ARN(s.context.stateMachineArn)?.account ?? "000000000000"
     }
 
     /// Starts iterations while MaxConcurrency allows (0 means no limit).

@@ -6,8 +6,8 @@ import StatesLanguage
 
 extension StepFunctionsAPI {
     func execution(_ arn: String) async throws(APIError) -> ExecutionRecord {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 8, parts[0] == "arn", parts[2] == "states", parts[5] == "execution" || parts[5] == "express" else {
+        guard let parsed = ARN(arn), parsed.service == "states", parsed.resourceFields.count >= 3,
+              parsed.resourceFields[0] == "execution" || parsed.resourceFields[0] == "express" else {
             throw APIError.invalidArn(arn)
         }
         return try await engineCall { () throws(EngineError) in try await engine.describe(arn) }

@@ -9,9 +9,9 @@ extension StepFunctionsAPI {
     /// Splits `…:stateMachine:NAME[:QUALIFIER]` into the base ARN and the qualifier.
     func splitQualified(_ arn: String) throws(APIError) -> (base: String, qualifier: String?) {
         try checkArn(arn, kind: "stateMachine")
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 8 else { throw APIError.invalidArn(arn) }
-        if parts.count == 8 { return (parts[0..<7].joined(separator: ":"), String(parts[7])) }
+        guard let parsed = ARN(arn), parsed.resourceFields.count <= 3 else { throw APIError.invalidArn(arn) }
+        let fields = parsed.resourceFields
+        if fields.count == 3, let colon = arn.lastIndex(of: ":") { return (String(arn[..<colon]), fields[2]) }
         return (arn, nil)
     }
 
@@ -172,9 +172,8 @@ extension StepFunctionsAPI {
 
     /// Tags live on state machines and activities that exist.
     func taggable(_ arn: String) async throws(APIError) {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 7, parts[0] == "arn", parts[2] == "states" else { throw APIError.invalidArn(arn) }
-        switch parts[5] {
+        guard let parsed = ARN(arn), parsed.service == "states", parsed.resourceFields.count >= 2 else { throw APIError.invalidArn(arn) }
+        switch parsed.resourceFields[0] {
         case "stateMachine": _ = try await stateMachine(arn)
         case "activity": _ = try await activity(arn)
         default: throw APIError.invalidArn(arn)

@@ -94,8 +94,9 @@ package struct StepFunctionsAPI: Sendable {
     func stateMachineArn(_ name: String) -> String { "arn:aws:states:\(region):\(account):stateMachine:\(name)" }
 
     func checkArn(_ arn: String, kind: String) throws(APIError) {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 7, parts[0] == "arn", parts[2] == "states", parts[5] == kind else { throw APIError.invalidArn(arn) }
+        guard let parsed = ARN(arn), parsed.service == "states", parsed.resourceFields.count >= 2, parsed.resourceFields[0] == kind else {
+            throw APIError.invalidArn(arn)
+        }
     }
 
     func stateMachine(_ arn: String) async throws(APIError) -> StateMachineRecord {

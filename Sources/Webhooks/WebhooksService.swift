@@ -67,7 +67,7 @@ package struct WebhooksService: BatonService {
     }
 
     package var taskResources: [TaskResourceBinding] {
-        [TaskResourceBinding(.exact("arn:aws:states:::baton:webhook"), WebhookTaskHandler(directory: directory))]
+        [TaskResourceBinding(.resource("arn:aws:states:::baton:webhook"), WebhookTaskHandler(directory: directory))]
     }
 
     /// The admin body: a JSON object, or a ValidationException.

@@ -160,16 +160,15 @@ extension DefinitionParser {
 
     /// Why a Task's Resource is not acceptable, or nil.
     static func resourceProblem(_ r: String) -> String? {
-        guard r.hasPrefix("arn:") else { return "The value for the field 'Resource' must be a valid ARN." }
-        let parts = r.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 6 else { return "The value for the field 'Resource' must be a valid ARN." }
-        if parts[2] == "lambda", parts[5] == "function" {
+        guard r.hasPrefix("arn:"), let arn = ARN(r) else { return "The value for the field 'Resource' must be a valid ARN." }
+        let fields = arn.resourceFields
+        if arn.service == "lambda", fields[0] == "function" {
             // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-            func valid(_ s: Substring, extra: Set<Character>) -> Bool {
+            func valid(_ s: String, extra: Set<Character>) -> Bool {
                 !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || extra.contains($0)) }
             }
-            guard parts.count == 7 || parts.count == 8, valid(parts[6], extra: []),
-                  parts.count == 7 || valid(parts[7], extra: ["$"])
+            guard fields.count == 2 || fields.count == 3, valid(fields[1], extra: []),
+                  fields.count == 2 || valid(fields[2], extra: ["$"])
             else { return "The value for the field 'Resource' must be a valid Lambda function ARN." }
         }
         return nil
