@@ -50,9 +50,12 @@ package final class Engine: Sendable {
         self.logger = logger
         self.journal = journal
         self.clock = clock
-        self.installedRegistry = LockedValue(registry)
+        let installed = LockedValue(registry)
+        self.installedRegistry = installed
         self.limits = limits
-        self.partitions = (0..<max(1, partitions)).map { _ in Partition(journal: journal, clock: clock) }
+        self.partitions = (0..<max(1, partitions)).map { _ in
+            Partition(journal: journal, clock: clock, correlation: { inv in installed.value.handler(for: inv.resource)?.tokenCorrelation(for: inv) })
+        }
         (work, workSink) = AsyncStream.makeStream(of: Work.self)
     }
 

@@ -9,11 +9,15 @@ import StatesLanguage
 actor Partition {
     let journal: any JournalStore
     let clock: any EngineClock
+    /// The correlation a task's handler gives its token (webhook waits), written in the
+    /// scheduling step.
+    let correlation: @Sendable (TaskInvocation) -> String?
     private var keys = KeyedWaiters()
 
-    init(journal: any JournalStore, clock: any EngineClock) {
+    init(journal: any JournalStore, clock: any EngineClock, correlation: @escaping @Sendable (TaskInvocation) -> String? = { _ in nil }) {
         self.journal = journal
         self.clock = clock
+        self.correlation = correlation
     }
 
     private func acquire(_ arn: String) async {
@@ -45,7 +49,7 @@ actor Partition {
                               at: clock.now(), entropy: Self.entropy())
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: nil, before: before, after: state,
-                                               decision: decision, now: trigger.now)
+                                               decision: decision, now: trigger.now, correlation: correlation)
         do {
             try await journal.append(batch)
         } catch {
@@ -66,7 +70,7 @@ actor Partition {
         let trigger = Trigger(kind, at: clock.now(), entropy: Self.entropy())
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before, after: state,
-                                               decision: decision, now: trigger.now)
+                                               decision: decision, now: trigger.now, correlation: correlation)
         do {
             try await journal.append(batch)
         } catch {
@@ -100,7 +104,7 @@ actor Partition {
         let started = kinds.compactMap { k -> TaskID? in if case .taskStarted(let id, _) = k { return id }; return nil }
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
                                                after: state, decision: decision, now: now, started: started,
-                                               deliveries: deliveries)
+                                               deliveries: deliveries, correlation: correlation)
         do {
             try await journal.append(batch)
         } catch {

@@ -25,7 +25,8 @@ enum StepBatchBuilder {
     /// invocation, so their outbox rows go and a restart does not perform them again.
     static func batch(record: ExecutionRecord, expectedVersion: Int?, before: Snapshot, after state: ExecutionState,
                       decision: Decision, now: Timestamp, started: [TaskID] = [],
-                      deliveries: [WebhookDeliveryRecord] = []) throws(EngineError) -> JournalBatch
+                      deliveries: [WebhookDeliveryRecord] = [],
+                      correlation: (TaskInvocation) -> String? = { _ in nil }) throws(EngineError) -> JournalBatch
     {
         var row = record
         let arn = record.arn
@@ -65,7 +66,7 @@ enum StepBatchBuilder {
         for effect in decision.effects {
             if case .invokeTask(let inv) = effect {
                 inputs[inv.id] = inv.parameters.serialized
-                correlations[inv.id] = WebhookWait.correlation(resource: inv.resource, parameters: inv.parameters)
+                correlations[inv.id] = correlation(inv)
             }
         }
         // A callback task's invocation is confirmed once it started; a synchronous one only by

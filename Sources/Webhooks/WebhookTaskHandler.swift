@@ -11,6 +11,11 @@ package struct WebhookTaskHandler: TaskHandler {
 
     package init(directory: WebhookDirectory) { self.directory = directory }
 
+    /// The token is found by (webhook, key): the receiver looks it up by the sender's key.
+    package func tokenCorrelation(for invocation: TaskInvocation) -> String? {
+        WebhookWait.correlation(resource: invocation.resource, parameters: invocation.parameters)
+    }
+
     package func invoke(_ inv: TaskInvocation) async -> TaskOutcome {
         guard let name = inv.parameters["Webhook"]?.stringValue, WebhookWait.isValidName(name) else {
             return .failed(StatesError(StatesError.runtime, "The field 'Webhook' must name a webhook, got \(inv.parameters["Webhook"]?.serialized ?? "nothing")"))
