@@ -229,11 +229,16 @@ package final class Engine: Sendable {
 
     /// Starts an execution; returns once its first step is committed.
     package func startExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
-                                roleArn: String = "arn:aws:iam::000000000000:role/baton", qualifiedArn: String? = nil)
+                                roleArn: String = "arn:aws:iam::000000000000:role/baton", qualifiedArn: String? = nil,
+                                parsedInput: JSON? = nil)
         async throws(EngineError) -> ExecutionRecord
     {
         let inputValue: JSON
-        do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
+        if let parsedInput {
+            inputValue = parsedInput
+        } else {
+            do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
+        }
         guard input.utf8.count <= limits.maximumPayloadBytes else {
             throw .invalidExecutionInput("The input exceeds the maximum size of \(limits.maximumPayloadBytes) bytes.")
         }

@@ -36,44 +36,33 @@ extension StepFunctionsAPI {
         return o
     }
 
-    func startInput(_ r: Request) throws(APIError) -> String {
+    /// The input, checked as AWS checks it, and its parsed value (parsed once, here).
+    func startInput(_ r: Request) throws(APIError) -> (String, JSON) {
         let input = try r.string("input") ?? "{}"
         guard input.utf8.count <= engine.limits.maximumPayloadBytes else {
             throw APIError("InvalidExecutionInput", "The input exceeds the maximum size of \(engine.limits.maximumPayloadBytes) bytes.")
         }
-        guard (try? JSONParser.parse(input)) != nil else {
+        guard let value = try? JSONParser.parse(input) else {
             throw APIError("InvalidExecutionInput", "Invalid State Machine Execution Input: '\(input)'")
         }
-        return input
+        return (input, value)
     }
 
     func startExecution(_ r: Request) async throws(APIError) -> JSON {
-        var (sm, definitionId, versionArn, aliasArn) = try await resolveTarget(try r.required("stateMachineArn"))
-        sm.definitionId = definitionId
-        // Kept as "version|alias" so DescribeExecution can name both.
-        let qualified = versionArn.map { v in aliasArn.map { "\(v)|\($0)" } ?? v }
-        let input = try startInput(r)
+        let target = try await resolveTarget(try r.required("stateMachineArn"))
+        let (input, value) = try startInput(r)
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
+        let sm = target.stateMachine
         if sm.type == "EXPRESS" {
             let row = try await engineCall { () throws(EngineError) in
-                try await engine.startExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn)
+                try await engine.startExpressExecution(stateMachineArn: sm.arn, definitionId: target.definitionId, name: name, input: input,
+                                                       roleArn: sm.roleArn)
             }
             return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
         }
-        do {
-            let row = try await engine.startExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input,
-                                                      roleArn: sm.roleArn, qualifiedArn: qualified)
-            return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
-        } catch {
-            // AWS: the same name and input as a running execution is idempotent.
-            if error.code == "ExecutionAlreadyExists",
-               let existing = try? await engine.describe(Engine.executionArn(stateMachineArn: sm.arn, name: name)),
-               existing.status == .running, existing.input == input {
-                return ["executionArn": .string(existing.arn), "startDate": Self.date(existing.startMillis)]
-            }
-            throw APIError(engine: error)
-        }
+        let row = try await engineCall { () throws(EngineError) in try await engine.start(target, name: name, input: input, parsedInput: value) }
+        return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
     }
 
     func startSyncExecution(_ r: Request) async throws(APIError) -> JSON {
@@ -81,7 +70,7 @@ extension StepFunctionsAPI {
         guard sm.type == "EXPRESS" else {
             throw APIError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
         }
-        let input = try startInput(r)
+        let (input, _) = try startInput(r)
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         let row = try await engineCall { () throws(EngineError) in

@@ -17,44 +17,14 @@ extension StepFunctionsAPI {
 
     /// What an execution started on `arn` runs: the machine, the definition, and the version or
     /// alias it came through (an alias picks a version by its routing weights).
-    func resolveTarget(_ arn: String) async throws(APIError) -> (StateMachineRecord, Int64, versionArn: String?, aliasArn: String?) {
-        let (base, qualifier) = try splitQualified(arn)
-        let sm = try await stateMachine(base)
-        guard let qualifier else { return (sm, sm.definitionId, nil, nil) }
-        let versions = try await journalCall { () throws(JournalError) in try await journal.versions(stateMachineArn: base) }
-        if let n = Int(qualifier) {
-            guard let v = versions.first(where: { $0.version == n }) else {
-                throw APIError("StateMachineDoesNotExist", "State Machine Does Not Exist: '\(arn)'")
-            }
-            return (sm, v.definitionId, v.arn, nil)
-        }
-        guard let alias = try await journalCall({ () throws(JournalError) in try await journal.aliases(stateMachineArn: base) })
-            .first(where: { $0.name == qualifier })
-        else { throw APIError("ResourceNotFound", "Resource not found: '\(arn)'") }
-        var roll = Int.random(in: 0..<100)
-        var chosen = alias.routing.first?.versionArn ?? ""
-        for route in alias.routing {
-            if roll < route.weight {
-                chosen = route.versionArn
-                break
-            }
-            roll -= route.weight
-        }
-        guard let v = versions.first(where: { $0.arn == chosen }) else { throw APIError("ResourceNotFound", "Resource not found: '\(chosen)'") }
-        return (sm, v.definitionId, v.arn, alias.arn)
+    func resolveTarget(_ arn: String) async throws(APIError) -> Engine.Target {
+        try await engineCall { () throws(EngineError) in try await engine.resolveTarget(arn) }
     }
 
     func publishStateMachineVersion(_ r: Request) async throws(APIError) -> JSON {
         let sm = try await stateMachine(try r.required("stateMachineArn"))
-        let versions = try await journalCall { () throws(JournalError) in try await journal.versions(stateMachineArn: sm.arn) }
-        // Publishing an unchanged definition returns the latest version, as AWS does.
-        if let last = versions.last, last.definitionId == sm.definitionId {
-            return ["stateMachineVersionArn": .string(last.arn), "creationDate": Self.date(last.createdMillis)]
-        }
-        let n = (versions.map(\.version).max() ?? 0) + 1
-        let v = StateMachineVersionRecord(arn: "\(sm.arn):\(n)", stateMachineArn: sm.arn, version: n, definitionId: sm.definitionId,
-                                          description: try r.string("description"), createdMillis: now())
-        try await journalCall { () throws(JournalError) in try await journal.putVersion(v) }
+        let description = try r.string("description")
+        let v = try await engineCall { () throws(EngineError) in try await engine.publishVersion(sm, description: description) }
         return ["stateMachineVersionArn": .string(v.arn), "creationDate": Self.date(v.createdMillis)]
     }
 

@@ -148,9 +148,9 @@ package struct StepFunctionsAPI: Sendable {
         try await applyTags(r, to: arn)
         var out: JSONObject = ["stateMachineArn": .string(arn), "creationDate": Self.date(created)]
         if try r.bool("publish") == true {
-            let v = StateMachineVersionRecord(arn: arn + ":1", stateMachineArn: arn, version: 1, definitionId: defId,
-                                              description: try r.string("versionDescription"), createdMillis: created)
-            try await journalCall { () throws(JournalError) in try await journal.putVersion(v) }
+            let record = StateMachineRecord(arn: arn, name: name, type: type, roleArn: role, definitionId: defId, createdMillis: created)
+            let description = try r.string("versionDescription")
+            let v = try await engineCall { () throws(EngineError) in try await engine.publishVersion(record, description: description) }
             out["stateMachineVersionArn"] = .string(v.arn)
         }
         return .object(out)
@@ -201,7 +201,15 @@ package struct StepFunctionsAPI: Sendable {
         if let role { sm.roleArn = role }
         let updated = sm
         try await journalCall { () throws(JournalError) in try await journal.putStateMachine(updated) }
-        return ["updateDate": Self.date(now())]
+        var out: JSONObject = ["updateDate": Self.date(now())]
+        // AWS: `publish` makes the updated definition a new version in the same call.
+        if try r.bool("publish") == true {
+            let description = try r.string("versionDescription")
+            let v = try await engineCall { () throws(EngineError) in try await engine.publishVersion(updated, description: description) }
+            out["stateMachineVersionArn"] = .string(v.arn)
+            out["revisionId"] = .string(String(updated.definitionId))
+        }
+        return .object(out)
     }
 
     func deleteStateMachine(_ r: Request) async throws(APIError) -> JSON {

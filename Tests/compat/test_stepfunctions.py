@@ -412,3 +412,20 @@ def test_express_start_execution_returns_at_once(sfn):
             break
         time.sleep(0.05)
     assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == "done"
+
+
+def test_update_with_publish_makes_a_version_and_aliases_route_by_weight(sfn):
+    arn = sfn.create_state_machine(name="catalogue", definition=PASS, roleArn=ROLE, publish=True)["stateMachineArn"]
+    assert sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"][0]["stateMachineVersionArn"] == arn + ":1"
+    other = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 2, "End": True}}})
+    r = sfn.update_state_machine(stateMachineArn=arn, definition=other, publish=True, versionDescription="two")
+    assert r["stateMachineVersionArn"] == arn + ":2"
+    # Publishing the unchanged definition returns the latest version.
+    assert sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"] == arn + ":2"
+    alias = sfn.create_state_machine_alias(name="live", routingConfiguration=[
+        {"stateMachineVersionArn": arn + ":2", "weight": 100}])["stateMachineAliasArn"]
+    run = sfn.start_execution(stateMachineArn=alias, name="via-alias")["executionArn"]
+    d = sfn.describe_execution(executionArn=run)
+    assert d["stateMachineVersionArn"] == arn + ":2" and d["stateMachineAliasArn"] == alias
+    # The same name and input while it runs (or the same call repeated) is the same execution.
+    assert sfn.list_executions(stateMachineArn=alias)["executions"][0]["executionArn"] == run
