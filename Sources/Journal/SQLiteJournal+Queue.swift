@@ -101,3 +101,8 @@ extension SQLiteJournal: DurableQueueStore {
 final class MessageBox: @unchecked Sendable {
     var messages: [QueuedMessage] = []
 }
+
+/// The row id a write made, read after its commit resumed the caller.
+final class RowIdBox: @unchecked Sendable {
+    var value: Int64 = 0
+}

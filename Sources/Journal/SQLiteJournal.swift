@@ -359,15 +359,17 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func saveDefinition(stateMachineArn: String, definition: String) async throws(JournalError) -> Int64 {
-        // Definitions are written on the reader connection under its lock: rare, and they must
-        // exist before the execution that references them is appended.
-        try read { (db) throws(JournalError) -> Int64 in
+        // Through the one writer, like every write: committed before the execution that
+        // references it can be appended (the writer commits in order).
+        let id = RowIdBox()
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("INSERT INTO definitions (state_machine_arn, definition) VALUES (?1, ?2)")
             s.bind(1, stateMachineArn)
             s.bind(2, definition)
             try s.run()
-            return sqlite3_last_insert_rowid(db.handle)
+            id.value = sqlite3_last_insert_rowid(db.handle)
         }
+        return id.value
     }
 
     package func definition(id: Int64) async throws(JournalError) -> String? {
@@ -501,7 +503,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // MARK: state machines, versions, activities (rare writes, on the reader connection under its lock)
 
     package func putStateMachine(_ r: StateMachineRecord) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("""
                 INSERT OR REPLACE INTO state_machines (arn, name, type, role_arn, definition_id, created_ms, attributes)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -538,19 +540,18 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func deleteStateMachine(arn: String) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
-            try db.transaction { () throws(JournalError) in
-                for sql in ["DELETE FROM state_machine_versions WHERE state_machine_arn = ?1", "DELETE FROM state_machines WHERE arn = ?1"] {
-                    let s = try db.statement(sql)
-                    s.bind(1, arn)
-                    try s.run()
-                }
+        // One savepoint of the writer's transaction: both deletes or neither.
+        try await perform { (db) throws(JournalError) in
+            for sql in ["DELETE FROM state_machine_versions WHERE state_machine_arn = ?1", "DELETE FROM state_machines WHERE arn = ?1"] {
+                let s = try db.statement(sql)
+                s.bind(1, arn)
+                try s.run()
             }
         }
     }
 
     package func putVersion(_ r: StateMachineVersionRecord) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("""
                 INSERT INTO state_machine_versions (arn, state_machine_arn, version, definition_id, description, created_ms)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -583,7 +584,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func deleteVersion(arn: String) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("DELETE FROM state_machine_versions WHERE arn = ?1")
             s.bind(1, arn)
             try s.run()
@@ -591,7 +592,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func putActivity(_ r: ActivityRecord) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("INSERT INTO activities (arn, name, created_ms) VALUES (?1, ?2, ?3)")
             s.bind(1, r.arn)
             s.bind(2, r.name)
@@ -611,7 +612,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func deleteActivity(arn: String) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("DELETE FROM activities WHERE arn = ?1")
             s.bind(1, arn)
             try s.run()
@@ -619,7 +620,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func putFunction(name: String, config: String, code: [UInt8]?) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement(code == nil
                 ? "INSERT INTO functions (name, config) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET config = excluded.config"
                 : "INSERT OR REPLACE INTO functions (name, config, code) VALUES (?1, ?2, ?3)")
@@ -638,7 +639,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func deleteFunction(name: String) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("DELETE FROM functions WHERE name = ?1")
             s.bind(1, name)
             try s.run()
@@ -655,7 +656,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func putAlias(_ r: AliasRecord) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("""
                 INSERT OR REPLACE INTO state_machine_aliases (arn, state_machine_arn, name, description, routing, created_ms, updated_ms)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -686,7 +687,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func deleteAlias(arn: String) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             let s = try db.statement("DELETE FROM state_machine_aliases WHERE arn = ?1")
             s.bind(1, arn)
             try s.run()
@@ -702,7 +703,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func tag(resourceArn: String, _ tags: [(key: String, value: String)]) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             for t in tags {
                 let s = try db.statement("INSERT OR REPLACE INTO tags (resource_arn, key, value) VALUES (?1, ?2, ?3)")
                 s.bind(1, resourceArn)
@@ -714,7 +715,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     package func untag(resourceArn: String, keys: [String]) async throws(JournalError) {
-        try read { (db) throws(JournalError) in
+        try await perform { (db) throws(JournalError) in
             for k in keys {
                 let s = try db.statement("DELETE FROM tags WHERE resource_arn = ?1 AND key = ?2")
                 s.bind(1, resourceArn)
