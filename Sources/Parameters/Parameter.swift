@@ -35,7 +35,7 @@ struct Parameter: Sendable {
             if let d = v.description { e["Description"] = .string(d) }
             return .object(e)
         })
-        o["Tags"] = .array(tags.map { ["Key": .string($0.key), "Value": .string($0.value)] })
+        o["Tags"] = Tags.json(tags)
         return .object(o)
     }
 
@@ -62,8 +62,6 @@ struct Parameter: Sendable {
                            labels: (v["Labels"]?.arrayValue ?? []).compactMap(\.stringValue), description: v["Description"]?.stringValue,
                            type: v["Type"]?.stringValue ?? type)
         }
-        tags = (json["Tags"]?.arrayValue ?? []).compactMap { t in
-            t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") }
-        }
+        tags = Tags.parse(json["Tags"])
     }
 }

@@ -27,7 +27,7 @@ extension SSMService {
         if let pattern = try r.string("AllowedPattern"), value.range(of: pattern, options: .regularExpression) == nil {
             throw ServiceError.validation("Parameter value, cannot be validated against allowedPattern: \(pattern)")
         }
-        let tags = r.body["Tags"]?.arrayValue ?? []
+        let tags = Tags.parse(r.body["Tags"])
         let now = clock().milliseconds
         let box = self.box
         let description = try r.string("Description")
@@ -51,7 +51,7 @@ extension SSMService {
             if let description { param.description = description }
             if let pattern { param.allowedPattern = pattern }
             if p == nil {
-                param.tags = tags.compactMap { t in t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") } }
+                param.tags = tags
             }
             let stored = type == "SecureString" ? Data(try box.seal(Array(value.utf8))).base64EncodedString() : value
             let next = (param.latest?.version ?? 0) + 1
@@ -296,13 +296,10 @@ extension SSMService {
 
     func addTags(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let name = try tagged(r)
-        let tags = (r.body["Tags"]?.arrayValue ?? []).compactMap { t in t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") } }
+        let tags = Tags.parse(r.body["Tags"])
         try await parameters.update(name) { (p: inout Parameter?) throws(ServiceError) in
             guard var param = p else { throw ServiceError("InvalidResourceId", "The resource ID is not valid. Verify the ID and try again.", kind: .notFound) }
-            for t in tags {
-                param.tags.removeAll { $0.key == t.key }
-                param.tags.append(t)
-            }
+            Tags.merge(&param.tags, tags)
             p = param
         }
         return [:]
@@ -322,6 +319,6 @@ extension SSMService {
     func listTags(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let name = try tagged(r)
         guard let p = await parameters.get(name) else { throw ServiceError("InvalidResourceId", "The resource ID is not valid. Verify the ID and try again.", kind: .notFound) }
-        return ["TagList": .array(p.tags.map { ["Key": .string($0.key), "Value": .string($0.value)] })]
+        return ["TagList": Tags.json(p.tags)]
     }
 }

@@ -40,7 +40,7 @@ struct Secret: Sendable {
         if let kmsKeyId { o["KmsKeyId"] = .string(kmsKeyId) }
         if let lastAccessedMillis { o["Accessed"] = .int(lastAccessedMillis) }
         if let deletedMillis { o["Deleted"] = .int(deletedMillis) }
-        o["Tags"] = .array(tags.map { ["Key": .string($0.key), "Value": .string($0.value)] })
+        o["Tags"] = Tags.json(tags)
         o["Versions"] = .array(versions.map { v in
             var e: JSONObject = ["Id": .string(v.id), "Sealed": .string(v.sealed), "Binary": .bool(v.binary), "Created": .int(v.createdMillis),
                                  "Stages": .array(v.stages.map(JSON.string))]
@@ -58,7 +58,7 @@ struct Secret: Sendable {
         kmsKeyId = json["KmsKeyId"]?.stringValue
         lastAccessedMillis = json["Accessed"]?.integerValue
         deletedMillis = json["Deleted"]?.integerValue
-        tags = (json["Tags"]?.arrayValue ?? []).compactMap { t in t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") } }
+        tags = Tags.parse(json["Tags"])
         versions = (json["Versions"]?.arrayValue ?? []).compactMap { v in
             guard let id = v["Id"]?.stringValue, let sealed = v["Sealed"]?.stringValue else { return nil }
             return Version(id: id, sealed: sealed, binary: v["Binary"]?.boolValue ?? false, createdMillis: v["Created"]?.integerValue ?? 0,

@@ -98,7 +98,7 @@ extension SecretsManagerService {
         o["LastChangedDate"] = Self.date(s.lastChangedMillis)
         if let a = s.lastAccessedMillis { o["LastAccessedDate"] = Self.date(a) }
         if let d = s.deletedMillis { o["DeletedDate"] = Self.date(d) }
-        if !s.tags.isEmpty { o["Tags"] = .array(s.tags.map { ["Key": .string($0.key), "Value": .string($0.value)] }) }
+        if !s.tags.isEmpty { o["Tags"] = Tags.json(s.tags) }
         var stages = JSONObject()
         for v in s.versions where !v.stages.isEmpty { stages[v.id] = .array(v.stages.map(JSON.string)) }
         o["VersionIdsToStages"] = .object(stages)
@@ -200,13 +200,10 @@ extension SecretsManagerService {
 
     func tag(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let s = try await live(try r.required("SecretId"))
-        let tags = (r.body["Tags"]?.arrayValue ?? []).compactMap { t in t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") } }
+        let tags = Tags.parse(r.body["Tags"])
         try await secrets.update(s.name) { (stored: inout Secret?) throws(ServiceError) in
             guard var secret = stored else { throw Self.notFound }
-            for t in tags {
-                secret.tags.removeAll { $0.key == t.key }
-                secret.tags.append(t)
-            }
+            Tags.merge(&secret.tags, tags)
             stored = secret
         }
         return [:]

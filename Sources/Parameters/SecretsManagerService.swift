@@ -145,7 +145,7 @@ package struct SecretsManagerService: BatonService {
         let arn = "arn:aws:secretsmanager:\(region):\(account):secret:\(name)-\(Self.randomSuffix())"
         let description = try r.string("Description")
         let kms = try r.string("KmsKeyId")
-        let tags = (r.body["Tags"]?.arrayValue ?? []).compactMap { t in t["Key"]?.stringValue.map { (key: $0, value: t["Value"]?.stringValue ?? "") } }
+        let tags = Tags.parse(r.body["Tags"])
         let created = try await secrets.update(name) { (s: inout Secret?) throws(ServiceError) -> Secret in
             if let existing = s {
                 if let d = existing.deletedMillis, d > now {

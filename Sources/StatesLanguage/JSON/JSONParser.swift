@@ -150,41 +150,40 @@ private struct Reader {
         }
     }
 
-    mutating func parseString() throws(JSONParseError) -> String {
-        position += 1
-        let start = position
-        // Fast path: no escapes.
+    /// Moves past the bytes of a string that need no attention (no quote, backslash or
+    /// control character), eight at a time while it can.
+    mutating func skipPlainBytes() {
         while position < bytes.count {
-            // Eight bytes at a time while none is a quote, a backslash or a control character.
             if position + 8 <= bytes.count, let base = bytes.baseAddress,
                !JSONBytes.mayNeedEscape(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
                 position += 8
                 continue
             }
             let c = bytes[position]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { return }
+            position += 1
+        }
+    }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        position += 1
+        let start = position
+        // Fast path: no escapes.
+        skipPlainBytes()
+        if position < bytes.count {
+            let c = bytes[position]
             if c == UInt8(ascii: "\"") {
                 let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position += 1
                 return s
             }
-            if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("Unescaped control character in string") }
-            position += 1
         }
         var scratch = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
         while true {
             // The run up to the next quote, backslash or control character, copied at once.
             let run = position
-            while position < bytes.count {
-                if position + 8 <= bytes.count, let base = bytes.baseAddress,
-                   !JSONBytes.mayNeedEscape(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
-                    position += 8
-                    continue
-                }
-                let c = bytes[position]
-                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
-                position += 1
-            }
+            skipPlainBytes()
             if position > run { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<position])) }
             guard position < bytes.count else { throw error("Unterminated string") }
             let c = bytes[position]

@@ -37,7 +37,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     /// True when the path names a single location (ResultPath needs this).
     public var isDefinite: Bool { definite }
 
-    /// `$`, the whole input: built directly, so no caller needs `try!` for it.
+    /// `$`, the whole input: built directly, so no caller has to force a parse for it.
     public static let root = JSONPath(text: "$", root: .input, segments: [])
 
     private init(text: String, root: Root, segments: [Segment]) {
