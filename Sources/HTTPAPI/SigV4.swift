@@ -156,6 +156,8 @@ package struct SigV4Verifier: Sendable {
         return encoded.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
+    static let hexDigits = Array("0123456789ABCDEF")
+
     /// RFC 3986 encoding as SigV4 wants it: unreserved characters kept, every other byte %XX.
     package static func uriEncode(_ s: String, keepSlash: Bool) -> String {
         var out = ""
@@ -167,10 +169,9 @@ package struct SigV4Verifier: Sendable {
             case UInt8(ascii: "/") where keepSlash:
                 out.append("/")
             default:
-                let hex = Array("0123456789ABCDEF")
                 out.append("%")
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
+                out.append(Self.hexDigits[Int(b >> 4)])
+                out.append(Self.hexDigits[Int(b & 0xF)])
             }
         }
         return out

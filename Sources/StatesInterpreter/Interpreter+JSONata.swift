@@ -227,7 +227,7 @@ extension Step {
         exitState(fid, output: output, assigned: assigned)
     }
 
-    func checkSize(_ output: JSON, _ state: State) throws(StatesError) {
+    mutating func checkSize(_ output: JSON, _ state: State) throws(StatesError) {
         if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
             throw StatesError(StatesError.dataLimitExceeded,
                               "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")

@@ -84,8 +84,8 @@ struct Step {
 
     var running: Bool { s.status == .running }
     /// Sizes of large values measured in this step (a blob carried by every state's output is
-    /// measured once).
-    let sizes = ByteCountMemo()
+    /// measured once). Made on first use: most steps never check a size.
+    lazy var sizes = ByteCountMemo()
     /// Set when the state contradicts itself (a frame the step needs is gone): the step stops
     /// changing it and the execution fails with States.Runtime, recorded in its history. A
     /// broken invariant fails one execution; it never takes the process down.
