@@ -33,7 +33,7 @@ enum WebhooksBench {
         let dir = NSTemporaryDirectory() + "baton-webhooks-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try SQLiteJournal(directory: dir)
-        let directory = WebhookDirectory(journal: journal)
+        let directory = WebhookDirectory(store: try await SQLiteWebhookStore(journal))
         var registry = TaskRegistry()
         registry.register("arn:aws:states:::baton:webhook", WebhookTaskHandler(directory: directory))
         let engine = Engine(journal: journal, registry: registry, partitions: 16)

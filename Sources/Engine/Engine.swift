@@ -54,7 +54,11 @@ package final class Engine: Sendable {
         self.installedRegistry = installed
         self.limits = limits
         self.partitions = (0..<max(1, partitions)).map { _ in
-            Partition(journal: journal, clock: clock, correlation: { inv in installed.value.handler(for: inv.resource)?.tokenCorrelation(for: inv) })
+            Partition(journal: journal, clock: clock, scheduling: { inv in
+                let handler = installed.value.handler(for: inv.resource)
+                return SchedulingWrites(correlation: handler?.tokenCorrelation(for: inv),
+                                        attachments: (handler as? any TransactionalTaskHandler)?.attachments(scheduling: inv) ?? [])
+            })
         }
         (work, workSink) = AsyncStream.makeStream(of: Work.self)
     }
@@ -277,13 +281,15 @@ package final class Engine: Sendable {
     }
 
     /// Applies triggers to an execution as one committed step, then performs its effects.
+    /// `attachments` (a service's own writes) commit with the step, and are dropped when no
+    /// step is taken (nil: the execution is not running).
     @discardableResult
-    package func deliver(_ arn: String, _ kinds: [Trigger.Kind], deliveries: [WebhookDeliveryRecord] = [])
+    package func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [])
         async throws(EngineError) -> ExecutionRecord?
     {
         let partition = partition(for: arn)
         return try await step { () throws(EngineError) in
-            try await partition.deliver(arn, kinds, deliveries: deliveries) { (id) throws(EngineError) in try await self.interpreter(id) }
+            try await partition.deliver(arn, kinds, attachments: attachments) { (id) throws(EngineError) in try await self.interpreter(id) }
         }
     }
 

@@ -9,15 +9,15 @@ import StatesLanguage
 actor Partition {
     let journal: any JournalStore
     let clock: any EngineClock
-    /// The correlation a task's handler gives its token (webhook waits), written in the
-    /// scheduling step.
-    let correlation: @Sendable (TaskInvocation) -> String?
+    /// What a task's handler writes in the step that schedules it: its token's correlation
+    /// key (webhook waits) and its own writes (`TransactionalTaskHandler`).
+    let scheduling: @Sendable (TaskInvocation) -> SchedulingWrites
     private var keys = KeyedWaiters()
 
-    init(journal: any JournalStore, clock: any EngineClock, correlation: @escaping @Sendable (TaskInvocation) -> String? = { _ in nil }) {
+    init(journal: any JournalStore, clock: any EngineClock, scheduling: @escaping @Sendable (TaskInvocation) -> SchedulingWrites = { _ in SchedulingWrites() }) {
         self.journal = journal
         self.clock = clock
-        self.correlation = correlation
+        self.scheduling = scheduling
     }
 
     private func acquire(_ arn: String) async {
@@ -49,7 +49,7 @@ actor Partition {
                               at: clock.now(), entropy: Self.entropy())
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: nil, before: before, after: state,
-                                               decision: decision, now: trigger.now, correlation: correlation)
+                                               decision: decision, now: trigger.now, scheduling: scheduling)
         do {
             try await journal.append(batch)
         } catch {
@@ -70,7 +70,7 @@ actor Partition {
         let trigger = Trigger(kind, at: clock.now(), entropy: Self.entropy())
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before, after: state,
-                                               decision: decision, now: trigger.now, correlation: correlation)
+                                               decision: decision, now: trigger.now, scheduling: scheduling)
         do {
             try await journal.append(batch)
         } catch {
@@ -81,7 +81,7 @@ actor Partition {
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
     /// not running (its triggers are stale and change nothing).
-    func deliver(_ arn: String, _ kinds: [Trigger.Kind], deliveries: [WebhookDeliveryRecord] = [],
+    func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [],
                  interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
         async throws(EngineError) -> StepResult?
     {
@@ -104,7 +104,7 @@ actor Partition {
         let started = kinds.compactMap { k -> TaskID? in if case .taskStarted(let id, _) = k { return id }; return nil }
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
                                                after: state, decision: decision, now: now, started: started,
-                                               deliveries: deliveries, correlation: correlation)
+                                               attachments: attachments, scheduling: scheduling)
         do {
             try await journal.append(batch)
         } catch {

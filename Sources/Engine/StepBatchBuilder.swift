@@ -25,8 +25,8 @@ enum StepBatchBuilder {
     /// invocation, so their outbox rows go and a restart does not perform them again.
     static func batch(record: ExecutionRecord, expectedVersion: Int?, before: Snapshot, after state: ExecutionState,
                       decision: Decision, now: Timestamp, started: [TaskID] = [],
-                      deliveries: [WebhookDeliveryRecord] = [],
-                      correlation: (TaskInvocation) -> String? = { _ in nil }) throws(EngineError) -> JournalBatch
+                      attachments: [StepAttachment] = [],
+                      scheduling: (TaskInvocation) -> SchedulingWrites = { _ in SchedulingWrites() }) throws(EngineError) -> JournalBatch
     {
         var row = record
         let arn = record.arn
@@ -63,10 +63,15 @@ enum StepBatchBuilder {
         }
         var inputs: [TaskID: String] = [:]
         var correlations: [TaskID: String] = [:]
+        var handlerWrites: [StepAttachment] = []
         for effect in decision.effects {
             if case .invokeTask(let inv) = effect {
                 inputs[inv.id] = inv.parameters.serialized
-                correlations[inv.id] = correlation(inv)
+                // Only for a task this step leaves scheduled (not one decided and ended within it).
+                guard after.tasks.contains(inv.id) else { continue }
+                let writes = scheduling(inv)
+                correlations[inv.id] = writes.correlation
+                handlerWrites += writes.attachments
             }
         }
         // A callback task's invocation is confirmed once it started; a synchronous one only by
@@ -82,7 +87,15 @@ enum StepBatchBuilder {
         }
         for (task, token) in before.tokens where after.tokens[task] == nil { b.tokenRemovals.append(token) }
         b.clearsWaits = state.status != .running
-        b.deliveries = deliveries
+        b.attachments = attachments + handlerWrites
         return b
     }
+}
+
+/// What a step writes for a task it schedules besides the task itself, from the task's
+/// handler: a key its token can be found by, and the handler's own writes (committed with the
+/// step, so "schedule the task" and "do its durable part" happen together or not at all).
+struct SchedulingWrites {
+    var correlation: String?
+    var attachments: [StepAttachment] = []
 }

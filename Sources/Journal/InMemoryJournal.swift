@@ -20,36 +20,13 @@ package actor InMemoryJournal: JournalStore {
 
     package init() {}
 
-    private var webhookRows: [String: WebhookRecord] = [:]
     private var correlationRows: [String: String] = [:]
-    private var deliveryRows: [WebhookDeliveryRecord] = []
-
-    package func putWebhook(_ r: WebhookRecord, create: Bool) throws(JournalError) {
-        if create, webhookRows[r.name] != nil { throw JournalError(.alreadyExists, "webhook \(r.name) exists") }
-        if !create {
-            guard let old = webhookRows[r.name] else { throw JournalError(.notFound, "no webhook \(r.name)") }
-            var updated = r
-            updated.createdMillis = old.createdMillis
-            webhookRows[r.name] = updated
-            return
-        }
-        webhookRows[r.name] = r
-    }
-
-    package func webhook(name: String) -> WebhookRecord? { webhookRows[name] }
-    package func webhooks() -> [WebhookRecord] { webhookRows.values.sorted { $0.name < $1.name } }
-    package func deleteWebhook(name: String) { webhookRows[name] = nil }
 
     package func tokens(correlation: String) -> [TaskTokenRecord] {
         tokenRows.values.filter { $0.correlation == correlation }.sorted { ($0.executionArn, $0.taskId) < ($1.executionArn, $1.taskId) }
     }
 
     package func correlationOwner(_ correlation: String) -> String? { correlationRows[correlation] }
-    package func recordDeliveries(_ records: [WebhookDeliveryRecord]) { deliveryRows.append(contentsOf: records) }
-
-    package func deliveries(webhook: String, key: String?, limit: Int) -> [WebhookDeliveryRecord] {
-        Array(deliveryRows.reversed().filter { $0.webhook == webhook && (key == nil || $0.key == key) }.prefix(limit))
-    }
 
     private var functionRows: [String: (config: String, code: [UInt8]?)] = [:]
 
@@ -132,6 +109,8 @@ package actor InMemoryJournal: JournalStore {
         } else if executionRows[arn] != nil {
             throw JournalError(.alreadyExists, "execution \(arn) already exists")
         }
+        // Services' writes first: one that fails leaves the step unapplied.
+        for a in b.attachments { try a.apply(in: .memory) }
         executionRows[arn] = b.execution
         events[arn, default: []].append(contentsOf: b.events)
         for o in b.outboxAdds { outboxRows[o.key] = o }
@@ -142,7 +121,6 @@ package actor InMemoryJournal: JournalStore {
             tokenRows[t.token] = t
             if let c = t.correlation { correlationRows[c] = t.executionArn }
         }
-        deliveryRows.append(contentsOf: b.deliveries)
         for t in b.tokenRemovals { tokenRows[t] = nil }
         if b.clearsWaits {
             timerRows[arn] = nil

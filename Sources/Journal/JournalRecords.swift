@@ -199,9 +199,9 @@ package struct JournalBatch: Sendable {
     package var tokenRemovals: [String] = []
     /// When the execution ended: its tokens and timers all go.
     package var clearsWaits = false
-    /// Webhook deliveries that this step applies: committed with it, so a delivery is never
-    /// acknowledged without its effect, nor applied twice.
-    package var deliveries: [WebhookDeliveryRecord] = []
+    /// Services' own writes that commit with this step (a webhook delivery that this step
+    /// applies, so it is never acknowledged without its effect, nor applied twice).
+    package var attachments: [StepAttachment] = []
 
     package init(execution: ExecutionRecord, expectedVersion: Int?) {
         self.execution = execution
@@ -258,20 +258,10 @@ package protocol JournalStore: Sendable {
     func tag(resourceArn: String, _ tags: [(key: String, value: String)]) async throws(JournalError)
     func untag(resourceArn: String, keys: [String]) async throws(JournalError)
 
-    /// Creates (`create`: throws `.alreadyExists` when taken) or replaces (throws `.notFound`
-    /// when absent) a webhook.
-    func putWebhook(_ record: WebhookRecord, create: Bool) async throws(JournalError)
-    func webhook(name: String) async throws(JournalError) -> WebhookRecord?
-    func webhooks() async throws(JournalError) -> [WebhookRecord]
-    func deleteWebhook(name: String) async throws(JournalError)
     /// Open tokens registered under a correlation key, by execution and task.
     func tokens(correlation: String) async throws(JournalError) -> [TaskTokenRecord]
     /// The execution that last registered a correlation key, even if its token has closed.
     func correlationOwner(_ correlation: String) async throws(JournalError) -> String?
-    /// Records deliveries that applied nothing (duplicates, late, unknown keys).
-    func recordDeliveries(_ records: [WebhookDeliveryRecord]) async throws(JournalError)
-    /// A webhook's deliveries, newest first; `key` narrows them to one correlation key.
-    func deliveries(webhook: String, key: String?, limit: Int) async throws(JournalError) -> [WebhookDeliveryRecord]
 
     /// Creates an activity; throws `.alreadyExists` when the ARN is taken.
     func putActivity(_ record: ActivityRecord) async throws(JournalError)

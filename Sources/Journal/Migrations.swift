@@ -122,7 +122,9 @@ package enum Migrations {
             code BLOB
         ) WITHOUT ROWID;
         """,
-        // 7: webhooks, their deliveries, and task tokens found by correlation key.
+        // 7: task tokens found by correlation key. (Databases made before the webhooks owned
+        // their tables got `webhooks` and `webhook_deliveries` here; the Webhooks store now
+        // creates them if absent.)
         """
         ALTER TABLE task_tokens ADD COLUMN correlation TEXT;
         CREATE INDEX task_tokens_by_correlation ON task_tokens (correlation) WHERE correlation IS NOT NULL;
@@ -130,26 +132,6 @@ package enum Migrations {
             correlation TEXT PRIMARY KEY,
             execution_arn TEXT NOT NULL
         ) WITHOUT ROWID;
-        CREATE TABLE webhooks (
-            name TEXT PRIMARY KEY,
-            config TEXT NOT NULL,
-            created_ms INTEGER NOT NULL,
-            updated_ms INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE webhook_deliveries (
-            seq INTEGER PRIMARY KEY,
-            webhook TEXT NOT NULL,
-            received_ms INTEGER NOT NULL,
-            key TEXT,
-            delivery_id TEXT,
-            body_sha256 TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            http_status INTEGER NOT NULL,
-            execution_arn TEXT,
-            applied INTEGER NOT NULL,
-            status TEXT
-        );
-        CREATE INDEX webhook_deliveries_by_key ON webhook_deliveries (webhook, key, seq);
         """,
         // 8: documents that services keep in the shared database, by owner (a service) and key.
         """
@@ -189,6 +171,13 @@ package enum Migrations {
             PRIMARY KEY (queue, id)
         ) WITHOUT ROWID;
         CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_ms);
+        """,
+        // 12: the schema versions of the components (services) that keep tables here.
+        """
+        CREATE TABLE component_schema (
+            component TEXT PRIMARY KEY,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """,
     ]
 

@@ -24,8 +24,8 @@ package struct JournalError: Error, Sendable, CustomStringConvertible {
 
 /// A thin wrapper over one SQLite connection. Not thread-safe: each connection is used by
 /// one thread at a time (the journal's writer thread, or a reader under the journal's lock).
-final class SQLiteConnection {
-    let handle: OpaquePointer
+package final class SQLiteConnection {
+    package let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
 
     init(path: String, readOnly: Bool = false) throws(JournalError) {
@@ -50,11 +50,11 @@ final class SQLiteConnection {
 
     /// Resets every cached statement, ending the implicit read or write transaction a
     /// half-consumed statement would otherwise keep open (and with it a stale WAL snapshot).
-    func resetAll() {
+    package func resetAll() {
         for (_, s) in statements { sqlite3_reset(s) }
     }
 
-    func execute(_ sql: String) throws(JournalError) {
+    package func execute(_ sql: String) throws(JournalError) {
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -65,7 +65,7 @@ final class SQLiteConnection {
     }
 
     /// A cached prepared statement, reset and with bindings cleared.
-    func statement(_ sql: String) throws(JournalError) -> Statement {
+    package func statement(_ sql: String) throws(JournalError) -> Statement {
         if let s = statements[sql] {
             sqlite3_reset(s)
             sqlite3_clear_bindings(s)
@@ -79,7 +79,7 @@ final class SQLiteConnection {
     }
 
     /// Runs `body` in one transaction; rolls back when it throws.
-    func transaction<T>(_ body: () throws(JournalError) -> T) throws(JournalError) -> T {
+    package func transaction<T>(_ body: () throws(JournalError) -> T) throws(JournalError) -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -99,11 +99,11 @@ final class SQLiteConnection {
 }
 
 /// A prepared statement: bind by 1-based index, step, read columns by 0-based index.
-struct Statement {
+package struct Statement {
     let handle: OpaquePointer
     let connection: SQLiteConnection
 
-    func bind(_ index: Int32, _ value: String?) {
+    package func bind(_ index: Int32, _ value: String?) {
         if let value {
             sqlite3_bind_text(handle, index, value, -1, baton_sqlite_transient())
         } else {
@@ -111,13 +111,13 @@ struct Statement {
         }
     }
 
-    func bind(_ index: Int32, _ value: Int64?) {
+    package func bind(_ index: Int32, _ value: Int64?) {
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
-    func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
+    package func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
 
-    func bind(_ index: Int32, blob: [UInt8]?) {
+    package func bind(_ index: Int32, blob: [UInt8]?) {
         guard let blob else {
             sqlite3_bind_null(handle, index)
             return
@@ -129,37 +129,37 @@ struct Statement {
 
     /// Steps once; true when a row is available.
     @discardableResult
-    func step() throws(JournalError) -> Bool {
+    package func step() throws(JournalError) -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
         throw JournalError(.sqlite(rc), connection.lastError)
     }
 
-    func run() throws(JournalError) {
+    package func run() throws(JournalError) {
         defer { sqlite3_reset(handle) }
         while try step() {}
     }
 
     /// Every row, mapped.
-    func all<T>(_ row: (Statement) -> T) throws(JournalError) -> [T] {
+    package func all<T>(_ row: (Statement) -> T) throws(JournalError) -> [T] {
         var out: [T] = []
         while try step() { out.append(row(self)) }
         return out
     }
 
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    func string(_ column: Int32) -> String? {
+    package func string(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(handle, column) else { return nil }
         return String(cString: p)
     }
 
-    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    package func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
 
-    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
+    package func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
 
-    func blob(_ column: Int32) -> [UInt8]? {
+    package func blob(_ column: Int32) -> [UInt8]? {
         guard !isNull(column) else { return nil }
         let n = Int(sqlite3_column_bytes(handle, column))
         guard n > 0, let p = sqlite3_column_blob(handle, column) else { return [] }

@@ -19,9 +19,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     private struct Pending {
-        /// A step, or (nil) deliveries recorded on their own.
+        /// A step, or (nil) a store's write on its own.
         var batch: JournalBatch?
-        var deliveries: [WebhookDeliveryRecord] = []
         var documents: [DocumentWrite] = []
         /// A store's own write (the durable queue's), run on the writer connection in the step's savepoint.
         var custom: (@Sendable (SQLiteConnection) throws(JournalError) -> Void)?
@@ -89,11 +88,6 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try await enqueue(Pending(batch: batch, resume: { _ in }))
     }
 
-    package func recordDeliveries(_ records: [WebhookDeliveryRecord]) async throws(JournalError) {
-        guard !records.isEmpty else { return }
-        try await enqueue(Pending(batch: nil, deliveries: records, resume: { _ in }))
-    }
-
     /// Writes a service's documents through the one writer, in one savepoint of a group commit.
     package func write(_ documents: [DocumentWrite]) async throws(JournalError) {
         guard !documents.isEmpty else { return }
@@ -128,7 +122,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     /// Runs a store's own write on the writer connection, in a group commit, and waits for it.
-    func perform(_ work: @escaping @Sendable (SQLiteConnection) throws(JournalError) -> Void) async throws(JournalError) {
+    /// A service's store writes only through here, so the one writer orders every write.
+    package func perform(_ work: @escaping @Sendable (SQLiteConnection) throws(JournalError) -> Void) async throws(JournalError) {
         try await enqueue(Pending(batch: nil, custom: work, resume: { _ in }))
     }
 
@@ -179,7 +174,6 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 do {
                     try writer.execute("SAVEPOINT step")
                     if let batch = p.batch { try write(batch) }
-                    try writeDeliveries(p.deliveries)
                     try writeDocuments(p.documents)
                     if let custom = p.custom { try custom(writer) }
                     try writer.execute("RELEASE step")
@@ -311,7 +305,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 try k.run()
             }
         }
-        try writeDeliveries(b.deliveries)
+        for a in b.attachments { try a.apply(in: .sqlite(writer)) }
         for t in b.tokenRemovals {
             let s = try writer.statement("DELETE FROM task_tokens WHERE token = ?1")
             s.bind(1, t)
@@ -327,29 +321,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
-    private func writeDeliveries(_ records: [WebhookDeliveryRecord]) throws(JournalError) {
-        for d in records {
-            let s = try writer.statement("""
-                INSERT INTO webhook_deliveries (webhook, received_ms, key, delivery_id, body_sha256, outcome, http_status,
-                    execution_arn, applied, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                """)
-            s.bind(1, d.webhook)
-            s.bind(2, d.receivedMillis)
-            s.bind(3, d.key)
-            s.bind(4, d.deliveryId)
-            s.bind(5, d.bodySha256)
-            s.bind(6, d.outcome)
-            s.bind(7, d.httpStatus)
-            s.bind(8, d.executionArn)
-            s.bind(9, d.applied ? 1 : 0)
-            s.bind(10, d.status)
-            try s.run()
-        }
-    }
-
     // MARK: reads
 
-    func read<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
+    /// Runs a read on the read connection (under its lock).
+    package func read<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
         readLock.lock()
         defer {
             reader.resetAll()

@@ -12,7 +12,7 @@ package enum ServiceList {
         [
             StepFunctionsService(context),
             try await LambdaService(context),
-            WebhooksService(context),
+            try await WebhooksService(context),
         ] + (try await ParametersServices.make(context))
     }
 }

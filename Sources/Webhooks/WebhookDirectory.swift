@@ -2,17 +2,17 @@ import ServiceKit
 import Journal
 import StatesLanguage
 
-/// The webhooks' parsed configurations, cached; the journal holds them.
+/// The webhooks' parsed configurations, cached; the store holds them.
 package actor WebhookDirectory {
-    let journal: any JournalStore
+    package let store: any WebhookStore
     private var cache: [String: WebhookConfig] = [:]
 
-    package init(journal: any JournalStore) { self.journal = journal }
+    package init(store: any WebhookStore) { self.store = store }
 
     package func config(_ name: String) async throws(WebhookError) -> WebhookConfig? {
         if let c = cache[name] { return c }
         let record: WebhookRecord?
-        do { record = try await journal.webhook(name: name) } catch { throw WebhookError.internal(error) }
+        do { record = try await store.webhook(name: name) } catch { throw WebhookError.internal(error) }
         guard let record, case .object(let o)? = try? JSONParser.parse(record.config) else { return nil }
         let config = try WebhookConfig(json: o)
         cache[name] = config

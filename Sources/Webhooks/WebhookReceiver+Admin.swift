@@ -8,7 +8,7 @@ extension WebhookReceiver {
         let config = try WebhookConfig(json: json)
         let now = engine.clock.now().milliseconds
         let record = WebhookRecord(name: config.name, config: JSON.object(config.json).serialized, createdMillis: now, updatedMillis: now)
-        do { try await journal.putWebhook(record, create: true) } catch {
+        do { try await store.putWebhook(record, create: true) } catch {
             if error.code == .alreadyExists { throw WebhookError("ResourceConflictException", "Webhook \(config.name) already exists", kind: .conflict) }
             throw .internal(error)
         }
@@ -28,7 +28,7 @@ extension WebhookReceiver {
         var record = old
         record.config = JSON.object(config.json).serialized
         record.updatedMillis = engine.clock.now().milliseconds
-        do { try await journal.putWebhook(record, create: false) } catch { throw .internal(error) }
+        do { try await store.putWebhook(record, create: false) } catch { throw .internal(error) }
         await directory.forget(name)
         return Self.describe(config, record)
     }
@@ -42,7 +42,7 @@ extension WebhookReceiver {
 
     package func list() async throws(WebhookError) -> [JSONObject] {
         let records: [WebhookRecord]
-        do { records = try await journal.webhooks() } catch { throw .internal(error) }
+        do { records = try await store.webhooks() } catch { throw .internal(error) }
         var out: [JSONObject] = []
         for r in records {
             if let config = try await directory.config(r.name) { out.append(Self.describe(config, r)) }
@@ -52,14 +52,14 @@ extension WebhookReceiver {
 
     package func delete(name: String) async throws(WebhookError) {
         guard try await record(name) != nil else { throw .notFound("Webhook \(name) does not exist") }
-        do { try await journal.deleteWebhook(name: name) } catch { throw .internal(error) }
+        do { try await store.deleteWebhook(name: name) } catch { throw .internal(error) }
         await directory.forget(name)
     }
 
     package func deliveries(name: String, key: String?, limit: Int) async throws(WebhookError) -> [JSONObject] {
         guard try await record(name) != nil else { throw .notFound("Webhook \(name) does not exist") }
         let rows: [WebhookDeliveryRecord]
-        do { rows = try await journal.deliveries(webhook: name, key: key, limit: max(1, min(limit, 1000))) } catch { throw .internal(error) }
+        do { rows = try await store.deliveries(webhook: name, key: key, limit: max(1, min(limit, 1000))) } catch { throw .internal(error) }
         return rows.map { r in
             var o: JSONObject = ["ReceivedAt": .string(Timestamp(milliseconds: r.receivedMillis).iso8601), "Outcome": .string(r.outcome),
                                  "HttpStatus": .int(Int64(r.httpStatus)), "BodySha256": .string(r.bodySha256)]
@@ -72,7 +72,7 @@ extension WebhookReceiver {
     }
 
     func record(_ name: String) async throws(WebhookError) -> WebhookRecord? {
-        do { return try await journal.webhook(name: name) } catch { throw .internal(error) }
+        do { return try await store.webhook(name: name) } catch { throw .internal(error) }
     }
 
     static func describe(_ config: WebhookConfig, _ record: WebhookRecord) -> JSONObject {

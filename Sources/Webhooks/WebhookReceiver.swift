@@ -24,6 +24,7 @@ package final class WebhookReceiver: Sendable {
     }
 
     var journal: any JournalStore { engine.journal }
+    var store: any WebhookStore { directory.store }
 
     package func config(_ name: String) async throws(WebhookError) -> WebhookConfig? { try await directory.config(name) }
 
@@ -84,7 +85,7 @@ package final class WebhookReceiver: Sendable {
         var record = record
         let key = record.key ?? ""
         let recent: [WebhookDeliveryRecord]
-        do { recent = try await journal.deliveries(webhook: config.name, key: key, limit: Self.dedupeDepth) } catch { throw .internal(error) }
+        do { recent = try await store.deliveries(webhook: config.name, key: key, limit: Self.dedupeDepth) } catch { throw .internal(error) }
         if let first = recent.first(where: { $0.applied && record.repeats($0, windowMillis: config.dedupeWindowSeconds * 1000) }) {
             record.outcome = "DUPLICATE"
             record.httpStatus = 200
@@ -106,7 +107,7 @@ package final class WebhookReceiver: Sendable {
                                                    details: Self.eventDetails(r))]
             if let k = trigger(task) { kinds.append(k) }
             do {
-                if try await engine.deliver(t.executionArn, kinds, deliveries: [r]) != nil { applied.append(t.executionArn) }
+                if try await engine.deliver(t.executionArn, kinds, attachments: [store.attachment(r)]) != nil { applied.append(t.executionArn) }
             } catch {
                 throw WebhookError("InternalServerError", "The run could not take the delivery: \(error.message)", kind: .server)
             }
@@ -134,7 +135,7 @@ package final class WebhookReceiver: Sendable {
     }
 
     func log(_ record: WebhookDeliveryRecord) async throws(WebhookError) {
-        do { try await journal.recordDeliveries([record]) } catch { throw .internal(error) }
+        do { try await store.recordDeliveries([record]) } catch { throw .internal(error) }
     }
 
     func answer(_ r: WebhookDeliveryRecord, arns: [String]) -> WebhookResponse {

@@ -9,8 +9,13 @@ package struct WebhooksService: BatonService {
     package let receiver: WebhookReceiver
     package let directory: WebhookDirectory
 
-    package init(_ context: ServiceContext) {
-        directory = WebhookDirectory(journal: context.engine.journal)
+    /// The service on the shared database (its tables created or upgraded here).
+    package init(_ context: ServiceContext) async throws {
+        self.init(context, store: try await SQLiteWebhookStore(context.database))
+    }
+
+    package init(_ context: ServiceContext, store: any WebhookStore) {
+        directory = WebhookDirectory(store: store)
         receiver = WebhookReceiver(engine: context.engine, directory: directory)
     }
 

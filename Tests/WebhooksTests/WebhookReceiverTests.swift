@@ -31,9 +31,15 @@ enum Store: String, CaseIterable, Sendable {
     }
 }
 
+/// The webhook store on the same backend as the journal (its attachments need that backend).
+func webhookStore(on journal: any JournalStore) async throws -> any WebhookStore {
+    if let sqlite = journal as? SQLiteJournal { return try await SQLiteWebhookStore(sqlite) }
+    return InMemoryWebhookStore()
+}
+
 func withReceiver(_ journal: any JournalStore, clock: ManualEngineClock = ManualEngineClock(),
                   _ body: (Engine, WebhookReceiver, ManualEngineClock) async throws -> Void) async throws {
-    let directory = WebhookDirectory(journal: journal)
+    let directory = WebhookDirectory(store: try await webhookStore(on: journal))
     var registry = TaskRegistry()
     registry.register("arn:aws:states:::baton:webhook", WebhookTaskHandler(directory: directory))
     let engine = Engine(journal: journal, clock: clock, registry: registry, partitions: 4)
