@@ -59,6 +59,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try writer.execute("PRAGMA foreign_keys=ON")
         try Migrations.run(on: writer)
         reader = try SQLiteConnection(path: path)
+        // The writer keeps more pages than SQLite's default 2 MiB: a large payload spans
+        // hundreds of overflow pages, and re-reading them from the OS on every commit and
+        // checkpoint cost a quarter of large_payload's throughput (67 -> 88 executions/s).
+        try writer.execute("PRAGMA cache_size=-16384")
         // The writer thread keeps the journal alive until `close()` lets it finish.
         let t = Thread { self.writerLoop() }
         t.name = "baton-journal-writer"
