@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "ServiceKit", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // AWS Step Functions' API (JSON 1.0), translated to engine calls.
         .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "Integrations", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Named webhooks: verify a sender, find the task waiting on its key, resume it.
         .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),

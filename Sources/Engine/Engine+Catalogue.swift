@@ -66,9 +66,7 @@ extension Engine {
                                               description: description, createdMillis: clock.now().milliseconds)
             try await journal.putVersion(v)
             return v
-        } catch let e as EngineError {
-            throw e
-        } catch let e as JournalError where e.code == .alreadyExists {
+        } catch where error.code == .alreadyExists {
             throw EngineError("ConflictException", "Another request published a version of \(sm.arn) at the same time; retry.")
         } catch {
             throw .internalFailure("\(error)")

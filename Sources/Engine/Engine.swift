@@ -156,14 +156,24 @@ package final class Engine: Sendable {
     /// Waits until no dispatched task and no step is in flight.
     package func settle() async { await tracker.idle() }
 
+    /// Tasks being performed and steps being committed, now (what a shutdown drains).
+    package func inFlightWork() async -> Int { await tracker.count }
+
     /// Resumes after a restart: re-arms every durable timer and re-dispatches every effect not
     /// yet confirmed. Running executions need nothing else: their state is in their rows.
-    package func recover() async throws(EngineError) {
+    @discardableResult
+    package func recover() async throws(EngineError) -> Recovery {
         do {
+            var recovery = Recovery()
             await loadNearTimers()
             // Express executions are not resumed (AWS's at-most-once semantics): one that a
             // crash interrupted has a RUNNING row without a snapshot and is marked failed.
-            for r in try await journal.executions(status: .running) where r.snapshot == nil {
+            for r in try await journal.executions(status: .running) {
+                guard r.snapshot == nil else {
+                    recovery.running += 1
+                    continue
+                }
+                recovery.expressFailed += 1
                 var row = r
                 row.status = .failed
                 row.error = StatesError.runtime
@@ -171,14 +181,17 @@ package final class Engine: Sendable {
                 row.stopMillis = clock.now().milliseconds
                 try await journal.append(JournalBatch(execution: row, expectedVersion: r.lastEventId))
             }
-            try await dispatchOutbox()
+            recovery.redispatched = try await dispatchOutbox()
+            return recovery
         } catch {
             throw .internalFailure("recovery failed: \(error)")
         }
     }
 
-    /// Dispatches every outbox row not being performed now.
-    func dispatchOutbox() async throws(JournalError) {
+    /// Dispatches every outbox row not being performed now; returns how many.
+    @discardableResult
+    func dispatchOutbox() async throws(JournalError) -> Int {
+        var count = 0
         for o in try await journal.outbox() where await !inFlight.contains(o.key) {
             guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else {
                 logger.error("an outbox row cannot be decoded; it stays for inspection", metadata: ["execution": "\(o.executionArn)", "key": "\(o.key)"])
@@ -186,7 +199,9 @@ package final class Engine: Sendable {
             }
             await tracker.begin()
             workSink.yield(.invoke(arn: o.executionArn, inv))
+            count += 1
         }
+        return count
     }
 
     /// The periodic pass over the outbox (driven by the engine's clock).
@@ -256,7 +271,10 @@ package final class Engine: Sendable {
                                      status: .running, input: input, startMillis: now.milliseconds, qualifiedArn: qualifiedArn)
         let partition = partition(for: arn)
         let row = try await step { () throws(EngineError) in
-            try await partition.start(record, input: inputValue, context: context, interpreter: interpreter)
+            let result = try await partition.start(record, input: inputValue, context: context, interpreter: interpreter)
+            // Before the step's effects are performed: a run that ends in its first step logs its end after this.
+            self.logger.info("execution started", metadata: ["execution": "\(arn)"])
+            return result
         }
         return row ?? record
     }
@@ -319,7 +337,10 @@ package final class Engine: Sendable {
                 await timers.cancel(arn, id.rawValue)
             case .cancelTask:
                 break
-            case .executionFinished:
+            case .executionFinished(let status):
+                var metadata: Logger.Metadata = ["execution": "\(arn)", "status": "\(status.rawValue)"]
+                if let e = r.state.failure?.error { metadata["error"] = "\(e)" }
+                logger.info("execution finished", metadata: metadata)
                 await timers.cancelAll(arn)
                 await completions.finished(arn)
             }

@@ -6,6 +6,9 @@ actor WorkTracker {
 
     func begin() { inFlight += 1 }
 
+    /// Tasks and steps in flight now.
+    var count: Int { inFlight }
+
     func end() {
         inFlight -= 1
         if inFlight == 0 {

@@ -68,7 +68,7 @@ extension FunctionService {
     /// Appends an event that used up its tries to the failed-invocations list.
     func recordFailure(_ record: JSONObject) throws {
         guard let handle = FileHandle(forWritingAtPath: failedPath) ?? {
-            FileManager.default.createFile(atPath: failedPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: failedPath, contents: nil)
             return FileHandle(forWritingAtPath: failedPath)
         }() else { throw FunctionError("ServiceException", "cannot open \(failedPath)", kind: .server) }
         defer { try? handle.close() }

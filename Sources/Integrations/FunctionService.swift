@@ -2,6 +2,7 @@ import Engine
 import Journal
 import ServiceKit
 import Foundation
+import Logging
 import StatesInterpreter
 import StatesLanguage
 
@@ -103,6 +104,10 @@ package actor FunctionService {
     private var idle: [String: [RuntimeWorker]] = [:]
     private var busy: [String: Int] = [:]
     package let concurrencyLimit: Int
+    /// Where the runtimes' own output goes (the server's log).
+    package var logger = Logger(label: "baton.functions")
+
+    package func useLogger(_ logger: Logger) { self.logger = logger }
 
     package init(directory: String, region: String = "us-east-1", account: String = "000000000000", concurrencyLimit: Int = 8,
                  persistence: (any FunctionPersistence)? = nil) {
@@ -217,9 +222,19 @@ package actor FunctionService {
                         os.chmod(path, mode)
                 """
             p.arguments = ["python3", "-c", script, archive, code]
+            // The unzipper's complaint (a Python traceback) becomes the error's last line, not
+            // raw text on the server's stderr.
+            let errors = Pipe()
+            p.standardError = errors
+            p.standardOutput = FileHandle.nullDevice
             try p.run()
+            let complaint = errors.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw FunctionError("InvalidParameterValueException", "Could not unzip the uploaded file.") }
+            guard p.terminationStatus == 0 else {
+                let last = String(decoding: complaint, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+                let reason = last.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                throw FunctionError("InvalidParameterValueException", "Could not unzip uploaded file. Please check your file, then try to upload again." + (reason.isEmpty ? "" : " (\(reason))"))
+            }
         } catch let e as FunctionError {
             throw e
         } catch {
@@ -307,7 +322,7 @@ package actor FunctionService {
             let arguments = config.runtime.hasPrefix("nodejs")
                 ? ["node", directory + "/.bootstrap.js", code, config.handler]
                 : ["python3", "-u", directory + "/.bootstrap.py", code, config.handler]
-            let w = try RuntimeWorker(arguments: arguments, environment: config.environment)
+            let w = try RuntimeWorker(arguments: arguments, environment: config.environment, function: config.name, logger: logger)
             busy[config.name, default: 0] += 1
             return w
         } catch {

@@ -21,6 +21,7 @@ package struct LambdaService: BatonService {
     package init(_ context: ServiceContext) async throws(ServiceError) {
         functions = FunctionService(directory: context.dataDirectory + "/functions", region: context.region, account: context.account,
                                     persistence: JournalFunctionPersistence(journal: context.database))
+        await functions.useLogger(context.engine.logger)
         try await functions.restore()
         asyncWorker = await functions.attachAsyncQueue(store: context.database, clock: context.engine.clock)
         await functions.adoptQueuedFiles()

@@ -1,5 +1,6 @@
 import ServiceKit
 import Foundation
+import Logging
 import StatesLanguage
 
 /// One warm runtime process (Python or Node.js) running Baton's bootstrap: requests go in as
@@ -11,6 +12,7 @@ final class RuntimeWorker: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
+    private let errors = Pipe()
     private let lock = NSLock()
     private var pending: [CheckedContinuation<JSON?, Never>] = []
     private var dead = false
@@ -19,10 +21,29 @@ final class RuntimeWorker: @unchecked Sendable {
 import importlib, io, json, os, sys, traceback, time
 proto = os.fdopen(os.dup(1), "w", buffering=1)
 os.dup2(2, 1)
-code_dir, spec = sys.argv[1], sys.argv[2]
+code_dir, spec = os.path.abspath(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, code_dir)
 module_name, function_name = spec.rsplit(".", 1)
 handler = None
+
+class RuntimeError_(Exception):
+    """A failure Lambda's runtime reports under its own type (Runtime.HandlerNotFound, ...)."""
+    def __init__(self, error_type, message):
+        super().__init__(message)
+        self.error_type = error_type
+
+def load_handler():
+    # As Lambda's Python runtime words them.
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise RuntimeError_("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (module_name, e))
+    except SyntaxError as e:
+        raise RuntimeError_("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (module_name, e))
+    h = getattr(module, function_name, None)
+    if h is None:
+        raise RuntimeError_("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (function_name, module_name))
+    return h
 
 class Context:
     def __init__(self, req):
@@ -44,12 +65,14 @@ for line in sys.stdin:
     sys.stdout = logs
     try:
         if handler is None:
-            handler = getattr(importlib.import_module(module_name), function_name)
+            handler = load_handler()
         result = handler(json.loads(req["event"]), Context(req))
         if isinstance(result, (bytes, bytearray)):
             answer = {"raw": bytes(result).decode("utf-8", "replace")}
         else:
             answer = {"ok": json.dumps(result)}
+    except RuntimeError_ as e:
+        answer = {"error": {"errorMessage": str(e), "errorType": e.error_type, "requestId": "", "stackTrace": []}}
     except Exception as e:
         # As Lambda reports it: the handler's frames only, the code shown under /var/task.
         frames = traceback.format_tb(e.__traceback__.tb_next if e.__traceback__ else None)
@@ -80,7 +103,14 @@ rl.on("line", async (line) => {
   const deadline = Date.now() + req.timeoutMs;
   let answer;
   try {
-    const handler = require(path.join(codeDir, moduleName))[functionName];
+    // As Lambda's Node.js runtime names these failures.
+    let mod;
+    try { mod = require(path.resolve(codeDir, moduleName)); } catch (e) {
+      if (e && e.code === "MODULE_NOT_FOUND") throw Object.assign(new Error("Error: Cannot find module '" + moduleName + "'"), { name: "Runtime.ImportModuleError" });
+      throw e;
+    }
+    const handler = mod[functionName];
+    if (typeof handler !== "function") throw Object.assign(new Error(spec + " is undefined or not exported"), { name: "Runtime.HandlerNotFound" });
     const context = { functionName: req.functionName, functionVersion: "$LATEST", invokedFunctionArn: req.functionArn,
       memoryLimitInMB: String(req.memory), awsRequestId: req.requestId, logGroupName: "/aws/lambda/" + req.functionName,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
@@ -95,7 +125,10 @@ rl.on("line", async (line) => {
 });
 """#
 
-    init(arguments: [String], environment: [String: String]) throws {
+    /// `function` names the worker's output in the server's log: whatever the runtime writes to
+    /// stderr outside an invocation's captured logs (a crash at import, say) is logged line by
+    /// line under it, never dumped raw.
+    init(arguments: [String], environment: [String: String], function: String, logger: Logger) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -103,8 +136,28 @@ rl.on("line", async (line) => {
         process.environment = env
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
         try process.run()
+        let errorReader = Thread { [errors] in
+            let handle = errors.fileHandleForReading
+            var buffer = Data()
+            func emit(_ line: Data) {
+                let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !text.isEmpty { logger.notice("function output", metadata: ["function": "\(function)", "line": "\(text)"]) }
+            }
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    emit(buffer[buffer.startIndex..<newline])
+                    buffer = buffer[(newline + 1)...]
+                }
+            }
+            emit(buffer)
+        }
+        errorReader.name = "baton-runtime-stderr"
+        errorReader.start()
         let thread = Thread { [output] in
             let handle = output.fileHandleForReading
             var buffer = Data()

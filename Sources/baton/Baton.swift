@@ -5,9 +5,13 @@ import StatesLanguage
 
 @main
 struct Baton: AsyncParsableCommand {
+    /// The release; `baton --version` prints it and `baton serve` logs it at start.
+    static let version = "0.2.0"
+
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "A durable workflow engine for the Amazon States Language.",
+        version: Baton.version,
         subcommands: [Serve.self, Validate.self, Run.self, Durable.self, FailedInvocations.self, WebhookCommand.self, History.self])
 }
 

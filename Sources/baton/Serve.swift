@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Its secret (or BATON_SECRET_ACCESS_KEY).") var secretAccessKey: String?
     @Flag(help: "Require Signature Version 4 even on loopback.") var requireSignature = false
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Option(help: "text (key=value) or json: one line per event on standard error.") var logFormat = "text"
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
@@ -34,6 +35,12 @@ struct Serve: AsyncParsableCommand {
         let key = accessKeyId ?? env["BATON_ACCESS_KEY_ID"]
         let secret = secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard let format = LineLogHandler.Format(rawValue: logFormat.lowercased()) else { throw ValidationError("unknown --log-format \(logFormat) (text or json)") }
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
+        }
         var logger = Logger(label: "baton")
         logger.logLevel = level
         var verifier: SigV4Verifier?
@@ -44,40 +51,54 @@ struct Serve: AsyncParsableCommand {
             }
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
         }
-        let journal = try SQLiteJournal(directory: dataDir, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
+        let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        let created = !FileManager.default.fileExists(atPath: directory)
+        let journal = try SQLiteJournal(directory: directory, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
         let engine = Engine(journal: journal, logger: logger)
-        let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: dataDir)
+        let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: directory)
         let services = try await ServiceList.make(context)
         engine.install(TaskRegistry(services: services))
-        try await engine.recover()
+        let recovery = try await engine.recover()
+        logger.info("journal open", metadata: [
+            "data_dir": "\(directory)", "created": "\(created)", "synchronous": "\(journal.writerSynchronous == "1" ? "NORMAL" : "FULL")",
+            "recovered_running": "\(recovery.running)", "recovered_express_failed": "\(recovery.expressFailed)",
+            "tasks_redispatched": "\(recovery.redispatched)",
+        ])
         let clock = engine.clock
         let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() }, logger: logger)
         let app = Application(responder: BatonResponder(door: door),
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"), logger: logger)
-        logger.info("serving", metadata: ["address": "\(host):\(port)", "services": "\(services.map(\.name).joined(separator: ","))",
+        logger.info("serving", metadata: ["version": "\(Baton.version)", "endpoint": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)",
+                                          "services": "\(services.map(\.name).joined(separator: ","))",
                                           "signatures": "\(verifier == nil ? "optional" : "required")"])
         // The app is last: on SIGTERM it stops taking requests first, then the background
         // work stops, then the engine lets what is in flight finish.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: EngineService(engine: engine))]
+            services: [.init(service: EngineService(engine: engine, logger: logger))]
                 + services.flatMap(\.backgroundServices).map { .init(service: $0) }
                 + [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         // Lets the writer commit what is queued, then stops it.
         journal.close()
+        logger.info("stopped", metadata: ["data_dir": "\(directory)"])
     }
 }
 
 /// The engine's dispatcher and timers as a Service of the group.
 struct EngineService: ServiceLifecycle.Service {
     let engine: Engine
+    let logger: Logger
 
     func run() async throws {
         await withGracefulShutdownHandler {
             await engine.run()
         } onGracefulShutdown: {
+            logger.info("shutting down: the endpoint stops taking requests, work in flight finishes, the journal commits what is queued")
             engine.shutdown()
         }
+        // Tasks still in flight here were cut short; their outbox rows perform them after the next start.
+        let unfinished = await engine.inFlightWork()
+        logger.info("engine stopped", metadata: ["unfinished_tasks": "\(unfinished)"])
     }
 }

@@ -216,3 +216,24 @@ def test_functions_are_durable_in_the_journal(tmp_path):
         assert json.loads(lam.invoke(FunctionName=n, Payload="{}")["Payload"].read()) == {"Return": "HelloWorld"}
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("handler,error_type,message", [
+    ("lambda_function.nothere", "Runtime.HandlerNotFound", "Handler 'nothere' missing on module 'lambda_function'"),
+    ("missing_module.handler", "Runtime.ImportModuleError", "Unable to import module 'missing_module': No module named 'missing_module'"),
+])
+def test_a_handler_that_cannot_be_found_fails_as_lambda_says(lam, handler, error_type, message):
+    n = name()
+    lam.create_function(FunctionName=n, Runtime="python3.12", Role=ROLE, Handler=handler,
+                        Code={"ZipFile": zipped("echo_function")})
+    r = lam.invoke(FunctionName=n, Payload="{}")
+    assert r["FunctionError"] == "Unhandled"
+    body = json.loads(r["Payload"].read())
+    assert body["errorType"] == error_type and body["errorMessage"] == message and body["stackTrace"] == []
+
+
+def test_a_bad_zip_is_refused_with_lambdas_message(lam):
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+        lam.create_function(FunctionName=name(), Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
+                            Code={"ZipFile": b"this is not a zip file"})
+    assert e.value.response["Error"]["Message"].startswith("Could not unzip uploaded file. Please check your file, then try to upload again.")
