@@ -75,7 +75,7 @@ package struct FrontDoor: Sendable {
         self.logger = logger
         var byTarget: [String: JSONService] = [:]
         var rest: [Route] = []
-        for service in services {
+        for service in services + [EndpointInfoService(serviceNames: services.map(\.name))] {
             let actions = service.actions
             switch service.wireProtocol {
             case .json(let prefix, let version):

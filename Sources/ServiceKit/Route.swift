@@ -14,6 +14,9 @@ package enum WireProtocol: Sendable, Equatable {
 package enum Authentication: Sendable, Equatable {
     case sigV4
     case ownScheme(String)
+    /// Answers anyone, and so must reveal nothing and change nothing (a liveness probe, the
+    /// landing page); the reason is named in the route table.
+    case open(String)
 }
 
 /// One REST route: a method, a path pattern (`/2015-03-31/functions/{FunctionName}/invocations`),

@@ -2,17 +2,19 @@ import ArgumentParser
 import Foundation
 import StatesInterpreter
 import StatesLanguage
+import ServiceKit
 
 @main
 struct Baton: AsyncParsableCommand {
     /// The release; `baton --version` prints it and `baton serve` logs it at start.
-    static let version = "0.2.0"
+    static let version = BatonRelease.version
 
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "A durable workflow engine for the Amazon States Language.",
         version: Baton.version,
-        subcommands: [Serve.self, Validate.self, Run.self, Durable.self, FailedInvocations.self, WebhookCommand.self, History.self])
+        subcommands: [Serve.self, Validate.self, Run.self, Start.self, Executions.self, Describe.self, History.self, WebhookCommand.self,
+                      Durable.self, FailedInvocations.self])
 }
 
 /// Reads a file as text, or fails with a clear message.

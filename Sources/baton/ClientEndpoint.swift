@@ -47,3 +47,33 @@ struct ClientEndpoint: ParsableArguments {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 }
+
+extension ClientEndpoint {
+    /// Calls a Step Functions action; an AWS error is printed as the server sent it and exits 1.
+    func stepFunctions(_ action: String, _ body: [String: Any]) async throws -> [String: Any] {
+        let (status, data) = try await send("POST", "/", body: try JSONSerialization.data(withJSONObject: body), headers: [
+            "X-Amz-Target": "AWSStepFunctions.\(action)", "Content-Type": "application/x-amz-json-1.0",
+        ])
+        guard status == 200, let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            FileHandle.standardError.write(Data("\(action) failed (HTTP \(status)): \(String(decoding: data, as: UTF8.self))\n".utf8))
+            throw ExitCode(1)
+        }
+        return answer
+    }
+
+    /// A state machine's ARN from its name (looked up on the server) or its ARN.
+    func stateMachineArn(_ nameOrArn: String) async throws -> String {
+        if nameOrArn.hasPrefix("arn:") { return nameOrArn }
+        var token: String?
+        repeat {
+            var body: [String: Any] = ["maxResults": 1000]
+            if let token { body["nextToken"] = token }
+            let page = try await stepFunctions("ListStateMachines", body)
+            for sm in page["stateMachines"] as? [[String: Any]] ?? [] where sm["name"] as? String == nameOrArn {
+                if let arn = sm["stateMachineArn"] as? String { return arn }
+            }
+            token = page["nextToken"] as? String
+        } while token != nil
+        throw ValidationError("no state machine named \(nameOrArn) on \(endpoint)")
+    }
+}

@@ -4,8 +4,8 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// `baton history ARN`: an execution's history as the server sends it, one event per line,
-/// with every detail (the aws CLI drops detail members it does not model, such as webhook
+/// `baton history ARN`: an execution's history as the server sends it, one event per line when
+/// piped (indented on a terminal), with every detail (the aws CLI drops detail members it does not model, such as webhook
 /// deliveries').
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print an execution's history, one JSON event per line.")
@@ -26,10 +26,7 @@ struct History: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 throw ExitCode(1)
             }
-            for event in page["events"] as? [Any] ?? [] {
-                let line = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
-                print(String(decoding: line, as: UTF8.self))
-            }
+            for event in page["events"] as? [Any] ?? [] { Output.emit(event) }
             token = page["nextToken"] as? String
         } while token != nil
     }

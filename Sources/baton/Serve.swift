@@ -26,16 +26,54 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
     @Option(help: "text (key=value) or json: one line per event on standard error.") var logFormat = "text"
 
+    /// Why the server cannot listen on host:port, found by binding it once before anything
+    /// starts (the HTTP server's own error names a syscall and an errno, not the flag to change).
+    static func portProblem(host: String, port: Int) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { return "cannot resolve --host \(host)" }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) != 0 else { return nil }
+        switch errno {
+        case EADDRINUSE: return "port \(port) is in use; choose another with --port"
+        case EACCES: return "port \(port) needs privileges; choose one above 1023 with --port"
+        case EADDRNOTAVAIL: return "\(host) is not an address of this machine; choose another with --host"
+        default: return "cannot listen on \(host):\(port): \(String(cString: strerror(errno)))"
+        }
+    }
+
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Checked before `run`, so a refusal prints `serve`'s own usage.
+    func validate() throws {
+        if Logger.Level(rawValue: logLevel.lowercased()) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
+        if LineLogHandler.Format(rawValue: logFormat.lowercased()) == nil { throw ValidationError("unknown --log-format \(logFormat) (text or json)") }
+        if !["FULL", "NORMAL"].contains(synchronous.uppercased()) { throw ValidationError("--synchronous is FULL or NORMAL, not \(synchronous)") }
+        if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+        let env = ProcessInfo.processInfo.environment
+        if (requireSignature || !Self.isLoopback(host)),
+           (accessKeyId ?? env["BATON_ACCESS_KEY_ID"]) == nil || (secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]) == nil {
+            // Beyond loopback every request is authenticated: refuse to start without a key.
+            throw ValidationError("serving on \(host)\(requireSignature ? " with --require-signature" : "") requires --access-key-id and --secret-access-key (or BATON_ACCESS_KEY_ID and BATON_SECRET_ACCESS_KEY)")
+        }
+        if let problem = Self.portProblem(host: host, port: port) { throw ValidationError(problem) }
     }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let key = accessKeyId ?? env["BATON_ACCESS_KEY_ID"]
         let secret = secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]
-        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else { throw ValidationError("unknown --log-level \(logLevel)") }
-        guard let format = LineLogHandler.Format(rawValue: logFormat.lowercased()) else { throw ValidationError("unknown --log-format \(logFormat) (text or json)") }
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        let format = LineLogHandler.Format(rawValue: logFormat.lowercased()) ?? .text
         LoggingSystem.bootstrap { label in
             var handler = LineLogHandler(label: label, format: format)
             handler.logLevel = level
@@ -44,11 +82,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "baton")
         logger.logLevel = level
         var verifier: SigV4Verifier?
-        if requireSignature || !Self.isLoopback(host) {
-            // Beyond loopback every request is authenticated: refuse to start without a key.
-            guard let key, let secret else {
-                throw ValidationError("serving on \(host) requires --access-key-id and --secret-access-key (or BATON_ACCESS_KEY_ID and BATON_SECRET_ACCESS_KEY)")
-            }
+        if requireSignature || !Self.isLoopback(host), let key, let secret {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
         }
         let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path

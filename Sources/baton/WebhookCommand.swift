@@ -15,7 +15,7 @@ struct WebhookCommand: AsyncParsableCommand {
     /// Sends one request and prints the JSON answer; a non-2xx answer exits non-zero.
     static func send(_ endpoint: Endpoint, _ method: String, _ path: String, body: Data? = nil) async throws {
         let (status, data) = try await endpoint.send(method, path, body: body, headers: ["Content-Type": "application/json"])
-        if !data.isEmpty { print(String(decoding: data, as: UTF8.self)) }
+        Output.emit(answer: data)
         if !(200..<300).contains(status) { throw ExitCode(1) }
     }
 

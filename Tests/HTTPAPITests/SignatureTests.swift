@@ -16,18 +16,36 @@ import Testing
             var headers: [(String, String)] = [("host", "127.0.0.1:8083")]
             if let target = entry.target { headers.append(("x-amz-target", target)) }
             let out = await f.door.handle(.init(method: entry.method, path: entry.path, headers: headers, body: Array("{}".utf8)))
-            if case .ownScheme = entry.authentication {
+            switch entry.authentication {
+            case .ownScheme, .open:
                 exempt.append("\(entry.method) \(entry.path)")
                 continue
+            case .sigV4:
+                break
             }
             #expect(out.code == "MissingAuthenticationTokenException", "\(entry.method) \(entry.path) \(entry.target ?? "") answered \(out.status)")
             #expect(out.status == 400 || out.status == 403)
             refused += 1
         }
-        // The webhook receiver is the one exemption: senders prove themselves by the webhook's signature.
-        #expect(exempt == ["POST /webhooks/x"])
+        // The webhook receiver, whose senders prove themselves by the webhook's signature, and
+        // the endpoint's probe and landing page, which reveal nothing: no other exemption.
+        #expect(exempt.sorted() == ["GET /", "GET /health", "POST /webhooks/x"])
         // Step Functions' 37 actions, Lambda's routes and the webhook admin API at least.
         #expect(refused >= 37 + 10 + 6)
+    }
+
+    /// The probe and the landing page answer without a signature even when one is required,
+    /// and say nothing but that Baton runs.
+    @Test func healthAndTheLandingPageAreOpen() async throws {
+        let f = try await FrontDoorFixture()
+        let health = await f.door.handle(.init(method: "GET", path: "/health", headers: [("host", "h")]))
+        #expect(health.status == 200 && health.json?["status"] == "ok" && health.json?["version"]?.stringValue == BatonRelease.version)
+        let page = await f.door.handle(.init(method: "GET", path: "/", headers: [("host", "h")]))
+        #expect(page.status == 200 && page.header("content-type")?.hasPrefix("text/html") == true)
+        #expect(String(decoding: page.body, as: UTF8.self).contains("README"))
+        // Anything else stays closed.
+        let other = await f.door.handle(.init(method: "GET", path: "/healthz", headers: [("host", "h")]))
+        #expect(other.status == 404)
     }
 
     @Test func theExemptReceiverStillChecksItsOwnScheme() async throws {

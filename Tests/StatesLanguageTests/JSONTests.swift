@@ -14,6 +14,22 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
     }
 
+    /// Lines and columns as an editor counts them (from 1; a column is a character).
+    @Test(arguments: [
+        ("{\n  \"a\": 1,\n  \"b\": }", 3, 8),
+        ("[1, 2,, 3]", 1, 7),
+        ("{\"é\": 1 \"x\"}", 1, 9),
+    ])
+    func errorsSayTheirLineAndColumn(_ text: String, _ line: Int, _ column: Int) throws {
+        do {
+            _ = try JSONParser.parse(text)
+            Issue.record("parsed \(text)")
+        } catch {
+            #expect(error.position(in: text) == (line, column), "\(error)")
+            #expect(error.describe(in: text).hasSuffix("at line \(line), column \(column)"))
+        }
+    }
+
     @Test func keepsIntegersApartFromDoubles() throws {
         guard case .int(1) = try JSONParser.parse("1") else { Issue.record("1 is not an int"); return }
         guard case .double(1.0) = try JSONParser.parse("1.0") else { Issue.record("1.0 is not a double"); return }

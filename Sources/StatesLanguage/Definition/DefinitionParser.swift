@@ -13,7 +13,7 @@ struct DefinitionParser {
             json = try JSONParser.parse(text, rejectingDuplicateKeys: true)
         } catch {
             let code = error.message.hasPrefix("Duplicate field") ? Diagnostic.schemaValidationFailed : Diagnostic.invalidJSON
-            return (nil, [Diagnostic(code: code, message: "Invalid JSON: \(error)", location: "")])
+            return (nil, [Diagnostic(code: code, message: "Invalid JSON: \(error.describe(in: text))", location: "")])
         }
         var parser = DefinitionParser()
         var machine = parser.parseMachine(json, location: "", isRoot: true, inherited: .jsonPath)

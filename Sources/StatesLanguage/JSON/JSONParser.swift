@@ -4,6 +4,34 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var offset: Int
     public var message: String
     public var description: String { "\(message) at offset \(offset)" }
+
+    /// Where the problem is in `text`, counted as an editor does: lines and columns from 1,
+    /// a column being a character (not a byte) of its line.
+    public func position(in text: String) -> (line: Int, column: Int) {
+        var line = 1, column = 1
+        let utf8 = text.utf8
+        var i = utf8.startIndex
+        var consumed = 0
+        while i != utf8.endIndex, consumed < offset {
+            let b = utf8[i]
+            if b == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                // Continuation bytes of a multi-byte character do not start a column.
+                column += 1
+            }
+            consumed += 1
+            i = utf8.index(after: i)
+        }
+        return (line, column)
+    }
+
+    /// The message with its line and column in `text` (AWS words JSON errors with both).
+    public func describe(in text: String) -> String {
+        let (line, column) = position(in: text)
+        return "\(message) at line \(line), column \(column)"
+    }
 }
 
 /// A byte-level JSON parser.
