@@ -87,6 +87,7 @@ let package = Package(
         // The front door with every real service behind it: routes, signatures, error rendering.
         .testTarget(name: "HTTPAPITests", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "ServiceList",
+            "StepFunctions", "Integrations", "Parameters",
         ]),
     ],
     swiftLanguageModes: [.v6]

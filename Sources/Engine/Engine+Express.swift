@@ -40,7 +40,10 @@ extension Engine {
     {
         let inputValue: JSON
         do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
-        let interpreter = try await interpreter(definitionId)
+        var interpreter = try await interpreter(definitionId)
+        // The 25,000-event history limit is Standard's: Express keeps no history to bound (AWS's
+        // quotas list it for Standard workflows only).
+        interpreter.maximumHistoryEvents = .max
         guard !interpreter.definition.states.contains(where: { if case .task(let t) = $0.kind { return t.resource.hasSuffix(".waitForTaskToken") || t.resource.contains(":activity:") }; return false }) else {
             throw EngineError("InvalidDefinition", "Express executions do not support .waitForTaskToken or activities.")
         }

@@ -28,7 +28,7 @@ package struct SSMService: BatonService {
     }
 
     package var actions: [String: Action] {
-        var t = ActionTable()
+        var t = ActionTable(model: SSMModel.constraints)
         let s = self
         t.json("PutParameter") { try await s.put($0) }
         t.json("GetParameter") { try await s.getParameter($0) }

@@ -26,7 +26,7 @@ package struct SecretsManagerService: BatonService {
     }
 
     package var actions: [String: Action] {
-        var t = ActionTable()
+        var t = ActionTable(model: SecretsManagerModel.constraints)
         let s = self
         t.json("CreateSecret") { try await s.create($0) }
         t.json("GetSecretValue") { try await s.getValue($0) }

@@ -75,12 +75,32 @@ extension TaskRegistry {
 /// once, the answer serialized once.
 package struct ActionTable: Sendable {
     package private(set) var actions: [String: Action] = [:]
+    /// The service's model: every action's input is checked against its limits before the action runs.
+    let model: ServiceModel?
+    /// `Action.member` pairs whose limit the service words itself (Step Functions answers an
+    /// oversized execution input with InvalidExecutionInput, counting UTF-8 bytes).
+    let exempt: Set<String>
 
-    package init() {}
+    package init(model: ServiceModel? = nil, exempt: Set<String> = []) {
+        self.model = model
+        self.exempt = exempt
+    }
 
     package mutating func json(_ name: String, _ body: @escaping @Sendable (JSONRequest) async throws -> JSON) {
+        let model = self.model
+        let exempt = Set(self.exempt.compactMap { $0.hasPrefix(name + ".") ? String($0.dropFirst(name.count + 1)) : nil })
         actions[name] = { (call: ServiceCall) async throws -> ServiceReply in
-            let result = try await body(try call.request())
+            let request = try call.request()
+            if let model {
+                if exempt.isEmpty {
+                    try model.check(name, request.body)
+                } else {
+                    var checked = request.body
+                    for member in exempt { checked[member] = nil }
+                    try model.check(name, checked)
+                }
+            }
+            let result = try await body(request)
             return ServiceReply(status: 200, body: Array(result.serialized.utf8))
         }
     }

@@ -14,6 +14,9 @@ package struct ServiceCall: Sendable {
     package var headers: [String: String]
     package var body: [UInt8]
     package var requestId: String
+    /// The body already parsed (by the model check in front of a REST action), so an action
+    /// does not parse a large body twice.
+    package var parsedBody: JSON?
 
     package init(action: String, method: String = "POST", path: String = "/", parameters: [String: String] = [:],
                  query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [], requestId: String = "") {

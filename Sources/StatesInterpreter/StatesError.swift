@@ -3,15 +3,33 @@ import StatesLanguage
 /// An ASL failure as a value: an error name that Retry and Catch match, and a cause.
 /// Never Swift control flow across a state boundary: the interpreter turns it into events.
 package struct StatesError: Error, Sendable, Equatable, Codable {
-    package var error: String
-    package var cause: String?
+    /// At most 256 characters, as AWS keeps it (`SensitiveError` in its model).
+    package var error: String { didSet { if error.utf8.count > Self.maximumErrorLength { error = Self.capped(error, Self.maximumErrorLength) } } }
+    /// At most 32,768 characters, as AWS keeps it (`SensitiveCause`): a cause that quotes a
+    /// large input is cut there, not carried whole through history and describe answers.
+    package var cause: String? {
+        didSet { if let c = cause, c.utf8.count > Self.maximumCauseLength { cause = Self.capped(c, Self.maximumCauseLength) } }
+    }
     /// For States.QueryEvaluationError: the field whose expression failed (`Output/error`).
     package var location: String?
 
+    package static let maximumErrorLength = 256
+    package static let maximumCauseLength = 32_768
+
     package init(_ error: String, _ cause: String?, location: String? = nil) {
-        self.error = error
-        self.cause = cause
+        self.error = Self.capped(error, Self.maximumErrorLength)
+        self.cause = cause.map { Self.capped($0, Self.maximumCauseLength) }
         self.location = location
+    }
+
+    /// The first `limit` UTF-16 units (AWS's lengths are Java's); a text that fits is returned as is.
+    package static func capped(_ text: String, _ limit: Int) -> String {
+        // Fewer UTF-8 bytes than the limit means fewer UTF-16 units too: the common case costs nothing.
+        guard text.utf8.count > limit, text.utf16.count > limit else { return text }
+        var units = Array(text.utf16.prefix(limit))
+        // Never end on half a surrogate pair.
+        if let last = units.last, UTF16.isLeadSurrogate(last) { units.removeLast() }
+        return String(decoding: units, as: UTF16.self)
     }
 
     // AWS's reserved error names (ASL spec, "Errors").

@@ -15,7 +15,8 @@ package struct StepFunctionsService: BatonService {
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSStepFunctions", version: "1.0") }
 
     package var actions: [String: Action] {
-        var table = ActionTable()
+        var table = ActionTable(model: StepFunctionsModel.constraints,
+                                exempt: ["StartExecution.input", "StartSyncExecution.input", "SendTaskSuccess.output"])
         let api = self.api
         for (name, perform) in StepFunctionsAPI.table {
             table.json(name) { (r: JSONRequest) async throws -> JSON in try await perform(api)(r) }

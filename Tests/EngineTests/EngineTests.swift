@@ -242,6 +242,29 @@ actor Tokens {
         }
     }
 
+    /// The history-event limit is Standard's: an Express Map larger than it still succeeds
+    /// (a small limit here stands for AWS's 25,000).
+    @Test func expressHasNoHistoryEventLimit() async throws {
+        var limits = Engine.Limits()
+        limits.maximumHistoryEvents = 50
+        let engine = Engine(journal: InMemoryJournal(), clock: ManualEngineClock(), registry: TaskRegistry(), partitions: 2, limits: limits)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await engine.run() }
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"""
+                {"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}
+                """#)
+            let items = "[" + (0..<100).map(String.init).joined(separator: ",") + "]"
+            let express = try await engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "big", input: items)
+            #expect(express.status == .succeeded, "\(express.cause ?? "")")
+            let standard = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "big-standard", input: items)
+            await engine.settle()
+            let r = try await engine.describe(standard.arn)
+            #expect(r.status == .failed && r.cause?.contains("maximum number of history events") == true)
+            engine.shutdown()
+            group.cancelAll()
+        }
+    }
+
     @Test func expressRefusesCallbacks() async throws {
         try await withEngine { engine, _ in
             let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: """
