@@ -118,18 +118,16 @@ extension JSONPath {
     /// names when it is not `$`: the context object for `$$`, the variable's value for `$name`.
     public func evaluate(input: JSON, context: JSON = .null) throws(JSONPathNotFound) -> JSON {
         if definite { return try evaluateDefinite(input: input, context: context) }
+        // Indefinite from here on: every match is collected, none missing is an error.
         var current: [JSON] = [root == .input ? input : context]
-        let definite = false
         for seg in segments {
             var next: [JSON] = []
             next.reserveCapacity(current.count)
             for node in current {
-                JSONPath.apply(seg, to: node, root: input, into: &next, definite: definite)
+                JSONPath.apply(seg, to: node, root: input, into: &next, definite: false)
             }
-            if definite && next.isEmpty { throw JSONPathNotFound(normalizedPath: normalized) }
             current = next
         }
-        if definite { return current[0] }
         return .array(current)
     }
 
