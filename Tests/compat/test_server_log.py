@@ -67,3 +67,35 @@ def test_start_runs_function_output_and_shutdown_are_logged():
     assert finished["execution"] == run and finished["status"] == "FAILED" and finished["error"] == "Boom"
     assert any(l.get("function") == "noisy" and l.get("line") == "warming up" for l in by["function output"])
     assert "shutting down" in " ".join(by) and "stopped" in by
+
+
+def test_a_relative_data_dir_still_shows_var_task_in_stack_traces():
+    with tempfile.TemporaryDirectory() as d:
+        port = free_port()
+        proc = subprocess.Popen([BATON, "serve", "--port", str(port), "--data-dir", "./rel//data"], cwd=d,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            kw = dict(endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1", aws_access_key_id="x",
+                      aws_secret_access_key="x", config=Config(retries={"max_attempts": 10, "mode": "standard"}))
+            lam = boto3.client("lambda", **kw)
+            deadline = time.time() + 30
+            while True:
+                try:
+                    lam.list_functions()
+                    break
+                except Exception:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.1)
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as z:
+                z.writestr("app.py", "def helper():\n    raise ValueError('boom')\n\ndef handler(e, c):\n    helper()\n")
+            lam.create_function(FunctionName="thrower", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                Code={"ZipFile": buf.getvalue()})
+            body = json.loads(lam.invoke(FunctionName="thrower", Payload="{}")["Payload"].read())
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    trace = "".join(body["stackTrace"])
+    assert body["errorType"] == "ValueError"
+    assert '"/var/task/app.py"' in trace and d not in trace and "rel" not in trace, trace
