@@ -57,8 +57,14 @@ let package = Package(
         .target(name: "Parameters", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Amazon EventBridge: buses, rules, patterns, targets, durable delivery.
+        .target(name: "Events", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The one list of services `baton serve` puts on the endpoint.
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters"]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events"]),
         .executableTarget(
             name: "baton",
             dependencies: [

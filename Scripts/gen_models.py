@@ -22,6 +22,7 @@ SERVICES = {
     "lambda": ("Integrations", "LambdaModel"),
     "ssm": ("Parameters", "SSMModel"),
     "secretsmanager": ("Parameters", "SecretsManagerModel"),
+    "events": ("Events", "EventsModel"),
 }
 
 KEEP = ("type", "min", "max", "enum", "member", "key", "value", "members", "required", "payload", "sensitive")

@@ -66,6 +66,10 @@ package final class Engine: Sendable {
     /// Installs the Task handlers (services are built with the engine, so their handlers come after it).
     package func install(_ registry: TaskRegistry) { installedRegistry.value = registry }
 
+    /// The handler that performs a resource (a function ARN, an integration), for services
+    /// that call one outside a Task state (an event bus target).
+    package func taskHandler(for resource: String) -> (any TaskHandler)? { installedRegistry.value.handler(for: resource) }
+
     func partition(for arn: String) -> Partition {
         // FNV-1a: stable across runs (Swift's Hasher is seeded per process).
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

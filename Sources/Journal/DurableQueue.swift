@@ -25,6 +25,8 @@ package struct QueuedMessage: Sendable, Equatable {
 package protocol DurableQueueStore: Sendable {
     /// Returns once the message is committed. Throws `.alreadyExists` for a taken id.
     func enqueue(_ message: QueuedMessage) async throws(JournalError)
+    /// Commits every message or none (one PutEvents' deliveries).
+    func enqueue(all messages: [QueuedMessage]) async throws(JournalError)
     /// Up to `limit` messages visible at `now`, oldest visibility first; each is hidden until
     /// `now + visibilityMillis` and its receive count goes up, in one commit.
     func receive(queue: String, limit: Int, now: Int64, visibilityMillis: Int64) async throws(JournalError) -> [QueuedMessage]
@@ -58,6 +60,11 @@ package actor InMemoryQueueStore: DurableQueueStore {
             out.append(m)
         }
         return out
+    }
+
+    package func enqueue(all messages: [QueuedMessage]) throws(JournalError) {
+        for m in messages where rows[m.queue]?[m.id] != nil { throw JournalError(.alreadyExists, "message \(m.id) exists") }
+        for m in messages { rows[m.queue, default: [:]][m.id] = m }
     }
 
     package func delete(queue: String, id: String) throws(JournalError) { rows[queue]?[id] = nil }

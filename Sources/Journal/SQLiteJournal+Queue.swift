@@ -3,24 +3,34 @@ import CSQLite
 /// The durable queue in the journal's database, every change through the one writer.
 extension SQLiteJournal: DurableQueueStore {
     package func enqueue(_ m: QueuedMessage) async throws(JournalError) {
+        try await perform { (db) throws(JournalError) in try Self.insert(m, db) }
+    }
+
+    /// All of them in one savepoint: every message or none.
+    package func enqueue(all messages: [QueuedMessage]) async throws(JournalError) {
+        guard !messages.isEmpty else { return }
         try await perform { (db) throws(JournalError) in
-            let exists = try db.statement("SELECT 1 FROM queue_messages WHERE queue = ?1 AND id = ?2")
-            exists.bind(1, m.queue)
-            exists.bind(2, m.id)
-            let taken = try exists.step()
-            sqlite3_reset(exists.handle)
-            if taken { throw JournalError(.alreadyExists, "message \(m.id) exists") }
-            let s = try db.statement("""
-                INSERT INTO queue_messages (queue, id, body, enqueued_ms, visible_ms, receive_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                """)
-            s.bind(1, m.queue)
-            s.bind(2, m.id)
-            s.bind(3, blob: m.body)
-            s.bind(4, m.enqueuedMillis)
-            s.bind(5, m.visibleAtMillis)
-            s.bind(6, m.receiveCount)
-            try s.run()
+            for m in messages { try Self.insert(m, db) }
         }
+    }
+
+    static func insert(_ m: QueuedMessage, _ db: SQLiteConnection) throws(JournalError) {
+        let exists = try db.statement("SELECT 1 FROM queue_messages WHERE queue = ?1 AND id = ?2")
+        exists.bind(1, m.queue)
+        exists.bind(2, m.id)
+        let taken = try exists.step()
+        sqlite3_reset(exists.handle)
+        if taken { throw JournalError(.alreadyExists, "message \(m.id) exists") }
+        let s = try db.statement("""
+            INSERT INTO queue_messages (queue, id, body, enqueued_ms, visible_ms, receive_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """)
+        s.bind(1, m.queue)
+        s.bind(2, m.id)
+        s.bind(3, blob: m.body)
+        s.bind(4, m.enqueuedMillis)
+        s.bind(5, m.visibleAtMillis)
+        s.bind(6, m.receiveCount)
+        try s.run()
     }
 
     package func receive(queue: String, limit: Int, now: Int64, visibilityMillis: Int64) async throws(JournalError) -> [QueuedMessage] {

@@ -1,3 +1,4 @@
+import Events
 import Integrations
 import Parameters
 import ServiceKit
@@ -13,6 +14,7 @@ package enum ServiceList {
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
+            try await EventsService(context),
         ] + (try await ParametersServices.make(context))
     }
 }

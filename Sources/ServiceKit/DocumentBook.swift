@@ -1,11 +1,11 @@
 import Journal
-import ServiceKit
+
 import StatesLanguage
 
 /// A service's documents of one kind, cached in memory and written through the DocumentStore
 /// before a change is acknowledged. Changes build on the latest accepted state (so two
 /// updates of one name in flight make two versions); reads see only what is committed.
-actor DocumentBook<Value: Sendable> {
+package actor DocumentBook<Value: Sendable> {
     let owner: String
     let store: any DocumentStore
     let encode: @Sendable (Value) -> JSON
@@ -14,7 +14,7 @@ actor DocumentBook<Value: Sendable> {
     private var sequence: UInt64 = 0
     private var committedSequence: [String: UInt64] = [:]
 
-    init(owner: String, store: any DocumentStore, encode: @escaping @Sendable (Value) -> JSON,
+    package init(owner: String, store: any DocumentStore, encode: @escaping @Sendable (Value) -> JSON,
          decode: @Sendable (JSON) -> Value?) async throws(ServiceError) {
         self.owner = owner
         self.store = store
@@ -30,13 +30,13 @@ actor DocumentBook<Value: Sendable> {
         }
     }
 
-    func get(_ key: String) -> Value? { committed[key] }
+    package func get(_ key: String) -> Value? { committed[key] }
 
-    var all: [(key: String, value: Value)] { committed.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) } }
+    package var all: [(key: String, value: Value)] { committed.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) } }
 
     /// Applies `change` to the latest accepted value (nil: none; returning nil removes it),
     /// commits it, and returns what `change` returned.
-    func update<R: Sendable>(_ key: String, _ change: (inout Value?) throws(ServiceError) -> R) async throws(ServiceError) -> R {
+    package func update<R: Sendable>(_ key: String, _ change: (inout Value?) throws(ServiceError) -> R) async throws(ServiceError) -> R {
         var value = working[key]
         let result = try change(&value)
         working[key] = value

@@ -1,0 +1,142 @@
+import Journal
+import ServiceKit
+import StatesLanguage
+
+/// The buses and rules of one endpoint, kept as documents in the shared database (written
+/// before a change is acknowledged) with each rule's pattern compiled once, in memory.
+package actor EventBuses {
+    /// A rule as the matcher uses it.
+    struct Rule: Sendable {
+        var key: String
+        var record: JSONObject
+        var pattern: EventPattern?
+        var enabled: Bool
+        var targets: [JSONObject]
+    }
+
+    let buses: DocumentBook<JSONObject>
+    let rules: DocumentBook<JSONObject>
+    let region: String
+    let account: String
+    private var compiled: [String: [String: Rule]] = [:]
+
+    package init(store: any DocumentStore, region: String, account: String, now: Int64) async throws(ServiceError) {
+        buses = try await DocumentBook(owner: "events.buses", store: store, encode: { .object($0) }, decode: { $0.objectValue })
+        rules = try await DocumentBook(owner: "events.rules", store: store, encode: { .object($0) }, decode: { $0.objectValue })
+        self.region = region
+        self.account = account
+        if await buses.get("default") == nil {
+            _ = try await buses.update("default") { (v: inout JSONObject?) throws(ServiceError) in
+                if v == nil { v = ["Name": "default", "CreationTime": .double(Double(now) / 1000), "LastModifiedTime": .double(Double(now) / 1000)] }
+            }
+        }
+        for (key, record) in await rules.all { compile(key, record) }
+    }
+
+    // MARK: names and ARNs
+
+    func busArn(_ name: String) -> String { "arn:aws:events:\(region):\(account):event-bus/\(name)" }
+
+    func ruleArn(bus: String, name: String) -> String {
+        bus == "default" ? "arn:aws:events:\(region):\(account):rule/\(name)" : "arn:aws:events:\(region):\(account):rule/\(bus)/\(name)"
+    }
+
+    static func ruleKey(bus: String, name: String) -> String { "\(bus)|\(name)" }
+
+    /// A bus named by name or ARN (nil: the default bus).
+    func busName(_ nameOrArn: String?) -> String {
+        guard let s = nameOrArn, !s.isEmpty else { return "default" }
+        if s.hasPrefix("arn:"), let slash = s.range(of: ":event-bus/") { return String(s[slash.upperBound...]) }
+        return s
+    }
+
+    // MARK: buses
+
+    func bus(_ name: String) async -> JSONObject? { await buses.get(name) }
+
+    func allBuses() async -> [JSONObject] { await buses.all.map(\.value) }
+
+    func createBus(_ name: String, description: String?, now: Int64) async throws(ServiceError) -> JSONObject {
+        try await buses.update(name) { (v: inout JSONObject?) throws(ServiceError) -> JSONObject in
+            guard v == nil else { throw ServiceError("ResourceAlreadyExistsException", "Event bus \(name) already exists.") }
+            var o: JSONObject = ["Name": .string(name), "CreationTime": .double(Double(now) / 1000), "LastModifiedTime": .double(Double(now) / 1000)]
+            if let description { o["Description"] = .string(description) }
+            v = o
+            return o
+        }
+    }
+
+    func deleteBus(_ name: String) async throws(ServiceError) {
+        guard name != "default" else { throw ServiceError("ValidationException", "Cannot delete event bus default.") }
+        let remaining = compiled[name] ?? [:]
+        guard remaining.isEmpty else {
+            throw ServiceError("ValidationException", "Cannot delete event bus \(name): it still has rules.")
+        }
+        _ = try await buses.update(name) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
+    }
+
+    // MARK: rules
+
+    func rule(bus: String, name: String) -> Rule? { compiled[bus]?[name] }
+
+    func rules(bus: String) -> [Rule] { (compiled[bus] ?? [:]).values.sorted { $0.key < $1.key } }
+
+    func allRules() -> [Rule] { compiled.values.flatMap(\.values).sorted { $0.key < $1.key } }
+
+    /// Creates or replaces a rule's definition (its targets stay).
+    func putRule(bus: String, name: String, _ change: @Sendable (inout JSONObject) throws(ServiceError) -> Void) async throws(ServiceError) -> JSONObject {
+        let key = Self.ruleKey(bus: bus, name: name)
+        let arn = ruleArn(bus: bus, name: name)
+        let record = try await rules.update(key) { (v: inout JSONObject?) throws(ServiceError) -> JSONObject in
+            var o = v ?? ["Name": .string(name), "Arn": .string(arn), "EventBusName": .string(bus), "Targets": .array([])]
+            try change(&o)
+            v = o
+            return o
+        }
+        compile(key, record)
+        return record
+    }
+
+    func updateRule(bus: String, name: String, _ change: @Sendable (inout JSONObject) throws(ServiceError) -> Void) async throws(ServiceError) -> JSONObject {
+        let key = Self.ruleKey(bus: bus, name: name)
+        let record = try await rules.update(key) { (v: inout JSONObject?) throws(ServiceError) -> JSONObject in
+            guard var o = v else { throw ServiceError("ResourceNotFoundException", "Rule \(name) does not exist on EventBus \(bus).") }
+            try change(&o)
+            v = o
+            return o
+        }
+        compile(key, record)
+        return record
+    }
+
+    func deleteRule(bus: String, name: String) async throws(ServiceError) {
+        let key = Self.ruleKey(bus: bus, name: name)
+        _ = try await rules.update(key) { (v: inout JSONObject?) throws(ServiceError) in
+            if let targets = v?["Targets"]?.arrayValue, !targets.isEmpty {
+                throw ServiceError("ValidationException", "Rule can't be deleted since it has targets.")
+            }
+            v = nil
+        }
+        compiled[bus]?[name] = nil
+    }
+
+    private func compile(_ key: String, _ record: JSONObject) {
+        let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return }
+        let pattern = record["EventPattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }
+        compiled[parts[0], default: [:]][parts[1]] = Rule(
+            key: key, record: record, pattern: pattern, enabled: record["State"]?.stringValue != "DISABLED",
+            targets: (record["Targets"]?.arrayValue ?? []).compactMap(\.objectValue))
+    }
+
+    /// The (rule ARN, target) pairs an event reaches on a bus: enabled rules whose pattern matches.
+    func routes(bus: String, event: JSON) -> [(rule: String, target: JSONObject)] {
+        var out: [(String, JSONObject)] = []
+        for rule in (compiled[bus] ?? [:]).values.sorted(by: { $0.key < $1.key }) where rule.enabled {
+            guard let pattern = rule.pattern, pattern.matches(event) else { continue }
+            let arn = rule.record["Arn"]?.stringValue ?? ""
+            for t in rule.targets { out.append((arn, t)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,106 @@
+import Engine
+import Foundation
+import Journal
+import Logging
+import ServiceKit
+import StatesInterpreter
+import StatesLanguage
+
+/// Delivers matched events to their targets from the durable queue `events.delivery`: one
+/// message per (event, target), so a failing target is retried on its own policy and never
+/// holds up the others. Delivery is at least once; a state machine target is started under the
+/// message's id, so a redelivery finds the execution it already started.
+package final class EventDelivery: QueueConsumer, @unchecked Sendable {
+    // @unchecked Sendable: `worker` is set once, right after init, before any delivery.
+    static let queue = "events.delivery"
+    let engine: Engine
+    let buses: EventBuses
+    let store: any DurableQueueStore & DocumentStore
+    let clock: any EngineClock
+    private(set) var worker: QueueWorker?
+
+    init(engine: Engine, buses: EventBuses, store: any DurableQueueStore & DocumentStore, clock: any EngineClock) {
+        self.engine = engine
+        self.buses = buses
+        self.store = store
+        self.clock = clock
+    }
+
+    func attach(_ worker: QueueWorker) { self.worker = worker }
+
+    /// Commits one delivery per (event, target); returns once they are durable.
+    func enqueue(_ deliveries: [(event: JSON, rule: String, target: JSONObject)]) async throws(JournalError) {
+        let now = clock.now().milliseconds
+        var messages: [QueuedMessage] = []
+        for d in deliveries {
+            let body: JSON = ["event": d.event, "rule": .string(d.rule), "target": .object(d.target)]
+            messages.append(QueuedMessage(queue: Self.queue, id: UUIDText.random(), body: Array(body.serialized.utf8),
+                                          enqueuedMillis: now, visibleAtMillis: now))
+        }
+        guard !messages.isEmpty else { return }
+        try await store.enqueue(all: messages)
+        worker?.signal()
+    }
+
+    // MARK: QueueConsumer
+
+    package func policy(for message: QueuedMessage) async -> QueuePolicy {
+        let target = (try? JSONParser.parse(message.body))?["target"]
+        let retry = target?["RetryPolicy"]
+        // AWS's defaults: 185 attempts within 24 hours.
+        let attempts = Int(retry?["MaximumRetryAttempts"]?.integerValue ?? 185)
+        let age = retry?["MaximumEventAgeInSeconds"]?.integerValue ?? 86_400
+        return QueuePolicy(maximumReceives: attempts + 1, maximumAgeMillis: age * 1000, visibilityMillis: 5 * 60_000,
+                           backoffMillis: { n in min(1000 << min(Int64(n), 6), 60_000) })
+    }
+
+    package func handle(_ message: QueuedMessage) async -> QueueOutcome {
+        guard case .object(let body)? = try? JSONParser.parse(message.body), let event = body["event"],
+              let target = body["target"]?.objectValue, let arn = target["Arn"]?.stringValue else {
+            return .deadLetter("the delivery cannot be read")
+        }
+        let rule = body["rule"]?.stringValue ?? ""
+        let input = InputTransformer.input(for: target, event: event, ruleArn: rule)
+        if arn.contains(":states:"), arn.contains(":stateMachine:") {
+            do {
+                let resolved = try await engine.resolveTarget(arn)
+                _ = try await engine.start(resolved, name: message.id, input: input)
+                return .done
+            } catch where error.code == "ExecutionAlreadyExists" {
+                // Started by an earlier try of this delivery, which has since ended.
+                return .done
+            } catch where ["StateMachineDoesNotExist", "InvalidArn", "ResourceNotFound"].contains(error.code) {
+                return .retry("\(error.code): \(error.message)")
+            } catch {
+                return .retry("\(error.code): \(error.message)")
+            }
+        }
+        if arn.contains(":lambda:"), arn.contains(":function:") {
+            guard let handler = engine.taskHandler(for: arn) else { return .retry("no function service for \(arn)") }
+            let parameters = (try? JSONParser.parse(input)) ?? .string(input)
+            let invocation = TaskInvocation(id: TaskID(0), stateName: "EventBridge", resource: arn, parameters: parameters,
+                                            timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: message.id)
+            switch await handler.invoke(invocation) {
+            case .succeeded, .pending: return .done
+            case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
+            }
+        }
+        if arn.contains(":events:"), arn.contains(":event-bus/") {
+            let bus = await buses.busName(arn)
+            guard await buses.bus(bus) != nil else { return .retry("event bus \(bus) does not exist") }
+            let routes = await buses.routes(bus: bus, event: event)
+            do { try await enqueue(routes.map { (event, $0.rule, $0.target) }) } catch { return .retry("\(error)") }
+            return .done
+        }
+        return .deadLetter("targets of this kind are not supported yet: \(arn)")
+    }
+
+    /// An event that used up its tries: kept (owner `events.undelivered`) for inspection, and logged.
+    package func deadLetter(_ message: QueuedMessage, reason: String) async throws {
+        var record = (try? JSONParser.parse(message.body))?.objectValue ?? [:]
+        record["reason"] = .string(reason)
+        record["failedAt"] = .string(clock.now().iso8601)
+        try await store.write([DocumentWrite(owner: "events.undelivered", key: message.id, body: Array(JSON.object(record).serialized.utf8))])
+        engine.logger.warning("event not delivered", metadata: ["target": "\(record["target"]?["Arn"]?.stringValue ?? "")", "reason": "\(reason)"])
+    }
+}

@@ -1,0 +1,143 @@
+import ServiceKit
+import StatesLanguage
+
+/// Buses and the paging their lists share.
+extension EventsService {
+    func createEventBus(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let name = try r.required("Name")
+        guard !name.hasPrefix("aws.") else {
+            throw ServiceError("ValidationException", "Event source aws.partner does not exist.")
+        }
+        guard !name.contains("/") || name.hasPrefix("aws.partner/") else {
+            throw ServiceError("ValidationException", "Event bus name must not contain '/'.")
+        }
+        _ = try await buses.createBus(name, description: try r.string("Description"), now: now)
+        let arn = await buses.busArn(name)
+        if let tags = r.body["Tags"]?.arrayValue { try await tagBus(name, tags) }
+        var out: JSONObject = ["EventBusArn": .string(arn)]
+        if let d = try r.string("Description") { out["Description"] = .string(d) }
+        return .object(out)
+    }
+
+    func describeEventBus(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let name = await buses.busName(try r.string("Name"))
+        guard let bus = await buses.bus(name) else { throw Self.noBus(name) }
+        return .object(await describe(bus))
+    }
+
+    func describe(_ bus: JSONObject) async -> JSONObject {
+        let name = bus["Name"]?.stringValue ?? ""
+        var out: JSONObject = ["Name": .string(name), "Arn": .string(await buses.busArn(name))]
+        for k in ["Description", "CreationTime", "LastModifiedTime", "Policy"] { if let v = bus[k] { out[k] = v } }
+        return out
+    }
+
+    func deleteEventBus(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let name = try r.required("Name")
+        // AWS: deleting a bus that does not exist succeeds.
+        if await buses.bus(name) != nil { try await buses.deleteBus(name) }
+        return [:]
+    }
+
+    func listEventBuses(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let prefix = try r.string("NamePrefix") ?? ""
+        var all: [JSON] = []
+        for bus in await buses.allBuses() where (bus["Name"]?.stringValue ?? "").hasPrefix(prefix) { all.append(.object(await describe(bus))) }
+        return try Self.paged(r, "EventBuses", all)
+    }
+
+    static func noBus(_ name: String) -> ServiceError {
+        ServiceError("ResourceNotFoundException", "Event bus \(name) does not exist.", kind: .notFound)
+    }
+
+    /// `Limit` and `NextToken`, as EventBridge's lists page.
+    static func paged(_ r: JSONRequest, _ key: String, _ items: [JSON]) throws(ServiceError) -> JSON {
+        var start = 0
+        if let token = try r.string("NextToken") {
+            guard token.hasPrefix("o"), let n = Int(token.dropFirst()), n >= 0, n <= items.count else {
+                throw ServiceError("ValidationException", "The NextToken provided is invalid.")
+            }
+            start = n
+        }
+        let limit = try r.int("Limit") ?? 100
+        let end = min(items.count, start + max(1, limit))
+        var out: JSONObject = [key: .array(Array(items[start..<end]))]
+        if end < items.count { out["NextToken"] = .string("o\(end)") }
+        return .object(out)
+    }
+
+    func tagBus(_ name: String, _ tags: [JSON]) async throws(ServiceError) {
+        _ = try await buses.buses.update(name) { (v: inout JSONObject?) throws(ServiceError) in
+            guard var o = v else { throw Self.noBus(name) }
+            o["Tags"] = .array(Self.merge(o["Tags"]?.arrayValue ?? [], tags))
+            v = o
+        }
+    }
+
+    /// Tags as `[{"Key","Value"}]`, a later value replacing an earlier one of the same key.
+    static func merge(_ old: [JSON], _ new: [JSON]) -> [JSON] {
+        var out = old
+        for t in new {
+            guard let key = t["Key"]?.stringValue else { continue }
+            if let i = out.firstIndex(where: { $0["Key"]?.stringValue == key }) { out[i] = t } else { out.append(t) }
+        }
+        return out
+    }
+
+    func tag(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try r.required("ResourceARN")
+        let tags = r.body["Tags"]?.arrayValue ?? []
+        try await updateTags(arn) { Self.merge($0, tags) }
+        return [:]
+    }
+
+    func untag(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try r.required("ResourceARN")
+        let keys = Set((r.body["TagKeys"]?.arrayValue ?? []).compactMap(\.stringValue))
+        try await updateTags(arn) { $0.filter { !keys.contains($0["Key"]?.stringValue ?? "") } }
+        return [:]
+    }
+
+    func listTags(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try r.required("ResourceARN")
+        if let (bus, rule) = await resolve(arn) {
+            if let rule { return ["Tags": .array(await buses.rule(bus: bus, name: rule)?.record["Tags"]?.arrayValue ?? [])] }
+            return ["Tags": .array(await buses.bus(bus)?["Tags"]?.arrayValue ?? [])]
+        }
+        throw ServiceError("ResourceNotFoundException", "Resource \(arn) not found.", kind: .notFound)
+    }
+
+    /// A bus or rule ARN of this endpoint, as (bus, rule name or nil) when it exists.
+    func resolve(_ arn: String) async -> (String, String?)? {
+        let prefix = "arn:aws:events:\(region):\(account):"
+        guard arn.hasPrefix(prefix) else { return nil }
+        let rest = arn.dropFirst(prefix.count)
+        if rest.hasPrefix("event-bus/") {
+            let name = String(rest.dropFirst("event-bus/".count))
+            return await buses.bus(name) == nil ? nil : (name, nil)
+        }
+        if rest.hasPrefix("rule/") {
+            let parts = rest.dropFirst("rule/".count).split(separator: "/", maxSplits: 1).map(String.init)
+            let (bus, rule) = parts.count == 2 ? (parts[0], parts[1]) : ("default", parts[0])
+            return await buses.rule(bus: bus, name: rule) == nil ? nil : (bus, rule)
+        }
+        return nil
+    }
+
+    func updateTags(_ arn: String, _ change: @escaping @Sendable ([JSON]) -> [JSON]) async throws(ServiceError) {
+        guard let (bus, rule) = await resolve(arn) else {
+            throw ServiceError("ResourceNotFoundException", "Resource \(arn) not found.", kind: .notFound)
+        }
+        if let rule {
+            _ = try await buses.updateRule(bus: bus, name: rule) { (o: inout JSONObject) throws(ServiceError) in
+                o["Tags"] = .array(change(o["Tags"]?.arrayValue ?? []))
+            }
+        } else {
+            _ = try await buses.buses.update(bus) { (v: inout JSONObject?) throws(ServiceError) in
+                guard var o = v else { throw Self.noBus(bus) }
+                o["Tags"] = .array(change(o["Tags"]?.arrayValue ?? []))
+                v = o
+            }
+        }
+    }
+}

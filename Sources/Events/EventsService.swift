@@ -1,0 +1,71 @@
+import Engine
+import Foundation
+import Journal
+import ServiceKit
+import ServiceLifecycle
+import StatesLanguage
+
+/// Amazon EventBridge on the seam (`AWSEvents.*`, JSON 1.1): buses, rules with patterns,
+/// targets, PutEvents and TestEventPattern. A matched event becomes one durable delivery per
+/// target, committed before PutEvents answers and performed by a queue worker with the
+/// target's retry policy.
+package struct EventsService: BatonService {
+    let buses: EventBuses
+    let delivery: EventDelivery
+    let worker: QueueWorker
+    let region: String
+    let account: String
+    let clock: any EngineClock
+
+    package init(_ context: ServiceContext) async throws(ServiceError) {
+        clock = context.engine.clock
+        region = context.region
+        account = context.account
+        buses = try await EventBuses(store: context.database, region: context.region, account: context.account,
+                                     now: context.engine.clock.now().milliseconds)
+        delivery = EventDelivery(engine: context.engine, buses: buses, store: context.database, clock: context.engine.clock)
+        worker = QueueWorker(queue: EventDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
+                             concurrency: 16, logger: context.engine.logger)
+        delivery.attach(worker)
+    }
+
+    package var name: String { "events" }
+    package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSEvents", version: "1.1") }
+
+    package var backgroundServices: [any ServiceLifecycle.Service] { [QueueWorkerService(worker: worker)] }
+
+    package var actions: [String: Action] {
+        var t = ActionTable(model: EventsModel.constraints)
+        let s = self
+        t.json("CreateEventBus") { try await s.createEventBus($0) }
+        t.json("DescribeEventBus") { try await s.describeEventBus($0) }
+        t.json("DeleteEventBus") { try await s.deleteEventBus($0) }
+        t.json("ListEventBuses") { try await s.listEventBuses($0) }
+        t.json("PutRule") { try await s.putRule($0) }
+        t.json("DescribeRule") { try await s.describeRule($0) }
+        t.json("ListRules") { try await s.listRules($0) }
+        t.json("EnableRule") { try await s.setState($0, enabled: true) }
+        t.json("DisableRule") { try await s.setState($0, enabled: false) }
+        t.json("DeleteRule") { try await s.deleteRule($0) }
+        t.json("PutTargets") { try await s.putTargets($0) }
+        t.json("RemoveTargets") { try await s.removeTargets($0) }
+        t.json("ListTargetsByRule") { try await s.listTargets($0) }
+        t.json("ListRuleNamesByTarget") { try await s.listRuleNamesByTarget($0) }
+        t.json("PutEvents") { try await s.putEvents($0) }
+        t.json("TestEventPattern") { try await s.testEventPattern($0) }
+        t.json("TagResource") { try await s.tag($0) }
+        t.json("UntagResource") { try await s.untag($0) }
+        t.json("ListTagsForResource") { try await s.listTags($0) }
+        return t.actions
+    }
+
+    var now: Int64 { clock.now().milliseconds }
+    static func seconds(_ ms: Int64) -> JSON { .double(Double(ms) / 1000) }
+}
+
+/// A durable queue's worker as a Service of the server's group.
+package struct QueueWorkerService: ServiceLifecycle.Service {
+    let worker: QueueWorker
+    package init(worker: QueueWorker) { self.worker = worker }
+    package func run() async throws { await cancelWhenGracefulShutdown { await worker.run() } }
+}
