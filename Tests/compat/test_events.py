@@ -1,0 +1,123 @@
+"""boto3's events client against Baton's bus: rules, targets, PutEvents delivered to state
+machines (with InputPath and InputTransformer), and delivery that survives SIGKILL."""
+import json
+import signal
+import time
+
+import pytest
+
+from conftest import Server
+from test_stepfunctions import ROLE, name
+
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+
+@pytest.fixture
+def events(server):
+    return server.client("events")
+
+
+def executions(sfn, arn, count, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = sfn.list_executions(stateMachineArn=arn)["executions"]
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("expected %d executions of %s" % (count, arn))
+
+
+def test_buses_rules_and_targets_round_trip(events):
+    bus = name()
+    arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    assert arn.endswith(":event-bus/" + bus)
+    assert bus in [b["Name"] for b in events.list_event_buses()["EventBuses"]]
+    assert "default" in [b["Name"] for b in events.list_event_buses()["EventBuses"]]
+    with pytest.raises(events.exceptions.ResourceAlreadyExistsException):
+        events.create_event_bus(Name=bus)
+    rule = events.put_rule(Name="r1", EventBusName=bus, EventPattern=json.dumps({"source": ["shop"]}))["RuleArn"]
+    assert rule.endswith(":rule/%s/r1" % bus)
+    d = events.describe_rule(Name="r1", EventBusName=bus)
+    assert d["State"] == "ENABLED" and d["EventBusName"] == bus and json.loads(d["EventPattern"]) == {"source": ["shop"]}
+    events.disable_rule(Name="r1", EventBusName=bus)
+    assert events.describe_rule(Name="r1", EventBusName=bus)["State"] == "DISABLED"
+    target = {"Id": "t1", "Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:nothing"}
+    assert events.put_targets(Rule="r1", EventBusName=bus, Targets=[target])["FailedEntryCount"] == 0
+    assert events.list_targets_by_rule(Rule="r1", EventBusName=bus)["Targets"] == [target]
+    assert events.list_rule_names_by_target(TargetArn=target["Arn"], EventBusName=bus)["RuleNames"] == ["r1"]
+    with pytest.raises(events.exceptions.LimitExceededException):
+        events.put_targets(Rule="r1", EventBusName=bus, Targets=[{"Id": "x%d" % i, "Arn": target["Arn"]} for i in range(5)])
+    with pytest.raises(events.exceptions.InvalidEventPatternException):
+        events.put_rule(Name="bad", EventBusName=bus, EventPattern=json.dumps({"source": "shop"}))
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_rule(Name="nope", EventBusName=bus)
+    events.remove_targets(Rule="r1", EventBusName=bus, Ids=["t1"])
+    events.delete_rule(Name="r1", EventBusName=bus)
+    events.delete_event_bus(Name=bus)
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_event_bus(Name=bus)
+
+
+def test_put_events_reports_each_entry(events):
+    r = events.put_events(Entries=[
+        {"Source": "shop", "DetailType": "Order", "Detail": "{}"},
+        {"DetailType": "Order", "Detail": "{}"},
+        {"Source": "shop", "DetailType": "Order", "Detail": "not json"},
+    ])
+    assert r["FailedEntryCount"] == 2
+    assert "EventId" in r["Entries"][0]
+    assert r["Entries"][1]["ErrorCode"] == "InvalidArgument" and r["Entries"][2]["ErrorCode"] == "MalformedDetail"
+    pattern = json.dumps({"detail": {"n": [{"numeric": [">", 1]}]}})
+    ok = json.dumps({"id": "1", "source": "s", "detail-type": "d", "account": "1", "region": "us-east-1",
+                     "time": "2022-07-13T13:48:01Z", "detail": {"n": 2}})
+    assert events.test_event_pattern(EventPattern=pattern, Event=ok)["Result"] is True
+
+
+def test_matched_events_start_state_machines_with_transformed_input(events, sfn):
+    arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    bus = name()
+    events.create_event_bus(Name=bus)
+    events.put_rule(Name="orders", EventBusName=bus, EventPattern=json.dumps({"source": ["shop"], "detail": {"total": [{"numeric": [">=", 100]}]}}))
+    events.put_targets(Rule="orders", EventBusName=bus, Targets=[
+        {"Id": "whole", "Arn": arn},
+        {"Id": "path", "Arn": arn, "InputPath": "$.detail"},
+        {"Id": "shaped", "Arn": arn, "InputTransformer": {"InputPathsMap": {"who": "$.detail.customer", "total": "$.detail.total"},
+                                                          "InputTemplate": '{"message": "order of <total> by <who>", "total": <total>}'}},
+    ])
+    r = events.put_events(Entries=[
+        {"Source": "shop", "DetailType": "Order", "EventBusName": bus, "Detail": json.dumps({"customer": "ada", "total": 120})},
+        {"Source": "shop", "DetailType": "Order", "EventBusName": bus, "Detail": json.dumps({"customer": "bob", "total": 5})},
+    ])
+    assert r["FailedEntryCount"] == 0
+    found = executions(sfn, arn, 3)
+    time.sleep(0.3)
+    assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 3  # the small order matched nothing
+    inputs = [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in found]
+    whole = next(i for i in inputs if "detail-type" in i)
+    assert whole["source"] == "shop" and whole["detail"] == {"customer": "ada", "total": 120} and whole["id"] == r["Entries"][0]["EventId"]
+    assert {"customer": "ada", "total": 120} in inputs
+    assert {"message": "order of 120 by ada", "total": 120} in inputs
+
+
+def test_a_delivery_survives_sigkill_and_arrives_once(tmp_path):
+    """The target does not exist yet, so the delivery waits in the durable queue for its retry;
+    the server is killed, restarted, the state machine created: the event arrives, once."""
+    s = Server(str(tmp_path / "data")).start()
+    try:
+        events = s.client("events")
+        sm_name = name()
+        sm_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:" + sm_name
+        events.put_rule(Name="late", EventPattern=json.dumps({"source": ["late"]}))
+        events.put_targets(Rule="late", Targets=[{"Id": "sm", "Arn": sm_arn}])
+        event_id = events.put_events(Entries=[{"Source": "late", "DetailType": "x", "Detail": "{}"}])["Entries"][0]["EventId"]
+        s.stop(signal.SIGKILL)
+        s.start()
+        sfn = s.client()
+        sfn.create_state_machine(name=sm_name, definition=PASS, roleArn=ROLE)
+        found = executions(sfn, sm_arn, 1, timeout=30)
+        time.sleep(1)
+        found = sfn.list_executions(stateMachineArn=sm_arn)["executions"]
+        assert len(found) == 1
+        assert json.loads(sfn.describe_execution(executionArn=found[0]["executionArn"])["input"])["id"] == event_id
+    finally:
+        s.stop()
