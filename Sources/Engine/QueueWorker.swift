@@ -71,6 +71,10 @@ package final class QueueWorker: Sendable {
 
     /// Runs until cancelled.
     package func run() async {
+        // Nothing of this queue is in flight when its worker starts: what a crash interrupted goes again now.
+        do { try await store.releaseReceived(queue: queue, now: clock.now().milliseconds) } catch {
+            logger.error("the queue's interrupted messages cannot be released", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
         while !Task.isCancelled {
             await drain()
             let next = (try? await store.nextVisible(queue: queue)) ?? nil

@@ -104,7 +104,7 @@ extension EventsService {
             if let rule { return ["Tags": .array(await buses.rule(bus: bus, name: rule)?.record["Tags"]?.arrayValue ?? [])] }
             return ["Tags": .array(await buses.bus(bus)?["Tags"]?.arrayValue ?? [])]
         }
-        throw ServiceError("ResourceNotFoundException", "Resource \(arn) not found.", kind: .notFound)
+        throw Self.missing(arn)
     }
 
     /// A bus or rule ARN of this endpoint, as (bus, rule name or nil) when it exists.
@@ -124,10 +124,19 @@ extension EventsService {
         return nil
     }
 
-    func updateTags(_ arn: String, _ change: @escaping @Sendable ([JSON]) -> [JSON]) async throws(ServiceError) {
-        guard let (bus, rule) = await resolve(arn) else {
-            throw ServiceError("ResourceNotFoundException", "Resource \(arn) not found.", kind: .notFound)
+    /// AWS names what is missing by its kind: the rule (on its bus) or the bus.
+    static func missing(_ arn: String) -> ServiceError {
+        if let r = arn.range(of: ":rule/") {
+            let parts = arn[r.upperBound...].split(separator: "/", maxSplits: 1).map(String.init)
+            let (bus, rule) = parts.count == 2 ? (parts[0], parts[1]) : ("default", parts.first ?? "")
+            return noRule(rule, bus)
         }
+        if let r = arn.range(of: ":event-bus/") { return noBus(String(arn[r.upperBound...])) }
+        return ServiceError("ResourceNotFoundException", "Resource \(arn) not found.", kind: .notFound)
+    }
+
+    func updateTags(_ arn: String, _ change: @escaping @Sendable ([JSON]) -> [JSON]) async throws(ServiceError) {
+        guard let (bus, rule) = await resolve(arn) else { throw Self.missing(arn) }
         if let rule {
             _ = try await buses.updateRule(bus: bus, name: rule) { (o: inout JSONObject) throws(ServiceError) in
                 o["Tags"] = .array(change(o["Tags"]?.arrayValue ?? []))
@@ -138,6 +147,73 @@ extension EventsService {
                 o["Tags"] = .array(change(o["Tags"]?.arrayValue ?? []))
                 v = o
             }
+        }
+    }
+}
+
+/// A bus's resource policy: PutPermission adds a statement, RemovePermission takes one (or all) away.
+extension EventsService {
+    func putPermission(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let bus = await buses.busName(try r.string("EventBusName"))
+        guard await buses.bus(bus) != nil else { throw Self.noBus(bus) }
+        let arn = await buses.busArn(bus)
+        if let whole = try r.string("Policy") {
+            guard case .object? = try? JSONParser.parse(whole) else { throw ServiceError("MalformedPolicyDocumentException", "The policy is not valid JSON.") }
+            try await setPolicy(bus) { _ in try? JSONParser.parse(whole).objectValue }
+            return [:]
+        }
+        let sid = try r.required("StatementId")
+        let principal = try r.required("Principal")
+        var statement: JSONObject = ["Sid": .string(sid), "Effect": "Allow",
+                                     "Principal": principal == "*" ? "*" : ["AWS": .string("arn:aws:iam::\(principal):root")],
+                                     "Action": .string(try r.string("Action") ?? "events:PutEvents"), "Resource": .string(arn)]
+        if let c = r.body["Condition"]?.objectValue, let key = c["Key"]?.stringValue, let value = c["Value"] {
+            statement["Condition"] = .object([c["Type"]?.stringValue ?? "StringEquals": .object([key: value])])
+        }
+        let added = statement
+        try await setPolicy(bus) { policy in
+            var p = policy ?? ["Version": "2012-10-17", "Statement": []]
+            var statements = (p["Statement"]?.arrayValue ?? []).filter { $0["Sid"]?.stringValue != sid }
+            statements.append(.object(added))
+            p["Statement"] = .array(statements)
+            return p
+        }
+        return [:]
+    }
+
+    func removePermission(_ r: JSONRequest) async throws(ServiceError) -> JSON {
+        let bus = await buses.busName(try r.string("EventBusName"))
+        guard let record = await buses.bus(bus) else { throw Self.noBus(bus) }
+        let policy = record["Policy"]?.stringValue.flatMap { try? JSONParser.parse($0).objectValue }
+        if try r.bool("RemoveAllPermissions") == true {
+            guard policy != nil else { throw ServiceError("ResourceNotFoundException", "EventBus does not have a policy.", kind: .notFound) }
+            try await setPolicy(bus) { _ in nil }
+            return [:]
+        }
+        let sid = try r.required("StatementId")
+        let statements = policy?["Statement"]?.arrayValue ?? []
+        guard statements.contains(where: { $0["Sid"]?.stringValue == sid }) else {
+            throw ServiceError("ResourceNotFoundException", "Statement with the provided id does not exist.", kind: .notFound)
+        }
+        try await setPolicy(bus) { p in
+            guard var p else { return nil }
+            let left = statements.filter { $0["Sid"]?.stringValue != sid }
+            if left.isEmpty { return nil }
+            p["Statement"] = .array(left)
+            return p
+        }
+        return [:]
+    }
+
+    /// Replaces the bus's policy (nil removes it), kept as the JSON text DescribeEventBus returns.
+    func setPolicy(_ bus: String, _ change: @escaping @Sendable (JSONObject?) -> JSONObject?) async throws(ServiceError) {
+        let now = self.now
+        _ = try await buses.buses.update(bus) { (v: inout JSONObject?) throws(ServiceError) in
+            guard var o = v else { throw Self.noBus(bus) }
+            let current = o["Policy"]?.stringValue.flatMap { try? JSONParser.parse($0).objectValue }
+            o["Policy"] = change(current).map { .string(JSON.object($0).serialized) }
+            o["LastModifiedTime"] = Self.seconds(now)
+            v = o
         }
     }
 }

@@ -34,6 +34,10 @@ package struct EventsService: BatonService {
 
     package var backgroundServices: [any ServiceLifecycle.Service] { [QueueWorkerService(worker: worker)] }
 
+    package var taskResources: [TaskResourceBinding] {
+        [TaskResourceBinding(.resource("arn:aws:states:::events:putEvents"), PutEventsTaskHandler(service: self))]
+    }
+
     package var actions: [String: Action] {
         var t = ActionTable(model: EventsModel.constraints)
         let s = self
@@ -53,6 +57,8 @@ package struct EventsService: BatonService {
         t.json("ListRuleNamesByTarget") { try await s.listRuleNamesByTarget($0) }
         t.json("PutEvents") { try await s.putEvents($0) }
         t.json("TestEventPattern") { try await s.testEventPattern($0) }
+        t.json("PutPermission") { try await s.putPermission($0) }
+        t.json("RemovePermission") { try await s.removePermission($0) }
         t.json("TagResource") { try await s.tag($0) }
         t.json("UntagResource") { try await s.untag($0) }
         t.json("ListTagsForResource") { try await s.listTags($0) }

@@ -36,6 +36,11 @@ package protocol DurableQueueStore: Sendable {
     func nextVisible(queue: String) async throws(JournalError) -> Int64?
     /// Every message of the queue, by visibility (inspection and tests).
     func messages(queue: String) async throws(JournalError) -> [QueuedMessage]
+    /// Makes every hidden message that was already received visible at `now`: on a node's
+    /// start nothing of its queues is really in flight, so a message a crash interrupted is
+    /// tried again at once rather than after its visibility timeout. (One node owns its
+    /// queues today; several nodes sharing one store would release only their own.)
+    func releaseReceived(queue: String, now: Int64) async throws(JournalError)
 }
 
 /// The queue in memory, for tests.
@@ -74,6 +79,10 @@ package actor InMemoryQueueStore: DurableQueueStore {
     }
 
     package func nextVisible(queue: String) throws(JournalError) -> Int64? { rows[queue]?.values.map(\.visibleAtMillis).min() }
+
+    package func releaseReceived(queue: String, now: Int64) throws(JournalError) {
+        for (id, m) in rows[queue] ?? [:] where m.receiveCount > 0 && m.visibleAtMillis > now { rows[queue]?[id]?.visibleAtMillis = now }
+    }
 
     package func messages(queue: String) throws(JournalError) -> [QueuedMessage] {
         (rows[queue] ?? [:]).values.sorted { ($0.visibleAtMillis, $0.id) < ($1.visibleAtMillis, $1.id) }

@@ -33,6 +33,15 @@ extension SQLiteJournal: DurableQueueStore {
         try s.run()
     }
 
+    package func releaseReceived(queue: String, now: Int64) async throws(JournalError) {
+        try await perform { (db) throws(JournalError) in
+            let s = try db.statement("UPDATE queue_messages SET visible_ms = ?2 WHERE queue = ?1 AND receive_count > 0 AND visible_ms > ?2")
+            s.bind(1, queue)
+            s.bind(2, now)
+            try s.run()
+        }
+    }
+
     package func receive(queue: String, limit: Int, now: Int64, visibilityMillis: Int64) async throws(JournalError) -> [QueuedMessage] {
         let taken = MessageBox()
         try await perform { (db) throws(JournalError) in

@@ -121,3 +121,19 @@ def test_a_delivery_survives_sigkill_and_arrives_once(tmp_path):
         assert json.loads(sfn.describe_execution(executionArn=found[0]["executionArn"])["input"])["id"] == event_id
     finally:
         s.stop()
+
+
+def test_a_workflow_publishes_an_event_that_starts_another(events, sfn):
+    downstream = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    source = "orders." + name()
+    rule = name()
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "next", "Arn": downstream, "InputPath": "$.detail"}])
+    publisher = sfn.create_state_machine(name=name(), roleArn=ROLE, definition=json.dumps({"StartAt": "Publish", "States": {"Publish": {
+        "Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True,
+        "Parameters": {"Entries": [{"Source": source, "DetailType": "OrderPlaced", "Detail": {"order.$": "$.order"}}]}}}}))["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=publisher, input=json.dumps({"order": 42}))["executionArn"]
+    found = executions(sfn, downstream, 1)
+    assert json.loads(sfn.describe_execution(executionArn=found[0]["executionArn"])["input"]) == {"order": 42}
+    out = json.loads(sfn.describe_execution(executionArn=run)["output"])
+    assert out["FailedEntryCount"] == 0 and len(out["Entries"]) == 1
