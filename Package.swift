@@ -78,7 +78,7 @@ let package = Package(
         // Benchmarks live in their own executable: tests never assert on timing.
         .executableTarget(
             name: "BatonBench",
-            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "JSONata", "CSQLite", "AllocationCounter"]
+            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "JSONata", "CSQLite", "AllocationCounter"]
         ),
         // Counts mallocs for the benchmark's allocations-per-transition figure.
         .target(name: "AllocationCounter"),

@@ -19,6 +19,8 @@ package actor EventBuses {
     let region: String
     let account: String
     private var compiled: [String: [String: Rule]] = [:]
+    /// Per bus, its enabled rules' patterns, rebuilt when a rule changes (rare next to events).
+    private var indexes: [String: RuleIndex<String>] = [:]
 
     package init(store: any DocumentStore, region: String, account: String, now: Int64) async throws(ServiceError) {
         buses = try await DocumentBook(owner: "events.buses", store: store, encode: { .object($0) }, decode: { $0.objectValue })
@@ -30,7 +32,8 @@ package actor EventBuses {
                 if v == nil { v = ["Name": "default", "CreationTime": .double(Double(now) / 1000), "LastModifiedTime": .double(Double(now) / 1000)] }
             }
         }
-        for (key, record) in await rules.all { compile(key, record) }
+        for (key, record) in await rules.all { compile(key, record, reindexing: false) }
+        for bus in compiled.keys { reindex(bus) }
     }
 
     // MARK: names and ARNs
@@ -118,22 +121,34 @@ package actor EventBuses {
             v = nil
         }
         compiled[bus]?[name] = nil
+        reindex(bus)
     }
 
-    private func compile(_ key: String, _ record: JSONObject) {
+    private func reindex(_ bus: String) {
+        var index = RuleIndex<String>()
+        for rule in (compiled[bus] ?? [:]).values.sorted(by: { $0.key < $1.key }) where rule.enabled {
+            guard let pattern = rule.pattern else { continue }
+            index.add(pattern, rule.key.split(separator: "|", maxSplits: 1).last.map(String.init) ?? "")
+        }
+        indexes[bus] = index
+    }
+
+    private func compile(_ key: String, _ record: JSONObject, reindexing: Bool = true) {
         let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return }
         let pattern = record["EventPattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }
         compiled[parts[0], default: [:]][parts[1]] = Rule(
             key: key, record: record, pattern: pattern, enabled: record["State"]?.stringValue != "DISABLED",
             targets: (record["Targets"]?.arrayValue ?? []).compactMap(\.objectValue))
+        if reindexing { reindex(parts[0]) }
     }
 
     /// The (rule ARN, target) pairs an event reaches on a bus: enabled rules whose pattern matches.
     func routes(bus: String, event: JSON) -> [(rule: String, target: JSONObject)] {
+        guard let index = indexes[bus] else { return [] }
         var out: [(String, JSONObject)] = []
-        for rule in (compiled[bus] ?? [:]).values.sorted(by: { $0.key < $1.key }) where rule.enabled {
-            guard let pattern = rule.pattern, pattern.matches(event) else { continue }
+        for name in index.matches(event) {
+            guard let rule = compiled[bus]?[name] else { continue }
             let arn = rule.record["Arn"]?.stringValue ?? ""
             for t in rule.targets { out.append((arn, t)) }
         }
