@@ -10,16 +10,30 @@ import StatesLanguage
 /// pairs; anchoring on one field per rule gets the same independence from the rule count for
 /// rules that name at least one value, which is nearly all of them (a source, a detail-type).
 package struct RuleIndex<Payload: Sendable>: Sendable {
+    /// One path's lookups: values to the rules anchored on them.
+    struct PathIndex: Sendable {
+        var strings: [String: [Int]] = [:]
+        var numbers: [Double: [Int]] = [:]
+        var others: [String: [Int]] = [:]
+        var prefixes: [String: [Int]] = [:]
+        var suffixes: [String: [Int]] = [:]
+        var lowered: [String: [Int]] = [:]
+        var lowerPrefixes: [String: [Int]] = [:]
+        var lowerSuffixes: [String: [Int]] = [:]
+        /// Lengths registered, so a value is cut only where a rule could match.
+        var prefixLengths: [Int] = []
+        var suffixLengths: [Int] = []
+        var lowerPrefixLengths: [Int] = []
+        var lowerSuffixLengths: [Int] = []
+    }
+
     private var patterns: [EventPattern] = []
     private var payloads: [Payload] = []
-    private var exact: [String: [Int]] = [:]
-    private var prefixes: [String: [Int]] = [:]
-    private var suffixes: [String: [Int]] = [:]
-    private var lowered: [String: [Int]] = [:]
-    /// The prefix and suffix lengths registered per path, so an event value is cut only where a rule could match.
-    private var prefixLengths: [String: [Int]] = [:]
-    private var suffixLengths: [String: [Int]] = [:]
+    private var paths: [String: PathIndex] = [:]
     private var scan: [Int] = []
+    /// Every path some rule names, and every object on the way to one: the rest of an event is never visited.
+    private var known: Set<String> = []
+    private var knownObjects: Set<String> = []
 
     package init() {}
 
@@ -29,56 +43,120 @@ package struct RuleIndex<Payload: Sendable>: Sendable {
         let id = patterns.count
         patterns.append(pattern)
         payloads.append(payload)
+        Self.paths(of: pattern.root, into: &known)
+        for path in known {
+            var prefix = Substring(path)
+            while let dot = prefix.lastIndex(of: ".") {
+                prefix = prefix[..<dot]
+                knownObjects.insert(String(prefix))
+            }
+        }
         guard let (path, conditions) = Self.anchor(pattern.root) else {
             scan.append(id)
             return
         }
+        var p = paths[path] ?? PathIndex()
         for c in conditions {
             switch c {
-            case .exact(let v): exact[Self.key(path, Self.canonical(v)), default: []].append(id)
-            case .prefix(let p, false):
-                prefixes[Self.key(path, p), default: []].append(id)
-                Self.note(p.utf8.count, path, &prefixLengths)
-            case .prefix(let p, true):
-                lowered[Self.key(path, "^" + p.lowercased()), default: []].append(id)
-                Self.note(p.lowercased().utf8.count, path, &prefixLengths)
-            case .suffix(let p, false):
-                suffixes[Self.key(path, p), default: []].append(id)
-                Self.note(p.utf8.count, path, &suffixLengths)
-            case .suffix(let p, true):
-                lowered[Self.key(path, "$" + p.lowercased()), default: []].append(id)
-                Self.note(p.lowercased().utf8.count, path, &suffixLengths)
-            case .equalsIgnoreCase(let p): lowered[Self.key(path, "=" + p.lowercased()), default: []].append(id)
+            case .exact(.string(let v)): p.strings[v, default: []].append(id)
+            case .exact(let v):
+                if let d = v.numberValue { p.numbers[d, default: []].append(id) } else { p.others[v.serialized, default: []].append(id) }
+            case .prefix(let v, false):
+                p.prefixes[v, default: []].append(id)
+                Self.note(v.utf8.count, &p.prefixLengths)
+            case .prefix(let v, true):
+                p.lowerPrefixes[v.lowercased(), default: []].append(id)
+                Self.note(v.lowercased().utf8.count, &p.lowerPrefixLengths)
+            case .suffix(let v, false):
+                p.suffixes[v, default: []].append(id)
+                Self.note(v.utf8.count, &p.suffixLengths)
+            case .suffix(let v, true):
+                p.lowerSuffixes[v.lowercased(), default: []].append(id)
+                Self.note(v.lowercased().utf8.count, &p.lowerSuffixLengths)
+            case .equalsIgnoreCase(let v): p.lowered[v.lowercased(), default: []].append(id)
             default: break
             }
+        }
+        paths[path] = p
+    }
+
+    static func paths(of flat: EventPattern.Flat, into out: inout Set<String>) {
+        for (path, _) in flat.fields { out.insert(path) }
+        for group in flat.alternatives { for alternative in group { paths(of: alternative, into: &out) } }
+    }
+
+    /// The event's leaves at the paths rules name (the rest is skipped, never copied).
+    func leaves(of event: JSON) -> [String: [JSON]] {
+        var out: [String: [JSON]] = [:]
+        collect(event, prefix: "", into: &out)
+        return out
+    }
+
+    private func collect(_ v: JSON, prefix: String, into out: inout [String: [JSON]]) {
+        switch v {
+        case .object(let o):
+            for (key, child) in o {
+                let path = prefix.isEmpty ? key : prefix + "." + key
+                // Dotted keys ("a.b") may spell a known path themselves: only skip what can lead nowhere.
+                guard known.contains(path) || knownObjects.contains(path) else { continue }
+                collect(child, prefix: path, into: &out)
+            }
+        case .array(let items):
+            for item in items { collect(item, prefix: prefix, into: &out) }
+        default:
+            if known.contains(prefix) { out[prefix, default: []].append(v) }
         }
     }
 
     /// The payloads of the rules the event matches, in the order they were added.
     package func matches(_ event: JSON) -> [Payload] {
-        var leaves: [String: [JSON]] = [:]
-        EventPattern.collect(event, prefix: "", into: &leaves)
-        var candidates = Set(scan)
+        let leaves = leaves(of: event)
+        var candidates = scan
         for (path, values) in leaves {
-            let pl = prefixLengths[path], sl = suffixLengths[path]
+            guard let p = paths[path] else { continue }
             for v in values {
-                if let ids = exact[Self.key(path, Self.canonical(v))] { candidates.formUnion(ids) }
-                guard case .string(let s) = v else { continue }
-                if !lowered.isEmpty, let ids = lowered[Self.key(path, "=" + s.lowercased())] { candidates.formUnion(ids) }
-                let bytes = Array(s.utf8)
-                for n in pl ?? [] where n <= bytes.count {
-                    let head = String(decoding: bytes[..<n], as: UTF8.self)
-                    if let ids = prefixes[Self.key(path, head)] { candidates.formUnion(ids) }
-                    if !lowered.isEmpty, let ids = lowered[Self.key(path, "^" + head.lowercased())] { candidates.formUnion(ids) }
-                }
-                for n in sl ?? [] where n <= bytes.count {
-                    let tail = String(decoding: bytes[(bytes.count - n)...], as: UTF8.self)
-                    if let ids = suffixes[Self.key(path, tail)] { candidates.formUnion(ids) }
-                    if !lowered.isEmpty, let ids = lowered[Self.key(path, "$" + tail.lowercased())] { candidates.formUnion(ids) }
+                switch v {
+                case .string(let s):
+                    if let ids = p.strings[s] { candidates += ids }
+                    if !p.lowered.isEmpty || !p.lowerPrefixes.isEmpty || !p.lowerSuffixes.isEmpty {
+                        let lower = s.lowercased()
+                        if let ids = p.lowered[lower] { candidates += ids }
+                        Self.cut(lower, p.lowerPrefixLengths, p.lowerPrefixes, fromEnd: false, into: &candidates)
+                        Self.cut(lower, p.lowerSuffixLengths, p.lowerSuffixes, fromEnd: true, into: &candidates)
+                    }
+                    Self.cut(s, p.prefixLengths, p.prefixes, fromEnd: false, into: &candidates)
+                    Self.cut(s, p.suffixLengths, p.suffixes, fromEnd: true, into: &candidates)
+                default:
+                    if let d = v.numberValue {
+                        if let ids = p.numbers[d] { candidates += ids }
+                    } else if !p.others.isEmpty, let ids = p.others[v.serialized] {
+                        candidates += ids
+                    }
                 }
             }
         }
-        return candidates.sorted().filter { EventPattern.matches(patterns[$0].root, leaves) }.map { payloads[$0] }
+        guard !candidates.isEmpty else { return [] }
+        candidates.sort()
+        var out: [Payload] = []
+        var last = -1
+        for id in candidates where id != last {
+            last = id
+            if EventPattern.matches(patterns[id].root, leaves) { out.append(payloads[id]) }
+        }
+        return out
+    }
+
+    /// Looks up the value's first (or last) `n` bytes for each registered length `n`.
+    static func cut(_ s: String, _ lengths: [Int], _ table: [String: [Int]], fromEnd: Bool, into out: inout [Int]) {
+        guard !lengths.isEmpty else { return }
+        let utf8 = s.utf8
+        let count = utf8.count
+        for n in lengths where n <= count {
+            let cut = utf8.index(utf8.startIndex, offsetBy: fromEnd ? count - n : n)
+            // A rule's value ends on a character boundary: a cut inside a character matches nothing.
+            guard cut.samePosition(in: s.unicodeScalars) != nil else { continue }
+            if let ids = table[String(fromEnd ? s[cut...] : s[..<cut])] { out += ids }
+        }
     }
 
     /// A top-level field every condition of which can be looked up (the one with the fewest).
@@ -97,20 +175,7 @@ package struct RuleIndex<Payload: Sendable>: Sendable {
         }
     }
 
-    static func key(_ path: String, _ value: String) -> String { path + "\u{0}" + value }
-
-    static func canonical(_ v: JSON) -> String {
-        switch v {
-        case .string(let s): return "s" + s
-        case .null: return "z"
-        case .bool(let b): return b ? "t" : "f"
-        default:
-            if let d = v.numberValue { return "n" + (d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)) }
-            return "?" + v.serialized
-        }
-    }
-
-    static func note(_ n: Int, _ path: String, _ table: inout [String: [Int]]) {
-        if !(table[path]?.contains(n) ?? false) { table[path, default: []].append(n) }
+    static func note(_ n: Int, _ lengths: inout [Int]) {
+        if !lengths.contains(n) { lengths.append(n) }
     }
 }

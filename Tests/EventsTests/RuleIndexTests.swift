@@ -25,13 +25,15 @@ import Testing
             #"{"detail":{"flag":[{"exists":\#(g.next(2) == 0)}]}}"#,
             #"{"detail":{"name":[{"wildcard":"n\#(g.next(5))*x"}]}}"#,
             #"{"detail":{"state":[{"equals-ignore-case":"S\#(g.next(5))"}]}}"#,
+            #"{"detail":{"name":[{"prefix":"né"}]}}"#,
+            #"{"detail.state":["s\#(g.next(5))"]}"#,
             #"{"$or":[{\#(source)},{"detail":{"state":["s\#(g.next(5))"]}}]}"#,
         ]
         return kinds[i % kinds.count]
     }
 
     static func event(_ g: inout Generator) -> JSON {
-        var detail: JSONObject = ["state": .string("s\(g.next(6))"), "name": .string("n\(g.next(6))abcx"), "file": .string("f.t\(g.next(6))"),
+        var detail: JSONObject = ["state": .string("s\(g.next(6))"), "name": .string(g.next(4) == 0 ? "née" : "n\(g.next(6))abcx"), "file": .string("f.t\(g.next(6))"),
                                   "amount": .int(Int64(g.next(120)))]
         if g.next(2) == 0 { detail["flag"] = true }
         return ["id": "1", "source": .string("svc-\(g.next(25))"), "detail-type": "d", "account": "1", "region": "r", "time": "t",
