@@ -25,6 +25,8 @@ package final class Engine: Sendable {
     /// Outbox keys being performed now: the periodic rescan leaves them alone.
     let inFlight = InFlightKeys()
     package let logger: Logger
+    /// Who hears of Standard executions starting and ending (the event bus's status-change events).
+    let statusListeners = LockedValue<[@Sendable (ExecutionRecord) async -> Void]>([])
     package let limits: Limits
     private let work: AsyncStream<Work>
     let workSink: AsyncStream<Work>.Continuation
@@ -65,6 +67,16 @@ package final class Engine: Sendable {
 
     /// Installs the Task handlers (services are built with the engine, so their handlers come after it).
     package func install(_ registry: TaskRegistry) { installedRegistry.value = registry }
+
+    /// Calls `listener` with an execution's record when a Standard execution starts (RUNNING)
+    /// and when it ends, after the step that says so is committed.
+    package func onStatusChange(_ listener: @escaping @Sendable (ExecutionRecord) async -> Void) {
+        statusListeners.value.append(listener)
+    }
+
+    func announce(_ record: ExecutionRecord) async {
+        for listener in statusListeners.value { await listener(record) }
+    }
 
     /// The handler that performs a resource (a function ARN, an integration), for services
     /// that call one outside a Task state (an event bus target).
@@ -278,6 +290,14 @@ package final class Engine: Sendable {
             let result = try await partition.start(record, input: inputValue, context: context, interpreter: interpreter)
             // Before the step's effects are performed: a run that ends in its first step logs its end after this.
             self.logger.info("execution started", metadata: ["execution": "\(arn)"])
+            // Announced before the step's effects, so a run that ends in its first step is heard starting first.
+            var running = result.record
+            running.status = .running
+            running.stopMillis = nil
+            running.output = nil
+            running.error = nil
+            running.cause = nil
+            await self.announce(running)
             return result
         }
         return row ?? record
@@ -345,6 +365,7 @@ package final class Engine: Sendable {
                 var metadata: Logger.Metadata = ["execution": "\(arn)", "status": "\(status.rawValue)"]
                 if let e = r.state.failure?.error { metadata["error"] = "\(e)" }
                 logger.info("execution finished", metadata: metadata)
+                await announce(r.record)
                 await timers.cancelAll(arn)
                 await completions.finished(arn)
             }

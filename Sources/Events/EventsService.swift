@@ -27,6 +27,8 @@ package struct EventsService: BatonService {
         worker = QueueWorker(queue: EventDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
                              concurrency: 16, logger: context.engine.logger)
         delivery.attach(worker)
+        let service = self
+        context.engine.onStatusChange { record in await service.statusChanged(record) }
     }
 
     package var name: String { "events" }

@@ -137,3 +137,22 @@ def test_a_workflow_publishes_an_event_that_starts_another(events, sfn):
     assert json.loads(sfn.describe_execution(executionArn=found[0]["executionArn"])["input"]) == {"order": 42}
     out = json.loads(sfn.describe_execution(executionArn=run)["output"])
     assert out["FailedEntryCount"] == 0 and len(out["Entries"]) == 1
+
+
+def test_a_rule_reacts_to_a_failed_run(events, sfn):
+    failing = sfn.create_state_machine(name=name(), roleArn=ROLE, definition=json.dumps(
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "on purpose"}}}))["stateMachineArn"]
+    handler = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    rule = name()
+    events.put_rule(Name=rule, EventPattern=json.dumps({
+        "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "RUNNING"], "stateMachineArn": [failing]}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "h", "Arn": handler, "InputPath": "$.detail"}])
+    run = sfn.start_execution(stateMachineArn=failing, input=json.dumps({"k": 1}))["executionArn"]
+    found = executions(sfn, handler, 2)
+    details = sorted((json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in found),
+                     key=lambda d: d["status"] != "RUNNING")
+    assert [d["status"] for d in details] == ["RUNNING", "FAILED"]
+    failed = details[1]
+    assert failed["executionArn"] == run and failed["error"] == "Boom" and failed["cause"] == "on purpose"
+    assert failed["input"] == '{"k": 1}' and isinstance(failed["stopDate"], int) and details[0]["stopDate"] is None
