@@ -31,15 +31,16 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     /// Commits one delivery per (event, target); returns once they are durable.
     func enqueue(_ deliveries: [(event: JSON, rule: String, target: JSONObject)]) async throws(JournalError) {
         let now = clock.now().milliseconds
-        var messages: [QueuedMessage] = []
-        for d in deliveries {
-            let body: JSON = ["event": d.event, "rule": .string(d.rule), "target": .object(d.target)]
-            messages.append(QueuedMessage(queue: Self.queue, id: UUIDText.random(), body: Array(body.serialized.utf8),
-                                          enqueuedMillis: now, visibleAtMillis: now))
-        }
+        let messages = deliveries.map { message(event: $0.event, rule: $0.rule, target: $0.target, id: UUIDText.random(), now: now) }
         guard !messages.isEmpty else { return }
         try await store.enqueue(all: messages)
         worker?.signal()
+    }
+
+    /// One delivery as a queue message (visible at once).
+    func message(event: JSON, rule: String, target: JSONObject, id: String, now: Int64) -> QueuedMessage {
+        let body: JSON = ["event": event, "rule": .string(rule), "target": .object(target)]
+        return QueuedMessage(queue: Self.queue, id: id, body: Array(body.serialized.utf8), enqueuedMillis: now, visibleAtMillis: now)
     }
 
     // MARK: QueueConsumer

@@ -38,6 +38,7 @@ extension EventsService {
             o["CreatedBy"] = .string(account)
             if let tags = body["Tags"]?.arrayValue { o["Tags"] = .array(EventsService.merge(o["Tags"]?.arrayValue ?? [], tags)) }
         }
+        try await scheduler.scheduled(ruleKey: EventBuses.ruleKey(bus: bus, name: name), expression: schedule)
         return ["RuleArn": record["Arn"] ?? .null]
     }
 
@@ -82,6 +83,7 @@ extension EventsService {
             _ = try await buses.updateRule(bus: bus, name: name) { (o: inout JSONObject) throws(ServiceError) in o["Targets"] = .array([]) }
         }
         try await buses.deleteRule(bus: bus, name: name)
+        try await scheduler.scheduled(ruleKey: EventBuses.ruleKey(bus: bus, name: name), expression: nil)
         return [:]
     }
 

@@ -13,6 +13,7 @@ package struct EventsService: BatonService {
     let buses: EventBuses
     let delivery: EventDelivery
     let worker: QueueWorker
+    package let scheduler: RuleScheduler
     let region: String
     let account: String
     let clock: any EngineClock
@@ -27,6 +28,8 @@ package struct EventsService: BatonService {
         worker = QueueWorker(queue: EventDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
                              concurrency: 16, logger: context.engine.logger)
         delivery.attach(worker)
+        scheduler = try await RuleScheduler(buses: buses, database: context.database, clock: context.engine.clock,
+                                            region: context.region, account: context.account, delivery: delivery)
         let service = self
         context.engine.onStatusChange { record in await service.statusChanged(record) }
     }
@@ -34,7 +37,9 @@ package struct EventsService: BatonService {
     package var name: String { "events" }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSEvents", version: "1.1") }
 
-    package var backgroundServices: [any ServiceLifecycle.Service] { [QueueWorkerService(worker: worker)] }
+    package var backgroundServices: [any ServiceLifecycle.Service] {
+        [QueueWorkerService(worker: worker), RuleSchedulerService(scheduler: scheduler)]
+    }
 
     package var taskResources: [TaskResourceBinding] {
         [TaskResourceBinding(.resource("arn:aws:states:::events:putEvents"), PutEventsTaskHandler(service: self))]

@@ -98,6 +98,15 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try await enqueue(Pending(batch: nil, documents: documents, resume: { _ in }))
     }
 
+    /// Documents and queue messages in one savepoint: a schedule's occurrence is recorded as
+    /// fired together with the deliveries it makes, or neither is.
+    package func write(_ documents: [DocumentWrite], enqueueing messages: [QueuedMessage]) async throws(JournalError) {
+        try await perform { (db) throws(JournalError) in
+            for m in messages { try Self.insert(m, db) }
+            try self.writeDocuments(documents, on: db)
+        }
+    }
+
     package func documents(owner: String) async throws(JournalError) -> [(key: String, body: [UInt8])] {
         try read { (db) throws(JournalError) -> [(key: String, body: [UInt8])] in
             let s = try db.statement("SELECT key, body FROM documents WHERE owner = ?1 ORDER BY key")
@@ -108,7 +117,9 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
-    private func writeDocuments(_ writes: [DocumentWrite]) throws(JournalError) {
+    private func writeDocuments(_ writes: [DocumentWrite]) throws(JournalError) { try writeDocuments(writes, on: writer) }
+
+    private func writeDocuments(_ writes: [DocumentWrite], on writer: SQLiteConnection) throws(JournalError) {
         for w in writes {
             if let body = w.body {
                 let s = try writer.statement("INSERT INTO documents (owner, key, body) VALUES (?1, ?2, ?3) ON CONFLICT (owner, key) DO UPDATE SET body = ?3")

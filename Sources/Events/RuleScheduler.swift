@@ -1,0 +1,193 @@
+import Engine
+import Journal
+import ServiceKit
+import ServiceLifecycle
+import StatesLanguage
+
+/// Fires the default bus's scheduled rules (`rate(...)`, `cron(...)`) as durable triggers. Each
+/// rule's last fired occurrence is a document written in the same commit as the deliveries it
+/// makes, and each delivery's id names the occurrence: an occurrence fires once, never twice,
+/// and one that fell due while the server was down fires once when it comes back (the latest
+/// one only, as a missed schedule does not replay every period).
+package actor RuleScheduler {
+    struct State: Sendable {
+        var expression: String
+        var anchor: Int64
+        var last: Int64?
+    }
+
+    static let owner = "events.schedule"
+    let buses: EventBuses
+    let database: SQLiteJournal
+    let clock: any EngineClock
+    let region: String
+    let account: String
+    let delivery: EventDelivery
+    private var states: [String: State] = [:]
+    private let bell = ScheduleBell()
+
+    init(buses: EventBuses, database: SQLiteJournal, clock: any EngineClock, region: String, account: String,
+         delivery: EventDelivery) async throws(ServiceError) {
+        self.buses = buses
+        self.database = database
+        self.clock = clock
+        self.region = region
+        self.account = account
+        self.delivery = delivery
+        do {
+            for row in try await database.documents(owner: Self.owner) {
+                guard case .object(let o)? = try? JSONParser.parse(row.body), let e = o["expression"]?.stringValue,
+                      let anchor = o["anchor"]?.integerValue else { continue }
+                states[row.key] = State(expression: e, anchor: anchor, last: o["last"]?.integerValue)
+            }
+        } catch {
+            throw ServiceError("InternalFailure", "cannot read the schedules: \(error)", kind: .server)
+        }
+    }
+
+    /// A rule got (or changed) its schedule: its periods count from now.
+    func scheduled(ruleKey: String, expression: String?) async throws(ServiceError) {
+        guard let expression else {
+            guard states.removeValue(forKey: ruleKey) != nil else { return }
+            try await save(ruleKey, nil, [])
+            return
+        }
+        guard states[ruleKey]?.expression != expression else { return }
+        let state = State(expression: expression, anchor: clock.now().milliseconds, last: nil)
+        states[ruleKey] = state
+        try await save(ruleKey, state, [])
+        Task { await bell.ring() }
+    }
+
+    private func save(_ key: String, _ state: State?, _ messages: [QueuedMessage]) async throws(ServiceError) {
+        let body: [UInt8]? = state.map { s in
+            var o: JSONObject = ["expression": .string(s.expression), "anchor": .int(s.anchor)]
+            if let last = s.last { o["last"] = .int(last) }
+            return Array(JSON.object(o).serialized.utf8)
+        }
+        do { try await database.write([DocumentWrite(owner: Self.owner, key: key, body: body)], enqueueing: messages) } catch {
+            throw ServiceError("InternalFailure", "cannot store the schedule of \(key): \(error)", kind: .server)
+        }
+    }
+
+    /// The latest occurrence at or before `now` that has not fired yet.
+    static func due(_ s: State, _ expression: ScheduleExpression, now: Int64) -> Int64? {
+        var base = s.last ?? (s.anchor - 1)
+        guard var occurrence = expression.next(after: base, anchor: s.anchor), occurrence <= now else { return nil }
+        if case .rate(let seconds) = expression {
+            let period = seconds * 1000
+            return s.anchor + (now - s.anchor) / period * period
+        }
+        // A cron missed many times: walk to the latest (bounded, a day of minutes at most).
+        var steps = 0
+        while steps < 1440, let next = expression.next(after: occurrence, anchor: s.anchor), next <= now {
+            base = occurrence
+            occurrence = next
+            steps += 1
+        }
+        return occurrence
+    }
+
+    /// Fires every scheduled rule that is due at `now`; returns how many fired.
+    @discardableResult
+    package func fireDue() async -> Int {
+        let now = clock.now().milliseconds
+        var fired = 0
+        for rule in await buses.rules(bus: "default") where rule.enabled {
+            guard let text = rule.record["ScheduleExpression"]?.stringValue, let expression = ScheduleExpression(text) else { continue }
+            guard var state = states[rule.key], state.expression == text else {
+                try? await scheduled(ruleKey: rule.key, expression: text)
+                continue
+            }
+            guard let occurrence = Self.due(state, expression, now: now) else { continue }
+            let arn = rule.record["Arn"]?.stringValue ?? ""
+            let event = Self.event(rule: arn, at: occurrence, region: region, account: account)
+            let messages = rule.targets.map { target in
+                delivery.message(event: event, rule: arn, target: target, id: "schedule|\(rule.key)|\(occurrence)|\(target["Id"]?.stringValue ?? "")", now: now)
+            }
+            state.last = occurrence
+            do {
+                try await save(rule.key, state, messages)
+                states[rule.key] = state
+                fired += 1
+            } catch {
+                delivery.engine.logger.error("a scheduled rule could not fire", metadata: ["rule": "\(arn)", "error": "\(error)"])
+            }
+        }
+        if fired > 0 { delivery.worker?.signal() }
+        return fired
+    }
+
+    /// When the next scheduled rule falls due (nil: none is scheduled).
+    func nextDue() async -> Int64? {
+        var best: Int64?
+        for rule in await buses.rules(bus: "default") where rule.enabled {
+            guard let text = rule.record["ScheduleExpression"]?.stringValue, let expression = ScheduleExpression(text),
+                  let state = states[rule.key], let next = expression.next(after: state.last ?? (state.anchor - 1), anchor: state.anchor) else { continue }
+            best = min(best ?? next, next)
+        }
+        return best
+    }
+
+    /// AWS's scheduled event: source `aws.events`, detail-type "Scheduled Event", the rule as the resource.
+    static func event(rule: String, at millis: Int64, region: String, account: String) -> JSON {
+        var o = JSONObject()
+        o.appendUnchecked("version", "0")
+        o.appendUnchecked("id", .string(UUIDText.random()))
+        o.appendUnchecked("detail-type", "Scheduled Event")
+        o.appendUnchecked("source", "aws.events")
+        o.appendUnchecked("account", .string(account))
+        o.appendUnchecked("time", .string(EventsService.eventTime(Timestamp(milliseconds: millis))))
+        o.appendUnchecked("region", .string(region))
+        o.appendUnchecked("resources", [.string(rule)])
+        o.appendUnchecked("detail", [:])
+        return .object(o)
+    }
+
+    /// Runs until cancelled: fires what is due, then sleeps until the next occurrence (at most a minute) or a change.
+    func run() async {
+        while !Task.isCancelled {
+            await fireDue()
+            let now = clock.now()
+            var until = now.adding(seconds: 60)
+            if let next = await nextDue(), next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
+            let clock = self.clock, bell = self.bell, deadline = until
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await clock.sleep(until: deadline) }
+                group.addTask { await bell.wait() }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}
+
+/// Wakes the scheduler when a rule's schedule changes.
+actor ScheduleBell {
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var rung = false
+
+    func ring() {
+        if waiters.isEmpty { rung = true }
+        for w in waiters { w.resume() }
+        waiters.removeAll()
+    }
+
+    func wait() async {
+        if rung {
+            rung = false
+            return
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { waiters.append($0) }
+        } onCancel: {
+            Task { await self.ring() }
+        }
+    }
+}
+
+/// The scheduler as a Service of the server's group.
+struct RuleSchedulerService: ServiceLifecycle.Service {
+    let scheduler: RuleScheduler
+    func run() async throws { await cancelWhenGracefulShutdown { await scheduler.run() } }
+}

@@ -1,0 +1,71 @@
+import Engine
+import Foundation
+import Journal
+import ServiceKit
+import StatesLanguage
+import Testing
+@testable import Events
+
+/// Scheduled rules on a manual clock: each occurrence fires once, a missed one fires once on
+/// return, and a restart fires nothing twice.
+@Suite struct RuleSchedulerTests {
+    static func call(_ service: EventsService, _ action: String, _ body: JSONObject) async throws -> JSON {
+        let perform = try #require(service.actions[action])
+        let reply = try await perform(ServiceCall(action: action, json: body))
+        return try JSONParser.parse(reply.body)
+    }
+
+    static func deliveries(_ db: SQLiteJournal) async throws -> Int {
+        try await db.messages(queue: EventDelivery.queue).count
+    }
+
+    @Test func ratesFireOncePerOccurrenceAndOnceAfterAnOutage() async throws {
+        let dir = NSTemporaryDirectory() + "baton-schedule-\(UUID().uuidString)"
+        let clock = ManualEngineClock()
+        let db = try SQLiteJournal(directory: dir, synchronous: .normal)
+        let engine = Engine(journal: db, clock: clock)
+        let service = try await EventsService(ServiceContext(engine: engine, database: db, dataDirectory: dir))
+        _ = try await Self.call(service, "PutRule", ["Name": "tick", "ScheduleExpression": "rate(5 minutes)"])
+        _ = try await Self.call(service, "PutTargets", ["Rule": "tick", "Targets": [
+            ["Id": "a", "Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:a"],
+            ["Id": "b", "Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:b"]]])
+        clock.advance(seconds: 4 * 60)
+        #expect(await service.scheduler.fireDue() == 0)
+        clock.advance(seconds: 60)
+        #expect(await service.scheduler.fireDue() == 1)
+        #expect(try await Self.deliveries(db) == 2)
+        #expect(await service.scheduler.fireDue() == 0)
+        // Six periods pass unseen: the latest fires, once.
+        clock.advance(seconds: 30 * 60)
+        #expect(await service.scheduler.fireDue() == 1)
+        #expect(await service.scheduler.fireDue() == 0)
+        #expect(try await Self.deliveries(db) == 4)
+        let event = try #require(try await db.messages(queue: EventDelivery.queue).last.flatMap { try JSONParser.parse($0.body)["event"] })
+        #expect(event["source"] == "aws.events" && event["detail-type"] == "Scheduled Event")
+        #expect(event["resources"]?.arrayValue?.first?.stringValue?.hasSuffix(":rule/tick") == true)
+        db.close()
+        // A restart at the same moment fires nothing again.
+        let db2 = try SQLiteJournal(directory: dir, synchronous: .normal)
+        let again = try await EventsService(ServiceContext(engine: Engine(journal: db2, clock: clock), database: db2, dataDirectory: dir))
+        #expect(await again.scheduler.fireDue() == 0)
+        clock.advance(seconds: 5 * 60)
+        #expect(await again.scheduler.fireDue() == 1)
+        #expect(try await Self.deliveries(db2) == 6)
+    }
+
+    @Test(arguments: [
+        ("cron(0 12 * * ? *)", "2026-03-01T10:00:00.000Z", "2026-03-01T12:00:00.000Z"),
+        ("cron(0 12 * * ? *)", "2026-03-01T12:00:00.000Z", "2026-03-02T12:00:00.000Z"),
+        ("cron(0/15 * * * ? *)", "2026-03-01T10:07:00.000Z", "2026-03-01T10:15:00.000Z"),
+        ("cron(0 18 ? * MON-FRI *)", "2026-02-27T19:00:00.000Z", "2026-03-02T18:00:00.000Z"),
+        ("cron(0 2 ? * SAT#3 *)", "2026-03-01T00:00:00.000Z", "2026-03-21T02:00:00.000Z"),
+        ("cron(0 8 L * ? *)", "2026-02-10T00:00:00.000Z", "2026-02-28T08:00:00.000Z"),
+        ("cron(15 10 ? * 6L 2026)", "2026-03-01T00:00:00.000Z", "2026-03-27T10:15:00.000Z"),
+    ])
+    func cronFindsItsNextOccurrence(_ expression: String, _ after: String, _ expected: String) throws {
+        let e = try #require(ScheduleExpression(expression))
+        let from = try #require(Timestamp(iso8601: after)).milliseconds
+        let next = try #require(e.next(after: from, anchor: 0))
+        #expect(Timestamp(milliseconds: next).iso8601 == expected)
+    }
+}
