@@ -20,7 +20,7 @@ package actor EventBuses {
     let account: String
     private var compiled: [String: [String: Rule]] = [:]
     /// Per bus, its enabled rules' patterns, rebuilt when a rule changes (rare next to events).
-    private var indexes: [String: RuleIndex<String>] = [:]
+    private var indexes: [String: (index: RuleIndex, names: [String])] = [:]
 
     package init(store: any DocumentStore, region: String, account: String, now: Int64) async throws(ServiceError) {
         buses = try await DocumentBook(owner: "events.buses", store: store, encode: { .object($0) }, decode: { $0.objectValue })
@@ -125,12 +125,14 @@ package actor EventBuses {
     }
 
     private func reindex(_ bus: String) {
-        var index = RuleIndex<String>()
+        var index = RuleIndex()
+        var names: [String] = []
         for rule in (compiled[bus] ?? [:]).values.sorted(by: { $0.key < $1.key }) where rule.enabled {
             guard let pattern = rule.pattern else { continue }
-            index.add(pattern, rule.key.split(separator: "|", maxSplits: 1).last.map(String.init) ?? "")
+            index.add(pattern)
+            names.append(rule.key.split(separator: "|", maxSplits: 1).last.map(String.init) ?? "")
         }
-        indexes[bus] = index
+        indexes[bus] = (index, names)
     }
 
     private func compile(_ key: String, _ record: JSONObject, reindexing: Bool = true) {
@@ -145,9 +147,10 @@ package actor EventBuses {
 
     /// The (rule ARN, target) pairs an event reaches on a bus: enabled rules whose pattern matches.
     func routes(bus: String, event: JSON) -> [(rule: String, target: JSONObject)] {
-        guard let index = indexes[bus] else { return [] }
+        guard let (index, names) = indexes[bus] else { return [] }
         var out: [(String, JSONObject)] = []
-        for name in index.matches(event) {
+        for id in index.matches(event) {
+            let name = names[id]
             guard let rule = compiled[bus]?[name] else { continue }
             let arn = rule.record["Arn"]?.stringValue ?? ""
             for t in rule.targets { out.append((arn, t)) }

@@ -9,7 +9,7 @@ import StatesLanguage
 /// AWS's own matcher (event-ruler) compiles rules into one automaton over the same flattened
 /// pairs; anchoring on one field per rule gets the same independence from the rule count for
 /// rules that name at least one value, which is nearly all of them (a source, a detail-type).
-package struct RuleIndex<Payload: Sendable>: Sendable {
+package struct RuleIndex: Sendable {
     /// One path's lookups: values to the rules anchored on them.
     struct PathIndex: Sendable {
         var strings: [String: [Int]] = [:]
@@ -27,35 +27,75 @@ package struct RuleIndex<Payload: Sendable>: Sendable {
         var lowerSuffixLengths: [Int] = []
     }
 
-    private var patterns: [EventPattern] = []
-    private var payloads: [Payload] = []
-    private var paths: [String: PathIndex] = [:]
+    /// A rule's pattern with its paths numbered, checked against leaves gathered by number.
+    struct Compiled: Sendable {
+        var fields: [(path: Int, conditions: [EventPattern.Condition])] = []
+        var alternatives: [[Compiled]] = []
+
+        func matches(_ leaves: [[JSON]]) -> Bool {
+            for (path, conditions) in fields where !EventPattern.matchesLeaf(conditions, leaves[path]) { return false }
+            for group in alternatives where !group.contains(where: { $0.matches(leaves) }) { return false }
+            return true
+        }
+    }
+
+    /// The paths rules name, as a trie of keys: an event is walked key by key (no path strings
+    /// are built), and what no rule names is never visited.
+    struct Node: Sendable {
+        var children: [String: Int] = [:]
+        var path: Int?
+        /// Some child has children: a dotted key ("a.b") could spell a path below this node.
+        var deep = false
+    }
+
+    private var compiled: [Compiled] = []
+    private var nodes: [Node] = [Node()]
+    private var pathCount = 0
+    private var byPath: [PathIndex?] = []
     private var scan: [Int] = []
-    /// Every path some rule names, and every object on the way to one: the rest of an event is never visited.
-    private var known: Set<String> = []
-    private var knownObjects: Set<String> = []
 
     package init() {}
 
-    package var count: Int { patterns.count }
+    package var count: Int { compiled.count }
 
-    package mutating func add(_ pattern: EventPattern, _ payload: Payload) {
-        let id = patterns.count
-        patterns.append(pattern)
-        payloads.append(payload)
-        Self.paths(of: pattern.root, into: &known)
-        for path in known {
-            var prefix = Substring(path)
-            while let dot = prefix.lastIndex(of: ".") {
-                prefix = prefix[..<dot]
-                knownObjects.insert(String(prefix))
+    /// The number of a dotted path, adding it to the trie when new.
+    mutating func pathId(_ path: String) -> Int {
+        var node = 0
+        let keys = path.split(separator: ".", omittingEmptySubsequences: false)
+        for (depth, key) in keys.enumerated() {
+            if keys.count - depth >= 2 { nodes[node].deep = true }
+            if let next = nodes[node].children[String(key)] {
+                node = next
+            } else {
+                nodes.append(Node())
+                nodes[node].children[String(key)] = nodes.count - 1
+                node = nodes.count - 1
             }
         }
+        if let id = nodes[node].path { return id }
+        nodes[node].path = pathCount
+        byPath.append(nil)
+        pathCount += 1
+        return pathCount - 1
+    }
+
+    mutating func compile(_ flat: EventPattern.Flat) -> Compiled {
+        var out = Compiled()
+        for (path, conditions) in flat.fields { out.fields.append((pathId(path), conditions)) }
+        for group in flat.alternatives { out.alternatives.append(group.map { compile($0) }) }
+        return out
+    }
+
+    /// Adds a rule; its number (what `matches` returns) is its position, from 0.
+    package mutating func add(_ pattern: EventPattern) {
+        let id = compiled.count
+        compiled.append(compile(pattern.root))
         guard let (path, conditions) = Self.anchor(pattern.root) else {
             scan.append(id)
             return
         }
-        var p = paths[path] ?? PathIndex()
+        let pid = pathId(path)
+        var p = byPath[pid] ?? PathIndex()
         for c in conditions {
             switch c {
             case .exact(.string(let v)): p.strings[v, default: []].append(id)
@@ -77,43 +117,49 @@ package struct RuleIndex<Payload: Sendable>: Sendable {
             default: break
             }
         }
-        paths[path] = p
+        byPath[pid] = p
     }
 
-    static func paths(of flat: EventPattern.Flat, into out: inout Set<String>) {
-        for (path, _) in flat.fields { out.insert(path) }
-        for group in flat.alternatives { for alternative in group { paths(of: alternative, into: &out) } }
-    }
-
-    /// The event's leaves at the paths rules name (the rest is skipped, never copied).
-    func leaves(of event: JSON) -> [String: [JSON]] {
-        var out: [String: [JSON]] = [:]
-        collect(event, prefix: "", into: &out)
+    /// The event's leaves by path number (the rest of the event is skipped, never copied).
+    func leaves(of event: JSON) -> [[JSON]] {
+        var out = [[JSON]](repeating: [], count: pathCount)
+        collect(event, node: 0, into: &out)
         return out
     }
 
-    private func collect(_ v: JSON, prefix: String, into out: inout [String: [JSON]]) {
+    private func collect(_ v: JSON, node: Int, into out: inout [[JSON]]) {
         switch v {
         case .object(let o):
+            let children = nodes[node].children
+            if children.isEmpty { return }
             for (key, child) in o {
-                let path = prefix.isEmpty ? key : prefix + "." + key
-                // Dotted keys ("a.b") may spell a known path themselves: only skip what can lead nowhere.
-                guard known.contains(path) || knownObjects.contains(path) else { continue }
-                collect(child, prefix: path, into: &out)
+                if let next = children[key] {
+                    collect(child, node: next, into: &out)
+                } else if nodes[node].deep, key.utf8.contains(UInt8(ascii: ".")) {
+                    // A dotted key ("a.b") spells several levels at once.
+                    var at = node
+                    var found = true
+                    for part in key.split(separator: ".", omittingEmptySubsequences: false) {
+                        guard let next = nodes[at].children[String(part)] else { found = false; break }
+                        at = next
+                    }
+                    if found { collect(child, node: at, into: &out) }
+                }
             }
         case .array(let items):
-            for item in items { collect(item, prefix: prefix, into: &out) }
+            for item in items { collect(item, node: node, into: &out) }
         default:
-            if known.contains(prefix) { out[prefix, default: []].append(v) }
+            if let path = nodes[node].path { out[path].append(v) }
         }
     }
 
-    /// The payloads of the rules the event matches, in the order they were added.
-    package func matches(_ event: JSON) -> [Payload] {
+    /// The numbers of the rules the event matches, in the order they were added. (Not generic
+    /// over a payload: across modules an unspecialised generic pays a metadata lookup per call.)
+    package func matches(_ event: JSON) -> [Int] {
         let leaves = leaves(of: event)
         var candidates = scan
-        for (path, values) in leaves {
-            guard let p = paths[path] else { continue }
+        for (path, values) in leaves.enumerated() where !values.isEmpty {
+            guard let p = byPath[path] else { continue }
             for v in values {
                 switch v {
                 case .string(let s):
@@ -137,11 +183,11 @@ package struct RuleIndex<Payload: Sendable>: Sendable {
         }
         guard !candidates.isEmpty else { return [] }
         candidates.sort()
-        var out: [Payload] = []
+        var out: [Int] = []
         var last = -1
         for id in candidates where id != last {
             last = id
-            if EventPattern.matches(patterns[id].root, leaves) { out.append(payloads[id]) }
+            if compiled[id].matches(leaves) { out.append(id) }
         }
         return out
     }
