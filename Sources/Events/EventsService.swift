@@ -26,7 +26,7 @@ package struct EventsService: BatonService {
                                      now: context.engine.clock.now().milliseconds)
         delivery = EventDelivery(engine: context.engine, buses: buses, store: context.database, clock: context.engine.clock)
         worker = QueueWorker(queue: EventDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
-                             concurrency: 16, logger: context.engine.logger)
+                             concurrency: 128, logger: context.engine.logger)
         delivery.attach(worker)
         scheduler = try await RuleScheduler(buses: buses, database: context.database, clock: context.engine.clock,
                                             region: context.region, account: context.account, delivery: delivery)
