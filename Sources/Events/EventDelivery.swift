@@ -15,11 +15,11 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     static let queue = "events.delivery"
     let engine: Engine
     let buses: EventBuses
-    let store: any DurableQueueStore & DocumentStore
+    let store: SQLiteJournal
     let clock: any EngineClock
     private(set) var worker: QueueWorker?
 
-    init(engine: Engine, buses: EventBuses, store: any DurableQueueStore & DocumentStore, clock: any EngineClock) {
+    init(engine: Engine, buses: EventBuses, store: SQLiteJournal, clock: any EngineClock) {
         self.engine = engine
         self.buses = buses
         self.store = store
@@ -29,11 +29,12 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     func attach(_ worker: QueueWorker) { self.worker = worker }
 
     /// Commits one delivery per (event, target); returns once they are durable.
-    func enqueue(_ deliveries: [(event: JSON, rule: String, target: JSONObject)]) async throws(JournalError) {
+    /// `archiving`: the events' archive documents, committed with the deliveries.
+    func enqueue(_ deliveries: [(event: JSON, rule: String, target: JSONObject)], archiving: [DocumentWrite] = []) async throws(JournalError) {
         let now = clock.now().milliseconds
         let messages = deliveries.map { message(event: $0.event, rule: $0.rule, target: $0.target, id: UUIDText.random(), now: now) }
-        guard !messages.isEmpty else { return }
-        try await store.enqueue(all: messages)
+        guard !messages.isEmpty || !archiving.isEmpty else { return }
+        if archiving.isEmpty { try await store.enqueue(all: messages) } else { try await store.write(archiving, enqueueing: messages) }
         worker?.signal()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import ServiceKit
 import StatesLanguage
 
@@ -16,6 +17,7 @@ extension EventsService {
         }
         let now = clock.now()
         var results: [JSON] = []
+        var archived: [DocumentWrite] = []
         var deliveries: [(event: JSON, rule: String, target: JSONObject)] = []
         var failed = 0
         for e in entries {
@@ -25,10 +27,11 @@ extension EventsService {
                 results.append(["ErrorCode": .string(problem.code), "ErrorMessage": .string(problem.message)])
             case .success(let (bus, event)):
                 for route in await buses.routes(bus: bus, event: event) { deliveries.append((event, route.rule, route.target)) }
+                archived += await archiving(event, bus: bus)
                 results.append(["EventId": event["id"] ?? .null])
             }
         }
-        do { try await delivery.enqueue(deliveries) } catch {
+        do { try await delivery.enqueue(deliveries, archiving: archived) } catch {
             throw ServiceError("InternalException", "The events could not be stored: \(error)", kind: .server)
         }
         return ["FailedEntryCount": .int(Int64(failed)), "Entries": .array(results)]

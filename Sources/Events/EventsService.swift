@@ -14,12 +14,18 @@ package struct EventsService: BatonService {
     let delivery: EventDelivery
     let worker: QueueWorker
     package let scheduler: RuleScheduler
+    let archives: DocumentBook<JSONObject>
+    let replays: DocumentBook<JSONObject>
+    let database: SQLiteJournal
     let region: String
     let account: String
     let clock: any EngineClock
 
     package init(_ context: ServiceContext) async throws(ServiceError) {
         clock = context.engine.clock
+        database = context.database
+        archives = try await DocumentBook(owner: "events.archives", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
+        replays = try await DocumentBook(owner: "events.replays", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
         region = context.region
         account = context.account
         buses = try await EventBuses(store: context.database, region: context.region, account: context.account,
@@ -65,6 +71,15 @@ package struct EventsService: BatonService {
         t.json("PutEvents") { try await s.putEvents($0) }
         t.json("TestEventPattern") { try await s.testEventPattern($0) }
         t.json("PutPermission") { try await s.putPermission($0) }
+        t.json("CreateArchive") { try await s.createArchive($0) }
+        t.json("DescribeArchive") { try await s.describeArchive($0) }
+        t.json("ListArchives") { try await s.listArchives($0) }
+        t.json("UpdateArchive") { try await s.updateArchive($0) }
+        t.json("DeleteArchive") { try await s.deleteArchive($0) }
+        t.json("StartReplay") { try await s.startReplay($0) }
+        t.json("DescribeReplay") { try await s.describeReplay($0) }
+        t.json("ListReplays") { try await s.listReplays($0) }
+        t.json("CancelReplay") { try await s.cancelReplay($0) }
         t.json("RemovePermission") { try await s.removePermission($0) }
         t.json("TagResource") { try await s.tag($0) }
         t.json("UntagResource") { try await s.untag($0) }

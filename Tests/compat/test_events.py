@@ -156,3 +156,40 @@ def test_a_rule_reacts_to_a_failed_run(events, sfn):
     failed = details[1]
     assert failed["executionArn"] == run and failed["error"] == "Boom" and failed["cause"] == "on purpose"
     assert failed["input"] == '{"k": 1}' and isinstance(failed["stopDate"], int) and details[0]["stopDate"] is None
+
+
+def test_an_archive_replays_a_window_of_events(events, sfn):
+    import datetime
+    handler = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    bus = name()
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    archive = name()
+    archive_arn = events.create_archive(ArchiveName=archive, EventSourceArn=bus_arn,
+                                        EventPattern=json.dumps({"source": ["kept"]}))["ArchiveArn"]
+    before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    events.put_events(Entries=[{"Source": "kept", "DetailType": "x", "Detail": json.dumps({"n": i}), "EventBusName": bus} for i in range(3)]
+                      + [{"Source": "dropped", "DetailType": "x", "Detail": "{}", "EventBusName": bus}])
+    assert events.describe_archive(ArchiveName=archive)["EventCount"] == 3
+    assert [a["ArchiveName"] for a in events.list_archives(EventSourceArn=bus_arn)["Archives"]] == [archive]
+    # A rule added after the events: only a replay can bring them to it.
+    rule = name()
+    rule_arn = events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"source": ["kept"]}))["RuleArn"]
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "h", "Arn": handler}])
+    after = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)
+    replay = name()
+    started = events.start_replay(ReplayName=replay, EventSourceArn=archive_arn, EventStartTime=before, EventEndTime=after,
+                                  Destination={"Arn": bus_arn, "FilterArns": [rule_arn]})
+    assert started["State"] == "STARTING"
+    found = executions(sfn, handler, 3)
+    inputs = [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in found]
+    assert sorted(i["detail"]["n"] for i in inputs) == [0, 1, 2] and all(i["replay-name"] == replay for i in inputs)
+    deadline = time.time() + 10
+    while events.describe_replay(ReplayName=replay)["State"] != "COMPLETED" and time.time() < deadline:
+        time.sleep(0.05)
+    assert events.describe_replay(ReplayName=replay)["State"] == "COMPLETED"
+    with pytest.raises(events.exceptions.ResourceAlreadyExistsException):
+        events.start_replay(ReplayName=replay, EventSourceArn=archive_arn, EventStartTime=before, EventEndTime=after,
+                            Destination={"Arn": bus_arn})
+    events.delete_archive(ArchiveName=archive)
+    with pytest.raises(events.exceptions.ResourceNotFoundException):
+        events.describe_archive(ArchiveName=archive)
