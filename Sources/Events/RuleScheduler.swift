@@ -72,8 +72,7 @@ package actor RuleScheduler {
 
     /// The latest occurrence at or before `now` that has not fired yet.
     static func due(_ s: State, _ expression: ScheduleExpression, now: Int64) -> Int64? {
-        var base = s.last ?? (s.anchor - 1)
-        guard var occurrence = expression.next(after: base, anchor: s.anchor), occurrence <= now else { return nil }
+        guard var occurrence = expression.next(after: s.last ?? (s.anchor - 1), anchor: s.anchor), occurrence <= now else { return nil }
         if case .rate(let seconds) = expression {
             let period = seconds * 1000
             return s.anchor + (now - s.anchor) / period * period
@@ -81,7 +80,6 @@ package actor RuleScheduler {
         // A cron missed many times: walk to the latest (bounded, a day of minutes at most).
         var steps = 0
         while steps < 1440, let next = expression.next(after: occurrence, anchor: s.anchor), next <= now {
-            base = occurrence
             occurrence = next
             steps += 1
         }
