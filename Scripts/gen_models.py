@@ -23,6 +23,7 @@ SERVICES = {
     "ssm": ("Parameters", "SSMModel"),
     "secretsmanager": ("Parameters", "SecretsManagerModel"),
     "events": ("Events", "EventsModel"),
+    "scheduler": ("Events", "SchedulerModel"),
 }
 
 KEEP = ("type", "min", "max", "enum", "member", "key", "value", "members", "required", "payload", "sensitive")

@@ -14,7 +14,12 @@ package enum ServiceList {
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
-            try await EventsService(context),
-        ] + (try await ParametersServices.make(context))
+        ] + (try await Self.bus(context)) + (try await ParametersServices.make(context))
+    }
+
+    /// The event bus and the Scheduler, which delivers through it.
+    static func bus(_ context: ServiceContext) async throws -> [any BatonService] {
+        let events = try await EventsService(context)
+        return [events, try await SchedulerService(context, events: events)]
     }
 }

@@ -69,3 +69,22 @@ import Testing
         #expect(Timestamp(milliseconds: next).iso8601 == expected)
     }
 }
+
+@Suite struct SchedulerExpressionTests {
+    @Test(arguments: [
+        ("at(2026-12-24T18:00:00)", "Europe/Paris", "2026-01-01T00:00:00.000Z", "2026-12-24T17:00:00.000Z"),
+        ("at(2026-12-24T18:00:00)", "UTC", "2026-12-24T18:00:00.000Z", nil),
+        ("cron(0 9 * * ? *)", "America/New_York", "2026-07-01T00:00:00.000Z", "2026-07-01T13:00:00.000Z"),
+        ("cron(0 9 * * ? *)", "America/New_York", "2026-12-01T00:00:00.000Z", "2026-12-01T14:00:00.000Z"),
+    ])
+    func expressionsAreReadInTheirTimeZone(_ text: String, _ zone: String, _ after: String, _ expected: String?) throws {
+        let e = try #require(SchedulerExpression(text, zone: zone))
+        let from = try #require(Timestamp(iso8601: after)).milliseconds
+        #expect(e.next(after: from, anchor: 0).map { Timestamp(milliseconds: $0).iso8601 } == expected)
+    }
+
+    @Test(arguments: ["at(tomorrow)", "at(2026-12-24 18:00:00)", "at(2026-12-24T18:00)", "rate(1 minutes)"])
+    func invalidExpressionsAreRefused(_ text: String) {
+        #expect(SchedulerExpression(text, zone: "UTC") == nil)
+    }
+}

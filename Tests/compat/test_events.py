@@ -193,3 +193,33 @@ def test_an_archive_replays_a_window_of_events(events, sfn):
     events.delete_archive(ArchiveName=archive)
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.describe_archive(ArchiveName=archive)
+
+
+def test_a_one_time_schedule_starts_a_workflow_and_deletes_itself(server, sfn):
+    import datetime
+    scheduler = server.client("scheduler")
+    handler = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE)["stateMachineArn"]
+    group = name()
+    scheduler.create_schedule_group(Name=group)
+    when = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    s = name()
+    arn = scheduler.create_schedule(Name=s, GroupName=group, ScheduleExpression="at(%s)" % when, FlexibleTimeWindow={"Mode": "OFF"},
+                                    ActionAfterCompletion="DELETE",
+                                    Target={"Arn": handler, "RoleArn": ROLE, "Input": json.dumps({"reminder": "due"})})["ScheduleArn"]
+    assert arn.endswith(":schedule/%s/%s" % (group, s))
+    got = scheduler.get_schedule(Name=s, GroupName=group)
+    assert got["ScheduleExpression"] == "at(%s)" % when and got["State"] == "ENABLED"
+    assert [x["Name"] for x in scheduler.list_schedules(GroupName=group)["Schedules"]] == [s]
+    with pytest.raises(scheduler.exceptions.ConflictException):
+        scheduler.create_schedule(Name=s, GroupName=group, ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+                                  Target={"Arn": handler, "RoleArn": ROLE})
+    with pytest.raises(scheduler.exceptions.ValidationException):
+        scheduler.create_schedule(Name=name(), ScheduleExpression="at(tomorrow)", FlexibleTimeWindow={"Mode": "OFF"},
+                                  Target={"Arn": handler, "RoleArn": ROLE})
+    found = executions(sfn, handler, 1, timeout=30)
+    assert json.loads(sfn.describe_execution(executionArn=found[0]["executionArn"])["input"]) == {"reminder": "due"}
+    deadline = time.time() + 10
+    while time.time() < deadline and scheduler.list_schedules(GroupName=group)["Schedules"]:
+        time.sleep(0.05)
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.get_schedule(Name=s, GroupName=group)
