@@ -1,3 +1,4 @@
+import Engine
 import Journal
 import ServiceKit
 import StatesLanguage
@@ -21,6 +22,9 @@ package actor EventBuses {
     private var compiled: [String: [String: Rule]] = [:]
     /// Per bus, its enabled rules' patterns, rebuilt when a rule changes (rare next to events).
     private var indexes: [String: (index: RuleIndex, names: [String])] = [:]
+    /// Whether the default bus has an enabled rule with a pattern, readable without a hop onto
+    /// this actor: every execution's start and end asks it before building a status event.
+    nonisolated let defaultBusListens = LockedValue(false)
 
     package init(store: any DocumentStore, region: String, account: String, now: Int64) async throws(ServiceError) {
         buses = try await DocumentBook(owner: "events.buses", store: store, encode: { .object($0) }, decode: { $0.objectValue })
@@ -133,6 +137,7 @@ package actor EventBuses {
             names.append(rule.key.split(separator: "|", maxSplits: 1).last.map(String.init) ?? "")
         }
         indexes[bus] = (index, names)
+        if bus == "default" { defaultBusListens.value = index.count > 0 }
     }
 
     private func compile(_ key: String, _ record: JSONObject, reindexing: Bool = true) {

@@ -39,6 +39,8 @@ extension EventsService {
 
     /// Routes a status change on the default bus (nothing is written when no rule matches).
     func statusChanged(_ r: ExecutionRecord) async {
+        // Most runs have no rule listening: then nothing is built at all.
+        guard buses.defaultBusListens.value else { return }
         let event = Self.statusChangeEvent(r, id: UUIDText.random(), region: region, account: account, now: clock.now())
         let routes = await buses.routes(bus: "default", event: event)
         guard !routes.isEmpty else { return }
