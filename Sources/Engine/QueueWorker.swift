@@ -84,15 +84,7 @@ package final class QueueWorker: Sendable {
             var until = now.adding(seconds: 60)
             if let next, next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
             if until <= now { continue }
-            let clock = self.clock
-            let bell = self.bell
-            let deadline = until
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await clock.sleep(until: deadline) }
-                group.addTask { await bell.wait() }
-                _ = await group.next()
-                group.cancelAll()
-            }
+            await bell.wait(until: until, on: clock)
         }
     }
 
@@ -145,39 +137,5 @@ package final class QueueWorker: Sendable {
             // Left hidden: it is tried again when its visibility timeout passes.
             logger.error("a queue message could not be settled", metadata: ["queue": "\(queue)", "id": "\(m.id)", "error": "\(error)"])
         }
-    }
-}
-
-/// Wakes one waiter; a ring with nobody waiting is kept for the next wait.
-actor Doorbell {
-    private var rung = false
-    private var waiter: CheckedContinuation<Void, Never>?
-
-    func ring() {
-        if let w = waiter {
-            waiter = nil
-            w.resume()
-        } else {
-            rung = true
-        }
-    }
-
-    func wait() async {
-        if rung {
-            rung = false
-            return
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                if Task.isCancelled { c.resume() } else { waiter = c }
-            }
-        } onCancel: {
-            Task { await self.cancelWait() }
-        }
-    }
-
-    private func cancelWait() {
-        waiter?.resume()
-        waiter = nil
     }
 }

@@ -44,7 +44,7 @@ package struct EventsService: BatonService {
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSEvents", version: "1.1") }
 
     package var backgroundServices: [any ServiceLifecycle.Service] {
-        [QueueWorkerService(worker: worker), RuleSchedulerService(scheduler: scheduler)]
+        [LoopService { [worker] in await worker.run() }, LoopService { [scheduler] in await scheduler.run() }]
     }
 
     package var taskResources: [TaskResourceBinding] {
@@ -89,11 +89,4 @@ package struct EventsService: BatonService {
 
     var now: Int64 { clock.now().milliseconds }
     static func seconds(_ ms: Int64) -> JSON { .double(Double(ms) / 1000) }
-}
-
-/// A durable queue's worker as a Service of the server's group.
-package struct QueueWorkerService: ServiceLifecycle.Service {
-    let worker: QueueWorker
-    package init(worker: QueueWorker) { self.worker = worker }
-    package func run() async throws { await cancelWhenGracefulShutdown { await worker.run() } }
 }

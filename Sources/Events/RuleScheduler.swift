@@ -24,7 +24,7 @@ package actor RuleScheduler {
     let account: String
     let delivery: EventDelivery
     private var states: [String: State] = [:]
-    private let bell = ScheduleBell()
+    private let bell = Doorbell()
 
     init(buses: EventBuses, database: SQLiteJournal, clock: any EngineClock, region: String, account: String,
          delivery: EventDelivery) async throws(ServiceError) {
@@ -149,43 +149,7 @@ package actor RuleScheduler {
             let now = clock.now()
             var until = now.adding(seconds: 60)
             if let next = await nextDue(), next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
-            let clock = self.clock, bell = self.bell, deadline = until
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await clock.sleep(until: deadline) }
-                group.addTask { await bell.wait() }
-                _ = await group.next()
-                group.cancelAll()
-            }
+            await bell.wait(until: until, on: clock)
         }
     }
-}
-
-/// Wakes the scheduler when a rule's schedule changes.
-actor ScheduleBell {
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var rung = false
-
-    func ring() {
-        if waiters.isEmpty { rung = true }
-        for w in waiters { w.resume() }
-        waiters.removeAll()
-    }
-
-    func wait() async {
-        if rung {
-            rung = false
-            return
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { waiters.append($0) }
-        } onCancel: {
-            Task { await self.ring() }
-        }
-    }
-}
-
-/// The scheduler as a Service of the server's group.
-struct RuleSchedulerService: ServiceLifecycle.Service {
-    let scheduler: RuleScheduler
-    func run() async throws { await cancelWhenGracefulShutdown { await scheduler.run() } }
 }

@@ -54,7 +54,7 @@ actor ScheduleRunner {
     let clock: any EngineClock
     let delivery: EventDelivery
     private var fired: [String: Int64] = [:]
-    private let bell = ScheduleBell()
+    private let bell = Doorbell()
 
     init(schedules: DocumentBook<JSONObject>, database: SQLiteJournal, clock: any EngineClock, delivery: EventDelivery) async throws(ServiceError) {
         self.schedules = schedules
@@ -136,18 +136,7 @@ actor ScheduleRunner {
             let now = clock.now()
             var until = now.adding(seconds: 60)
             if let next = await nextDue(), next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
-            let clock = self.clock, bell = self.bell, deadline = until
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await clock.sleep(until: deadline) }
-                group.addTask { await bell.wait() }
-                _ = await group.next()
-                group.cancelAll()
-            }
+            await bell.wait(until: until, on: clock)
         }
     }
-}
-
-struct ScheduleRunnerService: ServiceLifecycle.Service {
-    let runner: ScheduleRunner
-    func run() async throws { await cancelWhenGracefulShutdown { await runner.run() } }
 }

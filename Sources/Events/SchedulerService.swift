@@ -45,7 +45,7 @@ package struct SchedulerService: BatonService {
         ]
     }
 
-    package var backgroundServices: [any ServiceLifecycle.Service] { [ScheduleRunnerService(runner: runner)] }
+    package var backgroundServices: [any ServiceLifecycle.Service] { [LoopService { [runner] in await runner.run() }] }
 
     package var actions: [String: Action] {
         let s = self

@@ -111,7 +111,7 @@ package struct LambdaService: BatonService {
         return [TaskResourceBinding(.resource(LambdaTaskHandler.invokeResource), handler), TaskResourceBinding(.functions, handler)]
     }
 
-    package var backgroundServices: [any ServiceLifecycle.Service] { asyncWorker.map { [AsyncInvocationQueue(worker: $0)] } ?? [] }
+    package var backgroundServices: [any ServiceLifecycle.Service] { asyncWorker.map { worker in [LoopService { await worker.run() }] } ?? [] }
 
     // MARK: helpers
 
@@ -165,14 +165,5 @@ package struct LambdaService: BatonService {
         var out: [String: String] = [:]
         for (k, v) in vars { out[k] = v.stringValue ?? v.serialized }
         return out
-    }
-}
-
-/// The durable queue of asynchronous invocations (`InvocationType: Event`), as a Service.
-struct AsyncInvocationQueue: ServiceLifecycle.Service {
-    let worker: QueueWorker
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await worker.run() }
     }
 }
