@@ -179,6 +179,119 @@ package enum Migrations {
             version INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 13: tables whose rows can be large keep them in rowid tables. SQLite: "WITHOUT ROWID
+        // tables work best when individual rows are not too large. A good rule-of-thumb is that
+        // the average size of a single row in a WITHOUT ROWID table should be less than about
+        // 1/20th the size of a database page." A WITHOUT ROWID table is an index b-tree, and a
+        // search compares keys against whole records: every comparison with a row that spills
+        // onto overflow pages read the whole row (a 200 KiB execution input, payload, message or
+        // function zip) just to compare its key. In a rowid table the key lives in a small index.
+        // Executions also refer to their input and output chunks instead of copying them.
+        """
+        CREATE TABLE executions_13 (
+            arn TEXT NOT NULL PRIMARY KEY,
+            state_machine_arn TEXT NOT NULL,
+            definition_id INTEGER NOT NULL REFERENCES definitions(id),
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT,
+            error TEXT,
+            cause TEXT,
+            start_ms INTEGER NOT NULL,
+            stop_ms INTEGER,
+            last_event_id INTEGER NOT NULL,
+            snapshot BLOB,
+            qualified_arn TEXT,
+            redrive_count INTEGER NOT NULL DEFAULT 0,
+            redrive_ms INTEGER,
+            -- The input's (output's) chunk in payloads, when the text above is left empty (null).
+            input_ref INTEGER,
+            output_ref INTEGER
+        );
+        INSERT INTO executions_13 (arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms,
+            stop_ms, last_event_id, snapshot, qualified_arn, redrive_count, redrive_ms)
+            SELECT arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms,
+            stop_ms, last_event_id, snapshot, qualified_arn, redrive_count, redrive_ms FROM executions;
+        DROP TABLE executions;
+        ALTER TABLE executions_13 RENAME TO executions;
+        CREATE INDEX executions_by_status ON executions (status);
+        CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_ms, arn);
+        CREATE INDEX executions_by_machine_status ON executions (state_machine_arn, status, start_ms, arn);
+
+        CREATE TABLE payloads_13 (
+            execution_arn TEXT NOT NULL,
+            id INTEGER NOT NULL,
+            hash INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            parts TEXT,
+            PRIMARY KEY (execution_arn, id)
+        );
+        INSERT INTO payloads_13 (execution_arn, id, hash, body, parts) SELECT execution_arn, id, hash, body, parts FROM payloads;
+        DROP TABLE payloads;
+        ALTER TABLE payloads_13 RENAME TO payloads;
+        CREATE INDEX payloads_by_hash ON payloads (execution_arn, hash);
+
+        CREATE TABLE outbox_13 (
+            key TEXT NOT NULL PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            payload TEXT NOT NULL
+        );
+        INSERT INTO outbox_13 (key, execution_arn, payload) SELECT key, execution_arn, payload FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_13 RENAME TO outbox;
+        CREATE INDEX outbox_by_execution ON outbox (execution_arn);
+
+        CREATE TABLE task_tokens_13 (
+            token TEXT NOT NULL PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            task_id INTEGER NOT NULL,
+            activity_arn TEXT,
+            input TEXT,
+            correlation TEXT
+        );
+        INSERT INTO task_tokens_13 (token, execution_arn, task_id, activity_arn, input, correlation)
+            SELECT token, execution_arn, task_id, activity_arn, input, correlation FROM task_tokens;
+        DROP TABLE task_tokens;
+        ALTER TABLE task_tokens_13 RENAME TO task_tokens;
+        CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn);
+        CREATE INDEX task_tokens_by_activity ON task_tokens (activity_arn);
+        CREATE INDEX task_tokens_by_correlation ON task_tokens (correlation) WHERE correlation IS NOT NULL;
+
+        CREATE TABLE functions_13 (
+            name TEXT NOT NULL PRIMARY KEY,
+            config TEXT NOT NULL,
+            code BLOB
+        );
+        INSERT INTO functions_13 (name, config, code) SELECT name, config, code FROM functions;
+        DROP TABLE functions;
+        ALTER TABLE functions_13 RENAME TO functions;
+
+        CREATE TABLE documents_13 (
+            owner TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (owner, key)
+        );
+        INSERT INTO documents_13 (owner, key, body) SELECT owner, key, body FROM documents;
+        DROP TABLE documents;
+        ALTER TABLE documents_13 RENAME TO documents;
+
+        CREATE TABLE queue_messages_13 (
+            queue TEXT NOT NULL,
+            id TEXT NOT NULL,
+            body BLOB NOT NULL,
+            enqueued_ms INTEGER NOT NULL,
+            visible_ms INTEGER NOT NULL,
+            receive_count INTEGER NOT NULL,
+            PRIMARY KEY (queue, id)
+        );
+        INSERT INTO queue_messages_13 (queue, id, body, enqueued_ms, visible_ms, receive_count)
+            SELECT queue, id, body, enqueued_ms, visible_ms, receive_count FROM queue_messages;
+        DROP TABLE queue_messages;
+        ALTER TABLE queue_messages_13 RENAME TO queue_messages;
+        CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_ms);
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

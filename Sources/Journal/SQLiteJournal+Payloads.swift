@@ -17,11 +17,10 @@ extension SQLiteJournal {
     /// into its members, each member stored whole.
     static let chunkDepth = 1
 
-    /// The details as stored, as JSON text (large values as `null`), and the references (a JSON
-    /// object from key to `j<id>` for a value or `s<id>` for a string), nil when nothing was
-    /// large. One pass: every value is written straight into the text, and a large member is
+    /// The details as stored, as JSON text (large values as `null`), and the references (from
+    /// key to `j<id>` for a value or `s<id>` for a string), empty when nothing was large. One pass: every value is written straight into the text, and a large member is
     /// cut out into its chunk. Runs on the writer thread, inside the step's savepoint.
-    func internPayloads(_ details: JSONObject, execution arn: String) throws(JournalError) -> (String, String?) {
+    func internPayloads(_ details: JSONObject, execution arn: String) throws(JournalError) -> (String, JSONObject) {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         var refs = JSONObject()
@@ -56,7 +55,7 @@ extension SQLiteJournal {
             }
         }
         out.append(UInt8(ascii: "}"))
-        return (String(decoding: out, as: UTF8.self), refs.isEmpty ? nil : JSON.object(refs).serialized)
+        return (String(decoding: out, as: UTF8.self), refs)
     }
 
     static let null: [UInt8] = Array("null".utf8)
@@ -82,12 +81,20 @@ extension SQLiteJournal {
             chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count)
             return id
         }
-        func member(_ child: JSON, _ childPath: String) throws(JournalError) {
+        try Self.writeContainer(value, path: path, into: &out) { (child, childPath, out) throws(JournalError) in
             if let id = try encode(child, into: &out, parts: &parts, path: childPath, execution: arn, depth: depth + 1) {
                 out.append(contentsOf: Self.null)
                 parts.append((childPath, id))
             }
         }
+        return nil
+    }
+
+    /// Writes an object's or array's framing and keys, and each member through `member` with its
+    /// JSON Pointer path; anything else is written whole. Storing cuts members out and reading
+    /// splices them back in through this one walk, so both agree on where a part is.
+    static func writeContainer(_ value: JSON, path: String, into out: inout [UInt8],
+                               _ member: (JSON, String, inout [UInt8]) throws(JournalError) -> Void) throws(JournalError) {
         switch value {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
@@ -97,20 +104,19 @@ extension SQLiteJournal {
                 first = false
                 JSON.writeString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                try member(child, path + "/" + Self.pointerToken(key))
+                try member(child, path + "/" + pointerToken(key), &out)
             }
             out.append(UInt8(ascii: "}"))
         case .array(let a):
             out.append(UInt8(ascii: "["))
             for (i, child) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                try member(child, path + "/" + String(i))
+                try member(child, path + "/" + String(i), &out)
             }
             out.append(UInt8(ascii: "]"))
         default:
             value.write(to: &out)
         }
-        return nil
     }
 
     static func pointerToken(_ key: String) -> String {
