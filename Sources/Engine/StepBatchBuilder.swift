@@ -42,7 +42,7 @@ enum StepBatchBuilder {
         } else {
             row.snapshot = nil
             row.stopMillis = now.milliseconds
-            row.output = state.output?.serialized
+            row.setOutput(value: state.output)
             row.error = state.failure?.error
             row.cause = state.failure?.cause
         }

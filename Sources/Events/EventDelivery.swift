@@ -41,7 +41,7 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     /// One delivery as a queue message (visible at once).
     func message(event: JSON, rule: String, target: JSONObject, id: String, now: Int64) -> QueuedMessage {
         let body: JSON = ["event": event, "rule": .string(rule), "target": .object(target)]
-        return QueuedMessage(queue: Self.queue, id: id, body: Array(body.serialized.utf8), enqueuedMillis: now, visibleAtMillis: now)
+        return QueuedMessage(queue: Self.queue, id: id, body: body.serializedBytes, enqueuedMillis: now, visibleAtMillis: now)
     }
 
     // MARK: QueueConsumer
@@ -102,7 +102,7 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
         var record = (try? JSONParser.parse(message.body))?.objectValue ?? [:]
         record["reason"] = .string(reason)
         record["failedAt"] = .string(clock.now().iso8601)
-        try await store.write([DocumentWrite(owner: "events.undelivered", key: message.id, body: Array(JSON.object(record).serialized.utf8))])
+        try await store.write([DocumentWrite(owner: "events.undelivered", key: message.id, body: JSON.object(record).serializedBytes)])
         engine.logger.warning("event not delivered", metadata: ["target": "\(record["target"]?["Arn"]?.stringValue ?? "")", "reason": "\(reason)"])
     }
 }

@@ -109,7 +109,7 @@ extension EventsService {
                 guard let p = try? EventPattern(text: text), p.matches(event) else { continue }
             }
             let key = String(format: "%015lld|", now) + (event["id"]?.stringValue ?? UUIDText.random())
-            out.append(DocumentWrite(owner: Self.archiveOwner(name), key: key, body: Array(event.serialized.utf8)))
+            out.append(DocumentWrite(owner: Self.archiveOwner(name), key: key, body: event.serializedBytes))
         }
         return out
     }

@@ -63,7 +63,7 @@ package actor RuleScheduler {
         let body: [UInt8]? = state.map { s in
             var o: JSONObject = ["expression": .string(s.expression), "anchor": .int(s.anchor)]
             if let last = s.last { o["last"] = .int(last) }
-            return Array(JSON.object(o).serialized.utf8)
+            return JSON.object(o).serializedBytes
         }
         do { try await database.write([DocumentWrite(owner: Self.owner, key: key, body: body)], enqueueing: messages) } catch {
             throw ServiceError("InternalFailure", "cannot store the schedule of \(key): \(error)", kind: .server)

@@ -201,14 +201,14 @@ package struct FrontDoor: Sendable {
         case .json(_, let version):
             return Outgoing(status: error.status(in: wire),
                             headers: [("Content-Type", "application/x-amz-json-\(version == "" ? "1.0" : version)"), ("x-amzn-RequestId", id)],
-                            body: Array(body.serialized.utf8))
+                            body: body.serializedBytes)
         case .restJSON:
             var b: JSONObject = ["Type": .string(error.kind == .server ? "Service" : "User"), "Message": .string(error.message)]
             b["__type"] = .string(error.code)
             b["message"] = .string(error.message)
             return Outgoing(status: error.restStatus,
                             headers: [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.code), ("x-amzn-RequestId", id)],
-                            body: Array(JSON.object(b).serialized.utf8))
+                            body: JSON.object(b).serializedBytes)
         }
     }
 }

@@ -11,7 +11,7 @@ enum CommandRuntime {
 
     static func failure(_ type: String, _ message: String, _ id: String) -> InvocationResult {
         let body: JSON = ["errorMessage": .string(message), "errorType": .string(type), "requestId": .string(id), "stackTrace": []]
-        return InvocationResult(payload: Array(body.serialized.utf8), functionError: "Unhandled", logs: "", requestId: id)
+        return InvocationResult(payload: body.serializedBytes, functionError: "Unhandled", logs: "", requestId: id)
     }
 
     static func invoke(_ config: FunctionConfig, codeDirectory: String, payload: [UInt8]) async -> InvocationResult {

@@ -35,7 +35,7 @@ extension FunctionService {
             let body: JSON = ["function": .string(name), "payload": entry["payload"] ?? "{}"]
             let enqueued = entry["enqueuedMillis"]?.integerValue ?? queue.now()
             do {
-                try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: Array(body.serialized.utf8),
+                try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: body.serializedBytes,
                                                             enqueuedMillis: enqueued, visibleAtMillis: queue.now()))
             } catch let e where e.code == .alreadyExists {
                 // Moved before a crash that kept the file: the queue has it.
@@ -56,7 +56,7 @@ extension FunctionService {
         let now = queue.now()
         let body: JSON = ["function": .string(config.name), "payload": .string(String(decoding: payload, as: UTF8.self))]
         do {
-            try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: Array(body.serialized.utf8),
+            try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: body.serializedBytes,
                                                         enqueuedMillis: now, visibleAtMillis: now))
         } catch {
             throw FunctionError("ServiceException", "cannot queue the event: \(error)", kind: .server)

@@ -366,11 +366,11 @@ package actor FunctionService {
         guard let answer else {
             let message = "Task timed out after \(config.timeoutSeconds).00 seconds"
             let body: JSON = ["errorMessage": .string("\(Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601) \(requestId) \(message)")]
-            return InvocationResult(payload: Array(body.serialized.utf8), functionError: "Unhandled", logs: "", requestId: requestId)
+            return InvocationResult(payload: body.serializedBytes, functionError: "Unhandled", logs: "", requestId: requestId)
         }
         let logs = answer["logs"]?.stringValue ?? ""
         if let error = answer["error"] {
-            return InvocationResult(payload: Array(error.serialized.utf8), functionError: "Unhandled", logs: logs, requestId: requestId)
+            return InvocationResult(payload: error.serializedBytes, functionError: "Unhandled", logs: logs, requestId: requestId)
         }
         let text = answer["ok"]?.stringValue ?? answer["raw"]?.stringValue ?? "null"
         return InvocationResult(payload: Array(text.utf8), functionError: nil, logs: logs, requestId: requestId)

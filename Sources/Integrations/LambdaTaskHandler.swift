@@ -35,7 +35,7 @@ package struct LambdaTaskHandler: TaskHandler {
             payload = inv.parameters
         }
         // A string Payload is sent as it is: it already is the JSON text (as AWS does).
-        var bytes = Array(payload.serialized.utf8)
+        var bytes = payload.serializedBytes
         if integration, case .string(let raw) = payload { bytes = Array(raw.utf8) }
         let result: InvocationResult
         do {

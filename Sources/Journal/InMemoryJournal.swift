@@ -111,7 +111,9 @@ package actor InMemoryJournal: JournalStore {
         }
         // Services' writes first: one that fails leaves the step unapplied.
         for a in b.attachments { try a.apply(in: .memory) }
-        executionRows[arn] = b.execution
+        var row = b.execution
+        row.output = row.output  // kept as text: made once, not on every read
+        executionRows[arn] = row
         events[arn, default: []].append(contentsOf: b.events)
         for o in b.outboxAdds { outboxRows[o.key] = o }
         for k in b.outboxRemovals { outboxRows[k] = nil }

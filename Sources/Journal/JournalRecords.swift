@@ -10,7 +10,30 @@ package struct ExecutionRecord: Sendable, Equatable {
     package var name: String
     package var status: ExecutionStatus
     package var input: String
-    package var output: String?
+    /// The output's text. Set from the interpreter's value (`setOutput(value:)`), the text is
+    /// made only when asked for: the SQLite journal stores a reference to the chunk that
+    /// already holds the value, and never needs it.
+    package var output: String? {
+        get {
+            switch outputStorage {
+            case .none: nil
+            case .text(let t): t
+            case .value(let v): v.serialized
+            }
+        }
+        set { outputStorage = newValue.map { .text($0) } ?? .none }
+    }
+    /// The output as a value, when it was set as one (and not replaced by text since).
+    package var outputValue: JSON? {
+        if case .value(let v) = outputStorage { return v }
+        return nil
+    }
+    private var outputStorage = OutputStorage.none
+    private enum OutputStorage: Sendable {
+        case none
+        case text(String)
+        case value(JSON)
+    }
     package var error: String?
     package var cause: String?
     package var startMillis: Int64
@@ -37,13 +60,25 @@ package struct ExecutionRecord: Sendable, Equatable {
         self.name = name
         self.status = status
         self.input = input
-        self.output = output
+        self.outputStorage = output.map { .text($0) } ?? .none
         self.error = error
         self.cause = cause
         self.startMillis = startMillis
         self.stopMillis = stopMillis
         self.lastEventId = lastEventId
         self.snapshot = snapshot
+    }
+
+    /// The output as the interpreter left it (nil for none).
+    package mutating func setOutput(value: JSON?) { outputStorage = value.map { .value($0) } ?? .none }
+
+    /// Equal when every field is, the output compared as text however it was set.
+    package static func == (a: ExecutionRecord, b: ExecutionRecord) -> Bool {
+        a.arn == b.arn && a.stateMachineArn == b.stateMachineArn && a.definitionId == b.definitionId && a.name == b.name
+            && a.status == b.status && a.input == b.input && a.output == b.output && a.error == b.error && a.cause == b.cause
+            && a.startMillis == b.startMillis && a.stopMillis == b.stopMillis && a.lastEventId == b.lastEventId
+            && a.snapshot == b.snapshot && a.qualifiedArn == b.qualifiedArn && a.redriveCount == b.redriveCount
+            && a.redriveMillis == b.redriveMillis
     }
 }
 

@@ -101,12 +101,16 @@ extension SQLiteJournal {
         // The events first: their chunks are what the row can refer to.
         var inputRef: Int64?
         var outputRef: Int64?
+        var outputValue: JSON?
         for ev in b.events {
             var details: String?
             var refs = JSONObject()
             if ev.detailsKey != nil { (details, refs) = try internPayloads(ev.details, execution: e.arn) }
             if ev.type == "ExecutionStarted" { inputRef = Self.valueChunk(refs["input"]) }
-            if ev.type == "ExecutionSucceeded" { outputRef = Self.valueChunk(refs["output"]) }
+            if ev.type == "ExecutionSucceeded" {
+                outputRef = Self.valueChunk(refs["output"])
+                outputValue = ev.details["output"]
+            }
             let s = try writer.statement(
                 "INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details, refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
             s.bind(1, e.arn)
@@ -121,7 +125,10 @@ extension SQLiteJournal {
         }
         // A reference only where the chunk spells exactly the row's text.
         if let id = inputRef, try !chunk(id, execution: e.arn, spells: e.input) { inputRef = nil }
-        if let id = outputRef, try !chunk(id, execution: e.arn, spells: e.output) { outputRef = nil }
+        if let id = outputRef, !(e.outputValue.map { Self.sameStorage($0, outputValue) } ?? false),
+           try !chunk(id, execution: e.arn, spells: e.output) {
+            outputRef = nil
+        }
         if b.expectedVersion != nil {
             let u = try writer.statement("""
                 UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6,
@@ -163,6 +170,13 @@ extension SQLiteJournal {
             i.bind(16, outputRef)
             try i.run()
         }
+    }
+
+    /// Whether the row's output value is the event's very value (the same storage): then the
+    /// chunk written for the event spells the row's text by construction, with nothing to compare.
+    static func sameStorage(_ a: JSON, _ b: JSON?) -> Bool {
+        guard let b, let x = a.storageIdentity, let y = b.storageIdentity else { return false }
+        return x == y
     }
 
     /// The chunk id of a reference to a JSON value (`j<id>`); strings (`s<id>`) are not values' texts.

@@ -35,6 +35,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     private let reader: SQLiteConnection
     /// Checkpoints the WAL beside the writer (see `WALCheckpointer`).
     private let checkpointer: WALCheckpointer
+    /// The frames each background checkpoint copied.
+    package var checkpoints: AsyncStream<Int32> { checkpointer.copies }
     private let readLock = NSLock()
     private let condition = NSCondition()
     private var queue: [Pending] = []

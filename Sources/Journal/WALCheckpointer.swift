@@ -19,6 +19,9 @@ final class WALCheckpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending = false
     private var stopping = false
+    /// The frames each checkpoint of this thread copied (newest kept), for tests and diagnostics.
+    let copies: AsyncStream<Int32>
+    private let copiesContinuation: AsyncStream<Int32>.Continuation
     /// The WAL size (in frames) that wakes the checkpointer: SQLite's own default.
     let frames: Int32
     /// The WAL size at which the writer checkpoints itself.
@@ -26,6 +29,10 @@ final class WALCheckpointer: @unchecked Sendable {
 
     init(path: String, frames: Int32 = 1000, inlineFrames: Int32 = 16_000) throws(JournalError) {
         connection = try SQLiteConnection(path: path)
+        // A connection that has not read the database has not opened its WAL, and SQLite 3.40
+        // answers a checkpoint on it with success having copied nothing.
+        try connection.execute("SELECT COUNT(*) FROM sqlite_schema")
+        (copies, copiesContinuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(16))
         self.frames = frames
         self.inlineFrames = inlineFrames
         let t = Thread { self.loop() }
@@ -71,13 +78,17 @@ final class WALCheckpointer: @unchecked Sendable {
             while !pending && !stopping { condition.wait() }
             if stopping {
                 condition.unlock()
+                copiesContinuation.finish()
                 return
             }
             pending = false
             condition.unlock()
             // A failed passive checkpoint (a busy database) is retried on the next wake; the
             // WAL keeps every frame until then, so nothing is lost.
-            sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            var log: Int32 = 0
+            var copied: Int32 = 0
+            let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
+            if rc == SQLITE_OK && copied > 0 { copiesContinuation.yield(copied) }
         }
     }
 }

@@ -101,7 +101,7 @@ package struct ActionTable: Sendable {
                 }
             }
             let result = try await body(request)
-            return ServiceReply(status: 200, body: Array(result.serialized.utf8))
+            return ServiceReply(status: 200, body: result.serializedBytes)
         }
     }
 

@@ -43,7 +43,7 @@ package actor DocumentBook<Value: Sendable> {
         sequence += 1
         let mine = sequence
         do {
-            try await store.write([DocumentWrite(owner: owner, key: key, body: value.map { Array(encode($0).serialized.utf8) })])
+            try await store.write([DocumentWrite(owner: owner, key: key, body: value.map { encode($0).serializedBytes })])
         } catch {
             // Not written: the next change builds on what is committed.
             working[key] = committed[key]

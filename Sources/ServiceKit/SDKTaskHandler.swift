@@ -24,7 +24,7 @@ package struct SDKTaskHandler: TaskHandler {
         }
         let body = inv.parameters.isNull ? JSON.object(JSONObject()) : inv.parameters
         do {
-            let reply = try await perform(ServiceCall(action: action, body: Array(body.serialized.utf8)))
+            let reply = try await perform(ServiceCall(action: action, body: body.serializedBytes))
             let result = reply.body.isEmpty ? JSON.object(JSONObject()) : ((try? JSONParser.parse(reply.body)) ?? .object(JSONObject()))
             return .succeeded(result)
         } catch let e as ServiceError {

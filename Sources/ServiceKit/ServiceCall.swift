@@ -32,7 +32,7 @@ package struct ServiceCall: Sendable {
 
     /// A call with a JSON object body (tests, and services calling each other's actions).
     package init(action: String, json: JSONObject) {
-        self.init(action: action, body: Array(JSON.object(json).serialized.utf8))
+        self.init(action: action, body: JSON.object(json).serializedBytes)
     }
 
     /// The body as a JSON object (an empty body is `{}`), or AWS's SerializationException.
@@ -67,7 +67,7 @@ package struct ServiceReply: Sendable {
     }
 
     package static func json(_ value: JSON, status: Int = 200, headers: [(String, String)] = []) -> ServiceReply {
-        ServiceReply(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(value.serialized.utf8))
+        ServiceReply(status: status, headers: [("Content-Type", "application/json")] + headers, body: value.serializedBytes)
     }
 
     package static func empty(status: Int = 204, headers: [(String, String)] = []) -> ServiceReply {

@@ -53,7 +53,8 @@ import Testing
         guard case .object(var o) = input else { Issue.record("fixture"); return }
         o["last"] = ["step": 10]
         let output = JSON.object(o)
-        row.output = output.serialized
+        // As the engine sets it: the value itself, whose text nobody has made.
+        row.setOutput(value: output)
         row.status = .succeeded
         row.lastEventId = 2
         var done = JournalBatch(execution: row, expectedVersion: 1)
@@ -92,6 +93,27 @@ import Testing
         #expect(try await j.execution(arn: "x")?.output == "{\"other\":true}")
     }
 
+    @Test func anOutputValueOtherThanTheEventsIsKeptAsItsOwnText() async throws {
+        let (j, dir) = try Self.journal()
+        defer { j.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        let input = Self.value()
+        var row = record("x", definition: def, lastEventId: 1)
+        row.input = input.serialized
+        var b = JournalBatch(execution: row, expectedVersion: nil)
+        b.events = [Self.started(input)]
+        try await j.append(b)
+        guard case .object(var o) = input else { Issue.record("fixture"); return }
+        o["id"] = 8
+        row.setOutput(value: .object(o))
+        row.lastEventId = 2
+        var done = JournalBatch(execution: row, expectedVersion: 1)
+        done.events = [Self.succeeded(input)]
+        try await j.append(done)
+        #expect(try await j.execution(arn: "x")?.output == JSON.object(o).serialized)
+        #expect(try Self.column(j, "SELECT output_ref FROM executions WHERE arn = 'x'") == nil)
+    }
+
     @Test func aDatabaseFromTheLastSchemaKeepsItsRowsWhenMigrated() async throws {
         let dir = NSTemporaryDirectory() + "execution-payloads-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -121,5 +143,30 @@ import Testing
         let old = try await j.execution(arn: "old")
         #expect(old?.input == big && old?.output == big && old?.status == .succeeded && old?.lastEventId == 3)
         #expect(try await j.messages(queue: "q").map(\.body) == [Array(big.utf8)])
+    }
+}
+
+/// The WAL is copied back into the database by a thread of its own, not by the writer.
+@Suite struct CheckpointTests {
+    @Test(.timeLimit(.minutes(1))) func aGrowingLogIsCheckpointedBesideTheWriter() async throws {
+        let (j, dir) = try ExecutionPayloadTests.journal()
+        defer { j.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        // ~30 KiB per execution, 200 executions: well past the 1,000 frames that wake the checkpointer.
+        let input = ExecutionPayloadTests.value()
+        for i in 0..<200 {
+            var row = record("x\(i)", definition: def, lastEventId: 1)
+            row.input = input.serialized
+            var b = JournalBatch(execution: row, expectedVersion: nil)
+            b.events = [ExecutionPayloadTests.started(input)]
+            try await j.append(b)
+        }
+        var copied: Int32 = 0
+        for await frames in j.checkpoints {
+            copied = frames
+            break
+        }
+        #expect(copied > 0)
+        #expect(try await j.execution(arn: "x199")?.input == input.serialized)
     }
 }

@@ -42,6 +42,19 @@ extension JSON {
         }
     }
 
+    /// The compact text as bytes, for a wire: sized first and written in place, with neither a
+    /// String's UTF-8 check nor a copy out of one.
+    public var serializedBytes: [UInt8] {
+        var counter = ByteCounter()
+        emit(to: &counter)
+        return [UInt8](unsafeUninitializedCapacity: counter.count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            var writer = BufferWriter(base: base)
+            emit(to: &writer)
+            initialized = writer.position
+        }
+    }
+
     /// The size of the compact text in bytes (used for the 256 KiB payload limit).
     public var serializedByteCount: Int {
         var counter = ByteCounter()
@@ -107,40 +120,50 @@ extension JSON {
             var i = 0
             let n = bytes.count
             let raw = UnsafeRawBufferPointer(bytes)
-            while i < n {
-                // Eight bytes at a time while none needs escaping (most payload text).
-                if i + 8 <= n, !JSONBytes.mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                    i += 8
-                    continue
+            // Eight bytes at a time: an exact mask marks the bytes to escape, so a word with a
+            // quote or two (JSON text inside a string is full of them) is not walked byte by byte.
+            while i + 8 <= n {
+                var mask = JSONBytes.escapeMask(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                while mask != 0 {
+                    let j = i + mask.trailingZeroBitCount >> 3
+                    out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<j]))
+                    escape(bytes[j], to: &out)
+                    runStart = j + 1
+                    mask &= mask &- 1
                 }
-                let c = bytes[i]
-                guard c < 0x20 || c == 0x22 || c == 0x5C else {
-                    i += 1
-                    continue
-                }
-                out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-                runStart = i + 1
-                i += 1
-                out.append(0x5C)
-                switch c {
-                case 0x22: out.append(0x22)
-                case 0x5C: out.append(0x5C)
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                case 0x08: out.append(UInt8(ascii: "b"))
-                case 0x0C: out.append(UInt8(ascii: "f"))
-                default:
-                    out.append(UInt8(ascii: "u"))
-                    out.append(0x30)
-                    out.append(0x30)
-                    out.append(hexDigits[Int(c >> 4)])
-                    out.append(hexDigits[Int(c & 0xF)])
-                }
+                i += 8
             }
-            out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+            while i < n {
+                let c = bytes[i]
+                if c < 0x20 || c == 0x22 || c == 0x5C {
+                    out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                    escape(c, to: &out)
+                    runStart = i + 1
+                }
+                i += 1
+            }
+            out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<n]))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    @usableFromInline static func escape<S: JSONSink>(_ c: UInt8, to out: inout S) {
+        out.append(0x5C)
+        switch c {
+        case 0x22: out.append(0x22)
+        case 0x5C: out.append(0x5C)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
+        default:
+            out.append(UInt8(ascii: "u"))
+            out.append(0x30)
+            out.append(0x30)
+            out.append(hexDigits[Int(c >> 4)])
+            out.append(hexDigits[Int(c & 0xF)])
+        }
     }
 
     /// Formats a double the way Java's `Double.toString` does (AWS's runtime is Java):
@@ -254,12 +277,15 @@ extension JSON {
     @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
     @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Whether any byte of `w` is zero (exact as a yes/no answer).
-    @inlinable static func hasZeroByte(_ w: UInt64) -> Bool { (w &- ones) & ~w & highs != 0 }
+    @usableFromInline static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
 
-    /// True when one of the eight bytes may be a control character, `"` or `\\` (a false
-    /// answer is exact: none is).
-    @inlinable static func mayNeedEscape(_ w: UInt64) -> Bool {
-        (w &- ones &* 0x20) & ~w & highs != 0 || hasZeroByte(w ^ (ones &* 0x22)) || hasZeroByte(w ^ (ones &* 0x5C))
+    /// The high bit of each byte of `w` that is zero, exactly (no borrow crosses bytes).
+    @inlinable static func zeroBytes(_ w: UInt64) -> UInt64 { ~(((w & lows) &+ lows) | w) & highs }
+
+    /// The high bit of each byte of `w` that JSON escapes: a control character, `"` or `\\`.
+    @inlinable static func escapeMask(_ w: UInt64) -> UInt64 {
+        // Below 0x20: the high bit clear, and adding 0x60 to the low seven bits does not set it.
+        let control = ~((w & lows) &+ (ones &* 0x60)) & ~w & highs
+        return control | zeroBytes(w ^ (ones &* 0x22)) | zeroBytes(w ^ (ones &* 0x5C))
     }
 }

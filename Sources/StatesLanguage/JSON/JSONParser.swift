@@ -181,12 +181,18 @@ private struct Reader {
     /// Moves past the bytes of a string that need no attention (no quote, backslash or
     /// control character), eight at a time while it can.
     mutating func skipPlainBytes() {
-        while position < bytes.count {
-            if position + 8 <= bytes.count, let base = bytes.baseAddress,
-               !JSONBytes.mayNeedEscape(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)) {
+        if let base = bytes.baseAddress {
+            while position + 8 <= bytes.count {
+                let mask = JSONBytes.escapeMask(UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)))
+                guard mask == 0 else {
+                    // Straight to the first byte that needs attention.
+                    position += mask.trailingZeroBitCount >> 3
+                    return
+                }
                 position += 8
-                continue
             }
+        }
+        while position < bytes.count {
             let c = bytes[position]
             if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { return }
             position += 1
