@@ -33,46 +33,6 @@ import Testing
         }
     }
 
-    /// The escaper, one character at a time, as the JSON grammar states it.
-    static func reference(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{8}": out += "\\b"
-            case "\u{C}": out += "\\f"
-            case _ where u.value < 0x20: out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
-
-    /// Strings are escaped eight bytes at a time: every byte that needs escaping, at every
-    /// offset within a word, next to bytes that do not (including 0x7F, 0x80 and above).
-    @Test func everyEscapedByteAtEveryOffset() {
-        let specials: [Character] = (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) } + ["\"", "\\", "\u{7F}", "é", "😀", "!", "#", "[", "]", "a"]
-        for special in specials {
-            for offset in 0..<17 {
-                for tail in [0, 3, 9] {
-                    let s = String(repeating: "x", count: offset) + String(special) + String(repeating: "y", count: tail) + String(special)
-                    let text = JSON.string(s).serialized
-                    #expect(text == Self.reference(s), "\(Array(s.utf8))")
-                    #expect(JSON.string(s).serializedByteCount == text.utf8.count)
-                }
-            }
-        }
-        var g = Generator(state: 11)
-        for _ in 0..<500 {
-            let s = String((0..<g.below(40)).map { _ in Character(Unicode.Scalar(UInt8(g.below(0x80)))) })
-            #expect(JSON.string(s).serialized == Self.reference(s))
-        }
-    }
-
     @Test func randomDocumentsRoundTrip() throws {
         var g = Generator(state: 7)
         for _ in 0..<2000 {

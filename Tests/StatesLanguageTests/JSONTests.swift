@@ -137,9 +137,14 @@ import Testing
         characters += ["é", "€", "😀", "\u{7F}"]
         for c in characters {
             for position in 0..<19 {
+                // The character at `position`, and a quote two places on (two in one word).
                 var s = String(repeating: "a", count: 19)
                 let i = s.index(s.startIndex, offsetBy: position)
                 s.replaceSubrange(i...i, with: String(c))
+                if position + 2 < 19 {
+                    let k = s.index(s.startIndex, offsetBy: position + 2)
+                    s.replaceSubrange(k...k, with: "\"")
+                }
                 let text = JSON.string(s).serialized
                 #expect(text == Self.reference(s), "\(c.unicodeScalars.first?.value ?? 0) at \(position)")
                 #expect(try JSONParser.parse(text) == .string(s))
