@@ -111,6 +111,18 @@ package struct Statement {
         }
     }
 
+    /// UTF-8 bytes bound as text without a copy: they must stay alive and unchanged until the
+    /// statement has run (SQLITE_STATIC).
+    package func bind(_ index: Int32, text: UnsafeBufferPointer<UInt8>) {
+        guard let base = text.baseAddress else {
+            sqlite3_bind_text(handle, index, "", 0, nil)
+            return
+        }
+        base.withMemoryRebound(to: CChar.self, capacity: text.count) { p in
+            _ = sqlite3_bind_text(handle, index, p, Int32(text.count), nil)
+        }
+    }
+
     package func bind(_ index: Int32, _ value: Int64?) {
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }

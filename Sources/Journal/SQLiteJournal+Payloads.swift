@@ -34,7 +34,12 @@ extension SQLiteJournal {
             switch value {
             case .string(let text) where text.utf8.count >= Self.payloadThreshold:
                 out.append(contentsOf: Self.null)
-                refs[key] = .string("s" + String(try chunkId(text, parts: [], execution: arn)))
+                var text = text
+                let stored = text.withUTF8 { bytes in
+                    Result { () throws(JournalError) in try chunkId(bytes, parts: [], execution: arn) }
+                }
+                let id = try stored.get()
+                refs[key] = .string("s" + String(id))
             case .object, .array:
                 let start = out.count
                 var parts: [(path: String, id: Int64)] = []
@@ -43,11 +48,10 @@ extension SQLiteJournal {
                     refs[key] = .string("j" + String(id))
                 } else if !parts.isEmpty || out.count - start >= Self.payloadThreshold {
                     // Holding chunks, or large: stored as a chunk of its own.
-                    let text = String(decoding: out[start...], as: UTF8.self)
-                    out.removeSubrange(start...)
+                    let size = out.count - start
+                    let id = try cutChunk(from: &out, at: start, parts: parts, execution: arn)
                     out.append(contentsOf: Self.null)
-                    let id = try chunkId(text, parts: parts, execution: arn)
-                    if let identity = value.storageIdentity { chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count) }
+                    if let identity = value.storageIdentity { chunks.add(arn, identity, id: id, keeping: value, size: size) }
                     refs[key] = .string("j" + String(id))
                 }
             default:
@@ -75,10 +79,9 @@ extension SQLiteJournal {
             let start = out.count
             value.write(to: &out)
             guard out.count - start >= Self.payloadThreshold else { return nil }
-            let text = String(decoding: out[start...], as: UTF8.self)
-            out.removeSubrange(start...)
-            let id = try chunkId(text, parts: [], execution: arn)
-            chunks.add(arn, identity, id: id, keeping: value, size: text.utf8.count)
+            let size = out.count - start
+            let id = try cutChunk(from: &out, at: start, parts: [], execution: arn)
+            chunks.add(arn, identity, id: id, keeping: value, size: size)
             return id
         }
         try Self.writeContainer(value, path: path, into: &out) { (child, childPath, out) throws(JournalError) in
@@ -130,21 +133,26 @@ extension SQLiteJournal {
 
     /// The id of this chunk among the execution's payloads, storing it if it is new. Equal
     /// hashes are compared byte for byte, so a collision never swaps one payload for another.
-    private func chunkId(_ text: String, parts: [(path: String, id: Int64)], execution arn: String) throws(JournalError) -> Int64 {
+    /// Stores `out[start...]` as a chunk (or finds it stored) and removes it from `out`.
+    private func cutChunk(from out: inout [UInt8], at start: Int, parts: [(path: String, id: Int64)],
+                          execution arn: String) throws(JournalError) -> Int64 {
+        let id = try out.withUnsafeBufferPointer { (all) throws(JournalError) in
+            try chunkId(UnsafeBufferPointer(rebasing: all[start...]), parts: parts, execution: arn)
+        }
+        out.removeSubrange(start...)
+        return id
+    }
+
+    private func chunkId(_ text: UnsafeBufferPointer<UInt8>, parts: [(path: String, id: Int64)], execution arn: String) throws(JournalError) -> Int64 {
         let partsText = Self.partsText(parts)
         let hash = Int64(bitPattern: PayloadHash.of(text) ^ (partsText.map(PayloadHash.of) ?? 0))
         let find = try writer.statement("SELECT id, body, parts FROM payloads WHERE execution_arn = ?1 AND hash = ?2")
         find.bind(1, arn)
         find.bind(2, hash)
-        var text = text
         while try find.step() {
             let n = Int(sqlite3_column_bytes(find.handle, 1))
             guard let p = sqlite3_column_text(find.handle, 1) else { continue }
-            let same = text.withUTF8 { mine -> Bool in
-                guard n == mine.count else { return false }
-                guard n > 0, let base = mine.baseAddress else { return true }
-                return memcmp(p, base, n) == 0
-            }
+            let same = n == text.count && (n == 0 || text.baseAddress.map { memcmp(p, $0, n) == 0 } ?? false)
             if same && find.string(2) == partsText {
                 let id = find.int64(0)
                 sqlite3_reset(find.handle)
@@ -161,7 +169,8 @@ extension SQLiteJournal {
         insert.bind(1, arn)
         insert.bind(2, id)
         insert.bind(3, hash)
-        insert.bind(4, text)
+        // Bound in place: the bytes outlive the statement's run.
+        insert.bind(4, text: text)
         insert.bind(5, partsText)
         try insert.run()
         return id
@@ -317,24 +326,26 @@ final class PayloadChunks: @unchecked Sendable {
 enum PayloadHash {
     static func of(_ text: String) -> UInt64 {
         var copy = text
-        return copy.withUTF8 { bytes in
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-            let raw = UnsafeRawBufferPointer(bytes)
-            var i = 0
-            while i + 8 <= raw.count {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-                h ^= h >> 32
-                i += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < raw.count {
-                tail |= UInt64(raw[i]) << shift
-                shift += 8
-                i += 1
-            }
-            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-            return h ^ (h >> 29)
+        return copy.withUTF8 { of($0) }
+    }
+
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        let raw = UnsafeRawBufferPointer(bytes)
+        var i = 0
+        while i + 8 <= raw.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
         }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < raw.count {
+            tail |= UInt64(raw[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 29)
     }
 }
