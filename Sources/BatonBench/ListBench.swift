@@ -14,9 +14,9 @@ enum ListBench {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try SQLiteJournal(directory: dir, synchronous: .normal)
         let sm = "arn:aws:states:us-east-1:000000000000:stateMachine:listed"
-        try await journal.putStateMachine(StateMachineRecord(arn: sm, name: "listed", type: "STANDARD", roleArn: "arn:aws:iam::1:role/r",
-                                                             definitionId: 0, createdMillis: 0))
         let def = try await journal.saveDefinition(stateMachineArn: sm, definition: passChain(1))
+        try await journal.putStateMachine(StateMachineRecord(arn: sm, name: "listed", type: "STANDARD", roleArn: "arn:aws:iam::1:role/r",
+                                                             definitionId: def, createdMillis: 0))
         let t0 = monotonicSeconds()
         let inFlight = 512
         try await withThrowingTaskGroup(of: Void.self) { group in
