@@ -75,11 +75,13 @@ extension Engine {
 
     /// Starts a standard execution of a resolved target. AWS: starting again with the same name
     /// and input while the first run is still running returns that run.
-    package func start(_ target: Target, name: String, input: String, parsedInput: JSON? = nil) async throws(EngineError) -> ExecutionRecord {
+    package func start(_ target: Target, name: String, input: String, parsedInput: JSON? = nil, traceHeader: String? = nil)
+        async throws(EngineError) -> ExecutionRecord
+    {
         do {
             return try await startExecution(stateMachineArn: target.stateMachine.arn, definitionId: target.definitionId, name: name,
                                             input: input, roleArn: target.stateMachine.roleArn, qualifiedArn: target.qualifiedArn,
-                                            parsedInput: parsedInput)
+                                            parsedInput: parsedInput, traceHeader: traceHeader)
         } catch {
             if error.code == "ExecutionAlreadyExists",
                let existing = try? await describe(Engine.executionArn(stateMachineArn: target.stateMachine.arn, name: name)),

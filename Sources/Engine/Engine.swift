@@ -265,7 +265,7 @@ package final class Engine: Sendable {
     /// Starts an execution; returns once its first step is committed.
     package func startExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
                                 roleArn: String = "arn:aws:iam::000000000000:role/baton", qualifiedArn: String? = nil,
-                                parsedInput: JSON? = nil)
+                                parsedInput: JSON? = nil, traceHeader: String? = nil)
         async throws(EngineError) -> ExecutionRecord
     {
         let inputValue: JSON
@@ -282,14 +282,17 @@ package final class Engine: Sendable {
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name)
         let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
         let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
-                                       stateMachineName: smName, startTime: now)
-        let record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
+                                       stateMachineName: smName, startTime: now, traceHeader: traceHeader)
+        var record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
                                      status: .running, input: input, startMillis: now.milliseconds, qualifiedArn: qualifiedArn)
+        record.traceHeader = traceHeader
         let partition = partition(for: arn)
         let row = try await step { () throws(EngineError) in
             let result = try await partition.start(record, input: inputValue, context: context, interpreter: interpreter)
             // Before the step's effects are performed: a run that ends in its first step logs its end after this.
-            self.logger.info("execution started", metadata: ["execution": "\(arn)"])
+            var metadata: Logger.Metadata = ["execution": "\(arn)"]
+            if let traceHeader { metadata["trace"] = "\(traceHeader)" }
+            self.logger.info("execution started", metadata: metadata)
             // Announced before the step's effects, so a run that ends in its first step is heard starting first.
             var running = result.record
             running.status = .running
@@ -326,12 +329,14 @@ package final class Engine: Sendable {
     /// `attachments` (a service's own writes) commit with the step, and are dropped when no
     /// step is taken (nil: the execution is not running).
     @discardableResult
-    package func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [])
+    package func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [], traceHeader: String? = nil)
         async throws(EngineError) -> ExecutionRecord?
     {
         let partition = partition(for: arn)
         return try await step { () throws(EngineError) in
-            try await partition.deliver(arn, kinds, attachments: attachments) { (id) throws(EngineError) in try await self.interpreter(id) }
+            try await partition.deliver(arn, kinds, attachments: attachments, traceHeader: traceHeader) { (id) throws(EngineError) in
+                try await self.interpreter(id)
+            }
         }
     }
 
@@ -500,17 +505,17 @@ package final class Engine: Sendable {
         return record
     }
 
-    package func sendTaskSuccess(token: String, output: String) async throws(EngineError) {
+    package func sendTaskSuccess(token: String, output: String, traceHeader: String? = nil) async throws(EngineError) {
         let value: JSON
         do { value = try JSONParser.parse(output) } catch { throw EngineError("InvalidOutput", "Invalid output: \(error)") }
         let t = try await openTask(token)
-        let r = try await deliver(t.executionArn, [.taskSucceeded(TaskID(t.taskId), output: value)])
+        let r = try await deliver(t.executionArn, [.taskSucceeded(TaskID(t.taskId), output: value)], traceHeader: traceHeader)
         if r == nil { throw .taskTimedOut() }
     }
 
-    package func sendTaskFailure(token: String, error: String?, cause: String?) async throws(EngineError) {
+    package func sendTaskFailure(token: String, error: String?, cause: String?, traceHeader: String? = nil) async throws(EngineError) {
         let t = try await openTask(token)
-        let r = try await deliver(t.executionArn, [.taskFailed(TaskID(t.taskId), StatesError(error ?? "", cause))])
+        let r = try await deliver(t.executionArn, [.taskFailed(TaskID(t.taskId), StatesError(error ?? "", cause))], traceHeader: traceHeader)
         if r == nil { throw .taskTimedOut() }
     }
 

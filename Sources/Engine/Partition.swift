@@ -81,7 +81,7 @@ actor Partition {
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
     /// not running (its triggers are stale and change nothing).
-    func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [],
+    func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [], traceHeader: String? = nil,
                  interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
         async throws(EngineError) -> StepResult?
     {
@@ -96,7 +96,7 @@ actor Partition {
         let now = clock.now()
         var decision = Decision()
         for kind in kinds {
-            let d = interpreter.decide(&state, on: Trigger(kind, at: now, entropy: Self.entropy()))
+            let d = interpreter.decide(&state, on: Trigger(kind, at: now, entropy: Self.entropy(), traceHeader: traceHeader))
             decision.events.append(contentsOf: d.events)
             decision.effects.append(contentsOf: d.effects)
         }

@@ -30,18 +30,27 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
 
     /// Commits one delivery per (event, target); returns once they are durable.
     /// `archiving`: the events' archive documents, committed with the deliveries.
-    func enqueue(_ deliveries: [(event: JSON, rule: String, target: JSONObject)], archiving: [DocumentWrite] = []) async throws(JournalError) {
+    /// `traceHeader`: the trace the events travel in, on to what their targets start.
+    func enqueue(_ deliveries: [(event: JSON, rule: String, target: JSONObject)], traceHeader: String? = nil,
+                 archiving: [DocumentWrite] = []) async throws(JournalError) {
         let now = clock.now().milliseconds
-        let messages = deliveries.map { message(event: $0.event, rule: $0.rule, target: $0.target, id: UUIDText.random(), now: now) }
+        try await enqueue(messages: deliveries.map {
+            message(event: $0.event, rule: $0.rule, target: $0.target, id: UUIDText.random(), now: now, traceHeader: traceHeader)
+        }, archiving: archiving)
+    }
+
+    /// Commits built deliveries (and the events' archive documents) at once; returns once durable.
+    func enqueue(messages: [QueuedMessage], archiving: [DocumentWrite] = []) async throws(JournalError) {
         guard !messages.isEmpty || !archiving.isEmpty else { return }
         if archiving.isEmpty { try await store.enqueue(all: messages) } else { try await store.write(archiving, enqueueing: messages) }
         worker?.signal()
     }
 
     /// One delivery as a queue message (visible at once).
-    func message(event: JSON, rule: String, target: JSONObject, id: String, now: Int64) -> QueuedMessage {
-        let body: JSON = ["event": event, "rule": .string(rule), "target": .object(target)]
-        return QueuedMessage(queue: Self.queue, id: id, body: body.serializedBytes, enqueuedMillis: now, visibleAtMillis: now)
+    func message(event: JSON, rule: String, target: JSONObject, id: String, now: Int64, traceHeader: String? = nil) -> QueuedMessage {
+        var body: JSONObject = ["event": event, "rule": .string(rule), "target": .object(target)]
+        if let traceHeader { body["traceHeader"] = .string(traceHeader) }
+        return QueuedMessage(queue: Self.queue, id: id, body: JSON.object(body).serializedBytes, enqueuedMillis: now, visibleAtMillis: now)
     }
 
     // MARK: QueueConsumer
@@ -62,11 +71,12 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             return .deadLetter("the delivery cannot be read")
         }
         let rule = body["rule"]?.stringValue ?? ""
+        let trace = body["traceHeader"]?.stringValue
         let input = InputTransformer.input(for: target, event: event, ruleArn: rule)
         if arn.contains(":states:"), arn.contains(":stateMachine:") {
             do {
                 let resolved = try await engine.resolveTarget(arn)
-                _ = try await engine.start(resolved, name: message.id, input: input)
+                _ = try await engine.start(resolved, name: message.id, input: input, traceHeader: trace)
                 return .done
             } catch where error.code == "ExecutionAlreadyExists" {
                 // Started by an earlier try of this delivery, which has since ended.
@@ -81,7 +91,8 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             guard let handler = engine.taskHandler(for: arn) else { return .retry("no function service for \(arn)") }
             let parameters = (try? JSONParser.parse(input)) ?? .string(input)
             let invocation = TaskInvocation(id: TaskID(0), stateName: "EventBridge", resource: arn, parameters: parameters,
-                                            timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: message.id)
+                                            timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: message.id,
+                                            traceHeader: trace)
             switch await handler.invoke(invocation) {
             case .succeeded, .pending: return .done
             case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
@@ -91,7 +102,7 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             let bus = await buses.busName(arn)
             guard await buses.bus(bus) != nil else { return .retry("event bus \(bus) does not exist") }
             let routes = await buses.routes(bus: bus, event: event)
-            do { try await enqueue(routes.map { (event, $0.rule, $0.target) }) } catch { return .retry("\(error)") }
+            do { try await enqueue(routes.map { (event, $0.rule, $0.target) }, traceHeader: trace) } catch { return .retry("\(error)") }
             return .done
         }
         return .deadLetter("targets of this kind are not supported yet: \(arn)")

@@ -18,7 +18,8 @@ extension EventsService {
         let now = clock.now()
         var results: [JSON] = []
         var archived: [DocumentWrite] = []
-        var deliveries: [(event: JSON, rule: String, target: JSONObject)] = []
+        var deliveries: [QueuedMessage] = []
+        let nowMillis = now.milliseconds
         var failed = 0
         for e in entries {
             switch await event(from: e, at: now) {
@@ -26,12 +27,17 @@ extension EventsService {
                 failed += 1
                 results.append(["ErrorCode": .string(problem.code), "ErrorMessage": .string(problem.message)])
             case .success(let (bus, event)):
-                for route in await buses.routes(bus: bus, event: event) { deliveries.append((event, route.rule, route.target)) }
+                // The entry's own TraceHeader, else the request's trace.
+                let trace = e["TraceHeader"]?.stringValue ?? r.traceHeader
+                for route in await buses.routes(bus: bus, event: event) {
+                    deliveries.append(delivery.message(event: event, rule: route.rule, target: route.target, id: UUIDText.random(),
+                                                       now: nowMillis, traceHeader: trace))
+                }
                 archived += await archiving(event, bus: bus)
                 results.append(["EventId": event["id"] ?? .null])
             }
         }
-        do { try await delivery.enqueue(deliveries, archiving: archived) } catch {
+        do { try await delivery.enqueue(messages: deliveries, archiving: archived) } catch {
             throw ServiceError("InternalException", "The events could not be stored: \(error)", kind: .server)
         }
         return ["FailedEntryCount": .int(Int64(failed)), "Entries": .array(results)]

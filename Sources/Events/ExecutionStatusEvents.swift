@@ -44,7 +44,7 @@ extension EventsService {
         let event = Self.statusChangeEvent(r, id: UUIDText.random(), region: region, account: account, now: clock.now())
         let routes = await buses.routes(bus: "default", event: event)
         guard !routes.isEmpty else { return }
-        do { try await delivery.enqueue(routes.map { (event, $0.rule, $0.target) }) } catch {
+        do { try await delivery.enqueue(routes.map { (event, $0.rule, $0.target) }, traceHeader: r.traceHeader) } catch {
             delivery.engine.logger.error("a status-change event could not be stored", metadata: ["execution": "\(r.arn)", "error": "\(error)"])
         }
     }

@@ -20,7 +20,8 @@ struct PutEventsTaskHandler: TaskHandler {
             return .object(e)
         })
         do {
-            let answer = try await service.putEvents(JSONRequest(body: request))
+            // The events travel in the task's trace (the run's, or the callback's that resumed it).
+            let answer = try await service.putEvents(JSONRequest(body: request, traceHeader: invocation.traceHeader))
             if let failed = answer["FailedEntryCount"]?.integerValue, failed > 0 {
                 // AWS: a partial failure fails the task, with the answer as the cause.
                 return .failed(StatesError("EventBridge.FailedEntry", answer.serialized))

@@ -14,7 +14,7 @@ enum CommandRuntime {
         return InvocationResult(payload: body.serializedBytes, functionError: "Unhandled", logs: "", requestId: id)
     }
 
-    static func invoke(_ config: FunctionConfig, codeDirectory: String, payload: [UInt8]) async -> InvocationResult {
+    static func invoke(_ config: FunctionConfig, codeDirectory: String, payload: [UInt8], traceHeader: String? = nil) async -> InvocationResult {
         let id = requestId()
         var words = config.handler.split(separator: " ").map(String.init)
         guard !words.isEmpty else { return failure("Runtime.InvalidHandler", "The handler must be a command line", id) }
@@ -27,6 +27,10 @@ enum CommandRuntime {
         for (k, v) in config.environment { env[k] = v }
         env["AWS_LAMBDA_FUNCTION_NAME"] = config.name
         env["AWS_REQUEST_ID"] = id
+        if let traceHeader {
+            env["_X_AMZN_TRACE_ID"] = traceHeader
+            env["TRACEPARENT"] = TraceContext(xray: traceHeader)?.traceparent
+        }
         p.environment = env
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         p.standardInput = stdin

@@ -47,16 +47,17 @@ extension FunctionService {
     }
 
     /// Accepts an event durably; returns its request id.
-    package func enqueueAsync(_ reference: String, payload: [UInt8]) async throws(FunctionError) -> String {
+    package func enqueueAsync(_ reference: String, payload: [UInt8], traceHeader: String? = nil) async throws(FunctionError) -> String {
         guard let config = get(reference) else { throw notFound(reference) }
         guard let queue = asyncQueue else {
             throw FunctionError("ServiceException", "Asynchronous invocation needs the server's durable queue", kind: .server)
         }
         let id = Self.newRequestId()
         let now = queue.now()
-        let body: JSON = ["function": .string(config.name), "payload": .string(String(decoding: payload, as: UTF8.self))]
+        var body: JSONObject = ["function": .string(config.name), "payload": .string(String(decoding: payload, as: UTF8.self))]
+        if let traceHeader { body["traceHeader"] = .string(traceHeader) }
         do {
-            try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: body.serializedBytes,
+            try await queue.store.enqueue(QueuedMessage(queue: Self.asyncQueueName, id: id, body: JSON.object(body).serializedBytes,
                                                         enqueuedMillis: now, visibleAtMillis: now))
         } catch {
             throw FunctionError("ServiceException", "cannot queue the event: \(error)", kind: .server)
@@ -129,7 +130,7 @@ struct AsyncInvocationConsumer: QueueConsumer {
         }
         let payload = Array((entry["payload"]?.stringValue ?? "{}").utf8)
         do {
-            let r = try await functions.invoke(name, payload: payload)
+            let r = try await functions.invoke(name, payload: payload, traceHeader: entry["traceHeader"]?.stringValue)
             return r.functionError == nil ? .done : .retry(String(decoding: r.payload, as: UTF8.self))
         } catch {
             return .retry(error.message)

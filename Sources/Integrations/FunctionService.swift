@@ -341,15 +341,21 @@ package actor FunctionService {
     }
 
     /// Runs the handler on a warm worker; the worker is killed when the timeout passes.
-    package func invoke(_ reference: String, payload: [UInt8]) async throws(FunctionError) -> InvocationResult {
+    /// `traceHeader`: the caller's trace (X-Ray's spelling), given to the handler as Lambda
+    /// does, in `_X_AMZN_TRACE_ID` (and as a W3C `TRACEPARENT` for OpenTelemetry).
+    package func invoke(_ reference: String, payload: [UInt8], traceHeader: String? = nil) async throws(FunctionError) -> InvocationResult {
         guard let config = get(reference) else { throw notFound(reference) }
-        if config.runtime == Self.commandRuntime { return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload) }
+        if config.runtime == Self.commandRuntime {
+            return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload, traceHeader: traceHeader)
+        }
         if config.runtime == Self.httpRuntime { return await CommandRuntime.post(config, payload: payload) }
         let worker = try await checkout(config)
         let requestId = Self.newRequestId()
         let request: JSON = ["event": .string(String(decoding: payload, as: UTF8.self)), "functionName": .string(config.name),
                              "functionArn": .string(config.arn), "requestId": .string(requestId),
-                             "timeoutMs": .int(Int64(config.timeoutSeconds * 1000)), "memory": .int(Int64(config.memoryMB))]
+                             "timeoutMs": .int(Int64(config.timeoutSeconds * 1000)), "memory": .int(Int64(config.memoryMB)),
+                             "traceId": traceHeader.map { .string($0) } ?? .null,
+                             "traceparent": traceHeader.flatMap { TraceContext(xray: $0)?.traceparent }.map { .string($0) } ?? .null]
         let timeout = UInt64(config.timeoutSeconds) * 1_000_000_000
         let answer: JSON? = await withTaskGroup(of: JSON?.self) { group in
             group.addTask { await worker.call(request) }

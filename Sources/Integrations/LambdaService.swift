@@ -124,13 +124,13 @@ package struct LambdaService: BatonService {
         }
         switch type {
         case "Event":
-            let id = try await f.enqueueAsync(name, payload: payload.isEmpty ? Array("{}".utf8) : payload)
+            let id = try await f.enqueueAsync(name, payload: payload.isEmpty ? Array("{}".utf8) : payload, traceHeader: c.traceHeader)
             return .empty(status: 202, headers: [("x-amzn-RequestId", id)])
         case "DryRun":
             _ = try await existing(f, name)
             return .empty()
         default:
-            let result = try await f.invoke(name, payload: payload.isEmpty ? Array("{}".utf8) : payload)
+            let result = try await f.invoke(name, payload: payload.isEmpty ? Array("{}".utf8) : payload, traceHeader: c.traceHeader)
             var headers: [(String, String)] = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
             if let fe = result.functionError { headers.append(("X-Amz-Function-Error", fe)) }
             if c.headers["x-amz-log-type"] == "Tail" { headers.append(("X-Amz-Log-Result", FunctionService.logTail(result))) }

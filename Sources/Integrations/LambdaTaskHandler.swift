@@ -39,7 +39,7 @@ package struct LambdaTaskHandler: TaskHandler {
         if integration, case .string(let raw) = payload { bytes = Array(raw.utf8) }
         let result: InvocationResult
         do {
-            result = try await functions.invoke(reference, payload: bytes)
+            result = try await functions.invoke(reference, payload: bytes, traceHeader: inv.traceHeader)
         } catch {
             let message = error.code == "ResourceNotFoundException" ? error.message + ":$LATEST" : error.message
             let cause = "\(message) (Service: AWSLambda; Status Code: \(error.restStatus); Error Code: \(error.code); Request ID: \(UUID().uuidString.lowercased()); Proxy: null)"

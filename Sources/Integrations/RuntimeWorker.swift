@@ -60,6 +60,12 @@ class Context:
 
 for line in sys.stdin:
     req = json.loads(line)
+    # Lambda gives the invocation's trace in _X_AMZN_TRACE_ID (and Baton a W3C TRACEPARENT).
+    for name, key in (("_X_AMZN_TRACE_ID", "traceId"), ("TRACEPARENT", "traceparent")):
+        if req.get(key):
+            os.environ[name] = req[key]
+        else:
+            os.environ.pop(name, None)
     logs = io.StringIO()
     saved = sys.stdout
     sys.stdout = logs
@@ -100,6 +106,9 @@ const rl = readline.createInterface({ input: process.stdin });
 rl.on("line", async (line) => {
   const req = JSON.parse(line);
   logs = [];
+  for (const [name, key] of [["_X_AMZN_TRACE_ID", "traceId"], ["TRACEPARENT", "traceparent"]]) {
+    if (req[key]) process.env[name] = req[key]; else delete process.env[name];
+  }
   const deadline = Date.now() + req.timeoutMs;
   let answer;
   try {

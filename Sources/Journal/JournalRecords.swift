@@ -46,6 +46,8 @@ package struct ExecutionRecord: Sendable, Equatable {
     package var qualifiedArn: String? = nil
     package var redriveCount = 0
     package var redriveMillis: Int64? = nil
+    /// The trace the execution was started in (X-Ray's spelling), as DescribeExecution shows it.
+    package var traceHeader: String? = nil
 
     package init(arn: String, stateMachineArn: String, definitionId: Int64, name: String, status: ExecutionStatus,
                  input: String, output: String? = nil, error: String? = nil, cause: String? = nil, startMillis: Int64,
@@ -78,7 +80,7 @@ package struct ExecutionRecord: Sendable, Equatable {
             && a.status == b.status && a.input == b.input && a.output == b.output && a.error == b.error && a.cause == b.cause
             && a.startMillis == b.startMillis && a.stopMillis == b.stopMillis && a.lastEventId == b.lastEventId
             && a.snapshot == b.snapshot && a.qualifiedArn == b.qualifiedArn && a.redriveCount == b.redriveCount
-            && a.redriveMillis == b.redriveMillis
+            && a.redriveMillis == b.redriveMillis && a.traceHeader == b.traceHeader
     }
 }
 

@@ -292,6 +292,10 @@ package enum Migrations {
         ALTER TABLE queue_messages_13 RENAME TO queue_messages;
         CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_ms);
         """,
+        // 14: the trace an execution was started in.
+        """
+        ALTER TABLE executions ADD COLUMN trace_header TEXT;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

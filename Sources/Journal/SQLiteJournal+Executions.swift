@@ -12,7 +12,7 @@ import StatesLanguage
 extension SQLiteJournal {
     static let executionColumns = """
         arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms, stop_ms, last_event_id, snapshot,
-        qualified_arn, redrive_count, redrive_ms, input_ref, output_ref
+        qualified_arn, redrive_count, redrive_ms, input_ref, output_ref, trace_header
         """
 
     /// A row read with `executionColumns`; referenced input and output are put back from their chunks.
@@ -24,6 +24,7 @@ extension SQLiteJournal {
             output: s.string(6), error: s.string(7), cause: s.string(8), startMillis: s.int64(9),
             stopMillis: s.optionalInt64(10), lastEventId: Int(s.int64(11)), snapshot: s.blob(12),
             qualifiedArn: s.string(13), redriveCount: Int(s.int64(14)), redriveMillis: s.optionalInt64(15))
+        record.traceHeader = s.string(18)
         let inputRef = s.optionalInt64(16)
         let outputRef = s.optionalInt64(17)
         if let inputRef { record.input = try chunkText(inputRef, execution: arn, db: s.connection) }
@@ -149,8 +150,8 @@ extension SQLiteJournal {
         } else {
             let i = try writer.statement("""
                 INSERT INTO executions (arn, state_machine_arn, definition_id, name, status, input, output, error, cause,
-                    start_ms, stop_ms, last_event_id, snapshot, qualified_arn, input_ref, output_ref)
-                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                    start_ms, stop_ms, last_event_id, snapshot, qualified_arn, input_ref, output_ref, trace_header)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                 """)
             i.bind(1, e.arn)
             i.bind(2, e.stateMachineArn)
@@ -168,6 +169,7 @@ extension SQLiteJournal {
             i.bind(14, e.qualifiedArn)
             i.bind(15, inputRef)
             i.bind(16, outputRef)
+            i.bind(17, e.traceHeader)
             try i.run()
         }
     }

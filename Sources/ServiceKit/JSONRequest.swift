@@ -3,8 +3,13 @@ import StatesLanguage
 /// A decoded JSON request body with AWS-style checks on its members.
 package struct JSONRequest: Sendable {
     package let body: JSONObject
+    /// The caller's trace (see `TraceContext`), from the request's headers.
+    package var traceHeader: String?
 
-    package init(body: JSONObject) { self.body = body }
+    package init(body: JSONObject, traceHeader: String? = nil) {
+        self.body = body
+        self.traceHeader = traceHeader
+    }
 
     package func string(_ key: String) throws(ServiceError) -> String? {
         guard let v = body[key], !v.isNull else { return nil }

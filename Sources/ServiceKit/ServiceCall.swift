@@ -47,7 +47,7 @@ package struct ServiceCall: Sendable {
     }
 
     /// The body's members with AWS's checks (JSON protocols).
-    package func request() throws(ServiceError) -> JSONRequest { JSONRequest(body: try jsonObject()) }
+    package func request() throws(ServiceError) -> JSONRequest { JSONRequest(body: try jsonObject(), traceHeader: traceHeader) }
 
     /// A path parameter the route's pattern guarantees.
     package func parameter(_ name: String) -> String { parameters[name] ?? "" }

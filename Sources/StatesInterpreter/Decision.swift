@@ -29,9 +29,12 @@ package struct TaskInvocation: Sendable, Equatable, Codable {
     package var taskToken: String?
     /// Stable across redeliveries of the same attempt: `executionArn/eventId`.
     package var idempotencyKey: String
+    /// The trace the task runs in (X-Ray's spelling): the step's cause's, else the execution's.
+    package var traceHeader: String?
 
     package init(id: TaskID, stateName: String, resource: String, parameters: JSON, timeoutSeconds: Int?, heartbeatSeconds: Int?,
-                 taskToken: String?, idempotencyKey: String) {
+                 taskToken: String?, idempotencyKey: String, traceHeader: String? = nil) {
+        self.traceHeader = traceHeader
         self.id = id
         self.stateName = stateName
         self.resource = resource

@@ -55,7 +55,8 @@ extension Step {
         s.tasks[taskId] = fid
         decision.effects.append(.invokeTask(TaskInvocation(
             id: taskId, stateName: state.name, resource: task.resource, parameters: parameters, timeoutSeconds: timeout,
-            heartbeatSeconds: heartbeat, taskToken: token, idempotencyKey: "\(s.context.executionArn)/\(scheduledId)")))
+            heartbeatSeconds: heartbeat, taskToken: token, idempotencyKey: "\(s.context.executionArn)/\(scheduledId)",
+            traceHeader: traceHeader ?? s.context.traceHeader)))
     }
 
     /// A task token: 192 bits, base64url without padding (safe in URLs and headers). With the

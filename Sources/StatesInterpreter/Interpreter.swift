@@ -51,6 +51,7 @@ package struct Interpreter: Sendable {
 
     package func decide(_ state: inout ExecutionState, on trigger: Trigger) -> Decision {
         var step = Step(interpreter: self, now: trigger.now, entropy: trigger.entropy)
+        step.traceHeader = trigger.traceHeader
         swap(&step.s, &state)
         step.handle(trigger)
         step.drain()
@@ -67,6 +68,8 @@ package struct Interpreter: Sendable {
 struct Step {
     let interpreter: Interpreter
     let now: Timestamp
+    /// The trace of the step's cause, when it brought one.
+    var traceHeader: String?
     var s = ExecutionState.placeholder
     var decision = Decision()
     var runQueue: [Int] = []
@@ -143,6 +146,8 @@ struct Step {
             s = ExecutionState(context: context, input: input, seed: seed)
             var details = EventDetails.payload("input", input)
             details.appendUnchecked("roleArn", .string(context.roleArn))
+            // Baton's: the trace the run was started in (AWS's history has no place for it).
+            if let trace = context.traceHeader { details.appendUnchecked("traceHeader", .string(trace)) }
             emit(nil, "ExecutionStarted", "executionStartedEventDetails", details)
             let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: 0, silent: false)
             if let t = interpreter.definition.timeoutSeconds.map(Int64.init) ?? interpreter.maximumDurationSeconds {

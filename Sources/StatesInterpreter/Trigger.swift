@@ -25,8 +25,12 @@ package struct Trigger: Sendable {
     package var now: Timestamp
     /// Fresh secure random bytes from the shell, from which task tokens are made (≥ 16 bytes).
     package var entropy: [UInt8]
+    /// The trace of what caused this step (a callback's or a webhook delivery's), if it came
+    /// with one: the tasks the step schedules carry it, else the execution's own.
+    package var traceHeader: String?
 
-    package init(_ kind: Kind, at now: Timestamp, entropy: [UInt8] = []) {
+    package init(_ kind: Kind, at now: Timestamp, entropy: [UInt8] = [], traceHeader: String? = nil) {
+        self.traceHeader = traceHeader
         self.kind = kind
         self.now = now
         self.entropy = entropy
@@ -54,9 +58,12 @@ package struct ExecutionContext: Sendable, Equatable, Codable {
     package var stateMachineName: String
     package var startTime: Timestamp
     package var redriveCount: Int
+    /// The trace the execution was started in (X-Ray's spelling), carried to its tasks.
+    package var traceHeader: String?
 
     package init(executionArn: String, name: String, roleArn: String, stateMachineArn: String, stateMachineName: String,
-                 startTime: Timestamp, redriveCount: Int = 0) {
+                 startTime: Timestamp, redriveCount: Int = 0, traceHeader: String? = nil) {
+        self.traceHeader = traceHeader
         self.executionArn = executionArn
         self.name = name
         self.roleArn = roleArn

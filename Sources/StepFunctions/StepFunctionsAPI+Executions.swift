@@ -32,6 +32,7 @@ extension StepFunctionsAPI {
         }
         if let error = e.error { o["error"] = .string(error) }
         if let cause = e.cause { o["cause"] = .string(cause) }
+        if let trace = e.traceHeader { o["traceHeader"] = .string(trace) }
         o["redriveStatus"] = .string(e.status == .running || e.status == .succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE")
         return o
     }
@@ -61,7 +62,11 @@ extension StepFunctionsAPI {
             }
             return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
         }
-        let row = try await engineCall { () throws(EngineError) in try await engine.start(target, name: name, input: input, parsedInput: value) }
+        // AWS's `traceHeader`, else the request's own trace headers.
+        let trace = try r.string("traceHeader") ?? r.traceHeader
+        let row = try await engineCall { () throws(EngineError) in
+            try await engine.start(target, name: name, input: input, parsedInput: value, traceHeader: trace)
+        }
         return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
     }
 
@@ -165,14 +170,18 @@ extension StepFunctionsAPI {
     func sendTaskSuccess(_ r: Request) async throws(APIError) -> JSON {
         let token = try r.required("taskToken"), output = try r.required("output")
         guard (try? JSONParser.parse(output)) != nil else { throw APIError("InvalidOutput", "Invalid Output: '\(output)'") }
-        try await engineCall { () throws(EngineError) in try await engine.sendTaskSuccess(token: token, output: output) }
+        let trace = r.traceHeader
+        try await engineCall { () throws(EngineError) in try await engine.sendTaskSuccess(token: token, output: output, traceHeader: trace) }
         return [:]
     }
 
     func sendTaskFailure(_ r: Request) async throws(APIError) -> JSON {
         let token = try r.required("taskToken")
         let error = try r.string("error"), cause = try r.string("cause")
-        try await engineCall { () throws(EngineError) in try await engine.sendTaskFailure(token: token, error: error, cause: cause) }
+        let trace = r.traceHeader
+        try await engineCall { () throws(EngineError) in
+            try await engine.sendTaskFailure(token: token, error: error, cause: cause, traceHeader: trace)
+        }
         return [:]
     }
 

@@ -70,7 +70,8 @@ package final class WebhookReceiver: Sendable {
         await locks.acquire(correlation)
         let result: Result<WebhookResponse, WebhookError>
         do throws(WebhookError) {
-            result = .success(try await apply(record, outcome: outcome, trigger: trigger, correlation: correlation, config: config))
+            result = .success(try await apply(record, outcome: outcome, trigger: trigger, correlation: correlation, config: config,
+                                              traceHeader: Self.trace(request.headers)))
         } catch {
             result = .failure(error)
         }
@@ -80,7 +81,7 @@ package final class WebhookReceiver: Sendable {
 
     /// Applies a delivery to the tasks waiting on its key; runs under the key's lock.
     private func apply(_ record: WebhookDeliveryRecord, outcome: String, trigger: @Sendable (TaskID) -> Trigger.Kind?,
-                       correlation: String, config: WebhookConfig) async throws(WebhookError) -> WebhookResponse
+                       correlation: String, config: WebhookConfig, traceHeader: String?) async throws(WebhookError) -> WebhookResponse
     {
         var record = record
         let key = record.key ?? ""
@@ -103,11 +104,16 @@ package final class WebhookReceiver: Sendable {
             r.executionArn = t.executionArn
             r.applied = true
             let task = TaskID(t.taskId)
+            var details = Self.eventDetails(r)
+            if let traceHeader { details["traceHeader"] = .string(traceHeader) }
             var kinds: [Trigger.Kind] = [.annotate(task, type: "WebhookDeliveryReceived", detailsKey: "webhookDeliveryReceivedEventDetails",
-                                                   details: Self.eventDetails(r))]
+                                                   details: details)]
             if let k = trigger(task) { kinds.append(k) }
             do {
-                if try await engine.deliver(t.executionArn, kinds, attachments: [store.attachment(r)]) != nil { applied.append(t.executionArn) }
+                // The sender's trace goes on with the run: what the resumed step starts is part of it.
+                if try await engine.deliver(t.executionArn, kinds, attachments: [store.attachment(r)], traceHeader: traceHeader) != nil {
+                    applied.append(t.executionArn)
+                }
             } catch {
                 throw WebhookError("InternalServerError", "The run could not take the delivery: \(error.message)", kind: .server)
             }
@@ -147,6 +153,11 @@ package final class WebhookReceiver: Sendable {
 
     /// The event the run's history records: which webhook, the key, the outcome, the body's hash
     /// (never the secret, nor the headers that carry signatures).
+    /// The sender's trace (`X-Amzn-Trace-Id` or a W3C `traceparent`), in X-Ray's spelling.
+    static func trace(_ headers: [String: String]) -> String? {
+        ServiceCall(action: "", headers: headers).traceHeader
+    }
+
     static func eventDetails(_ r: WebhookDeliveryRecord) -> JSONObject {
         var d: JSONObject = ["webhook": .string(r.webhook), "key": .string(r.key ?? ""), "outcome": .string(r.outcome)]
         if let s = r.status { d["status"] = .string(s) }

@@ -1,0 +1,34 @@
+import ServiceKit
+import Testing
+
+/// Both spellings of a trace, read and written: W3C's `traceparent` and X-Ray's header.
+@Suite struct TraceContextTests {
+    @Test func w3cAndXRaySpellTheSameTrace() throws {
+        let w = try #require(TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+        #expect(w.xray == "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=1")
+        let x = try #require(TraceContext(xray: w.xray))
+        #expect(x == w && x.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        // Fields in any order, unknown ones ignored, no parent, not sampled.
+        let y = try #require(TraceContext(xray: "Sampled=0;Lineage=a:1;Root=1-5759e988-bd862e3fe1be46a994272793"))
+        #expect(y.traceId == "5759e988bd862e3fe1be46a994272793" && y.parentId == nil && !y.sampled)
+        #expect(TraceContext(header: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")?.sampled == false)
+    }
+
+    @Test(arguments: [
+        "", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", "Root=2-5759e988-bd862e3fe1be46a994272793",
+        "Root=1-5759e988bd862e3fe1be46a994272793", "Parent=53995c3f42cd8ad8",
+    ])
+    func malformedHeadersAreNotTraces(_ header: String) {
+        #expect(TraceContext(header: header) == nil)
+    }
+
+    @Test func aCallsTraceComesFromEitherHeader() {
+        #expect(ServiceCall(action: "A", headers: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]).traceHeader
+            == "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=1")
+        #expect(ServiceCall(action: "A", headers: ["x-amzn-trace-id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"]).traceHeader
+            == "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+        #expect(ServiceCall(action: "A", headers: ["traceparent": "garbage"]).traceHeader == nil)
+    }
+}
