@@ -18,6 +18,8 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     let store: SQLiteJournal
     let clock: any EngineClock
     private(set) var worker: QueueWorker?
+    /// How an API destination target is called (set once, right after init, by the service).
+    private(set) var apiDestination: (@Sendable (String, JSONObject) async -> Result<ApiDestinationCall, ServiceError>)?
 
     init(engine: Engine, buses: EventBuses, store: SQLiteJournal, clock: any EngineClock) {
         self.engine = engine
@@ -27,6 +29,10 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     }
 
     func attach(_ worker: QueueWorker) { self.worker = worker }
+
+    func attach(apiDestination: @escaping @Sendable (String, JSONObject) async -> Result<ApiDestinationCall, ServiceError>) {
+        self.apiDestination = apiDestination
+    }
 
     /// Commits one delivery per (event, target); returns once they are durable.
     /// `archiving`: the events' archive documents, committed with the deliveries.
@@ -104,6 +110,12 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             let routes = await buses.routes(bus: bus, event: event)
             do { try await enqueue(routes.map { (event, $0.rule, $0.target) }, traceHeader: trace) } catch { return .retry("\(error)") }
             return .done
+        }
+        if arn.contains(":events:"), arn.contains(":api-destination/"), let apiDestination {
+            switch await apiDestination(arn, target) {
+            case .success(let call): return await call.perform(body: input)
+            case .failure(let e): return .retry("\(e.code): \(e.message)")
+            }
         }
         return .deadLetter("targets of this kind are not supported yet: \(arn)")
     }

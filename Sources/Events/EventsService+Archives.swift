@@ -27,12 +27,8 @@ extension EventsService {
                                   "State": "ENABLED", "CreationTime": Self.seconds(now), "RetentionDays": .int(Int64(try r.int("RetentionDays") ?? 0))]
         if let d = try r.string("Description") { record["Description"] = .string(d) }
         if let p = try r.string("EventPattern") { record["EventPattern"] = .string(p) }
-        let created = record
-        _ = try await archives.update(name) { (v: inout JSONObject?) throws(ServiceError) in
-            guard v == nil else { throw ServiceError("ResourceAlreadyExistsException", "Archive \(name) already exists.") }
-            v = created
-        }
-        return ["ArchiveArn": created["ArchiveArn"] ?? .null, "State": "ENABLED", "CreationTime": Self.seconds(now)]
+        try await archives.insert(name, record, ifTaken: ServiceError("ResourceAlreadyExistsException", "Archive \(name) already exists."))
+        return ["ArchiveArn": record["ArchiveArn"] ?? .null, "State": "ENABLED", "CreationTime": Self.seconds(now)]
     }
 
     func describeArchiveRecord(_ o: JSONObject) async -> JSONObject {

@@ -16,6 +16,8 @@ package struct EventsService: BatonService {
     package let scheduler: RuleScheduler
     let archives: DocumentBook<JSONObject>
     let replays: DocumentBook<JSONObject>
+    let connections: DocumentBook<JSONObject>
+    let apiDestinations: DocumentBook<JSONObject>
     let database: SQLiteJournal
     let region: String
     let account: String
@@ -26,6 +28,10 @@ package struct EventsService: BatonService {
         database = context.database
         archives = try await DocumentBook(owner: "events.archives", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
         replays = try await DocumentBook(owner: "events.replays", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
+        connections = try await DocumentBook(owner: "events.connections", store: context.database, encode: { .object($0) },
+                                             decode: { $0.objectValue })
+        apiDestinations = try await DocumentBook(owner: "events.api-destinations", store: context.database, encode: { .object($0) },
+                                                 decode: { $0.objectValue })
         region = context.region
         account = context.account
         buses = try await EventBuses(store: context.database, region: context.region, account: context.account,
@@ -38,6 +44,7 @@ package struct EventsService: BatonService {
                                             region: context.region, account: context.account, delivery: delivery)
         let service = self
         context.engine.onStatusChange { record in await service.statusChanged(record) }
+        delivery.attach(apiDestination: { arn, target in await service.apiDestinationCall(arn, target: target) })
     }
 
     package var name: String { "events" }
@@ -81,6 +88,16 @@ package struct EventsService: BatonService {
         t.json("ListReplays") { try await s.listReplays($0) }
         t.json("CancelReplay") { try await s.cancelReplay($0) }
         t.json("RemovePermission") { try await s.removePermission($0) }
+        t.json("CreateConnection") { try await s.createConnection($0) }
+        t.json("DescribeConnection") { try await s.describeConnection($0) }
+        t.json("ListConnections") { try await s.listConnections($0) }
+        t.json("UpdateConnection") { try await s.updateConnection($0) }
+        t.json("DeleteConnection") { try await s.deleteConnection($0) }
+        t.json("CreateApiDestination") { try await s.createApiDestination($0) }
+        t.json("DescribeApiDestination") { try await s.describeApiDestination($0) }
+        t.json("ListApiDestinations") { try await s.listApiDestinations($0) }
+        t.json("UpdateApiDestination") { try await s.updateApiDestination($0) }
+        t.json("DeleteApiDestination") { try await s.deleteApiDestination($0) }
         t.json("TagResource") { try await s.tag($0) }
         t.json("UntagResource") { try await s.untag($0) }
         t.json("ListTagsForResource") { try await s.listTags($0) }

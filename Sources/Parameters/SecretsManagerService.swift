@@ -136,7 +136,13 @@ package struct SecretsManagerService: BatonService {
     func create(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let name = try r.required("Name")
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+=.@-")
-        guard (1...512).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
+        // AWS's message lists `!` as well: secrets a service manages are named `<service>!...`
+        // (EventBridge's connections keep theirs as `events!connection/<name>/<id>`).
+        var rest = Substring(name)
+        if let bang = name.firstIndex(of: "!"), name[..<bang].allSatisfy({ $0.isLowercase || $0 == "-" }), bang != name.startIndex {
+            rest = name[name.index(after: bang)...]
+        }
+        guard (1...512).contains(name.count), rest.allSatisfy({ allowed.contains($0) }) else {
             throw ServiceError.validation("Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
         }
         let token = try Self.token(r)

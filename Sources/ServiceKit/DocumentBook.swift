@@ -34,6 +34,14 @@ package actor DocumentBook<Value: Sendable> {
 
     package var all: [(key: String, value: Value)] { committed.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) } }
 
+    /// Stores a new value under `key`; throws `taken` (changing nothing) when the key has one.
+    package func insert(_ key: String, _ value: Value, ifTaken taken: ServiceError) async throws(ServiceError) {
+        _ = try await update(key) { (v: inout Value?) throws(ServiceError) in
+            guard v == nil else { throw taken }
+            v = value
+        }
+    }
+
     /// Applies `change` to the latest accepted value (nil: none; returning nil removes it),
     /// commits it, and returns what `change` returned.
     package func update<R: Sendable>(_ key: String, _ change: (inout Value?) throws(ServiceError) -> R) async throws(ServiceError) -> R {
