@@ -88,21 +88,37 @@ package final class QueueWorker: Sendable {
         }
     }
 
-    /// Handles every message visible now, `concurrency` at a time, and returns when they are
-    /// settled (done, hidden for a retry, or dead-lettered).
+    /// Handles every message visible now, up to `concurrency` at a time, and returns when they
+    /// are settled (done, hidden for a retry, or dead-lettered). A sliding window: once half
+    /// the window has settled it is refilled, so one slow message does not hold up the next
+    /// batch, and receives stay batched (each is a commit).
     package func drain() async {
-        while !Task.isCancelled {
-            let batch: [QueuedMessage]
-            do {
-                batch = try await store.receive(queue: queue, limit: concurrency, now: clock.now().milliseconds,
-                                                visibilityMillis: await visibility())
-            } catch {
-                logger.error("the queue cannot be read", metadata: ["queue": "\(queue)", "error": "\(error)"])
-                return
-            }
-            if batch.isEmpty { return }
-            await withTaskGroup(of: Void.self) { group in
-                for m in batch { group.addTask { await self.settle(m) } }
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            var exhausted = false
+            while !Task.isCancelled {
+                if !exhausted && inFlight <= concurrency / 2 {
+                    let requested = concurrency - inFlight
+                    let batch: [QueuedMessage]
+                    do {
+                        batch = try await store.receive(queue: queue, limit: requested, now: clock.now().milliseconds,
+                                                        visibilityMillis: await visibility())
+                    } catch {
+                        logger.error("the queue cannot be read", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                        exhausted = true
+                        continue
+                    }
+                    for m in batch { group.addTask { await self.settle(m) } }
+                    inFlight += batch.count
+                    // Fewer than asked for: nothing more is visible now. What settles from
+                    // here on is awaited; new messages ring the bell and are taken on the next drain.
+                    if batch.count < requested { exhausted = true }
+                }
+                if inFlight == 0 { return }
+                await group.next()
+                inFlight -= 1
+                // A settled message may have been the last of a full batch: look again.
+                if exhausted && inFlight == 0 { return }
             }
         }
     }

@@ -60,6 +60,51 @@ import Testing
         #expect(try await store.messages(queue: "q").isEmpty)
     }
 
+    /// Holds the message "0-slow" until released; reports every other message it handles.
+    actor SlowConsumer: QueueConsumer {
+        let handled: AsyncStream<String>
+        private let report: AsyncStream<String>.Continuation
+        private var release: CheckedContinuation<Void, Never>?
+        private var released = false
+
+        init() { (handled, report) = AsyncStream.makeStream(of: String.self) }
+
+        func policy(for message: QueuedMessage) -> QueuePolicy { QueuePolicy(maximumReceives: 3) }
+
+        func handle(_ m: QueuedMessage) async -> QueueOutcome {
+            if m.id == "0-slow" && !released { await withCheckedContinuation { release = $0 } }
+            report.yield(m.id)
+            return .done
+        }
+
+        func letGo() {
+            released = true
+            release?.resume()
+            release = nil
+        }
+
+        func deadLetter(_ m: QueuedMessage, reason: String) {}
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aSlowMessageDoesNotHoldUpTheOnesReceivedWithIt() async throws {
+        let clock = ManualEngineClock()
+        let store = InMemoryQueueStore()
+        let consumer = SlowConsumer()
+        let worker = QueueWorker(queue: "q", store: store, clock: clock, consumer: consumer, concurrency: 2)
+        for id in ["0-slow", "1-a", "2-b", "3-c"] { try await store.enqueue(Self.message(id, "ok", at: clock.now().milliseconds)) }
+        let draining = Task { await worker.drain() }
+        // The window refills while "0-slow" is still held: every other message is handled.
+        var seen: Set<String> = []
+        for await id in consumer.handled {
+            seen.insert(id)
+            if seen == ["1-a", "2-b", "3-c"] { break }
+        }
+        #expect(try await store.messages(queue: "q").map(\.id) == ["0-slow"])
+        await consumer.letGo()
+        await draining.value
+        #expect(try await store.messages(queue: "q").isEmpty)
+    }
+
     @Test func aMessageOlderThanItsMaximumAgeIsDeadLetteredUnhandled() async throws {
         let clock = ManualEngineClock()
         let store = InMemoryQueueStore()
