@@ -111,6 +111,20 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             do { try await enqueue(routes.map { (event, $0.rule, $0.target) }, traceHeader: trace) } catch { return .retry("\(error)") }
             return .done
         }
+        if arn.hasPrefix("arn:aws:scheduler:::aws-sdk:") {
+            // EventBridge Scheduler's universal targets: an API action of a service on this
+            // endpoint, its request the target's Input, through the seam's SDK integration.
+            let resource = "arn:aws:states:::aws-sdk:" + arn.dropFirst("arn:aws:scheduler:::aws-sdk:".count)
+            guard let handler = engine.taskHandler(for: resource) else { return .deadLetter("no service on this endpoint answers \(arn)") }
+            let parameters = (try? JSONParser.parse(input)) ?? .object([:])
+            let invocation = TaskInvocation(id: TaskID(0), stateName: "Scheduler", resource: resource, parameters: parameters,
+                                            timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: message.id,
+                                            traceHeader: trace)
+            switch await handler.invoke(invocation) {
+            case .succeeded, .pending: return .done
+            case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
+            }
+        }
         if arn.contains(":events:"), arn.contains(":api-destination/"), let apiDestination {
             switch await apiDestination(arn, target) {
             case .success(let call): return await call.perform(body: input)

@@ -223,3 +223,21 @@ def test_a_one_time_schedule_starts_a_workflow_and_deletes_itself(server, sfn):
         time.sleep(0.05)
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.get_schedule(Name=s, GroupName=group)
+
+
+def test_a_schedule_with_a_universal_target_calls_an_action_of_another_service(server):
+    import datetime
+    scheduler, ssm = server.client("scheduler"), server.client("ssm")
+    parameter = "/reminders/" + name()
+    when = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    scheduler.create_schedule(Name=name(), ScheduleExpression="at(%s)" % when, FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": "arn:aws:scheduler:::aws-sdk:ssm:putParameter", "RoleArn": ROLE,
+                                      "Input": json.dumps({"Name": parameter, "Value": "due", "Type": "String"})})
+    deadline = time.time() + 30
+    value = None
+    while time.time() < deadline and value is None:
+        try:
+            value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound:
+            time.sleep(0.1)
+    assert value == "due"
