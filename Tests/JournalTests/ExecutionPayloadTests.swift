@@ -30,6 +30,17 @@ import Testing
         }
     }
 
+    /// Starts execution "x" with `input` sent compactly, as its first step.
+    static func start(_ j: SQLiteJournal, input: JSON) async throws -> ExecutionRecord {
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var row = record("x", definition: def, lastEventId: 1)
+        row.input = input.serialized
+        var b = JournalBatch(execution: row, expectedVersion: nil)
+        b.events = [Self.started(input)]
+        try await j.append(b)
+        return row
+    }
+
     static func journal() throws -> (SQLiteJournal, String) {
         let dir = NSTemporaryDirectory() + "execution-payloads-" + UUID().uuidString
         return (try SQLiteJournal(directory: dir, synchronous: .normal), dir)
@@ -38,13 +49,8 @@ import Testing
     @Test func aCompactInputAndTheOutputAreStoredOnceAndReadBackExactly() async throws {
         let (j, dir) = try Self.journal()
         defer { j.close(); try? FileManager.default.removeItem(atPath: dir) }
-        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         let input = Self.value()
-        var row = record("x", definition: def, lastEventId: 1)
-        row.input = input.serialized
-        var b = JournalBatch(execution: row, expectedVersion: nil)
-        b.events = [Self.started(input)]
-        try await j.append(b)
+        var row = try await Self.start(j, input: input)
         #expect(try await j.execution(arn: "x")?.input == input.serialized)
         #expect(try Self.column(j, "SELECT input_ref FROM executions WHERE arn = 'x'") != nil)
         #expect(try Self.column(j, "SELECT LENGTH(input) FROM executions WHERE arn = 'x'") == 0)
@@ -96,13 +102,8 @@ import Testing
     @Test func anOutputValueOtherThanTheEventsIsKeptAsItsOwnText() async throws {
         let (j, dir) = try Self.journal()
         defer { j.close(); try? FileManager.default.removeItem(atPath: dir) }
-        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         let input = Self.value()
-        var row = record("x", definition: def, lastEventId: 1)
-        row.input = input.serialized
-        var b = JournalBatch(execution: row, expectedVersion: nil)
-        b.events = [Self.started(input)]
-        try await j.append(b)
+        var row = try await Self.start(j, input: input)
         guard case .object(var o) = input else { Issue.record("fixture"); return }
         o["id"] = 8
         row.setOutput(value: .object(o))
