@@ -13,6 +13,8 @@ import StatesLanguage
 package struct SchedulerService: BatonService {
     let schedules: DocumentBook<JSONObject>
     let groups: DocumentBook<JSONObject>
+    /// A schedule group's tags (the only resources Scheduler tags), by group name.
+    let tags: DocumentBook<JSONObject>
     let runner: ScheduleRunner
     let region: String
     let account: String
@@ -24,6 +26,7 @@ package struct SchedulerService: BatonService {
         clock = context.engine.clock
         schedules = try await DocumentBook(owner: "scheduler.schedules", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
         groups = try await DocumentBook(owner: "scheduler.groups", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
+        tags = try await DocumentBook(owner: "scheduler.tags", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
         runner = try await ScheduleRunner(schedules: schedules, database: context.database, clock: context.engine.clock, delivery: events.delivery)
     }
 
@@ -42,6 +45,9 @@ package struct SchedulerService: BatonService {
             RESTRoute("GET", "/schedule-groups/{Name}", action: "GetScheduleGroup"),
             RESTRoute("DELETE", "/schedule-groups/{Name}", action: "DeleteScheduleGroup"),
             RESTRoute("GET", "/schedule-groups", action: "ListScheduleGroups"),
+            RESTRoute("POST", "/tags/{ResourceArn}", action: "TagResource"),
+            RESTRoute("DELETE", "/tags/{ResourceArn}", action: "UntagResource"),
+            RESTRoute("GET", "/tags/{ResourceArn}", action: "ListTagsForResource"),
         ]
     }
 
@@ -78,7 +84,32 @@ package struct SchedulerService: BatonService {
                 for (key, _) in await s.schedules.all where key.hasPrefix(name + "|") {
                     _ = try await s.schedules.update(key) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
                 }
+                _ = try await s.tags.update(name) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
                 return .json([:])
+            },
+            "TagResource": { c in
+                let group = try await s.taggedGroup(c)
+                let added = try Self.tagPairs(s.body(c)["Tags"])
+                _ = try await s.tags.update(group) { (v: inout JSONObject?) throws(ServiceError) in
+                    var all = v ?? [:]
+                    for (k, value) in added { all[k] = .string(value) }
+                    guard all.count <= 200 else { throw ServiceError.validation("A resource can have at most 200 tags.") }
+                    v = all
+                }
+                return .json([:])
+            },
+            "UntagResource": { c in
+                let group = try await s.taggedGroup(c)
+                let keys = c.queryValues["TagKeys"] ?? []
+                _ = try await s.tags.update(group) { (v: inout JSONObject?) throws(ServiceError) in
+                    for k in keys { v?[k] = nil }
+                }
+                return .json([:])
+            },
+            "ListTagsForResource": { c in
+                let group = try await s.taggedGroup(c)
+                let all = await s.tags.get(group) ?? [:]
+                return .json(["Tags": .array(all.map { ["Key": .string($0.key), "Value": $0.value] })])
             },
             "ListScheduleGroups": { c in
                 var all: [JSON] = []
@@ -122,13 +153,44 @@ package struct SchedulerService: BatonService {
         return out
     }
 
+    /// The schedule group a tagging call names by ARN.
+    func taggedGroup(_ c: ServiceCall) async throws(ServiceError) -> String {
+        let arn = c.parameter("ResourceArn")
+        guard let slash = arn.range(of: ":schedule-group/") else {
+            throw ServiceError.validation("Invalid resource ARN: \(arn). Only schedule groups have tags.")
+        }
+        let name = String(arn[slash.upperBound...])
+        guard await group(name) != nil else { throw Self.noGroup(name) }
+        return name
+    }
+
+    /// `[{Key, Value}]` as pairs, with AWS's limits on their lengths.
+    static func tagPairs(_ list: JSON?) throws(ServiceError) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for t in list?.arrayValue ?? [] {
+            guard let k = t["Key"]?.stringValue, let v = t["Value"]?.stringValue, (1...128).contains(k.count), v.count <= 256 else {
+                throw ServiceError.validation("A tag needs a Key of 1 to 128 characters and a Value of at most 256.")
+            }
+            out.append((k, v))
+        }
+        return out
+    }
+
     func createGroup(_ c: ServiceCall) async throws(ServiceError) -> JSON {
         let name = c.parameter("Name")
+        let initial = try Self.tagPairs(try body(c)["Tags"])
         let arn = "arn:aws:scheduler:\(region):\(account):schedule-group/\(name)"
         let now = Self.seconds(clock.now())
         _ = try await groups.update(name) { (v: inout JSONObject?) throws(ServiceError) in
             guard v == nil, name != "default" else { throw ServiceError("ConflictException", "Schedule group \(name) already exists.", kind: .conflict) }
             v = ["Name": .string(name), "Arn": .string(arn), "State": "ACTIVE", "CreationDate": now, "LastModificationDate": now]
+        }
+        if !initial.isEmpty {
+            _ = try await tags.update(name) { (v: inout JSONObject?) throws(ServiceError) in
+                var all = JSONObject()
+                for (k, value) in initial { all[k] = .string(value) }
+                v = all
+            }
         }
         return ["ScheduleGroupArn": .string(arn)]
     }

@@ -170,9 +170,15 @@ package struct FrontDoor: Sendable {
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k] = v }
         var query: [String: String] = [:]
-        for (k, v) in SigV4Verifier.queryPairs(request.query) { query[k.percentDecoded] = v.replacingOccurrences(of: "+", with: " ").percentDecoded }
-        let call = ServiceCall(action: destination.action, method: request.method, path: request.path, parameters: destination.parameters,
+        var queryValues: [String: [String]] = [:]
+        for (k, v) in SigV4Verifier.queryPairs(request.query) {
+            let value = v.replacingOccurrences(of: "+", with: " ").percentDecoded
+            query[k.percentDecoded] = value
+            queryValues[k.percentDecoded, default: []].append(value)
+        }
+        var call = ServiceCall(action: destination.action, method: request.method, path: request.path, parameters: destination.parameters,
                                query: query, headers: headers, body: request.body, requestId: id)
+        call.queryValues = queryValues
         do {
             let reply = try await handler(call)
             return render(reply, destination.wireProtocol, id)

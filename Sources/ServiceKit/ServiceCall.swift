@@ -10,6 +10,8 @@ package struct ServiceCall: Sendable {
     package var parameters: [String: String]
     /// Query parameters, percent-decoded (the last value wins).
     package var query: [String: String]
+    /// Every value of each query parameter, in order (a list member sent as `K=a&K=b`).
+    package var queryValues: [String: [String]] = [:]
     /// Header names lower-cased.
     package var headers: [String: String]
     package var body: [UInt8]

@@ -241,3 +241,18 @@ def test_a_schedule_with_a_universal_target_calls_an_action_of_another_service(s
         except ssm.exceptions.ParameterNotFound:
             time.sleep(0.1)
     assert value == "due"
+
+
+def test_schedule_groups_are_tagged(server):
+    scheduler = server.client("scheduler")
+    group = name()
+    arn = scheduler.create_schedule_group(Name=group, Tags=[{"Key": "team", "Value": "shop"}])["ScheduleGroupArn"]
+    scheduler.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "tier", "Value": "1"}])
+    scheduler.untag_resource(ResourceArn=arn, TagKeys=["tier", "team"])
+    assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    assert "Tags" not in scheduler.get_schedule_group(Name=group)
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.list_tags_for_resource(ResourceArn=arn.replace(group, group + "-missing"))
+    scheduler.delete_schedule_group(Name=group)
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.list_tags_for_resource(ResourceArn=arn)
