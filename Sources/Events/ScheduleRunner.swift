@@ -72,6 +72,17 @@ actor ScheduleRunner {
 
     func changed() { Task { await bell.ring() } }
 
+    /// Where in its flexible window an occurrence fires: the same every time it is asked (a
+    /// hash of the schedule and the occurrence), so a restart moves nothing; 0 without a window.
+    static func offset(_ key: String, occurrence: Int64, window: JSON?) -> Int64 {
+        guard window?["Mode"]?.stringValue == "FLEXIBLE", let minutes = window?["MaximumWindowInMinutes"]?.integerValue, minutes > 0 else {
+            return 0
+        }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in "\(key)|\(occurrence)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int64(h % UInt64(minutes * 60_000))
+    }
+
     /// The latest due occurrence of one schedule that has not fired (nil: none).
     func due(_ key: String, _ o: JSONObject, now: Int64) -> (Int64, SchedulerExpression)? {
         guard o["State"]?.stringValue == "ENABLED", let text = o["ScheduleExpression"]?.stringValue,
@@ -101,7 +112,10 @@ actor ScheduleRunner {
             if target["Input"] == nil { target["Input"] = "{}" }
             let arn = o["Arn"]?.stringValue ?? ""
             let event = RuleScheduler.event(rule: arn, at: occurrence, region: "", account: "")
-            let message = delivery.message(event: event, rule: arn, target: target, id: "scheduler|\(key)|\(occurrence)", now: now)
+            var message = delivery.message(event: event, rule: arn, target: target, id: "scheduler|\(key)|\(occurrence)", now: now)
+            // A flexible window: the target is invoked at a moment within it, AWS's "to
+            // distribute the invocations"; the delivery is recorded now and hidden until then.
+            message.visibleAtMillis = max(now, occurrence + Self.offset(key, occurrence: occurrence, window: o["FlexibleTimeWindow"]))
             do {
                 try await database.write([DocumentWrite(owner: Self.owner, key: key, body: Array(String(occurrence).utf8))], enqueueing: [message])
                 fired[key] = occurrence

@@ -222,6 +222,9 @@ package struct SchedulerService: BatonService {
         guard let window = b["FlexibleTimeWindow"]?.objectValue, ["OFF", "FLEXIBLE"].contains(window["Mode"]?.stringValue ?? "") else {
             throw ServiceError("ValidationException", "FlexibleTimeWindow with Mode OFF or FLEXIBLE is required.")
         }
+        if window["Mode"] == "FLEXIBLE", window["MaximumWindowInMinutes"]?.integerValue == nil {
+            throw ServiceError("ValidationException", "MaximumWindowInMinutes is required when the FlexibleTimeWindow's Mode is FLEXIBLE.")
+        }
         let arn = "arn:aws:scheduler:\(region):\(account):schedule/\(group)/\(name)"
         let now = clock.now()
         let key = "\(group)|\(name)"

@@ -53,6 +53,40 @@ import Testing
         #expect(try await Self.deliveries(db2) == 6)
     }
 
+    @Test func aFlexibleWindowDelaysTheDeliveryWithinItTheSameWayEveryTime() async throws {
+        let dir = NSTemporaryDirectory() + "baton-schedule-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualEngineClock()
+        let db = try SQLiteJournal(directory: dir, synchronous: .normal)
+        defer { db.close() }
+        let context = ServiceContext(engine: Engine(journal: db, clock: clock), database: db, dataDirectory: dir)
+        let scheduler = try await SchedulerService(context, events: try await EventsService(context))
+        let create = try #require(scheduler.actions["CreateSchedule"])
+        for (name, window) in [("flexible", ["Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15] as JSON), ("exact", ["Mode": "OFF"])] {
+            var call = ServiceCall(action: "CreateSchedule", json: ["ScheduleExpression": "rate(1 hour)", "FlexibleTimeWindow": window,
+                                                                      "Target": ["Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:a",
+                                                                                 "RoleArn": "arn:aws:iam::000000000000:role/r"]])
+            call.parameters = ["Name": name]
+            _ = try await create(call)
+        }
+        let t0 = clock.now().milliseconds
+        clock.advance(seconds: 3600)
+        #expect(await scheduler.runner.fireDue() == 2)
+        let messages = try await db.messages(queue: EventDelivery.queue)
+        let flexible = try #require(messages.first { $0.id.contains("|flexible|") })
+        let exact = try #require(messages.first { $0.id.contains("|exact|") })
+        #expect(exact.visibleAtMillis == t0 + 3_600_000)
+        #expect(flexible.visibleAtMillis >= t0 + 3_600_000 && flexible.visibleAtMillis < t0 + 3_600_000 + 15 * 60_000)
+        #expect(ScheduleRunner.offset("default|flexible", occurrence: t0 + 3_600_000, window: ["Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15])
+            == flexible.visibleAtMillis - (t0 + 3_600_000))
+        // FLEXIBLE needs its window's length.
+        var bad = ServiceCall(action: "CreateSchedule", json: ["ScheduleExpression": "rate(1 hour)", "FlexibleTimeWindow": ["Mode": "FLEXIBLE"],
+                                                               "Target": ["Arn": "arn:aws:states:us-east-1:000000000000:stateMachine:a",
+                                                                          "RoleArn": "arn:aws:iam::000000000000:role/r"]])
+        bad.parameters = ["Name": "bad"]
+        await #expect(throws: ServiceError.self) { _ = try await create(bad) }
+    }
+
     @Test(arguments: [
         ("cron(0 12 * * ? *)", "2026-03-01T10:00:00.000Z", "2026-03-01T12:00:00.000Z"),
         ("cron(0 12 * * ? *)", "2026-03-01T12:00:00.000Z", "2026-03-02T12:00:00.000Z"),
