@@ -35,7 +35,10 @@ enum BusBench {
         return try JSONParser.parse(try await perform(ServiceCall(action: action, json: body)).body)
     }
 
-    static func run(events total: Int, senders: Int) async throws {
+    /// `rate`: events per second for all senders together, each sending its batches of ten on a
+    /// fixed timetable (open loop, so latency is measured at that load rather than behind a
+    /// backlog); nil sends as fast as PutEvents answers.
+    static func run(events total: Int, senders: Int, rate: Double? = nil) async throws {
         let dir = NSTemporaryDirectory() + "baton-bus-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try SQLiteJournal(directory: dir)
@@ -64,7 +67,16 @@ enum BusBench {
                 for w in 0..<senders {
                     senders_.addTask {
                         var i = w * 10
+                        var batch = 0.0
+                        // Each sender's batches are `senders * 10 / rate` seconds apart, staggered by sender.
+                        let interval = rate.map { Double(senders * 10) / $0 }
                         while i < total {
+                            if let interval {
+                                let due = start + (batch + Double(w) / Double(senders)) * interval
+                                let wait = due - monotonicSeconds()
+                                if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+                                batch += 1
+                            }
                             let entries: [JSON] = (i..<min(total, i + 10)).map { n in
                                 ["Source": "shop", "DetailType": "Order", "Detail": .string(#"{"total":\#(n + 1)}"#)]
                             }
@@ -81,8 +93,9 @@ enum BusBench {
             let elapsed = monotonicSeconds() - start
             let sorted = timing.latencies.sorted()
             func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
-            print(String(format: "routed %d of %d events to executions in %.2f s = %.0f events/s with %d senders; PutEvents -> execution started p50 %.2f ms, p99 %.2f ms",
-                         sorted.count, total, elapsed, Double(sorted.count) / elapsed, senders, pct(0.5), pct(0.99)))
+            print(String(format: "routed %d of %d events to executions in %.2f s = %.0f events/s with %d senders%@; PutEvents -> execution started p50 %.2f ms, p99 %.2f ms",
+                         sorted.count, total, elapsed, Double(sorted.count) / elapsed, senders,
+                         rate.map { String(format: " paced at %.0f events/s", $0) } ?? "", pct(0.5), pct(0.99)))
             engine.shutdown()
             group.cancelAll()
         }

@@ -8,7 +8,8 @@
 //   swift run -c release BatonBench webhooks [campaigns [senders]]   campaigns parked on a webhook, resumed by deliveries
 //   swift run -c release BatonBench list [count]            ListExecutions pages over `count` stored executions
 //   swift run -c release BatonBench events [seconds]        events matched per second at 10, 1,000, 10,000 rules, beside moto
-//   swift run -c release BatonBench bus [events [senders]]  PutEvents -> StartExecution through the durable queue
+//   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
+//                                                     queue; with a rate (events/s), senders are paced (open loop)
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? "interpreter"
@@ -22,6 +23,7 @@ case "jsonata": try JSONataBench.run(seconds: number ?? 1)
 case "webhooks": try await WebhooksBench.run(campaigns: Int(number ?? 10_000), clients: arguments.count > 2 ? Int(arguments[2]) ?? 32 : 32)
 case "list": try await ListBench.run(count: Int(number ?? 1_000_000))
 case "events": try EventsBench.run(seconds: number ?? 2)
-case "bus": try await BusBench.run(events: Int(number ?? 20_000), senders: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16)
+case "bus": try await BusBench.run(events: Int(number ?? 20_000), senders: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
+                                   rate: arguments.count > 3 ? Double(arguments[3]) : nil)
 default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus [number]")
 }
