@@ -82,6 +82,16 @@ package final class Engine: Sendable {
     /// that call one outside a Task state (an event bus target).
     package func taskHandler(for resource: String) -> (any TaskHandler)? { installedRegistry.value.handler(for: resource) }
 
+    /// Calls a Task resource for a service, outside any execution (a bus target, a schedule's
+    /// universal target, a connection's secret): nil when no service on this endpoint serves it.
+    /// `key` makes redeliveries of the same call recognisable, as a step's idempotency key does.
+    package func call(_ resource: String, parameters: JSON, caller: String, key: String, traceHeader: String? = nil) async -> TaskOutcome? {
+        guard let handler = taskHandler(for: resource) else { return nil }
+        return await handler.invoke(TaskInvocation(id: TaskID(0), stateName: caller, resource: resource, parameters: parameters,
+                                                   timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: key,
+                                                   traceHeader: traceHeader))
+    }
+
     func partition(for arn: String) -> Partition {
         // FNV-1a: stable across runs (Swift's Hasher is seeded per process).
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

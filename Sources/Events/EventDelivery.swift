@@ -94,15 +94,11 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             }
         }
         if arn.contains(":lambda:"), arn.contains(":function:") {
-            guard let handler = engine.taskHandler(for: arn) else { return .retry("no function service for \(arn)") }
             let parameters = (try? JSONParser.parse(input)) ?? .string(input)
-            let invocation = TaskInvocation(id: TaskID(0), stateName: "EventBridge", resource: arn, parameters: parameters,
-                                            timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: message.id,
-                                            traceHeader: trace)
-            switch await handler.invoke(invocation) {
-            case .succeeded, .pending: return .done
-            case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
+            guard let outcome = await engine.call(arn, parameters: parameters, caller: "EventBridge", key: message.id, traceHeader: trace) else {
+                return .retry("no function service for \(arn)")
             }
+            return Self.verdict(outcome)
         }
         if arn.contains(":events:"), arn.contains(":event-bus/") {
             let bus = await buses.busName(arn)
@@ -115,15 +111,11 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             // EventBridge Scheduler's universal targets: an API action of a service on this
             // endpoint, its request the target's Input, through the seam's SDK integration.
             let resource = "arn:aws:states:::aws-sdk:" + arn.dropFirst("arn:aws:scheduler:::aws-sdk:".count)
-            guard let handler = engine.taskHandler(for: resource) else { return .deadLetter("no service on this endpoint answers \(arn)") }
             let parameters = (try? JSONParser.parse(input)) ?? .object([:])
-            let invocation = TaskInvocation(id: TaskID(0), stateName: "Scheduler", resource: resource, parameters: parameters,
-                                            timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: message.id,
-                                            traceHeader: trace)
-            switch await handler.invoke(invocation) {
-            case .succeeded, .pending: return .done
-            case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
+            guard let outcome = await engine.call(resource, parameters: parameters, caller: "Scheduler", key: message.id, traceHeader: trace) else {
+                return .deadLetter("no service on this endpoint answers \(arn)")
             }
+            return Self.verdict(outcome)
         }
         if arn.contains(":events:"), arn.contains(":api-destination/"), let apiDestination {
             switch await apiDestination(arn, target) {
@@ -132,6 +124,14 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             }
         }
         return .deadLetter("targets of this kind are not supported yet: \(arn)")
+    }
+
+    /// A target called through the seam: done once it answered (or took the call), tried again on failure.
+    static func verdict(_ outcome: TaskOutcome) -> QueueOutcome {
+        switch outcome {
+        case .succeeded, .pending: return .done
+        case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
+        }
     }
 
     /// An event that used up its tries: kept (owner `events.undelivered`) for inspection, and logged.

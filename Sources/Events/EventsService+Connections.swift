@@ -164,13 +164,11 @@ extension EventsService {
     /// An action of the Secrets Manager service on this endpoint, through the seam.
     func secrets(_ action: String, _ parameters: JSONObject) async throws(ServiceError) -> JSONObject {
         let resource = "arn:aws:states:::aws-sdk:secretsmanager:" + action.prefix(1).lowercased() + action.dropFirst()
-        guard let handler = delivery.engine.taskHandler(for: resource) else {
+        guard let outcome = await delivery.engine.call(resource, parameters: .object(parameters), caller: "EventBridge", key: UUIDText.random()) else {
             throw ServiceError("InternalException", "Connections keep their credentials in Secrets Manager, which this server does not run.",
                                kind: .server)
         }
-        let invocation = TaskInvocation(id: TaskID(0), stateName: "EventBridge", resource: resource, parameters: .object(parameters),
-                                        timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: UUIDText.random())
-        switch await handler.invoke(invocation) {
+        switch outcome {
         case .succeeded(let answer): return answer.objectValue ?? [:]
         case .failed(let e): throw ServiceError("InternalException", "The connection's secret: \(e.cause ?? e.error)", kind: .server)
         case .pending: return [:]
