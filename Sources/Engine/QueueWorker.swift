@@ -78,13 +78,8 @@ package final class QueueWorker: Sendable {
         while !Task.isCancelled {
             await drain()
             let next = (try? await store.nextVisible(queue: queue)) ?? nil
-            // Sleep until the next message is due (at most a minute: a message enqueued by
-            // another process is seen then), or until signalled.
-            let now = clock.now()
-            var until = now.adding(seconds: 60)
-            if let next, next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
-            if until <= now { continue }
-            await bell.wait(until: until, on: clock)
+            // Sleep until the next message is due (at most a minute), or until signalled.
+            await bell.wait(forNext: next, on: clock)
         }
     }
 

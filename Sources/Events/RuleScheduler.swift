@@ -146,10 +146,7 @@ package actor RuleScheduler {
     func run() async {
         while !Task.isCancelled {
             await fireDue()
-            let now = clock.now()
-            var until = now.adding(seconds: 60)
-            if let next = await nextDue(), next < until.milliseconds { until = Timestamp(milliseconds: max(next, now.milliseconds)) }
-            await bell.wait(until: until, on: clock)
+            await bell.wait(forNext: await nextDue(), on: clock)
         }
     }
 }

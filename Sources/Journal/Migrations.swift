@@ -305,9 +305,21 @@ package enum Migrations {
         let current = Int(s.int64(0))
         // End the read transaction: a stale snapshot cannot be upgraded to a write later.
         db.resetAll()
+        try run(on: db, after: current)
+    }
+
+    /// Applies the steps after `current`, the version this process last read (it may be stale).
+    static func run(on db: SQLiteConnection, after current: Int) throws(JournalError) {
         guard current < all.count else { return }
         for (i, sql) in all.enumerated() where i + 1 > current {
             try db.transaction { () throws(JournalError) in
+                // Read again under the write lock: another process opening the same database
+                // (the CLI beside `baton serve`) may have applied this step since.
+                let again = try db.statement("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+                _ = try again.step()
+                let applied = Int(again.int64(0))
+                db.resetAll()
+                guard applied < i + 1 else { return }
                 try db.execute(sql)
                 try db.execute("INSERT INTO schema_version (version) VALUES (\(i + 1))")
             }

@@ -147,6 +147,21 @@ import Testing
     }
 }
 
+/// Two processes opening one database at once (the CLI beside `baton serve`): the one that read
+/// the schema's version before the other migrated applies nothing twice.
+@Suite struct ConcurrentMigrationTests {
+    @Test func aStaleVersionAppliesNothingTwice() async throws {
+        let (j, dir) = try ExecutionPayloadTests.journal()
+        defer { j.close(); try? FileManager.default.removeItem(atPath: dir) }
+        let other = try SQLiteConnection(path: dir + "/baton.sqlite3")
+        // This process read version 12; the journal has since migrated to the latest.
+        try Migrations.run(on: other, after: 12)
+        let s = try other.statement("SELECT COUNT(*), MAX(version) FROM schema_version")
+        _ = try s.step()
+        #expect(Int(s.int64(0)) == Migrations.latestVersion && Int(s.int64(1)) == Migrations.latestVersion)
+    }
+}
+
 /// The WAL is copied back into the database by a thread of its own, not by the writer.
 @Suite struct CheckpointTests {
     @Test(.timeLimit(.minutes(1))) func aGrowingLogIsCheckpointedBesideTheWriter() async throws {
