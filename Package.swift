@@ -63,8 +63,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Amazon SQS (JSON and query protocols) and SNS: queues on disk, topics, dead-letter queues.
+        .target(name: "Messaging", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The one list of services `baton serve` puts on the endpoint.
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events"]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging"]),
         .executableTarget(
             name: "baton",
             dependencies: [
@@ -91,6 +97,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
         .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events"]),
+        .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Messaging"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.
         .testTarget(name: "HTTPAPITests", dependencies: [

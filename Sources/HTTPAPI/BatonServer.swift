@@ -22,7 +22,7 @@ package struct BatonResponder: HTTPResponder {
         let query = request.uri.query ?? ""
         let method = request.method.rawValue
         var incoming = FrontDoor.Incoming(method: method, path: path, query: query, headers: headers)
-        guard let destination = door.destination(method: method, path: path, target: incoming.header("x-amz-target")) else {
+        guard let destination = door.destination(method: method, path: path, target: incoming.header("x-amz-target"), query: query) else {
             return Self.response(await door.handle(incoming))
         }
         let id = door.requestIds()

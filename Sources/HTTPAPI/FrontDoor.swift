@@ -53,6 +53,12 @@ package struct FrontDoor: Sendable {
         var actions: [String: Action]
     }
 
+    struct QueryService: Sendable {
+        var service: any BatonService
+        var query: QueryProtocol
+        var actions: [String: Action]
+    }
+
     struct Route: Sendable {
         var route: RESTRoute
         var service: any BatonService
@@ -65,6 +71,9 @@ package struct FrontDoor: Sendable {
 
     let byTarget: [String: JSONService]
     let rest: [Route]
+    let queryServices: [QueryService]
+    /// A query request's form body may spell a 1 MiB message with every byte escaped.
+    package static let maximumQueryBodyBytes = 8 * 1024 * 1024
     package let verifier: SigV4Verifier?
     let clock: @Sendable () -> Timestamp
     package let requestIds: @Sendable () -> String
@@ -75,18 +84,21 @@ package struct FrontDoor: Sendable {
         self.logger = logger
         var byTarget: [String: JSONService] = [:]
         var rest: [Route] = []
+        var queryServices: [QueryService] = []
         for service in services + [EndpointInfoService(serviceNames: services.map(\.name))] {
             let actions = service.actions
             switch service.wireProtocol {
             case .json(let prefix, let version):
                 byTarget[prefix] = JSONService(service: service, version: version, actions: actions)
-            case .restJSON:
+            case .restJSON, .query:
                 break
             }
+            if let q = service.queryProtocol { queryServices.append(QueryService(service: service, query: q, actions: actions)) }
             for route in service.routes { rest.append(Route(route: route, service: service, handler: actions[route.action])) }
         }
         self.byTarget = byTarget
         self.rest = rest
+        self.queryServices = queryServices
         self.verifier = verifier
         self.clock = clock
         self.requestIds = requestIds
@@ -100,18 +112,28 @@ package struct FrontDoor: Sendable {
             for action in s.actions.keys.sorted() { out.append(("POST", "/", "\(prefix).\(action)", .sigV4)) }
         }
         for r in rest { out.append((r.route.method, r.route.path.example, nil, r.route.authentication)) }
+        for q in queryServices {
+            for action in q.actions.keys.sorted() where q.query.model.hasOperation(action) {
+                out.append(("GET", "/?Action=\(action)&Version=\(q.query.model.version)", nil, .sigV4))
+            }
+        }
         return out.map { (method: $0.0, path: $0.1, target: $0.2, authentication: $0.3) }
     }
 
     /// Finds the destination from the request line and headers alone, so the body is read
     /// only up to the destination's limit.
-    package func destination(method: String, path: String, target: String?) -> Destination? {
-        if method == "POST", path == "/" || path.isEmpty, let target {
+    package func destination(method: String, path: String, target: String?, query: String = "") -> Destination? {
+        if method == "POST", let target, path == "/" || path.isEmpty || isQueryResource(path) {
             let (prefix, action) = Self.split(target)
             guard let s = byTarget[prefix] else { return nil }
             return Destination(service: s.service, action: action, wireProtocol: .json(targetPrefix: prefix, version: s.version),
                                parameters: [:], authentication: .sigV4, maximumBodyBytes: Self.maximumJSONBodyBytes,
                                handler: s.actions[action])
+        }
+        if let first = queryServices.first, target == nil, method == "POST" || method == "GET",
+           (method == "POST" && (path == "/" || path.isEmpty)) || query.hasPrefix("Action=") || query.contains("&Action=") || isQueryResource(path) {
+            return Destination(service: first.service, action: "", wireProtocol: .query(service: ""), parameters: [:],
+                               authentication: .sigV4, maximumBodyBytes: Self.maximumQueryBodyBytes, handler: nil)
         }
         for r in rest where r.route.method == method {
             if let parameters = r.route.path.match(path) {
@@ -120,6 +142,11 @@ package struct FrontDoor: Sendable {
             }
         }
         return nil
+    }
+
+    /// A path one of the query services names as its resource (a queue URL's path).
+    func isQueryResource(_ path: String) -> Bool {
+        queryServices.contains { $0.query.pathParameters(path, "") != nil }
     }
 
     static func split(_ target: String) -> (String, String) {
@@ -131,7 +158,7 @@ package struct FrontDoor: Sendable {
     package func handle(_ request: Incoming) async -> Outgoing {
         let id = requestIds()
         let target = request.header("x-amz-target")
-        guard let destination = destination(method: request.method, path: request.path, target: target) else {
+        guard let destination = destination(method: request.method, path: request.path, target: target, query: request.query) else {
             // Unknown routes are refused the same way whether or not the caller signed.
             if request.method == "POST", request.path == "/" || request.path.isEmpty {
                 return render(ServiceError("UnknownOperationException", "Unknown target '\(target ?? "")'"), .json(targetPrefix: "", version: "1.0"), id)
@@ -164,6 +191,7 @@ package struct FrontDoor: Sendable {
             return render(ServiceError("RequestEntityTooLargeException", "Request body is larger than \(destination.maximumBodyBytes) bytes",
                                        kind: .tooLarge), destination.wireProtocol, id)
         }
+        if case .query = destination.wireProtocol { return await performQuery(request, requestId: id) }
         guard let handler = destination.handler else {
             return render(ServiceError.unknownOperation(destination.action), destination.wireProtocol, id)
         }
@@ -183,7 +211,13 @@ package struct FrontDoor: Sendable {
             let reply = try await handler(call)
             return render(reply, destination.wireProtocol, id)
         } catch let error as ServiceError {
-            return render(error, destination.wireProtocol, id, messageMember: destination.service.errorMessageMember)
+            var out = render(error, destination.wireProtocol, id, messageMember: destination.service.errorMessageMember)
+            if case .json = destination.wireProtocol, let q = destination.service.queryProtocol, q.queryCompatibleJSON {
+                let (code, status) = q.model.queryError(error.code)
+                if let status { out.status = status }
+                out.headers.append(("x-amzn-query-error", "\(code);\(error.kind == .server ? "Receiver" : "Sender")"))
+            }
+            return out
         } catch {
             return render(ServiceError.internalFailure("\(error)"), destination.wireProtocol, id)
         }
@@ -208,6 +242,9 @@ package struct FrontDoor: Sendable {
             return Outgoing(status: error.status(in: wire),
                             headers: [("Content-Type", "application/x-amz-json-\(version == "" ? "1.0" : version)"), ("x-amzn-RequestId", id)],
                             body: body.serializedBytes)
+        case .query(let name):
+            let q = queryServices.first { $0.service.name == name } ?? queryServices.first
+            return renderQuery(error, q, id)
         case .restJSON:
             var b: JSONObject = ["Type": .string(error.kind == .server ? "Service" : "User"), "Message": .string(error.message)]
             b["__type"] = .string(error.code)

@@ -148,6 +148,9 @@ package struct Statement {
         throw JournalError(.sqlite(rc), connection.lastError)
     }
 
+    /// Ends a read early, so the statement can be bound and stepped again.
+    package func reset() { sqlite3_reset(handle) }
+
     package func run() throws(JournalError) {
         defer { sqlite3_reset(handle) }
         while try step() {}

@@ -28,6 +28,8 @@ package protocol BatonService: Sendable {
     /// The member that carries an error's message in this service's model (`message` for most
     /// JSON services, `Message` for Secrets Manager); SDKs show it as the exception's field.
     var errorMessageMember: String { get }
+    /// The query protocol, for services that answer it (SNS, SQS).
+    var queryProtocol: QueryProtocol? { get }
 }
 
 extension BatonService {
@@ -35,6 +37,7 @@ extension BatonService {
     package var taskResources: [TaskResourceBinding] { [] }
     package var backgroundServices: [any ServiceLifecycle.Service] { [] }
     package var errorMessageMember: String { "message" }
+    package var queryProtocol: QueryProtocol? { nil }
 }
 
 /// A Task resource a service performs: one resource (its `.sync`/`.waitForTaskToken`
@@ -106,4 +109,30 @@ package struct ActionTable: Sendable {
     }
 
     package mutating func raw(_ name: String, _ action: @escaping Action) { actions[name] = action }
+}
+
+/// A service's query protocol (form-encoded requests, XML answers): SNS speaks only this,
+/// SQS this beside JSON. Requests share `POST /` (and `GET /?Action=…`); the front door tells
+/// services apart by the signature's credential scope, then the `Version`, then the path.
+package struct QueryProtocol: Sendable {
+    package var model: QueryModel
+    /// The service name in a SigV4 credential scope (`sqs`, `sns`).
+    package var signingName: String
+    /// SQS's error documents carry an empty `<Detail/>`; SNS's do not.
+    package var errorDetail: Bool
+    /// The JSON protocol's errors also carry the query code in `x-amzn-query-error` (AWS's
+    /// awsQueryCompatible trait), which SDKs show as the error's code.
+    package var queryCompatibleJSON: Bool
+    /// Parameters a resource path implies (`/000000000000/orders` → its QueueUrl), or nil when
+    /// the path is not one of the service's resources. Arguments: the path and the Host header.
+    package var pathParameters: @Sendable (String, String) -> [String: String]?
+
+    package init(model: QueryModel, signingName: String, errorDetail: Bool = false, queryCompatibleJSON: Bool = false,
+                 pathParameters: @escaping @Sendable (String, String) -> [String: String]? = { _, _ in nil }) {
+        self.model = model
+        self.signingName = signingName
+        self.errorDetail = errorDetail
+        self.queryCompatibleJSON = queryCompatibleJSON
+        self.pathParameters = pathParameters
+    }
 }

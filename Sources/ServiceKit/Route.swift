@@ -6,6 +6,9 @@ package enum WireProtocol: Sendable, Equatable {
     case json(targetPrefix: String, version: String)
     /// Methods and paths, JSON bodies; errors with `x-amzn-ErrorType` and a status by kind (Lambda).
     case restJSON
+    /// Form-encoded parameters with an `Action`, XML answers and `<ErrorResponse>` errors
+    /// (SNS; SQS beside JSON). The service is the one named here once the request is read.
+    case query(service: String)
 }
 
 /// Who proves a request: AWS Signature Version 4 (every route, unless it says otherwise), or

@@ -3,8 +3,8 @@
 extension ServiceError {
     package func status(in wire: WireProtocol) -> Int {
         switch wire {
-        case .json:
-            // JSON protocols answer 400 for every client error, whatever its kind (AWS's behaviour).
+        case .json, .query:
+            // JSON and query protocols answer 400 for every client error, whatever its kind (AWS's behaviour).
             switch kind {
             case .client, .notFound, .conflict, .throttled, .preconditionFailed, .unauthenticated: return 400
             case .forbidden: return 403

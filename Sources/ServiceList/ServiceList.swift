@@ -1,5 +1,6 @@
 import Events
 import Integrations
+import Messaging
 import Parameters
 import ServiceKit
 import StepFunctions
@@ -14,6 +15,7 @@ package enum ServiceList {
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
+            try await SQSService(context),
         ] + (try await Self.bus(context)) + (try await ParametersServices.make(context))
     }
 
