@@ -12,6 +12,9 @@ actor QueueWaiters {
 
     func generation(_ queue: String) -> UInt64 { generations[queue, default: 0] }
 
+    /// How many receivers are parked on the queue (tests wait for one before they send).
+    func parked(_ queue: String) -> Int { waiting[queue]?.count ?? 0 }
+
     func signal(_ queue: String) {
         generations[queue, default: 0] &+= 1
         guard let all = waiting.removeValue(forKey: queue) else { return }

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 import Journal
 
 /// The messages in the journal's database. Receives are writes (they hide what they return),
@@ -39,6 +40,15 @@ package final class SQLiteMessageStore: MessageStore {
             PRIMARY KEY (queue, key)
         );
         """,
+        // FIFO groups take turns: a group served by a receive goes behind the others (AWS's order).
+        """
+        CREATE TABLE sqs_groups (
+            queue TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            PRIMARY KEY (queue, group_id)
+        );
+        """,
     ]
 
     package func send(_ messages: [OutgoingMessage], now: Int64) async throws(JournalError) -> [StoredMessage] {
@@ -77,6 +87,13 @@ package final class SQLiteMessageStore: MessageStore {
             s.bind(6, m.visibleAtMillis)
             try s.run()
             o.message.seq = sqlite3_last_insert_rowid(c.handle)
+            if let g = m.groupId {
+                let r = try c.statement("INSERT OR IGNORE INTO sqs_groups (queue, group_id, rank) VALUES (?1, ?2, ?3)")
+                r.bind(1, m.queue)
+                r.bind(2, g)
+                r.bind(3, o.message.seq)
+                try r.run()
+            }
             if let d = o.deduplication {
                 let k = try c.statement("""
                     INSERT OR REPLACE INTO sqs_deduplication (queue, key, seq, message_id, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -101,6 +118,8 @@ package final class SQLiteMessageStore: MessageStore {
 
     static let columns = "seq, id, document, group_id, sent_ms, visible_ms, receive_count, first_receive_ms, receipt, dead_letter_source"
 
+    static let prefixed = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     static func row(_ s: Statement, queue: String) -> StoredMessage {
         StoredMessage(seq: s.int64(0), queue: queue, id: s.string(1) ?? "", document: s.blob(2) ?? [], groupId: s.string(3),
                       sentMillis: s.int64(4), visibleAtMillis: s.int64(5), receiveCount: Int(s.int64(6)),
@@ -112,10 +131,11 @@ package final class SQLiteMessageStore: MessageStore {
         // before it is still hidden (delayed): strict order per group.
         let sql = r.fifo
             ? """
-              SELECT \(columns) FROM sqs_messages m WHERE queue = ?1 AND visible_ms <= ?2 AND sent_ms >= ?3
+              SELECT \(prefixed) FROM sqs_messages m LEFT JOIN sqs_groups g ON g.queue = m.queue AND g.group_id = m.group_id
+              WHERE m.queue = ?1 AND m.visible_ms <= ?2 AND m.sent_ms >= ?3
               AND NOT EXISTS (SELECT 1 FROM sqs_messages p WHERE p.queue = ?1 AND p.group_id = m.group_id AND p.seq != m.seq
                               AND p.visible_ms > ?2 AND (p.seq < m.seq OR p.receive_count > 0))
-              ORDER BY seq LIMIT ?4
+              ORDER BY g.rank, m.seq LIMIT ?4
               """
             : "SELECT \(columns) FROM sqs_messages WHERE queue = ?1 AND visible_ms <= ?2 AND sent_ms >= ?3 ORDER BY visible_ms LIMIT ?4"
         var out: [StoredMessage] = []
@@ -168,7 +188,25 @@ package final class SQLiteMessageStore: MessageStore {
             moved += movedNow
             if movedNow == 0 { break }
         }
+        if r.fifo { try sendToBack(Array(distinctInOrder(out.compactMap(\.groupId))), queue: r.queue, c) }
         return out
+    }
+
+    /// The groups just served go behind every other group of the queue, in the order served.
+    static func sendToBack(_ groups: [String], queue: String, _ c: SQLiteConnection) throws(JournalError) {
+        guard !groups.isEmpty else { return }
+        let m = try c.statement("SELECT MAX((SELECT IFNULL(MAX(seq), 0) FROM sqs_messages), (SELECT IFNULL(MAX(rank), 0) FROM sqs_groups WHERE queue = ?1))")
+        m.bind(1, queue)
+        _ = try m.step()
+        let base = m.int64(0)
+        m.reset()
+        for (i, g) in groups.enumerated() {
+            let u = try c.statement("UPDATE sqs_groups SET rank = ?3 WHERE queue = ?1 AND group_id = ?2")
+            u.bind(1, queue)
+            u.bind(2, g)
+            u.bind(3, base + 1 + Int64(i))
+            try u.run()
+        }
     }
 
     package func delete(queue: String, seqs: [Int64]) async throws(JournalError) -> [ReceiptOutcome] {
@@ -200,12 +238,11 @@ package final class SQLiteMessageStore: MessageStore {
             }
             let visible = f.int64(0), receives = f.int64(1), current = f.string(2)
             f.reset()
-            guard receives > 0, visible > now else {
+            // AWS changes the visibility of a message that was received, whatever the receipt
+            // and even once its visibility ran out (standard queues); never of one not yet received.
+            _ = (visible, current)
+            guard receives > 0 else {
                 box.outcome = .notInFlight
-                return
-            }
-            guard current == receipt else {
-                box.outcome = .stale
                 return
             }
             let u = try c.statement("UPDATE sqs_messages SET visible_ms = ?2 WHERE seq = ?1")
@@ -222,6 +259,9 @@ package final class SQLiteMessageStore: MessageStore {
             let s = try c.statement("DELETE FROM sqs_messages WHERE queue = ?1")
             s.bind(1, queue)
             try s.run()
+            let g = try c.statement("DELETE FROM sqs_groups WHERE queue = ?1")
+            g.bind(1, queue)
+            try g.run()
             if dropping {
                 let d = try c.statement("DELETE FROM sqs_deduplication WHERE queue = ?1")
                 d.bind(1, queue)
@@ -265,6 +305,12 @@ package final class SQLiteMessageStore: MessageStore {
             d.bind(1, queue)
             d.bind(2, now)
             try d.run()
+            let g = try c.statement("""
+                DELETE FROM sqs_groups WHERE queue = ?1 AND NOT EXISTS
+                    (SELECT 1 FROM sqs_messages m WHERE m.queue = ?1 AND m.group_id = sqs_groups.group_id)
+                """)
+            g.bind(1, queue)
+            try g.run()
         }
         return box.count
     }
@@ -302,3 +348,9 @@ final class OutcomeBox: @unchecked Sendable {
     var outcomes: [ReceiptOutcome] = []
 }
 final class CountBox: @unchecked Sendable { var count = 0 }
+
+/// The distinct elements of a sequence, in first-seen order.
+func distinctInOrder(_ items: [String]) -> [String] {
+    var seen: Set<String> = []
+    return items.filter { seen.insert($0).inserted }
+}

@@ -106,22 +106,34 @@ package struct QueryModel: Sendable {
         guard let shape = shapes[ref.shape] else { return p[prefix].map { .string($0) } }
         switch shape.type {
         case "structure":
+            // (JSON takes a nil literal as JSON.null: absence is spelled out.)
             let v = decodeStructure(shape, prefix: prefix + ".", p)
-            return v.objectValue?.isEmpty == false ? v : nil
+            if v.objectValue?.isEmpty ?? true { return Optional<JSON>.none }
+            return v
         case "list":
-            guard let member = shape.member else { return nil }
+            guard let member = shape.member else { return Optional<JSON>.none }
             let flattened = ref.flattened || shape.flattened
-            let listPrefix = flattened ? prefix : "\(prefix).\(member.name ?? "member")"
+            // botocore: a flattened list whose member is named takes that name in place of its own.
+            let listPrefix: String
+            if flattened {
+                if let name = member.name, let dot = prefix.lastIndex(of: ".") {
+                    listPrefix = String(prefix[...dot]) + name
+                } else {
+                    listPrefix = member.name ?? prefix
+                }
+            } else {
+                listPrefix = "\(prefix).\(member.name ?? "member")"
+            }
             var items: [JSON] = []
             var i = 1
             while let item = decode(member, at: "\(listPrefix).\(i)", p) {
                 items.append(item)
                 i += 1
             }
-            if items.isEmpty { return p[prefix] != nil ? .array([]) : nil }
+            if items.isEmpty { return p[prefix] != nil ? JSON.array([]) : Optional<JSON>.none }
             return .array(items)
         case "map":
-            guard let key = shape.key, let value = shape.value else { return nil }
+            guard let key = shape.key, let value = shape.value else { return Optional<JSON>.none }
             let flattened = ref.flattened || shape.flattened
             let mapPrefix = flattened ? prefix : "\(prefix).entry"
             var out = JSONObject()
@@ -130,18 +142,18 @@ package struct QueryModel: Sendable {
                 if let v = decode(value, at: "\(mapPrefix).\(i).\(value.name ?? "value")", p) { out[k] = v }
                 i += 1
             }
-            return out.isEmpty ? nil : .object(out)
+            return out.isEmpty ? Optional<JSON>.none : JSON.object(out)
         default:
-            guard let text = p[prefix] else { return nil }
+            guard let text = p[prefix] else { return Optional<JSON>.none }
             switch shape.type {
-            case "integer", "long": return Int64(text).map { .int($0) } ?? .string(text)
+            case "integer", "long": return Int64(text).map { JSON.int($0) } ?? JSON.string(text)
             case "boolean":
                 switch text.lowercased() {
                 case "true": return .bool(true)
                 case "false": return .bool(false)
                 default: return .string(text)
                 }
-            case "float", "double": return Double(text).map { .double($0) } ?? .string(text)
+            case "float", "double": return Double(text).map { JSON.double($0) } ?? JSON.string(text)
             default: return .string(text)
             }
         }
