@@ -8,6 +8,8 @@
 //   swift run -c release BatonBench webhooks [campaigns [senders]]   campaigns parked on a webhook, resumed by deliveries
 //   swift run -c release BatonBench list [count]            ListExecutions pages over `count` stored executions
 //   swift run -c release BatonBench events [seconds]        events matched per second at 10, 1,000, 10,000 rules, beside moto
+//   swift run -c release BatonBench queues [seconds [workers [waiting]]]  SQS send+receive+delete in batches of 10,
+//                                                     long-poll wake-up after a send's commit, memory of waiting messages
 //   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
 //                                                     queue; with a rate (events/s), senders are paced (open loop)
 
@@ -25,5 +27,7 @@ case "list": try await ListBench.run(count: Int(number ?? 1_000_000))
 case "events": try EventsBench.run(seconds: number ?? 2)
 case "bus": try await BusBench.run(events: Int(number ?? 20_000), senders: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                    rate: arguments.count > 3 ? Double(arguments[3]) : nil)
-default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus [number]")
+case "queues": try await QueuesBench.run(seconds: number ?? 10, workers: arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64,
+                                         waiting: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
+default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus|queues [number]")
 }

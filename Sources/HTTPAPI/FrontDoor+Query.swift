@@ -33,6 +33,16 @@ extension FrontDoor {
         do {
             let reply = try await handler(call)
             let output = reply.body.isEmpty ? JSON.object([:]) : ((try? JSONParser.parse(reply.body)) ?? .object([:]))
+            if request.header("accept")?.contains("application/json") == true {
+                // The query protocol's JSON rendering (what AWS answers an `Accept: application/json`):
+                // the XML's envelope, the result's members named with a lower-case initial.
+                var result = JSONObject()
+                for (k, v) in output.objectValue ?? [:] { result[k.prefix(1).lowercased() + k.dropFirst()] = v }
+                let body: JSON = [
+                    "\(action)Response": ["\(action)Result": .object(result), "ResponseMetadata": ["RequestId": .string(id)]],
+                ]
+                return Outgoing(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", id)], body: body.serializedBytes)
+            }
             return Outgoing(status: 200, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", id)],
                             body: q.query.model.answer(action, output, requestId: id))
         } catch let error as ServiceError {

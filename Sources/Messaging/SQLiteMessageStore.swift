@@ -127,14 +127,15 @@ package final class SQLiteMessageStore: MessageStore {
     }
 
     static func receive(_ r: ReceiveRequest, _ c: SQLiteConnection) throws(JournalError) -> [StoredMessage] {
-        // A FIFO message is eligible when no message of its group is in flight and none sent
-        // before it is still hidden (delayed): strict order per group.
+        // A FIFO message is eligible when no message of its group sent before it is hidden (in
+        // flight or delayed): strict order per group, and a group whose earlier message became
+        // visible again is served again at once (AWS's behaviour).
         let sql = r.fifo
             ? """
               SELECT \(prefixed) FROM sqs_messages m LEFT JOIN sqs_groups g ON g.queue = m.queue AND g.group_id = m.group_id
               WHERE m.queue = ?1 AND m.visible_ms <= ?2 AND m.sent_ms >= ?3
-              AND NOT EXISTS (SELECT 1 FROM sqs_messages p WHERE p.queue = ?1 AND p.group_id = m.group_id AND p.seq != m.seq
-                              AND p.visible_ms > ?2 AND (p.seq < m.seq OR p.receive_count > 0))
+              AND NOT EXISTS (SELECT 1 FROM sqs_messages p WHERE p.queue = ?1 AND p.group_id = m.group_id AND p.seq < m.seq
+                              AND p.visible_ms > ?2)
               ORDER BY g.rank, m.seq LIMIT ?4
               """
             : "SELECT \(columns) FROM sqs_messages WHERE queue = ?1 AND visible_ms <= ?2 AND sent_ms >= ?3 ORDER BY visible_ms LIMIT ?4"

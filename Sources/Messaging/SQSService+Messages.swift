@@ -1,3 +1,4 @@
+import Foundation
 import Crypto
 import Journal
 import ServiceKit
@@ -171,9 +172,21 @@ extension SQSService {
         let total = entries.reduce(0) { n, e in
             n + (e["MessageBody"]?.stringValue?.utf8.count ?? 0) + MessageAttributes.size(e["MessageAttributes"]?.objectValue ?? [:])
         }
-        if total > q.maximumMessageSize {
-            throw ServiceError("BatchRequestTooLong",
-                               "Batch requests cannot be longer than \(q.maximumMessageSize) bytes. You have sent \(total) bytes.")
+        // The batch's limit is SQS's own 1 MiB, whatever the queue's MaximumMessageSize.
+        if total > 1_048_576 {
+            throw ServiceError("BatchRequestTooLong", "Batch requests cannot be longer than 1048576 bytes. You have sent \(total) bytes.")
+        }
+        // On a FIFO queue a missing group or deduplication id refuses the whole batch (AWS).
+        if q.isFifo {
+            for e in entries {
+                if e["MessageGroupId"]?.stringValue == nil {
+                    throw ServiceError("InvalidParameterValueException", "The request must contain the parameter MessageGroupId.")
+                }
+                if e["MessageDeduplicationId"]?.stringValue == nil && !q.contentBasedDeduplication {
+                    throw ServiceError("InvalidParameterValueException",
+                                       "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+                }
+            }
         }
         let now = self.now
         var planned: [(String, PlannedSend)] = []
@@ -183,7 +196,10 @@ extension SQSService {
             do throws(ServiceError) {
                 planned.append((id, try plan(q, e, id: UUIDText.random(), now: now, senderId: account)))
             } catch {
-                failed.append(Self.failure(id, Self.batchError(error)))
+                var e = Self.batchError(error)
+                // A batch entry's wording differs from SendMessage's for the size.
+                e.message = e.message.replacingOccurrences(of: "One or more parameters are invalid.", with: "One or more parameters cannot be validated.")
+                failed.append(Self.failure(id, e))
             }
         }
         var successful: [JSON] = []

@@ -147,6 +147,14 @@ extension SQSService {
             for (k, v) in attributes {
                 if v.isEmpty, QueueAttributes.ranges[k] == nil { s.attributes[k] = nil } else if !v.isEmpty { s.attributes[k] = v }
             }
+            // KMS encryption replaces SQS-managed encryption; clearing the key clears its reuse period.
+            if let key = attributes["KmsMasterKeyId"] {
+                if key.isEmpty {
+                    s.attributes["KmsDataKeyReusePeriodSeconds"] = nil
+                } else {
+                    s.attributes["SqsManagedSseEnabled"] = "false"
+                }
+            }
             s.modifiedSeconds = now / 1000
             stored = s
         }
@@ -225,7 +233,7 @@ extension SQSService {
         try await update(q.name) { (stored: inout SQSQueue?) throws(ServiceError) in
             guard var s = stored else { throw Self.queueMissing() }
             var policy = s.attributes["Policy"].flatMap { try? JSONParser.parse($0) }?.objectValue
-                ?? ["Version": "2012-10-17", "Id": .string("\(resource)/SQSDefaultPolicy"), "Statement": .array([])]
+                ?? ["Version": "2008-10-17", "Id": .string("\(resource)/SQSDefaultPolicy"), "Statement": .array([])]
             var statements = policy["Statement"]?.arrayValue ?? []
             if statements.contains(where: { $0["Sid"]?.stringValue == label }) {
                 throw Self.invalidParameter("Label", label, "Already exists.")

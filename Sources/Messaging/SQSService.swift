@@ -107,6 +107,9 @@ package struct SQSService: BatonService {
         return t.actions
     }
 
+    /// Receivers parked in a long poll on the queue (benchmarks send once one is parked).
+    package func parkedReceivers(_ queue: String) async -> Int { await waiters.parked(queue) }
+
     // MARK: names
 
     var now: Int64 { clock.now().milliseconds }

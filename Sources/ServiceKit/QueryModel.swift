@@ -15,6 +15,8 @@ package struct QueryModel: Sendable {
     struct Shape: Sendable {
         var type: String
         var flattened: Bool
+        /// A name the shape gives itself (`TagMap` is `Tag`), used where the member gives none.
+        var name: String?
         var members: [(String, Ref)] = []
         var member: Ref?
         var key: Ref?
@@ -61,7 +63,8 @@ package struct QueryModel: Sendable {
                 return Ref(shape: shape, name: j["locationName"]?.stringValue, flattened: j["flattened"] == .bool(true))
             }
             for (name, s) in root["shapes"]?.objectValue ?? [:] {
-                var shape = Shape(type: s["type"]?.stringValue ?? "", flattened: s["flattened"] == .bool(true))
+                var shape = Shape(type: s["type"]?.stringValue ?? "", flattened: s["flattened"] == .bool(true),
+                                  name: s["locationName"]?.stringValue)
                 shape.member = ref(s["member"])
                 shape.key = ref(s["key"])
                 shape.value = ref(s["value"])
@@ -162,7 +165,7 @@ package struct QueryModel: Sendable {
     private func decodeStructure(_ shape: Shape, prefix: String, _ p: [String: String]) -> JSON {
         var out = JSONObject()
         for (member, ref) in shape.members {
-            if let v = decode(ref, at: prefix + (ref.name ?? member), p) { out[member] = v }
+            if let v = decode(ref, at: prefix + (ref.name ?? shapes[ref.shape]?.name ?? member), p) { out[member] = v }
         }
         return .object(out)
     }
@@ -205,7 +208,7 @@ package struct QueryModel: Sendable {
     private func encodeMembers(_ shape: Shape, _ o: JSONObject, into x: inout XMLWriter) {
         for (member, ref) in shape.members {
             guard let v = o[member], !v.isNull else { continue }
-            encode(v, ref, name: ref.name ?? member, into: &x)
+            encode(v, ref, name: ref.name ?? shapes[ref.shape]?.name ?? member, into: &x)
         }
     }
 
