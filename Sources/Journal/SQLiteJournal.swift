@@ -25,6 +25,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         /// A store's own write (the durable queue's), run on the writer connection in the step's savepoint.
         var custom: (@Sendable (SQLiteConnection) throws(JournalError) -> Void)?
         var resume: @Sendable (Result<Void, JournalError>) -> Void
+        /// Resumed once its savepoint is released, before the transaction's fsync (see `performVisible`).
+        var early = false
     }
 
     package let path: String
@@ -150,6 +152,15 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try await enqueue(Pending(batch: nil, custom: work, resume: { _ in }))
     }
 
+    /// Runs a store's write in the next group commit and returns as soon as it has run, before
+    /// the commit is durable: for changes that may be lost in a crash without breaking a
+    /// promise (an SQS receive hiding messages: lost, they are delivered again, as at-least-once
+    /// delivery allows). Every later write of any caller is committed after it, so a change
+    /// that builds on it (a delete of what it received) never becomes durable without it.
+    package func performVisible(_ work: @escaping @Sendable (SQLiteConnection) throws(JournalError) -> Void) async throws(JournalError) {
+        try await enqueue(Pending(batch: nil, custom: work, resume: { _ in }, early: true))
+    }
+
     /// Queues work for the writer thread and waits for its commit.
     private func enqueue(_ work: Pending) async throws(JournalError) {
         let result: Result<Void, JournalError> = await withCheckedContinuation { continuation in
@@ -192,6 +203,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         defer { writer.resetAll() }
         var results: [Result<Void, JournalError>] = []
         results.reserveCapacity(work.count)
+        var answered: Set<Int> = []
         do {
             try writer.execute("BEGIN IMMEDIATE")
             for p in work {
@@ -203,6 +215,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     try writer.execute("RELEASE step")
                     chunks.stepSucceeded()
                     results.append(.success(()))
+                    if p.early {
+                        p.resume(.success(()))
+                        answered.insert(results.count - 1)
+                    }
                 } catch {
                     try? writer.execute("ROLLBACK TO step")
                     try? writer.execute("RELEASE step")
@@ -217,7 +233,12 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             chunks.transactionRolledBack()
             results = work.map { _ in .failure(error) }
         }
-        for (p, r) in zip(work, results) { p.resume(r) }
+        for (i, (p, r)) in zip(work, results).enumerated() {
+            // An early write that ran was answered already (even if the transaction then
+            // failed: what it hid is simply visible again).
+            if answered.contains(i) { continue }
+            p.resume(r)
+        }
     }
 
     private func write(_ b: JournalBatch) throws(JournalError) {

@@ -1,14 +1,15 @@
 import ServiceKit
 import StatesLanguage
 
-/// A receipt handle: the queue, the message's sequence and the receive's nonce, base64
-/// encoded. Opaque to clients, parsed once here.
+/// A receipt handle: the message's sequence, the receive's nonce and the queue
+/// (`SEQ:NONCE:QUEUE`). Opaque to clients, parsed once here; plain text because a batch of
+/// deletes parses ten of them.
 struct ReceiptHandle: Sendable, Equatable {
     var queue: String
     var seq: Int64
     var nonce: String
 
-    var text: String { Base64.encode(Array("\(queue) \(seq) \(nonce)".utf8)) }
+    var text: String { "\(seq):\(nonce):\(queue)" }
 
     init(queue: String, seq: Int64, nonce: String) {
         self.queue = queue
@@ -17,12 +18,11 @@ struct ReceiptHandle: Sendable, Equatable {
     }
 
     init?(_ text: String) {
-        guard let bytes = Base64.decode(text), let s = String(validating: bytes, as: UTF8.self) else { return nil }
-        let parts = s.split(separator: " ")
-        guard parts.count == 3, let seq = Int64(parts[1]) else { return nil }
-        queue = String(parts[0])
+        let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let seq = Int64(parts[0]), seq > 0, !parts[1].isEmpty, !parts[2].isEmpty else { return nil }
         self.seq = seq
-        nonce = String(parts[2])
+        nonce = String(parts[1])
+        queue = String(parts[2])
     }
 
     static func invalid(_ text: String) -> ServiceError {

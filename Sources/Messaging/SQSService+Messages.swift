@@ -257,7 +257,7 @@ extension SQSService {
             let now = self.now
             let request = ReceiveRequest(queue: q.name, limit: max, now: now, visibilityMillis: visibilityMillis, fifo: q.isFifo,
                                          retainedSince: now - current.retentionMillis, deadLetter: redrive,
-                                         nonce: { UUIDText.random() })
+                                         nonce: { UUIDText.randomHex() })
             let found: [StoredMessage]
             do { found = try await store.receive(request) } catch {
                 throw ServiceError.internalFailure("cannot receive: \(error)")

@@ -1,10 +1,62 @@
+import Foundation
 import StatesInterpreter
 
-/// Request ids and the names AWS generates when none is given: a random UUID.
+/// Request ids, message ids, receipts and the names AWS generates when none is given: a random
+/// (version 4) UUID. Drawn from one generator seeded once from the system's randomness, under
+/// a lock: a getrandom call per id cost more than the rest of a send.
 package enum UUIDText {
+    private final class Generator: @unchecked Sendable {
+        // @unchecked Sendable: `source` is only touched under `lock`.
+        private let lock = NSLock()
+        private var source: RandomSource
+
+        init() {
+            var system = SystemRandomNumberGenerator()
+            source = RandomSource(seed: system.next())
+        }
+
+        func pair() -> (UInt64, UInt64) { lock.withLock { (source.next(), source.next()) } }
+    }
+
+    private static let generator = Generator()
+
     package static func random() -> String {
-        var g = SystemRandomNumberGenerator()
-        var source = RandomSource(seed: g.next())
-        return source.uuid()
+        let (a, b) = generator.pair()
+        return format(a, b)
+    }
+
+    /// 16 random hex characters (a receipt's nonce).
+    package static func randomHex() -> String {
+        let (a, _) = generator.pair()
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for i in 0..<16 { buffer[i] = hexDigit(UInt8(truncatingIfNeeded: a >> (4 * UInt64(15 - i))) & 0xF) }
+            return 16
+        }
+    }
+
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+
+    /// The UUID text of 128 bits, with the version and variant bits set.
+    static func format(_ a: UInt64, _ b: UInt64) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            bytes[i] = UInt8(truncatingIfNeeded: a >> (8 * UInt64(i)))
+            bytes[8 + i] = UInt8(truncatingIfNeeded: b >> (8 * UInt64(i)))
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var j = 0
+            for (i, byte) in bytes.enumerated() {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    out[j] = UInt8(ascii: "-")
+                    j += 1
+                }
+                out[j] = hexDigit(byte >> 4)
+                out[j + 1] = hexDigit(byte & 0xF)
+                j += 2
+            }
+            return j
+        }
     }
 }

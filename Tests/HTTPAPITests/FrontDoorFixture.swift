@@ -48,5 +48,11 @@ final class FrontDoorFixture: @unchecked Sendable {
 
 extension FrontDoor.Outgoing {
     var json: JSON? { try? JSONParser.parse(body) }
-    var code: String? { json?["__type"]?.stringValue }
+    /// The error code: JSON's `__type`, or the query protocol's `<Code>`.
+    var code: String? {
+        if let c = json?["__type"]?.stringValue { return c }
+        let text = String(decoding: body, as: UTF8.self)
+        guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else { return nil }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
 }

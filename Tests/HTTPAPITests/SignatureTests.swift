@@ -15,7 +15,10 @@ import Testing
         for entry in entries {
             var headers: [(String, String)] = [("host", "127.0.0.1:8083")]
             if let target = entry.target { headers.append(("x-amz-target", target)) }
-            let out = await f.door.handle(.init(method: entry.method, path: entry.path, headers: headers, body: Array("{}".utf8)))
+            // Query-protocol actions are listed as `/?Action=…`.
+            let parts = entry.path.split(separator: "?", maxSplits: 1).map(String.init)
+            let out = await f.door.handle(.init(method: entry.method, path: parts[0], query: parts.count > 1 ? parts[1] : "",
+                                                headers: headers, body: Array("{}".utf8)))
             switch entry.authentication {
             case .ownScheme, .open:
                 exempt.append("\(entry.method) \(entry.path)")
@@ -30,8 +33,9 @@ import Testing
         // The webhook receiver, whose senders prove themselves by the webhook's signature, and
         // the endpoint's probe and landing page, which reveal nothing: no other exemption.
         #expect(exempt.sorted() == ["GET /", "GET /health", "POST /webhooks/x"])
-        // Step Functions' 37 actions, Lambda's routes and the webhook admin API at least.
-        #expect(refused >= 37 + 10 + 6)
+        // Step Functions' 37 actions, Lambda's routes, the webhook admin API and SQS's 23
+        // actions in both protocols at least.
+        #expect(refused >= 37 + 10 + 6 + 2 * 23)
     }
 
     /// The probe and the landing page answer without a signature even when one is required,

@@ -1,10 +1,14 @@
 -- wrk script for bench_sqs_http.py: each connection sends a batch of 10, receives up to 10,
 -- and deletes what it received in batches of 10 (SQS's JSON protocol, unsigned).
--- QUEUE_URL names the queue; BODY_BYTES the size of each message body.
+-- QUEUE_URL names the queue; BODY_BYTES the size of each message body; FAKE_SCOPE adds an unsigned credential scope (moto).
 local queue = os.getenv("QUEUE_URL")
 local size = tonumber(os.getenv("BODY_BYTES") or "100")
 local payload = string.rep("x", size)
 local headers = { ["Content-Type"] = "application/x-amz-json-1.0" }
+-- moto picks the service from the credential scope (it checks no signature); Baton checks one when sent.
+if os.getenv("FAKE_SCOPE") then
+  headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"
+end
 local threads = {}
 
 local function req(action, body)
@@ -44,14 +48,14 @@ end
 function response(status, hdrs, body)
   if status ~= 200 then return end
   if body:find('"MD5OfMessageBody"', 1, true) then
-    for _ in body:gmatch('"MessageId"') do sent = sent + 1 end
+    for _ in body:gmatch("\"MessageId\"") do sent = sent + 1 end
   elseif body:find('"ReceiptHandle"', 1, true) then
-    for r in body:gmatch('"ReceiptHandle":"([^"]+)"') do
+    for r in body:gmatch('"ReceiptHandle"%s*:%s*"([^"]+)"') do
       table.insert(receipts, r)
       received = received + 1
     end
   elseif body:find('"Successful"', 1, true) then
-    local ok = body:match('"Successful":%[(.-)%]')
+    local ok = body:match('"Successful"%s*:%s*%[(.-)%]')
     if ok then for _ in ok:gmatch('"Id"') do deleted = deleted + 1 end end
   end
 end

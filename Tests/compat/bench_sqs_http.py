@@ -55,6 +55,8 @@ def run(name, endpoint, pid, seconds, connections, body):
                        aws_access_key_id="test", aws_secret_access_key="test")
     url = sqs.create_queue(QueueName="bench-%d" % int(time.time() * 1000))["QueueUrl"]
     env = dict(os.environ, QUEUE_URL=url, BODY_BYTES=str(body))
+    if name == "moto":
+        env["FAKE_SCOPE"] = "1"
     threads = min(2, connections)
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", "%ds" % seconds, "--timeout", "30s",
                           "-s", os.path.join(HERE, "bench_sqs_http.lua"), endpoint],
