@@ -31,11 +31,22 @@ enum MessageAttributes {
     }
 
     static func md5Hex(_ bytes: [UInt8]) -> String {
-        Insecure.MD5.hash(data: bytes).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        hex(Insecure.MD5.hash(data: bytes))
     }
+
+    /// Lower-case hex of a digest, written straight into the string's storage.
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let bytes = Array(digest)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (i, b) in bytes.enumerated() {
+                out[2 * i] = digit(b >> 4)
+                out[2 * i + 1] = digit(b & 0xF)
+            }
+            return bytes.count * 2
+        }
+    }
+
+    static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 
     /// A binary value as sent: base64 text (both protocols carry blobs so).
     static func binary(_ v: JSON?) -> [UInt8]? {

@@ -58,7 +58,7 @@ extension SQSService {
             if let explicitDedup {
                 dedupId = explicitDedup
             } else if q.contentBasedDeduplication {
-                dedupId = SHA256.hash(data: Array(body.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+                dedupId = MessageAttributes.hex(SHA256.hash(data: Array(body.utf8)))
             } else {
                 throw ServiceError("InvalidParameterValueException",
                                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")

@@ -145,12 +145,14 @@ package struct SQSService: BatonService {
     }
 
     func queue(url: String) throws(ServiceError) -> SQSQueue {
-        let parts = url.split(separator: "/", omittingEmptySubsequences: true)
-        guard let last = parts.last else { throw Self.queueMissing() }
-        if parts.count >= 2, let owner = parts.dropLast().last, owner.count == 12, owner.allSatisfy(\.isNumber), owner != account {
-            throw Self.queueMissing()
-        }
-        guard let q = directory.value[String(last)] else { throw Self.queueMissing() }
+        var trimmed = Substring(url)
+        while trimmed.last == "/" { trimmed = trimmed.dropLast() }
+        let name = trimmed.lastIndex(of: "/").map { trimmed[trimmed.index(after: $0)...] } ?? trimmed
+        // An owner other than this account names another account's queue, which is not here.
+        let rest = trimmed.dropLast(name.count).dropLast()
+        let owner = rest.lastIndex(of: "/").map { rest[rest.index(after: $0)...] } ?? rest
+        if owner.utf8.count == 12, owner.allSatisfy(\.isNumber), owner != account { throw Self.queueMissing() }
+        guard !name.isEmpty, let q = directory.value[String(name)] else { throw Self.queueMissing() }
         return q
     }
 
