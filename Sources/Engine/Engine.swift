@@ -87,9 +87,12 @@ package final class Engine: Sendable {
     /// `key` makes redeliveries of the same call recognisable, as a step's idempotency key does.
     package func call(_ resource: String, parameters: JSON, caller: String, key: String, traceHeader: String? = nil) async -> TaskOutcome? {
         guard let handler = taskHandler(for: resource) else { return nil }
-        return await handler.invoke(TaskInvocation(id: TaskID(0), stateName: caller, resource: resource, parameters: parameters,
-                                                   timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: key,
-                                                   traceHeader: traceHeader))
+        let invocation = TaskInvocation(id: TaskID(0), stateName: caller, resource: resource, parameters: parameters,
+                                        timeoutSeconds: nil, heartbeatSeconds: nil, taskToken: nil, idempotencyKey: key,
+                                        traceHeader: traceHeader)
+        // Outside a step, a transactional task has no step to write with: it commits on its own.
+        if let transactional = handler as? any TransactionalTaskHandler { return await transactional.invokeAlone(invocation) }
+        return await handler.invoke(invocation)
     }
 
     func partition(for arn: String) -> Partition {

@@ -9,4 +9,7 @@ import StatesInterpreter
 package protocol TransactionalTaskHandler: TaskHandler {
     /// The writes for one scheduled invocation, made once: a retry is a new invocation.
     func attachments(scheduling invocation: TaskInvocation) -> [StepAttachment]
+    /// The same task called outside any execution step (a rule's target, a topic's
+    /// subscription): it makes its write in a commit of its own, then answers.
+    func invokeAlone(_ invocation: TaskInvocation) async -> TaskOutcome
 }

@@ -100,6 +100,23 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             }
             return Self.verdict(outcome)
         }
+        if arn.hasPrefix("arn:aws:sqs:") || arn.hasPrefix("arn:aws:sns:") {
+            // A queue or a topic on this endpoint, through the same integration as a Task state's.
+            let sqs = arn.hasPrefix("arn:aws:sqs:")
+            var parameters: JSONObject = sqs ? ["QueueUrl": .string(arn), "MessageBody": .string(input)]
+                                             : ["TopicArn": .string(arn), "Message": .string(input)]
+            if let group = target["SqsParameters"]?["MessageGroupId"] {
+                // A FIFO queue: EventBridge deduplicates by the event's id.
+                parameters["MessageGroupId"] = group
+                parameters["MessageDeduplicationId"] = event["id"] ?? .string(message.id)
+            }
+            let resource = sqs ? "arn:aws:states:::sqs:sendMessage" : "arn:aws:states:::sns:publish"
+            guard let outcome = await engine.call(resource, parameters: .object(parameters), caller: "EventBridge", key: message.id,
+                                                  traceHeader: trace) else {
+                return .retry("no service on this endpoint answers \(arn)")
+            }
+            return Self.verdict(outcome)
+        }
         if arn.contains(":events:"), arn.contains(":event-bus/") {
             let bus = await buses.busName(arn)
             guard await buses.bus(bus) != nil else { return .retry("event bus \(bus) does not exist") }

@@ -52,6 +52,21 @@ struct SQSSendTaskHandler: TransactionalTaskHandler {
         }]
     }
 
+    func invokeAlone(_ invocation: TaskInvocation) async -> TaskOutcome {
+        switch plan(invocation) {
+        case .failure(let e):
+            return .failed(e)
+        case .success(let (q, p)):
+            do throws(ServiceError) {
+                let stored = try await service.stored([p.outgoing], queue: q.name)
+                let m = stored.first ?? p.outgoing.message
+                return .succeeded(.object(SQSService.answer(p, m, fifo: q.isFifo)))
+            } catch {
+                return .failed(StatesError("SQS.\(error.code)", error.message))
+            }
+        }
+    }
+
     func invoke(_ invocation: TaskInvocation) async -> TaskOutcome {
         switch plan(invocation) {
         case .failure(let e):

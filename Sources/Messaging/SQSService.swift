@@ -145,6 +145,10 @@ package struct SQSService: BatonService {
     }
 
     func queue(url: String) throws(ServiceError) -> SQSQueue {
+        if url.hasPrefix("arn:") {
+            guard let q = queue(arn: url) else { throw Self.queueMissing() }
+            return q
+        }
         var trimmed = Substring(url)
         while trimmed.last == "/" { trimmed = trimmed.dropLast() }
         let name = trimmed.lastIndex(of: "/").map { trimmed[trimmed.index(after: $0)...] } ?? trimmed

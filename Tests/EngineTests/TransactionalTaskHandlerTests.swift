@@ -23,6 +23,10 @@ import Testing
             let id = invocation.id.rawValue
             return [StepAttachment(store: "test") { [log] (_) throws(JournalError) in log.add("write \(id)") }]
         }
+        func invokeAlone(_ invocation: TaskInvocation) async -> TaskOutcome {
+            log.add("alone \(invocation.idempotencyKey)")
+            return .succeeded(["sent": true])
+        }
         func invoke(_ invocation: TaskInvocation) async -> TaskOutcome {
             let earlier = log.invokes
             log.add("invoke \(invocation.id.rawValue)")
