@@ -65,7 +65,7 @@ let package = Package(
         ]),
         // Amazon SQS (JSON and query protocols) and SNS: queues on disk, topics, dead-letter queues.
         .target(name: "Messaging", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "Events",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

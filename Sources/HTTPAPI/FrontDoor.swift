@@ -137,7 +137,10 @@ package struct FrontDoor: Sendable {
         }
         for r in rest where r.route.method == method {
             if let parameters = r.route.path.match(path) {
-                return Destination(service: r.service, action: r.route.action, wireProtocol: r.service.wireProtocol, parameters: parameters,
+                // A query-protocol service's own REST routes (SNS's email outbox) answer in JSON.
+                var wire = r.service.wireProtocol
+                if case .query = wire { wire = .restJSON }
+                return Destination(service: r.service, action: r.route.action, wireProtocol: wire, parameters: parameters,
                                    authentication: r.route.authentication, maximumBodyBytes: r.route.maximumBodyBytes, handler: r.handler)
             }
         }

@@ -14,7 +14,7 @@ extension SQLiteJournal: DurableQueueStore {
         }
     }
 
-    static func insert(_ m: QueuedMessage, _ db: SQLiteConnection) throws(JournalError) {
+    package static func insert(_ m: QueuedMessage, _ db: SQLiteConnection) throws(JournalError) {
         let exists = try db.statement("SELECT 1 FROM queue_messages WHERE queue = ?1 AND id = ?2")
         exists.bind(1, m.queue)
         exists.bind(2, m.id)

@@ -15,8 +15,13 @@ package enum ServiceList {
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
-            try await SQSService(context),
-        ] + (try await Self.bus(context)) + (try await ParametersServices.make(context))
+        ] + (try await Self.messaging(context)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
+    }
+
+    /// Queues, and the topics that deliver to them.
+    static func messaging(_ context: ServiceContext) async throws -> [any BatonService] {
+        let sqs = try await SQSService(context)
+        return [sqs, try await SNSService(context, sqs: sqs)]
     }
 
     /// The event bus and the Scheduler, which delivers through it.

@@ -1,0 +1,146 @@
+import Crypto
+import Engine
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Journal
+import ServiceKit
+import StatesInterpreter
+import StatesLanguage
+
+/// Performs a topic's deliveries to functions, HTTP(S) endpoints and email addresses from the
+/// durable queue `sns.delivery`, at least once, with SNS's retries; a delivery that used them up
+/// goes to the subscription's dead-letter queue when it has one (the SQS message SNS writes
+/// there), else it is logged.
+final class SNSDelivery: QueueConsumer, @unchecked Sendable {
+    // @unchecked Sendable: `worker` is set once, right after init, before any delivery.
+    static let queue = "sns.delivery"
+    let engine: Engine
+    let sqs: SQSService
+    let emails: DocumentBook<JSONObject>
+    let clock: any EngineClock
+    /// Where subscribers are told to confirm and unsubscribe (the endpoint's address).
+    let endpoint: String
+    private let key = SymmetricKey(size: .bits256)
+    private(set) var worker: QueueWorker?
+
+    init(engine: Engine, sqs: SQSService, emails: DocumentBook<JSONObject>, clock: any EngineClock) {
+        self.engine = engine
+        self.sqs = sqs
+        self.emails = emails
+        self.clock = clock
+        endpoint = "http://\(sqs.defaultHost)"
+    }
+
+    func attach(_ worker: QueueWorker) { self.worker = worker }
+
+    /// A digest of the envelope's fields in SNS's string-to-sign order, under this server's key.
+    func signature(of e: JSONObject) -> String {
+        var text = ""
+        for k in ["Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"] {
+            if let v = e[k]?.stringValue { text += "\(k)\n\(v)\n" }
+        }
+        return Base64.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)))
+    }
+
+    /// Sends a SubscriptionConfirmation (email-json and email to the outbox, http(s) by POST), once, now.
+    func confirm(subscription s: JSONObject, message: JSONObject, now: Int64) async {
+        var m = message
+        m["Signature"] = .string(signature(of: m))
+        m["SigningCertURL"] = .string("\(endpoint)/baton/sns/signing-cert.pem")
+        let body = JSON.object(m).serialized
+        let proto = s["Protocol"]?.stringValue ?? ""
+        switch proto {
+        case "email", "email-json":
+            await record(s, subject: "AWS Notification - Subscription Confirmation", body: body, id: m["MessageId"]?.stringValue ?? UUIDText.random())
+        case "http", "https":
+            _ = await post(s, body: body, type: "SubscriptionConfirmation", id: m["MessageId"]?.stringValue ?? "", raw: false)
+        default:
+            break
+        }
+    }
+
+    func record(_ s: JSONObject, subject: String?, body: String, id: String) async {
+        let entry: JSONObject = [
+            "Endpoint": s["Endpoint"] ?? .null, "Protocol": s["Protocol"] ?? .null, "SubscriptionArn": s["SubscriptionArn"] ?? .null,
+            "Subject": subject.map { .string($0) } ?? .null, "Body": .string(body), "Timestamp": .string(clock.now().iso8601),
+        ]
+        _ = try? await emails.update("\(clock.now().milliseconds)-\(id)") { (v: inout JSONObject?) throws(ServiceError) in v = entry }
+    }
+
+    /// A POST of the notification; true on a 2xx answer.
+    func post(_ s: JSONObject, body: String, type: String, id: String, raw: Bool) async -> Bool {
+        guard let url = (s["Endpoint"]?.stringValue).flatMap({ URL(string: $0) }) else { return false }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 15
+        request.httpBody = Data(body.utf8)
+        request.setValue("text/plain; charset=UTF-8", forHTTPHeaderField: "Content-Type")
+        request.setValue(type, forHTTPHeaderField: "x-amz-sns-message-type")
+        request.setValue(id, forHTTPHeaderField: "x-amz-sns-message-id")
+        request.setValue(s["TopicArn"]?.stringValue, forHTTPHeaderField: "x-amz-sns-topic-arn")
+        if type == "Notification" { request.setValue(s["SubscriptionArn"]?.stringValue, forHTTPHeaderField: "x-amz-sns-subscription-arn") }
+        if raw { request.setValue("true", forHTTPHeaderField: "x-amz-sns-rawdelivery") }
+        request.setValue("Amazon Simple Notification Service Agent", forHTTPHeaderField: "User-Agent")
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            return (200..<300).contains(status)
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: QueueConsumer
+
+    package func policy(for message: QueuedMessage) async -> QueuePolicy {
+        // SNS's default for HTTP: 3 retries 20 s apart; functions are retried twice more (Lambda's async retries).
+        QueuePolicy(maximumReceives: 4, maximumAgeMillis: nil, visibilityMillis: 5 * 60_000, backoffMillis: { _ in 20_000 })
+    }
+
+    package func handle(_ message: QueuedMessage) async -> QueueOutcome {
+        guard case .object(let body)? = try? JSONParser.parse(message.body), let s = body["subscription"]?.objectValue,
+              let payload = body["payload"]?.stringValue else {
+            return .deadLetter("the delivery cannot be read")
+        }
+        let proto = s["Protocol"]?.stringValue ?? ""
+        let id = body["messageId"]?.stringValue ?? message.id
+        switch proto {
+        case "lambda":
+            guard let arn = s["Endpoint"]?.stringValue else { return .deadLetter("no function") }
+            let event = body["lambdaEvent"] ?? .null
+            guard let outcome = await engine.call(arn, parameters: event, caller: "SNS", key: message.id) else {
+                return .retry("no function service for \(arn)")
+            }
+            switch outcome {
+            case .succeeded, .pending: return .done
+            case .failed(let e): return .retry("\(e.error): \(e.cause ?? "")")
+            }
+        case "http", "https":
+            return await post(s, body: payload, type: "Notification", id: id, raw: body["raw"] == .bool(true)) ? .done : .retry("the endpoint did not answer 2xx")
+        case "email", "email-json":
+            await record(s, subject: body["subject"]?.stringValue, body: payload, id: id)
+            return .done
+        default:
+            // sms, application, firehose: accepted and dropped (nothing to deliver to here).
+            return .done
+        }
+    }
+
+    package func deadLetter(_ message: QueuedMessage, reason: String) async throws {
+        guard case .object(let body)? = try? JSONParser.parse(message.body), let s = body["subscription"]?.objectValue,
+              let text = s["Attributes"]?["RedrivePolicy"]?.stringValue,
+              let arn = (try? JSONParser.parse(text))?["deadLetterTargetArn"]?.stringValue else {
+            engine.logger.warning("SNS delivery failed", metadata: ["id": "\(message.id)", "reason": "\(reason)"])
+            return
+        }
+        // The dead-letter queue gets the notification as the subscriber would have.
+        var parameters: JSONObject = ["QueueUrl": .string(arn), "MessageBody": body["payload"] ?? ""]
+        if arn.hasSuffix(".fifo") {
+            parameters["MessageGroupId"] = "sns-dlq"
+            parameters["MessageDeduplicationId"] = .string(String(message.id.prefix(128)).replacingOccurrences(of: "/", with: "-"))
+        }
+        _ = await engine.call("arn:aws:states:::sqs:sendMessage", parameters: .object(parameters), caller: "SNS", key: message.id)
+    }
+}

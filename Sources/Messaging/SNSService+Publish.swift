@@ -1,0 +1,257 @@
+import Crypto
+import Journal
+import ServiceKit
+import StatesLanguage
+
+/// Publish: checked, filtered per subscription, and fanned out in one commit. A queue
+/// subscription's message is inserted in that commit (so a crash can neither lose it nor send
+/// it twice); every other subscription gets a durable delivery performed by the worker.
+extension SNSService {
+    /// SNS's limit on a message with its attributes.
+    static let maximumMessageBytes = 262_144
+
+    struct Publication: Sendable {
+        var id: String
+        var message: String
+        var subject: String?
+        var structure: JSONObject?
+        var attributes: JSONObject
+        var groupId: String?
+        var deduplicationId: String?
+        var traceHeader: String?
+
+        /// The text a protocol receives: with MessageStructure json, its own key or `default`.
+        func text(for proto: String) -> String {
+            guard let s = structure else { return message }
+            return s[proto]?.stringValue ?? s["default"]?.stringValue ?? message
+        }
+    }
+
+    func check(_ e: JSONObject, fifo: Bool, contentBased: Bool, traceHeader: String?) throws(ServiceError) -> Publication {
+        guard let message = e["Message"]?.stringValue, !message.isEmpty else { throw Self.invalid("Empty message") }
+        var structure: JSONObject?
+        if e["MessageStructure"]?.stringValue == "json" {
+            guard case .object(let o)? = try? JSONParser.parse(message) else {
+                throw Self.invalid("Message Structure - JSON message body failed to parse")
+            }
+            guard o["default"]?.stringValue != nil else { throw Self.invalid("Message Structure - No default entry in JSON message body") }
+            structure = o
+        }
+        let subject = e["Subject"]?.stringValue
+        if let subject, subject.isEmpty || subject.count > 100 || subject.contains("\n") { throw Self.invalid("Subject") }
+        var attributes = JSONObject()
+        for (name, a) in e["MessageAttributes"]?.objectValue ?? [:] {
+            let type = a["DataType"]?.stringValue ?? ""
+            let base = type.split(separator: ".", maxSplits: 1).first.map(String.init) ?? type
+            guard ["String", "Number", "Binary"].contains(base) else {
+                throw ServiceError("InvalidParameterValueException",
+                                   "The message attribute '\(name)' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")
+            }
+            if base == "Binary" {
+                guard a["BinaryValue"]?.stringValue != nil else {
+                    throw ServiceError("InvalidParameterValueException", "The message attribute '\(name)' must contain non-empty message attribute value for message attribute type 'Binary'.")
+                }
+            } else {
+                guard let v = a["StringValue"]?.stringValue, !v.isEmpty else {
+                    throw ServiceError("InvalidParameterValueException", "The message attribute '\(name)' must contain non-empty message attribute value for message attribute type '\(base)'.")
+                }
+                if base == "Number", Double(v) == nil {
+                    throw ServiceError("InvalidParameterValueException", "An error occurred while parsing message attribute value: Could not cast message attribute '\(name)' value to number.")
+                }
+                if type == "String.Array", case .array? = try? JSONParser.parse(v) {} else if type == "String.Array" {
+                    throw ServiceError("InvalidParameterValueException", "The message attribute '\(name)' with type 'String.Array' has an invalid value.")
+                }
+            }
+            attributes[name] = a
+        }
+        if message.utf8.count + MessageAttributes.size(attributes) > Self.maximumMessageBytes { throw Self.invalid("Message too long") }
+        let group = e["MessageGroupId"]?.stringValue
+        var dedup = e["MessageDeduplicationId"]?.stringValue
+        if fifo {
+            guard group != nil else { throw Self.invalid("The MessageGroupId parameter is required for FIFO topics") }
+            if dedup == nil {
+                guard contentBased else {
+                    throw Self.invalid("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+                }
+                dedup = MessageAttributes.hex(SHA256.hash(data: Array(message.utf8)))
+            }
+        } else if group != nil {
+            throw Self.invalid("MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type")
+        } else if dedup != nil {
+            throw Self.invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
+        }
+        return Publication(id: UUIDText.random(), message: message, subject: subject, structure: structure, attributes: attributes,
+                           groupId: group, deduplicationId: dedup, traceHeader: traceHeader)
+    }
+
+    func publish(_ request: JSONRequest) async throws(ServiceError) -> JSON {
+        let topicArn = try request.string("TopicArn")
+        let targetArn = try request.string("TargetArn")
+        guard let arn = topicArn ?? targetArn else {
+            if try request.string("PhoneNumber") != nil { return ["MessageId": .string(UUIDText.random())] }
+            throw Self.invalid("TopicArn or TargetArn Reason: no value for required parameter")
+        }
+        let (_, t) = try await topic(arn)
+        let fifo = t["Attributes"]?["FifoTopic"] == "true"
+        let p = try check(request.body, fifo: fifo, contentBased: t["Attributes"]?["ContentBasedDeduplication"] == "true",
+                          traceHeader: request.traceHeader)
+        let seq = try await fanOut(arn, [p])
+        var out: JSONObject = ["MessageId": .string(p.id)]
+        if fifo { out["SequenceNumber"] = .string(SQSService.sequenceNumber(seq)) }
+        return .object(out)
+    }
+
+    func publishBatch(_ request: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try request.required("TopicArn")
+        let (_, t) = try await topic(arn)
+        guard let entries = request.body["PublishBatchRequestEntries"]?.arrayValue, !entries.isEmpty else {
+            throw ServiceError("EmptyBatchRequestException", "The batch request doesn't contain any entries")
+        }
+        guard entries.count <= 10 else {
+            throw ServiceError("TooManyEntriesInBatchRequestException", "The batch request contains more entries than permissible.")
+        }
+        var ids: Set<String> = []
+        for e in entries {
+            let id = e["Id"]?.stringValue ?? ""
+            guard !id.isEmpty, id.count <= 80,
+                  id.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" }) else {
+                throw ServiceError("InvalidBatchEntryIdException", "The Id of a batch entry in a batch request doesn't abide by the specification.")
+            }
+            guard ids.insert(id).inserted else {
+                throw ServiceError("BatchEntryIdsNotDistinctException", "Two or more batch entries in the request have the same Id.")
+            }
+        }
+        let fifo = t["Attributes"]?["FifoTopic"] == "true"
+        let contentBased = t["Attributes"]?["ContentBasedDeduplication"] == "true"
+        var ok: [(String, Publication)] = []
+        var failed: [JSON] = []
+        for e in entries {
+            let id = e["Id"]?.stringValue ?? ""
+            do throws(ServiceError) {
+                ok.append((id, try check(e.objectValue ?? [:], fifo: fifo, contentBased: contentBased, traceHeader: request.traceHeader)))
+            } catch {
+                let code = queryProtocol?.model.queryError(error.code).code ?? error.code
+                failed.append(["Id": .string(id), "Code": .string(code), "Message": .string(error.message), "SenderFault": true])
+            }
+        }
+        _ = try await fanOut(arn, ok.map(\.1))
+        return ["Successful": .array(ok.map { ["Id": .string($0.0), "MessageId": .string($0.1.id)] }), "Failed": .array(failed)]
+    }
+
+    /// One commit for every subscription of every publication; returns the last FIFO sequence.
+    @discardableResult
+    func fanOut(_ topicArn: String, _ publications: [Publication]) async throws(ServiceError) -> Int64 {
+        let subs = (byTopic.value[topicArn] ?? []).filter { $0["Confirmed"] == .bool(true) }
+        let now = self.now
+        var sends: [OutgoingMessage] = []
+        var deliveries: [QueuedMessage] = []
+        var touched: Set<String> = []
+        for p in publications {
+            for s in subs {
+                let attributes = s["Attributes"]?.objectValue ?? [:]
+                if let text = attributes["FilterPolicy"]?.stringValue, let policy = try? FilterPolicy(text: text) {
+                    let byBody = attributes["FilterPolicyScope"]?.stringValue == "MessageBody"
+                    guard byBody ? policy.matches(body: p.message) : policy.matches(attributes: p.attributes) else { continue }
+                }
+                let proto = s["Protocol"]?.stringValue ?? ""
+                let raw = attributes["RawMessageDelivery"]?.stringValue?.lowercased() == "true"
+                if proto == "sqs" {
+                    if let (q, out) = queueSend(p, subscription: s, raw: raw, now: now) {
+                        sends.append(out)
+                        touched.insert(q)
+                    } else if let dlq = deadLetterQueue(s) {
+                        // The queue is gone: the subscription's dead-letter queue gets the message.
+                        if let (q, out) = queueSend(p, subscription: s, raw: raw, now: now, to: dlq) {
+                            sends.append(out)
+                            touched.insert(q)
+                        }
+                    }
+                    continue
+                }
+                let body: JSONObject = [
+                    "subscription": .object(s), "payload": .string(payload(p, subscription: s, proto: proto, raw: raw)),
+                    "messageId": .string(p.id), "subject": p.subject.map { .string($0) } ?? .null, "raw": .bool(raw),
+                    "lambdaEvent": proto == "lambda" ? lambdaEvent(p, subscription: s) : .null,
+                ]
+                deliveries.append(QueuedMessage(queue: SNSDelivery.queue, id: "\(p.id)/\(s["SubscriptionArn"]?.stringValue ?? "")",
+                                                body: JSON.object(body).serializedBytes, enqueuedMillis: now, visibleAtMillis: now))
+            }
+        }
+        let box = SequenceBox()
+        let writes = sends, queued = deliveries
+        do {
+            try await database.perform { (c) throws(JournalError) in
+                let stored = try SQLiteMessageStore.insert(writes, now: now, c)
+                box.seq = stored.last?.seq ?? 0
+                for m in queued { try SQLiteJournal.insert(m, c) }
+            }
+        } catch {
+            throw ServiceError.internalFailure("cannot store the publication: \(error)")
+        }
+        for q in touched { await sqs.waiters.signal(q) }
+        if !queued.isEmpty { worker.signal() }
+        return box.seq
+    }
+
+    func deadLetterQueue(_ s: JSONObject) -> SQSQueue? {
+        guard let text = s["Attributes"]?["RedrivePolicy"]?.stringValue, let arn = (try? JSONParser.parse(text))?["deadLetterTargetArn"]?.stringValue else {
+            return nil
+        }
+        return sqs.queue(arn: arn)
+    }
+
+    /// The SQS message a queue subscription receives: the envelope, or (raw) the message with its attributes.
+    func queueSend(_ p: Publication, subscription s: JSONObject, raw: Bool, now: Int64, to target: SQSQueue? = nil) -> (String, OutgoingMessage)? {
+        guard let q = target ?? (s["Endpoint"]?.stringValue).flatMap({ sqs.queue(arn: $0) }) else { return nil }
+        var entry: JSONObject = ["MessageBody": .string(payload(p, subscription: s, proto: "sqs", raw: raw))]
+        if raw, !p.attributes.isEmpty { entry["MessageAttributes"] = .object(p.attributes) }
+        if q.isFifo {
+            entry["MessageGroupId"] = p.groupId.map { .string($0) } ?? "default"
+            entry["MessageDeduplicationId"] = .string(p.deduplicationId ?? p.id)
+        }
+        if let trace = p.traceHeader { entry["MessageSystemAttributes"] = ["AWSTraceHeader": ["DataType": "String", "StringValue": .string(trace)]] }
+        guard let planned = try? sqs.plan(q, entry, id: UUIDText.random(), now: now, senderId: account) else { return nil }
+        return (q.name, planned.outgoing)
+    }
+
+    /// What a subscriber receives: the message itself (raw delivery) or SNS's notification envelope.
+    func payload(_ p: Publication, subscription s: JSONObject, proto: String, raw: Bool) -> String {
+        let text = p.text(for: proto)
+        if raw { return text }
+        return JSON.object(envelope(p, subscription: s, text: text, lambdaSpelling: false)).serialized
+    }
+
+    func envelope(_ p: Publication, subscription s: JSONObject, text: String, lambdaSpelling: Bool) -> JSONObject {
+        let arn = s["TopicArn"]?.stringValue ?? ""
+        var e: JSONObject = ["Type": "Notification", "MessageId": .string(p.id), "TopicArn": .string(arn)]
+        if let subject = p.subject { e["Subject"] = .string(subject) } else if lambdaSpelling { e["Subject"] = .null }
+        e["Message"] = .string(text)
+        e["Timestamp"] = .string(clock.now().iso8601)
+        e["SignatureVersion"] = "1"
+        e["Signature"] = .string(delivery.signature(of: e))
+        e[lambdaSpelling ? "SigningCertUrl" : "SigningCertURL"] = .string("\(delivery.endpoint)/baton/sns/signing-cert.pem")
+        e[lambdaSpelling ? "UnsubscribeUrl" : "UnsubscribeURL"] = .string(
+            "\(delivery.endpoint)/?Action=Unsubscribe&SubscriptionArn=\(s["SubscriptionArn"]?.stringValue ?? "")")
+        if !p.attributes.isEmpty {
+            var attrs = JSONObject()
+            for (k, a) in p.attributes {
+                attrs[k] = ["Type": a["DataType"] ?? "String", "Value": a["StringValue"] ?? a["BinaryValue"] ?? ""]
+            }
+            e["MessageAttributes"] = .object(attrs)
+        } else if lambdaSpelling {
+            e["MessageAttributes"] = .object([:])
+        }
+        if let g = p.groupId { e["MessageGroupId"] = .string(g) }
+        return e
+    }
+
+    /// The event a function subscribed to the topic is invoked with (Lambda's SNS event).
+    func lambdaEvent(_ p: Publication, subscription s: JSONObject) -> JSON {
+        let sns = envelope(p, subscription: s, text: p.text(for: "lambda"), lambdaSpelling: true)
+        return ["Records": [[
+            "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": s["SubscriptionArn"] ?? .null, "Sns": .object(sns),
+        ]]]
+    }
+}
+
+final class SequenceBox: @unchecked Sendable { var seq: Int64 = 0 }

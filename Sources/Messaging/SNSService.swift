@@ -1,0 +1,122 @@
+import Engine
+import Journal
+import ServiceKit
+import ServiceLifecycle
+import StatesLanguage
+
+/// Amazon SNS on the seam, in its query protocol (form-encoded requests, XML answers, as
+/// boto3's `sns` client speaks it): topics and subscriptions as documents, Publish fanning out
+/// in one commit (a queue subscription's message is inserted in that commit; the others become
+/// durable deliveries a queue worker performs with retries and, at the end, the subscription's
+/// dead-letter queue).
+package struct SNSService: BatonService {
+    let topics: DocumentBook<JSONObject>
+    let subscriptions: DocumentBook<JSONObject>
+    /// Committed subscriptions by topic ARN, readable without awaiting.
+    let byTopic: LockedValue<[String: [JSONObject]]>
+    let emails: DocumentBook<JSONObject>
+    let sqs: SQSService
+    let database: SQLiteJournal
+    let engine: Engine
+    let delivery: SNSDelivery
+    let worker: QueueWorker
+    let clock: any EngineClock
+    let region: String
+    let account: String
+
+    package init(_ context: ServiceContext, sqs: SQSService) async throws(ServiceError) {
+        clock = context.engine.clock
+        region = context.region
+        account = context.account
+        database = context.database
+        engine = context.engine
+        self.sqs = sqs
+        let json: @Sendable (JSONObject) -> JSON = { .object($0) }
+        topics = try await DocumentBook(owner: "sns.topics", store: context.database, encode: json, decode: { $0.objectValue })
+        subscriptions = try await DocumentBook(owner: "sns.subscriptions", store: context.database, encode: json, decode: { $0.objectValue })
+        emails = try await DocumentBook(owner: "sns.email-outbox", store: context.database, encode: json, decode: { $0.objectValue })
+        var index: [String: [JSONObject]] = [:]
+        for (_, s) in await subscriptions.all { index[s["TopicArn"]?.stringValue ?? "", default: []].append(s) }
+        byTopic = LockedValue(index)
+        delivery = SNSDelivery(engine: context.engine, sqs: sqs, emails: emails, clock: context.engine.clock)
+        worker = QueueWorker(queue: SNSDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
+                             concurrency: 64, logger: context.engine.logger)
+        delivery.attach(worker)
+    }
+
+    package var name: String { "sns" }
+    package var wireProtocol: WireProtocol { .query(service: "sns") }
+
+    package var queryProtocol: QueryProtocol? {
+        QueryProtocol(model: SNSQueryModel.model.adding(errors: ["ValidationError": ("ValidationError", 400)]), signingName: "sns")
+    }
+
+    package var backgroundServices: [any ServiceLifecycle.Service] {
+        [LoopService { [worker] in await worker.run() }]
+    }
+
+    package var taskResources: [TaskResourceBinding] {
+        [TaskResourceBinding(.resource("arn:aws:states:::sns:publish"), SNSPublishTaskHandler(service: self))]
+    }
+
+    package var routes: [RESTRoute] {
+        // What email and email-json subscriptions were sent (Baton's addition: there is no mail server).
+        [RESTRoute("GET", "/baton/sns/email-outbox", action: "ListEmailDeliveries")]
+    }
+
+    package var actions: [String: Action] {
+        var t = ActionTable()
+        let s = self
+        t.json("CreateTopic") { try await s.createTopic($0) }
+        t.json("DeleteTopic") { try await s.deleteTopic($0) }
+        t.json("ListTopics") { try await s.listTopics($0) }
+        t.json("GetTopicAttributes") { try await s.getTopicAttributes($0) }
+        t.json("SetTopicAttributes") { try await s.setTopicAttributes($0) }
+        t.json("Subscribe") { try await s.subscribe($0) }
+        t.json("ConfirmSubscription") { try await s.confirmSubscription($0) }
+        t.json("Unsubscribe") { try await s.unsubscribe($0) }
+        t.json("ListSubscriptions") { try await s.listSubscriptions($0, topic: nil) }
+        t.json("ListSubscriptionsByTopic") { try await s.listSubscriptions($0, topic: try $0.required("TopicArn")) }
+        t.json("GetSubscriptionAttributes") { try await s.getSubscriptionAttributes($0) }
+        t.json("SetSubscriptionAttributes") { try await s.setSubscriptionAttributes($0) }
+        t.json("Publish") { try await s.publish($0) }
+        t.json("PublishBatch") { try await s.publishBatch($0) }
+        t.json("TagResource") { try await s.tagResource($0) }
+        t.json("UntagResource") { try await s.untagResource($0) }
+        t.json("ListTagsForResource") { try await s.listTagsForResource($0) }
+        t.raw("ListEmailDeliveries") { _ in
+            let all = await s.emails.all.map { JSON.object($0.value) }
+            return .json(["Deliveries": .array(all)])
+        }
+        return t.actions
+    }
+
+    var now: Int64 { clock.now().milliseconds }
+
+    func topicArn(_ name: String) -> String { "arn:aws:sns:\(region):\(account):\(name)" }
+
+    static func invalid(_ message: String) -> ServiceError { ServiceError("InvalidParameterException", "Invalid parameter: \(message)") }
+    static func notFound(_ what: String = "Topic does not exist") -> ServiceError {
+        ServiceError("NotFoundException", what, kind: .notFound)
+    }
+
+    /// The topic an ARN names (its name is the ARN's last part), or NotFound.
+    func topic(_ arn: String) async throws(ServiceError) -> (name: String, topic: JSONObject) {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sns" else { throw Self.invalid("TopicArn") }
+        guard parts[4] == Substring(account), let t = await topics.get(String(parts[5])) else { throw Self.notFound() }
+        return (String(parts[5]), t)
+    }
+
+    func reindex() async {
+        var index: [String: [JSONObject]] = [:]
+        for (_, s) in await subscriptions.all { index[s["TopicArn"]?.stringValue ?? "", default: []].append(s) }
+        byTopic.value = index
+    }
+
+    static func stringMap(_ request: JSONRequest, _ member: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in request.body[member]?.objectValue ?? [:] { out[k] = v.stringValue ?? v.serialized }
+        return out
+    }
+}
