@@ -12,4 +12,12 @@ package final class LockedValue<Value: Sendable>: @unchecked Sendable {
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
+
+    /// Changes the value in place, under the lock.
+    package func mutate<R>(_ change: (inout Value) -> R) -> R { lock.withLock { change(&stored) } }
+}
+
+extension LockedValue where Value == Int64 {
+    /// The next number of a counter.
+    package func next() -> Int64 { mutate { v in v += 1; return v } }
 }

@@ -35,6 +35,9 @@ final class SNSDelivery: QueueConsumer, @unchecked Sendable {
 
     func attach(_ worker: QueueWorker) { self.worker = worker }
 
+    /// Where the certificate that verifies notifications is served (AWS's file name pattern).
+    var certificateURL: String { "\(endpoint)/SimpleNotificationService-baton.pem" }
+
     /// A digest of the envelope's fields in SNS's string-to-sign order, under this server's key.
     func signature(of e: JSONObject) -> String {
         var text = ""
@@ -48,7 +51,7 @@ final class SNSDelivery: QueueConsumer, @unchecked Sendable {
     func confirm(subscription s: JSONObject, message: JSONObject, now: Int64) async {
         var m = message
         m["Signature"] = .string(signature(of: m))
-        m["SigningCertURL"] = .string("\(endpoint)/baton/sns/signing-cert.pem")
+        m["SigningCertURL"] = .string(certificateURL)
         let body = JSON.object(m).serialized
         let proto = s["Protocol"]?.stringValue ?? ""
         switch proto {

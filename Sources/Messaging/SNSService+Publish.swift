@@ -19,6 +19,8 @@ extension SNSService {
         var groupId: String?
         var deduplicationId: String?
         var traceHeader: String?
+        /// A FIFO topic's sequence number for the publication.
+        var sequence: Int64?
 
         /// The text a protocol receives: with MessageStructure json, its own key or `default`.
         func text(for proto: String) -> String {
@@ -42,8 +44,8 @@ extension SNSService {
         var attributes = JSONObject()
         for (name, a) in e["MessageAttributes"]?.objectValue ?? [:] {
             let type = a["DataType"]?.stringValue ?? ""
-            let base = type.split(separator: ".", maxSplits: 1).first.map(String.init) ?? type
-            guard ["String", "Number", "Binary"].contains(base) else {
+            let base = type.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? type
+            guard ["String", "Number", "Binary"].contains(base), !type.hasSuffix("."), type.utf8.count <= 256 else {
                 throw ServiceError("InvalidParameterValueException",
                                    "The message attribute '\(name)' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")
             }
@@ -75,8 +77,6 @@ extension SNSService {
                 }
                 dedup = MessageAttributes.hex(SHA256.hash(data: Array(message.utf8)))
             }
-        } else if group != nil {
-            throw Self.invalid("MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type")
         } else if dedup != nil {
             throw Self.invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
         }
@@ -93,11 +93,12 @@ extension SNSService {
         }
         let (_, t) = try await topic(arn)
         let fifo = t["Attributes"]?["FifoTopic"] == "true"
-        let p = try check(request.body, fifo: fifo, contentBased: t["Attributes"]?["ContentBasedDeduplication"] == "true",
-                          traceHeader: request.traceHeader)
-        let seq = try await fanOut(arn, [p])
+        let checked = try check(request.body, fifo: fifo, contentBased: t["Attributes"]?["ContentBasedDeduplication"] == "true",
+                                traceHeader: request.traceHeader)
+        let (p, fresh) = deduplicate(arn, checked)
+        if fresh { try await fanOut(arn, [p]) }
         var out: JSONObject = ["MessageId": .string(p.id)]
-        if fifo { out["SequenceNumber"] = .string(SQSService.sequenceNumber(seq)) }
+        if let seq = p.sequence { out["SequenceNumber"] = .string(SQSService.sequenceNumber(seq)) }
         return .object(out)
     }
 
@@ -113,9 +114,12 @@ extension SNSService {
         var ids: Set<String> = []
         for e in entries {
             let id = e["Id"]?.stringValue ?? ""
-            guard !id.isEmpty, id.count <= 80,
+            guard id.count <= 80 else {
+                throw ServiceError("InvalidBatchEntryIdException", "The Id of a batch entry in the batch request is too long: \(id)")
+            }
+            guard !id.isEmpty,
                   id.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" }) else {
-                throw ServiceError("InvalidBatchEntryIdException", "The Id of a batch entry in a batch request doesn't abide by the specification.")
+                throw ServiceError("InvalidBatchEntryIdException", "The Id of a batch entry in the batch request contains an impermissible character: \(id)")
             }
             guard ids.insert(id).inserted else {
                 throw ServiceError("BatchEntryIdsNotDistinctException", "Two or more batch entries in the request have the same Id.")
@@ -134,11 +138,46 @@ extension SNSService {
                 failed.append(["Id": .string(id), "Code": .string(code), "Message": .string(error.message), "SenderFault": true])
             }
         }
-        _ = try await fanOut(arn, ok.map(\.1))
-        return ["Successful": .array(ok.map { ["Id": .string($0.0), "MessageId": .string($0.1.id)] }), "Failed": .array(failed)]
+        var published: [(String, Publication)] = []
+        var fresh: [Publication] = []
+        for (id, p) in ok {
+            let (d, isNew) = deduplicate(arn, p)
+            published.append((id, d))
+            if isNew { fresh.append(d) }
+        }
+        try await fanOut(arn, fresh)
+        return ["Successful": .array(published.map { id, p in
+            var o: JSONObject = ["Id": .string(id), "MessageId": .string(p.id)]
+            if let seq = p.sequence { o["SequenceNumber"] = .string(SQSService.sequenceNumber(seq)) }
+            return .object(o)
+        }), "Failed": .array(failed)]
     }
 
-    /// One commit for every subscription of every publication; returns the last FIFO sequence.
+    /// A FIFO publication numbered, or the earlier one its deduplication id names within five
+    /// minutes (then nothing is sent again); a standard one as it is.
+    func deduplicate(_ topicArn: String, _ p: Publication) -> (Publication, Bool) {
+        guard let dedup = p.deduplicationId else { return (p, true) }
+        let now = self.now
+        let key = "\(topicArn)\u{1}\(dedup)"
+        var out = p
+        var fresh = true
+        let sequence = self.sequence
+        deduplication.mutate { table in
+            if let hit = table[key], hit.expires > now {
+                out.id = hit.id
+                out.sequence = hit.sequence
+                fresh = false
+                return
+            }
+            let seq = sequence.next()
+            out.sequence = seq
+            table[key] = (p.id, seq, now + 300_000)
+            if table.count > 100_000 { table = table.filter { $0.value.expires > now } }
+        }
+        return (out, fresh)
+    }
+
+    /// One commit for every subscription of every publication.
     @discardableResult
     func fanOut(_ topicArn: String, _ publications: [Publication]) async throws(ServiceError) -> Int64 {
         let subs = (byTopic.value[topicArn] ?? []).filter { $0["Confirmed"] == .bool(true) }
@@ -225,11 +264,15 @@ extension SNSService {
         let arn = s["TopicArn"]?.stringValue ?? ""
         var e: JSONObject = ["Type": "Notification", "MessageId": .string(p.id), "TopicArn": .string(arn)]
         if let subject = p.subject { e["Subject"] = .string(subject) } else if lambdaSpelling { e["Subject"] = .null }
+        if let seq = p.sequence { e["SequenceNumber"] = .string(SQSService.sequenceNumber(seq)) }
         e["Message"] = .string(text)
         e["Timestamp"] = .string(clock.now().iso8601)
-        e["SignatureVersion"] = "1"
-        e["Signature"] = .string(delivery.signature(of: e))
-        e[lambdaSpelling ? "SigningCertUrl" : "SigningCertURL"] = .string("\(delivery.endpoint)/baton/sns/signing-cert.pem")
+        // AWS signs standard topics' notifications; a FIFO topic's carry no signature.
+        if p.groupId == nil {
+            e["SignatureVersion"] = "1"
+            e["Signature"] = .string(delivery.signature(of: e))
+            e[lambdaSpelling ? "SigningCertUrl" : "SigningCertURL"] = .string(delivery.certificateURL)
+        }
         e[lambdaSpelling ? "UnsubscribeUrl" : "UnsubscribeURL"] = .string(
             "\(delivery.endpoint)/?Action=Unsubscribe&SubscriptionArn=\(s["SubscriptionArn"]?.stringValue ?? "")")
         if !p.attributes.isEmpty {
@@ -241,7 +284,6 @@ extension SNSService {
         } else if lambdaSpelling {
             e["MessageAttributes"] = .object([:])
         }
-        if let g = p.groupId { e["MessageGroupId"] = .string(g) }
         return e
     }
 

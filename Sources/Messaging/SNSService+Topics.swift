@@ -1,4 +1,5 @@
 import Events
+import Foundation
 import ServiceKit
 import StatesLanguage
 
@@ -23,11 +24,7 @@ extension SNSService {
         let base = name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
         let valid = !base.isEmpty && name.count <= 256
             && base.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "-" || $0 == "_" }
-        guard valid, fifo == name.hasSuffix(".fifo") else {
-            throw Self.invalid(fifo || name.hasSuffix(".fifo")
-                ? "Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
-                : "Topic Name")
-        }
+        guard valid, fifo == name.hasSuffix(".fifo") else { throw Self.invalid("Topic Name") }
         for k in attributes.keys where !Self.topicAttributes.contains(k) { throw Self.invalid("Attributes Reason: Unknown attribute \(k)") }
         if fifo { attributes["FifoTopic"] = "true" } else { attributes["FifoTopic"] = nil }
         if let c = attributes["ContentBasedDeduplication"] {
@@ -42,6 +39,10 @@ extension SNSService {
                 let stored = existing["Attributes"]?.objectValue ?? [:]
                 for (k, v) in given where stored[k]?.stringValue != v && k != "FifoTopic" {
                     throw Self.invalid("Attributes Reason: Topic already exists with different attributes")
+                }
+                let storedTags = existing["Tags"]?.objectValue ?? [:]
+                for tag in tags where storedTags[tag["Key"]?.stringValue ?? ""] != (tag["Value"] ?? "") {
+                    throw Self.invalid("Tags Reason: Topic already exists with different tags")
                 }
                 return
             }
@@ -130,13 +131,11 @@ extension SNSService {
         guard let proto = try request.string("Protocol") else { throw Self.invalid("Protocol") }
         let endpoint = try request.string("Endpoint") ?? ""
         let (_, t) = try await topic(arn)
-        let attributes = Self.stringMap(request, "Attributes")
+        var attributes = Self.stringMap(request, "Attributes")
         switch proto {
         case "sqs":
             guard endpoint.hasPrefix("arn:aws:sqs:") else { throw Self.invalid("SQS endpoint ARN") }
-            if t["Attributes"]?["FifoTopic"] == "true", !endpoint.hasSuffix(".fifo") {
-                throw Self.invalid("Invalid parameter: Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS queues as endpoints")
-            }
+            _ = t
         case "lambda":
             guard endpoint.hasPrefix("arn:aws:lambda:") else { throw Self.invalid("Lambda endpoint ARN") }
         case "http":
@@ -145,14 +144,26 @@ extension SNSService {
             guard endpoint.hasPrefix("https://") else { throw Self.invalid("Endpoint must match the specified protocol") }
         case "email", "email-json":
             guard endpoint.contains("@") else { throw Self.invalid("Email address") }
-        case "sms", "application", "firehose":
+        case "sms":
+            let digits = endpoint.hasPrefix("+") ? endpoint.dropFirst() : Substring(endpoint)
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isNumber || $0 == "-" }), !digits.contains("--"), digits.first?.isNumber == true,
+                  digits.last?.isNumber == true else {
+                throw ServiceError("InvalidParameterException", "Invalid SMS endpoint: \(endpoint)")
+            }
+        case "application", "firehose":
             break
         default:
             throw Self.invalid("Amazon SNS does not support this protocol string: \(proto)")
         }
+
         for (k, v) in attributes {
             guard Self.subscriptionAttributes.contains(k) else { throw Self.invalid("Attributes Reason: Unknown attribute \(k)") }
-            try checkSubscriptionAttribute(k, v)
+            do throws(ServiceError) { try checkSubscriptionAttribute(k, v) } catch {
+                // Subscribe words an attribute's error as one of its Attributes.
+                throw Self.invalid("Attributes Reason: " + error.message.replacingOccurrences(of: "Invalid parameter: ", with: ""))
+            }
+            if k == "RawMessageDelivery" { attributes[k] = v.lowercased() }
+            if k == "FilterPolicy" && v.isEmpty { attributes[k] = nil }
         }
         // The same topic, protocol and endpoint answer the subscription that exists.
         if let existing = (byTopic.value[arn] ?? []).first(where: { $0["Protocol"]?.stringValue == proto && $0["Endpoint"]?.stringValue == endpoint }) {
@@ -202,7 +213,10 @@ extension SNSService {
             guard ["true", "false"].contains(value.lowercased()) else { throw Self.invalid("Attributes Reason: RawMessageDelivery: Invalid value [\(value)]. Must be true or false.") }
         case "FilterPolicy":
             if value.isEmpty { return }
-            _ = try FilterPolicy(text: value)
+            do throws(ServiceError) { _ = try FilterPolicy(text: value) } catch {
+                let reason = error.message.replacingOccurrences(of: "Invalid parameter: ", with: "")
+                throw Self.invalid(reason.hasPrefix("FilterPolicy") ? reason : "FilterPolicy: " + reason)
+            }
         case "FilterPolicyScope":
             guard value == "MessageAttributes" || value == "MessageBody" else {
                 throw Self.invalid("Attributes Reason: FilterPolicyScope: Invalid value [\(value)]. Please use either MessageBody or MessageAttributes")
@@ -218,6 +232,7 @@ extension SNSService {
     }
 
     func subscription(_ arn: String) async throws(ServiceError) -> (String, JSONObject) {
+        _ = try Self.arnParts(arn, member: "SubscriptionArn")
         guard let id = arn.split(separator: ":").last.map(String.init), arn.hasPrefix("arn:aws:sns:"),
               let s = await subscriptions.get(id) else {
             throw Self.notFound("Subscription does not exist")
@@ -228,9 +243,12 @@ extension SNSService {
     func confirmSubscription(_ request: JSONRequest) async throws(ServiceError) -> JSON {
         let arn = try request.required("TopicArn")
         let token = try request.required("Token")
-        _ = try await topic(arn)
         guard let (id, _) = await subscriptions.all.first(where: { $0.value["TopicArn"]?.stringValue == arn && $0.value["Token"]?.stringValue == token })
             .map({ ($0.key, $0.value) }) else {
+            // AWS: a token of the right shape that names nothing is "Invalid token".
+            if token.count >= 32, token.allSatisfy(\.isHexDigit), (try? await topic(arn)) != nil {
+                throw ServiceError("InvalidParameterException", "Invalid token")
+            }
             throw Self.invalid("Token")
         }
         let confirmed = try await subscriptions.update(id) { (v: inout JSONObject?) throws(ServiceError) -> JSON in
@@ -245,6 +263,7 @@ extension SNSService {
 
     func unsubscribe(_ request: JSONRequest) async throws(ServiceError) -> JSON {
         let arn = try request.required("SubscriptionArn")
+        _ = try Self.arnParts(arn, member: "SubscriptionArn")
         guard let (id, _) = try? await subscription(arn) else { return [:] }
         try await subscriptions.update(id) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
         await reindex()
@@ -289,7 +308,7 @@ extension SNSService {
         try await subscriptions.update(id) { (v: inout JSONObject?) throws(ServiceError) in
             guard var s = v else { throw Self.notFound("Subscription does not exist") }
             var attrs = s["Attributes"]?.objectValue ?? [:]
-            attrs[name] = value.isEmpty && name == "FilterPolicy" ? nil : .string(value)
+            attrs[name] = value.isEmpty && name == "FilterPolicy" ? nil : .string(name == "RawMessageDelivery" ? value.lowercased() : value)
             s["Attributes"] = .object(attrs)
             v = s
         }

@@ -15,6 +15,10 @@ package struct SNSService: BatonService {
     /// Committed subscriptions by topic ARN, readable without awaiting.
     let byTopic: LockedValue<[String: [JSONObject]]>
     let emails: DocumentBook<JSONObject>
+    /// FIFO topics' deduplication ids (five minutes) with the publication they named, and the
+    /// sequence FIFO publications are numbered from. In memory: a restart forgets the window.
+    let deduplication: LockedValue<[String: (id: String, sequence: Int64, expires: Int64)]>
+    let sequence: LockedValue<Int64>
     let sqs: SQSService
     let database: SQLiteJournal
     let engine: Engine
@@ -38,6 +42,9 @@ package struct SNSService: BatonService {
         var index: [String: [JSONObject]] = [:]
         for (_, s) in await subscriptions.all { index[s["TopicArn"]?.stringValue ?? "", default: []].append(s) }
         byTopic = LockedValue(index)
+        deduplication = LockedValue([:])
+        // Milliseconds since 1970 times 1,000: larger after a restart than any number before it.
+        sequence = LockedValue(context.engine.clock.now().milliseconds * 1000)
         delivery = SNSDelivery(engine: context.engine, sqs: sqs, emails: emails, clock: context.engine.clock)
         worker = QueueWorker(queue: SNSDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
                              concurrency: 64, logger: context.engine.logger)
@@ -102,10 +109,20 @@ package struct SNSService: BatonService {
 
     /// The topic an ARN names (its name is the ARN's last part), or NotFound.
     func topic(_ arn: String) async throws(ServiceError) -> (name: String, topic: JSONObject) {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "sns" else { throw Self.invalid("TopicArn") }
+        let parts = try Self.arnParts(arn, member: "TopicArn")
+        guard parts.count == 6, parts[2] == "sns" else { throw Self.invalid("TopicArn") }
         guard parts[4] == Substring(account), let t = await topics.get(String(parts[5])) else { throw Self.notFound() }
         return (String(parts[5]), t)
+    }
+
+    /// An ARN's parts, or AWS's complaint about them.
+    static func arnParts(_ arn: String, member: String) throws(ServiceError) -> [Substring] {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 6 else {
+            throw invalid("\(member) Reason: An ARN must have at least 6 elements, not \(arn.isEmpty ? 1 : parts.count)")
+        }
+        guard parts[0] == "arn" else { throw invalid("\(member) Reason: A ARN must begin with arn followed by a colon, not \(parts[0])") }
+        return parts
     }
 
     func reindex() async {
