@@ -22,10 +22,11 @@ final class SNSDelivery: QueueConsumer, @unchecked Sendable {
     let clock: any EngineClock
     /// Where subscribers are told to confirm and unsubscribe (the endpoint's address).
     let endpoint: String
-    private let key = SymmetricKey(size: .bits256)
+    let signer: NotificationSigner
     private(set) var worker: QueueWorker?
 
-    init(engine: Engine, sqs: SQSService, emails: DocumentBook<JSONObject>, clock: any EngineClock) {
+    init(engine: Engine, sqs: SQSService, emails: DocumentBook<JSONObject>, clock: any EngineClock, signer: NotificationSigner) {
+        self.signer = signer
         self.engine = engine
         self.sqs = sqs
         self.emails = emails
@@ -38,18 +39,13 @@ final class SNSDelivery: QueueConsumer, @unchecked Sendable {
     /// Where the certificate that verifies notifications is served (AWS's file name pattern).
     var certificateURL: String { "\(endpoint)/SimpleNotificationService-baton.pem" }
 
-    /// A digest of the envelope's fields in SNS's string-to-sign order, under this server's key.
-    func signature(of e: JSONObject) -> String {
-        var text = ""
-        for k in ["Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"] {
-            if let v = e[k]?.stringValue { text += "\(k)\n\(v)\n" }
-        }
-        return Base64.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)))
-    }
+    /// The envelope's signature (SignatureVersion 1: SHA1withRSA, 2: SHA256withRSA).
+    func signature(of e: JSONObject) -> String { signer.sign(e, version: e["SignatureVersion"]?.stringValue ?? "1") }
 
     /// Sends a SubscriptionConfirmation (email-json and email to the outbox, http(s) by POST), once, now.
     func confirm(subscription s: JSONObject, message: JSONObject, now: Int64) async {
         var m = message
+        m["SignatureVersion"] = "1"
         m["Signature"] = .string(signature(of: m))
         m["SigningCertURL"] = .string(certificateURL)
         let body = JSON.object(m).serialized

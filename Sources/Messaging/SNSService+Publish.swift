@@ -21,6 +21,8 @@ extension SNSService {
         var traceHeader: String?
         /// A FIFO topic's sequence number for the publication.
         var sequence: Int64?
+        /// The topic's SignatureVersion ("1": SHA1withRSA, "2": SHA256withRSA).
+        var signatureVersion = "1"
 
         /// The text a protocol receives: with MessageStructure json, its own key or `default`.
         func text(for proto: String) -> String {
@@ -95,7 +97,9 @@ extension SNSService {
         let fifo = t["Attributes"]?["FifoTopic"] == "true"
         let checked = try check(request.body, fifo: fifo, contentBased: t["Attributes"]?["ContentBasedDeduplication"] == "true",
                                 traceHeader: request.traceHeader)
-        let (p, fresh) = deduplicate(arn, checked)
+        var signed = checked
+        signed.signatureVersion = t["Attributes"]?["SignatureVersion"]?.stringValue ?? "1"
+        let (p, fresh) = deduplicate(arn, signed)
         if fresh { try await fanOut(arn, [p]) }
         var out: JSONObject = ["MessageId": .string(p.id)]
         if let seq = p.sequence { out["SequenceNumber"] = .string(SQSService.sequenceNumber(seq)) }
@@ -132,7 +136,9 @@ extension SNSService {
         for e in entries {
             let id = e["Id"]?.stringValue ?? ""
             do throws(ServiceError) {
-                ok.append((id, try check(e.objectValue ?? [:], fifo: fifo, contentBased: contentBased, traceHeader: request.traceHeader)))
+                var p = try check(e.objectValue ?? [:], fifo: fifo, contentBased: contentBased, traceHeader: request.traceHeader)
+                p.signatureVersion = t["Attributes"]?["SignatureVersion"]?.stringValue ?? "1"
+                ok.append((id, p))
             } catch {
                 let code = queryProtocol?.model.queryError(error.code).code ?? error.code
                 failed.append(["Id": .string(id), "Code": .string(code), "Message": .string(error.message), "SenderFault": true])
@@ -269,7 +275,7 @@ extension SNSService {
         e["Timestamp"] = .string(clock.now().iso8601)
         // AWS signs standard topics' notifications; a FIFO topic's carry no signature.
         if p.groupId == nil {
-            e["SignatureVersion"] = "1"
+            e["SignatureVersion"] = .string(p.signatureVersion)
             e["Signature"] = .string(delivery.signature(of: e))
             e[lambdaSpelling ? "SigningCertUrl" : "SigningCertURL"] = .string(delivery.certificateURL)
         }

@@ -45,7 +45,11 @@ package struct SNSService: BatonService {
         deduplication = LockedValue([:])
         // Milliseconds since 1970 times 1,000: larger after a restart than any number before it.
         sequence = LockedValue(context.engine.clock.now().milliseconds * 1000)
-        delivery = SNSDelivery(engine: context.engine, sqs: sqs, emails: emails, clock: context.engine.clock)
+        let signer: NotificationSigner
+        do { signer = try await NotificationSigner(directory: context.dataDirectory) } catch {
+            throw ServiceError.internalFailure("cannot make the SNS signing key: \(error)")
+        }
+        delivery = SNSDelivery(engine: context.engine, sqs: sqs, emails: emails, clock: context.engine.clock, signer: signer)
         worker = QueueWorker(queue: SNSDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
                              concurrency: 64, logger: context.engine.logger)
         delivery.attach(worker)
@@ -68,7 +72,11 @@ package struct SNSService: BatonService {
 
     package var routes: [RESTRoute] {
         // What email and email-json subscriptions were sent (Baton's addition: there is no mail server).
-        [RESTRoute("GET", "/baton/sns/email-outbox", action: "ListEmailDeliveries")]
+        [
+            RESTRoute("GET", "/baton/sns/email-outbox", action: "ListEmailDeliveries"),
+            RESTRoute("GET", "/SimpleNotificationService-baton.pem", action: "GetSigningCertificate",
+                      authentication: .open("the public certificate receivers fetch to verify notifications")),
+        ]
     }
 
     package var actions: [String: Action] {
@@ -91,6 +99,9 @@ package struct SNSService: BatonService {
         t.json("TagResource") { try await s.tagResource($0) }
         t.json("UntagResource") { try await s.untagResource($0) }
         t.json("ListTagsForResource") { try await s.listTagsForResource($0) }
+        t.raw("GetSigningCertificate") { _ in
+            ServiceReply(status: 200, headers: [("Content-Type", "application/x-pem-file")], body: Array(s.delivery.signer.certificate.utf8))
+        }
         t.raw("ListEmailDeliveries") { _ in
             let all = await s.emails.all.map { JSON.object($0.value) }
             return .json(["Deliveries": .array(all)])

@@ -22,11 +22,11 @@ package struct SQSService: BatonService {
     /// The endpoint's address for queue URLs made outside a request (a Task state's answer).
     let defaultHost: String
 
-    package init(_ context: ServiceContext, defaultHost: String = "localhost:8083") async throws(ServiceError) {
+    package init(_ context: ServiceContext) async throws(ServiceError) {
         clock = context.engine.clock
         region = context.region
         account = context.account
-        self.defaultHost = defaultHost
+        defaultHost = context.publicHost
         queues = try await DocumentBook(owner: "sqs.queues", store: context.database, encode: { $0.json }, decode: { SQSQueue(json: $0) })
         var all: [String: SQSQueue] = [:]
         for (k, v) in await queues.all { all[k] = v }

@@ -9,9 +9,13 @@ package struct ServiceContext: Sendable {
     package var region: String
     package var account: String
     package var dataDirectory: String
+    /// The endpoint's address as clients reach it (`127.0.0.1:8083`): for URLs a service hands
+    /// out outside a request (a notification's SigningCertURL, a queue URL in a workflow's answer).
+    package var publicHost: String
 
     package init(engine: Engine, database: SQLiteJournal, region: String = "us-east-1", account: String = "000000000000",
-                 dataDirectory: String) {
+                 dataDirectory: String, publicHost: String = "127.0.0.1:8083") {
+        self.publicHost = publicHost
         self.engine = engine
         self.database = database
         self.region = region

@@ -89,7 +89,9 @@ struct Serve: AsyncParsableCommand {
         let created = !FileManager.default.fileExists(atPath: directory)
         let journal = try SQLiteJournal(directory: directory, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
         let engine = Engine(journal: journal, logger: logger)
-        let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: directory)
+        let publicHost = (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) + ":\(port)"
+        let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: directory,
+                                     publicHost: publicHost)
         let services = try await ServiceList.make(context)
         engine.install(TaskRegistry(services: services))
         let recovery = try await engine.recover()

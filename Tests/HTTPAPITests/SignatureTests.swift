@@ -30,9 +30,10 @@ import Testing
             #expect(out.status == 400 || out.status == 403)
             refused += 1
         }
-        // The webhook receiver, whose senders prove themselves by the webhook's signature, and
-        // the endpoint's probe and landing page, which reveal nothing: no other exemption.
-        #expect(exempt.sorted() == ["GET /", "GET /health", "POST /webhooks/x"])
+        // The webhook receiver, whose senders prove themselves by the webhook's signature, the
+        // endpoint's probe and landing page, which reveal nothing, and SNS's public signing
+        // certificate: no other exemption.
+        #expect(exempt.sorted() == ["GET /", "GET /SimpleNotificationService-baton.pem", "GET /health", "POST /webhooks/x"])
         // Step Functions' 37 actions, Lambda's routes, the webhook admin API and SQS's 23
         // actions in both protocols at least.
         #expect(refused >= 37 + 10 + 6 + 2 * 23)
