@@ -13,7 +13,10 @@ struct FilterPolicy: Sendable {
 
     init(text: String) throws(ServiceError) {
         guard case .object(let o)? = try? JSONParser.parse(text) else {
-            throw SNSService.invalid("Filter policy: failed to parse JSON.")
+            // The bus's parser words why the JSON does not parse, as AWS does for both.
+            var reason = ""
+            do { _ = try EventPattern(text: text) } catch { reason = " " + (error.message.components(separatedBy: "Reason: ").last ?? "") }
+            throw SNSService.invalid("FilterPolicy: failed to parse JSON.\(reason)")
         }
         if o.count > Self.maximumKeys {
             throw SNSService.invalid("FilterPolicy: Filter policy can not have more than \(Self.maximumKeys) keys")

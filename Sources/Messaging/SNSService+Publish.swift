@@ -31,7 +31,49 @@ extension SNSService {
         }
     }
 
-    func check(_ e: JSONObject, fifo: Bool, contentBased: Bool, traceHeader: String?) throws(ServiceError) -> Publication {
+    /// SNS's checks of message attributes, in its words (`path` names the member in a
+    /// ValidationError: `messageAttributes`, or a batch entry's).
+    static func checkAttributes(_ given: JSONObject, path: String) throws(ServiceError) -> JSONObject {
+        func invalid(_ m: String) -> ServiceError { ServiceError("InvalidParameterValueException", m) }
+        var out = JSONObject()
+        for (name, a) in given {
+            if name.utf8.count > 256 { throw invalid("Length of message attribute name must be less than 256 bytes.") }
+            if let bad = name.unicodeScalars.first(where: { !($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) && !"-_.".unicodeScalars.contains($0) }) {
+                let hex = String(bad.value, radix: 16, uppercase: true)
+                throw invalid("Invalid non-alphanumeric character '#x\(hex)' was found in the message attribute name. Can only include alphanumeric characters, hyphens, underscores, or dots.")
+            }
+            if name.hasPrefix(".") { throw invalid("Invalid message attribute name starting with character '.' was found.") }
+            if name.hasSuffix(".") { throw invalid("Invalid message attribute name ending with character '.' was found.") }
+            if name.contains("..") { throw invalid("Message attribute name can not have successive '.' character.") }
+            guard let type = a["DataType"]?.stringValue else {
+                throw ServiceError("ValidationError",
+                                   "1 validation error detected: Value null at '\(path).\(name).member.dataType' failed to satisfy constraint: Member must not be null")
+            }
+            let base = type.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? type
+            guard ["String", "Number", "Binary"].contains(base), type != base + ".", type.utf8.count <= 256 else {
+                throw invalid("The message attribute '\(name)' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")
+            }
+            let text = a["StringValue"]?.stringValue, binary = a["BinaryValue"]?.stringValue
+            if base == "Binary" {
+                if text != nil, binary == nil { throw invalid("The message attribute '\(name)' with type 'Binary' must use field 'Binary'.") }
+                guard let binary, !binary.isEmpty else {
+                    throw invalid("The message attribute '\(name)' must contain non-empty message attribute value for message attribute type 'Binary'.")
+                }
+            } else {
+                if text == nil, binary != nil { throw invalid("The message attribute '\(name)' with type '\(base)' must use field 'String'.") }
+                guard let text, !text.isEmpty else {
+                    throw invalid("The message attribute '\(name)' must contain non-empty message attribute value for message attribute type '\(base)'.")
+                }
+                if base == "Number", Double(text.trimmingSpaces) == nil {
+                    throw invalid("An error occurred while parsing message attribute value: Could not cast message attribute '\(name)' value to number.")
+                }
+            }
+            out[name] = a
+        }
+        return out
+    }
+
+    func check(_ e: JSONObject, fifo: Bool, contentBased: Bool, traceHeader: String?, path: String = "messageAttributes") throws(ServiceError) -> Publication {
         guard let message = e["Message"]?.stringValue, !message.isEmpty else { throw Self.invalid("Empty message") }
         var structure: JSONObject?
         if e["MessageStructure"]?.stringValue == "json" {
@@ -43,31 +85,7 @@ extension SNSService {
         }
         let subject = e["Subject"]?.stringValue
         if let subject, subject.isEmpty || subject.count > 100 || subject.contains("\n") { throw Self.invalid("Subject") }
-        var attributes = JSONObject()
-        for (name, a) in e["MessageAttributes"]?.objectValue ?? [:] {
-            let type = a["DataType"]?.stringValue ?? ""
-            let base = type.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? type
-            guard ["String", "Number", "Binary"].contains(base), !type.hasSuffix("."), type.utf8.count <= 256 else {
-                throw ServiceError("InvalidParameterValueException",
-                                   "The message attribute '\(name)' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.")
-            }
-            if base == "Binary" {
-                guard a["BinaryValue"]?.stringValue != nil else {
-                    throw ServiceError("InvalidParameterValueException", "The message attribute '\(name)' must contain non-empty message attribute value for message attribute type 'Binary'.")
-                }
-            } else {
-                guard let v = a["StringValue"]?.stringValue, !v.isEmpty else {
-                    throw ServiceError("InvalidParameterValueException", "The message attribute '\(name)' must contain non-empty message attribute value for message attribute type '\(base)'.")
-                }
-                if base == "Number", Double(v) == nil {
-                    throw ServiceError("InvalidParameterValueException", "An error occurred while parsing message attribute value: Could not cast message attribute '\(name)' value to number.")
-                }
-                if type == "String.Array", case .array? = try? JSONParser.parse(v) {} else if type == "String.Array" {
-                    throw ServiceError("InvalidParameterValueException", "The message attribute '\(name)' with type 'String.Array' has an invalid value.")
-                }
-            }
-            attributes[name] = a
-        }
+        let attributes = try Self.checkAttributes(e["MessageAttributes"]?.objectValue ?? [:], path: path)
         if message.utf8.count + MessageAttributes.size(attributes) > Self.maximumMessageBytes { throw Self.invalid("Message too long") }
         let group = e["MessageGroupId"]?.stringValue
         var dedup = e["MessageDeduplicationId"]?.stringValue
@@ -131,6 +149,15 @@ extension SNSService {
         }
         let fifo = t["Attributes"]?["FifoTopic"] == "true"
         let contentBased = t["Attributes"]?["ContentBasedDeduplication"] == "true"
+        var total = 0
+        for (i, e) in entries.enumerated() {
+            let attributes = try Self.checkAttributes(e["MessageAttributes"]?.objectValue ?? [:],
+                                                      path: "publishBatchRequestEntries.\(i + 1).member.messageAttributes")
+            total += (e["Message"]?.stringValue?.utf8.count ?? 0) + MessageAttributes.size(attributes)
+        }
+        if total > Self.maximumMessageBytes {
+            throw ServiceError("BatchRequestTooLongException", "The length of all the messages put together is more than the limit.")
+        }
         var ok: [(String, Publication)] = []
         var failed: [JSON] = []
         for e in entries {
@@ -253,6 +280,8 @@ extension SNSService {
         if q.isFifo {
             entry["MessageGroupId"] = p.groupId.map { .string($0) } ?? "default"
             entry["MessageDeduplicationId"] = .string(p.deduplicationId ?? p.id)
+        } else if let g = p.groupId {
+            entry["MessageGroupId"] = .string(g)
         }
         if let trace = p.traceHeader { entry["MessageSystemAttributes"] = ["AWSTraceHeader": ["DataType": "String", "StringValue": .string(trace)]] }
         guard let planned = try? sqs.plan(q, entry, id: UUIDText.random(), now: now, senderId: account) else { return nil }

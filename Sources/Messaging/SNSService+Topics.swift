@@ -245,8 +245,8 @@ extension SNSService {
         let token = try request.required("Token")
         guard let (id, _) = await subscriptions.all.first(where: { $0.value["TopicArn"]?.stringValue == arn && $0.value["Token"]?.stringValue == token })
             .map({ ($0.key, $0.value) }) else {
-            // AWS: a token of the right shape that names nothing is "Invalid token".
-            if token.count >= 32, token.allSatisfy(\.isHexDigit), (try? await topic(arn)) != nil {
+            // AWS: a token that is not a token is "Invalid token"; one that names nothing, "Token".
+            if !(token.count >= 32 && token.allSatisfy(\.isHexDigit)), (try? await topic(arn)) != nil {
                 throw ServiceError("InvalidParameterException", "Invalid token")
             }
             throw Self.invalid("Token")
@@ -262,8 +262,11 @@ extension SNSService {
     }
 
     func unsubscribe(_ request: JSONRequest) async throws(ServiceError) -> JSON {
-        let arn = try request.required("SubscriptionArn")
-        _ = try Self.arnParts(arn, member: "SubscriptionArn")
+        guard let arn = try request.string("SubscriptionArn") else {
+            throw Self.invalid("SubscriptionArn Reason: no value for required parameter")
+        }
+        let parts = try Self.arnParts(arn, member: "SubscriptionArn")
+        guard parts.count >= 7 else { throw Self.invalid("SubscriptionId") }
         guard let (id, _) = try? await subscription(arn) else { return [:] }
         try await subscriptions.update(id) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
         await reindex()
@@ -295,7 +298,8 @@ extension SNSService {
             "SubscriptionPrincipal": .string("arn:aws:iam::\(account):user/baton"),
         ]
         for (k, v) in s["Attributes"]?.objectValue ?? [:] { a[k] = v }
-        if a["FilterPolicy"] != nil, a["FilterPolicyScope"] == nil { a["FilterPolicyScope"] = "MessageAttributes" }
+        // The scope shows only beside a policy.
+        if a["FilterPolicy"] == nil { a["FilterPolicyScope"] = nil } else if a["FilterPolicyScope"] == nil { a["FilterPolicyScope"] = "MessageAttributes" }
         return ["Attributes": .object(a)]
     }
 
