@@ -221,8 +221,9 @@ extension SNSService {
         for p in publications {
             for s in subs {
                 let attributes = s["Attributes"]?.objectValue ?? [:]
-                if let text = attributes["FilterPolicy"]?.stringValue, let policy = try? FilterPolicy(text: text) {
-                    let byBody = attributes["FilterPolicyScope"]?.stringValue == "MessageBody"
+                let byBody = attributes["FilterPolicyScope"]?.stringValue == "MessageBody"
+                if let text = attributes["FilterPolicy"]?.stringValue,
+                   let policy = try? FilterPolicy(text: text, scope: byBody ? "MessageBody" : "MessageAttributes") {
                     guard byBody ? policy.matches(body: p.message) : policy.matches(attributes: p.attributes) else { continue }
                 }
                 let proto = s["Protocol"]?.stringValue ?? ""
@@ -280,7 +281,8 @@ extension SNSService {
         if q.isFifo {
             entry["MessageGroupId"] = p.groupId.map { .string($0) } ?? "default"
             entry["MessageDeduplicationId"] = .string(p.deduplicationId ?? p.id)
-        } else if let g = p.groupId {
+        } else if let g = p.groupId, p.sequence == nil {
+            // A standard topic's group id reaches a standard queue; a FIFO topic's does not.
             entry["MessageGroupId"] = .string(g)
         }
         if let trace = p.traceHeader { entry["MessageSystemAttributes"] = ["AWSTraceHeader": ["DataType": "String", "StringValue": .string(trace)]] }
@@ -303,7 +305,7 @@ extension SNSService {
         e["Message"] = .string(text)
         e["Timestamp"] = .string(clock.now().iso8601)
         // AWS signs standard topics' notifications; a FIFO topic's carry no signature.
-        if p.groupId == nil {
+        if p.sequence == nil {
             e["SignatureVersion"] = .string(p.signatureVersion)
             e["Signature"] = .string(delivery.signature(of: e))
             e[lambdaSpelling ? "SigningCertUrl" : "SigningCertURL"] = .string(delivery.certificateURL)

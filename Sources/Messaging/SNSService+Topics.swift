@@ -91,6 +91,66 @@ extension SNSService {
 
     static let effectiveDeliveryPolicy = #"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}"#
 
+    static let actionNames: Set<String> = [
+        "GetTopicAttributes", "SetTopicAttributes", "AddPermission", "RemovePermission", "DeleteTopic", "Subscribe",
+        "ListSubscriptionsByTopic", "Publish", "Receive",
+    ]
+
+    func addPermission(_ request: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try request.required("TopicArn")
+        let label = try request.required("Label")
+        let accounts = (request.body["AWSAccountId"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let actions = (request.body["ActionName"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let (name, _) = try await topic(arn)
+        guard actions.allSatisfy({ Self.actionNames.contains($0) }) else {
+            throw Self.invalid("Policy statement action out of service scope!")
+        }
+        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+            guard var topic = t else { throw Self.notFound() }
+            var statements = topic["PolicyStatements"]?.arrayValue ?? []
+            guard !statements.contains(where: { $0["Sid"]?.stringValue == label }) else { throw Self.invalid("Statement already exists") }
+            let principals: [JSON] = accounts.map { .string("arn:aws:iam::\($0):root") }
+            let names: [JSON] = actions.map { .string("SNS:\($0)") }
+            statements.append(["Sid": .string(label), "Effect": "Allow",
+                               "Principal": ["AWS": principals.count == 1 ? principals[0] : .array(principals)],
+                               "Action": names.count == 1 ? names[0] : .array(names), "Resource": .string(arn)])
+            topic["PolicyStatements"] = .array(statements)
+            t = topic
+        }
+        return [:]
+    }
+
+    func removePermission(_ request: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try request.required("TopicArn")
+        let label = try request.required("Label")
+        let (name, _) = try await topic(arn)
+        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+            guard var topic = t else { throw Self.notFound() }
+            topic["PolicyStatements"] = .array((topic["PolicyStatements"]?.arrayValue ?? []).filter { $0["Sid"]?.stringValue != label })
+            t = topic
+        }
+        return [:]
+    }
+
+    func putDataProtectionPolicy(_ request: JSONRequest) async throws(ServiceError) -> JSON {
+        let arn = try request.required("ResourceArn")
+        let policy = try request.required("DataProtectionPolicy")
+        guard case .object? = try? JSONParser.parse(policy) else { throw Self.invalid("DataProtectionPolicy") }
+        let (name, _) = try await topic(arn)
+        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+            guard var topic = t else { throw Self.notFound() }
+            topic["DataProtectionPolicy"] = .string(policy)
+            t = topic
+        }
+        return [:]
+    }
+
+    func getDataProtectionPolicy(_ request: JSONRequest) async throws(ServiceError) -> JSON {
+        let (_, t) = try await topic(try request.required("ResourceArn"))
+        guard let policy = t["DataProtectionPolicy"] else { return [:] }
+        return ["DataProtectionPolicy": policy]
+    }
+
     func getTopicAttributes(_ request: JSONRequest) async throws(ServiceError) -> JSON {
         let arn = try request.required("TopicArn")
         let (_, t) = try await topic(arn)
@@ -101,6 +161,10 @@ extension SNSService {
             "SubscriptionsPending": .string(String(subs.filter { $0["Confirmed"] != .bool(true) }.count)),
             "SubscriptionsDeleted": "0", "EffectiveDeliveryPolicy": .string(Self.effectiveDeliveryPolicy),
         ]
+        if let added = t["PolicyStatements"]?.arrayValue, !added.isEmpty, case .object(var policy)? = try? JSONParser.parse(defaultPolicy(arn)) {
+            policy["Statement"] = .array((policy["Statement"]?.arrayValue ?? []) + added)
+            a["Policy"] = .string(JSON.object(policy).serialized)
+        }
         for (k, v) in t["Attributes"]?.objectValue ?? [:] { a[k] = v }
         if a["FifoTopic"] == "true" {
             a["ContentBasedDeduplication"] = a["ContentBasedDeduplication"] ?? "false"
@@ -158,7 +222,7 @@ extension SNSService {
 
         for (k, v) in attributes {
             guard Self.subscriptionAttributes.contains(k) else { throw Self.invalid("Attributes Reason: Unknown attribute \(k)") }
-            do throws(ServiceError) { try checkSubscriptionAttribute(k, v) } catch {
+            do throws(ServiceError) { try checkSubscriptionAttribute(k, v, scope: attributes["FilterPolicyScope"] ?? "MessageAttributes") } catch {
                 // Subscribe words an attribute's error as one of its Attributes.
                 throw Self.invalid("Attributes Reason: " + error.message.replacingOccurrences(of: "Invalid parameter: ", with: ""))
             }
@@ -207,13 +271,13 @@ extension SNSService {
         ]
     }
 
-    func checkSubscriptionAttribute(_ name: String, _ value: String) throws(ServiceError) {
+    func checkSubscriptionAttribute(_ name: String, _ value: String, scope: String = "MessageAttributes") throws(ServiceError) {
         switch name {
         case "RawMessageDelivery":
-            guard ["true", "false"].contains(value.lowercased()) else { throw Self.invalid("Attributes Reason: RawMessageDelivery: Invalid value [\(value)]. Must be true or false.") }
+            guard ["true", "false"].contains(value.lowercased()) else { throw Self.invalid("RawMessageDelivery: Invalid value [\(value)]. Must be true or false.") }
         case "FilterPolicy":
             if value.isEmpty { return }
-            do throws(ServiceError) { _ = try FilterPolicy(text: value) } catch {
+            do throws(ServiceError) { _ = try FilterPolicy(text: value, scope: scope) } catch {
                 let reason = error.message.replacingOccurrences(of: "Invalid parameter: ", with: "")
                 throw Self.invalid(reason.hasPrefix("FilterPolicy") ? reason : "FilterPolicy: " + reason)
             }
@@ -304,11 +368,12 @@ extension SNSService {
     }
 
     func setSubscriptionAttributes(_ request: JSONRequest) async throws(ServiceError) -> JSON {
-        let (id, _) = try await subscription(try request.required("SubscriptionArn"))
+        let (id, existing) = try await subscription(try request.required("SubscriptionArn"))
         let name = try request.required("AttributeName")
         let value = try request.string("AttributeValue") ?? ""
         guard Self.subscriptionAttributes.contains(name) else { throw Self.invalid("AttributeName") }
-        try checkSubscriptionAttribute(name, value)
+        let scope = existing["Attributes"]?["FilterPolicyScope"]?.stringValue ?? "MessageAttributes"
+        try checkSubscriptionAttribute(name, value, scope: scope)
         try await subscriptions.update(id) { (v: inout JSONObject?) throws(ServiceError) in
             guard var s = v else { throw Self.notFound("Subscription does not exist") }
             var attrs = s["Attributes"]?.objectValue ?? [:]

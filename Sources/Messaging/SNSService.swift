@@ -96,6 +96,10 @@ package struct SNSService: BatonService {
         t.json("SetSubscriptionAttributes") { try await s.setSubscriptionAttributes($0) }
         t.json("Publish") { try await s.publish($0) }
         t.json("PublishBatch") { try await s.publishBatch($0) }
+        t.json("AddPermission") { try await s.addPermission($0) }
+        t.json("RemovePermission") { try await s.removePermission($0) }
+        t.json("PutDataProtectionPolicy") { try await s.putDataProtectionPolicy($0) }
+        t.json("GetDataProtectionPolicy") { try await s.getDataProtectionPolicy($0) }
         t.json("TagResource") { try await s.tagResource($0) }
         t.json("UntagResource") { try await s.untagResource($0) }
         t.json("ListTagsForResource") { try await s.listTagsForResource($0) }
