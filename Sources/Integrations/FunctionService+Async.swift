@@ -9,15 +9,19 @@ import StatesLanguage
 /// failing event waiting for its retry holds up no other. A failure is retried (Lambda's
 /// MaximumRetryAttempts, 2 by default; here one second, then two, between tries rather than AWS's
 /// one and two minutes, so a local loop stays quick); an event older than
-/// MaximumEventAgeInSeconds is not tried again. A final failure goes to the function's
-/// on-failure destination: today the durable failed-invocations list.
+/// MaximumEventAgeInSeconds is not tried again. A final failure goes to the function's dead-letter
+/// queue or topic (DeadLetterConfig: the event, with RequestID/ErrorCode/ErrorMessage
+/// attributes) and its on-failure destination (an invocation record), through the same
+/// integrations as Task states; a success to its on-success destination. The durable
+/// failed-invocations list keeps every final failure as a view.
 extension FunctionService {
     static let asyncQueueName = "lambda.async"
     var failedPath: String { directory + "/.failed-invocations.jsonl" }
 
     /// Connects the durable queue; its worker runs as the Lambda service's background work.
-    package func attachAsyncQueue(store: any DurableQueueStore, clock: any EngineClock, retryDelaySeconds: Double = 1) -> QueueWorker {
-        let consumer = AsyncInvocationConsumer(functions: self, retryDelayMillis: Int64(retryDelaySeconds * 1000))
+    package func attachAsyncQueue(store: any DurableQueueStore, clock: any EngineClock, retryDelaySeconds: Double = 1,
+                                  engine: Engine? = nil) -> QueueWorker {
+        let consumer = AsyncInvocationConsumer(functions: self, retryDelayMillis: Int64(retryDelaySeconds * 1000), engine: engine, clock: clock)
         let worker = QueueWorker(queue: Self.asyncQueueName, store: store, clock: clock, consumer: consumer)
         asyncQueue = (store, worker, { clock.now().milliseconds })
         return worker
@@ -79,7 +83,7 @@ extension FunctionService {
     }
 
     package func setEventInvokeConfig(_ reference: String, maximumRetryAttempts: Int?, maximumEventAgeSeconds: Int?,
-                                      onFailure: String?) async throws(FunctionError) -> JSON {
+                                      onFailure: String?, onSuccess: String? = nil) async throws(FunctionError) -> JSON {
         guard var config = get(reference) else { throw notFound(reference) }
         if let r = maximumRetryAttempts {
             guard (0...2).contains(r) else { throw FunctionError("InvalidParameterValueException", "MaximumRetryAttempts must be between 0 and 2") }
@@ -90,6 +94,7 @@ extension FunctionService {
             config.maximumEventAgeSeconds = a
         }
         if let onFailure { config.onFailureDestination = onFailure }
+        if let onSuccess { config.onSuccessDestination = onSuccess }
         try save(config)
         try await persist(config, code: nil)
         replace(config)
@@ -99,7 +104,10 @@ extension FunctionService {
     package func eventInvokeConfig(_ config: FunctionConfig) -> JSON {
         var o: JSONObject = ["FunctionArn": .string(config.arn), "MaximumRetryAttempts": .int(Int64(config.maximumRetryAttempts)),
                              "MaximumEventAgeInSeconds": .int(Int64(config.maximumEventAgeSeconds))]
-        if let d = config.onFailureDestination { o["DestinationConfig"] = ["OnFailure": ["Destination": .string(d)]] }
+        var destinations = JSONObject()
+        if let d = config.onFailureDestination { destinations["OnFailure"] = ["Destination": .string(d)] }
+        if let d = config.onSuccessDestination { destinations["OnSuccess"] = ["Destination": .string(d)] }
+        if !destinations.isEmpty { o["DestinationConfig"] = .object(destinations) }
         return .object(o)
     }
 
@@ -114,6 +122,53 @@ extension FunctionService {
 struct AsyncInvocationConsumer: QueueConsumer {
     let functions: FunctionService
     let retryDelayMillis: Int64
+    /// Where destinations and dead-letter targets are reached (queues, topics, functions, buses).
+    let engine: Engine?
+    let clock: any EngineClock
+
+    /// Sends `message` to a queue, a topic, a function or a bus by its ARN; false when it could not.
+    func send(_ arn: String, _ message: JSON, attributes: JSONObject = [:], key: String) async -> Bool {
+        guard let engine else { return false }
+        let text = message.stringValue ?? message.serialized
+        let resource: String
+        var parameters: JSONObject
+        if arn.hasPrefix("arn:aws:sqs:") {
+            resource = "arn:aws:states:::sqs:sendMessage"
+            parameters = ["QueueUrl": .string(arn), "MessageBody": .string(text)]
+            if !attributes.isEmpty { parameters["MessageAttributes"] = .object(attributes) }
+        } else if arn.hasPrefix("arn:aws:sns:") {
+            resource = "arn:aws:states:::sns:publish"
+            parameters = ["TopicArn": .string(arn), "Message": .string(text)]
+            if !attributes.isEmpty { parameters["MessageAttributes"] = .object(attributes) }
+        } else if arn.contains(":function:") {
+            resource = arn
+            parameters = (try? JSONParser.parse(text))?.objectValue ?? [:]
+        } else if arn.contains(":event-bus/") {
+            resource = "arn:aws:states:::events:putEvents"
+            parameters = ["Entries": [["EventBusName": .string(arn), "Source": "lambda", "DetailType": "Lambda Function Invocation Result",
+                                       "Detail": .string(text)]]]
+        } else {
+            return false
+        }
+        guard let outcome = await engine.call(resource, parameters: .object(parameters), caller: "Lambda", key: key) else { return false }
+        if case .failed = outcome { return false }
+        return true
+    }
+
+    /// Lambda's invocation record for a destination.
+    func record(_ entry: JSON, requestId: String, condition: String, attempts: Int, response: JSON, error: Bool) async -> JSON {
+        let name = entry["function"]?.stringValue ?? ""
+        let arn = await functions.get(name)?.arn ?? name
+        var context: JSONObject = ["statusCode": 200, "executedVersion": "$LATEST"]
+        if error { context["functionError"] = "Unhandled" }
+        return [
+            "version": "1.0", "timestamp": .string(clock.now().iso8601),
+            "requestContext": ["requestId": .string(requestId), "functionArn": .string("\(arn):$LATEST"),
+                               "condition": .string(condition), "approximateInvokeCount": .int(Int64(attempts))],
+            "requestPayload": (try? JSONParser.parse(entry["payload"]?.stringValue ?? "{}")) ?? entry["payload"] ?? .null,
+            "responseContext": .object(context), "responsePayload": response,
+        ]
+    }
 
     func policy(for message: QueuedMessage) async -> QueuePolicy {
         let name = (try? JSONParser.parse(message.body))?["function"]?.stringValue ?? ""
@@ -131,7 +186,13 @@ struct AsyncInvocationConsumer: QueueConsumer {
         let payload = Array((entry["payload"]?.stringValue ?? "{}").utf8)
         do {
             let r = try await functions.invoke(name, payload: payload, traceHeader: entry["traceHeader"]?.stringValue)
-            return r.functionError == nil ? .done : .retry(String(decoding: r.payload, as: UTF8.self))
+            guard r.functionError == nil else { return .retry(String(decoding: r.payload, as: UTF8.self)) }
+            if let destination = await functions.get(name)?.onSuccessDestination {
+                let response = (try? JSONParser.parse(r.payload)) ?? .string(String(decoding: r.payload, as: UTF8.self))
+                let rec = await record(entry, requestId: message.id, condition: "Success", attempts: message.receiveCount, response: response, error: false)
+                _ = await send(destination, rec, key: message.id + "/success")
+            }
+            return .done
         } catch {
             return .retry(error.message)
         }
@@ -148,5 +209,24 @@ struct AsyncInvocationConsumer: QueueConsumer {
         record["destination"] = .string(await functions.get(name)?.onFailureDestination ?? "baton:failed-invocations")
         record["failedMillis"] = .int(message.visibleAtMillis)
         try await functions.recordFailure(record)
+        let config = await functions.get(name)
+        if let target = config?.deadLetterTarget {
+            // The event itself, with why it failed as message attributes (Lambda's DLQ message).
+            let errorMessage = (try? JSONParser.parse(reason))?["errorMessage"]?.stringValue ?? reason
+            let attributes: JSONObject = [
+                "RequestID": ["DataType": "String", "StringValue": .string(message.id)],
+                "ErrorCode": ["DataType": "Number", "StringValue": "200"],
+                "ErrorMessage": ["DataType": "String", "StringValue": .string(String(errorMessage.prefix(1000)).isEmpty ? "error" : String(errorMessage.prefix(1000)))],
+            ]
+            guard await send(target, .string(entry["payload"]?.stringValue ?? "{}"), attributes: attributes, key: message.id + "/dlq") else {
+                throw FunctionError("ServiceException", "the dead-letter target \(target) did not take the event", kind: .server)
+            }
+        }
+        if let destination = config?.onFailureDestination, destination.hasPrefix("arn:") {
+            let response = (try? JSONParser.parse(reason)) ?? .string(reason)
+            let rec = await self.record(.object(entry), requestId: message.id, condition: message.receiveCount > 1 ? "RetriesExhausted" : "EventAgeExceeded",
+                                        attempts: message.receiveCount, response: response, error: true)
+            _ = await send(destination, rec, key: message.id + "/failure")
+        }
     }
 }

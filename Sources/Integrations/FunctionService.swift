@@ -22,6 +22,10 @@ package struct FunctionConfig: Sendable, Equatable {
     package var maximumRetryAttempts = 2
     package var maximumEventAgeSeconds = 21600
     package var onFailureDestination: String?
+    package var onSuccessDestination: String?
+    /// DeadLetterConfig's TargetArn: an SQS queue or SNS topic that gets the event of an
+    /// asynchronous invocation that used up its tries.
+    package var deadLetterTarget: String?
 
     package var json: JSON {
         var env = JSONObject()
@@ -32,7 +36,9 @@ package struct FunctionConfig: Sendable, Equatable {
                 "PackageType": "Zip", "Environment": ["Variables": .object(env)],
                 "BatonEventInvoke": ["MaximumRetryAttempts": .int(Int64(maximumRetryAttempts)),
                                      "MaximumEventAgeInSeconds": .int(Int64(maximumEventAgeSeconds)),
-                                     "OnFailure": onFailureDestination.map(JSON.string) ?? .null]]
+                                     "OnFailure": onFailureDestination.map(JSON.string) ?? .null,
+                                     "OnSuccess": onSuccessDestination.map(JSON.string) ?? .null],
+                "DeadLetterConfig": deadLetterTarget.map { ["TargetArn": .string($0)] } ?? .object([:])]
     }
 
     init?(json: JSON) {
@@ -53,7 +59,9 @@ package struct FunctionConfig: Sendable, Equatable {
             maximumRetryAttempts = Int(e["MaximumRetryAttempts"]?.integerValue ?? 2)
             maximumEventAgeSeconds = Int(e["MaximumEventAgeInSeconds"]?.integerValue ?? 21600)
             onFailureDestination = e["OnFailure"]?.stringValue
+            onSuccessDestination = e["OnSuccess"]?.stringValue
         }
+        deadLetterTarget = json["DeadLetterConfig"]?["TargetArn"]?.stringValue
     }
 
     init(name: String, arn: String, runtime: String, handler: String, timeoutSeconds: Int, memoryMB: Int,
@@ -285,6 +293,19 @@ package actor FunctionService {
         try await persist(config, code: nil)
         functions[config.name] = config
         for w in idle.removeValue(forKey: config.name) ?? [] { w.kill() }
+        return config
+    }
+
+    /// Sets DeadLetterConfig (an empty TargetArn clears it).
+    package func setDeadLetter(_ reference: String, target: String) async throws(FunctionError) -> FunctionConfig {
+        guard var config = get(reference) else { throw notFound(reference) }
+        guard target.isEmpty || target.hasPrefix("arn:aws:sqs:") || target.hasPrefix("arn:aws:sns:") else {
+            throw FunctionError("InvalidParameterValueException", "The DeadLetterConfig TargetArn must be an SQS queue or an SNS topic ARN.")
+        }
+        config.deadLetterTarget = target.isEmpty ? nil : target
+        try save(config)
+        try await persist(config, code: nil)
+        functions[config.name] = config
         return config
     }
 

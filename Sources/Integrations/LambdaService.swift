@@ -23,7 +23,7 @@ package struct LambdaService: BatonService {
                                     persistence: JournalFunctionPersistence(journal: context.database))
         await functions.useLogger(context.engine.logger)
         try await functions.restore()
-        asyncWorker = await functions.attachAsyncQueue(store: context.database, clock: context.engine.clock)
+        asyncWorker = await functions.attachAsyncQueue(store: context.database, clock: context.engine.clock, engine: context.engine)
         await functions.adoptQueuedFiles()
     }
 
@@ -43,6 +43,7 @@ package struct LambdaService: BatonService {
             RESTRoute("DELETE", Self.base + "/{FunctionName}", action: "DeleteFunction"),
             RESTRoute("PUT", Self.base + "/{FunctionName}/code", action: "UpdateFunctionCode", maximumBodyBytes: Self.maximumCreateBytes),
             RESTRoute("PUT", Self.base + "/{FunctionName}/configuration", action: "UpdateFunctionConfiguration"),
+            RESTRoute("GET", Self.base + "/{FunctionName}/configuration", action: "GetFunctionConfiguration"),
             RESTRoute("POST", Self.base + "/{FunctionName}/invocations", action: "Invoke"),
             RESTRoute("PUT", Self.invokeConfig, action: "PutFunctionEventInvokeConfig"),
             RESTRoute("GET", Self.invokeConfig, action: "GetFunctionEventInvokeConfig"),
@@ -65,6 +66,9 @@ package struct LambdaService: BatonService {
                     handler: b["Handler"]?.stringValue ?? "lambda_function.handler", zip: try Self.zip(b["Code"]),
                     timeout: Int(b["Timeout"]?.integerValue ?? 3), memory: Int(b["MemorySize"]?.integerValue ?? 128),
                     environment: Self.environment(b["Environment"]) ?? [:], role: b["Role"]?.stringValue ?? "")
+                if let target = b["DeadLetterConfig"]?["TargetArn"]?.stringValue {
+                    return .json(try await f.setDeadLetter(config.name, target: target).json, status: 201)
+                }
                 return .json(config.json, status: 201)
             },
             "ListFunctions": { (_: ServiceCall) async throws -> ServiceReply in
@@ -73,6 +77,9 @@ package struct LambdaService: BatonService {
             "GetFunction": { (c: ServiceCall) async throws -> ServiceReply in
                 let config = try await Self.existing(f, c.parameter("FunctionName"))
                 return .json(["Configuration": config.json, "Code": ["RepositoryType": "S3", "Location": ""]])
+            },
+            "GetFunctionConfiguration": { (c: ServiceCall) async throws -> ServiceReply in
+                .json(try await Self.existing(f, c.parameter("FunctionName")).json)
             },
             "DeleteFunction": { (c: ServiceCall) async throws -> ServiceReply in
                 try await f.delete(c.parameter("FunctionName"))
@@ -87,6 +94,9 @@ package struct LambdaService: BatonService {
                     c.parameter("FunctionName"), timeout: b["Timeout"]?.integerValue.map(Int.init),
                     memory: b["MemorySize"]?.integerValue.map(Int.init), handler: b["Handler"]?.stringValue,
                     environment: Self.environment(b["Environment"]))
+                if let target = b["DeadLetterConfig"]?["TargetArn"]?.stringValue {
+                    return .json(try await f.setDeadLetter(config.name, target: target).json)
+                }
                 return .json(config.json)
             },
             "PutFunctionEventInvokeConfig": { (c: ServiceCall) async throws -> ServiceReply in
@@ -94,7 +104,8 @@ package struct LambdaService: BatonService {
                 return .json(try await f.setEventInvokeConfig(
                     c.parameter("FunctionName"), maximumRetryAttempts: b["MaximumRetryAttempts"]?.integerValue.map(Int.init),
                     maximumEventAgeSeconds: b["MaximumEventAgeInSeconds"]?.integerValue.map(Int.init),
-                    onFailure: b["DestinationConfig"]?["OnFailure"]?["Destination"]?.stringValue))
+                    onFailure: b["DestinationConfig"]?["OnFailure"]?["Destination"]?.stringValue,
+                    onSuccess: b["DestinationConfig"]?["OnSuccess"]?["Destination"]?.stringValue))
             },
             "GetFunctionEventInvokeConfig": { (c: ServiceCall) async throws -> ServiceReply in
                 .json(await f.eventInvokeConfig(try await Self.existing(f, c.parameter("FunctionName"))))
