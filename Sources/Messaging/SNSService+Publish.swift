@@ -108,7 +108,12 @@ extension SNSService {
         let topicArn = try request.string("TopicArn")
         let targetArn = try request.string("TargetArn")
         guard let arn = topicArn ?? targetArn else {
-            if try request.string("PhoneNumber") != nil { return ["MessageId": .string(UUIDText.random())] }
+            if let phone = try request.string("PhoneNumber") {
+                // Accepted and checked; there is no carrier to hand it to.
+                guard Self.isPhoneNumber(phone) else { throw Self.invalid("PhoneNumber Reason: \(phone) is not valid to publish to") }
+                _ = try check(request.body, fifo: false, contentBased: false, traceHeader: nil)
+                return ["MessageId": .string(UUIDText.random())]
+            }
             throw Self.invalid("TopicArn or TargetArn Reason: no value for required parameter")
         }
         let (_, t) = try await topic(arn)

@@ -15,6 +15,8 @@ package struct SNSService: BatonService {
     /// Committed subscriptions by topic ARN, readable without awaiting.
     let byTopic: LockedValue<[String: [JSONObject]]>
     let emails: DocumentBook<JSONObject>
+    /// Mobile push applications and endpoints, SMS settings and opt-outs, by ARN (or `sms:…`).
+    let platformBook: DocumentBook<JSONObject>
     /// FIFO topics' deduplication ids (five minutes) with the publication they named, and the
     /// sequence FIFO publications are numbered from. In memory: a restart forgets the window.
     let deduplication: LockedValue<[String: (id: String, sequence: Int64, expires: Int64)]>
@@ -39,6 +41,7 @@ package struct SNSService: BatonService {
         topics = try await DocumentBook(owner: "sns.topics", store: context.database, encode: json, decode: { $0.objectValue })
         subscriptions = try await DocumentBook(owner: "sns.subscriptions", store: context.database, encode: json, decode: { $0.objectValue })
         emails = try await DocumentBook(owner: "sns.email-outbox", store: context.database, encode: json, decode: { $0.objectValue })
+        platformBook = try await DocumentBook(owner: "sns.platform", store: context.database, encode: json, decode: { $0.objectValue })
         var index: [String: [JSONObject]] = [:]
         for (_, s) in await subscriptions.all { index[s["TopicArn"]?.stringValue ?? "", default: []].append(s) }
         byTopic = LockedValue(index)
@@ -100,6 +103,21 @@ package struct SNSService: BatonService {
         t.json("RemovePermission") { try await s.removePermission($0) }
         t.json("PutDataProtectionPolicy") { try await s.putDataProtectionPolicy($0) }
         t.json("GetDataProtectionPolicy") { try await s.getDataProtectionPolicy($0) }
+        t.json("CreatePlatformApplication") { try await s.createPlatformApplication($0) }
+        t.json("GetPlatformApplicationAttributes") { try await s.getPlatformApplicationAttributes($0) }
+        t.json("SetPlatformApplicationAttributes") { try await s.setPlatformApplicationAttributes($0) }
+        t.json("DeletePlatformApplication") { try await s.deletePlatformApplication($0) }
+        t.json("ListPlatformApplications") { try await s.listPlatformApplications($0) }
+        t.json("CreatePlatformEndpoint") { try await s.createPlatformEndpoint($0) }
+        t.json("GetEndpointAttributes") { try await s.getEndpointAttributes($0) }
+        t.json("SetEndpointAttributes") { try await s.setEndpointAttributes($0) }
+        t.json("DeleteEndpoint") { try await s.deleteEndpoint($0) }
+        t.json("ListEndpointsByPlatformApplication") { try await s.listEndpointsByPlatformApplication($0) }
+        t.json("SetSMSAttributes") { try await s.setSMSAttributes($0) }
+        t.json("GetSMSAttributes") { try await s.getSMSAttributes($0) }
+        t.json("OptInPhoneNumber") { try await s.optInPhoneNumber($0) }
+        t.json("CheckIfPhoneNumberIsOptedOut") { try await s.checkIfPhoneNumberIsOptedOut($0) }
+        t.json("ListPhoneNumbersOptedOut") { try await s.listPhoneNumbersOptedOut($0) }
         t.json("TagResource") { try await s.tagResource($0) }
         t.json("UntagResource") { try await s.untagResource($0) }
         t.json("ListTagsForResource") { try await s.listTagsForResource($0) }

@@ -106,3 +106,21 @@ def test_campaigns_finish_with_the_expected_history_across_a_restart(jsonata):
         finally:
             saas.kill()
             server.stop(signal.SIGKILL)
+
+
+def test_the_functions_final_failures_reach_the_failures_queue(server, tmp_path):
+    """The sample routes its functions' final failures through a topic to a queue (function ->
+    topic -> queue), where they can be read and redriven."""
+    campaign.setup(server.endpoint, "http://127.0.0.1:9", users_file=str(tmp_path / "users.jsonl"))
+    lam, sqs = server.client("lambda"), server.client("sqs")
+    url = sqs.get_queue_url(QueueName=campaign.FAILURES)["QueueUrl"]
+    # An update without an audience fails every try.
+    lam.invoke(FunctionName="update-users", InvocationType="Event", Payload=json.dumps({"campaignId": "cmp-broken"}))
+    deadline = time.time() + 30
+    messages = []
+    while not messages and time.time() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2, MaxNumberOfMessages=10).get("Messages", [])
+    assert messages, "the failure did not reach the queue"
+    envelope = json.loads(messages[0]["Body"])
+    assert json.loads(envelope["Message"]) == {"campaignId": "cmp-broken"}
+    assert "audience" in envelope["MessageAttributes"]["ErrorMessage"]["Value"]

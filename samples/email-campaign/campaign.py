@@ -57,9 +57,23 @@ def put_webhook(endpoint, config):
     raise RuntimeError("unreachable")
 
 
+FAILURES = "email-campaign-failures"
+
+
+def failure_chain(endpoint):
+    """A topic for the functions' final failures, fanned out to a queue to inspect and redrive."""
+    sns, sqs = client("sns", endpoint), client("sqs", endpoint)
+    topic = sns.create_topic(Name=FAILURES)["TopicArn"]
+    url = sqs.create_queue(QueueName=FAILURES)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return topic, url
+
+
 def setup(endpoint, saas, users_file="/tmp/email-campaign-users.jsonl", jsonata=False):
     lam = client("lambda", endpoint)
     env = {"SAAS_URL": saas, "USERS_FILE": users_file}
+    topic, _ = failure_chain(endpoint)
     for name, folder in (("send-campaign", "send_campaign"), ("update-users", "update_users")):
         code = zipped(os.path.join(HERE, "functions", folder))
         try:
@@ -68,6 +82,8 @@ def setup(endpoint, saas, users_file="/tmp/email-campaign-users.jsonl", jsonata=
         except lam.exceptions.ResourceConflictException:
             lam.update_function_code(FunctionName=name, ZipFile=code)
             lam.update_function_configuration(FunctionName=name, Environment={"Variables": env})
+        # An asynchronous call that fails for good goes to the failures topic, and from it to the queue.
+        lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": topic})
     with open(os.path.join(HERE, "webhook.json")) as f:
         put_webhook(endpoint, json.load(f))
     sfn = client("stepfunctions", endpoint)
