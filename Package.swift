@@ -72,8 +72,10 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // IAM roles and policies, stored (not enforced) so that infrastructure scripts run unchanged.
+        .target(name: "Identity", dependencies: ["StatesLanguage", "ServiceKit", "Engine"]),
         // The one list of services `baton serve` puts on the endpoint.
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging"]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity"]),
         .executableTarget(
             name: "baton",
             dependencies: [

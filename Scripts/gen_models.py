@@ -87,12 +87,21 @@ QUERY_SERVICES = {
         ROOT, "..", "shared", "conformance", "aws", ".venv", "lib", "python3.13", "site-packages",
         "localstack", "aws", "data", "sqs-query", "2012-11-05", "service-2.json")),
     "sns": ("Messaging", "SNSQueryModel", None),
+    "iam": ("Identity", "IAMQueryModel", None),
+}
+
+# Only these operations of a large query model are kept (the ones the service answers).
+QUERY_OPERATIONS = {
+    "iam": {"CreateRole", "GetRole", "DeleteRole", "ListRoles", "UpdateAssumeRolePolicy", "UpdateRole", "TagRole", "UntagRole",
+            "ListRoleTags", "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "ListRolePolicies", "CreatePolicy", "GetPolicy",
+            "DeletePolicy", "ListPolicies", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
+            "GetPolicyVersion", "GetUser", "ListAccountAliases"},
 }
 
 QUERY_KEEP = ("type", "flattened", "locationName", "members", "member", "key", "value")
 
 
-def extract_query(model):
+def extract_query(model, keep_operations=None):
     """Every shape an operation's input or output reaches, with the names and flattening the
     query serializer uses, and the error shapes' query codes."""
     shapes = model["shapes"]
@@ -117,6 +126,8 @@ def extract_query(model):
 
     ops = {}
     for name, op in sorted(model["operations"].items()):
+        if keep_operations is not None and name not in keep_operations:
+            continue
         o = {}
         if "input" in op:
             o["input"] = op["input"]["shape"]
@@ -145,7 +156,7 @@ def main_query():
         else:
             print("skipped", service, "(no", source + ")")
             continue
-        text = json.dumps(extract_query(model), separators=(",", ":"))
+        text = json.dumps(extract_query(model, QUERY_OPERATIONS.get(service)), separators=(",", ":"))
         path = os.path.join(ROOT, "Sources", target, type_name + ".swift")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:

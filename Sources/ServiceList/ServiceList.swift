@@ -1,4 +1,5 @@
 import Events
+import Identity
 import Integrations
 import Messaging
 import Parameters
@@ -15,6 +16,7 @@ package enum ServiceList {
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
+            try await IAMService(context),
         ] + (try await Self.messaging(context)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
     }
 
