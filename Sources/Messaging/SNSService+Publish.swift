@@ -215,14 +215,18 @@ extension SNSService {
         return (out, fresh)
     }
 
-    /// One commit for every subscription of every publication.
-    @discardableResult
-    func fanOut(_ topicArn: String, _ publications: [Publication]) async throws(ServiceError) -> Int64 {
-        let subs = (byTopic.value[topicArn] ?? []).filter { $0["Confirmed"] == .bool(true) }
-        let now = self.now
+    /// What a set of publications writes: queue messages, durable deliveries, queues to wake.
+    struct FanOut: Sendable {
         var sends: [OutgoingMessage] = []
         var deliveries: [QueuedMessage] = []
         var touched: Set<String> = []
+    }
+
+    /// Plans the writes of every subscription of every publication (synchronous: a Task state's
+    /// publication is planned while its step is built, and written in the step's transaction).
+    func plan(_ topicArn: String, _ publications: [Publication], now: Int64) -> FanOut {
+        let subs = (byTopic.value[topicArn] ?? []).filter { $0["Confirmed"] == .bool(true) }
+        var out = FanOut()
         for p in publications {
             for s in subs {
                 let attributes = s["Attributes"]?.objectValue ?? [:]
@@ -234,15 +238,13 @@ extension SNSService {
                 let proto = s["Protocol"]?.stringValue ?? ""
                 let raw = attributes["RawMessageDelivery"]?.stringValue?.lowercased() == "true"
                 if proto == "sqs" {
-                    if let (q, out) = queueSend(p, subscription: s, raw: raw, now: now) {
-                        sends.append(out)
-                        touched.insert(q)
-                    } else if let dlq = deadLetterQueue(s) {
+                    if let (q, m) = queueSend(p, subscription: s, raw: raw, now: now) {
+                        out.sends.append(m)
+                        out.touched.insert(q)
+                    } else if let dlq = deadLetterQueue(s), let (q, m) = queueSend(p, subscription: s, raw: raw, now: now, to: dlq) {
                         // The queue is gone: the subscription's dead-letter queue gets the message.
-                        if let (q, out) = queueSend(p, subscription: s, raw: raw, now: now, to: dlq) {
-                            sends.append(out)
-                            touched.insert(q)
-                        }
+                        out.sends.append(m)
+                        out.touched.insert(q)
                     }
                     continue
                 }
@@ -251,24 +253,39 @@ extension SNSService {
                     "messageId": .string(p.id), "subject": p.subject.map { .string($0) } ?? .null, "raw": .bool(raw),
                     "lambdaEvent": proto == "lambda" ? lambdaEvent(p, subscription: s) : .null,
                 ]
-                deliveries.append(QueuedMessage(queue: SNSDelivery.queue, id: "\(p.id)/\(s["SubscriptionArn"]?.stringValue ?? "")",
-                                                body: JSON.object(body).serializedBytes, enqueuedMillis: now, visibleAtMillis: now))
+                out.deliveries.append(QueuedMessage(queue: SNSDelivery.queue, id: "\(p.id)/\(s["SubscriptionArn"]?.stringValue ?? "")",
+                                                    body: JSON.object(body).serializedBytes, enqueuedMillis: now, visibleAtMillis: now))
             }
         }
-        let box = SequenceBox()
-        let writes = sends, queued = deliveries
-        do {
-            try await database.perform { (c) throws(JournalError) in
-                let stored = try SQLiteMessageStore.insert(writes, now: now, c)
-                box.seq = stored.last?.seq ?? 0
-                for m in queued { try SQLiteJournal.insert(m, c) }
+        return out
+    }
+
+    /// The plan's writes on a writer transaction (their own commit, or a Task step's).
+    static func write(_ plan: FanOut, now: Int64, _ c: SQLiteConnection) throws(JournalError) {
+        _ = try SQLiteMessageStore.insert(plan.sends, now: now, c)
+        for m in plan.deliveries {
+            do { try SQLiteJournal.insert(m, c) } catch where error.code == .alreadyExists {
+                // Planned again for the same publication (a task's redelivery): it is queued already.
             }
+        }
+    }
+
+    /// Wakes the receivers and the worker the plan's writes concern (after they are committed).
+    func announce(_ plan: FanOut) async {
+        for q in plan.touched { await sqs.waiters.signal(q) }
+        if !plan.deliveries.isEmpty { worker.signal() }
+    }
+
+    /// One commit for every subscription of every publication.
+    func fanOut(_ topicArn: String, _ publications: [Publication]) async throws(ServiceError) {
+        let now = self.now
+        let planned = plan(topicArn, publications, now: now)
+        do {
+            try await database.perform { (c) throws(JournalError) in try Self.write(planned, now: now, c) }
         } catch {
             throw ServiceError.internalFailure("cannot store the publication: \(error)")
         }
-        for q in touched { await sqs.waiters.signal(q) }
-        if !queued.isEmpty { worker.signal() }
-        return box.seq
+        await announce(planned)
     }
 
     func deadLetterQueue(_ s: JSONObject) -> SQSQueue? {
@@ -338,4 +355,3 @@ extension SNSService {
     }
 }
 
-final class SequenceBox: @unchecked Sendable { var seq: Int64 = 0 }

@@ -34,7 +34,7 @@ extension SNSService {
         let tags = request.body["Tags"]?.arrayValue ?? []
         let arn = topicArn(name)
         let given = attributes
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in
             if let existing = t {
                 let stored = existing["Attributes"]?.objectValue ?? [:]
                 for (k, v) in given where stored[k]?.stringValue != v && k != "FifoTopic" {
@@ -58,7 +58,7 @@ extension SNSService {
     func deleteTopic(_ request: JSONRequest) async throws(ServiceError) -> JSON {
         let arn = try request.required("TopicArn")
         guard let (name, _) = try? await topic(arn) else { return [:] }
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in t = nil }
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in t = nil }
         for (key, s) in await subscriptions.all where s["TopicArn"]?.stringValue == arn {
             try await subscriptions.update(key) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
         }
@@ -105,7 +105,7 @@ extension SNSService {
         guard actions.allSatisfy({ Self.actionNames.contains($0) }) else {
             throw Self.invalid("Policy statement action out of service scope!")
         }
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in
             guard var topic = t else { throw Self.notFound() }
             var statements = topic["PolicyStatements"]?.arrayValue ?? []
             guard !statements.contains(where: { $0["Sid"]?.stringValue == label }) else { throw Self.invalid("Statement already exists") }
@@ -124,7 +124,7 @@ extension SNSService {
         let arn = try request.required("TopicArn")
         let label = try request.required("Label")
         let (name, _) = try await topic(arn)
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in
             guard var topic = t else { throw Self.notFound() }
             topic["PolicyStatements"] = .array((topic["PolicyStatements"]?.arrayValue ?? []).filter { $0["Sid"]?.stringValue != label })
             t = topic
@@ -137,7 +137,7 @@ extension SNSService {
         let policy = try request.required("DataProtectionPolicy")
         guard case .object? = try? JSONParser.parse(policy) else { throw Self.invalid("DataProtectionPolicy") }
         let (name, _) = try await topic(arn)
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in
             guard var topic = t else { throw Self.notFound() }
             topic["DataProtectionPolicy"] = .string(policy)
             t = topic
@@ -178,7 +178,7 @@ extension SNSService {
         let value = try request.string("AttributeValue") ?? ""
         guard Self.topicAttributes.contains(name), name != "FifoTopic" else { throw Self.invalid("AttributeName") }
         let (topicName, _) = try await topic(arn)
-        try await topics.update(topicName) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(topicName) { (t: inout JSONObject?) throws(ServiceError) in
             guard var topic = t else { throw Self.notFound() }
             var attrs = topic["Attributes"]?.objectValue ?? [:]
             attrs[name] = .string(value)
@@ -390,7 +390,7 @@ extension SNSService {
     func tagResource(_ request: JSONRequest) async throws(ServiceError) -> JSON {
         let (name, _) = try await topic(try request.required("ResourceArn"))
         let tags = request.body["Tags"]?.arrayValue ?? []
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in
             guard var topic = t else { throw ServiceError("ResourceNotFoundException", "Resource does not exist", kind: .notFound) }
             var all = topic["Tags"]?.objectValue ?? [:]
             for tag in tags { if let k = tag["Key"]?.stringValue { all[k] = tag["Value"] ?? "" } }
@@ -404,7 +404,7 @@ extension SNSService {
     func untagResource(_ request: JSONRequest) async throws(ServiceError) -> JSON {
         let (name, _) = try await topic(try request.required("ResourceArn"))
         let keys = (request.body["TagKeys"]?.arrayValue ?? []).compactMap(\.stringValue)
-        try await topics.update(name) { (t: inout JSONObject?) throws(ServiceError) in
+        try await updateTopic(name) { (t: inout JSONObject?) throws(ServiceError) in
             guard var topic = t else { throw ServiceError("ResourceNotFoundException", "Resource does not exist", kind: .notFound) }
             var all = topic["Tags"]?.objectValue ?? [:]
             for k in keys { all[k] = nil }

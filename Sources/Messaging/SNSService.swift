@@ -14,6 +14,9 @@ package struct SNSService: BatonService {
     let subscriptions: DocumentBook<JSONObject>
     /// Committed subscriptions by topic ARN, readable without awaiting.
     let byTopic: LockedValue<[String: [JSONObject]]>
+    /// Committed topics by name, readable without awaiting (a Task state's publication is
+    /// planned while its step is built).
+    let topicMirror: LockedValue<[String: JSONObject]>
     let emails: DocumentBook<JSONObject>
     /// Mobile push applications and endpoints, SMS settings and opt-outs, by ARN (or `sms:…`).
     let platformBook: DocumentBook<JSONObject>
@@ -45,6 +48,9 @@ package struct SNSService: BatonService {
         var index: [String: [JSONObject]] = [:]
         for (_, s) in await subscriptions.all { index[s["TopicArn"]?.stringValue ?? "", default: []].append(s) }
         byTopic = LockedValue(index)
+        var mirror: [String: JSONObject] = [:]
+        for (k, v) in await topics.all { mirror[k] = v }
+        topicMirror = LockedValue(mirror)
         deduplication = LockedValue([:])
         // Milliseconds since 1970 times 1,000: larger after a restart than any number before it.
         sequence = LockedValue(context.engine.clock.now().milliseconds * 1000)
@@ -156,6 +162,22 @@ package struct SNSService: BatonService {
         }
         guard parts[0] == "arn" else { throw invalid("\(member) Reason: A ARN must begin with arn followed by a colon, not \(parts[0])") }
         return parts
+    }
+
+    /// Changes a topic's document and publishes the committed result to the mirror.
+    @discardableResult
+    func updateTopic<R: Sendable>(_ name: String, _ change: @Sendable (inout JSONObject?) throws(ServiceError) -> R) async throws(ServiceError) -> R {
+        let r = try await topics.update(name, change)
+        let committed = await topics.get(name)
+        topicMirror.mutate { $0[name] = committed }
+        return r
+    }
+
+    /// The topic an ARN names, from the mirror (synchronous).
+    func mirroredTopic(_ arn: String) -> JSONObject? {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[2] == "sns", parts[4] == Substring(account) else { return nil }
+        return topicMirror.value[String(parts[5])]
     }
 
     func reindex() async {

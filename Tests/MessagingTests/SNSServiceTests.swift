@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Journal
 import ServiceKit
+import StatesInterpreter
 import StatesLanguage
 import Testing
 @testable import Messaging
@@ -85,6 +86,28 @@ import Testing
         f.clock.advance(seconds: 301)
         let d = try await f.call(f.sns, "Publish", ["TopicArn": topic, "Message": "m1", "MessageGroupId": "g"])
         #expect(d["MessageId"] != a["MessageId"])
+    }
+
+    /// sns:publish from a Task state: its writes ride on the step's transaction (applied here as
+    /// the journal applies attachments), and performing the task, twice, writes nothing more.
+    @Test func aTaskStatesPublicationIsWrittenWithItsStepOnly() async throws {
+        let f = try await Fixture()
+        defer { f.close() }
+        let topic = try await f.call(f.sns, "CreateTopic", ["Name": "from-workflow"])["TopicArn"] ?? .null
+        let queue = try await f.subscribedQueue("sink", to: topic, attributes: ["RawMessageDelivery": "true"])
+        let handler = SNSPublishTaskHandler(service: f.sns)
+        let invocation = TaskInvocation(id: TaskID(1), stateName: "Announce", resource: "arn:aws:states:::sns:publish",
+                                        parameters: ["TopicArn": topic, "Message": ["campaign": "c-1"]], timeoutSeconds: nil,
+                                        heartbeatSeconds: nil, taskToken: nil, idempotencyKey: "execution/5")
+        let attachments = handler.attachments(scheduling: invocation)
+        #expect(attachments.count == 1)
+        try await f.db.perform { (c) throws(JournalError) in for a in attachments { try a.apply(in: .sqlite(c)) } }
+        guard case .succeeded(let first) = await handler.invoke(invocation), case .succeeded(let again) = await handler.invoke(invocation) else {
+            Issue.record("the task did not succeed")
+            return
+        }
+        #expect(first["MessageId"] == again["MessageId"])
+        #expect(try await f.bodies(queue) == [#"{"campaign":"c-1"}"#])
     }
 
     @Test func badInputIsRefusedInSNSWordsAndChangesNothing() async throws {
