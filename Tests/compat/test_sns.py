@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from test_stepfunctions import wait_done
 
 
 @pytest.fixture
@@ -166,11 +167,7 @@ def test_a_task_state_publishes(server, sns, sqs):
     sm = sfn.create_state_machine(name="compat-sns-publish", definition=json.dumps(definition),
                                   roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
     ex = sfn.start_execution(stateMachineArn=sm, input=json.dumps({"campaign": "c-9"}))["executionArn"]
-    for _ in range(200):
-        d = sfn.describe_execution(executionArn=ex)
-        if d["status"] != "RUNNING":
-            break
-        time.sleep(0.05)
+    d = wait_done(sfn, ex)
     assert d["status"] == "SUCCEEDED", d
     assert "MessageId" in json.loads(d["output"])
     [m] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]

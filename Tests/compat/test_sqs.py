@@ -16,6 +16,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import Server
+from test_stepfunctions import wait_done
 
 NS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
 
@@ -142,11 +143,7 @@ def test_a_task_state_sends_to_a_queue(server, sqs):
     arn = sfn.create_state_machine(name="compat-sqs-send", definition=json.dumps(definition),
                                    roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
     ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"campaign": "c-1"}))["executionArn"]
-    for _ in range(200):
-        d = sfn.describe_execution(executionArn=ex)
-        if d["status"] != "RUNNING":
-            break
-        time.sleep(0.05)
+    d = wait_done(sfn, ex)
     assert d["status"] == "SUCCEEDED", d
     out = json.loads(d["output"])
     [m] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
