@@ -23,7 +23,8 @@ package enum ServiceList {
     /// Queues, and the topics that deliver to them.
     static func messaging(_ context: ServiceContext) async throws -> [any BatonService] {
         let sqs = try await SQSService(context)
-        return [sqs, try await SNSService(context, sqs: sqs), try await EventSourceMappings(context, sqs: sqs)]
+        let mappings = try await EventSourceMappings(context, sqs: sqs)
+        return [sqs, try await SNSService(context, sqs: sqs), mappings, try await PipesService(context, sqs: sqs, mappings: mappings)]
     }
 
     /// The event bus and the Scheduler, which delivers through it.

@@ -1,0 +1,115 @@
+import Engine
+import Events
+import Foundation
+import ServiceKit
+import StatesInterpreter
+import StatesLanguage
+
+/// The running pipes: one poller each, in one task group; a change rings the bell.
+extension PipesService {
+    func run() async {
+        let running = LockedValue<Set<String>>([])
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                for (name, p) in await pipes.all where p["DesiredState"]?.stringValue == "RUNNING" {
+                    guard running.mutate({ $0.insert(name).inserted }) else { continue }
+                    group.addTask {
+                        await self.poll(name)
+                        running.mutate { _ = $0.remove(name) }
+                    }
+                }
+                await bell.wait(until: engine.clock.now().adding(seconds: 5), on: engine.clock)
+            }
+        }
+    }
+
+    func poll(_ name: String) async {
+        while !Task.isCancelled {
+            guard let p = await pipes.get(name), p["DesiredState"]?.stringValue == "RUNNING" else { return }
+            guard let source = p["Source"]?.stringValue, let q = sqs.queue(arn: source) else {
+                try? await engine.clock.sleep(until: engine.clock.now().adding(seconds: 5))
+                continue
+            }
+            let parameters = p["SourceParameters"]?["SqsQueueParameters"]
+            let batch = await esm.collect(q, size: Int(parameters?["BatchSize"]?.integerValue ?? 10),
+                                          windowSeconds: parameters?["MaximumBatchingWindowInSeconds"]?.integerValue ?? 0)
+            if batch.isEmpty { continue }
+            await deliver(batch, from: q, pipe: p)
+        }
+    }
+
+    func deliver(_ batch: [StoredMessage], from q: SQSQueue, pipe p: JSONObject) async {
+        let filters = (p["SourceParameters"]?["FilterCriteria"]?["Filters"]?.arrayValue ?? []).compactMap { f in
+            f["Pattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }
+        }
+        var records: [JSON] = []
+        var taken: [ReceiptHandle] = []
+        var rejected: [ReceiptHandle] = []
+        for message in batch {
+            let r = esm.record(message, queueArn: sqs.arn(q.name))
+            let handle = ReceiptHandle(queue: message.queue, seq: message.seq, nonce: message.receipt ?? "")
+            if EventSourceMappings.passes(r, filters) {
+                records.append(r)
+                taken.append(handle)
+            } else {
+                rejected.append(handle)
+            }
+        }
+        try? await sqs.delete(q, rejected)
+        guard !records.isEmpty, let target = p["Target"]?.stringValue else { return }
+        let key = "pipe/\(p["Name"]?.stringValue ?? "")/\(batch.first?.id ?? "")/\(batch.first?.receiveCount ?? 0)"
+        var input: JSON = .array(records)
+        if let enrichment = p["Enrichment"]?.stringValue, enrichment.contains(":function:") {
+            // Enrichment: the function's answer is what the target gets.
+            guard let outcome = await engine.call(enrichment, parameters: input, caller: "Pipes", key: key + "/enrich"),
+                  case .succeeded(let enriched) = outcome else { return }
+            input = enriched
+        }
+        if await send(input, to: target, pipe: p, key: key) { try? await sqs.delete(q, taken) }
+    }
+
+    /// Hands the batch to the target; true when it took it.
+    func send(_ input: JSON, to target: String, pipe p: JSONObject, key: String) async -> Bool {
+        let items = input.arrayValue ?? [input]
+        if target.contains(":stateMachine:") {
+            do {
+                let resolved = try await engine.resolveTarget(target)
+                _ = try await engine.start(resolved, name: UUIDText.random(), input: input.serialized)
+                return true
+            } catch {
+                return false
+            }
+        }
+        if target.contains(":function:") {
+            guard let outcome = await engine.call(target, parameters: input, caller: "Pipes", key: key) else { return false }
+            if case .failed = outcome { return false }
+            return true
+        }
+        for (i, item) in items.enumerated() {
+            let text = item.stringValue ?? item.serialized
+            let resource: String
+            var parameters: JSONObject
+            if target.hasPrefix("arn:aws:sqs:") {
+                resource = "arn:aws:states:::sqs:sendMessage"
+                parameters = ["QueueUrl": .string(target), "MessageBody": .string(text)]
+                if let group = p["TargetParameters"]?["SqsQueueParameters"]?["MessageGroupId"] {
+                    parameters["MessageGroupId"] = group
+                    parameters["MessageDeduplicationId"] = item["messageId"] ?? .string("\(key)/\(i)")
+                }
+            } else if target.hasPrefix("arn:aws:sns:") {
+                resource = "arn:aws:states:::sns:publish"
+                parameters = ["TopicArn": .string(target), "Message": .string(text)]
+            } else {
+                let bus = p["TargetParameters"]?["EventBridgeEventBusParameters"]
+                resource = "arn:aws:states:::events:putEvents"
+                parameters = ["Entries": [[
+                    "EventBusName": .string(target), "Source": bus?["Source"] ?? .string("Pipe \(p["Name"]?.stringValue ?? "")"),
+                    "DetailType": bus?["DetailType"] ?? "Event from aws:sqs", "Detail": .string(item.objectValue != nil ? item.serialized : text),
+                ]]]
+            }
+            guard let outcome = await engine.call(resource, parameters: .object(parameters), caller: "Pipes", key: "\(key)/\(i)") else { return false }
+            if case .failed = outcome { return false }
+        }
+        return true
+    }
+}

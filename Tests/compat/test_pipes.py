@@ -1,0 +1,47 @@
+"""EventBridge Pipes with a queue as the source: filtered records reach a state machine (one
+execution per batch), the filtered-out ones are deleted; a pipe created stopped stays so;
+Describe/List/Stop/Delete as the pipes client expects."""
+import json
+import time
+
+from test_sns import queue
+
+
+def test_a_pipe_feeds_a_state_machine_and_a_queue(server):
+    pipes, sqs, sfn = server.client("pipes"), server.client("sqs"), server.client()
+    src_url, src_arn = queue(sqs, "pipe-source")
+    out_url, out_arn = queue(sqs, "pipe-sink")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    sm = sfn.create_state_machine(name="pipe-target", definition=json.dumps(definition),
+                                  roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+    filters = {"Filters": [{"Pattern": json.dumps({"body": {"kind": ["order"]}})}]}
+    created = pipes.create_pipe(Name="orders", RoleArn="arn:aws:iam::000000000000:role/r", Source=src_arn, Target=sm,
+                                SourceParameters={"FilterCriteria": filters, "SqsQueueParameters": {"BatchSize": 10}})
+    assert created["Arn"].endswith(":pipe/orders") and created["DesiredState"] == "RUNNING"
+    pipes.create_pipe(Name="copy", RoleArn="arn:aws:iam::000000000000:role/r", Source=out_arn, Target=src_arn,
+                      DesiredState="STOPPED")
+    sqs.send_message(QueueUrl=src_url, MessageBody=json.dumps({"kind": "order", "id": 1}))
+    sqs.send_message(QueueUrl=src_url, MessageBody=json.dumps({"kind": "noise"}))
+    deadline = time.time() + 20
+    runs = []
+    while time.time() < deadline and not runs:
+        runs = sfn.list_executions(stateMachineArn=sm)["executions"]
+        time.sleep(0.2)
+    assert len(runs) == 1
+    detail = sfn.describe_execution(executionArn=runs[0]["executionArn"])
+    records = json.loads(detail["input"])
+    assert [json.loads(r["body"])["kind"] for r in records] == ["order"] and records[0]["eventSource"] == "aws:sqs"
+    # The filtered-out record is gone too: the source is empty.
+    while time.time() < deadline:
+        a = sqs.get_queue_attributes(QueueUrl=src_url, AttributeNames=["All"])["Attributes"]
+        if a["ApproximateNumberOfMessages"] == "0" and a["ApproximateNumberOfMessagesNotVisible"] == "0":
+            break
+        time.sleep(0.2)
+    assert a["ApproximateNumberOfMessages"] == "0" and a["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert pipes.describe_pipe(Name="copy")["CurrentState"] == "STOPPED"
+    assert sorted(p["Name"] for p in pipes.list_pipes()["Pipes"]) == ["copy", "orders"]
+    pipes.stop_pipe(Name="orders")
+    assert pipes.describe_pipe(Name="orders")["DesiredState"] == "STOPPED"
+    pipes.delete_pipe(Name="orders")
+    pipes.delete_pipe(Name="copy")
+    assert pipes.list_pipes()["Pipes"] == []
