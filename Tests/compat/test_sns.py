@@ -172,3 +172,29 @@ def test_a_task_state_publishes(server, sns, sqs):
     assert "MessageId" in json.loads(d["output"])
     [m] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
     assert json.loads(m["Body"]) == {"campaign": "c-9"}
+
+
+def test_mobile_push_and_sms_are_validated_as_aws_does(sns):
+    with pytest.raises(ClientError) as e:
+        sns.create_platform_application(Name="bad@name", Platform="GCM", Attributes={"PlatformCredential": "key"})
+    assert e.value.response["Error"]["Message"].endswith("must contain only characters 'a'-'z', 'A'-'Z', '0'-'9', '_', '-', and '.'")
+    app = sns.create_platform_application(Name="compat-app", Platform="GCM", Attributes={"PlatformCredential": "key"})["PlatformApplicationArn"]
+    endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="hello")["EndpointArn"]
+    assert sns.get_endpoint_attributes(EndpointArn=endpoint)["Attributes"]["CustomUserData"] == "hello"
+    # The same token with other attributes is refused; with the same ones it answers the endpoint.
+    assert sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="hello")["EndpointArn"] == endpoint
+    with pytest.raises(ClientError) as e:
+        sns.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1", CustomUserData="other")
+    assert e.value.response["Error"]["Code"] == "InvalidParameter"
+    with pytest.raises(ClientError) as e:
+        sns.get_endpoint_attributes(EndpointArn=app.replace(":app/", ":endpoint/") + "/missing")
+    assert e.value.response["Error"]["Code"] == "NotFound"
+    sns.set_sms_attributes(attributes={"DefaultSMSType": "Transactional"})
+    assert sns.get_sms_attributes()["attributes"]["DefaultSMSType"] == "Transactional"
+    with pytest.raises(ClientError) as e:
+        sns.set_sms_attributes(attributes={"DefaultSMSType": "Loud"})
+    assert e.value.response["Error"]["Message"] == "DefaultSMSType is invalid"
+    with pytest.raises(ClientError) as e:
+        sns.publish(PhoneNumber="+1a234", Message="hi")
+    assert "is not valid to publish to" in e.value.response["Error"]["Message"]
+    assert sns.publish(PhoneNumber="+15551234567", Message="hi")["MessageId"]
