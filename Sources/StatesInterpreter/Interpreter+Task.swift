@@ -75,7 +75,10 @@ extension Step {
                 for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
             }
         }
-        return Base64.encode(bytes).replacingBase64URL
+        // A token that began with "-" would read as an option to the aws CLI (`--task-token -x…`):
+        // its first character is never one (AWS's tokens begin with a letter too).
+        let token = Base64.encode(bytes).replacingBase64URL
+        return token.first == "-" ? "A" + token.dropFirst() : token
     }
 
     func eventPrefix(_ kind: ResourceKind) -> String {

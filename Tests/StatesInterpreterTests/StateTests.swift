@@ -89,6 +89,22 @@ import Testing
         #expect(state.failure?.error == "States.HeartbeatTimeout")
     }
 
+    /// A token never begins with "-", which the aws CLI would read as an option; 256 draws of
+    /// entropy give every first character base64url has (4 in 256 would begin so otherwise).
+    @Test func taskTokensNeverBeginWithADash() throws {
+        let i = try Self.interpreter(["StartAt": "T", "States": ["T": [
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": true]]])
+        var firsts: Set<Character> = []
+        for n in 0..<256 {
+            var state = ExecutionState(context: .local(at: Self.start), input: [:], seed: 1)
+            let entropy = (0..<16).map { UInt8(truncatingIfNeeded: n &* 31 &+ $0 &* 7) }
+            let d = i.decide(&state, on: Trigger(.start(input: [:], context: .local(at: Self.start), randomSeed: 1), at: Self.start, entropy: entropy))
+            for case .invokeTask(let inv) in d.effects { if let first = inv.taskToken?.first { firsts.insert(first) } }
+        }
+        #expect(firsts.count > 20)
+        #expect(!firsts.contains("-"))
+    }
+
     @Test func retryBacksOffAndCapsTheDelay() throws {
         let i = try Self.interpreter(["StartAt": "T", "States": ["T": [
             "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",

@@ -185,7 +185,7 @@ def test_aws_cli_full_path(server, tmp_path):
     ex = cli("start-execution", "--state-machine-arn", arn, "--input", '{"x":1}')["executionArn"]
     assert cli("describe-execution", "--execution-arn", ex)["status"] == "RUNNING"
     task = cli("get-activity-task", "--activity-arn", act, "--worker-name", "cli")
-    cli("send-task-success", "--task-token", task["taskToken"], "--task-output", '{"done":true}')
+    cli("send-task-success", "--task-token=" + task["taskToken"], "--task-output", '{"done":true}')
     assert json.loads(cli("describe-execution", "--execution-arn", ex)["output"]) == {"done": True}
     events = cli("get-execution-history", "--execution-arn", ex)["events"]
     assert [e["type"] for e in events][-3:] == ["ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]
