@@ -7,27 +7,20 @@ import StatesLanguage
 
 /// The pollers: each enabled mapping gets as many as its ScalingConfig's MaximumConcurrency
 /// (2 by default, at most 10 here), each long-polling the queue and invoking the function with
-/// a batch at a time. They live in one task group; a change to the mappings rings the bell.
+/// a batch at a time (see `Pollers`); a change to the mappings rings the bell.
 extension EventSourceMappings {
     func run() async {
-        let running = LockedValue<Set<String>>([])
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
-                for (id, m) in await mappings.all where m["State"]?.stringValue == "Enabled" {
-                    let pollers = min(10, Int(m["ScalingConfig"]?["MaximumConcurrency"]?.integerValue ?? 2))
-                    for n in 0..<pollers {
-                        let key = "\(id)#\(n)"
-                        let started = running.mutate { $0.insert(key).inserted }
-                        guard started else { continue }
-                        group.addTask {
-                            await self.poll(id, poller: n)
-                            running.mutate { _ = $0.remove(key) }
-                        }
-                    }
-                }
-                await bell.wait(until: engine.clock.now().adding(seconds: 5), on: engine.clock)
+        await Pollers.run(bell: bell, clock: engine.clock, wanted: {
+            var keys: [String] = []
+            for (id, m) in await mappings.all where m["State"]?.stringValue == "Enabled" {
+                let pollers = min(10, Int(m["ScalingConfig"]?["MaximumConcurrency"]?.integerValue ?? 2))
+                keys += (0..<pollers).map { "\(id)#\($0)" }
             }
-        }
+            return keys
+        }, poll: { key in
+            let parts = key.split(separator: "#")
+            await self.poll(String(parts.first ?? ""), poller: Int(parts.last ?? "") ?? 0)
+        })
     }
 
     /// One poller of a mapping, until the mapping is disabled, deleted, or has fewer pollers.

@@ -5,22 +5,12 @@ import ServiceKit
 import StatesInterpreter
 import StatesLanguage
 
-/// The running pipes: one poller each, in one task group; a change rings the bell.
+/// The running pipes: one poller each (see `Pollers`); a change rings the bell.
 extension PipesService {
     func run() async {
-        let running = LockedValue<Set<String>>([])
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
-                for (name, p) in await pipes.all where p["DesiredState"]?.stringValue == "RUNNING" {
-                    guard running.mutate({ $0.insert(name).inserted }) else { continue }
-                    group.addTask {
-                        await self.poll(name)
-                        running.mutate { _ = $0.remove(name) }
-                    }
-                }
-                await bell.wait(until: engine.clock.now().adding(seconds: 5), on: engine.clock)
-            }
-        }
+        await Pollers.run(bell: bell, clock: engine.clock, wanted: {
+            await pipes.all.filter { $0.value["DesiredState"]?.stringValue == "RUNNING" }.map(\.key)
+        }, poll: { name in await self.poll(name) })
     }
 
     func poll(_ name: String) async {

@@ -63,7 +63,7 @@ struct SNSPublishTaskHandler: TransactionalTaskHandler {
             return .failed(e)
         case .success(let planned):
             // Written with the step: wake what it concerns.
-            await service.announce(service.plan(planned.topic, [planned.publication], now: service.now))
+            await service.announce(topic: planned.topic)
             return invocation.taskToken == nil ? .succeeded(answer(planned.publication)) : .pending
         }
     }

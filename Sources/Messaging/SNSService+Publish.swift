@@ -232,7 +232,7 @@ extension SNSService {
                 let attributes = s["Attributes"]?.objectValue ?? [:]
                 let byBody = attributes["FilterPolicyScope"]?.stringValue == "MessageBody"
                 if let text = attributes["FilterPolicy"]?.stringValue,
-                   let policy = try? FilterPolicy(text: text, scope: byBody ? "MessageBody" : "MessageAttributes") {
+                   let policy = filterPolicy(text, scope: byBody ? "MessageBody" : "MessageAttributes") {
                     guard byBody ? policy.matches(body: p.message) : policy.matches(attributes: p.attributes) else { continue }
                 }
                 let proto = s["Protocol"]?.stringValue ?? ""
@@ -274,6 +274,16 @@ extension SNSService {
     func announce(_ plan: FanOut) async {
         for q in plan.touched { await sqs.waiters.signal(q) }
         if !plan.deliveries.isEmpty { worker.signal() }
+    }
+
+    /// Wakes what a topic's publication committed elsewhere may concern (a Task step wrote it):
+    /// its queue subscriptions' receivers and the delivery worker, without planning it again.
+    func announce(topic topicArn: String) async {
+        for s in byTopic.value[topicArn] ?? [] where s["Protocol"] == "sqs" {
+            if let q = (s["Endpoint"]?.stringValue).flatMap({ sqs.queue(arn: $0) }) { await sqs.waiters.signal(q.name) }
+            if let dlq = deadLetterQueue(s) { await sqs.waiters.signal(dlq.name) }
+        }
+        worker.signal()
     }
 
     /// One commit for every subscription of every publication.

@@ -17,6 +17,9 @@ package struct SNSService: BatonService {
     /// Committed topics by name, readable without awaiting (a Task state's publication is
     /// planned while its step is built).
     let topicMirror: LockedValue<[String: JSONObject]>
+    /// Subscriptions' filter policies compiled once, by scope and text (a publication matches
+    /// every subscription's policy; parsing each time cost more than the match).
+    let compiledPolicies: LockedValue<[String: FilterPolicy]>
     let emails: DocumentBook<JSONObject>
     /// Mobile push applications and endpoints, SMS settings and opt-outs, by ARN (or `sms:…`).
     let platformBook: DocumentBook<JSONObject>
@@ -51,6 +54,7 @@ package struct SNSService: BatonService {
         var mirror: [String: JSONObject] = [:]
         for (k, v) in await topics.all { mirror[k] = v }
         topicMirror = LockedValue(mirror)
+        compiledPolicies = LockedValue([:])
         deduplication = LockedValue([:])
         // Milliseconds since 1970 times 1,000: larger after a restart than any number before it.
         sequence = LockedValue(context.engine.clock.now().milliseconds * 1000)
@@ -171,6 +175,15 @@ package struct SNSService: BatonService {
         let committed = await topics.get(name)
         topicMirror.mutate { $0[name] = committed }
         return r
+    }
+
+    /// A subscription's filter policy, compiled on first use (checked at Subscribe, so it compiles).
+    func filterPolicy(_ text: String, scope: String) -> FilterPolicy? {
+        let key = scope + "\u{1}" + text
+        if let cached = compiledPolicies.value[key] { return cached }
+        guard let compiled = try? FilterPolicy(text: text, scope: scope) else { return nil }
+        compiledPolicies.mutate { if $0.count > 10_000 { $0.removeAll() }; $0[key] = compiled }
+        return compiled
     }
 
     /// The topic an ARN names, from the mirror (synchronous).
