@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
         .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
-        .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events"]),
+        .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events", "StepFunctions"]),
         .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Messaging"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.

@@ -335,7 +335,11 @@ package final class Engine: Sendable {
     }
 
     package static func executionArn(stateMachineArn: String, name: String) -> String {
-        stateMachineArn.replacingOccurrences(of: ":stateMachine:", with: ":execution:") + ":" + name
+        // By hand: Foundation's replacingOccurrences and range(of:) were 3 % of a routed event's CPU.
+        // The resource type is the sixth field: arn:partition:states:region:account:stateMachine:NAME.
+        var fields = stateMachineArn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
+        if fields.count == 7, fields[5] == "stateMachine" { fields[5] = "execution" }
+        return fields.joined(separator: ":") + ":" + name
     }
 
     /// Applies triggers to an execution as one committed step, then performs its effects.

@@ -41,7 +41,7 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
                  archiving: [DocumentWrite] = []) async throws(JournalError) {
         let now = clock.now().milliseconds
         try await enqueue(messages: deliveries.map {
-            message(event: $0.event, rule: $0.rule, target: $0.target, id: UUIDText.random(), now: now, traceHeader: traceHeader)
+            message(event: $0.event, rule: $0.rule, target: $0.target, id: UUIDText.ordered(millis: now), now: now, traceHeader: traceHeader)
         }, archiving: archiving)
     }
 
@@ -50,6 +50,44 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
         guard !messages.isEmpty || !archiving.isEmpty else { return }
         if archiving.isEmpty { try await store.enqueue(all: messages) } else { try await store.write(archiving, enqueueing: messages) }
         worker?.signal()
+    }
+
+    /// PutEvents' path: a delivery to a state machine starts its execution now, each start
+    /// joining the journal's group commit (the execution's first step is the durable record
+    /// of the delivery, under the delivery's id, so a retry finds it), and only what could not
+    /// be started goes to the queue, hidden for its first backoff as if tried there. The rest
+    /// (and the events' archive documents) is committed at once. Returns once all is durable.
+    /// A queue round trip (insert, receive, delete) cost more than the start itself.
+    func deliver(_ deliveries: [Delivery], now: Int64, archiving: [DocumentWrite] = []) async throws(JournalError) {
+        var queued: [QueuedMessage] = []
+        var direct: [Delivery] = []
+        for d in deliveries {
+            if d.startsExecution { direct.append(d) } else { queued.append(message(d, now: now)) }
+        }
+        let failed = await withTaskGroup(of: (Delivery, QueueOutcome).self) { group in
+            for d in direct { group.addTask { (d, await self.handle(d)) } }
+            var failed: [(Delivery, QueueOutcome)] = []
+            for await (d, outcome) in group where outcome != .done { failed.append((d, outcome)) }
+            return failed
+        }
+        for (d, outcome) in failed {
+            let m = message(d, now: now)
+            let policy = await policy(for: m)
+            var retried = m
+            retried.receiveCount = 1
+            retried.visibleAtMillis = now + policy.backoffMillis(1)
+            switch outcome {
+            case .retry where policy.maximumReceives > 1: queued.append(retried)
+            case .retry(let reason), .deadLetter(let reason):
+                do { try await deadLetter(m, reason: reason) } catch { queued.append(retried) }
+            case .done: break
+            }
+        }
+        try await enqueue(messages: queued, archiving: archiving)
+    }
+
+    func message(_ d: Delivery, now: Int64) -> QueuedMessage {
+        message(event: d.event, rule: d.rule, target: d.target, id: d.id, now: now, traceHeader: d.traceHeader)
     }
 
     /// One delivery as a queue message (visible at once).
@@ -73,16 +111,37 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
 
     package func handle(_ message: QueuedMessage) async -> QueueOutcome {
         guard case .object(let body)? = try? JSONParser.parse(message.body), let event = body["event"],
-              let target = body["target"]?.objectValue, let arn = target["Arn"]?.stringValue else {
+              let target = body["target"]?.objectValue, target["Arn"]?.stringValue != nil else {
             return .deadLetter("the delivery cannot be read")
         }
-        let rule = body["rule"]?.stringValue ?? ""
-        let trace = body["traceHeader"]?.stringValue
+        return await handle(Delivery(id: message.id, event: event, rule: body["rule"]?.stringValue ?? "", target: target,
+                                     traceHeader: body["traceHeader"]?.stringValue))
+    }
+
+    /// One delivery, parsed: what a queue message holds, or what PutEvents has in hand.
+    struct Delivery: Sendable {
+        var id: String
+        var event: JSON
+        var rule: String
+        var target: JSONObject
+        var traceHeader: String?
+
+        var startsExecution: Bool {
+            guard let arn = target["Arn"]?.stringValue else { return false }
+            return arn.contains(":states:") && arn.contains(":stateMachine:")
+        }
+    }
+
+    func handle(_ d: Delivery) async -> QueueOutcome {
+        let (event, rule, target, trace) = (d.event, d.rule, d.target, d.traceHeader)
+        guard let arn = target["Arn"]?.stringValue else { return .deadLetter("the delivery has no target") }
         let input = InputTransformer.input(for: target, event: event, ruleArn: rule)
-        if arn.contains(":states:"), arn.contains(":stateMachine:") {
+        if d.startsExecution {
             do {
                 let resolved = try await engine.resolveTarget(arn)
-                _ = try await engine.start(resolved, name: message.id, input: input, traceHeader: trace)
+                // The whole event as input (no Input, InputPath or transformer): no need to parse it back.
+                let parsed = target["Input"] == nil && target["InputPath"] == nil && target["InputTransformer"] == nil ? event : nil
+                _ = try await engine.start(resolved, name: d.id, input: input, parsedInput: parsed, traceHeader: trace)
                 return .done
             } catch where error.code == "ExecutionAlreadyExists" {
                 // Started by an earlier try of this delivery, which has since ended.
@@ -95,7 +154,7 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
         }
         if arn.contains(":lambda:"), arn.contains(":function:") {
             let parameters = (try? JSONParser.parse(input)) ?? .string(input)
-            guard let outcome = await engine.call(arn, parameters: parameters, caller: "EventBridge", key: message.id, traceHeader: trace) else {
+            guard let outcome = await engine.call(arn, parameters: parameters, caller: "EventBridge", key: d.id, traceHeader: trace) else {
                 return .retry("no function service for \(arn)")
             }
             return Self.verdict(outcome)
@@ -108,10 +167,10 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             if let group = target["SqsParameters"]?["MessageGroupId"] {
                 // A FIFO queue: EventBridge deduplicates by the event's id.
                 parameters["MessageGroupId"] = group
-                parameters["MessageDeduplicationId"] = event["id"] ?? .string(message.id)
+                parameters["MessageDeduplicationId"] = event["id"] ?? .string(d.id)
             }
             let resource = sqs ? "arn:aws:states:::sqs:sendMessage" : "arn:aws:states:::sns:publish"
-            guard let outcome = await engine.call(resource, parameters: .object(parameters), caller: "EventBridge", key: message.id,
+            guard let outcome = await engine.call(resource, parameters: .object(parameters), caller: "EventBridge", key: d.id,
                                                   traceHeader: trace) else {
                 return .retry("no service on this endpoint answers \(arn)")
             }
@@ -129,7 +188,7 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             // endpoint, its request the target's Input, through the seam's SDK integration.
             let resource = "arn:aws:states:::aws-sdk:" + arn.dropFirst("arn:aws:scheduler:::aws-sdk:".count)
             let parameters = (try? JSONParser.parse(input)) ?? .object([:])
-            guard let outcome = await engine.call(resource, parameters: parameters, caller: "Scheduler", key: message.id, traceHeader: trace) else {
+            guard let outcome = await engine.call(resource, parameters: parameters, caller: "Scheduler", key: d.id, traceHeader: trace) else {
                 return .deadLetter("no service on this endpoint answers \(arn)")
             }
             return Self.verdict(outcome)

@@ -18,7 +18,7 @@ extension EventsService {
         let now = clock.now()
         var results: [JSON] = []
         var archived: [DocumentWrite] = []
-        var deliveries: [QueuedMessage] = []
+        var deliveries: [EventDelivery.Delivery] = []
         let nowMillis = now.milliseconds
         var failed = 0
         for e in entries {
@@ -30,14 +30,14 @@ extension EventsService {
                 // The entry's own TraceHeader, else the request's trace.
                 let trace = e["TraceHeader"]?.stringValue ?? r.traceHeader
                 for route in await buses.routes(bus: bus, event: event) {
-                    deliveries.append(delivery.message(event: event, rule: route.rule, target: route.target, id: UUIDText.random(),
-                                                       now: nowMillis, traceHeader: trace))
+                    deliveries.append(EventDelivery.Delivery(id: UUIDText.ordered(millis: nowMillis), event: event, rule: route.rule,
+                                                             target: route.target, traceHeader: trace))
                 }
                 archived += await archiving(event, bus: bus)
                 results.append(["EventId": event["id"] ?? .null])
             }
         }
-        do { try await delivery.enqueue(messages: deliveries, archiving: archived) } catch {
+        do { try await delivery.deliver(deliveries, now: nowMillis, archiving: archived) } catch {
             throw ServiceError("InternalException", "The events could not be stored: \(error)", kind: .server)
         }
         return ["FailedEntryCount": .int(Int64(failed)), "Entries": .array(results)]

@@ -8,7 +8,8 @@ import StatesLanguage
 /// Amazon EventBridge on the seam (`AWSEvents.*`, JSON 1.1): buses, rules with patterns,
 /// targets, PutEvents and TestEventPattern. A matched event becomes one durable delivery per
 /// target, committed before PutEvents answers and performed by a queue worker with the
-/// target's retry policy.
+/// target's retry policy; a state machine target's execution is started before PutEvents
+/// answers instead, and only a start that fails goes to the queue.
 package struct EventsService: BatonService {
     let buses: EventBuses
     let delivery: EventDelivery
