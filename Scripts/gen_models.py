@@ -24,6 +24,8 @@ SERVICES = {
     "secretsmanager": ("Parameters", "SecretsManagerModel"),
     "events": ("Events", "EventsModel"),
     "scheduler": ("Events", "SchedulerModel"),
+    "dynamodb": ("Tables", "DynamoDBModel"),
+    "dynamodbstreams": ("Tables", "DynamoDBStreamsModel"),
 }
 
 KEEP = ("type", "min", "max", "enum", "member", "key", "value", "members", "required", "payload", "sensitive")

@@ -239,6 +239,7 @@ package struct FrontDoor: Sendable {
     package func render(_ error: ServiceError, _ wire: WireProtocol, _ id: String, messageMember: String = "message") -> Outgoing {
         var fields: JSONObject = ["__type": .string(error.code)]
         fields[messageMember] = .string(error.message)
+        for (k, v) in error.details ?? [:] { fields[k] = v }
         let body = JSON.object(fields)
         switch wire {
         case .json(_, let version):

@@ -63,7 +63,7 @@ package struct LambdaTaskHandler: TaskHandler {
         let length = String(result.payload.count)
         let headers: JSONObject = [
             "Connection": "keep-alive", "Content-Length": .string(length), "Content-Type": "application/json",
-            "Date": .string(Self.httpDate()), "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0",
+            "Date": .string(HTTPDate.now()), "X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0",
             "x-amzn-RequestId": .string(result.requestId), "X-Amzn-Trace-Id": .string("Root=1-\(result.requestId)"),
         ]
         var all = JSONObject()
@@ -79,11 +79,4 @@ package struct LambdaTaskHandler: TaskHandler {
         return .succeeded(.object(out))
     }
 
-    static func httpDate() -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return f.string(from: Date())
-    }
 }

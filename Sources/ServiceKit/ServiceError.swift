@@ -1,3 +1,5 @@
+import StatesLanguage
+
 /// The one error type of every service: AWS's code, a message that says what to do, and a
 /// kind. A service never picks an HTTP status; the front door maps the kind to one, once per
 /// wire protocol (JSON's `__type`, REST's `x-amzn-ErrorType`, query/XML's `<ErrorResponse>`).
@@ -23,11 +25,15 @@ package struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible
     package var code: String
     package var message: String
     package var kind: Kind
+    /// Members AWS adds to this error's body beside its message (DynamoDB's `Item` of a failed
+    /// condition, `CancellationReasons` of a cancelled transaction).
+    package var details: JSONObject?
 
-    package init(_ code: String, _ message: String, kind: Kind = .client) {
+    package init(_ code: String, _ message: String, kind: Kind = .client, details: JSONObject? = nil) {
         self.code = code
         self.message = message
         self.kind = kind
+        self.details = details
     }
 
     package var description: String { "\(code): \(message)" }

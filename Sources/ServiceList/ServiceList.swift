@@ -5,6 +5,7 @@ import Messaging
 import Parameters
 import ServiceKit
 import StepFunctions
+import Tables
 import Webhooks
 
 /// The one list of the services on the endpoint. Adding a service is one line here; `baton
@@ -18,6 +19,7 @@ package enum ServiceList {
             try await WebhooksService(context),
             try await IAMService(context),
         ] + (try await Self.messaging(context)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
+            + (try await Self.tables(context))
     }
 
     /// Queues, and the topics that deliver to them.
@@ -25,6 +27,12 @@ package enum ServiceList {
         let sqs = try await SQSService(context)
         let mappings = try await EventSourceMappings(context, sqs: sqs)
         return [sqs, try await SNSService(context, sqs: sqs), mappings, try await PipesService(context, sqs: sqs, mappings: mappings)]
+    }
+
+    /// Tables and their change streams.
+    static func tables(_ context: ServiceContext) async throws -> [any BatonService] {
+        let tables = try await DynamoDBService(context)
+        return [tables, DynamoDBStreamsService(tables: tables)]
     }
 
     /// The event bus and the Scheduler, which delivers through it.

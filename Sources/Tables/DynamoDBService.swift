@@ -1,0 +1,88 @@
+import Engine
+import Foundation
+import Journal
+import Logging
+import ServiceKit
+import ServiceLifecycle
+import StatesLanguage
+
+/// Amazon DynamoDB on the seam (`DynamoDB_20120810.*`, JSON 1.0): tables with secondary
+/// indexes, items with the whole expression language, queries and scans, batches and
+/// transactions, TTL, and a change stream per table whose records are written in the same
+/// transaction as the changes they describe.
+package struct DynamoDBService: BatonService {
+    let catalog: TableCatalog
+    let store: ItemStore
+    let region: String
+    let account: String
+    let clock: any EngineClock
+    let logger: Logger
+    /// Tokens of TransactWriteItems calls (AWS: idempotent for 10 minutes).
+    let transactionTokens: LockedValue<[String: (hash: Int, expires: Int64, answer: JSON)]>
+    /// Rung after every committed change with a stream record (stream readers wait on it).
+    package let streamBell: StreamBell
+
+    package init(_ context: ServiceContext) async throws(ServiceError) {
+        do { store = try await ItemStore(context.database) } catch {
+            throw ServiceError("InternalServerError", "the tables cannot be opened: \(error)", kind: .server)
+        }
+        catalog = try await TableCatalog(store: context.database)
+        region = context.region
+        account = context.account
+        clock = context.engine.clock
+        logger = context.engine.logger
+        transactionTokens = LockedValue([:])
+        streamBell = StreamBell()
+    }
+
+    package var name: String { "dynamodb" }
+    package var wireProtocol: WireProtocol { .json(targetPrefix: "DynamoDB_20120810", version: "1.0") }
+
+    package var actions: [String: Action] {
+        var t = ActionTable(model: DynamoDBModel.constraints)
+        let s = self
+        t.json("CreateTable") { try await s.createTable($0) }
+        t.json("DescribeTable") { try await s.describeTable($0) }
+        t.json("ListTables") { try await s.listTables($0) }
+        t.json("DeleteTable") { try await s.deleteTable($0) }
+        t.json("UpdateTable") { try await s.updateTable($0) }
+        t.json("UpdateTimeToLive") { try await s.updateTimeToLive($0) }
+        t.json("DescribeTimeToLive") { try await s.describeTimeToLive($0) }
+        t.json("TagResource") { try await s.tagResource($0) }
+        t.json("UntagResource") { try await s.untagResource($0) }
+        t.json("ListTagsOfResource") { try await s.listTags($0) }
+        t.json("DescribeContinuousBackups") { try await s.describeContinuousBackups($0) }
+        t.json("UpdateContinuousBackups") { try await s.updateContinuousBackups($0) }
+        t.json("DescribeEndpoints") { _ in ["Endpoints": [["Address": .string("dynamodb.\(s.region).amazonaws.com"), "CachePeriodInMinutes": 1440]]] }
+        t.json("DescribeLimits") { _ in
+            ["AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000, "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000]
+        }
+        t.json("PutItem") { try await s.putItem($0) }
+        t.json("GetItem") { try s.getItem($0) }
+        t.json("UpdateItem") { try await s.updateItem($0) }
+        t.json("DeleteItem") { try await s.deleteItem($0) }
+        t.json("Query") { try s.query($0) }
+        t.json("Scan") { try s.scan($0) }
+        t.json("BatchGetItem") { try s.batchGetItem($0) }
+        t.json("BatchWriteItem") { try await s.batchWriteItem($0) }
+        t.json("TransactWriteItems") { try await s.transactWriteItems($0) }
+        t.json("TransactGetItems") { try s.transactGetItems($0) }
+        return t.actions
+    }
+
+    package var taskResources: [TaskResourceBinding] {
+        let handler = DynamoDBTaskHandler(actions: actions)
+        return ["putItem", "getItem", "updateItem", "deleteItem"].map {
+            TaskResourceBinding(.resource("arn:aws:states:::dynamodb:\($0)"), handler)
+        } + [TaskResourceBinding(.sdk(service: "dynamodb"), SDKTaskHandler(service: "DynamoDb", actions: actions))]
+    }
+
+    package var backgroundServices: [any ServiceLifecycle.Service] {
+        let s = self
+        return [LoopService { await s.sweep() }]
+    }
+
+    var now: Timestamp { clock.now() }
+
+    func tableArn(_ name: String) -> String { "arn:aws:dynamodb:\(region):\(account):table/\(name)" }
+}
