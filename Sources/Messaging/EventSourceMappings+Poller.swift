@@ -13,7 +13,9 @@ extension EventSourceMappings {
         await Pollers.run(bell: bell, clock: engine.clock, wanted: {
             var keys: [String] = []
             for (id, m) in await mappings.all where m["State"]?.stringValue == "Enabled" {
-                let pollers = min(10, Int(m["ScalingConfig"]?["MaximumConcurrency"]?.integerValue ?? 2))
+                // A stream has one shard here, read by one poller, in order.
+                let stream = m["EventSourceArn"]?.stringValue?.hasPrefix("arn:aws:dynamodb:") == true
+                let pollers = stream ? 1 : min(10, Int(m["ScalingConfig"]?["MaximumConcurrency"]?.integerValue ?? 2))
                 keys += (0..<pollers).map { "\(id)#\($0)" }
             }
             return keys
@@ -25,6 +27,10 @@ extension EventSourceMappings {
 
     /// One poller of a mapping, until the mapping is disabled, deleted, or has fewer pollers.
     func poll(_ id: String, poller: Int) async {
+        if await mappings.get(id)?["EventSourceArn"]?.stringValue?.hasPrefix("arn:aws:dynamodb:") == true {
+            await pollStream(id)
+            return
+        }
         while !Task.isCancelled {
             guard let m = await mappings.get(id), m["State"]?.stringValue == "Enabled",
                   poller < min(10, Int(m["ScalingConfig"]?["MaximumConcurrency"]?.integerValue ?? 2)) else { return }

@@ -6,17 +6,21 @@ import ServiceKit
 import ServiceLifecycle
 import StatesInterpreter
 import StatesLanguage
+import Tables
 
-/// Lambda's event source mappings for queues (`/2015-03-31/event-source-mappings`, REST-JSON as
+/// Lambda's event source mappings for queues and table streams (`/2015-03-31/event-source-mappings`, REST-JSON as
 /// Lambda speaks it): a mapping polls its SQS queue and invokes its function with batches of
 /// records. A batch the function answers is deleted (all of it, or, with
 /// `ReportBatchItemFailures`, all but the items it names); a batch it fails stays, to be
 /// received again when its visibility ends, so a message that keeps failing reaches the queue's
 /// dead-letter queue after maxReceiveCount. Messages a FilterCriteria pattern rejects are
-/// deleted unseen, as AWS does.
+/// deleted unseen, as AWS does. A table stream's mapping reads the stream in order from a
+/// durable checkpoint (see `StreamConsumer`).
 package struct EventSourceMappings: BatonService {
     let mappings: DocumentBook<JSONObject>
     let sqs: SQSService
+    let streams: DynamoDBStreamsService?
+    let consumer: StreamConsumer?
     let engine: Engine
     let bell = Doorbell()
     let region: String
@@ -24,10 +28,18 @@ package struct EventSourceMappings: BatonService {
 
     static let base = "/2015-03-31/event-source-mappings"
 
-    package init(_ context: ServiceContext, sqs: SQSService) async throws(ServiceError) {
+    package init(_ context: ServiceContext, sqs: SQSService, streams: DynamoDBStreamsService? = nil) async throws(ServiceError) {
         mappings = try await DocumentBook(owner: "lambda.event-source-mappings", store: context.database, encode: { .object($0) },
                                           decode: { $0.objectValue })
         self.sqs = sqs
+        self.streams = streams
+        if let streams {
+            let checkpoints = try await DocumentBook<Int64>(owner: "streams.checkpoints", store: context.database, encode: { .int($0) },
+                                                            decode: { $0.integerValue })
+            consumer = StreamConsumer(streams: streams, checkpoints: checkpoints, clock: context.engine.clock)
+        } else {
+            consumer = nil
+        }
         engine = context.engine
         region = context.region
         account = context.account
@@ -94,7 +106,8 @@ package struct EventSourceMappings: BatonService {
             }
             m["MaximumBatchingWindowInSeconds"] = .int(n)
         }
-        if (m["BatchSize"]?.integerValue ?? 10) > 10 && (m["MaximumBatchingWindowInSeconds"]?.integerValue ?? 0) == 0 {
+        let isQueue = m["EventSourceArn"]?.stringValue?.hasPrefix("arn:aws:sqs:") ?? true
+        if isQueue && (m["BatchSize"]?.integerValue ?? 10) > 10 && (m["MaximumBatchingWindowInSeconds"]?.integerValue ?? 0) == 0 {
             throw Self.invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
         }
         if let types = b["FunctionResponseTypes"] {
@@ -117,12 +130,32 @@ package struct EventSourceMappings: BatonService {
             }
             m["ScalingConfig"] = scaling
         }
+        if !isQueue {
+            if let n = b["MaximumRetryAttempts"] {
+                guard let v = n.integerValue, (-1...10_000).contains(v) else { throw Self.invalid("MaximumRetryAttempts must be between -1 and 10000.") }
+                m["MaximumRetryAttempts"] = .int(v)
+            }
+            if let n = b["MaximumRecordAgeInSeconds"] {
+                guard let v = n.integerValue, v == -1 || (60...604_800).contains(v) else {
+                    throw Self.invalid("MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.")
+                }
+                m["MaximumRecordAgeInSeconds"] = .int(v)
+            }
+            if let v = b["BisectBatchOnFunctionError"]?.boolValue { m["BisectBatchOnFunctionError"] = .bool(v) }
+            if let d = b["DestinationConfig"] {
+                if let target = d["OnFailure"]?["Destination"]?.stringValue, !target.hasPrefix("arn:aws:sqs:") && !target.hasPrefix("arn:aws:sns:") {
+                    throw Self.invalid("The provided destination config DestinationConfig(onSuccess=null, onFailure=OnFailure(destination=\(target))) is invalid.")
+                }
+                m["DestinationConfig"] = d
+            }
+        }
         if let enabled = b["Enabled"]?.boolValue { m["State"] = .string(enabled ? "Enabled" : "Disabled") }
         if let f = b["FunctionName"]?.stringValue { m["FunctionArn"] = .string(functionArn(f)) }
     }
 
     func create(_ b: JSONObject) async throws(ServiceError) -> JSON {
         guard let source = b["EventSourceArn"]?.stringValue else { throw Self.invalid("EventSourceArn is required for SQS event sources.") }
+        if source.hasPrefix("arn:aws:dynamodb:"), source.contains("/stream/") { return try await createForStream(source, b) }
         guard source.hasPrefix("arn:aws:sqs:") else {
             throw Self.invalid("Unrecognized event source, must be an SQS queue ARN: \(source)")
         }
@@ -176,6 +209,7 @@ package struct EventSourceMappings: BatonService {
             m["State"] = "Deleting"
             return m
         }
+        await consumer?.forget(id)
         await bell.ring()
         return .object(removed)
     }

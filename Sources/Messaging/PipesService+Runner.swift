@@ -14,6 +14,10 @@ extension PipesService {
     }
 
     func poll(_ name: String) async {
+        if await pipes.get(name)?["Source"]?.stringValue?.hasPrefix("arn:aws:dynamodb:") == true {
+            await pollStream(name)
+            return
+        }
         while !Task.isCancelled {
             guard let p = await pipes.get(name), p["DesiredState"]?.stringValue == "RUNNING" else { return }
             guard let source = p["Source"]?.stringValue, let q = sqs.queue(arn: source) else {
@@ -58,13 +62,58 @@ extension PipesService {
         if await send(input, to: target, pipe: p, key: key) { try? await sqs.delete(q, taken) }
     }
 
+    /// A table stream's pipe: batches in order from the checkpoint, filtered, enriched, to the target.
+    func pollStream(_ name: String) async {
+        guard let consumer = esm.consumer else { return }
+        let pipes = self.pipes
+        let me = self
+        await consumer.run("pipe/\(name)", settings: {
+            guard let p = await pipes.get(name), p["DesiredState"]?.stringValue == "RUNNING", let stream = p["Source"]?.stringValue else { return nil }
+            let parameters = p["SourceParameters"]?["DynamoDBStreamParameters"]
+            let filters = (p["SourceParameters"]?["FilterCriteria"]?["Filters"]?.arrayValue ?? []).compactMap { f in
+                f["Pattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }
+            }
+            return StreamConsumer.Settings(stream: stream, batchSize: Int(parameters?["BatchSize"]?.integerValue ?? 1),
+                                           maximumRetries: Int(parameters?["MaximumRetryAttempts"]?.integerValue ?? -1),
+                                           maximumAgeSeconds: parameters?["MaximumRecordAgeInSeconds"]?.integerValue ?? -1,
+                                           bisect: parameters?["OnPartialBatchItemFailure"]?.stringValue == "AUTOMATIC_BISECT", filters: filters)
+        }, deliver: { records in
+            guard let p = await pipes.get(name), let target = p["Target"]?.stringValue else { return .failed("the pipe is gone") }
+            let key = "pipe/\(name)/\(records.first?["dynamodb"]?["SequenceNumber"]?.stringValue ?? "")"
+            var input: JSON = .array(records)
+            if let enrichment = p["Enrichment"]?.stringValue, enrichment.contains(":function:") {
+                guard let outcome = await me.engine.call(enrichment, parameters: input, caller: "Pipes", key: key + "/enrich"),
+                      case .succeeded(let enriched) = outcome else { return .failed("the enrichment failed") }
+                input = enriched
+            }
+            return await me.send(input, to: target, pipe: p, key: key) ? .taken : .failed("the target refused the batch")
+        }, exhausted: { _, _, _ in })
+    }
+
+    /// An execution name (80 characters of letters, digits, - and _) fixed by a delivery key.
+    static func executionName(_ key: String) -> String {
+        var h1: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h2: UInt64 = 0x8422_2325_cbf2_9ce4
+        for b in key.utf8 {
+            h1 = (h1 ^ UInt64(b)) &* 0x100_0000_01b3
+            h2 = (h2 ^ UInt64(b)) &* 0x100_0000_01b3 &+ 7
+        }
+        return String(format: "%016llx%016llx", h1, h2)
+    }
+
     /// Hands the batch to the target; true when it took it.
     func send(_ input: JSON, to target: String, pipe p: JSONObject, key: String) async -> Bool {
         let items = input.arrayValue ?? [input]
         if target.contains(":stateMachine:") {
             do {
                 let resolved = try await engine.resolveTarget(target)
-                _ = try await engine.start(resolved, name: UUIDText.random(), input: input.serialized)
+                // Named by the batch, so a batch delivered again finds the run it started.
+                let name = Self.executionName(key)
+                do {
+                    _ = try await engine.start(resolved, name: name, input: input.serialized)
+                } catch where error.code == "ExecutionAlreadyExists" {
+                    return true
+                }
                 return true
             } catch {
                 return false

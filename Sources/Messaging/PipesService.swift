@@ -79,10 +79,18 @@ package struct PipesService: BatonService {
 
     func check(_ b: JSONObject) throws(ServiceError) {
         if let source = b["Source"]?.stringValue {
-            guard source.hasPrefix("arn:aws:sqs:") else {
-                throw ServiceError.validation("1 validation error detected: Value '\(source)' at 'source' failed to satisfy constraint: only SQS queues are supported as sources here")
+            if source.hasPrefix("arn:aws:dynamodb:"), source.contains("/stream/") {
+                guard esm.streams?.exists(source) == true else { throw ServiceError.validation("Source \(source) does not exist.") }
+                guard let position = b["SourceParameters"]?["DynamoDBStreamParameters"]?["StartingPosition"]?.stringValue,
+                      position == "LATEST" || position == "TRIM_HORIZON" else {
+                    throw ServiceError.validation("1 validation error detected: Value null at 'sourceParameters.dynamoDBStreamParameters.startingPosition' failed to satisfy constraint: Member must not be null")
+                }
+            } else {
+                guard source.hasPrefix("arn:aws:sqs:") else {
+                    throw ServiceError.validation("1 validation error detected: Value '\(source)' at 'source' failed to satisfy constraint: only SQS queues and DynamoDB streams are supported as sources here")
+                }
+                guard sqs.queue(arn: source) != nil else { throw ServiceError.validation("Source \(source) does not exist.") }
             }
-            guard sqs.queue(arn: source) != nil else { throw ServiceError.validation("Source \(source) does not exist.") }
         }
         if let target = b["Target"]?.stringValue {
             let supported = target.hasPrefix("arn:aws:sqs:") || target.hasPrefix("arn:aws:sns:") || target.contains(":function:")
@@ -109,6 +117,10 @@ package struct PipesService: BatonService {
         p["CreationTime"] = now
         p["LastModifiedTime"] = now
         let created = p
+        if await pipes.get(name) == nil, let source = b["Source"]?.stringValue, source.contains("/stream/"), let consumer = esm.consumer {
+            try await consumer.start("pipe/\(name)", stream: source,
+                                     position: b["SourceParameters"]?["DynamoDBStreamParameters"]?["StartingPosition"]?.stringValue ?? "LATEST")
+        }
         try await pipes.insert(name, created, ifTaken: ServiceError("ConflictException", "Pipe \(name) already exists.", kind: .conflict))
         await bell.ring()
         return summary(created, current: "CREATING")
@@ -140,6 +152,7 @@ package struct PipesService: BatonService {
             v = nil
             return p
         }
+        await esm.consumer?.forget("pipe/\(name)")
         await bell.ring()
         return summary(removed, current: "DELETING")
     }

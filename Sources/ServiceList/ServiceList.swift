@@ -13,26 +13,22 @@ import Webhooks
 /// service's routes are proven to refuse unsigned requests without anyone remembering to.
 package enum ServiceList {
     package static func make(_ context: ServiceContext) async throws -> [any BatonService] {
-        [
+        let streams = DynamoDBStreamsService(tables: try await DynamoDBService(context))
+        return [
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
             try await IAMService(context),
-        ] + (try await Self.messaging(context)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
-            + (try await Self.tables(context))
+        ] + (try await Self.messaging(context, streams: streams)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
+            + [streams.tables, streams]
     }
 
-    /// Queues, and the topics that deliver to them.
-    static func messaging(_ context: ServiceContext) async throws -> [any BatonService] {
+    /// Queues, the topics that deliver to them, and what reads queues and table streams
+    /// (event source mappings, pipes).
+    static func messaging(_ context: ServiceContext, streams: DynamoDBStreamsService) async throws -> [any BatonService] {
         let sqs = try await SQSService(context)
-        let mappings = try await EventSourceMappings(context, sqs: sqs)
+        let mappings = try await EventSourceMappings(context, sqs: sqs, streams: streams)
         return [sqs, try await SNSService(context, sqs: sqs), mappings, try await PipesService(context, sqs: sqs, mappings: mappings)]
-    }
-
-    /// Tables and their change streams.
-    static func tables(_ context: ServiceContext) async throws -> [any BatonService] {
-        let tables = try await DynamoDBService(context)
-        return [tables, DynamoDBStreamsService(tables: tables)]
     }
 
     /// The event bus and the Scheduler, which delivers through it.

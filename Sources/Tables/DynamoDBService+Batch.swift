@@ -56,13 +56,22 @@ extension DynamoDBService {
         for table in tables.keys { _ = try catalog.schema(table) }
         for (table, requests) in tables {
             for request in requests.arrayValue ?? [] {
-                let plan: WritePlan
-                if let put = request["PutRequest"]?.objectValue {
-                    plan = try planPut(JSONRequest(body: put.merging(["TableName": .string(table)])))
-                } else if let delete = request["DeleteRequest"]?.objectValue {
-                    plan = try planDelete(JSONRequest(body: delete.merging(["TableName": .string(table)])))
-                } else {
-                    throw ServiceError.validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+                var plan: WritePlan
+                do throws(ServiceError) {
+                    if let put = request["PutRequest"]?.objectValue {
+                        plan = try planPut(JSONRequest(body: put.merging(["TableName": .string(table)])))
+                    } else if let delete = request["DeleteRequest"]?.objectValue {
+                        plan = try planDelete(JSONRequest(body: delete.merging(["TableName": .string(table)])))
+                    } else {
+                        throw ServiceError.validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+                    }
+                } catch {
+                    // BatchWriteItem words a put that misses the key schema as a key mismatch.
+                    if error.message.hasPrefix("One or more parameter values were invalid: Missing the key")
+                        || error.message.hasPrefix("One or more parameter values were invalid: Type mismatch for key") {
+                        throw ServiceError.validation("The provided key element does not match the schema")
+                    }
+                    throw error
                 }
                 guard !seen.contains(where: { $0 == (plan.schema.id, plan.pk, plan.sk) }) else {
                     throw ServiceError.validation("Provided list of item keys contains duplicates")
@@ -132,7 +141,8 @@ extension DynamoDBService {
         let token = try r.string("ClientRequestToken")
         var hashed = r.body
         hashed["ReturnConsumedCapacity"] = nil
-        let requestHash = JSON.object(hashed).serialized.hashValue
+        // Members in any order are the same request.
+        let requestHash = Self.canonical(.object(hashed)).hashValue
         if let token {
             let remembered = transactionTokens.mutate { tokens -> (hash: Int, expires: Int64, answer: JSON)? in
                 tokens = tokens.filter { $0.value.expires > now.milliseconds }
@@ -201,6 +211,20 @@ extension DynamoDBService {
             transactionTokens.mutate { $0[token] = (requestHash, now.milliseconds + 600_000, answer) }
         }
         return answer
+    }
+}
+
+extension DynamoDBService {
+    /// JSON text with every object's members sorted.
+    static func canonical(_ v: JSON) -> String {
+        switch v {
+        case .object(let o):
+            return "{" + o.sorted { $0.key < $1.key }.map { JSON.string($0.key).serialized + ":" + canonical($0.value) }.joined(separator: ",") + "}"
+        case .array(let a):
+            return "[" + a.map(canonical).joined(separator: ",") + "]"
+        default:
+            return v.serialized
+        }
     }
 }
 

@@ -128,8 +128,9 @@ extension DynamoDBService {
     }
 
     func planPut(_ r: JSONRequest) throws(ServiceError) -> WritePlan {
-        let schema = try catalog.schema(try r.required("TableName"))
+        // The request's shape is checked before the table is looked up, as AWS does.
         let item = try Item(json: r.body["Item"], field: "Item")
+        let schema = try catalog.schema(try r.required("TableName"))
         let (pk, sk) = try schema.storedKey(item)
         try schema.checkIndexKeys(item)
         try Self.checkSize(item)
@@ -141,8 +142,8 @@ extension DynamoDBService {
     }
 
     func planDelete(_ r: JSONRequest, check: Bool = false) throws(ServiceError) -> WritePlan {
-        let schema = try catalog.schema(try r.required("TableName"))
         let key = try Item(json: r.body["Key"], field: "Key")
+        let schema = try catalog.schema(try r.required("TableName"))
         let (pk, sk) = try schema.storedKey(key, isKey: true)
         let p = try Self.placeholders(r)
         let condition = try condition(r, p)
@@ -155,8 +156,8 @@ extension DynamoDBService {
     }
 
     func planUpdate(_ r: JSONRequest) throws(ServiceError) -> WritePlan {
-        let schema = try catalog.schema(try r.required("TableName"))
         let key = try Item(json: r.body["Key"], field: "Key")
+        let schema = try catalog.schema(try r.required("TableName"))
         let (pk, sk) = try schema.storedKey(key, isKey: true)
         try Self.refuseMixed(r, legacy: ["AttributeUpdates", "Expected"], expression: ["UpdateExpression", "ConditionExpression"])
         let p = try Self.placeholders(r)
@@ -262,8 +263,8 @@ extension DynamoDBService {
     }
 
     func getItem(_ r: JSONRequest) throws -> JSON {
-        let schema = try catalog.schema(try r.required("TableName"))
         let key = try Item(json: r.body["Key"], field: "Key")
+        let schema = try catalog.schema(try r.required("TableName"))
         let (pk, sk) = try schema.storedKey(key, isKey: true)
         try Self.refuseMixed(r, legacy: ["AttributesToGet"], expression: ["ProjectionExpression"])
         let p = try Self.placeholders(r)

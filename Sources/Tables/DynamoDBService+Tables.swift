@@ -9,7 +9,10 @@ extension DynamoDBService {
     static let namePattern = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
     static func checkName(_ name: String, field: String = "tableName") throws(ServiceError) {
-        guard name.count >= 3, name.count <= 255, name.allSatisfy({ namePattern.contains($0) }) else {
+        guard name.count >= 3 else {
+            throw ServiceError.validation("1 validation error detected: Value '\(name)' at '\(field)' failed to satisfy constraint: Member must have length greater than or equal to 3")
+        }
+        guard name.count <= 255, name.allSatisfy({ namePattern.contains($0) }) else {
             throw ServiceError.validation("1 validation error detected: Value '\(name)' at '\(field)' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
         }
     }
@@ -104,6 +107,8 @@ extension DynamoDBService {
         }
         var answer = description
         answer["TableStatus"] = "CREATING"
+        // AWS stamps the switch to on-demand once the table exists: CreateTable's answer has no date.
+        if answer["BillingModeSummary"] != nil { answer["BillingModeSummary"] = ["BillingMode": "PAY_PER_REQUEST"] }
         if case .array(var gsis)? = answer["GlobalSecondaryIndexes"] {
             for k in gsis.indices { if case .object(var o) = gsis[k] { o["IndexStatus"] = "CREATING"; gsis[k] = .object(o) } }
             answer["GlobalSecondaryIndexes"] = .array(gsis)
@@ -169,8 +174,24 @@ extension DynamoDBService {
         return d
     }
 
+    /// AWS's warm throughput: an on-demand table's default, or its provisioned units.
+    static func warmThroughput(_ d: JSONObject, onDemand: Bool) -> JSON {
+        let t = d["ProvisionedThroughput"]
+        return ["ReadUnitsPerSecond": onDemand ? 12000 : (t?["ReadCapacityUnits"] ?? 0), "Status": "ACTIVE",
+                "WriteUnitsPerSecond": onDemand ? 4000 : (t?["WriteCapacityUnits"] ?? 0)]
+    }
+
     func describeTable(_ r: JSONRequest) async throws -> JSON {
-        ["Table": .object(try await liveDescription(try r.required("TableName")))]
+        var d = try await liveDescription(try r.required("TableName"))
+        let onDemand = d["BillingModeSummary"]?["BillingMode"]?.stringValue == "PAY_PER_REQUEST"
+        d["WarmThroughput"] = Self.warmThroughput(d, onDemand: onDemand)
+        if case .array(var gsis)? = d["GlobalSecondaryIndexes"] {
+            for k in gsis.indices {
+                if case .object(var o) = gsis[k] { o["WarmThroughput"] = Self.warmThroughput(o, onDemand: onDemand); gsis[k] = .object(o) }
+            }
+            d["GlobalSecondaryIndexes"] = .array(gsis)
+        }
+        return ["Table": .object(d)]
     }
 
     func listTables(_ r: JSONRequest) async throws -> JSON {
@@ -193,6 +214,8 @@ extension DynamoDBService {
         try await catalog.update(name) { (v: inout JSONObject?) throws(ServiceError) in v = nil }
         _ = try await store.write { (w) throws(ServiceError) in try w.dropTable(schema.id) }
         d["TableStatus"] = "DELETING"
+        // DeleteTable's answer leaves out the schema and the creation date.
+        for k in ["AttributeDefinitions", "KeySchema", "CreationDateTime", "BillingModeSummary", "LocalSecondaryIndexes"] { d[k] = nil }
         return ["TableDescription": .object(d)]
     }
 
@@ -393,12 +416,17 @@ extension DynamoDBService {
 
     func describeContinuousBackups(_ r: JSONRequest) async throws -> JSON {
         let record = try await catalog.record(try r.required("TableName"))
-        return ["ContinuousBackupsDescription": Self.backups(record)]
+        return ["ContinuousBackupsDescription": backups(record)]
     }
 
-    static func backups(_ record: JSONObject) -> JSON {
+    func backups(_ record: JSONObject) -> JSON {
         let enabled = record["pointInTimeRecovery"]?.boolValue == true
-        var pitr: JSONObject = ["PointInTimeRecoveryStatus": enabled ? "ENABLED" : "DISABLED"]
+        var pitr = JSONObject()
+        if enabled, let since = record["pointInTimeRecoverySince"] {
+            pitr["EarliestRestorableDateTime"] = since
+            pitr["LatestRestorableDateTime"] = .double(Double(now.milliseconds - 300_000) / 1000)
+        }
+        pitr["PointInTimeRecoveryStatus"] = enabled ? "ENABLED" : "DISABLED"
         if enabled { pitr["RecoveryPeriodInDays"] = 35 }
         return ["ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": .object(pitr)]
     }
@@ -406,12 +434,14 @@ extension DynamoDBService {
     func updateContinuousBackups(_ r: JSONRequest) async throws -> JSON {
         let name = TableCatalog.name(try r.required("TableName"))
         let enabled = r.body["PointInTimeRecoverySpecification"]?["PointInTimeRecoveryEnabled"]?.boolValue ?? false
+        let now = self.now
         let record = try await catalog.update(name) { (v: inout JSONObject?) throws(ServiceError) -> JSONObject in
             guard var record = v else { throw ServiceError("TableNotFoundException", "Table not found: \(name)", kind: .notFound) }
+            if enabled && record["pointInTimeRecovery"]?.boolValue != true { record["pointInTimeRecoverySince"] = .double(Double(now.milliseconds) / 1000) }
             record["pointInTimeRecovery"] = .bool(enabled)
             v = record
             return record
         }
-        return ["ContinuousBackupsDescription": Self.backups(record)]
+        return ["ContinuousBackupsDescription": backups(record)]
     }
 }

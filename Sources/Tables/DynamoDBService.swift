@@ -57,6 +57,13 @@ package struct DynamoDBService: BatonService {
         t.json("DescribeLimits") { _ in
             ["AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000, "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000]
         }
+        t.json("DescribeContributorInsights") { r in
+            let name = TableCatalog.name(try r.required("TableName"))
+            _ = try await s.catalog.record(name)
+            var out: JSONObject = ["TableName": .string(name), "ContributorInsightsStatus": "DISABLED"]
+            if let index = try r.string("IndexName") { out["IndexName"] = .string(index) }
+            return .object(out)
+        }
         t.json("PutItem") { try await s.putItem($0) }
         t.json("GetItem") { try s.getItem($0) }
         t.json("UpdateItem") { try await s.updateItem($0) }

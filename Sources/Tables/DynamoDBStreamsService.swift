@@ -73,6 +73,8 @@ package struct DynamoDBStreamsService: BatonService {
 
     static func sequenceText(_ seq: Int64) -> String { "1" + String(format: "%020lld", seq) }
 
+    package static func sequenceNumber(_ text: String) -> Int64? { sequence(text) }
+
     static func sequence(_ text: String) -> Int64? {
         guard text.count == 21, text.first == "1" else { return Int64(text) }
         return Int64(text.dropFirst())
@@ -146,6 +148,17 @@ package struct DynamoDBStreamsService: BatonService {
         if s.enabled || !records.isEmpty { out["NextShardIterator"] = .string(iterator(arn, shard: fields[0], after: last)) }
         return .object(out)
     }
+
+    /// Whether a stream of this ARN exists (enabled or not, while its table does).
+    package func exists(_ arn: String) -> Bool { streams().contains { $0.arn == arn } }
+
+    /// The sequence of a stream's latest record (0: none): where LATEST starts.
+    package func latestSequence(_ arn: String) throws(ServiceError) -> Int64 {
+        try tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(arn) }?.last ?? 0
+    }
+
+    /// The shard id a stream's records carry (one shard per stream).
+    package func shardId(_ arn: String) -> String? { streams().first { $0.arn == arn }?.shardId }
 
     /// Records after `after`, up to `limit` and 1 MB, with their SequenceNumber; and the last one read.
     package func records(_ arn: String, after: Int64, limit: Int) throws(ServiceError) -> ([JSON], Int64) {

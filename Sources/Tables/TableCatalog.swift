@@ -31,9 +31,11 @@ final class TableCatalog: Sendable {
 
     func newId() -> Int64 { nextId.next() }
 
-    /// A table's schema, or AWS's ResourceNotFoundException.
+    /// A table's schema, or AWS's ResourceNotFoundException as item operations word it.
     func schema(_ name: String) throws(ServiceError) -> TableSchema {
-        guard let s = schemas.value[Self.name(name)] else { throw Self.notFound(name) }
+        guard let s = schemas.value[Self.name(name)] else {
+            throw ServiceError("ResourceNotFoundException", "Requested resource not found", kind: .notFound)
+        }
         return s
     }
 
@@ -43,6 +45,7 @@ final class TableCatalog: Sendable {
 
     var all: [TableSchema] { Array(schemas.value.values) }
 
+    /// Table operations name the table.
     static func notFound(_ name: String) -> ServiceError {
         ServiceError("ResourceNotFoundException", "Requested resource not found: Table: \(Self.name(name)) not found", kind: .notFound)
     }

@@ -46,6 +46,10 @@ class Server:
             self.proc.wait(timeout=30)
         return self.proc.returncode
 
+    def resource(self, service):
+        return boto3.resource(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                              aws_access_key_id="test", aws_secret_access_key="test")
+
     def client(self, service="stepfunctions"):
         # StartSyncExecution is sent to a "sync-" host prefix on AWS; a local endpoint has none.
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",

@@ -1,7 +1,9 @@
-"""Registers the handlers the `needs: ["lambda"]` conformance cases name, under the names the
-cases use, then runs those cases with ../shared/conformance/sfn/run.py against a server.
+"""Sets up what the conformance cases that need a service use, under the names the cases use,
+then runs those cases with ../shared/conformance/sfn/run.py against a server: for
+`--needs lambda` (the default) the handlers they name; for `--needs dynamodb` the tables
+their inputs name (hash key `id`, a string, as the recording tests created them).
 
-    python3 Tests/compat/lambda_conformance.py --endpoint http://127.0.0.1:8083 [--level history]
+    python3 Tests/compat/lambda_conformance.py --endpoint http://127.0.0.1:8083 [--level history] [--needs dynamodb]
 """
 import argparse
 import glob
@@ -32,12 +34,27 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--level", default="history")
     ap.add_argument("--cases", default=os.path.join(CASES, "cases"))
+    ap.add_argument("--needs", default="lambda", choices=["lambda", "dynamodb"])
     args = ap.parse_args()
+    ddb = boto3.client("dynamodb", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="t",
+                       aws_secret_access_key="t", config=Config(retries={"max_attempts": 1}))
     lam = boto3.client("lambda", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="t",
                        aws_secret_access_key="t", config=Config(retries={"max_attempts": 1}))
     ids = []
     for f in sorted(glob.glob(os.path.join(args.cases, "*.json"))):
         case = json.load(open(f))
+        if args.needs == "dynamodb":
+            if "dynamodb" not in case["needs"] or not set(case["needs"]) <= {"dynamodb", "aws-sdk:dynamodb"}:
+                continue
+            ids.append(case["id"])
+            table = json.loads(case["input"]).get("TableName", "")
+            if table.startswith("sfn_test_table"):
+                try:
+                    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+                except ddb.exceptions.ResourceInUseException:
+                    pass
+            continue
         if case["needs"] != ["lambda"]:
             continue
         ids.append(case["id"])
