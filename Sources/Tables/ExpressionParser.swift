@@ -17,7 +17,11 @@ final class Placeholders {
         }
         self.names = n
         if case .object(let o)? = values, o.isEmpty { throw ServiceError.validation("ExpressionAttributeValues must not be empty") }
-        self.values = values == nil ? [:] : try Item(json: values, field: "ExpressionAttributeValues")
+        if let values, !values.isNull {
+            self.values = try Item(json: values, field: "ExpressionAttributeValues")
+        } else {
+            self.values = [:]
+        }
     }
 
     func name(_ key: String, in kind: String) throws(ServiceError) -> String {
