@@ -39,12 +39,9 @@ enum BusBench {
     /// fixed timetable (open loop, so latency is measured at that load rather than behind a
     /// backlog); nil sends as fast as PutEvents answers.
     static func run(events total: Int, senders: Int, rate: Double? = nil) async throws {
-        let dir = NSTemporaryDirectory() + "baton-bus-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let journal = try SQLiteJournal(directory: dir)
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let engine = Engine(journal: journal, partitions: 16, logger: logger)
+        let bench = try BenchJournal("bus")
+        defer { bench.close() }
+        let (dir, journal, engine) = (bench.dir, bench.journal, bench.engine)
         let context = ServiceContext(engine: engine, database: journal, dataDirectory: dir)
         let sfn = StepFunctionsService(context)
         let bus = try await EventsService(context)
@@ -99,6 +96,5 @@ enum BusBench {
             engine.shutdown()
             group.cancelAll()
         }
-        journal.close()
     }
 }

@@ -18,12 +18,9 @@ enum QueuesBench {
     }
 
     static func run(seconds: Double, workers: Int, waiting: Int) async throws {
-        let dir = NSTemporaryDirectory() + "baton-queues-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let journal = try SQLiteJournal(directory: dir)
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let engine = Engine(journal: journal, partitions: 16, logger: logger)
+        let bench = try BenchJournal("queues")
+        defer { bench.close() }
+        let (dir, journal, engine) = (bench.dir, bench.journal, bench.engine)
         let sqs = try await SQSService(ServiceContext(engine: engine, database: journal, dataDirectory: dir))
         print("synchronous=\(try journal.pragma("synchronous") ?? "?") (2 = FULL)")
 

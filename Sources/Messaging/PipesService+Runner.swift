@@ -73,7 +73,7 @@ extension PipesService {
             let filters = (p["SourceParameters"]?["FilterCriteria"]?["Filters"]?.arrayValue ?? []).compactMap { f in
                 f["Pattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }
             }
-            return StreamConsumer.Settings(stream: stream, batchSize: Int(parameters?["BatchSize"]?.integerValue ?? 1),
+            return StreamConsumer.Settings(stream: stream, batchSize: Int(parameters?["BatchSize"]?.integerValue ?? 100),
                                            maximumRetries: Int(parameters?["MaximumRetryAttempts"]?.integerValue ?? -1),
                                            maximumAgeSeconds: parameters?["MaximumRecordAgeInSeconds"]?.integerValue ?? -1,
                                            bisect: parameters?["OnPartialBatchItemFailure"]?.stringValue == "AUTOMATIC_BISECT", filters: filters)

@@ -15,6 +15,14 @@ struct StreamConsumer: Sendable {
     let streams: DynamoDBStreamsService
     let checkpoints: DocumentBook<Int64>
     let clock: any EngineClock
+    /// Where each running consumer has got to. The durable checkpoint follows it lazily (when
+    /// the stream goes quiet, or every second): a crash in between delivers those batches
+    /// again, which at-least-once allows, and a state machine target (its execution named by
+    /// the batch) starts nothing twice. A commit per batch halved the rate a pipe could take.
+    let positions = LockedValue<[String: Int64]>([:])
+
+    /// How long the durable checkpoint may trail the position.
+    static let persistEveryMillis: Int64 = 1000
 
     struct Settings: Sendable {
         var stream: String
@@ -40,6 +48,7 @@ struct StreamConsumer: Sendable {
     }
 
     func forget(_ key: String) async {
+        positions.mutate { $0[key] = nil }
         _ = try? await checkpoints.update(key) { (v: inout Int64?) throws(ServiceError) in v = nil }
     }
 
@@ -50,13 +59,26 @@ struct StreamConsumer: Sendable {
         defer { streams.tables.streamBell.unsubscribe(bell) }
         var attempts = 0
         var limit: Int?
+        var persisted = await checkpoints.get(key) ?? 0
+        var persistedAt = clock.now().milliseconds
+        positions.mutate { $0[key] = persisted }
         while !Task.isCancelled {
-            guard let s = await settings() else { return }
-            let after = await checkpoints.get(key) ?? 0
+            guard let s = await settings() else {
+                await persist(key, &persisted)
+                return
+            }
+            let after = positions.value[key] ?? persisted
             guard let (records, last) = try? streams.records(s.stream, after: after, limit: min(limit ?? s.batchSize, 1000)), !records.isEmpty else {
-                // Nothing new: wait for a commit with stream records (or look again in a second).
+                // Nothing new: make the checkpoint durable, then wait for a commit with stream
+                // records (or look again in a second).
+                await persist(key, &persisted)
+                persistedAt = clock.now().milliseconds
                 await bell.wait(until: clock.now().adding(seconds: 1), on: clock)
                 continue
+            }
+            if clock.now().milliseconds - persistedAt >= Self.persistEveryMillis {
+                await persist(key, &persisted)
+                persistedAt = clock.now().milliseconds
             }
             let batch = records.map { r -> JSON in
                 guard case .object(var o) = r else { return r }
@@ -96,9 +118,18 @@ struct StreamConsumer: Sendable {
     }
 
     private func advance(_ key: String, to sequence: Int64) async {
-        _ = try? await checkpoints.update(key) { (v: inout Int64?) throws(ServiceError) in
-            if v != nil { v = max(v ?? 0, sequence) }
+        positions.mutate { $0[key] = max($0[key] ?? 0, sequence) }
+    }
+
+    /// Writes the position as the durable checkpoint (unless the consumer was forgotten).
+    private func persist(_ key: String, _ persisted: inout Int64) async {
+        guard let position = positions.value[key], position > persisted else { return }
+        let stored = try? await checkpoints.update(key) { (v: inout Int64?) throws(ServiceError) -> Bool in
+            guard v != nil else { return false }
+            v = max(v ?? 0, position)
+            return true
         }
+        if stored == true { persisted = position }
     }
 
     /// Lambda's record of a batch given up, sent to an OnFailure queue or topic.

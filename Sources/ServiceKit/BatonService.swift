@@ -90,6 +90,12 @@ package struct ActionTable: Sendable {
     }
 
     package mutating func json(_ name: String, _ body: @escaping @Sendable (JSONRequest) async throws -> JSON) {
+        bytes(name) { try await body($0).serializedBytes }
+    }
+
+    /// An action that answers JSON text it has in hand (a stored item spliced into its
+    /// answer), after the same checks as `json`.
+    package mutating func bytes(_ name: String, _ body: @escaping @Sendable (JSONRequest) async throws -> [UInt8]) {
         let model = self.model
         let exempt = Set(self.exempt.compactMap { $0.hasPrefix(name + ".") ? String($0.dropFirst(name.count + 1)) : nil })
         actions[name] = { (call: ServiceCall) async throws -> ServiceReply in
@@ -103,8 +109,7 @@ package struct ActionTable: Sendable {
                     try model.check(name, checked)
                 }
             }
-            let result = try await body(request)
-            return ServiceReply(status: 200, body: result.serializedBytes)
+            return ServiceReply(status: 200, body: try await body(request))
         }
     }
 

@@ -262,7 +262,7 @@ extension DynamoDBService {
         return .object(out)
     }
 
-    func getItem(_ r: JSONRequest) throws -> JSON {
+    func getItem(_ r: JSONRequest) throws -> [UInt8] {
         let key = try Item(json: r.body["Key"], field: "Key")
         let schema = try catalog.schema(try r.required("TableName"))
         let (pk, sk) = try schema.storedKey(key, isKey: true)
@@ -270,14 +270,21 @@ extension DynamoDBService {
         let p = try Self.placeholders(r)
         let projection = try projection(r, p)
         try p.checkAllUsed()
-        let item = try store.read { (reader) throws(ServiceError) in try reader.item(schema.id, pk, sk) }
+        let raw = try store.read { (reader) throws(ServiceError) in try reader.raw(schema.id, pk, sk) }
+        let consistent = try r.bool("ConsistentRead") ?? false
+        let capacity = Self.capacity(schema.name, units: consistent ? 1 : 0.5, r: r)
+        if projection == nil, capacity == nil {
+            // The stored text is the item's wire form: spliced in, not parsed and written again.
+            guard let raw else { return Array("{}".utf8) }
+            return Array(#"{"Item":"#.utf8) + raw + [UInt8(ascii: "}")]
+        }
         var out = JSONObject()
-        if let item {
+        if let raw {
+            let item = try ItemReader.decode(raw)
             out["Item"] = (projection.map { ExpressionEvaluator.project(item, $0) } ?? item).json
         }
-        let consistent = try r.bool("ConsistentRead") ?? false
-        if let c = Self.capacity(schema.name, units: consistent ? 1 : 0.5, r: r) { out["ConsumedCapacity"] = c }
-        return .object(out)
+        if let capacity { out["ConsumedCapacity"] = capacity }
+        return JSON.object(out).serializedBytes
     }
 
     func projection(_ r: JSONRequest, _ p: Placeholders) throws(ServiceError) -> [DocumentPath]? {

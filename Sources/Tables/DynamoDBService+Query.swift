@@ -11,7 +11,7 @@ extension DynamoDBService {
         var range: (op: String, values: [[UInt8]])?
     }
 
-    func query(_ r: JSONRequest) throws -> JSON {
+    func query(_ r: JSONRequest) throws -> [UInt8] {
         let schema = try catalog.schema(try r.required("TableName"))
         let index = try indexOf(schema, r)
         try Self.refuseMixed(r, legacy: ["KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator"],
@@ -35,7 +35,7 @@ extension DynamoDBService {
                         forward: try r.bool("ScanIndexForward") ?? true, segment: nil)
     }
 
-    func scan(_ r: JSONRequest) throws -> JSON {
+    func scan(_ r: JSONRequest) throws -> [UInt8] {
         let schema = try catalog.schema(try r.required("TableName"))
         let index = try indexOf(schema, r)
         try Self.refuseMixed(r, legacy: ["ScanFilter", "AttributesToGet", "ConditionalOperator"], expression: ["FilterExpression", "ProjectionExpression"])
@@ -137,7 +137,7 @@ extension DynamoDBService {
 
     /// Reads one page and renders Query's or Scan's answer.
     func page(_ r: JSONRequest, schema: TableSchema, index: TableSchema.Index?, keys: KeyRange?, filter: Condition?,
-              projection: [DocumentPath]?, forward: Bool, segment: (Int, Int)?) throws(ServiceError) -> JSON {
+              projection: [DocumentPath]?, forward: Bool, segment: (Int, Int)?) throws(ServiceError) -> [UInt8] {
         let limit = try r.int("Limit")
         if let limit, limit < 1 {
             throw ServiceError.validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
@@ -165,7 +165,10 @@ extension DynamoDBService {
                 after = (base.pk, base.sk, base.pk, base.sk)
             }
         }
+        // Whole items as stored need no parsing: their text is spliced into the answer.
+        let splice = filter == nil && projection == nil && select != "COUNT" && (index == nil || (index?.projection == "ALL" && segment == nil))
         var items: [JSON] = []
+        var spliced: [UInt8] = [UInt8(ascii: "[")]
         var count = 0
         var scanned = 0
         var bytes = 0
@@ -183,7 +186,28 @@ extension DynamoDBService {
                 last = nil
                 break
             }
-            for row in rows {
+            for (i, row) in rows.enumerated() {
+                if splice, segment == nil || Self.segment(of: row.pk, segment?.1 ?? 1) == segment?.0 {
+                    if count > 0 { spliced.append(UInt8(ascii: ",")) }
+                    spliced += row.item
+                    count += 1
+                    scanned += 1
+                    bytes += row.size
+                    after = (row.pk, row.sk, row.pk, row.sk)
+                    let full = scanned >= wanted || bytes >= Self.pageBytes
+                    if index != nil || full || i == rows.count - 1 {
+                        // The last row read: parsed for where the next page starts.
+                        let item = try ItemReader.decode(row.item)
+                        if let index { after = (schema.indexKey(index, of: item)?.ipk ?? [], schema.indexKey(index, of: item)?.isk ?? [], row.pk, row.sk) }
+                        last = (item, false)
+                    }
+                    if full { break reading }
+                    continue
+                } else if splice {
+                    // Another segment's row.
+                    after = (row.pk, row.sk, row.pk, row.sk)
+                    continue
+                }
                 let item = try ItemReader.decode(row.item)
                 if let index {
                     after = (schema.indexKey(index, of: item)?.ipk ?? [], schema.indexKey(index, of: item)?.isk ?? [], row.pk, row.sk)
@@ -210,14 +234,18 @@ extension DynamoDBService {
             }
         }
         var out = JSONObject()
-        if select != "COUNT" { out["Items"] = .array(items) }
+        if select != "COUNT" && !splice { out["Items"] = .array(items) }
         out["Count"] = .int(Int64(count))
         out["ScannedCount"] = .int(Int64(scanned))
         if let last {
             out["LastEvaluatedKey"] = schema.key(of: last.item, index: index).json
         }
         if let c = Self.capacity(schema.name, units: max(0.5, Double((bytes + 4095) / 4096) / 2), r: r) { out["ConsumedCapacity"] = c }
-        return .object(out)
+        guard splice else { return JSON.object(out).serializedBytes }
+        spliced.append(UInt8(ascii: "]"))
+        // {"Items":[…],<the rest>}
+        let rest = JSON.object(out).serializedBytes
+        return Array(#"{"Items":"#.utf8) + spliced + [UInt8(ascii: ",")] + rest.dropFirst()
     }
 
     static func segment(of pk: [UInt8], _ total: Int) -> Int {

@@ -65,11 +65,11 @@ package struct DynamoDBService: BatonService {
             return .object(out)
         }
         t.json("PutItem") { try await s.putItem($0) }
-        t.json("GetItem") { try s.getItem($0) }
+        t.bytes("GetItem") { try s.getItem($0) }
         t.json("UpdateItem") { try await s.updateItem($0) }
         t.json("DeleteItem") { try await s.deleteItem($0) }
-        t.json("Query") { try s.query($0) }
-        t.json("Scan") { try s.scan($0) }
+        t.bytes("Query") { try s.query($0) }
+        t.bytes("Scan") { try s.scan($0) }
         t.json("BatchGetItem") { try s.batchGetItem($0) }
         t.json("BatchWriteItem") { try await s.batchWriteItem($0) }
         t.json("TransactWriteItems") { try await s.transactWriteItems($0) }
