@@ -42,29 +42,67 @@ package actor EventBuses {
 
     // MARK: names and ARNs
 
-    func busArn(_ name: String) -> String { "arn:aws:events:\(region):\(account):event-bus/\(name)" }
+    // Buses are per region: a bus of the server's region is kept under its name, one of another
+    // region under `name@region` (a bus name cannot hold `@`), so a client that signs for
+    // us-west-1 sees that region's buses and its own default bus.
+
+    /// The key of a bus of `name` in `region` (nil: the server's).
+    func key(_ name: String, region r: String?) -> String {
+        guard let r, r != region, !r.isEmpty else { return name }
+        return name + "@" + r
+    }
+
+    /// A bus key's name and region.
+    func parts(_ key: String) -> (name: String, region: String) {
+        guard let at = key.lastIndex(of: "@") else { return (key, region) }
+        return (String(key[..<at]), String(key[key.index(after: at)...]))
+    }
+
+    nonisolated static func isDefault(_ key: String) -> Bool { key == "default" || key.hasPrefix("default@") }
+
+    func busArn(_ key: String) -> String {
+        let (name, r) = parts(key)
+        return "arn:aws:events:\(r):\(account):event-bus/\(name)"
+    }
 
     func ruleArn(bus: String, name: String) -> String {
-        bus == "default" ? "arn:aws:events:\(region):\(account):rule/\(name)" : "arn:aws:events:\(region):\(account):rule/\(bus)/\(name)"
+        let (busName, r) = parts(bus)
+        return busName == "default" ? "arn:aws:events:\(r):\(account):rule/\(name)" : "arn:aws:events:\(r):\(account):rule/\(busName)/\(name)"
     }
 
     static func ruleKey(bus: String, name: String) -> String { "\(bus)|\(name)" }
 
-    /// A bus named by name or ARN (nil: the default bus).
-    func busName(_ nameOrArn: String?) -> String {
-        guard let s = nameOrArn, !s.isEmpty else { return "default" }
-        if s.hasPrefix("arn:"), let slash = s.range(of: ":event-bus/") { return String(s[slash.upperBound...]) }
-        return s
+    /// The key of a bus named by name or ARN (nil: the default bus) for a caller in `region`
+    /// (an ARN carries its own).
+    func busName(_ nameOrArn: String?, region r: String? = nil) -> String {
+        guard let s = nameOrArn, !s.isEmpty else { return key("default", region: r) }
+        if s.hasPrefix("arn:"), let slash = s.range(of: ":event-bus/") {
+            let fields = s.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+            return key(String(s[slash.upperBound...]), region: fields.count > 3 ? String(fields[3]) : nil)
+        }
+        return key(s, region: r)
     }
 
     // MARK: buses
 
-    func bus(_ name: String) async -> JSONObject? { await buses.get(name) }
+    /// A bus's record; every region has its default bus.
+    func bus(_ key: String) async -> JSONObject? {
+        if let b = await buses.get(key) { return b }
+        return Self.isDefault(key) ? ["Name": "default"] : nil
+    }
 
-    func allBuses() async -> [JSONObject] { await buses.all.map(\.value) }
+    /// The buses of a region (nil: the server's), its default bus first.
+    func allBuses(region r: String? = nil) async -> [(key: String, record: JSONObject)] {
+        let home = r ?? region
+        var out = await buses.all.filter { parts($0.key).region == home }.map { (key: $0.key, record: $0.value) }
+        if !out.contains(where: { Self.isDefault($0.key) }) { out.insert((key("default", region: home), ["Name": "default"]), at: 0) }
+        return out
+    }
 
-    func createBus(_ name: String, description: String?, now: Int64) async throws(ServiceError) -> JSONObject {
-        try await buses.update(name) { (v: inout JSONObject?) throws(ServiceError) -> JSONObject in
+    /// Creates the bus of `key` (see `key(_:region:)`).
+    func createBus(_ key: String, description: String?, now: Int64) async throws(ServiceError) -> JSONObject {
+        let name = parts(key).name
+        return try await buses.update(key) { (v: inout JSONObject?) throws(ServiceError) -> JSONObject in
             guard v == nil else { throw ServiceError("ResourceAlreadyExistsException", "Event bus \(name) already exists.") }
             var o: JSONObject = ["Name": .string(name), "CreationTime": .double(Double(now) / 1000), "LastModifiedTime": .double(Double(now) / 1000)]
             if let description { o["Description"] = .string(description) }
@@ -74,7 +112,7 @@ package actor EventBuses {
     }
 
     func deleteBus(_ name: String) async throws(ServiceError) {
-        guard name != "default" else { throw ServiceError("ValidationException", "Cannot delete event bus default.") }
+        guard !Self.isDefault(name) else { throw ServiceError("ValidationException", "Cannot delete event bus default.") }
         let remaining = compiled[name] ?? [:]
         guard remaining.isEmpty else {
             throw ServiceError("ValidationException", "Cannot delete event bus \(name): it still has rules.")

@@ -11,38 +11,41 @@ extension EventsService {
         guard !name.contains("/") || name.hasPrefix("aws.partner/") else {
             throw ServiceError("ValidationException", "Event bus name must not contain '/'.")
         }
-        _ = try await buses.createBus(name, description: try r.string("Description"), now: now)
-        let arn = await buses.busArn(name)
-        if let tags = r.body["Tags"]?.arrayValue { try await tagBus(name, tags) }
+        let key = await buses.key(name, region: r.region)
+        _ = try await buses.createBus(key, description: try r.string("Description"), now: now)
+        let arn = await buses.busArn(key)
+        if let tags = r.body["Tags"]?.arrayValue { try await tagBus(key, tags) }
         var out: JSONObject = ["EventBusArn": .string(arn)]
         if let d = try r.string("Description") { out["Description"] = .string(d) }
         return .object(out)
     }
 
     func describeEventBus(_ r: JSONRequest) async throws(ServiceError) -> JSON {
-        let name = await buses.busName(try r.string("Name"))
-        guard let bus = await buses.bus(name) else { throw Self.noBus(name) }
-        return .object(await describe(bus))
+        let key = await buses.busName(try r.string("Name"), region: r.region)
+        guard let bus = await buses.bus(key) else { throw Self.noBus(await buses.parts(key).name) }
+        return .object(await describe(bus, key: key))
     }
 
-    func describe(_ bus: JSONObject) async -> JSONObject {
+    func describe(_ bus: JSONObject, key: String) async -> JSONObject {
         let name = bus["Name"]?.stringValue ?? ""
-        var out: JSONObject = ["Name": .string(name), "Arn": .string(await buses.busArn(name))]
+        var out: JSONObject = ["Name": .string(name), "Arn": .string(await buses.busArn(key))]
         for k in ["Description", "CreationTime", "LastModifiedTime", "Policy"] { if let v = bus[k] { out[k] = v } }
         return out
     }
 
     func deleteEventBus(_ r: JSONRequest) async throws(ServiceError) -> JSON {
-        let name = try r.required("Name")
+        let key = await buses.key(try r.required("Name"), region: r.region)
         // AWS: deleting a bus that does not exist succeeds.
-        if await buses.bus(name) != nil { try await buses.deleteBus(name) }
+        if await buses.buses.get(key) != nil { try await buses.deleteBus(key) }
         return [:]
     }
 
     func listEventBuses(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let prefix = try r.string("NamePrefix") ?? ""
         var all: [JSON] = []
-        for bus in await buses.allBuses() where (bus["Name"]?.stringValue ?? "").hasPrefix(prefix) { all.append(.object(await describe(bus))) }
+        for (key, bus) in await buses.allBuses(region: r.region) where (bus["Name"]?.stringValue ?? "").hasPrefix(prefix) {
+            all.append(.object(await describe(bus, key: key)))
+        }
         return try Self.paged(r, "EventBuses", all)
     }
 
@@ -154,8 +157,8 @@ extension EventsService {
 /// A bus's resource policy: PutPermission adds a statement, RemovePermission takes one (or all) away.
 extension EventsService {
     func putPermission(_ r: JSONRequest) async throws(ServiceError) -> JSON {
-        let bus = await buses.busName(try r.string("EventBusName"))
-        guard await buses.bus(bus) != nil else { throw Self.noBus(bus) }
+        let bus = await buses.busName(try r.string("EventBusName"), region: r.region)
+        guard await buses.bus(bus) != nil else { throw Self.noBus(await buses.parts(bus).name) }
         let arn = await buses.busArn(bus)
         if let whole = try r.string("Policy") {
             guard case .object? = try? JSONParser.parse(whole) else { throw ServiceError("MalformedPolicyDocumentException", "The policy is not valid JSON.") }
@@ -182,8 +185,8 @@ extension EventsService {
     }
 
     func removePermission(_ r: JSONRequest) async throws(ServiceError) -> JSON {
-        let bus = await buses.busName(try r.string("EventBusName"))
-        guard let record = await buses.bus(bus) else { throw Self.noBus(bus) }
+        let bus = await buses.busName(try r.string("EventBusName"), region: r.region)
+        guard let record = await buses.bus(bus) else { throw Self.noBus(await buses.parts(bus).name) }
         let policy = record["Policy"]?.stringValue.flatMap { try? JSONParser.parse($0).objectValue }
         if try r.bool("RemoveAllPermissions") == true {
             guard policy != nil else { throw ServiceError("ResourceNotFoundException", "EventBus does not have a policy.", kind: .notFound) }
@@ -208,8 +211,10 @@ extension EventsService {
     /// Replaces the bus's policy (nil removes it), kept as the JSON text DescribeEventBus returns.
     func setPolicy(_ bus: String, _ change: @escaping @Sendable (JSONObject?) -> JSONObject?) async throws(ServiceError) {
         let now = self.now
+        // A region's default bus exists before anything is stored for it.
+        let implicit: JSONObject? = EventBuses.isDefault(bus) ? ["Name": "default"] : nil
         _ = try await buses.buses.update(bus) { (v: inout JSONObject?) throws(ServiceError) in
-            guard var o = v else { throw Self.noBus(bus) }
+            guard var o = v ?? implicit else { throw Self.noBus(bus) }
             let current = o["Policy"]?.stringValue.flatMap { try? JSONParser.parse($0).objectValue }
             o["Policy"] = change(current).map { .string(JSON.object($0).serialized) }
             o["LastModifiedTime"] = Self.seconds(now)

@@ -22,7 +22,7 @@ extension EventsService {
         let nowMillis = now.milliseconds
         var failed = 0
         for e in entries {
-            switch await event(from: e, at: now) {
+            switch await event(from: e, at: now, region: r.region) {
             case .failure(let problem):
                 failed += 1
                 results.append(["ErrorCode": .string(problem.code), "ErrorMessage": .string(problem.message)])
@@ -43,6 +43,22 @@ extension EventsService {
         return ["FailedEntryCount": .int(Int64(failed)), "Entries": .array(results)]
     }
 
+    /// More than ten entries: refused in AWS's words, which show each entry as its Java
+    /// service renders it (`PutEventsRequestEntry(time=null, source=…, …)`).
+    static func checkEntryCount(_ r: JSONRequest) throws(ServiceError) {
+        guard let entries = r.body["Entries"]?.arrayValue, entries.count > 10 else { return }
+        func field(_ v: JSON?) -> String {
+            guard let v, !v.isNull else { return "null" }
+            if let s = v.stringValue { return s }
+            if let a = v.arrayValue { return "[" + a.map { $0.stringValue ?? $0.serialized }.joined(separator: ", ") + "]" }
+            return v.serialized
+        }
+        let shown = entries.map { e in
+            "PutEventsRequestEntry(time=\(field(e["Time"])), source=\(field(e["Source"])), resources=\(field(e["Resources"])), detailType=\(field(e["DetailType"])), detail=\(field(e["Detail"])), eventBusName=\(field(e["EventBusName"])), traceHeader=\(field(e["TraceHeader"])), kmsKeyIdentifier=null, internalMetadata=null)"
+        }
+        throw ServiceError.validation("1 validation error detected: Value '[\(shown.joined(separator: ", "))]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10")
+    }
+
     /// AWS's entry-size rule: the UTF-8 bytes of Source, DetailType, Detail, each Resource, and 14 bytes for Time.
     static func entrySize(_ e: JSONObject) -> Int {
         var n = 0
@@ -53,7 +69,7 @@ extension EventsService {
     }
 
     /// The event a PutEvents entry makes, and its bus; or why it is refused (per entry, as AWS answers).
-    func event(from e: JSONObject, at now: Timestamp) async -> Result<(String, JSON), ServiceError> {
+    func event(from e: JSONObject, at now: Timestamp, region callerRegion: String? = nil) async -> Result<(String, JSON), ServiceError> {
         guard let source = e["Source"]?.stringValue, !source.isEmpty else {
             return .failure(ServiceError("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."))
         }
@@ -66,10 +82,8 @@ extension EventsService {
         guard case .object? = try? JSONParser.parse(detailText), let detail = try? JSONParser.parse(detailText) else {
             return .failure(ServiceError("MalformedDetail", "Detail is malformed."))
         }
-        let bus = await buses.busName(e["EventBusName"]?.stringValue)
-        guard await buses.bus(bus) != nil else {
-            return .failure(ServiceError("EventBusNotFound", "Event bus \(bus) does not exist."))
-        }
+        // An event for a bus that does not exist is accepted and matches no rule, as on AWS.
+        let bus = await buses.busName(e["EventBusName"]?.stringValue, region: callerRegion)
         var time = now
         if let t = e["Time"] {
             if let seconds = t.numberValue { time = Timestamp(milliseconds: Int64(seconds * 1000)) }
@@ -82,7 +96,7 @@ extension EventsService {
         o.appendUnchecked("source", .string(source))
         o.appendUnchecked("account", .string(account))
         o.appendUnchecked("time", .string(Self.eventTime(time)))
-        o.appendUnchecked("region", .string(region))
+        o.appendUnchecked("region", .string(await buses.parts(bus).region))
         o.appendUnchecked("resources", .array(e["Resources"]?.arrayValue ?? []))
         o.appendUnchecked("detail", detail)
         return .success((bus, .object(o)))

@@ -4,9 +4,9 @@ import StatesLanguage
 /// Rules and their targets.
 extension EventsService {
     func existingBus(_ r: JSONRequest) async throws(ServiceError) -> String {
-        let name = await buses.busName(try r.string("EventBusName"))
-        guard await buses.bus(name) != nil else { throw Self.noBus(name) }
-        return name
+        let key = await buses.busName(try r.string("EventBusName"), region: r.region)
+        guard await buses.bus(key) != nil else { throw Self.noBus(await buses.parts(key).name) }
+        return key
     }
 
     static func noRule(_ name: String, _ bus: String) -> ServiceError {
@@ -23,7 +23,7 @@ extension EventsService {
         }
         if let pattern { _ = try EventPattern(text: pattern) }
         if let schedule {
-            guard bus == "default" else { throw ServiceError("ValidationException", "ScheduleExpression is supported only on the default event bus.") }
+            guard EventBuses.isDefault(bus) else { throw ServiceError("ValidationException", "ScheduleExpression is supported only on the default event bus.") }
             guard ScheduleExpression(schedule) != nil else { throw ServiceError("ValidationException", "Parameter ScheduleExpression is not valid.") }
         }
         let state = try r.string("State") ?? "ENABLED"
@@ -99,6 +99,10 @@ extension EventsService {
             let id = t["Id"]?.stringValue ?? ""
             guard !id.isEmpty, id.utf8.allSatisfy({ Self.idCharacters.contains($0) }) else {
                 throw ServiceError("ValidationException", "1 validation error detected: Value '\(id)' at 'targets.\(i + 1).member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+")
+            }
+            // AWS refuses the whole call, not just the target.
+            if ["Input", "InputPath", "InputTransformer"].filter({ t[$0] != nil }).count > 1 {
+                throw ServiceError("ValidationException", "Only one of Input, InputPath, or InputTransformer must be provided for target \(id).")
             }
         }
         var failed: [JSON] = []

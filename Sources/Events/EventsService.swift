@@ -76,7 +76,7 @@ package struct EventsService: BatonService {
         t.json("RemoveTargets") { try await s.removeTargets($0) }
         t.json("ListTargetsByRule") { try await s.listTargets($0) }
         t.json("ListRuleNamesByTarget") { try await s.listRuleNamesByTarget($0) }
-        t.json("PutEvents") { try await s.putEvents($0) }
+        t.json("PutEvents", before: { try Self.checkEntryCount($0) }) { try await s.putEvents($0) }
         t.json("TestEventPattern") { try await s.testEventPattern($0) }
         t.json("PutPermission") { try await s.putPermission($0) }
         t.json("CreateArchive") { try await s.createArchive($0) }

@@ -101,8 +101,46 @@ extension PipesService {
         return String(format: "%016llx%016llx", h1, h2)
     }
 
+    /// The target's InputTemplate applied to each event of a batch, as Pipes transforms input:
+    /// `<$.path>` a JSONPath into the event, and the predefined `<aws.pipes.pipe-arn>`,
+    /// `<aws.pipes.pipe-name>`, `<aws.pipes.target-arn>`, `<aws.pipes.event>`,
+    /// `<aws.pipes.event.json>` and `<aws.pipes.event.ingestion-time>`. What renders as JSON is
+    /// passed on as JSON, anything else as text.
+    static func transform(_ input: JSON, pipe p: JSONObject, now: Timestamp) -> JSON {
+        guard let template = p["TargetParameters"]?["InputTemplate"]?.stringValue else { return input }
+        let items = input.arrayValue ?? [input]
+        var paths: Set<String> = []
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "<"), let close = rest[open...].firstIndex(of: ">") {
+            let name = String(rest[rest.index(after: open)..<close])
+            if name.hasPrefix("$") { paths.insert(name) }
+            rest = rest[rest.index(after: close)...]
+        }
+        let transformed = items.map { item -> JSON in
+            var values: [String: JSON?] = [
+                "aws.pipes.pipe-arn": p["Arn"], "aws.pipes.pipe-name": p["Name"], "aws.pipes.target-arn": p["Target"],
+                "aws.pipes.event": item, "aws.pipes.event.json": item, "aws.pipes.event.ingestion-time": .string(now.iso8601),
+            ]
+            // AWS parses a JSON message body for the template ("implicit body data parsing").
+            var event = item
+            if case .object(var o) = item, let body = o["body"]?.stringValue, let parsed = try? JSONParser.parse(body),
+               parsed.objectValue != nil || parsed.arrayValue != nil {
+                o["body"] = parsed
+                event = .object(o)
+            }
+            for path in paths {
+                let found = (try? JSONPath(path)).flatMap { try? $0.evaluate(input: event) }
+                values[path] = found
+            }
+            let text = InputTransformer.render(template: template, values: values)
+            return (try? JSONParser.parse(text)) ?? .string(text)
+        }
+        return input.arrayValue == nil ? (transformed.first ?? input) : .array(transformed)
+    }
+
     /// Hands the batch to the target; true when it took it.
-    func send(_ input: JSON, to target: String, pipe p: JSONObject, key: String) async -> Bool {
+    func send(_ batch: JSON, to target: String, pipe p: JSONObject, key: String) async -> Bool {
+        let input = Self.transform(batch, pipe: p, now: engine.clock.now())
         let items = input.arrayValue ?? [input]
         if target.contains(":stateMachine:") {
             do {

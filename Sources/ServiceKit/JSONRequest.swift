@@ -5,10 +5,13 @@ package struct JSONRequest: Sendable {
     package let body: JSONObject
     /// The caller's trace (see `TraceContext`), from the request's headers.
     package var traceHeader: String?
+    /// The region the caller signed for (its SigV4 credential scope); nil when unsigned.
+    package var region: String?
 
-    package init(body: JSONObject, traceHeader: String? = nil) {
+    package init(body: JSONObject, traceHeader: String? = nil, region: String? = nil) {
         self.body = body
         self.traceHeader = traceHeader
+        self.region = region
     }
 
     package func string(_ key: String) throws(ServiceError) -> String? {

@@ -49,7 +49,16 @@ package struct ServiceCall: Sendable {
     }
 
     /// The body's members with AWS's checks (JSON protocols).
-    package func request() throws(ServiceError) -> JSONRequest { JSONRequest(body: try jsonObject(), traceHeader: traceHeader) }
+    package func request() throws(ServiceError) -> JSONRequest {
+        JSONRequest(body: try jsonObject(), traceHeader: traceHeader, region: signedRegion)
+    }
+
+    /// The region of the signature's credential scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`).
+    package var signedRegion: String? {
+        guard let auth = headers["authorization"], let r = auth.range(of: "Credential=") else { return nil }
+        let scope = auth[r.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
+        return scope.count >= 5 ? String(scope[2]) : nil
+    }
 
     /// A path parameter the route's pattern guarantees.
     package func parameter(_ name: String) -> String { parameters[name] ?? "" }

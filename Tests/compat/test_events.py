@@ -4,6 +4,7 @@ import json
 import signal
 import time
 
+import boto3
 import pytest
 
 from conftest import Server
@@ -256,3 +257,22 @@ def test_schedule_groups_are_tagged(server):
     scheduler.delete_schedule_group(Name=group)
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.list_tags_for_resource(ResourceArn=arn)
+
+
+def test_buses_are_per_region(server):
+    east = server.client("events")
+    west = boto3.client("events", endpoint_url=server.endpoint, region_name="us-west-1", aws_access_key_id="test",
+                        aws_secret_access_key="test")
+    arn = west.create_event_bus(Name="regional")["EventBusArn"]
+    assert arn == "arn:aws:events:us-west-1:000000000000:event-bus/regional"
+    assert [b["Name"] for b in west.list_event_buses(NamePrefix="regional")["EventBuses"]] == ["regional"]
+    assert east.list_event_buses(NamePrefix="regional")["EventBuses"] == []
+    # The same name in the other region is another bus.
+    assert east.create_event_bus(Name="regional")["EventBusArn"] == "arn:aws:events:us-east-1:000000000000:event-bus/regional"
+    assert west.describe_event_bus(Name="default")["Arn"] == "arn:aws:events:us-west-1:000000000000:event-bus/default"
+    rule = west.put_rule(Name="r", EventBusName="regional", EventPattern=json.dumps({"source": ["x"]}))["RuleArn"]
+    assert rule == "arn:aws:events:us-west-1:000000000000:rule/regional/r"
+    west.delete_rule(Name="r", EventBusName="regional")
+    west.delete_event_bus(Name="regional")
+    assert [b["Name"] for b in east.list_event_buses(NamePrefix="regional")["EventBuses"]] == ["regional"]
+    east.delete_event_bus(Name="regional")

@@ -45,3 +45,20 @@ def test_a_pipe_feeds_a_state_machine_and_a_queue(server):
     pipes.delete_pipe(Name="orders")
     pipes.delete_pipe(Name="copy")
     assert pipes.list_pipes()["Pipes"] == []
+
+
+def test_a_pipe_transforms_each_event_with_its_input_template(server):
+    pipes, sqs = server.client("pipes"), server.client("sqs")
+    src_url, src_arn = queue(sqs, "template-source")
+    out_url, out_arn = queue(sqs, "template-sink")
+    pipes.create_pipe(Name="shaped", RoleArn="arn:aws:iam::000000000000:role/r", Source=src_arn, Target=out_arn,
+                      TargetParameters={"InputTemplate": '{"order": <$.body.id>, "note": "order <$.body.id> via <aws.pipes.pipe-name>", '
+                                                         '"missing": <$.body.nothing>}'})
+    sqs.send_message(QueueUrl=src_url, MessageBody=json.dumps({"id": 7}))
+    deadline = time.time() + 20
+    got = []
+    while time.time() < deadline and not got:
+        got = sqs.receive_message(QueueUrl=out_url, WaitTimeSeconds=1).get("Messages", [])
+    assert got, "nothing reached the target"
+    assert json.loads(got[0]["Body"]) == {"order": 7, "note": "order 7 via shaped", "missing": ""}
+    pipes.delete_pipe(Name="shaped")

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Sets up and drives the email-campaign sample against a Baton server.
 
-    campaign.py setup   --endpoint URL --saas URL   functions, webhook, state machine
+    campaign.py setup   --endpoint URL --saas URL   function, users table, webhook, state machine
     campaign.py start   --endpoint URL NAME…        one execution per campaign name
     (add --jsonata to both for the JSONata definition, which keeps its data in variables)
     campaign.py show    --endpoint URL ARN          status, output and the history's events
+    campaign.py users   --endpoint URL              the users table: each user's campaigns
 
 Only boto3 (and the standard library) is needed: Baton speaks the AWS APIs.
 """
@@ -70,11 +71,25 @@ def failure_chain(endpoint):
     return topic, url
 
 
-def setup(endpoint, saas, users_file="/tmp/email-campaign-users.jsonl", jsonata=False):
+USERS_TABLE = "email-campaign-users"
+
+
+def users_table(endpoint):
+    """The users the campaigns are recorded on: an item per email address."""
+    ddb = client("dynamodb", endpoint)
+    try:
+        ddb.create_table(TableName=USERS_TABLE, KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    except ddb.exceptions.ResourceInUseException:
+        pass
+
+
+def setup(endpoint, saas, jsonata=False):
     lam = client("lambda", endpoint)
-    env = {"SAAS_URL": saas, "USERS_FILE": users_file}
+    env = {"SAAS_URL": saas}
     topic, _ = failure_chain(endpoint)
-    for name, folder in (("send-campaign", "send_campaign"), ("update-users", "update_users")):
+    users_table(endpoint)
+    for name, folder in (("send-campaign", "send_campaign"),):
         code = zipped(os.path.join(HERE, "functions", folder))
         try:
             lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
@@ -125,7 +140,7 @@ def summary(event):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=["setup", "start", "show"])
+    p.add_argument("command", choices=["setup", "start", "show", "users"])
     p.add_argument("args", nargs="*")
     p.add_argument("--endpoint", default="http://127.0.0.1:8083")
     p.add_argument("--saas", default="http://127.0.0.1:9100")
@@ -137,6 +152,9 @@ def main():
         machine = "arn:aws:states:us-east-1:000000000000:stateMachine:" + (JSONATA_MACHINE if a.jsonata else MACHINE)
         for arn in start(a.endpoint, machine, a.args or ["November newsletter"]):
             print(arn)
+    elif a.command == "users":
+        for item in client("dynamodb", a.endpoint).scan(TableName=USERS_TABLE)["Items"]:
+            print("%s %s" % (item["email"]["S"], " ".join(sorted(item.get("campaigns", {}).get("SS", [])))))
     else:
         sfn = client("stepfunctions", a.endpoint)
         for arn in a.args:
