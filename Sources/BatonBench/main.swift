@@ -10,6 +10,7 @@
 //   swift run -c release BatonBench events [seconds]        events matched per second at 10, 1,000, 10,000 rules, beside moto
 //   swift run -c release BatonBench queues [seconds [workers [waiting]]]  SQS send+receive+delete in batches of 10,
 //                                                     long-poll wake-up after a send's commit, memory of waiting messages
+//   swift run -c release BatonBench snapshot [seconds]  encode/decode of the execution snapshot
 //   swift run -c release BatonBench tables [seconds [workers [items]]]  PutItem/GetItem of 1 KB items, Query of 100
 //                                                     from a grown table, stream -> pipe -> execution started
 //   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
@@ -31,6 +32,7 @@ case "bus": try await BusBench.run(events: Int(number ?? 20_000), senders: argum
                                    rate: arguments.count > 3 ? Double(arguments[3]) : nil)
 case "queues": try await QueuesBench.run(seconds: number ?? 10, workers: arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64,
                                          waiting: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
+case "snapshot": try SnapshotBench.run(seconds: number ?? 1)
 case "tables": try await TablesBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                          items: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
 default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus|queues|tables [number]")

@@ -2,13 +2,22 @@ import Foundation
 import Journal
 import StatesInterpreter
 
-/// Encodes the interpreter's state for the journal's execution row: Baton's binary Codable
-/// form, behind a one-byte format tag. Snapshots written before it (JSON, starting with `{`)
-/// still decode, so an upgraded server resumes the runs an older one parked.
+/// Encodes the interpreter's state for the journal's execution row: the state's own
+/// field-by-field form (`ExecutionState+Snapshot`), behind a one-byte format tag. Snapshots
+/// written before it (Baton's binary Codable form, tag 0x01; JSON, starting with `{`) still
+/// decode, so an upgraded server resumes the runs an older one parked.
 package enum SnapshotCodec {
     static let binaryFormat: UInt8 = 0x01
+    static let fieldFormat: UInt8 = 0x02
 
     package static func encode(_ state: ExecutionState) throws(EngineError) -> [UInt8] {
+        var w = SnapshotWriter(prefix: [fieldFormat])
+        state.write(to: &w)
+        return w.bytes
+    }
+
+    /// The previous form, for tests that prove old snapshots still decode.
+    package static func encodeCodable(_ state: ExecutionState) throws(EngineError) -> [UInt8] {
         do {
             var bytes = [binaryFormat]
             bytes += try BinaryEncoder().encode(state)
@@ -20,6 +29,10 @@ package enum SnapshotCodec {
 
     package static func decode(_ bytes: [UInt8]) throws(EngineError) -> ExecutionState {
         do {
+            if bytes.first == fieldFormat {
+                var r = SnapshotReader(bytes, from: 1)
+                return try ExecutionState.read(from: &r)
+            }
             if bytes.first == UInt8(ascii: "{") {
                 return try JSONDecoder().decode(ExecutionState.self, from: Data(bytes))
             }

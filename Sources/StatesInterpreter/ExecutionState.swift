@@ -20,7 +20,7 @@ package struct ExecutionState: Sendable, Codable {
     var variables: JSON?
     /// The serialized size of every variable set so far (AWS's 10 MiB limit). Optional so
     /// snapshots written before variables existed still decode.
-    private var storedVariableBytes: Int?
+    var storedVariableBytes: Int?
     var variableBytes: Int {
         get { storedVariableBytes ?? 0 }
         set { storedVariableBytes = newValue }

@@ -54,8 +54,9 @@ package struct LocalRunner {
         interpreter = Interpreter(machine: machine)
     }
 
+    /// `observe`: sees the state after every step (tests that check what a step leaves).
     package func run(input: JSON, context: ExecutionContext? = nil, seed: UInt64 = 42, clock: inout some RunnerClock,
-                     maximumSteps: Int = 10_000_000) -> Result {
+                     maximumSteps: Int = 10_000_000, observe: ((ExecutionState) -> Void)? = nil) -> Result {
         var state = ExecutionState.placeholder
         var events: [HistoryEvent] = []
         var ready: [Trigger.Kind] = []
@@ -68,6 +69,7 @@ package struct LocalRunner {
         while true {
             steps += 1
             let decision = interpreter.decide(&state, on: trigger)
+            observe?(state)
             events.append(contentsOf: decision.events)
             for effect in decision.effects {
                 switch effect {
