@@ -74,6 +74,8 @@ package struct DynamoDBService: BatonService {
         t.json("BatchWriteItem") { try await s.batchWriteItem($0) }
         t.json("TransactWriteItems") { try await s.transactWriteItems($0) }
         t.json("TransactGetItems") { try s.transactGetItems($0) }
+        t.json("ExecuteStatement") { try await s.executeStatement($0) }
+        t.json("BatchExecuteStatement") { try await s.batchExecuteStatement($0) }
         return t.actions
     }
 

@@ -60,6 +60,10 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-crash-\(UUID().uuidString)").path
         let defFile = dir + ".asl.json"
         try Self.definition.write(toFile: defFile, atomically: true, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(atPath: defFile)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         let args = ["--data-dir", dir, "--definition", defFile, "--count", "12", "--prefix", "crash"]
         // Kill points: while starting, mid-flight, and once some have finished.
         let killPoints: [([ExecutionRecord], Int) -> Bool] = [

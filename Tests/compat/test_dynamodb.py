@@ -338,3 +338,26 @@ def test_acknowledged_writes_and_their_records_survive_kill_9(tmp_path):
             assert mine == sorted(mine)
     finally:
         s.stop()
+
+
+def test_partiql_statements(server):
+    ddb = server.client("dynamodb")
+    table(ddb, "partiql")
+    ddb.execute_statement(Statement="INSERT INTO partiql VALUE {'id': 'a', 'n': 1, 'tags': <<'x', 'y'>>, 'm': {'k': [1, 'two']}}")
+    ddb.execute_statement(Statement='INSERT INTO "partiql" VALUE {\'id\': ?, \'n\': ?}', Parameters=[{"S": "b"}, {"N": "2"}])
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement="INSERT INTO partiql VALUE {'id': 'a'}")
+    assert e.value.response["Error"]["Code"] == "DuplicateItemException"
+    got = ddb.execute_statement(Statement="SELECT * FROM partiql WHERE n >= 1 AND tags IS NOT MISSING")["Items"]
+    assert got == [{"id": {"S": "a"}, "n": {"N": "1"}, "tags": {"SS": ["x", "y"]}, "m": {"M": {"k": {"L": [{"N": "1"}, {"S": "two"}]}}}}]
+    assert len(ddb.execute_statement(Statement="SELECT id FROM partiql WHERE tags IS MISSING")["Items"]) == 1
+    ddb.execute_statement(Statement="UPDATE partiql SET n = 5 REMOVE m WHERE id = 'a'")
+    assert ddb.get_item(TableName="partiql", Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "5"}
+    with pytest.raises(ClientError) as e:
+        ddb.execute_statement(Statement="UPDATE partiql SET n = 1 WHERE id = 'nobody'")
+    assert e.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    r = ddb.batch_execute_statement(Statements=[{"Statement": "DELETE FROM partiql WHERE id = 'b'"},
+                                                {"Statement": "SELECT * FROM partiql WHERE id = 'a'"},
+                                                {"Statement": "SELEKT"}])["Responses"]
+    assert r[0] == {"TableName": "partiql"} and r[1]["Item"]["n"] == {"N": "5"} and r[2]["Error"]["Code"] == "ValidationError"
+    assert "Item" not in ddb.get_item(TableName="partiql", Key={"id": {"S": "b"}})
