@@ -28,8 +28,11 @@ enum TablesBench {
         let (dir, journal, engine) = (bench.dir, bench.journal, bench.engine)
         let services = try await ServiceList.make(ServiceContext(engine: engine, database: journal, dataDirectory: dir))
         engine.install(TaskRegistry(services: services))
-        func service(_ name: String) -> any BatonService { services.first { $0.name == name }! }
-        let ddb = service("dynamodb")
+        func service(_ name: String) throws -> any BatonService {
+            guard let s = services.first(where: { $0.name == name }) else { throw ServiceError("Bench", "no service \(name)") }
+            return s
+        }
+        let ddb = try service("dynamodb")
         print("synchronous=\(try journal.pragma("synchronous") ?? "?") (2 = FULL)")
         let pad = JSON.string(String(repeating: "x", count: 1000))
         _ = try await call(ddb, "CreateTable", [
@@ -68,7 +71,7 @@ enum TablesBench {
         }
 
         // 2. Stream -> pipe -> Standard execution started.
-        let sfn = service("states")
+        let sfn = try service("states")
         let sm = try await call(sfn, "CreateStateMachine", [
             "name": "on-change", "roleArn": "arn:aws:iam::000000000000:role/r",
             "definition": #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#])["stateMachineArn"] ?? .null
@@ -76,7 +79,7 @@ enum TablesBench {
             "TableName": "changes", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [["AttributeName": "pk", "KeyType": "HASH"]],
             "AttributeDefinitions": [["AttributeName": "pk", "AttributeType": "S"]],
             "StreamSpecification": ["StreamEnabled": true, "StreamViewType": "NEW_IMAGE"]])["TableDescription"]?["LatestStreamArn"] ?? .null
-        let pipes = service("pipes")
+        let pipes = try service("pipes")
         guard let create = pipes.actions["CreatePipe"] else { return }
         _ = try await create(ServiceCall(action: "CreatePipe", method: "POST", path: "/v1/pipes/changes", parameters: ["Name": "changes"],
                                          body: JSON.object(["Source": stream, "Target": sm, "RoleArn": "arn:aws:iam::000000000000:role/r",

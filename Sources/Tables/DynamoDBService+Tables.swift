@@ -197,7 +197,7 @@ extension DynamoDBService {
     func listTables(_ r: JSONRequest) async throws -> JSON {
         let limit = try r.int("Limit") ?? 100
         let start = try r.string("ExclusiveStartTableName")
-        let names = catalog.names.filter { start == nil || $0 > start! }
+        let names = catalog.names.filter { name in start.map { name > $0 } ?? true }
         let page = Array(names.prefix(limit))
         var out: JSONObject = ["TableNames": .array(page.map { .string($0) })]
         if names.count > page.count, let last = page.last { out["LastEvaluatedTableName"] = .string(last) }
