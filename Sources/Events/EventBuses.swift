@@ -175,7 +175,9 @@ package actor EventBuses {
             names.append(rule.key.split(separator: "|", maxSplits: 1).last.map(String.init) ?? "")
         }
         indexes[bus] = (index, names)
-        if bus == "default" { defaultBusListens.value = index.count > 0 }
+        if bus == "default" {
+            defaultBusListens.value = (compiled[bus] ?? [:]).values.contains { $0.enabled && $0.pattern?.mayMatch(source: "aws.states") == true }
+        }
     }
 
     private func compile(_ key: String, _ record: JSONObject, reindexing: Bool = true) {

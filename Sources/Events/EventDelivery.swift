@@ -64,8 +64,18 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
         for d in deliveries {
             if d.startsExecution { direct.append(d) } else { queued.append(message(d, now: now)) }
         }
+        // Each state machine looked up once per call, not per event. Not an alias or a version:
+        // an alias routes each event by its own draw.
+        var resolved: [String: Engine.Target] = [:]
+        for arn in Set(direct.compactMap { $0.target["Arn"]?.stringValue }) where arn.split(separator: ":").count == 7 {
+            resolved[arn] = try? await engine.resolveTarget(arn)
+        }
+        let targets = resolved
         let failed = await withTaskGroup(of: (Delivery, QueueOutcome).self) { group in
-            for d in direct { group.addTask { (d, await self.handle(d)) } }
+            for d in direct {
+                let known = d.target["Arn"]?.stringValue.flatMap { targets[$0] }
+                group.addTask { (d, await self.handle(d, resolved: known)) }
+            }
             var failed: [(Delivery, QueueOutcome)] = []
             for await (d, outcome) in group where outcome != .done { failed.append((d, outcome)) }
             return failed
@@ -132,13 +142,15 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
         }
     }
 
-    func handle(_ d: Delivery) async -> QueueOutcome {
+    /// `resolved`: the state machine target, when the caller resolved it for several deliveries.
+    func handle(_ d: Delivery, resolved known: Engine.Target? = nil) async -> QueueOutcome {
         let (event, rule, target, trace) = (d.event, d.rule, d.target, d.traceHeader)
         guard let arn = target["Arn"]?.stringValue else { return .deadLetter("the delivery has no target") }
         let input = InputTransformer.input(for: target, event: event, ruleArn: rule)
         if d.startsExecution {
             do {
-                let resolved = try await engine.resolveTarget(arn)
+                let resolved: Engine.Target
+                if let known { resolved = known } else { resolved = try await engine.resolveTarget(arn) }
                 // The whole event as input (no Input, InputPath or transformer): no need to parse it back.
                 let parsed = target["Input"] == nil && target["InputPath"] == nil && target["InputTransformer"] == nil ? event : nil
                 _ = try await engine.start(resolved, name: d.id, input: input, parsedInput: parsed, traceHeader: trace)

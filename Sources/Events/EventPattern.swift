@@ -53,6 +53,17 @@ package struct EventPattern: Sendable {
 
     init(root object: Object) { root = Self.flatten(object, prefix: "") }
 
+    init(flat: Flat) { root = flat }
+
+    /// Whether an event from `source` could match: false only when the pattern constrains
+    /// `source` at its top level and no condition there accepts it. (Status-change events are
+    /// built only when some rule could want them.)
+    package func mayMatch(source: String) -> Bool {
+        let constraints = root.fields.filter { $0.path == "source" }
+        guard !constraints.isEmpty else { return true }
+        return EventPattern(flat: Flat(fields: constraints, alternatives: [])).matches(["source": .string(source)])
+    }
+
     static func flatten(_ o: Object, prefix: String) -> Flat {
         var out = Flat()
         for (key, sub) in o.fields {

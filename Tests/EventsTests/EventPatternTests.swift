@@ -89,3 +89,20 @@ func matches(_ pattern: String, _ detail: JSON) throws -> Bool {
         #expect(throws: ServiceError.self) { try EventPattern(text: long) }
     }
 }
+
+/// Whether a rule could want Step Functions' status-change events (source `aws.states`): they
+/// are built only then, so a bus of other rules pays nothing per execution.
+@Suite struct StatusChangeListenerTests {
+    @Test(arguments: [
+        (#"{"source": ["shop"]}"#, false),
+        (#"{"source": ["aws.states"]}"#, true),
+        (#"{"source": [{"prefix": "aws."}]}"#, true),
+        (#"{"source": [{"anything-but": "aws.states"}]}"#, false),
+        (#"{"detail": {"status": ["FAILED"]}}"#, true),
+        (#"{"detail-type": ["Order"]}"#, true),
+        (#"{"$or": [{"source": ["shop"]}, {"detail-type": ["x"]}]}"#, true),
+    ])
+    func aRuleListensUnlessItsSourceExcludesStepFunctions(_ pattern: String, _ listens: Bool) throws {
+        #expect(try EventPattern(text: pattern).mayMatch(source: "aws.states") == listens)
+    }
+}
