@@ -78,6 +78,12 @@ extension Engine {
     package func start(_ target: Target, name: String, input: String, parsedInput: JSON? = nil, traceHeader: String? = nil)
         async throws(EngineError) -> ExecutionRecord
     {
+        // An EXPRESS machine runs with Express semantics whoever starts it (a rule, a pipe, a
+        // schedule): asynchronously, its steps in memory.
+        if target.stateMachine.type == "EXPRESS" {
+            return try await startExpressExecution(stateMachineArn: target.stateMachine.arn, definitionId: target.definitionId, name: name,
+                                                   input: input, roleArn: target.stateMachine.roleArn)
+        }
         do {
             return try await startExecution(stateMachineArn: target.stateMachine.arn, definitionId: target.definitionId, name: name,
                                             input: input, roleArn: target.stateMachine.roleArn, qualifiedArn: target.qualifiedArn,

@@ -145,6 +145,15 @@ extension PipesService {
         if target.contains(":stateMachine:") {
             do {
                 let resolved = try await engine.resolveTarget(target)
+                // An Express machine with REQUEST_RESPONSE runs while the batch waits: a failed
+                // run fails the batch, which comes back (AWS allows it for Express only).
+                if resolved.stateMachine.type == "EXPRESS",
+                   p["TargetParameters"]?["StepFunctionStateMachineParameters"]?["InvocationType"]?.stringValue == "REQUEST_RESPONSE" {
+                    let run = try await engine.runExpressExecution(stateMachineArn: resolved.stateMachine.arn, definitionId: resolved.definitionId,
+                                                                   name: Self.executionName(key + "/\(engine.clock.now().milliseconds)"),
+                                                                   input: input.serialized, roleArn: resolved.stateMachine.roleArn)
+                    return run.status == .succeeded
+                }
                 // Named by the batch, so a batch delivered again finds the run it started.
                 let name = Self.executionName(key)
                 do {

@@ -62,3 +62,28 @@ def test_a_pipe_transforms_each_event_with_its_input_template(server):
     assert got, "nothing reached the target"
     assert json.loads(got[0]["Body"]) == {"order": 7, "note": "order 7 via shaped", "missing": ""}
     pipes.delete_pipe(Name="shaped")
+
+
+def test_an_express_target_with_request_response_fails_the_batch_it_fails(server):
+    pipes, sqs, sfn = server.client("pipes"), server.client("sqs"), server.client()
+    dlq_url, dlq_arn = queue(sqs, "express-dead")
+    src_url, src_arn = queue(sqs, "express-source", VisibilityTimeout="1",
+                             RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}))
+    definition = {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$[0].body", "StringEquals": "bad", "Next": "No"}], "Default": "Yes"},
+        "No": {"Type": "Fail", "Error": "Bad"}, "Yes": {"Type": "Succeed"}}}
+    sm = sfn.create_state_machine(name="express-target", definition=json.dumps(definition), type="EXPRESS",
+                                  roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+    pipes.create_pipe(Name="express", RoleArn="arn:aws:iam::000000000000:role/r", Source=src_arn, Target=sm,
+                      SourceParameters={"SqsQueueParameters": {"BatchSize": 1}},
+                      TargetParameters={"StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}})
+    sqs.send_message(QueueUrl=src_url, MessageBody="good")
+    sqs.send_message(QueueUrl=src_url, MessageBody="bad")
+    deadline = time.time() + 30
+    dead = []
+    while time.time() < deadline and not dead:
+        dead = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in dead] == ["bad"]
+    a = sqs.get_queue_attributes(QueueUrl=src_url, AttributeNames=["All"])["Attributes"]
+    assert a["ApproximateNumberOfMessages"] == "0" and a["ApproximateNumberOfMessagesNotVisible"] == "0"
+    pipes.delete_pipe(Name="express")
