@@ -127,7 +127,7 @@ package struct FrontDoor: Sendable {
             let (prefix, action) = Self.split(target)
             guard let s = byTarget[prefix] else { return nil }
             return Destination(service: s.service, action: action, wireProtocol: .json(targetPrefix: prefix, version: s.version),
-                               parameters: [:], authentication: .sigV4, maximumBodyBytes: Self.maximumJSONBodyBytes,
+                               parameters: [:], authentication: .sigV4, maximumBodyBytes: s.service.maximumRequestBytes ?? Self.maximumJSONBodyBytes,
                                handler: s.actions[action])
         }
         if let first = queryServices.first, target == nil, method == "POST" || method == "GET",

@@ -30,6 +30,9 @@ package protocol BatonService: Sendable {
     var errorMessageMember: String { get }
     /// The query protocol, for services that answer it (SNS, SQS).
     var queryProtocol: QueryProtocol? { get }
+    /// The largest JSON request body read (nil: the front door's default, about 1 MiB as most
+    /// AWS services allow; DynamoDB's BatchWriteItem takes 16 MB).
+    var maximumRequestBytes: Int? { get }
 }
 
 extension BatonService {
@@ -38,6 +41,7 @@ extension BatonService {
     package var backgroundServices: [any ServiceLifecycle.Service] { [] }
     package var errorMessageMember: String { "message" }
     package var queryProtocol: QueryProtocol? { nil }
+    package var maximumRequestBytes: Int? { nil }
 }
 
 /// A Task resource a service performs: one resource (its `.sync`/`.waitForTaskToken`

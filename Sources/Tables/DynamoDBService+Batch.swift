@@ -4,6 +4,8 @@ import StatesLanguage
 /// BatchGetItem (100 keys), BatchWriteItem (25 requests), TransactGetItems and
 /// TransactWriteItems (100 actions, all or nothing, idempotent by ClientRequestToken).
 extension DynamoDBService {
+    static let batchGetBytes = 16 * 1024 * 1024
+
     func batchGetItem(_ r: JSONRequest) throws -> JSON {
         guard case .object(let tables)? = r.body["RequestItems"], !tables.isEmpty else {
             throw ServiceError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
@@ -11,6 +13,9 @@ extension DynamoDBService {
         let total = tables.reduce(0) { $0 + ($1.value["Keys"]?.arrayValue?.count ?? 0) }
         guard total <= 100 else { throw ServiceError.validation("Too many items requested for the BatchGetItem call") }
         var responses = JSONObject()
+        var unprocessed = JSONObject()
+        // AWS answers at most 16 MB: the keys past that come back as UnprocessedKeys.
+        var budget = Self.batchGetBytes
         for (table, spec) in tables {
             guard case .object(let body) = spec else { continue }
             let request = JSONRequest(body: body.merging(["TableName": .string(table)]))
@@ -20,7 +25,8 @@ extension DynamoDBService {
             let projection = try projection(request, p)
             try p.checkAllUsed()
             var keys: [([UInt8], [UInt8])] = []
-            for k in body["Keys"]?.arrayValue ?? [] {
+            let given = body["Keys"]?.arrayValue ?? []
+            for k in given {
                 let key = try Item(json: k, field: "Keys")
                 let stored = try schema.storedKey(key, isKey: true)
                 guard !keys.contains(where: { $0 == stored }) else {
@@ -28,18 +34,28 @@ extension DynamoDBService {
                 }
                 keys.append(stored)
             }
-            let found = try store.read { (reader) throws(ServiceError) -> [JSON] in
+            let room = budget
+            let (found, read, used) = try store.read { (reader) throws(ServiceError) -> ([JSON], Int, Int) in
                 var out: [JSON] = []
-                for (pk, sk) in keys {
+                var used = 0
+                for (i, (pk, sk)) in keys.enumerated() {
+                    guard used < room else { return (out, i, used) }
                     if let item = try reader.item(schema.id, pk, sk) {
+                        used += item.itemSize
                         out.append((projection.map { ExpressionEvaluator.project(item, $0) } ?? item).json)
                     }
                 }
-                return out
+                return (out, keys.count, used)
             }
+            budget -= used
             responses[table] = .array(found)
+            if read < given.count {
+                var rest = body
+                rest["Keys"] = .array(Array(given[read...]))
+                unprocessed[table] = .object(rest)
+            }
         }
-        return ["Responses": .object(responses), "UnprocessedKeys": .object([:])]
+        return ["Responses": .object(responses), "UnprocessedKeys": .object(unprocessed)]
     }
 
     func batchWriteItem(_ r: JSONRequest) async throws -> JSON {

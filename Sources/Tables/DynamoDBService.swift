@@ -36,6 +36,9 @@ package struct DynamoDBService: BatonService {
     }
 
     package var name: String { "dynamodb" }
+    /// AWS: "The total request size … cannot exceed 16 MB" (BatchWriteItem), with room for the
+    /// service to name the limit itself.
+    package var maximumRequestBytes: Int? { 17 * 1024 * 1024 }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "DynamoDB_20120810", version: "1.0") }
 
     package var actions: [String: Action] {

@@ -361,3 +361,22 @@ def test_partiql_statements(server):
                                                 {"Statement": "SELEKT"}])["Responses"]
     assert r[0] == {"TableName": "partiql"} and r[1]["Item"]["n"] == {"N": "5"} and r[2]["Error"]["Code"] == "ValidationError"
     assert "Item" not in ddb.get_item(TableName="partiql", Key={"id": {"S": "b"}})
+
+
+def test_batch_get_answers_at_most_16_mb_and_returns_the_rest_as_unprocessed_keys(server):
+    ddb = server.client("dynamodb")
+    table(ddb, "big-items")
+    blob = "x" * (300 * 1024)
+    for i in range(0, 80, 20):
+        ddb.batch_write_item(RequestItems={"big-items": [{"PutRequest": {"Item": {"id": {"S": "k%d" % n}, "blob": {"S": blob}}}}
+                                                        for n in range(i, i + 20)]})
+    keys = [{"id": {"S": "k%d" % n}} for n in range(80)]
+    got, request, rounds = [], {"big-items": {"Keys": keys, "ProjectionExpression": "id, #b", "ExpressionAttributeNames": {"#b": "blob"}}}, 0
+    while request:
+        r = ddb.batch_get_item(RequestItems=request)
+        got += r["Responses"].get("big-items", [])
+        request = r["UnprocessedKeys"]
+        rounds += 1
+        if rounds == 1:
+            assert request and 0 < len(got) < 80
+    assert sorted(i["id"]["S"] for i in got) == sorted("k%d" % n for n in range(80)) and rounds >= 2
