@@ -380,3 +380,24 @@ def test_batch_get_answers_at_most_16_mb_and_returns_the_rest_as_unprocessed_key
         if rounds == 1:
             assert request and 0 < len(got) < 80
     assert sorted(i["id"]["S"] for i in got) == sorted("k%d" % n for n in range(80)) and rounds >= 2
+
+
+def test_a_stream_mapping_retries_from_the_record_the_function_reports_failed(server, lam):  # noqa: F811
+    ddb = server.client("dynamodb")
+    arn = table(ddb, "partial", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["LatestStreamArn"]
+    for key, extra in [("a", {}), ("b", {}), ("f", {"flaky": {"BOOL": True}}), ("c", {})]:
+        ddb.put_item(TableName="partial", Item=dict({"id": {"S": key}}, **extra))
+    sink = tempfile.mktemp(prefix="baton-partial-")
+    fn = create(lam, "stream_partial", Environment={"Variables": {"SINK": sink}})
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, StartingPosition="TRIM_HORIZON", BatchSize=10,
+                                              FunctionResponseTypes=["ReportBatchItemFailures"])
+
+    def keys():
+        return open(sink).read().split() if os.path.exists(sink) else []
+
+    deadline = time.time() + 30
+    while time.time() < deadline and len(keys()) < 4:
+        time.sleep(0.2)
+    # Each once, in order: the reported record and the one after it came again, nothing before it.
+    assert keys() == ["a", "b", "f", "c"]
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
