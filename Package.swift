@@ -68,7 +68,6 @@ let package = Package(
         .target(name: "Tables", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Messaging", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "Events", "Tables",

@@ -1,7 +1,6 @@
 import Engine
 import Foundation
 import Journal
-import Logging
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
@@ -16,7 +15,6 @@ package struct DynamoDBService: BatonService {
     let region: String
     let account: String
     let clock: any EngineClock
-    let logger: Logger
     /// Tokens of TransactWriteItems calls (AWS: idempotent for 10 minutes).
     let transactionTokens: LockedValue<[String: (hash: Int, expires: Int64, answer: JSON)]>
     /// Rung after every committed change with a stream record (stream readers wait on it).
@@ -30,7 +28,6 @@ package struct DynamoDBService: BatonService {
         region = context.region
         account = context.account
         clock = context.engine.clock
-        logger = context.engine.logger
         transactionTokens = LockedValue([:])
         streamBell = StreamBell()
     }

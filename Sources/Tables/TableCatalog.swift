@@ -39,8 +39,6 @@ final class TableCatalog: Sendable {
         return s
     }
 
-    func schemaIfPresent(_ name: String) -> TableSchema? { schemas.value[name] }
-
     var names: [String] { schemas.value.keys.sorted() }
 
     var all: [TableSchema] { Array(schemas.value.values) }
