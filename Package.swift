@@ -65,8 +65,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Amazon SQS (JSON and query protocols) and SNS: queues on disk, topics, dead-letter queues.
+        // Amazon Kinesis Data Streams: shards, records, iterators; tables stream changes into it.
+        .target(name: "Kinesis", dependencies: [
+            "StatesLanguage", "Journal", "Engine", "ServiceKit", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Amazon DynamoDB and DynamoDB Streams: tables, indexes, expressions, change streams.
         .target(name: "Tables", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "Kinesis",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Messaging", dependencies: [
@@ -79,7 +85,7 @@ let package = Package(
         // IAM roles and policies, stored (not enforced) so that infrastructure scripts run unchanged.
         .target(name: "Identity", dependencies: ["StatesLanguage", "ServiceKit", "Engine"]),
         // The one list of services `baton serve` puts on the endpoint.
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables"]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables", "Kinesis"]),
         .executableTarget(
             name: "baton",
             dependencies: [
@@ -105,7 +111,8 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
         .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
-        .testTarget(name: "TablesTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Tables"]),
+        .testTarget(name: "TablesTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Tables", "Kinesis"]),
+        .testTarget(name: "KinesisTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Kinesis"]),
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events", "StepFunctions"]),
         .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Messaging"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", "Parameters"]),

@@ -26,6 +26,7 @@ SERVICES = {
     "scheduler": ("Events", "SchedulerModel"),
     "dynamodb": ("Tables", "DynamoDBModel"),
     "dynamodbstreams": ("Tables", "DynamoDBStreamsModel"),
+    "kinesis": ("Kinesis", "KinesisModel"),
 }
 
 KEEP = ("type", "min", "max", "enum", "member", "key", "value", "members", "required", "payload", "sensitive")

@@ -48,6 +48,9 @@ package final class SQLiteConnection {
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 
+    /// The rowid of the last row this connection inserted.
+    package var lastInsertRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// Resets every cached statement, ending the implicit read or write transaction a
     /// half-consumed statement would otherwise keep open (and with it a stale WAL snapshot).
     package func resetAll() {

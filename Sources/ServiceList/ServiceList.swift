@@ -1,6 +1,7 @@
 import Events
 import Identity
 import Integrations
+import Kinesis
 import Messaging
 import Parameters
 import ServiceKit
@@ -13,14 +14,15 @@ import Webhooks
 /// service's routes are proven to refuse unsigned requests without anyone remembering to.
 package enum ServiceList {
     package static func make(_ context: ServiceContext) async throws -> [any BatonService] {
-        let streams = DynamoDBStreamsService(tables: try await DynamoDBService(context))
+        let kinesis = try await KinesisService(context)
+        let streams = DynamoDBStreamsService(tables: try await DynamoDBService(context, kinesis: kinesis.streams))
         return [
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
             try await IAMService(context),
         ] + (try await Self.messaging(context, streams: streams)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
-            + [streams.tables, streams]
+            + [streams.tables, streams, kinesis]
     }
 
     /// Queues, the topics that deliver to them, and what reads queues and table streams

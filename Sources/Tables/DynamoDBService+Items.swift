@@ -34,10 +34,13 @@ extension DynamoDBService {
         let s = change.schema
         if change.old == nil && change.new == nil { return }
         try w.replace(s, pk: change.pk, sk: change.sk, old: change.old, new: change.new, expires: change.new.flatMap { expiry(s, $0) })
-        guard let stream = s.streamArn, change.old != change.new else { return }
+        guard change.old != change.new else { return }
         // In the change's savepoint: a record that cannot be stored undoes the change.
-        try w.appendRecord(stream: stream, now: now.milliseconds,
-                           record: streamRecord(s, old: change.old, new: change.new, now: now, ttlDelete: ttlDelete))
+        if let stream = s.streamArn {
+            try w.appendRecord(stream: stream, now: now.milliseconds,
+                               record: streamRecord(s, old: change.old, new: change.new, now: now, ttlDelete: ttlDelete))
+        }
+        if !s.kinesisDestinations.isEmpty { try streamToKinesis(change, w, now: now, ttlDelete: ttlDelete) }
     }
 
     /// The TTL attribute's epoch seconds, when the table has TTL on and the item a number there.

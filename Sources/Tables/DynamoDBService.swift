@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Journal
+import Kinesis
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
@@ -19,8 +20,11 @@ package struct DynamoDBService: BatonService {
     let transactionTokens: LockedValue<[String: (hash: Int, expires: Int64, answer: JSON)]>
     /// Rung after every committed change with a stream record (stream readers wait on it).
     package let streamBell: StreamBell
+    /// Where Kinesis streaming destinations write (nil: none can be enabled).
+    let kinesis: KinesisStreams?
 
-    package init(_ context: ServiceContext) async throws(ServiceError) {
+    package init(_ context: ServiceContext, kinesis: KinesisStreams? = nil) async throws(ServiceError) {
+        self.kinesis = kinesis
         do { store = try await ItemStore(context.database) } catch {
             throw ServiceError("InternalServerError", "the tables cannot be opened: \(error)", kind: .server)
         }
@@ -64,6 +68,10 @@ package struct DynamoDBService: BatonService {
             if let index = try r.string("IndexName") { out["IndexName"] = .string(index) }
             return .object(out)
         }
+        t.json("EnableKinesisStreamingDestination") { try await s.enableKinesisDestination($0) }
+        t.json("DisableKinesisStreamingDestination") { try await s.disableKinesisDestination($0) }
+        t.json("UpdateKinesisStreamingDestination") { try await s.updateKinesisDestination($0) }
+        t.json("DescribeKinesisStreamingDestination") { try await s.describeKinesisDestination($0) }
         t.json("PutItem") { try await s.putItem($0) }
         t.bytes("GetItem") { try s.getItem($0) }
         t.json("UpdateItem") { try await s.updateItem($0) }

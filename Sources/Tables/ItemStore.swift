@@ -49,47 +49,12 @@ final class ItemStore: Sendable {
     /// Runs `body` on the writer, in one savepoint of a group commit; a ServiceError rolls it
     /// back and is thrown here. Returns once the commit is durable.
     func write<T: Sendable>(_ body: @escaping @Sendable (ItemWriter) throws(ServiceError) -> T) async throws(ServiceError) -> T {
-        let box = ResultBox<T>()
-        do {
-            try await db.perform { (c) throws(JournalError) in
-                do throws(ServiceError) {
-                    box.value = .success(try body(ItemWriter(c)))
-                } catch {
-                    box.value = .failure(error)
-                    throw JournalError(.versionConflict, "rolled back: \(error.code)")
-                }
-            }
-        } catch {
-            if case .failure(let e)? = box.value { throw e }
-            throw ServiceError("InternalServerError", "The change could not be stored: \(error)", kind: .server)
-        }
-        switch box.value {
-        case .success(let v)?: return v
-        case .failure(let e)?: throw e
-        case nil: throw ServiceError("InternalServerError", "The change was not applied", kind: .server)
-        }
+        try await db.write("The change") { (c) throws(ServiceError) in try body(ItemWriter(c)) }
     }
 
     func read<T>(_ body: (ItemReader) throws(ServiceError) -> T) throws(ServiceError) -> T {
-        let box = ResultBox<T>()
-        do {
-            try db.read { (c) throws(JournalError) in
-                do throws(ServiceError) { box.value = .success(try body(ItemReader(c))) } catch { box.value = .failure(error) }
-            }
-        } catch {
-            throw ServiceError("InternalServerError", "The table could not be read: \(error)", kind: .server)
-        }
-        switch box.value {
-        case .success(let v)?: return v
-        case .failure(let e)?: throw e
-        case nil: throw ServiceError("InternalServerError", "The read did not run", kind: .server)
-        }
+        try db.read("The table") { (c) throws(ServiceError) in try body(ItemReader(c)) }
     }
-}
-
-final class ResultBox<T>: @unchecked Sendable {
-    // @unchecked Sendable: written by the writer (or reader) closure, read after it returned.
-    var value: Result<T, ServiceError>?
 }
 
 /// Reads on one connection (the reader, or the writer inside a write).

@@ -25,8 +25,13 @@ final class TableCatalog: Sendable {
     }
 
     static func schema(_ record: JSONObject) -> TableSchema {
-        TableSchema(id: record["id"]?.integerValue ?? 0, description: record["description"]?.objectValue ?? [:],
-                    ttlAttribute: record["ttl"]?["TimeToLiveStatus"]?.stringValue == "ENABLED" ? record["ttl"]?["AttributeName"]?.stringValue : nil)
+        var s = TableSchema(id: record["id"]?.integerValue ?? 0, description: record["description"]?.objectValue ?? [:],
+                            ttlAttribute: record["ttl"]?["TimeToLiveStatus"]?.stringValue == "ENABLED" ? record["ttl"]?["AttributeName"]?.stringValue : nil)
+        s.kinesisDestinations = (record["kinesis"]?.arrayValue ?? []).compactMap { d in
+            guard d["DestinationStatus"]?.stringValue == "ACTIVE", let arn = d["StreamArn"]?.stringValue else { return nil }
+            return (arn, d["ApproximateCreationDateTimePrecision"]?.stringValue == "MICROSECOND")
+        }
+        return s
     }
 
     func newId() -> Int64 { nextId.next() }

@@ -30,6 +30,9 @@ struct TableSchema: Sendable {
     var streamArn: String?
     var streamViewType: String?
     var ttlAttribute: String?
+    /// Kinesis data streams the table's changes go to (its active streaming destinations), and
+    /// whether each stamps records in microseconds rather than milliseconds.
+    var kinesisDestinations: [(arn: String, microseconds: Bool)] = []
     var description: JSONObject
 
     init(id: Int64, description d: JSONObject, ttlAttribute: String?) {

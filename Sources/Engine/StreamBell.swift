@@ -1,4 +1,3 @@
-import Engine
 
 /// Rung after a commit that wrote stream records: every subscriber (a mapping's or a pipe's
 /// poller) looks again at once instead of at its next poll.
@@ -17,7 +16,7 @@ package final class StreamBell: Sendable {
         bells.mutate { $0.removeAll { $0 === bell } }
     }
 
-    func ring() {
+    package func ring() {
         let all = bells.value
         guard !all.isEmpty else { return }
         Task { for b in all { await b.ring() } }
