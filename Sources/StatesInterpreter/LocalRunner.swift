@@ -29,6 +29,8 @@ package struct LocalRunner {
     package var handlers: [String: Handler] = [:]
     /// Answers for resources that have no handler of their own (tests use an echo).
     package var fallback: Handler?
+    /// Asked first, by state: an answer here replaces the resource's handler (a mocked state).
+    package var intercept: (@Sendable (TaskInvocation) -> TaskOutcome?)?
     package var interpreter: Interpreter
 
     package struct Result {
@@ -74,7 +76,8 @@ package struct LocalRunner {
             for effect in decision.effects {
                 switch effect {
                 case .invokeTask(let invocation):
-                    let outcome = (handlers[invocation.resource] ?? fallback).map { $0(invocation) } ?? Self.unknownResource(invocation)
+                    let outcome = intercept?(invocation)
+                        ?? (handlers[invocation.resource] ?? fallback).map { $0(invocation) } ?? Self.unknownResource(invocation)
                     switch outcome {
                     case .succeeded(let v):
                         ready.append(.taskStarted(invocation.id))

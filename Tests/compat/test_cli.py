@@ -86,3 +86,28 @@ def test_invalid_json_in_a_definition_names_line_and_column():
         os.unlink(f.name)
     assert r.returncode == 1
     assert "line 4, column 39" in r.stdout  # the "}" where a key was expected
+
+
+def test_baton_test_runs_every_definitions_tests_and_writes_junit():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with tempfile.TemporaryDirectory() as d:
+        junit = os.path.join(d, "out.xml")
+        r = baton("test", os.path.join(root, "definitions"), "--junit", junit)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "PASS  email-campaign › HappyPath" in r.stdout
+        xml = open(junit).read()
+        assert xml.count("<testcase ") >= 20 and "<failure" not in xml
+        # A case whose expectation is wrong fails, says where, and exits 1.
+        for ext in (".asl.json", ".tests.json"):
+            text = open(os.path.join(root, "definitions", "hello-world" + ext)).read()
+            if ext == ".tests.json":
+                text = text.replace('"words": 2', '"words": 5', 1)
+            open(os.path.join(d, "hello" + ext), "w").write(text)
+        r = baton("test", os.path.join(d, "hello.asl.json"), "--junit", junit)
+        assert r.returncode == 1
+        assert "FAIL  hello › GreetsAda" in r.stdout and "output.words: expected 5, got 2" in r.stdout
+        assert '<failure message="output.words: expected 5, got 2"' in open(junit).read()
+        # A malformed tests file names the path of the mistake and exits 2.
+        open(os.path.join(d, "hello.tests.json"), "w").write('{"TestCases": {"c": {"mocks": {"S": "Nope"}, "expect": {}}}}')
+        r = baton("test", os.path.join(d, "hello.tests.json"))
+        assert r.returncode == 2 and "TestCases.c.mocks.S" in r.stderr
