@@ -75,19 +75,20 @@ extension Engine {
 
     /// Starts a standard execution of a resolved target. AWS: starting again with the same name
     /// and input while the first run is still running returns that run.
-    package func start(_ target: Target, name: String, input: String, parsedInput: JSON? = nil, traceHeader: String? = nil)
+    package func start(_ target: Target, name: String, input: String, parsedInput: JSON? = nil, traceHeader: String? = nil,
+                       testCase: String? = nil)
         async throws(EngineError) -> ExecutionRecord
     {
         // An EXPRESS machine runs with Express semantics whoever starts it (a rule, a pipe, a
         // schedule): asynchronously, its steps in memory.
         if target.stateMachine.type == "EXPRESS" {
             return try await startExpressExecution(stateMachineArn: target.stateMachine.arn, definitionId: target.definitionId, name: name,
-                                                   input: input, roleArn: target.stateMachine.roleArn)
+                                                   input: input, roleArn: target.stateMachine.roleArn, testCase: testCase)
         }
         do {
             return try await startExecution(stateMachineArn: target.stateMachine.arn, definitionId: target.definitionId, name: name,
                                             input: input, roleArn: target.stateMachine.roleArn, qualifiedArn: target.qualifiedArn,
-                                            parsedInput: parsedInput, traceHeader: traceHeader)
+                                            parsedInput: parsedInput, traceHeader: traceHeader, testCase: testCase)
         } catch {
             if error.code == "ExecutionAlreadyExists",
                let existing = try? await describe(Engine.executionArn(stateMachineArn: target.stateMachine.arn, name: name)),

@@ -12,9 +12,10 @@ extension Engine {
     /// StartExecution on an EXPRESS machine: the start is journaled, the run goes on in the
     /// engine's service group, and the call returns at once (AWS's asynchronous Express).
     package func startExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
-                                       roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+                                       roleArn: String = "arn:aws:iam::000000000000:role/baton", testCase: String? = nil) async throws(EngineError) -> ExecutionRecord
     {
-        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn)
+        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn,
+                                           testCase: testCase)
         await tracker.begin()
         workSink.yield(.express(begun))
         return begun.row
@@ -22,9 +23,10 @@ extension Engine {
 
     /// StartSyncExecution: runs to the end and returns the finished row.
     package func runExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
-                                     roleArn: String = "arn:aws:iam::000000000000:role/baton") async throws(EngineError) -> ExecutionRecord
+                                     roleArn: String = "arn:aws:iam::000000000000:role/baton", testCase: String? = nil) async throws(EngineError) -> ExecutionRecord
     {
-        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn)
+        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn,
+                                           testCase: testCase)
         return try await finishExpress(begun)
     }
 
@@ -35,7 +37,7 @@ extension Engine {
         var input: JSON
     }
 
-    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, roleArn: String)
+    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, roleArn: String, testCase: String? = nil)
         async throws(EngineError) -> ExpressStart
     {
         let inputValue: JSON
@@ -50,8 +52,9 @@ extension Engine {
         let start = clock.now()
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name).replacingOccurrences(of: ":execution:", with: ":express:")
         let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
-        let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
+        var context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: start)
+        context.testCase = testCase
         let row = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
                                   status: .running, input: input, startMillis: start.milliseconds)
         do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch {
@@ -81,8 +84,10 @@ extension Engine {
                     switch effect {
                     case .invokeTask(let inv):
                         let handler = registry.handler(for: inv.resource)
+                        let mocked = MockConfigFile.outcome(inv, mocks.value)
                         group.addTask {
-                            let outcome = await handler?.invoke(inv) ?? LocalRunner.unknownResource(inv)
+                            let outcome: TaskOutcome
+                            if let mocked { outcome = mocked } else { outcome = await handler?.invoke(inv) ?? LocalRunner.unknownResource(inv) }
                             sink.yield(.taskStarted(inv.id))
                             switch outcome {
                             case .succeeded(let v): sink.yield(.taskSucceeded(inv.id, output: v))

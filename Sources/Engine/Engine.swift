@@ -25,6 +25,8 @@ package final class Engine: Sendable {
     /// Outbox keys being performed now: the periodic rescan leaves them alone.
     let inFlight = InFlightKeys()
     package let logger: Logger
+    /// Step Functions Local's mock configuration, when the server was given one.
+    let mocks = LockedValue<MockConfigFile?>(nil)
     /// Who hears of Standard executions starting and ending (the event bus's status-change events).
     let statusListeners = LockedValue<[@Sendable (ExecutionRecord) async -> Void]>([])
     package let limits: Limits
@@ -54,9 +56,12 @@ package final class Engine: Sendable {
         self.clock = clock
         let installed = LockedValue(registry)
         self.installedRegistry = installed
+        let mocks = self.mocks
         self.limits = limits
         self.partitions = (0..<max(1, partitions)).map { _ in
             Partition(journal: journal, clock: clock, scheduling: { inv in
+                // A mocked task sends nothing: no correlation, no transactional send.
+                if MockConfigFile.outcome(inv, mocks.value) != nil { return SchedulingWrites(correlation: nil, attachments: []) }
                 let handler = installed.value.handler(for: inv.resource)
                 return SchedulingWrites(correlation: handler?.tokenCorrelation(for: inv),
                                         attachments: (handler as? any TransactionalTaskHandler)?.attachments(scheduling: inv) ?? [])
@@ -67,6 +72,13 @@ package final class Engine: Sendable {
 
     /// Installs the Task handlers (services are built with the engine, so their handlers come after it).
     package func install(_ registry: TaskRegistry) { installedRegistry.value = registry }
+
+    /// Installs a mock configuration: executions started on `stateMachineArn#CASE` take their
+    /// listed Task states' answers from it.
+    package func install(mocks file: MockConfigFile?) { mocks.value = file }
+
+    /// The mock configuration in force, if any.
+    package var mockConfiguration: MockConfigFile? { mocks.value }
 
     /// Calls `listener` with an execution's record when a Standard execution starts (RUNNING)
     /// and when it ends, after the step that says so is committed.
@@ -278,7 +290,7 @@ package final class Engine: Sendable {
     /// Starts an execution; returns once its first step is committed.
     package func startExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
                                 roleArn: String = "arn:aws:iam::000000000000:role/baton", qualifiedArn: String? = nil,
-                                parsedInput: JSON? = nil, traceHeader: String? = nil)
+                                parsedInput: JSON? = nil, traceHeader: String? = nil, testCase: String? = nil)
         async throws(EngineError) -> ExecutionRecord
     {
         let inputValue: JSON
@@ -294,8 +306,9 @@ package final class Engine: Sendable {
         let now = clock.now()
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name)
         let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
-        let context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
+        var context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: now, traceHeader: traceHeader)
+        context.testCase = testCase
         var record = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
                                      status: .running, input: input, startMillis: now.milliseconds, qualifiedArn: qualifiedArn)
         record.traceHeader = traceHeader
@@ -363,7 +376,7 @@ package final class Engine: Sendable {
         for effect in r.effects {
             switch effect {
             case .invokeTask(let inv):
-                if let activity = r.state.activityArn(of: inv.id) {
+                if let activity = r.state.activityArn(of: inv.id), MockConfigFile.outcome(inv, mocks.value) == nil {
                     await activities.available(activity)
                 } else if r.state.pendingTasks.contains(inv.id) {
                     await tracker.begin()
@@ -404,6 +417,10 @@ package final class Engine: Sendable {
     }
 
     private func performOnce(_ arn: String, _ inv: TaskInvocation) async {
+        if let mocked = MockConfigFile.outcome(inv, mocks.value) {
+            await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, mocked)].compactMap { $0 }, "the mocked outcome of \(inv.stateName)")
+            return
+        }
         guard let handler = registry.handler(for: inv.resource) else {
             await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, LocalRunner.unknownResource(inv))].compactMap { $0 }, "an unknown resource")
             return

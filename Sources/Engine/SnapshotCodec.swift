@@ -8,7 +8,9 @@ import StatesInterpreter
 /// decode, so an upgraded server resumes the runs an older one parked.
 package enum SnapshotCodec {
     static let binaryFormat: UInt8 = 0x01
-    static let fieldFormat: UInt8 = 0x02
+    /// 0x02: the field-by-field form before executions kept a mock test case; 0x03 since.
+    static let fieldFormatWithoutMocks: UInt8 = 0x02
+    static let fieldFormat: UInt8 = 0x03
 
     package static func encode(_ state: ExecutionState) throws(EngineError) -> [UInt8] {
         var w = SnapshotWriter(prefix: [fieldFormat])
@@ -29,9 +31,9 @@ package enum SnapshotCodec {
 
     package static func decode(_ bytes: [UInt8]) throws(EngineError) -> ExecutionState {
         do {
-            if bytes.first == fieldFormat {
+            if bytes.first == fieldFormat || bytes.first == fieldFormatWithoutMocks {
                 var r = SnapshotReader(bytes, from: 1)
-                return try ExecutionState.read(from: &r)
+                return try ExecutionState.read(from: &r, mockFields: bytes.first == fieldFormat)
             }
             if bytes.first == UInt8(ascii: "{") {
                 return try JSONDecoder().decode(ExecutionState.self, from: Data(bytes))

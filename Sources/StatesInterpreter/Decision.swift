@@ -31,6 +31,8 @@ package struct TaskInvocation: Sendable, Equatable, Codable {
     package var idempotencyKey: String
     /// The trace the task runs in (X-Ray's spelling): the step's cause's, else the execution's.
     package var traceHeader: String?
+    /// Set while the execution runs a mock test case: which of the state's mocked responses answers.
+    package var mock: MockCall?
 
     package init(id: TaskID, stateName: String, resource: String, parameters: JSON, timeoutSeconds: Int?, heartbeatSeconds: Int?,
                  taskToken: String?, idempotencyKey: String, traceHeader: String? = nil) {
@@ -43,6 +45,20 @@ package struct TaskInvocation: Sendable, Equatable, Codable {
         self.heartbeatSeconds = heartbeatSeconds
         self.taskToken = taskToken
         self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// A Task state's invocation in a mock test case: the state machine and case it belongs to,
+/// and its number among the state's invocations (from 0).
+package struct MockCall: Sendable, Equatable, Codable {
+    package var stateMachine: String
+    package var testCase: String
+    package var invocation: Int
+
+    package init(stateMachine: String, testCase: String, invocation: Int) {
+        self.stateMachine = stateMachine
+        self.testCase = testCase
+        self.invocation = invocation
     }
 }
 

@@ -170,9 +170,19 @@ extension ExecutionState {
         w.uint64(random.state)
         w.optional(variables) { $0.json($1) }
         w.optional(storedVariableBytes) { $0.int($1) }
+        // Since format 0x03 (a mock test case and its invocation counts).
+        w.optional(c.testCase) { $0.string($1) }
+        w.optional(mockInvocations) { w, counts in
+            w.int(counts.count)
+            for (k, v) in counts.sorted(by: { $0.key < $1.key }) {
+                w.string(k)
+                w.int(v)
+            }
+        }
     }
 
-    package static func read(from r: inout SnapshotReader) throws -> ExecutionState {
+    /// `mockFields`: false for snapshots of format 0x02, written before the mock test case was kept.
+    package static func read(from r: inout SnapshotReader, mockFields: Bool = true) throws -> ExecutionState {
         let context = ExecutionContext(executionArn: try r.string(), name: try r.string(), roleArn: try r.string(),
                                        stateMachineArn: try r.string(), stateMachineName: try r.string(), startTime: try r.timestamp(),
                                        redriveCount: try r.int(), traceHeader: try r.optional { try $0.string() })
@@ -197,6 +207,14 @@ extension ExecutionState {
         s.random = RandomSource(seed: try r.uint64())
         s.variables = try r.optional { try $0.json() }
         s.storedVariableBytes = try r.optional { try $0.int() }
+        if mockFields {
+            s.context.testCase = try r.optional { try $0.string() }
+            s.mockInvocations = try r.optional { r in
+                var counts: [String: Int] = [:]
+                for _ in 0..<(try r.count()) { counts[try r.string()] = try r.int() }
+                return counts
+            }
+        }
         return s
     }
 }

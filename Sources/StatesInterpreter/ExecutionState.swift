@@ -21,6 +21,9 @@ package struct ExecutionState: Sendable, Codable {
     /// The serialized size of every variable set so far (AWS's 10 MiB limit). Optional so
     /// snapshots written before variables existed still decode.
     var storedVariableBytes: Int?
+    /// How many times each Task state has been invoked, kept while the execution runs a mock
+    /// test case: invocation n takes the state's nth mocked response (retries count).
+    var mockInvocations: [String: Int]?
     var variableBytes: Int {
         get { storedVariableBytes ?? 0 }
         set { storedVariableBytes = newValue }

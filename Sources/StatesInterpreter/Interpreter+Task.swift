@@ -53,10 +53,19 @@ extension Step {
         withFrame(fid) { $0.task = pending }
         withFrame(fid) { $0.taskTimers = timers }
         s.tasks[taskId] = fid
-        decision.effects.append(.invokeTask(TaskInvocation(
+        var invocation = TaskInvocation(
             id: taskId, stateName: state.name, resource: task.resource, parameters: parameters, timeoutSeconds: timeout,
             heartbeatSeconds: heartbeat, taskToken: token, idempotencyKey: "\(s.context.executionArn)/\(scheduledId)",
-            traceHeader: traceHeader ?? s.context.traceHeader)))
+            traceHeader: traceHeader ?? s.context.traceHeader)
+        if let testCase = s.context.testCase {
+            // Counted in the state, so a replay or a redelivered task takes the same response.
+            var counts = s.mockInvocations ?? [:]
+            let n = counts[state.name, default: 0]
+            counts[state.name] = n + 1
+            s.mockInvocations = counts
+            invocation.mock = MockCall(stateMachine: s.context.stateMachineName, testCase: testCase, invocation: n)
+        }
+        decision.effects.append(.invokeTask(invocation))
     }
 
     /// A task token: 192 bits, base64url without padding (safe in URLs and headers). With the

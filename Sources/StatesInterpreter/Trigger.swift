@@ -60,6 +60,9 @@ package struct ExecutionContext: Sendable, Equatable, Codable {
     package var redriveCount: Int
     /// The trace the execution was started in (X-Ray's spelling), carried to its tasks.
     package var traceHeader: String?
+    /// The mock configuration's test case the execution runs (`StartExecution` on
+    /// `stateMachineArn#CASE`, as Step Functions Local takes it); nil for a real run.
+    package var testCase: String?
 
     package init(executionArn: String, name: String, roleArn: String, stateMachineArn: String, stateMachineName: String,
                  startTime: Timestamp, redriveCount: Int = 0, traceHeader: String? = nil) {

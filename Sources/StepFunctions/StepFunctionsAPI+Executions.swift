@@ -49,8 +49,26 @@ extension StepFunctionsAPI {
         return (input, value)
     }
 
+    /// A state machine ARN with a mock test case after `#` (Step Functions Local's way of
+    /// running a test case): the ARN, and the case once checked against the configuration.
+    func splitTestCase(_ given: String) throws(APIError) -> (arn: String, testCase: String?) {
+        guard let hash = given.lastIndex(of: "#") else { return (given, nil) }
+        let arn = String(given[..<hash]), testCase = String(given[given.index(after: hash)...])
+        let machine = ARN(arn)?.resourceFields.dropFirst().first ?? ""
+        guard let file = engine.mockConfiguration else {
+            throw APIError("InvalidArn", "Invalid Arn: '\(given)': a test case needs a mock configuration (baton serve --mock-config FILE, or SFN_MOCK_CONFIG)")
+        }
+        let (config, problem) = file.current()
+        if let problem { throw APIError.validation("The mock configuration \(file.path) is invalid: \(problem)") }
+        guard config.testCase(stateMachine: machine, testCase) != nil else {
+            throw APIError("InvalidArn", "Invalid Arn: '\(given)': the mock configuration \(file.path) has no test case '\(testCase)' for the state machine '\(machine)'")
+        }
+        return (arn, testCase)
+    }
+
     func startExecution(_ r: Request) async throws(APIError) -> JSON {
-        let target = try await resolveTarget(try r.required("stateMachineArn"))
+        let (requested, testCase) = try splitTestCase(try r.required("stateMachineArn"))
+        let target = try await resolveTarget(requested)
         let (input, value) = try startInput(r)
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
@@ -58,20 +76,21 @@ extension StepFunctionsAPI {
         if sm.type == "EXPRESS" {
             let row = try await engineCall { () throws(EngineError) in
                 try await engine.startExpressExecution(stateMachineArn: sm.arn, definitionId: target.definitionId, name: name, input: input,
-                                                       roleArn: sm.roleArn)
+                                                       roleArn: sm.roleArn, testCase: testCase)
             }
             return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
         }
         // AWS's `traceHeader`, else the request's own trace headers.
         let trace = try r.string("traceHeader") ?? r.traceHeader
         let row = try await engineCall { () throws(EngineError) in
-            try await engine.start(target, name: name, input: input, parsedInput: value, traceHeader: trace)
+            try await engine.start(target, name: name, input: input, parsedInput: value, traceHeader: trace, testCase: testCase)
         }
         return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
     }
 
     func startSyncExecution(_ r: Request) async throws(APIError) -> JSON {
-        let sm = try await stateMachine(try r.required("stateMachineArn"))
+        let (requested, testCase) = try splitTestCase(try r.required("stateMachineArn"))
+        let sm = try await stateMachine(requested)
         guard sm.type == "EXPRESS" else {
             throw APIError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
         }
@@ -79,7 +98,8 @@ extension StepFunctionsAPI {
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         let row = try await engineCall { () throws(EngineError) in
-            try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn)
+            try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn,
+                                                 testCase: testCase)
         }
         var o = Self.describe(row)
         o["redriveCount"] = nil

@@ -25,6 +25,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Require Signature Version 4 even on loopback.") var requireSignature = false
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
     @Option(help: "text (key=value) or json: one line per event on standard error.") var logFormat = "text"
+    @Option(help: "Step Functions Local's mock configuration file (or SFN_MOCK_CONFIG); StartExecution on ARN#CASE runs a test case.")
+    var mockConfig: String?
 
     /// Why the server cannot listen on host:port, found by binding it once before anything
     /// starts (the HTTP server's own error names a syscall and an errno, not the flag to change).
@@ -66,6 +68,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("serving on \(host)\(requireSignature ? " with --require-signature" : "") requires --access-key-id and --secret-access-key (or BATON_ACCESS_KEY_ID and BATON_SECRET_ACCESS_KEY)")
         }
         if let problem = Self.portProblem(host: host, port: port) { throw ValidationError(problem) }
+        if let path = mockConfig ?? env["SFN_MOCK_CONFIG"] {
+            do { _ = try MockConfigFile(path: path) } catch { throw ValidationError("the mock configuration \(path) is invalid: \(error)") }
+        }
     }
 
     func run() async throws {
@@ -94,6 +99,10 @@ struct Serve: AsyncParsableCommand {
                                      publicHost: publicHost)
         let services = try await ServiceList.make(context)
         engine.install(TaskRegistry(services: services))
+        if let path = mockConfig ?? env["SFN_MOCK_CONFIG"] {
+            engine.install(mocks: try MockConfigFile(path: path))
+            logger.info("mock configuration loaded", metadata: ["file": "\(path)"])
+        }
         let recovery = try await engine.recover()
         logger.info("journal open", metadata: [
             "data_dir": "\(directory)", "created": "\(created)", "synchronous": "\(journal.writerSynchronous == "1" ? "NORMAL" : "FULL")",

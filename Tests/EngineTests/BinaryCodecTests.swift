@@ -137,9 +137,22 @@ import Testing
         for state in states {
             let now = try SnapshotCodec.encode(state)
             let old = try SnapshotCodec.encodeCodable(state)
-            #expect(now.first == 0x02 && old.first == 0x01)
+            #expect(now.first == 0x03 && old.first == 0x01)
             #expect(try SnapshotCodec.encode(SnapshotCodec.decode(old)) == now)
             #expect(try SnapshotCodec.encode(SnapshotCodec.decode(now)) == now)
+            // Format 0x02 is 0x03 without the two (absent) mock fields at its end.
+            let before = [UInt8(0x02)] + now.dropFirst().dropLast(2)
+            #expect(try SnapshotCodec.encode(SnapshotCodec.decode(before)) == now)
         }
+        // A run of a mock test case keeps its case and its invocation counts.
+        var context = ExecutionContext.local(at: clock.now())
+        context.testCase = "HappyPath"
+        var mocked: ExecutionState?
+        _ = LocalRunner(machine: machine).run(input: try JSONParser.parse(#"{"items":[1,2,3]}"#), context: context, clock: &clock,
+                                              maximumSteps: 50) { mocked = $0 }
+        let state = try #require(mocked)
+        let back = try SnapshotCodec.decode(try SnapshotCodec.encode(state))
+        #expect(back.context.testCase == "HappyPath")
+        #expect(try SnapshotCodec.encode(back) == SnapshotCodec.encode(state))
     }
 }
