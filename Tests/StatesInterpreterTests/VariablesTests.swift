@@ -40,6 +40,21 @@ import Testing
         }
     }
 
+    /// AWS takes `{%$states.input%}` as an expression: the spaces inside the delimiters are
+    /// customary, not required. An empty pair of delimiters is still refused.
+    @Test(arguments: ["{%$lowercase($states.input.n)%}", "{%$lowercase($states.input.n) %}", "{% $lowercase($states.input.n)%}",
+                      "{%\n$lowercase($states.input.n)\n%}"])
+    func aTemplateNeedsNoSpacesInsideItsDelimiters(_ template: String) throws {
+        let text = #"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {"x": "\#(template.replacingOccurrences(of: "\n", with: "\\n"))"}, "End": true}}}"#
+        let (machine, diagnostics) = DefinitionCheck.validate(text)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        var clock = ManualClock()
+        let r = LocalRunner(machine: try #require(machine)).run(input: ["n": "ADA"], clock: &clock)
+        #expect(r.output == ["x": "ada"])
+        let (_, empty) = DefinitionCheck.validate(#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% %}", "End": true}}}"#)
+        #expect(empty.contains { $0.code == "SCHEMA_VALIDATION_FAILED" && $0.location == "/States/A/Output" })
+    }
+
     @Test func aSyntaxErrorIsRefusedWithTheFieldItIsIn() {
         let text = #"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {"x": "{% 10 + * 2 %}"}, "End": true}}}"#
         let (machine, diagnostics) = DefinitionCheck.validate(text)

@@ -13,19 +13,18 @@ public indirect enum JSONataTemplate: Sendable {
     public enum StringKind: Equatable {
         case literal
         case expression(String)
-        /// Looks like an expression but is not delimited as one (`{% 1 %`, `{%1%}`).
+        /// Looks like an expression but is not delimited as one (`{% 1 %`, `{% %}`).
         case malformed
     }
 
-    /// AWS: "JSONata expressions are enclosed in `{%` and `%}`"; the delimiters are separated
-    /// from the expression by white space.
+    /// AWS: "JSONata expressions are enclosed in `{%` and `%}`". White space inside the
+    /// delimiters is customary, not required: AWS accepts `{%$states.input%}` and
+    /// `{%$lowercase($x) %}` as expressions.
     public static func classify(_ s: String) -> StringKind {
         let opens = s.hasPrefix("{%"), closes = s.hasSuffix("%}")
         if !opens && !closes { return .literal }
         guard opens, closes, s.count >= 5 else { return .malformed }
-        let inner = s.dropFirst(2).dropLast(2)
-        guard let first = inner.first, let last = inner.last, first.isWhitespace, last.isWhitespace else { return .malformed }
-        let trimmed = inner.trimmingWhitespace
+        let trimmed = s.dropFirst(2).dropLast(2).trimmingWhitespace
         return trimmed.isEmpty ? .malformed : .expression(trimmed)
     }
 
