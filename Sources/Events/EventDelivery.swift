@@ -188,11 +188,35 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
             }
             return Self.verdict(outcome)
         }
+        if arn.contains(":kinesis:"), arn.contains(":stream/") {
+            // AWS: "If you do not include this parameter, the default is to use the eventId as
+            // the partition key." The path is a JSONPath on the event, as InputPath is.
+            var key = event["id"]?.stringValue ?? d.id
+            if let path = target["KinesisParameters"]?["PartitionKeyPath"]?.stringValue,
+               let p = try? JSONPath(path), let v = try? p.evaluate(input: event) {
+                key = v.stringValue ?? v.serialized
+            }
+            let parameters: JSONObject = ["StreamARN": .string(arn), "PartitionKey": .string(key),
+                                          "Data": .string(Base64.encode(Array(input.utf8)))]
+            guard let outcome = await engine.call("arn:aws:states:::aws-sdk:kinesis:putRecord", parameters: .object(parameters),
+                                                  caller: "EventBridge", key: d.id, traceHeader: trace) else {
+                return .retry("no service on this endpoint answers \(arn)")
+            }
+            return Self.verdict(outcome)
+        }
         if arn.contains(":events:"), arn.contains(":event-bus/") {
             let bus = await buses.busName(arn)
             guard await buses.bus(bus) != nil else { return .retry("event bus \(bus) does not exist") }
-            let routes = await buses.routes(bus: bus, event: event)
-            do { try await enqueue(routes.map { (event, $0.rule, $0.target) }, traceHeader: trace) } catch { return .retry("\(error)") }
+            // The event arrives on the other bus as a new event: AWS gives it an id of its own
+            // and keeps its account and region (the recorded bus-to-bus deliveries show it).
+            // Derived from the delivery's id, so a retried delivery forwards the same event.
+            var forwarded = event
+            if case .object(var o) = event {
+                o["id"] = .string(UUIDText.named(d.id))
+                forwarded = .object(o)
+            }
+            let routes = await buses.routes(bus: bus, event: forwarded)
+            do { try await enqueue(routes.map { (forwarded, $0.rule, $0.target) }, traceHeader: trace) } catch { return .retry("\(error)") }
             return .done
         }
         if arn.hasPrefix("arn:aws:scheduler:::aws-sdk:") {

@@ -63,6 +63,11 @@ package struct KinesisService: BatonService {
         return t.actions
     }
 
+    /// `arn:aws:states:::aws-sdk:kinesis:<action>`: a Task state's (or a bus target's) way in.
+    package var taskResources: [TaskResourceBinding] {
+        [TaskResourceBinding(.sdk(service: "kinesis"), SDKTaskHandler(service: "Kinesis", actions: actions))]
+    }
+
     package var backgroundServices: [any ServiceLifecycle.Service] {
         let s = self
         return [LoopService { await s.sweep() }]

@@ -1,5 +1,6 @@
 import Foundation
 import StatesInterpreter
+import StatesLanguage
 
 /// Request ids, message ids, receipts and the names AWS generates when none is given: a random
 /// (version 4) UUID. Drawn from one generator seeded once from the system's randomness, under
@@ -50,6 +51,15 @@ package enum UUIDText {
     package static func ordered(millis: Int64) -> String {
         let (a, b) = generator.ordered(millis: millis)
         return formatBigEndian(a, b)
+    }
+
+    /// A UUID derived from a name (RFC 9562's version 8, from the name's SHA-256): the same
+    /// name gives the same id, so an id drawn for a delivery is the same on every retry of it.
+    package static func named(_ name: String) -> String {
+        var bytes = Array(Hashing.sha256(Array(name.utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return text(bytes)
     }
 
     /// 16 random hex characters (a receipt's nonce).

@@ -276,3 +276,47 @@ def test_buses_are_per_region(server):
     west.delete_event_bus(Name="regional")
     assert [b["Name"] for b in east.list_event_buses(NamePrefix="regional")["EventBuses"]] == ["regional"]
     east.delete_event_bus(Name="regional")
+
+
+def test_an_event_forwarded_to_another_regions_bus_reaches_its_stream_and_queue(server):
+    """A bus target in another region: the event arrives there with an id of its own and its
+    original region (as AWS's recorded cross-region deliveries show), and the rules of that bus
+    deliver it to a Kinesis stream (partitioned by `PartitionKeyPath`) and to a queue."""
+    east = server.client("events")
+    west = boto3.client("events", endpoint_url=server.endpoint, region_name="us-west-2", aws_access_key_id="test",
+                        aws_secret_access_key="test")
+    kinesis = boto3.client("kinesis", endpoint_url=server.endpoint, region_name="us-west-2", aws_access_key_id="test",
+                           aws_secret_access_key="test")
+    sqs = server.client("sqs")
+    west_bus = west.create_event_bus(Name="forwarded")["EventBusArn"]
+    east.put_rule(Name="forward", EventPattern=json.dumps({"source": ["shop"]}))
+    east.put_targets(Rule="forward", Targets=[{"Id": "west", "Arn": west_bus,
+                                               "RoleArn": "arn:aws:iam::000000000000:role/r"}])
+    kinesis.create_stream(StreamName="orders-stream", ShardCount=1)
+    stream = kinesis.describe_stream(StreamName="orders-stream")["StreamDescription"]["StreamARN"]
+    queue = sqs.create_queue(QueueName="forwarded-orders")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    west.put_rule(Name="keep", EventBusName="forwarded", EventPattern=json.dumps({"source": ["shop"]}))
+    west.put_targets(Rule="keep", EventBusName="forwarded", Targets=[
+        {"Id": "stream", "Arn": stream, "KinesisParameters": {"PartitionKeyPath": "$.detail-type"}},
+        {"Id": "queue", "Arn": queue_arn}])
+    sent = east.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPlaced", "Detail": json.dumps({"n": 1})}])
+    original = sent["Entries"][0]["EventId"]
+
+    messages = []
+    deadline = time.time() + 20
+    while not messages and time.time() < deadline:
+        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+    assert len(messages) == 1
+    event = json.loads(messages[0]["Body"])
+    assert event["source"] == "shop" and event["detail"] == {"n": 1}
+    assert event["region"] == "us-east-1", "the event keeps the region it was put in"
+    assert event["id"] != original, "the other region's bus gives the event an id of its own"
+
+    shard = kinesis.describe_stream(StreamName="orders-stream")["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="orders-stream", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=iterator)["Records"]
+    assert len(records) == 1
+    assert records[0]["PartitionKey"] == "OrderPlaced"
+    assert json.loads(records[0]["Data"]) == event
