@@ -84,7 +84,7 @@ extension Engine {
                     switch effect {
                     case .invokeTask(let inv):
                         let handler = registry.handler(for: inv.resource)
-                        let mocked = MockConfigFile.outcome(inv, mocks.value)
+                        let mocked = self.mocked(inv)
                         group.addTask {
                             let outcome: TaskOutcome
                             if let mocked { outcome = mocked } else { outcome = await handler?.invoke(inv) ?? LocalRunner.unknownResource(inv) }

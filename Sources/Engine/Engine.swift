@@ -61,7 +61,7 @@ package final class Engine: Sendable {
         self.partitions = (0..<max(1, partitions)).map { _ in
             Partition(journal: journal, clock: clock, scheduling: { inv in
                 // A mocked task sends nothing: no correlation, no transactional send.
-                if MockConfigFile.outcome(inv, mocks.value) != nil { return SchedulingWrites(correlation: nil, attachments: []) }
+                if inv.mock != nil, MockConfigFile.outcome(inv, mocks.value) != nil { return SchedulingWrites(correlation: nil, attachments: []) }
                 let handler = installed.value.handler(for: inv.resource)
                 return SchedulingWrites(correlation: handler?.tokenCorrelation(for: inv),
                                         attachments: (handler as? any TransactionalTaskHandler)?.attachments(scheduling: inv) ?? [])
@@ -79,6 +79,13 @@ package final class Engine: Sendable {
 
     /// The mock configuration in force, if any.
     package var mockConfiguration: MockConfigFile? { mocks.value }
+
+    /// A test case's mocked answer for a task; a run outside a test case (no `inv.mock`)
+    /// pays nothing, not even the configuration's lock.
+    func mocked(_ inv: TaskInvocation) -> TaskOutcome? {
+        guard inv.mock != nil else { return nil }
+        return MockConfigFile.outcome(inv, mocks.value)
+    }
 
     /// Calls `listener` with an execution's record when a Standard execution starts (RUNNING)
     /// and when it ends, after the step that says so is committed.
@@ -376,7 +383,7 @@ package final class Engine: Sendable {
         for effect in r.effects {
             switch effect {
             case .invokeTask(let inv):
-                if let activity = r.state.activityArn(of: inv.id), MockConfigFile.outcome(inv, mocks.value) == nil {
+                if let activity = r.state.activityArn(of: inv.id), mocked(inv) == nil {
                     await activities.available(activity)
                 } else if r.state.pendingTasks.contains(inv.id) {
                     await tracker.begin()
@@ -417,7 +424,7 @@ package final class Engine: Sendable {
     }
 
     private func performOnce(_ arn: String, _ inv: TaskInvocation) async {
-        if let mocked = MockConfigFile.outcome(inv, mocks.value) {
+        if let mocked = self.mocked(inv) {
             await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, mocked)].compactMap { $0 }, "the mocked outcome of \(inv.stateName)")
             return
         }

@@ -35,6 +35,15 @@ struct ContextObject: Sendable {
         if let (index, value) = mapItem {
             o.appendUnchecked("Map", ["Item": ["Index": .int(Int64(index)), "Value": value]])
         }
+        if let text = c.contextOverlay, case .object(let overlay)? = try? JSONParser.parse(text) {
+            // Each given section's fields replace the execution's own; other sections stay.
+            for (section, fields) in overlay {
+                guard case .object(let given) = fields else { continue }
+                var merged = o[section]?.objectValue ?? JSONObject()
+                for (k, v) in given { merged[k] = v }
+                o[section] = .object(merged)
+            }
+        }
         return .object(o)
     }
 }

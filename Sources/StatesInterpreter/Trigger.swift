@@ -63,6 +63,9 @@ package struct ExecutionContext: Sendable, Equatable, Codable {
     /// The mock configuration's test case the execution runs (`StartExecution` on
     /// `stateMachineArn#CASE`, as Step Functions Local takes it); nil for a real run.
     package var testCase: String?
+    /// TestState's `context`: fields of the context object given by the caller (a JSON
+    /// object's text), laid over the ones the execution has. Nil for every real run.
+    package var contextOverlay: String?
 
     package init(executionArn: String, name: String, roleArn: String, stateMachineArn: String, stateMachineName: String,
                  startTime: Timestamp, redriveCount: Int = 0, traceHeader: String? = nil) {

@@ -429,3 +429,75 @@ def test_update_with_publish_makes_a_version_and_aliases_route_by_weight(sfn):
     assert d["stateMachineVersionArn"] == arn + ":2" and d["stateMachineAliasArn"] == alias
     # The same name and input while it runs (or the same call repeated) is the same execution.
     assert sfn.list_executions(stateMachineArn=alias)["executions"][0]["executionArn"] == run
+
+
+def test_test_state_with_mocks(sfn, server):
+    """TestState as AWS's API has it since November 2025: a mocked result checked against the
+    action's output shape, a mocked error that a Retry reports RETRIABLE and a Catch takes, a
+    mocked Map, a state inside a whole definition with a given context; and without a mock, a
+    Task that calls the real integration on this endpoint."""
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f", "Payload.$": "$"},
+            "ResultSelector": {"p.$": "$.Payload"}, "ResultPath": "$.r", "Next": "After",
+            "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 2, "IntervalSeconds": 3, "BackoffRate": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Fallback", "ResultPath": "$.err"}]}
+    d = json.dumps(task)
+    r = sfn.test_state(definition=d, input='{"a":1}', inspectionLevel="DEBUG",
+                       mock={"result": json.dumps({"Payload": {"ok": True}, "StatusCode": 200})})
+    assert r["status"] == "SUCCEEDED" and r["nextState"] == "After"
+    assert json.loads(r["output"]) == {"a": 1, "r": {"p": {"ok": True}}}
+    assert json.loads(r["inspectionData"]["afterResultSelector"]) == {"p": {"ok": True}}
+    busy = {"errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "busy"}}
+    r = sfn.test_state(definition=d, input='{"a":1}', inspectionLevel="DEBUG", mock=busy,
+                       stateConfiguration={"retrierRetryCount": 1})
+    assert r["status"] == "RETRIABLE" and r["error"] == "Lambda.TooManyRequestsException"
+    assert r["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 6}
+    r = sfn.test_state(definition=d, input='{"a":1}', inspectionLevel="DEBUG", mock=busy,
+                       stateConfiguration={"retrierRetryCount": 2})
+    assert r["status"] == "CAUGHT_ERROR" and r["nextState"] == "Fallback"
+    assert r["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    assert json.loads(r["output"])["err"] == {"Error": "Lambda.TooManyRequestsException", "Cause": "busy"}
+
+    def refused(code, message, **kw):
+        with pytest.raises(sfn.exceptions.ClientError) as e:
+            sfn.test_state(**kw)
+        assert e.value.response["Error"]["Code"] == code
+        assert e.value.response["Error"]["Message"] == message
+
+    refused("ValidationException", "Mock result schema validation error: Field 'StatusCode' must be a number",
+            definition=d, mock={"result": json.dumps({"StatusCode": "200"})})
+    sfn.test_state(definition=d, mock={"result": json.dumps({"StatusCode": "200"}), "fieldValidationMode": "NONE"})
+    refused("ValidationException", "A test mock should have only one of the following fields: [result, errorOutput].",
+            definition=d, mock={"result": "{}", "errorOutput": {"error": "E"}})
+    refused("ValidationException", "State type 'Pass' is not supported when a mock is specified",
+            definition=json.dumps({"Type": "Pass", "End": True}), mock={"result": "{}"})
+    refused("ValidationException", "RoleArn must be specified when testing a Task state", definition=d)
+    mapping = {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2, "End": True,
+               "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}
+    refused("InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state types include: "
+            "[Task, Wait, Pass, Succeed, Fail, Choice]", definition=json.dumps(mapping), roleArn=ROLE)
+    refused("ValidationException", "Mocked result must be an array.", definition=json.dumps(mapping), mock={"result": "{}"})
+    r = sfn.test_state(definition=json.dumps(mapping), input='{"xs":[1,2,3]}', mock={"result": "[2,4,6]"}, inspectionLevel="DEBUG")
+    assert json.loads(r["output"]) == [2, 4, 6]
+    assert json.loads(r["inspectionData"]["afterItemsPath"]) == [1, 2, 3] and r["inspectionData"]["maxConcurrency"] == 2
+
+    machine = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+              "Arguments": {"QueueUrl": "q", "MessageBody": "{% $states.input.m %}"},
+              "Output": "{% $states.result.MessageId & ' for ' & $states.context.Execution.Name %}", "End": True}}}
+    r = sfn.test_state(definition=json.dumps(machine), stateName="B", input='{"m":"hi"}',
+                       mock={"result": json.dumps({"MessageId": "m-1"})}, context=json.dumps({"Execution": {"Name": "run-7"}}))
+    assert json.loads(r["output"]) == "m-1 for run-7"
+    refused("ValidationException", "State not found in definition", definition=json.dumps(machine), stateName="Z",
+            mock={"result": "{}"})
+    refused("ValidationException", "Invalid Context object provided: 'Map' field is not supported when mocking a Context object",
+            definition=json.dumps(machine), stateName="B", mock={"result": "{}"}, context=json.dumps({"Map": {}}))
+
+    # No mock: the Task calls the queue on this endpoint.
+    sqs = server.client("sqs")
+    q = sqs.create_queue(QueueName="test-state-real")["QueueUrl"]
+    real = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl": q, "MessageBody.$": "$.m"}, "End": True}
+    r = sfn.test_state(definition=json.dumps(real), roleArn=ROLE, input='{"m":"sent for real"}')
+    assert r["status"] == "SUCCEEDED" and "MessageId" in json.loads(r["output"])
+    assert sqs.receive_message(QueueUrl=q)["Messages"][0]["Body"] == "sent for real"
