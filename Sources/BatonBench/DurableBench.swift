@@ -35,7 +35,7 @@ enum DurableBench {
     static let pass10 = passChain(10)
     static let callback = """
         {"StartAt":"Wait for callback","States":{
-          "Wait for callback":{"Type":"Task","Resource":"arn:aws:states:::bench:callback.waitForTaskToken",
+          "Wait for callback":{"Type":"Task","Resource":"arn:aws:states:::baton:benchCallback.waitForTaskToken",
             "Parameters":{"execution.$":"$$.Execution.Id"},"TimeoutSeconds":300,"Next":"Done"},
           "Done":{"Type":"Pass","End":true}}}
         """
@@ -46,7 +46,7 @@ enum DurableBench {
         let journal = try SQLiteJournal(directory: dir, synchronous: sync)
         let box = TokenBox()
         var registry = TaskRegistry()
-        registry.register("arn:aws:states:::bench:callback", ClosureTaskHandler { inv in
+        registry.register("arn:aws:states:::baton:benchCallback", ClosureTaskHandler { inv in
             await box.put(inv.parameters["execution"]?.stringValue ?? "", inv.taskToken ?? "")
             return .pending
         })

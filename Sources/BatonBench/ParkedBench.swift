@@ -22,14 +22,14 @@ enum ParkedBench {
         let journal = try SQLiteJournal(directory: dir, synchronous: .normal)
         let tokens = TokenList()
         var registry = TaskRegistry()
-        registry.register("arn:aws:states:::bench:park", ClosureTaskHandler { inv in
+        registry.register("arn:aws:states:::baton:benchPark", ClosureTaskHandler { inv in
             await tokens.add(inv.taskToken ?? "")
             return .pending
         })
         let engine = Engine(journal: journal, registry: registry, partitions: 16)
         let sm = "arn:aws:states:us-east-1:000000000000:stateMachine:parked"
         let definition = try await engine.saveDefinition(stateMachineArn: sm, definition: """
-            {"StartAt":"Park","States":{"Park":{"Type":"Task","Resource":"arn:aws:states:::bench:park.waitForTaskToken","Next":"Done"},
+            {"StartAt":"Park","States":{"Park":{"Type":"Task","Resource":"arn:aws:states:::baton:benchPark.waitForTaskToken","Next":"Done"},
              "Done":{"Type":"Pass","End":true}}}
             """)
         let before = residentMegabytes()

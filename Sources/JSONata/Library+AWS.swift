@@ -21,7 +21,9 @@ extension Library {
                 out.append(.number(v))
                 v += step
             }
-            return .arr(out)
+            // A sequence, as JSONata's own array builders give: one value is that value
+            // (`$range(0, 0, 1)` is 0, not [0]).
+            return out.count == 1 ? out[0] : .arr(out)
         },
         // A version-4 UUID from the evaluation's generator: its seed is an input, so a replay
         // gives the same id.

@@ -56,6 +56,23 @@ package enum DefinitionCheck {
         return (all.contains { $0.severity == .error } ? nil : machine, all)
     }
 
+    /// As AWS checks a definition it is given to run: the language, then its Task resources
+    /// (an integration AWS does not have, unless `known` says this endpoint serves it) and
+    /// what an EXPRESS workflow cannot run. The API and `baton validate` check through here.
+    package static func validate(_ text: String, type: String, known: (String) -> Bool) -> (StateMachine?, [Diagnostic]) {
+        let (machine, diagnostics) = validate(text)
+        guard let machine else { return (nil, diagnostics) }
+        var more: [Diagnostic] = []
+        for t in ServiceIntegrations.tasks(machine, express: type == "EXPRESS") {
+            if let p = ServiceIntegrations.problem(t.resource, known: known) {
+                more.append(Diagnostic(.error, code: Diagnostic.schemaValidationFailed, message: p, location: t.location))
+            } else if t.express, let p = ServiceIntegrations.expressProblem(t.resource) {
+                more.append(Diagnostic(.error, code: Diagnostic.schemaValidationFailed, message: p, location: t.location))
+            }
+        }
+        return (more.isEmpty ? machine : nil, diagnostics + more)
+    }
+
     package static func parse(_ text: String) throws(InvalidDefinition) -> StateMachine {
         let (machine, diagnostics) = validate(text)
         guard let machine else { throw InvalidDefinition(diagnostics: diagnostics) }

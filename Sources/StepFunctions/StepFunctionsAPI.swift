@@ -111,6 +111,10 @@ package struct StepFunctionsAPI: Sendable {
         try await journalCall { () throws(JournalError) in try await journal.definition(id: id) } ?? ""
     }
 
+    /// A Task resource this endpoint has a handler for (a test's fake integration, a
+    /// service of its own), which AWS's list of integrations need not have.
+    func served(_ resource: String) -> Bool { engine.taskHandler(for: resource) != nil }
+
     func invalidDefinition(_ diagnostics: [Diagnostic]) -> APIError {
         let first = diagnostics.first { $0.severity == .error }
         return APIError("InvalidDefinition", "Invalid State Machine Definition: '\(first.map { "\($0.code) at \($0.location.isEmpty ? "/" : $0.location): \($0.message)" } ?? "")'")
@@ -128,7 +132,7 @@ package struct StepFunctionsAPI: Sendable {
         }
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         guard role.hasPrefix("arn:") else { throw APIError.invalidArn(role) }
-        let (machine, diagnostics) = DefinitionCheck.validate(definition)
+        let (machine, diagnostics) = DefinitionCheck.validate(definition, type: type, known: served)
         guard machine != nil else { throw invalidDefinition(diagnostics) }
         let arn = stateMachineArn(name)
         if let existing = try await journalCall({ () throws(JournalError) in try await journal.stateMachine(arn: arn) }) {
@@ -193,7 +197,7 @@ package struct StepFunctionsAPI: Sendable {
             throw APIError("MissingRequiredParameter", "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified")
         }
         if let definition {
-            let (machine, diagnostics) = DefinitionCheck.validate(definition)
+            let (machine, diagnostics) = DefinitionCheck.validate(definition, type: sm.type, known: served)
             guard machine != nil else { throw invalidDefinition(diagnostics) }
             let arn = sm.arn
             sm.definitionId = try await engineCall { () throws(EngineError) in try await engine.saveDefinition(stateMachineArn: arn, definition: definition) }
@@ -228,7 +232,8 @@ package struct StepFunctionsAPI: Sendable {
 
     func validateDefinition(_ r: Request) throws(APIError) -> JSON {
         let definition = try r.required("definition")
-        let (_, diagnostics) = DefinitionCheck.validate(definition)
+        let type = try r.string("type") ?? "STANDARD"
+        let (_, diagnostics) = DefinitionCheck.validate(definition, type: type, known: served)
         let errors = diagnostics.contains { $0.severity == .error }
         return ["result": errors ? "FAIL" : "OK", "diagnostics": .array(diagnostics.map {
             ["severity": .string($0.severity.rawValue), "code": .string($0.code), "message": .string($0.message), "location": .string($0.location)]

@@ -19,6 +19,9 @@ import Testing
         #expect(try eval("$partition([1,2,3,4,5], 2)") == [[1, 2], [3, 4], [5]])
         #expect(try eval("$range(0, 10, 3)") == [0, 3, 6, 9])
         #expect(try eval("$range(1, 3)") == [1, 2, 3])
+        // One value is that value, as a JSONata sequence of one is.
+        #expect(try eval("$range(0, 0, 1)") == 0)
+        #expect(try eval("$range(5, 1, 1)") == [])
         #expect(try eval("$hash('abc', 'SHA-256')") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(try eval("$hash('abc', 'MD5')") == "900150983cd24fb0d6963f7d28e17f72")
         #expect(try eval(#"$parse('{"a":[1,true]}')"#) == ["a": [1, true]])

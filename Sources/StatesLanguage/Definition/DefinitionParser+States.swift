@@ -46,7 +46,7 @@ extension DefinitionParser {
         for k in o.keys where !allowed.contains(k) {
             error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported for state type '\(type)'.")
         }
-        let queryLanguage = checkQueryLanguage(o, location: location) ?? inherited
+        let queryLanguage = checkQueryLanguage(o, location: location, inherited: inherited) ?? inherited
         let outer = jsonata
         jsonata = queryLanguage == .jsonata
         defer { jsonata = outer }
@@ -174,11 +174,39 @@ extension DefinitionParser {
         return nil
     }
 
+    /// AWS: a Map's Label "can't exceed 40 characters, must be unique within a state machine
+    /// definition, and can't contain any of the following characters: whitespace, brackets
+    /// < > { } [ ], question mark ?, asterisk *, double quote ", hash #, percent %,
+    /// backslash \\, caret ^, vertical bar |, tilde ~, backtick `, dollar sign $, ampersand &,
+    /// comma ,, semicolon ;, colon :, forward slash /, control characters".
+    mutating func label(_ o: JSONObject, _ location: String) -> String? {
+        guard let label = optionalString(o, "Label", location) else { return nil }
+        let refused: Set<Character> = ["<", ">", "{", "}", "[", "]", "?", "*", "\"", "#", "%", "\\", "^", "|", "~", "`", "$", "&", ",", ";", ":", "/"]
+        if label.count > 40 {
+            error(location + "/Label", "The value for the field 'Label' must be at most 40 characters long.")
+        } else if label.unicodeScalars.contains(where: { $0.properties.isWhitespace || (0...0x1F).contains($0.value) || (0x7F...0x9F).contains($0.value) })
+                    || label.contains(where: { refused.contains($0) }) {
+            error(location + "/Label", "The value for the field 'Label' must not contain whitespace, control characters or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /.")
+        } else if !labels.insert(label).inserted {
+            error(location + "/Label", "The value for the field 'Label' must be unique within the state machine: '\(label)' is used more than once.")
+        }
+        return label
+    }
+
     /// Credentials: a payload template (AWS reads RoleArn from it at run time).
+    /// AWS's shape: `{"RoleArn": …}` (or `"RoleArn.$"` in JSONPath), nothing else.
     mutating func checkCredentials(_ json: JSON, location: String) {
-        guard json.objectValue != nil else {
+        guard let o = json.objectValue else {
             error(location, "The field 'Credentials' must be an object.")
             return
+        }
+        for k in o.keys where k != "RoleArn" && !(k == "RoleArn.$" && !jsonata) {
+            error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported in 'Credentials'.")
+        }
+        if o["RoleArn"] == nil && o["RoleArn.$"] == nil {
+            error(location, "These fields are required: [RoleArn]")
+        } else if let v = o["RoleArn"], v.stringValue == nil {
+            error(location + "/RoleArn", "The value for the field 'RoleArn' must be a string.")
         }
         _ = PayloadTemplate.compile(json, location: location, diagnostics: &diagnostics)
     }
@@ -276,7 +304,7 @@ extension DefinitionParser {
             maxConcurrency: intOrPath(o, "MaxConcurrency", location, min: 0) ?? .value(0),
             toleratedFailurePercentage: percentage,
             toleratedFailureCount: intOrPath(o, "ToleratedFailureCount", location, min: 0),
-            label: optionalString(o, "Label", location),
+            label: label(o, location),
             usesItemReader: o["ItemReader"] != nil, usesItemBatcher: o["ItemBatcher"] != nil,
             usesResultWriter: o["ResultWriter"] != nil)
     }

@@ -2,6 +2,8 @@
 /// (AWS reports all of them, so a user can fix a definition in one pass).
 struct DefinitionParser {
     var diagnostics: [Diagnostic] = []
+    /// The Map Labels seen so far (AWS: unique within a state machine).
+    var labels: Set<String> = []
     /// The JSONata expressions met so far, for the interpreter to compile.
     var collector = ExpressionCollector()
     /// The query language of the state being parsed.
@@ -40,7 +42,7 @@ struct DefinitionParser {
         for k in o.keys where !allowed.contains(k) {
             error(location + "/" + JSONPointer.escape(k), "Field '\(k)' is not supported here.")
         }
-        let queryLanguage = checkQueryLanguage(o, location: location) ?? inherited
+        let queryLanguage = checkQueryLanguage(o, location: location, inherited: inherited) ?? inherited
         let comment = optionalString(o, "Comment", location)
         if isRoot, let v = o["Version"], v.stringValue == nil { error(location + "/Version", "The field 'Version' must be a string.") }
         var timeout: Int?
@@ -75,16 +77,23 @@ struct DefinitionParser {
                     error(location + "/ProcessorConfig/Mode", "The value of 'Mode' must be INLINE or DISTRIBUTED.")
                 }
             }
+            machine.executionType = pc["ExecutionType"]?.stringValue
         }
         checkTransitions(machine, names: Set(statesObject.keys), location: location)
         return machine
     }
 
-    mutating func checkQueryLanguage(_ o: JSONObject, location: String) -> QueryLanguage? {
+    /// AWS: "If the top-level QueryLanguage is JSONata, you cannot set individual states to
+    /// JSONPath": a state, branch or processor may move to JSONata, never back.
+    mutating func checkQueryLanguage(_ o: JSONObject, location: String, inherited: QueryLanguage) -> QueryLanguage? {
         guard let ql = o["QueryLanguage"] else { return nil }
         guard let value = ql.stringValue.flatMap(QueryLanguage.init(rawValue:)) else {
             error(location + "/QueryLanguage", "The value of 'QueryLanguage' must be JSONPath or JSONata.")
             return nil
+        }
+        if inherited == .jsonata, value == .jsonPath {
+            error(location + "/QueryLanguage",
+                  "The QueryLanguage 'JSONPath' is not allowed here: the state machine's QueryLanguage is JSONata, and a state cannot switch from JSONata back to JSONPath.")
         }
         return value
     }

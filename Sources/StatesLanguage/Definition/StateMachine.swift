@@ -10,6 +10,8 @@ public struct StateMachine: Sendable {
     public var version: String?
     /// For Map processors: the processor's mode (INLINE or DISTRIBUTED).
     public var processorMode: ProcessorMode = .inline
+    /// For Distributed Map processors: the child executions' type (STANDARD or EXPRESS).
+    public var executionType: String?
     /// The top level's `QueryLanguage` (JSONPath when absent).
     public var queryLanguage: QueryLanguage = .jsonPath
     /// Every JSONata expression of the definition (root machine only), with its location:
