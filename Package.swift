@@ -85,7 +85,12 @@ let package = Package(
         // IAM roles and policies, stored (not enforced) so that infrastructure scripts run unchanged.
         .target(name: "Identity", dependencies: ["StatesLanguage", "ServiceKit", "Engine"]),
         // The one list of services `baton serve` puts on the endpoint.
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables", "Kinesis"]),
+        // Amazon S3: buckets and objects streamed to and from files, multipart uploads.
+        .target(name: "Objects", dependencies: [
+            "StatesLanguage", "Journal", "Engine", "ServiceKit", "CSQLite",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables", "Kinesis", "Objects"]),
         .executableTarget(
             name: "baton",
             dependencies: [

@@ -22,10 +22,17 @@ package struct BatonResponder: HTTPResponder {
         let query = request.uri.query ?? ""
         let method = request.method.rawValue
         var incoming = FrontDoor.Incoming(method: method, path: path, query: query, headers: headers)
-        guard let destination = door.destination(method: method, path: path, target: incoming.header("x-amz-target"), query: query) else {
+        guard let destination = door.destination(method: method, path: path, target: incoming.header("x-amz-target"), query: query,
+                                                 headers: headers) else {
             return Self.response(await door.handle(incoming))
         }
         let id = door.requestIds()
+        if destination.streamsBody {
+            // Read as the service consumes it: an object is never whole in memory.
+            let iterator = BodyIterator(request.body.makeAsyncIterator())
+            incoming.bodyStream = BodyStream { try await iterator.next() }
+            return Self.response(await door.handle(incoming, at: destination, requestId: id))
+        }
         do {
             let buffer = try await request.collectBody(upTo: destination.maximumBodyBytes)
             incoming.body = Array(buffer.readableBytesView)
@@ -42,7 +49,39 @@ package struct BatonResponder: HTTPResponder {
         for (name, value) in out.headers {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
+        if let file = out.file {
+            return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: Self.body(file))
+        }
         return Response(status: HTTPResponse.Status(code: out.status), headers: fields,
                         body: .init(byteBuffer: ByteBuffer(bytes: out.body)))
+    }
+
+    /// A file's part, sent in 256 KiB chunks read as the client takes them.
+    static func body(_ file: FileBody) -> ResponseBody {
+        ResponseBody(contentLength: Int(file.length)) { writer in
+            defer { try? file.handle.close() }
+            try file.handle.seek(toOffset: file.offset)
+            var left = file.length
+            while left > 0 {
+                let n = Int(min(left, 256 * 1024))
+                guard let data = try file.handle.read(upToCount: n), !data.isEmpty else { break }
+                try await writer.write(ByteBuffer(bytes: data))
+                left -= UInt64(data.count)
+            }
+            try await writer.finish(nil)
+        }
+    }
+}
+
+/// The request body's iterator, consumed by one reader (the service) at a time.
+final class BodyIterator: @unchecked Sendable {
+    // @unchecked Sendable: the one service call that reads the body calls `next` in sequence.
+    private var iterator: RequestBody.AsyncIterator
+
+    init(_ iterator: RequestBody.AsyncIterator) { self.iterator = iterator }
+
+    func next() async throws -> [UInt8]? {
+        guard let buffer = try await iterator.next() else { return nil }
+        return Array(buffer.readableBytesView)
     }
 }

@@ -15,6 +15,8 @@ package struct FrontDoor: Sendable {
         package var query: String
         package var headers: [(String, String)]
         package var body: [UInt8]
+        /// The body as it arrives, for a destination that streams (S3's objects).
+        package var bodyStream: BodyStream?
 
         package init(method: String, path: String, query: String = "", headers: [(String, String)] = [], body: [UInt8] = []) {
             self.method = method
@@ -36,6 +38,8 @@ package struct FrontDoor: Sendable {
         package var authentication: Authentication
         package var maximumBodyBytes: Int
         var handler: Action?
+        /// The body is handed to the service as it arrives, not read whole first.
+        package var streamsBody = false
     }
 
     /// What goes back: a status picked here, once per protocol.
@@ -43,6 +47,8 @@ package struct FrontDoor: Sendable {
         package var status: Int
         package var headers: [(String, String)]
         package var body: [UInt8]
+        /// A body sent from a file instead of `body`.
+        package var file: FileBody?
 
         package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
@@ -72,6 +78,9 @@ package struct FrontDoor: Sendable {
     let byTarget: [String: JSONService]
     let rest: [Route]
     let queryServices: [QueryService]
+    /// The REST-XML object store (S3), which takes what names a bucket by host or signature,
+    /// and whatever else no other route takes.
+    let objects: (service: any BatonService, handler: Action?)?
     /// A query request's form body may spell a 1 MiB message with every byte escaped.
     package static let maximumQueryBodyBytes = 8 * 1024 * 1024
     package let verifier: SigV4Verifier?
@@ -85,6 +94,7 @@ package struct FrontDoor: Sendable {
         var byTarget: [String: JSONService] = [:]
         var rest: [Route] = []
         var queryServices: [QueryService] = []
+        var objects: (service: any BatonService, handler: Action?)? = nil
         for service in services + [EndpointInfoService(serviceNames: services.map(\.name))] {
             let actions = service.actions
             switch service.wireProtocol {
@@ -92,6 +102,8 @@ package struct FrontDoor: Sendable {
                 byTarget[prefix] = JSONService(service: service, version: version, actions: actions)
             case .restJSON, .query:
                 break
+            case .restXML:
+                objects = (service, actions[Self.objectAction])
             }
             if let q = service.queryProtocol { queryServices.append(QueryService(service: service, query: q, actions: actions)) }
             for route in service.routes { rest.append(Route(route: route, service: service, handler: actions[route.action])) }
@@ -99,6 +111,7 @@ package struct FrontDoor: Sendable {
         self.byTarget = byTarget
         self.rest = rest
         self.queryServices = queryServices
+        self.objects = objects
         self.verifier = verifier
         self.clock = clock
         self.requestIds = requestIds
@@ -117,12 +130,22 @@ package struct FrontDoor: Sendable {
                 out.append(("GET", "/?Action=\(action)&Version=\(q.query.model.version)", nil, .sigV4))
             }
         }
+        if objects != nil {
+            for (method, path) in [("GET", "/"), ("PUT", "/bucket"), ("GET", "/bucket/key"), ("PUT", "/bucket/key"),
+                                   ("DELETE", "/bucket/key"), ("POST", "/bucket?delete")] {
+                out.append((method, path, nil, .sigV4))
+            }
+        }
         return out.map { (method: $0.0, path: $0.1, target: $0.2, authentication: $0.3) }
     }
 
     /// Finds the destination from the request line and headers alone, so the body is read
     /// only up to the destination's limit.
-    package func destination(method: String, path: String, target: String?, query: String = "") -> Destination? {
+    package func destination(method: String, path: String, target: String?, query: String = "",
+                             headers: [(String, String)] = []) -> Destination? {
+        if target == nil, let objects, let bucket = Self.objectAddress(path: path, query: query, headers: headers) {
+            return objectDestination(objects, bucket: bucket)
+        }
         if method == "POST", let target, path == "/" || path.isEmpty || isQueryResource(path) {
             let (prefix, action) = Self.split(target)
             guard let s = byTarget[prefix] else { return nil }
@@ -144,6 +167,8 @@ package struct FrontDoor: Sendable {
                                    authentication: r.route.authentication, maximumBodyBytes: r.route.maximumBodyBytes, handler: r.handler)
             }
         }
+        // What no other route takes, an S3 client's path-style request included.
+        if target == nil, let objects { return objectDestination(objects, bucket: Self.pathStyle(path)) }
         return nil
     }
 
@@ -161,7 +186,8 @@ package struct FrontDoor: Sendable {
     package func handle(_ request: Incoming) async -> Outgoing {
         let id = requestIds()
         let target = request.header("x-amz-target")
-        guard let destination = destination(method: request.method, path: request.path, target: target, query: request.query) else {
+        guard let destination = destination(method: request.method, path: request.path, target: target, query: request.query,
+                                            headers: request.headers) else {
             // Unknown routes are refused the same way whether or not the caller signed.
             if request.method == "POST", request.path == "/" || request.path.isEmpty {
                 return render(ServiceError("UnknownOperationException", "Unknown target '\(target ?? "")'"), .json(targetPrefix: "", version: "1.0"), id)
@@ -186,8 +212,9 @@ package struct FrontDoor: Sendable {
 
     func perform(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
         if destination.authentication == .sigV4, let verifier {
-            let signed = SigV4Verifier.SignedRequest(method: request.method, path: request.path, query: request.query,
+            var signed = SigV4Verifier.SignedRequest(method: request.method, path: request.path, query: request.query,
                                                      headers: request.headers, body: request.body)
+            signed.bodyStreamed = destination.streamsBody
             if let failure = verifier.verify(signed, now: clock()) { return render(failure, destination.wireProtocol, id) }
         }
         if request.body.count > destination.maximumBodyBytes {
@@ -210,6 +237,7 @@ package struct FrontDoor: Sendable {
         var call = ServiceCall(action: destination.action, method: request.method, path: request.path, parameters: destination.parameters,
                                query: query, headers: headers, body: request.body, requestId: id)
         call.queryValues = queryValues
+        call.bodyStream = request.bodyStream
         do {
             let reply = try await handler(call)
             return render(reply, destination.wireProtocol, id)
@@ -231,6 +259,10 @@ package struct FrontDoor: Sendable {
         if case .json(_, let version) = wire, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.append(("Content-Type", "application/x-amz-json-\(version)"))
         }
+        if case .restXML = wire {
+            headers.append(("x-amz-request-id", id))
+            return Outgoing(status: reply.status, headers: headers, body: reply.body, file: reply.file)
+        }
         if !headers.contains(where: { $0.0.lowercased() == "x-amzn-requestid" }) { headers.append(("x-amzn-RequestId", id)) }
         return Outgoing(status: reply.status, headers: headers, body: reply.body)
     }
@@ -249,6 +281,8 @@ package struct FrontDoor: Sendable {
         case .query(let name):
             let q = queryServices.first { $0.service.name == name } ?? queryServices.first
             return renderQuery(error, q, id)
+        case .restXML:
+            return renderXML(error, id)
         case .restJSON:
             var b: JSONObject = ["Type": .string(error.kind == .server ? "Service" : "User"), "Message": .string(error.message)]
             b["__type"] = .string(error.code)

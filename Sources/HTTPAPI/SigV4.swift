@@ -27,6 +27,9 @@ package struct SigV4Verifier: Sendable {
         package var query: String
         package var headers: [(String, String)]
         package var body: [UInt8]
+        /// The body is streamed to the service, not in hand: a declared payload hash is
+        /// signed as declared, and the service checks it against what arrives.
+        package var bodyStreamed = false
 
         package init(method: String, path: String, query: String, headers: [(String, String)], body: [UInt8]) {
             self.method = method
@@ -75,7 +78,7 @@ package struct SigV4Verifier: Sendable {
         let bodyHash = HMAC.hex(Hashing.sha256(request.body))
         var payloadHash = bodyHash
         if let declared = request.header("x-amz-content-sha256") {
-            if declared == "UNSIGNED-PAYLOAD" || declared.hasPrefix("STREAMING-") {
+            if declared == "UNSIGNED-PAYLOAD" || declared.hasPrefix("STREAMING-") || request.bodyStreamed {
                 payloadHash = declared
             } else if declared.lowercased() != bodyHash {
                 return ServiceError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.",

@@ -50,6 +50,8 @@ package final class SQLiteConnection {
 
     /// The rowid of the last row this connection inserted.
     package var lastInsertRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    package var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Resets every cached statement, ending the implicit read or write transaction a
     /// half-consumed statement would otherwise keep open (and with it a stale WAL snapshot).

@@ -9,6 +9,10 @@ package enum WireProtocol: Sendable, Equatable {
     /// Form-encoded parameters with an `Action`, XML answers and `<ErrorResponse>` errors
     /// (SNS; SQS beside JSON). The service is the one named here once the request is read.
     case query(service: String)
+    /// S3's REST-XML: a bucket in the path or the host, the action picked by the service from
+    /// the method, path and query (`?uploads`, `?list-type=2`); bodies streamed both ways;
+    /// errors as `<Error><Code>…</Code></Error>` with the status in the kind.
+    case restXML
 }
 
 /// Who proves a request: AWS Signature Version 4 (every route, unless it says otherwise), or

@@ -1,3 +1,5 @@
+import Foundation
+import Engine
 import StatesLanguage
 
 /// One request as a service sees it: the action the route named, and what arrived. No HTTP
@@ -19,6 +21,9 @@ package struct ServiceCall: Sendable {
     /// The body already parsed (by the model check in front of a REST action), so an action
     /// does not parse a large body twice.
     package var parsedBody: JSON?
+    /// A streamed body (S3's objects), read chunk by chunk instead of `body`; nil for every
+    /// other protocol, whose bodies arrive whole.
+    package var bodyStream: BodyStream?
 
     package init(action: String, method: String = "POST", path: String = "/", parameters: [String: String] = [:],
                  query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [], requestId: String = "") {
@@ -70,6 +75,9 @@ package struct ServiceReply: Sendable {
     package var status: Int
     package var headers: [(String, String)]
     package var body: [UInt8]
+    /// A body sent from an open file, chunk by chunk, instead of `body` (S3's objects): the
+    /// file stays readable while it is sent even if the object is replaced meanwhile.
+    package var file: FileBody?
 
     package init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
@@ -83,5 +91,38 @@ package struct ServiceReply: Sendable {
 
     package static func empty(status: Int = 204, headers: [(String, String)] = []) -> ServiceReply {
         ServiceReply(status: status, headers: headers)
+    }
+}
+
+/// A request body read as it arrives: `next()` gives the next chunk, nil at the end.
+package struct BodyStream: Sendable {
+    package let next: @Sendable () async throws -> [UInt8]?
+
+    package init(next: @escaping @Sendable () async throws -> [UInt8]?) { self.next = next }
+
+    /// A stream over bytes in hand (tests, and calls between services).
+    package static func bytes(_ bytes: [UInt8], chunk: Int = 64 * 1024) -> BodyStream {
+        let box = LockedValue(0)
+        return BodyStream {
+            box.mutate { offset -> [UInt8]? in
+                guard offset < bytes.count else { return nil }
+                let end = min(bytes.count, offset + chunk)
+                defer { offset = end }
+                return Array(bytes[offset..<end])
+            }
+        }
+    }
+}
+
+/// A part of an open file to send as a reply's body.
+package struct FileBody: Sendable {
+    package let handle: FileHandle
+    package let offset: UInt64
+    package let length: UInt64
+
+    package init(handle: FileHandle, offset: UInt64, length: UInt64) {
+        self.handle = handle
+        self.offset = offset
+        self.length = length
     }
 }

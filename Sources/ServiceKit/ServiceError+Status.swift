@@ -6,13 +6,15 @@ extension ServiceError {
         case .json, .query:
             // JSON and query protocols answer 400 for every client error, whatever its kind (AWS's behaviour).
             switch kind {
-            case .client, .notFound, .conflict, .throttled, .preconditionFailed, .unauthenticated: return 400
+            case .client, .notFound, .conflict, .throttled, .preconditionFailed, .unauthenticated, .rangeNotSatisfiable, .methodNotAllowed,
+                 .notModified: return 400
             case .forbidden: return 403
             case .tooLarge: return 413
+            case .notImplemented: return 501
             case .server: return 500
             case .unavailable: return 503
             }
-        case .restJSON:
+        case .restJSON, .restXML:
             return restStatus
         }
     }
@@ -26,6 +28,10 @@ extension ServiceError {
         case .conflict: return 409
         case .preconditionFailed: return 412
         case .tooLarge: return 413
+        case .rangeNotSatisfiable: return 416
+        case .methodNotAllowed: return 405
+        case .notModified: return 304
+        case .notImplemented: return 501
         case .throttled: return 429
         case .server: return 500
         case .unavailable: return 503

@@ -17,6 +17,13 @@ package struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible
         case throttled
         case tooLarge
         case preconditionFailed
+        /// S3's answers by status: a Range past the object (416), a method the resource does
+        /// not take (405), a conditional GET whose object has not changed (304, no body).
+        case rangeNotSatisfiable
+        case methodNotAllowed
+        case notModified
+        /// A feature this endpoint does not have (S3's NotImplemented, 501: SDKs do not retry it).
+        case notImplemented
         /// The request was good; the server failed.
         case server
         case unavailable

@@ -3,6 +3,7 @@ import Identity
 import Integrations
 import Kinesis
 import Messaging
+import Objects
 import Parameters
 import ServiceKit
 import StepFunctions
@@ -22,7 +23,7 @@ package enum ServiceList {
             try await WebhooksService(context),
             try await IAMService(context),
         ] + (try await Self.messaging(context, streams: streams)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
-            + [streams.tables, streams, kinesis]
+            + [streams.tables, streams, kinesis, try await S3Service(context)]
     }
 
     /// Queues, the topics that deliver to them, and what reads queues and table streams

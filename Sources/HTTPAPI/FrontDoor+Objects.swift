@@ -1,0 +1,68 @@
+import ServiceKit
+import StatesLanguage
+
+/// S3's addressing: a bucket named by the host (`BUCKET.s3.HOST`, `BUCKET.localhost`) or by
+/// the path's first segment, the key the rest of the path; the service picks the action.
+extension FrontDoor {
+    /// The one action name an object store's table answers under.
+    package static let objectAction = "S3"
+
+    /// (bucket, key) of a request that is S3's by its host or its signature, or nil.
+    static func objectAddress(path: String, query: String, headers: [(String, String)]) -> (bucket: String?, key: String?)? {
+        let host = (headers.first { $0.0 == "host" }?.1 ?? "").split(separator: ":").first.map(String.init) ?? ""
+        if let bucket = virtualHostBucket(host) {
+            let key = String(path.drop { $0 == "/" })
+            return (bucket, key.isEmpty ? nil : key.percentDecoded)
+        }
+        let auth = headers.first { $0.0 == "authorization" }?.1 ?? ""
+        if auth.contains("/s3/aws4_request") || query.contains("%2Fs3%2Faws4_request") || query.contains("/s3/aws4_request") || isS3Host(host) {
+            return pathStyle(path)
+        }
+        return nil
+    }
+
+    /// `/bucket/some/key` → ("bucket", "some/key"); `/` → (nil, nil).
+    static func pathStyle(_ path: String) -> (bucket: String?, key: String?) {
+        let trimmed = path.drop { $0 == "/" }
+        guard !trimmed.isEmpty else { return (nil, nil) }
+        guard let slash = trimmed.firstIndex(of: "/") else { return (String(trimmed).percentDecoded, nil) }
+        let key = String(trimmed[trimmed.index(after: slash)...])
+        return (String(trimmed[..<slash]).percentDecoded, key.isEmpty ? nil : key.percentDecoded)
+    }
+
+    static func isS3Host(_ host: String) -> Bool { host.hasPrefix("s3.") || host == "s3" }
+
+    /// The bucket of a virtual-hosted-style host: `BUCKET.s3.…` or `BUCKET.localhost`.
+    static func virtualHostBucket(_ host: String) -> String? {
+        if let r = host.range(of: ".s3."), r.lowerBound > host.startIndex { return String(host[..<r.lowerBound]) }
+        if host.hasSuffix(".s3") { return String(host.dropLast(3)) }
+        if host.hasSuffix(".localhost"), host.count > ".localhost".count { return String(host.dropLast(".localhost".count)) }
+        return nil
+    }
+
+    func objectDestination(_ objects: (service: any BatonService, handler: Action?), bucket: (bucket: String?, key: String?)) -> Destination {
+        var parameters: [String: String] = [:]
+        if let b = bucket.bucket { parameters["Bucket"] = b }
+        if let k = bucket.key { parameters["Key"] = k }
+        var d = Destination(service: objects.service, action: Self.objectAction, wireProtocol: .restXML, parameters: parameters,
+                            authentication: .sigV4, maximumBodyBytes: Int.max, handler: objects.handler)
+        d.streamsBody = true
+        return d
+    }
+
+    /// S3's error document: `<Error><Code/><Message/>…<RequestId/></Error>`, the status by kind.
+    func renderXML(_ error: ServiceError, _ id: String) -> Outgoing {
+        var w = XMLWriter()
+        w.raw(#"<?xml version="1.0" encoding="UTF-8"?>"#)
+        w.raw("<Error>")
+        w.element("Code", error.code)
+        w.element("Message", error.message)
+        for (k, v) in error.details ?? [:] { w.element(k, v.stringValue ?? v.serialized) }
+        w.element("RequestId", id)
+        w.raw("</Error>")
+        let status = error.restStatus
+        // A 304 and a HEAD answer carry no body.
+        return Outgoing(status: status, headers: [("Content-Type", "application/xml"), ("x-amz-request-id", id)],
+                        body: status == 304 ? [] : w.bytes)
+    }
+}

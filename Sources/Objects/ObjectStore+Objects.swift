@@ -1,0 +1,221 @@
+import Foundation
+import Journal
+import ServiceKit
+import StatesLanguage
+
+extension ObjectStore {
+    static func object(_ s: Statement) -> Object {
+        Object(bucket: s.string(0) ?? "", key: s.string(1) ?? "", file: s.string(2) ?? "", size: s.int64(3), etag: s.string(4) ?? "",
+               modifiedMillis: s.int64(5), headers: (try? JSONParser.parse(s.string(6) ?? "{}"))?.objectValue ?? [:])
+    }
+
+    static let objectColumns = "bucket, key, file, size, etag, modified_ms, headers"
+
+    package func object(_ bucket: String, _ key: String) throws(ServiceError) -> Object? {
+        try db.read("the object") { c throws(ServiceError) in
+            do {
+                let s = try c.statement("SELECT \(Self.objectColumns) FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+                s.bind(1, bucket)
+                s.bind(2, key)
+                defer { s.reset() }
+                return try s.step() ? Self.object(s) : nil
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// Commits an object whose file is in place (the bucket must exist); removes the file of
+    /// the object it replaces once that is durable.
+    package func put(_ o: Object) async throws(ServiceError) {
+        let replaced = try await db.write("the object") { c throws(ServiceError) -> String? in
+            do {
+                try Self.requireBucket(o.bucket, c)
+                let previous = try Self.upsert(o, c)
+                return previous == o.file ? nil : previous
+            } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+        if let replaced { removeFiles([replaced]) }
+    }
+
+    /// Deletes objects; the ones that existed, whose files are removed once that is durable.
+    @discardableResult
+    package func delete(_ bucket: String, keys: [String]) async throws(ServiceError) -> [String] {
+        let removed = try await db.write("the objects") { c throws(ServiceError) -> [(String, String)] in
+            do {
+                try Self.requireBucket(bucket, c)
+                var out: [(String, String)] = []
+                let f = try c.statement("SELECT file FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+                let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+                for k in keys {
+                    f.bind(1, bucket)
+                    f.bind(2, k)
+                    if try f.step(), let file = f.string(0) { out.append((k, file)) }
+                    f.reset()
+                    d.bind(1, bucket)
+                    d.bind(2, k)
+                    try d.run()
+                }
+                return out
+            } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+        removeFiles(removed.map(\.1))
+        return removed.map(\.0)
+    }
+
+    /// Up to `limit` objects whose keys start with `prefix`, after `after`, in key order (UTF-8 bytes).
+    package func list(_ bucket: String, prefix: String, after: String?, limit: Int) throws(ServiceError) -> [Object] {
+        try db.read("the objects") { c throws(ServiceError) in
+            do {
+                // The prefix's range as bytes: keys ≥ prefix and < the prefix's successor.
+                let s = try c.statement("""
+                    SELECT \(Self.objectColumns) FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND (?3 IS NULL OR key > ?3)
+                    AND (?2 = '' OR key < ?2 || char(1114111)) AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT ?4
+                    """)
+                s.bind(1, bucket)
+                s.bind(2, prefix)
+                s.bind(3, after)
+                s.bind(4, limit)
+                return try s.all(Self.object)
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// Writes an object's row; the file of the one it replaces, if any.
+    static func upsert(_ o: Object, _ c: SQLiteConnection) throws -> String? {
+        let old = try c.statement("SELECT file FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+        old.bind(1, o.bucket)
+        old.bind(2, o.key)
+        let previous = try old.step() ? old.string(0) : nil
+        old.reset()
+        let s = try c.statement("""
+            INSERT OR REPLACE INTO s3_objects (bucket, key, file, size, etag, modified_ms, headers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """)
+        s.bind(1, o.bucket)
+        s.bind(2, o.key)
+        s.bind(3, o.file)
+        s.bind(4, o.size)
+        s.bind(5, o.etag)
+        s.bind(6, o.modifiedMillis)
+        s.bind(7, JSON.object(o.headers).serialized)
+        try s.run()
+        return previous
+    }
+
+    static func requireUpload(_ id: String, _ c: SQLiteConnection) throws {
+        let u = try c.statement("SELECT 1 FROM s3_uploads WHERE upload_id = ?1")
+        u.bind(1, id)
+        let exists = try u.step()
+        u.reset()
+        if !exists { throw S3Errors.noSuchUpload(id) }
+    }
+
+    static func requireBucket(_ bucket: String, _ c: SQLiteConnection) throws -> Void {
+        let b = try c.statement("SELECT 1 FROM s3_buckets WHERE name = ?1")
+        b.bind(1, bucket)
+        let exists = try b.step()
+        b.reset()
+        if !exists { throw S3Errors.noSuchBucket(bucket) }
+    }
+
+    // MARK: multipart uploads
+
+    package func createUpload(_ u: Upload) async throws(ServiceError) {
+        try await db.write("the upload") { c throws(ServiceError) in
+            do {
+                try Self.requireBucket(u.bucket, c)
+                let s = try c.statement("INSERT INTO s3_uploads (upload_id, bucket, key, initiated_ms, headers) VALUES (?1, ?2, ?3, ?4, ?5)")
+                s.bind(1, u.id)
+                s.bind(2, u.bucket)
+                s.bind(3, u.key)
+                s.bind(4, u.initiatedMillis)
+                s.bind(5, JSON.object(u.headers).serialized)
+                try s.run()
+            } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+    }
+
+    package func upload(_ id: String) throws(ServiceError) -> Upload? {
+        try db.read("the upload") { c throws(ServiceError) in
+            do {
+                let s = try c.statement("SELECT upload_id, bucket, key, initiated_ms, headers FROM s3_uploads WHERE upload_id = ?1")
+                s.bind(1, id)
+                defer { s.reset() }
+                guard try s.step() else { return nil }
+                return Self.upload(s)
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    static func upload(_ s: Statement) -> Upload {
+        Upload(id: s.string(0) ?? "", bucket: s.string(1) ?? "", key: s.string(2) ?? "", initiatedMillis: s.int64(3),
+               headers: (try? JSONParser.parse(s.string(4) ?? "{}"))?.objectValue ?? [:])
+    }
+
+    package func uploads(_ bucket: String) throws(ServiceError) -> [Upload] {
+        try db.read("the uploads") { c throws(ServiceError) in
+            do {
+                let s = try c.statement("SELECT upload_id, bucket, key, initiated_ms, headers FROM s3_uploads WHERE bucket = ?1 ORDER BY key, initiated_ms")
+                s.bind(1, bucket)
+                return try s.all(Self.upload)
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// Commits a part whose file is in place; a part uploaded again under its number replaces it.
+    package func putPart(_ uploadId: String, _ p: Part) async throws(ServiceError) {
+        let replaced = try await db.write("the part") { c throws(ServiceError) -> String? in
+            do {
+                try Self.requireUpload(uploadId, c)
+                let old = try c.statement("SELECT file FROM s3_parts WHERE upload_id = ?1 AND part = ?2")
+                old.bind(1, uploadId)
+                old.bind(2, p.number)
+                let previous = try old.step() ? old.string(0) : nil
+                old.reset()
+                let s = try c.statement("""
+                    INSERT OR REPLACE INTO s3_parts (upload_id, part, file, size, etag, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    """)
+                s.bind(1, uploadId)
+                s.bind(2, p.number)
+                s.bind(3, p.file)
+                s.bind(4, p.size)
+                s.bind(5, p.etag)
+                s.bind(6, p.modifiedMillis)
+                try s.run()
+                return previous
+            } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+        if let replaced { removeFiles([replaced]) }
+    }
+
+    package func parts(_ uploadId: String) throws(ServiceError) -> [Part] {
+        try db.read("the parts") { c throws(ServiceError) in
+            do {
+                let s = try c.statement("SELECT part, file, size, etag, modified_ms FROM s3_parts WHERE upload_id = ?1 ORDER BY part")
+                s.bind(1, uploadId)
+                return try s.all { Part(number: Int($0.int64(0)), file: $0.string(1) ?? "", size: $0.int64(2), etag: $0.string(3) ?? "",
+                                        modifiedMillis: $0.int64(4)) }
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// Ends an upload: its object committed (`object` nil: aborted) and its rows gone in one
+    /// transaction, then the part files removed.
+    package func finish(_ uploadId: String, object: Object?) async throws(ServiceError) {
+        let (files, replaced) = try await db.write("the upload") { c throws(ServiceError) -> ([String], String?) in
+            do {
+                try Self.requireUpload(uploadId, c)
+                let f = try c.statement("SELECT file FROM s3_parts WHERE upload_id = ?1")
+                f.bind(1, uploadId)
+                let files = try f.all { $0.string(0) ?? "" }
+                var previous: String?
+                if let o = object { previous = try Self.upsert(o, c) }
+                for sql in ["DELETE FROM s3_parts WHERE upload_id = ?1", "DELETE FROM s3_uploads WHERE upload_id = ?1"] {
+                    let d = try c.statement(sql)
+                    d.bind(1, uploadId)
+                    try d.run()
+                }
+                return (files, previous)
+            } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+        removeFiles(files + (replaced.map { [$0] } ?? []))
+    }
+}

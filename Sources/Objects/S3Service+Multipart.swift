@@ -1,0 +1,231 @@
+import Crypto
+import Foundation
+import ServiceKit
+import StatesLanguage
+
+extension S3Service {
+    /// AWS: parts are numbered 1 to 10,000, each but the last at least 5 MiB.
+    static let minimumPartBytes: Int64 = 5 * 1024 * 1024
+
+    func createUpload(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        let id = UUIDText.random().replacingOccurrences(of: "-", with: "")
+        var headers = Self.keptHeaders(call)
+        if let alg = call.headers["x-amz-checksum-algorithm"] { headers["x-amz-checksum-algorithm"] = .string(alg.uppercased()) }
+        try await store.createUpload(ObjectStore.Upload(id: id, bucket: bucket, key: key, initiatedMillis: now, headers: headers))
+        return Self.xml("InitiateMultipartUploadResult") { w in
+            w.element("Bucket", bucket)
+            w.element("Key", key)
+            w.element("UploadId", id)
+        }
+    }
+
+    func upload(_ bucket: String, _ key: String, _ id: String) throws(ServiceError) -> ObjectStore.Upload {
+        guard let u = try store.upload(id), u.bucket == bucket, u.key == key else {
+            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            throw S3Errors.noSuchUpload(id)
+        }
+        return u
+    }
+
+    func uploadPart(_ bucket: String, _ key: String, _ id: String, _ number: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard let n = Int(number), (1...10_000).contains(n) else {
+            throw S3Errors.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: number)
+        }
+        _ = try upload(bucket, key, id)
+        if call.headers["x-amz-copy-source"] != nil { return try await uploadPartCopy(bucket, key, id, n, call) }
+        let written = try await UploadWriter.write(call, into: store)
+        let etag = written.md5.map { String(format: "%02x", $0) }.joined()
+        do {
+            try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: now))
+        } catch {
+            store.removeFiles([written.file])
+            throw error
+        }
+        var headers = [("ETag", Self.etagHeader(etag))]
+        for (k, v) in written.checksums { headers.append((k, v)) }
+        return ServiceReply(status: 200, headers: headers)
+    }
+
+    /// UploadPartCopy: a part copied from an object (all of it, or `x-amz-copy-source-range`).
+    func uploadPartCopy(_ bucket: String, _ key: String, _ id: String, _ n: Int, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard let (sb, sk) = Self.copySource(call.headers["x-amz-copy-source"] ?? "") else {
+            throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
+        }
+        guard let source = try store.object(sb, sk) else { throw S3Errors.noSuchKey(sk) }
+        var offset: Int64 = 0
+        var length = source.size
+        if let r = call.headers["x-amz-copy-source-range"] {
+            guard let (a, b) = try Self.byteRange(r, size: source.size) else {
+                throw S3Errors.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last", name: "x-amz-copy-source-range", value: r)
+            }
+            offset = a
+            length = b - a + 1
+        }
+        guard let input = FileHandle(forReadingAtPath: store.path(source.file)) else {
+            throw ServiceError("InternalError", "the source object's file is missing", kind: .server)
+        }
+        defer { try? input.close() }
+        var bytes: [UInt8] = []
+        do {
+            try input.seek(toOffset: UInt64(offset))
+            bytes = Array(try input.read(upToCount: Int(length)) ?? Data())
+        } catch { throw ServiceError("InternalError", "cannot read the source: \(error)", kind: .server) }
+        var copy = ServiceCall(action: call.action, method: "PUT", headers: [:], body: bytes)
+        copy.requestId = call.requestId
+        let written = try await UploadWriter.write(copy, into: store)
+        let etag = written.md5.map { String(format: "%02x", $0) }.joined()
+        let modified = now
+        do {
+            try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: modified))
+        } catch {
+            store.removeFiles([written.file])
+            throw error
+        }
+        return Self.xml("CopyPartResult") { w in
+            w.element("LastModified", Self.iso(modified))
+            w.element("ETag", Self.etagHeader(etag))
+        }
+    }
+
+    /// Complete: the parts named (in ascending order, each ETag matching, all but the last
+    /// ≥ 5 MiB) joined into the object; its ETag the MD5 of the parts' MD5s, `-N`.
+    func completeUpload(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        let u = try upload(bucket, key, id)
+        let body = try await Self.document(call, limit: 4 * 1024 * 1024)
+        guard let root = XMLElementTree.parse(body), root.name == "CompleteMultipartUpload" else { throw S3Errors.malformedXML() }
+        let stored = Dictionary(try store.parts(id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+        var chosen: [ObjectStore.Part] = []
+        for p in root.all("Part") {
+            guard let n = p.value("PartNumber").flatMap(Int.init) else { throw S3Errors.malformedXML() }
+            if let last = chosen.last, n <= last.number {
+                throw ServiceError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.",
+                                   details: ["UploadId": .string(id)])
+            }
+            let tag = (p.value("ETag") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard let part = stored[n], tag.isEmpty || tag == part.etag else {
+                throw ServiceError("InvalidPart", "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+                                   details: ["UploadId": .string(id), "PartNumber": .string(String(n)), "ETag": .string(tag)])
+            }
+            chosen.append(part)
+        }
+        guard !chosen.isEmpty else { throw S3Errors.malformedXML() }
+        for part in chosen.dropLast() where part.size < Self.minimumPartBytes {
+            throw ServiceError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size",
+                               details: ["ProposedSize": .string(String(part.size)), "MinSizeAllowed": .string(String(Self.minimumPartBytes)),
+                                         "PartNumber": .string(String(part.number)), "ETag": .string(part.etag)])
+        }
+        // The object's file: the parts' bytes in order, fsynced before it is named.
+        let name = UUIDText.random()
+        let temporary = store.path(".tmp-" + name)
+        var size: Int64 = 0
+        var md5s: [UInt8] = []
+        do {
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
+                throw ServiceError("InternalError", "cannot create \(temporary)", kind: .server)
+            }
+            defer { try? out.close() }
+            for part in chosen {
+                guard let input = FileHandle(forReadingAtPath: store.path(part.file)) else {
+                    throw ServiceError("InternalError", "part \(part.number)'s file is missing", kind: .server)
+                }
+                defer { try? input.close() }
+                while let data = try input.read(upToCount: 1024 * 1024), !data.isEmpty {
+                    try out.write(contentsOf: data)
+                    size += Int64(data.count)
+                }
+                md5s += Self.hexBytes(part.etag)
+            }
+            try out.synchronize()
+            try FileManager.default.moveItem(atPath: temporary, toPath: store.path(name))
+        } catch let e as ServiceError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw e
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ServiceError("InternalError", "cannot assemble the object: \(error)", kind: .server)
+        }
+        UploadWriter.syncDirectory(store.directory)
+        let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
+        var headers = u.headers
+        headers["x-amz-checksum-algorithm"] = nil
+        let object = ObjectStore.Object(bucket: bucket, key: key, file: name, size: size, etag: etag, modifiedMillis: now, headers: headers)
+        do { try await store.finish(id, object: object) } catch {
+            store.removeFiles([name])
+            throw error
+        }
+        return Self.xml("CompleteMultipartUploadResult") { w in
+            w.element("Location", "http://\(bucket).s3.amazonaws.com/\(key)")
+            w.element("Bucket", bucket)
+            w.element("Key", key)
+            w.element("ETag", Self.etagHeader(etag))
+        }
+    }
+
+    static func hexBytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var chars = Array(hex.utf8).makeIterator()
+        while let a = chars.next(), let b = chars.next() {
+            guard let v = UInt8(String(decoding: [a, b], as: UTF8.self), radix: 16) else { break }
+            out.append(v)
+        }
+        return out
+    }
+
+    func abortUpload(_ bucket: String, _ key: String, _ id: String) async throws(ServiceError) -> ServiceReply {
+        _ = try upload(bucket, key, id)
+        try await store.finish(id, object: nil)
+        return ServiceReply(status: 204)
+    }
+
+    func listParts(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+        _ = try upload(bucket, key, id)
+        let marker = Int(call.query["part-number-marker"] ?? "0") ?? 0
+        let max = min(Int(call.query["max-parts"] ?? "1000") ?? 1000, 1000)
+        let all = try store.parts(id).filter { $0.number > marker }
+        let shown = Array(all.prefix(max))
+        return Self.xml("ListPartsResult") { w in
+            w.element("Bucket", bucket)
+            w.element("Key", key)
+            w.element("UploadId", id)
+            w.element("PartNumberMarker", String(marker))
+            if let last = shown.last { w.element("NextPartNumberMarker", String(last.number)) }
+            w.element("MaxParts", String(max))
+            w.element("IsTruncated", all.count > shown.count ? "true" : "false")
+            for p in shown {
+                w.raw("<Part>")
+                w.element("PartNumber", String(p.number))
+                w.element("LastModified", Self.iso(p.modifiedMillis))
+                w.element("ETag", Self.etagHeader(p.etag))
+                w.element("Size", String(p.size))
+                w.raw("</Part>")
+            }
+            owner(&w, "Initiator")
+            owner(&w)
+            w.element("StorageClass", "STANDARD")
+        }
+    }
+
+    func listUploads(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        let prefix = call.query["prefix"] ?? ""
+        let all = try store.uploads(bucket).filter { $0.key.hasPrefix(prefix) }
+        return Self.xml("ListMultipartUploadsResult") { w in
+            w.element("Bucket", bucket)
+            w.element("KeyMarker", "")
+            w.element("UploadIdMarker", "")
+            w.element("Prefix", prefix)
+            w.element("MaxUploads", "1000")
+            w.element("IsTruncated", "false")
+            for u in all {
+                w.raw("<Upload>")
+                w.element("Key", u.key)
+                w.element("UploadId", u.id)
+                owner(&w, "Initiator")
+                owner(&w)
+                w.element("StorageClass", "STANDARD")
+                w.element("Initiated", Self.iso(u.initiatedMillis))
+                w.raw("</Upload>")
+            }
+        }
+    }
+}

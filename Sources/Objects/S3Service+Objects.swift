@@ -1,0 +1,210 @@
+import Foundation
+import ServiceKit
+import StatesLanguage
+
+extension S3Service {
+    /// The headers S3 keeps with an object and gives back with it.
+    static let systemHeaders = ["content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires",
+                                "x-amz-website-redirect-location", "x-amz-storage-class", "x-amz-server-side-encryption"]
+
+    /// What a request asks to keep with its object: the system headers and `x-amz-meta-*`.
+    static func keptHeaders(_ call: ServiceCall) -> JSONObject {
+        var out = JSONObject()
+        for name in systemHeaders {
+            guard var v = call.headers[name] else { continue }
+            // The SDKs' aws-chunked framing is transport, not the object's encoding.
+            if name == "content-encoding" {
+                v = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "aws-chunked" }.joined(separator: ",")
+                if v.isEmpty { continue }
+            }
+            out[name] = .string(v)
+        }
+        for (k, v) in call.headers.sorted(by: { $0.key < $1.key }) where k.hasPrefix("x-amz-meta-") { out[k] = .string(v) }
+        return out
+    }
+
+    static func etagHeader(_ etag: String) -> String { "\"\(etag)\"" }
+
+    func putObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
+        let written = try await UploadWriter.write(call, into: store)
+        var headers = Self.keptHeaders(call)
+        for (k, v) in written.checksums { headers[k] = .string(v) }
+        let etag = written.md5.map { String(format: "%02x", $0) }.joined()
+        do {
+            try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
+                                                   modifiedMillis: now, headers: headers))
+        } catch {
+            store.removeFiles([written.file])
+            throw error
+        }
+        var reply = [("ETag", Self.etagHeader(etag))]
+        for (k, v) in written.checksums { reply.append((k, v)) }
+        reply.append(("x-amz-server-side-encryption", "AES256"))
+        return ServiceReply(status: 200, headers: reply)
+    }
+
+    /// GetObject and HeadObject: conditions, one byte range, the response-* overrides, the
+    /// body sent from the object's file.
+    func getObject(_ bucket: String, _ key: String, _ call: ServiceCall, head: Bool) throws(ServiceError) -> ServiceReply {
+        guard let o = try store.object(bucket, key) else {
+            if try store.bucket(bucket) == nil { throw head ? ServiceError("NoSuchBucket", "", kind: .notFound) : S3Errors.noSuchBucket(bucket) }
+            throw head ? ServiceError("NoSuchKey", "", kind: .notFound) : S3Errors.noSuchKey(key)
+        }
+        let h = call.headers
+        let tag = Self.etagHeader(o.etag)
+        func matches(_ list: String) -> Bool {
+            list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains { $0 == "*" || $0 == tag || $0 == o.etag }
+        }
+        let modifiedSecond = o.modifiedMillis / 1000 * 1000
+        // RFC 7232's order, as S3 applies it.
+        if let m = h["if-match"], !matches(m) { throw S3Errors.preconditionFailed }
+        if h["if-match"] == nil, let since = h["if-unmodified-since"].flatMap(Self.parseHTTPDate), modifiedSecond > since {
+            throw ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", kind: .preconditionFailed,
+                               details: ["Condition": "If-Unmodified-Since"])
+        }
+        if let m = h["if-none-match"], matches(m) { return ServiceReply(status: 304, headers: [("ETag", tag)]) }
+        if h["if-none-match"] == nil, let since = h["if-modified-since"].flatMap(Self.parseHTTPDate), modifiedSecond <= since {
+            return ServiceReply(status: 304, headers: [("ETag", tag)])
+        }
+        var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes")]
+        var contentType = "binary/octet-stream"
+        for (k, v) in o.headers {
+            guard let v = v.stringValue else { continue }
+            if k == "content-type" { contentType = v; continue }
+            // The whole object's checksum, asked for and not for a part of it (AWS sends none with a range).
+            if k.hasPrefix("x-amz-checksum-") {
+                if h["x-amz-checksum-mode"]?.uppercased() == "ENABLED", h["range"] == nil { headers.append((k, v)) }
+                continue
+            }
+            headers.append((k, v))
+        }
+        // response-content-type and the others replace what was stored, for this answer only.
+        var overrides: [String: String] = [:]
+        for (q, header) in [("response-content-type", "content-type"), ("response-content-language", "content-language"),
+                            ("response-expires", "expires"), ("response-cache-control", "cache-control"),
+                            ("response-content-disposition", "content-disposition"), ("response-content-encoding", "content-encoding")] {
+            if let v = call.query[q] { overrides[header] = v }
+        }
+        if let t = overrides.removeValue(forKey: "content-type") { contentType = t }
+        headers = headers.filter { overrides[$0.0.lowercased()] == nil } + overrides.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        headers.append(("Content-Type", contentType))
+        var offset: Int64 = 0
+        var length = o.size
+        var status = 200
+        if let range = h["range"], let (start, end) = try Self.byteRange(range, size: o.size) {
+            offset = start
+            length = end - start + 1
+            status = 206
+            headers.append(("Content-Range", "bytes \(start)-\(end)/\(o.size)"))
+        }
+        headers.append(("Content-Length", String(length)))
+        if head { return ServiceReply(status: status, headers: headers) }
+        guard let handle = FileHandle(forReadingAtPath: store.path(o.file)) else {
+            throw ServiceError("InternalError", "the object's file is missing", kind: .server)
+        }
+        var reply = ServiceReply(status: status, headers: headers)
+        reply.file = FileBody(handle: handle, offset: UInt64(offset), length: UInt64(length))
+        return reply
+    }
+
+    /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → inclusive bounds; nil when S3 ignores the header
+    /// (not a single bytes range); InvalidRange when it starts past the end.
+    static func byteRange(_ text: String, size: Int64) throws(ServiceError) -> (Int64, Int64)? {
+        guard text.hasPrefix("bytes="), !text.contains(",") else { return nil }
+        let spec = text.dropFirst(6)
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        let a = spec[..<dash].trimmingCharacters(in: .whitespaces)
+        let b = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        func invalid() -> ServiceError {
+            ServiceError("InvalidRange", "The requested range is not satisfiable", kind: .rangeNotSatisfiable,
+                         details: ["RangeRequested": .string(text), "ActualObjectSize": .string(String(size))])
+        }
+        if a.isEmpty {
+            guard let n = Int64(b), n > 0 else { return nil }
+            guard size > 0 else { throw invalid() }
+            return (max(0, size - n), size - 1)
+        }
+        guard let start = Int64(a) else { return nil }
+        guard start < size else { throw invalid() }
+        if b.isEmpty { return (start, size - 1) }
+        guard let end = Int64(b), end >= start else { return nil }
+        return (start, min(end, size - 1))
+    }
+
+    func deleteObject(_ bucket: String, _ key: String) async throws(ServiceError) -> ServiceReply {
+        try await store.delete(bucket, keys: [key])
+        return ServiceReply(status: 204)
+    }
+
+    func deleteObjects(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        let body = try await Self.document(call, limit: 2 * 1024 * 1024)
+        guard let root = XMLElementTree.parse(body), root.name == "Delete" else { throw S3Errors.malformedXML() }
+        let keys = root.all("Object").compactMap { $0.value("Key") }
+        guard !keys.isEmpty, keys.count <= 1000 else { throw S3Errors.malformedXML() }
+        let quiet = root.value("Quiet") == "true"
+        try await store.delete(bucket, keys: keys)
+        return Self.xml("DeleteResult") { w in
+            guard !quiet else { return }
+            for k in keys {
+                w.raw("<Deleted>")
+                w.element("Key", k)
+                w.raw("</Deleted>")
+            }
+        }
+    }
+
+    /// CopyObject: `x-amz-copy-source` (`bucket/key`, percent-encoded), the metadata copied or
+    /// replaced (`x-amz-metadata-directive`); a copy onto itself must change something.
+    func copyObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard let (sourceBucket, sourceKey) = Self.copySource(call.headers["x-amz-copy-source"] ?? "") else {
+            throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
+        }
+        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard let source = try store.object(sourceBucket, sourceKey) else {
+            if try store.bucket(sourceBucket) == nil { throw S3Errors.noSuchBucket(sourceBucket) }
+            throw S3Errors.noSuchKey(sourceKey)
+        }
+        if let m = call.headers["x-amz-copy-source-if-match"], m != Self.etagHeader(source.etag), m != source.etag {
+            throw S3Errors.preconditionFailed
+        }
+        let replace = call.headers["x-amz-metadata-directive"]?.uppercased() == "REPLACE"
+        if sourceBucket == bucket, sourceKey == key, !replace {
+            throw ServiceError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+        }
+        let name = UUIDText.random()
+        let temporary = store.path(".tmp-" + name)
+        do {
+            try FileManager.default.copyItem(atPath: store.path(source.file), toPath: temporary)
+            if let h = FileHandle(forUpdatingAtPath: temporary) { try h.synchronize(); try h.close() }
+            try FileManager.default.moveItem(atPath: temporary, toPath: store.path(name))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ServiceError("InternalError", "cannot copy the object: \(error)", kind: .server)
+        }
+        UploadWriter.syncDirectory(store.directory)
+        var headers = replace ? Self.keptHeaders(call) : source.headers
+        for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
+        let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,
+                                      headers: headers)
+        do { try await store.put(copy) } catch {
+            store.removeFiles([name])
+            throw error
+        }
+        return Self.xml("CopyObjectResult") { w in
+            w.element("LastModified", Self.iso(copy.modifiedMillis))
+            w.element("ETag", Self.etagHeader(copy.etag))
+        }
+    }
+
+    static func copySource(_ header: String) -> (String, String)? {
+        var text = header.percentDecoded
+        if let q = text.firstIndex(of: "?") { text = String(text[..<q]) }
+        let trimmed = text.drop { $0 == "/" }
+        guard let slash = trimmed.firstIndex(of: "/") else { return nil }
+        let key = String(trimmed[trimmed.index(after: slash)...])
+        guard !key.isEmpty else { return nil }
+        return (String(trimmed[..<slash]), key)
+    }
+}

@@ -1,0 +1,140 @@
+import Engine
+import Foundation
+import ServiceKit
+import StatesLanguage
+
+/// Amazon S3 on the seam (REST-XML): buckets, objects streamed to and from files, multipart
+/// uploads. The front door hands over every request that names a bucket by host or by an
+/// S3 signature (and whatever no other route takes); the action is picked here from the
+/// method, the bucket and key, and the query's subresource, as S3's model does.
+package struct S3Service: BatonService {
+    package let store: ObjectStore
+    let region: String
+    let account: String
+    let clock: any EngineClock
+
+    package init(_ context: ServiceContext) async throws(ServiceError) {
+        store = try await ObjectStore(context.database, dataDirectory: context.dataDirectory)
+        region = context.region
+        account = context.account
+        clock = context.engine.clock
+    }
+
+    package var name: String { "s3" }
+    package var wireProtocol: WireProtocol { .restXML }
+    var now: Int64 { clock.now().milliseconds }
+
+    package var actions: [String: Action] {
+        let s = self
+        return ["S3": { call in try await s.dispatch(call) }]
+    }
+
+    /// The action S3's model gives this method, address and subresource.
+    func dispatch(_ call: ServiceCall) async throws -> ServiceReply {
+        let bucket = call.parameters["Bucket"]
+        let key = call.parameters["Key"]
+        let q = call.query
+        let unsupported = ["acl", "policy", "cors", "lifecycle", "website", "replication", "encryption", "logging", "versioning",
+                           "tagging", "notification", "accelerate", "requestPayment", "ownershipControls", "publicAccessBlock",
+                           "object-lock", "retention", "legal-hold", "attributes", "torrent", "restore", "select", "versions",
+                           "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus"]
+        if let sub = unsupported.first(where: { q[$0] != nil }) {
+            throw ServiceError("NotImplemented", "A header or subresource you provided implies functionality that is not implemented: ?\(sub)",
+                               kind: .notImplemented)
+        }
+        guard let bucket else {
+            guard call.method == "GET" else { throw Self.methodNotAllowed(call.method) }
+            return try listBuckets()
+        }
+        guard let key else {
+            switch call.method {
+            case "PUT": return try await createBucket(bucket, call)
+            case "HEAD": return try headBucket(bucket)
+            case "DELETE": return try await deleteBucket(bucket)
+            case "GET":
+                if q["location"] != nil { return try location(bucket) }
+                if q["uploads"] != nil { return try listUploads(bucket, call) }
+                return try listObjects(bucket, call)
+            case "POST":
+                if q["delete"] != nil { return try await deleteObjects(bucket, call) }
+                throw Self.methodNotAllowed(call.method)
+            default: throw Self.methodNotAllowed(call.method)
+            }
+        }
+        switch call.method {
+        case "PUT":
+            if let upload = q["uploadId"], let part = q["partNumber"] { return try await uploadPart(bucket, key, upload, part, call) }
+            if call.headers["x-amz-copy-source"] != nil { return try await copyObject(bucket, key, call) }
+            return try await putObject(bucket, key, call)
+        case "GET":
+            if let upload = q["uploadId"] { return try listParts(bucket, key, upload, call) }
+            return try getObject(bucket, key, call, head: false)
+        case "HEAD": return try getObject(bucket, key, call, head: true)
+        case "DELETE":
+            if let upload = q["uploadId"] { return try await abortUpload(bucket, key, upload) }
+            return try await deleteObject(bucket, key)
+        case "POST":
+            if q["uploads"] != nil { return try await createUpload(bucket, key, call) }
+            if let upload = q["uploadId"] { return try await completeUpload(bucket, key, upload, call) }
+            throw Self.methodNotAllowed(call.method)
+        default: throw Self.methodNotAllowed(call.method)
+        }
+    }
+
+    /// A request's XML document (read whole: a few KB at most), MalformedXML past `limit`.
+    static func document(_ call: ServiceCall, limit: Int) async throws(ServiceError) -> [UInt8] {
+        guard let stream = call.bodyStream else { return call.body }
+        var body: [UInt8] = []
+        do {
+            while let chunk = try await stream.next() {
+                body += chunk
+                if body.count > limit { throw S3Errors.malformedXML() }
+            }
+        } catch let e as ServiceError { throw e } catch { throw S3Errors.malformedXML() }
+        return body
+    }
+
+    /// The `<Owner>` (or `<Initiator>`) element: this endpoint's one account.
+    func owner(_ w: inout XMLWriter, _ tag: String = "Owner") {
+        w.raw("<\(tag)>")
+        w.element("ID", account)
+        w.element("DisplayName", "baton")
+        w.raw("</\(tag)>")
+    }
+
+    static func methodNotAllowed(_ method: String) -> ServiceError {
+        ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.", kind: .methodNotAllowed,
+                     details: ["Method": .string(method), "ResourceType": "OBJECT"])
+    }
+
+    /// An XML answer with S3's namespace on its root.
+    static func xml(_ root: String, status: Int = 200, headers: [(String, String)] = [], _ body: (inout XMLWriter) -> Void) -> ServiceReply {
+        var w = XMLWriter()
+        w.raw(#"<?xml version="1.0" encoding="UTF-8"?>"#)
+        w.raw(#"<\#(root) xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#)
+        body(&w)
+        w.raw("</\(root)>")
+        return ServiceReply(status: status, headers: [("Content-Type", "application/xml")] + headers, body: w.bytes)
+    }
+
+    /// S3's timestamps in XML (`2026-12-01T10:00:00.000Z`).
+    static func iso(_ millis: Int64) -> String { Timestamp(milliseconds: millis).iso8601 }
+
+    /// The `Last-Modified` header's form (RFC 7231), to the second.
+    static func httpDate(_ millis: Int64) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
+    }
+
+    static func parseHTTPDate(_ text: String) -> Int64? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        if let d = f.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
+        return Timestamp(iso8601: text).map { $0.milliseconds }
+    }
+}

@@ -1,0 +1,162 @@
+import Crypto
+import Foundation
+import ServiceKit
+
+/// Streams a request's body into a new file of the store: decoded from `aws-chunked` when the
+/// SDK sent it so (with the checksum in a trailer), hashed on the way (MD5 for the ETag, the
+/// declared SHA-256, any `x-amz-checksum-*`), checked against what the client declared,
+/// fsynced and renamed into place. Nothing is in memory but the chunk at hand.
+struct UploadWriter {
+    struct Written {
+        var file: String
+        var size: Int64
+        var md5: [UInt8]
+        /// `x-amz-checksum-*` header → value, for the checksums computed.
+        var checksums: [String: String]
+    }
+
+    static func write(_ call: ServiceCall, into store: ObjectStore) async throws(ServiceError) -> Written {
+        let name = UUIDText.random()
+        let temporary = store.path(".tmp-" + name)
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
+            throw ServiceError("InternalError", "cannot create \(temporary)", kind: .server)
+        }
+        var ok = false
+        defer {
+            try? out.close()
+            if !ok { try? FileManager.default.removeItem(atPath: temporary) }
+        }
+        let h = call.headers
+        let declaredSHA = h["x-amz-content-sha256"].flatMap { $0.count == 64 ? $0.lowercased() : nil }
+        let chunked = (h["content-encoding"] ?? "").contains("aws-chunked") || (h["x-amz-content-sha256"] ?? "").hasPrefix("STREAMING-")
+        var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
+        if algorithm == nil, let trailer = h["x-amz-trailer"] { algorithm = Checksum.Algorithm.allCases.first { $0.header == trailer.lowercased() } }
+        if algorithm == nil, let named = h["x-amz-sdk-checksum-algorithm"] { algorithm = Checksum.Algorithm(rawValue: named.uppercased()) }
+        var checksum = algorithm.map(Checksum.init)
+        var md5 = Insecure.MD5()
+        var sha = declaredSHA == nil ? nil : SHA256()
+        var size: Int64 = 0
+        var decoder = chunked ? AWSChunkedDecoder() : nil
+        func consume(_ bytes: [UInt8]) throws {
+            guard !bytes.isEmpty else { return }
+            md5.update(data: bytes)
+            sha?.update(data: bytes)
+            checksum?.update(bytes)
+            size += Int64(bytes.count)
+            try out.write(contentsOf: bytes)
+        }
+        do {
+            func feed(_ chunk: [UInt8]) throws {
+                if decoder != nil {
+                    for piece in try decoder!.feed(chunk) { try consume(piece) }
+                } else {
+                    try consume(chunk)
+                }
+            }
+            if let stream = call.bodyStream {
+                while let chunk = try await stream.next() { try feed(chunk) }
+            } else {
+                try feed(call.body)
+            }
+            if let d = decoder, !d.finished {
+                throw ServiceError("IncompleteBody", "The request body terminated unexpectedly")
+            }
+            try out.synchronize()
+        } catch let e as ServiceError {
+            throw e
+        } catch {
+            throw ServiceError("IncompleteBody", "The request body could not be read: \(error)")
+        }
+        let digest = Array(md5.finalize())
+        if let given = h["content-md5"], given != Data(digest).base64EncodedString() {
+            throw ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        }
+        if let declaredSHA, let sha, declaredSHA != sha.finalize().map({ String(format: "%02x", $0) }).joined() {
+            throw ServiceError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        }
+        var checksums: [String: String] = [:]
+        if let checksum {
+            let value = checksum.value()
+            let header = checksum.algorithm.header
+            if let given = h[header] ?? decoder?.trailers[header], given != value {
+                throw ServiceError("BadDigest", "The \(checksum.algorithm.rawValue) you specified did not match the calculated checksum.")
+            }
+            checksums[header] = value
+        }
+        // Durable before it is named: the rename and the directory's own sync.
+        do {
+            try FileManager.default.moveItem(atPath: temporary, toPath: store.path(name))
+        } catch {
+            throw ServiceError("InternalError", "cannot store the object: \(error)", kind: .server)
+        }
+        ok = true
+        Self.syncDirectory(store.directory)
+        return Written(file: name, size: size, md5: digest, checksums: checksums)
+    }
+
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
+
+/// `Content-Encoding: aws-chunked`: `hex-size[;chunk-signature=…]\r\n` + bytes + `\r\n`, …,
+/// `0[;…]\r\n`, then trailers (`x-amz-checksum-crc32:…\r\n`) and an empty line.
+struct AWSChunkedDecoder {
+    enum Phase { case size, data(Int), dataEnd, trailers, done }
+    var phase = Phase.size
+    var pending: [UInt8] = []
+    var trailers: [String: String] = [:]
+    /// At the end (a stream whose last empty line never came is taken as ended after its last chunk).
+    var finished: Bool {
+        switch phase {
+        case .done, .trailers: return true
+        default: return false
+        }
+    }
+
+    mutating func feed(_ bytes: [UInt8]) throws(ServiceError) -> [[UInt8]] {
+        pending.append(contentsOf: bytes)
+        var out: [[UInt8]] = []
+        var i = 0
+        func line() -> String? {
+            guard let end = pending[i...].firstIndex(of: 10) else { return nil }
+            var text = pending[i..<end]
+            if text.last == 13 { text = text.dropLast() }
+            i = end + 1
+            return String(decoding: text, as: UTF8.self)
+        }
+        loop: while true {
+            switch phase {
+            case .size:
+                guard let l = line() else { break loop }
+                let hex = l.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard let n = Int(hex, radix: 16) else { throw ServiceError("IncompleteBody", "Malformed aws-chunked body: '\(l)'") }
+                phase = n == 0 ? .trailers : .data(n)
+            case .data(let n):
+                let available = pending.count - i
+                if available == 0 { break loop }
+                let take = min(n, available)
+                out.append(Array(pending[i..<(i + take)]))
+                i += take
+                phase = take == n ? .dataEnd : .data(n - take)
+            case .dataEnd:
+                guard let l = line() else { break loop }
+                guard l.isEmpty else { throw ServiceError("IncompleteBody", "Malformed aws-chunked body: a chunk is longer than its size") }
+                phase = .size
+            case .trailers:
+                guard let l = line() else { break loop }
+                if l.isEmpty { phase = .done; continue }
+                if let colon = l.firstIndex(of: ":") {
+                    trailers[l[..<colon].lowercased()] = String(l[l.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                }
+            case .done:
+                break loop
+            }
+        }
+        pending.removeFirst(i)
+        return out
+    }
+}
