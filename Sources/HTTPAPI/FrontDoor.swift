@@ -78,8 +78,8 @@ package struct FrontDoor: Sendable {
     let byTarget: [String: JSONService]
     let rest: [Route]
     let queryServices: [QueryService]
-    /// The REST-XML object store (S3), which takes what names a bucket by host or signature,
-    /// and whatever else no other route takes.
+    /// The REST-XML object store (S3), which takes what names a bucket by host, or is signed
+    /// (or presigned) for S3.
     let objects: (service: any BatonService, handler: Action?)?
     /// A query request's form body may spell a 1 MiB message with every byte escaped.
     package static let maximumQueryBodyBytes = 8 * 1024 * 1024
@@ -119,24 +119,24 @@ package struct FrontDoor: Sendable {
 
     /// Every route and action, as (method, example path, X-Amz-Target or nil, authentication):
     /// what a test walks to prove that each one refuses an unsigned request.
-    package var everyEntry: [(method: String, path: String, target: String?, authentication: Authentication)] {
-        var out: [(String, String, String?, Authentication)] = []
+    package var everyEntry: [(method: String, path: String, target: String?, authentication: Authentication, host: String?)] {
+        var out: [(String, String, String?, Authentication, String?)] = []
         for (prefix, s) in byTarget.sorted(by: { $0.key < $1.key }) {
-            for action in s.actions.keys.sorted() { out.append(("POST", "/", "\(prefix).\(action)", .sigV4)) }
+            for action in s.actions.keys.sorted() { out.append(("POST", "/", "\(prefix).\(action)", .sigV4, nil)) }
         }
-        for r in rest { out.append((r.route.method, r.route.path.example, nil, r.route.authentication)) }
+        for r in rest { out.append((r.route.method, r.route.path.example, nil, r.route.authentication, nil)) }
         for q in queryServices {
             for action in q.actions.keys.sorted() where q.query.model.hasOperation(action) {
-                out.append(("GET", "/?Action=\(action)&Version=\(q.query.model.version)", nil, .sigV4))
+                out.append(("GET", "/?Action=\(action)&Version=\(q.query.model.version)", nil, .sigV4, nil))
             }
         }
         if objects != nil {
-            for (method, path) in [("GET", "/"), ("PUT", "/bucket"), ("GET", "/bucket/key"), ("PUT", "/bucket/key"),
-                                   ("DELETE", "/bucket/key"), ("POST", "/bucket?delete")] {
-                out.append((method, path, nil, .sigV4))
+            // Addressed by host (`BUCKET.s3.…`): a path-style request is S3's by its signature.
+            for (method, path) in [("GET", "/"), ("PUT", "/"), ("GET", "/key"), ("PUT", "/key"), ("DELETE", "/key"), ("POST", "/?delete")] {
+                out.append((method, path, nil, .sigV4, "bucket.s3.localhost"))
             }
         }
-        return out.map { (method: $0.0, path: $0.1, target: $0.2, authentication: $0.3) }
+        return out.map { (method: $0.0, path: $0.1, target: $0.2, authentication: $0.3, host: $0.4) }
     }
 
     /// Finds the destination from the request line and headers alone, so the body is read
@@ -167,8 +167,6 @@ package struct FrontDoor: Sendable {
                                    authentication: r.route.authentication, maximumBodyBytes: r.route.maximumBodyBytes, handler: r.handler)
             }
         }
-        // What no other route takes, an S3 client's path-style request included.
-        if target == nil, let objects { return objectDestination(objects, bucket: Self.pathStyle(path)) }
         return nil
     }
 

@@ -13,7 +13,7 @@ import Testing
         var exempt: [String] = []
         var refused = 0
         for entry in entries {
-            var headers: [(String, String)] = [("host", "127.0.0.1:8083")]
+            var headers: [(String, String)] = [("host", entry.host ?? "127.0.0.1:8083")]
             if let target = entry.target { headers.append(("x-amz-target", target)) }
             // Query-protocol actions are listed as `/?Action=…`.
             let parts = entry.path.split(separator: "?", maxSplits: 1).map(String.init)
@@ -34,9 +34,9 @@ import Testing
         // endpoint's probe and landing page, which reveal nothing, and SNS's public signing
         // certificate: no other exemption.
         #expect(exempt.sorted() == ["GET /", "GET /SimpleNotificationService-baton.pem", "GET /health", "POST /webhooks/x"])
-        // Step Functions' 37 actions, Lambda's routes, the webhook admin API and SQS's 23
-        // actions in both protocols at least.
-        #expect(refused >= 37 + 10 + 6 + 2 * 23)
+        // Step Functions' 37 actions, Lambda's routes, the webhook admin API, SQS's 23
+        // actions in both protocols and S3's requests at least.
+        #expect(refused >= 37 + 10 + 6 + 2 * 23 + 6)
     }
 
     /// The probe and the landing page answer without a signature even when one is required,

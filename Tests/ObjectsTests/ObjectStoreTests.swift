@@ -1,0 +1,163 @@
+import Engine
+import Foundation
+import Journal
+import ServiceKit
+import StatesLanguage
+import Testing
+@testable import Objects
+
+/// S3 over a real journal and data directory, called as the front door calls it: objects
+/// streamed in (plain and aws-chunked with a trailer checksum) and read back from their
+/// files, listings with delimiters and pages, multipart uploads with AWS's ETag, and what a
+/// crash mid-upload leaves.
+@Suite struct ObjectStoreTests {
+    final class Fixture {
+        let dir = NSTemporaryDirectory() + "baton-s3-\(UUID().uuidString)"
+        var db: SQLiteJournal
+        var s3: S3Service
+
+        init() async throws {
+            db = try SQLiteJournal(directory: dir, synchronous: .normal)
+            s3 = try await S3Service(ServiceContext(engine: Engine(journal: db, clock: ManualEngineClock()), database: db, dataDirectory: dir))
+        }
+
+        func reopen() async throws {
+            db.close()
+            db = try SQLiteJournal(directory: dir, synchronous: .normal)
+            s3 = try await S3Service(ServiceContext(engine: Engine(journal: db, clock: ManualEngineClock()), database: db, dataDirectory: dir))
+        }
+
+        deinit {
+            db.close()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+
+        func call(_ method: String, _ bucket: String?, _ key: String? = nil, query: [String: String] = [:], headers: [String: String] = [:],
+                  body: [UInt8] = []) async throws -> ServiceReply {
+            var parameters: [String: String] = [:]
+            parameters["Bucket"] = bucket
+            parameters["Key"] = key
+            var c = ServiceCall(action: "S3", method: method, parameters: parameters, query: query, headers: headers)
+            c.bodyStream = BodyStream.bytes(body, chunk: body.count > 4096 ? 65536 : 7)
+            return try await s3.dispatch(c)
+        }
+
+        func read(_ reply: ServiceReply) throws -> [UInt8] {
+            guard let f = reply.file else { return reply.body }
+            try f.handle.seek(toOffset: f.offset)
+            defer { try? f.handle.close() }
+            return Array(try f.handle.read(upToCount: Int(f.length)) ?? Data())
+        }
+
+        func header(_ reply: ServiceReply, _ name: String) -> String? {
+            reply.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    @Test func anObjectStreamsInAndOutWithItsMetadataAndRanges() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        let put = try await f.call("PUT", "docs", "a/b.txt", headers: ["content-type": "text/plain", "x-amz-meta-who": "ana"],
+                                   body: Array("hello world".utf8))
+        #expect(f.header(put, "ETag") == "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")
+        let get = try await f.call("GET", "docs", "a/b.txt")
+        #expect(try f.read(get) == Array("hello world".utf8))
+        #expect(f.header(get, "Content-Type") == "text/plain")
+        #expect(f.header(get, "x-amz-meta-who") == "ana")
+        let range = try await f.call("GET", "docs", "a/b.txt", headers: ["range": "bytes=-5"])
+        #expect(range.status == 206)
+        #expect(try f.read(range) == Array("world".utf8))
+        #expect(f.header(range, "Content-Range") == "bytes 6-10/11")
+        let notModified = try await f.call("GET", "docs", "a/b.txt", headers: ["if-none-match": "\"5eb63bbbe01eeed093cb22bb8f5acdc3\""])
+        #expect(notModified.status == 304)
+        await #expect(throws: ServiceError.self) { try await f.call("GET", "docs", "a/b.txt", headers: ["if-match": "\"other\""]) }
+        await #expect(throws: ServiceError.self) { try await f.call("GET", "docs", "a/b.txt", headers: ["range": "bytes=20-"]) }
+        // Durable: the same object after the journal is opened again.
+        try await f.reopen()
+        #expect(try f.read(try await f.call("GET", "docs", "a/b.txt")) == Array("hello world".utf8))
+    }
+
+    @Test func anAWSChunkedBodyIsDecodedAndItsTrailerChecksumChecked() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        let data = Array("hello world".utf8)
+        var crc = Checksum(.crc32)
+        crc.update(data)
+        #expect(crc.value() == "DUoRhQ==", "CRC32 of 'hello world', base64")
+        func chunked(_ checksum: String) -> [UInt8] {
+            Array("5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:\(checksum)\r\n\r\n".utf8)
+        }
+        let headers = ["content-encoding": "aws-chunked", "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                       "x-amz-trailer": "x-amz-checksum-crc32", "x-amz-decoded-content-length": "11"]
+        let put = try await f.call("PUT", "docs", "c", headers: headers, body: chunked("DUoRhQ=="))
+        #expect(f.header(put, "x-amz-checksum-crc32") == "DUoRhQ==")
+        #expect(try f.read(try await f.call("GET", "docs", "c")) == data)
+        await #expect(throws: ServiceError("BadDigest", "")) {
+            try await f.call("PUT", "docs", "d", headers: headers, body: chunked("AAAAAA=="))
+        }
+        // Refused whole: no object, no file left behind.
+        await #expect(throws: ServiceError("NoSuchKey", "")) { try await f.call("GET", "docs", "d") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count == 1)
+    }
+
+    @Test func listingsRollKeysUpUnderTheDelimiterAndPage() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        for k in ["a/1", "a/2", "b/1", "c", "d"] { _ = try await f.call("PUT", "docs", k, body: [1]) }
+        let rolled = try await f.s3.page("docs", prefix: "", delimiter: "/", after: nil, max: 1000)
+        #expect(rolled.prefixes == ["a/", "b/"])
+        #expect(rolled.objects.map(\.key) == ["c", "d"])
+        let first = try await f.s3.page("docs", prefix: "", delimiter: "/", after: nil, max: 3)
+        #expect(first.prefixes == ["a/", "b/"] && first.objects.map(\.key) == ["c"] && first.truncated)
+        let second = try await f.s3.page("docs", prefix: "", delimiter: "/", after: first.last, max: 3)
+        #expect(second.objects.map(\.key) == ["d"] && !second.truncated)
+        let under = try await f.s3.page("docs", prefix: "a/", delimiter: nil, after: "a/1", max: 10)
+        #expect(under.objects.map(\.key) == ["a/2"])
+    }
+
+    @Test func aMultipartUploadJoinsItsPartsWithAWSsETag() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        let created = try await f.call("POST", "docs", "big", query: ["uploads": ""])
+        let id = try #require(String(decoding: created.body, as: UTF8.self).components(separatedBy: "<UploadId>").last?
+            .components(separatedBy: "</UploadId>").first)
+        let first = [UInt8](repeating: 7, count: 5 * 1024 * 1024)
+        let e1 = try #require(f.header(try await f.call("PUT", "docs", "big", query: ["uploadId": id, "partNumber": "1"], body: first), "ETag"))
+        let e2 = try #require(f.header(try await f.call("PUT", "docs", "big", query: ["uploadId": id, "partNumber": "2"], body: [1, 2, 3]), "ETag"))
+        let xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\(e1)</ETag></Part><Part><PartNumber>2</PartNumber><ETag>\(e2)</ETag></Part></CompleteMultipartUpload>"
+        let done = try await f.call("POST", "docs", "big", query: ["uploadId": id], body: Array(xml.utf8))
+        let md5s = ObjectStoreTests.hex(e1) + ObjectStoreTests.hex(e2)
+        #expect(String(decoding: done.body, as: UTF8.self).contains("-2"))
+        let object = try #require(try f.s3.store.object("docs", "big"))
+        #expect(object.etag == ObjectStoreTests.md5Hex(md5s) + "-2")
+        #expect(object.size == Int64(first.count + 3))
+        // The parts' files are gone; the object's is the one file left.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count == 1)
+        await #expect(throws: ServiceError("NoSuchUpload", "")) {
+            try await f.call("PUT", "docs", "big", query: ["uploadId": id, "partNumber": "3"], body: [1])
+        }
+    }
+
+    @Test func whatACrashMidUploadLeavesIsSweptAtTheNextStart() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        // A temporary file of an upload that never finished, and a file no row names.
+        FileManager.default.createFile(atPath: f.dir + "/objects/.tmp-crashed", contents: Data([1, 2, 3]))
+        FileManager.default.createFile(atPath: f.dir + "/objects/orphan", contents: Data([1]))
+        _ = try await f.call("PUT", "docs", "kept", body: [9])
+        try await f.reopen()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count == 1)
+        #expect(try f.read(try await f.call("GET", "docs", "kept")) == [9])
+    }
+
+    @Test(arguments: [("my-bucket", true), ("ab", false), ("My-Bucket", false), ("a..b", false), ("192.168.0.1", false),
+                      ("-ab", false), ("docs.v2", true)])
+    func bucketNames(_ name: String, _ valid: Bool) {
+        #expect(S3Service.validBucketName(name) == valid)
+    }
+
+    static func hex(_ etag: String) -> [UInt8] { S3Service.hexBytes(etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+    static func md5Hex(_ bytes: [UInt8]) -> String {
+        Hashing.digest(bytes, algorithm: "MD5")?.map { String(format: "%02x", $0) }.joined() ?? ""
+    }
+}

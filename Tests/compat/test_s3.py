@@ -1,0 +1,123 @@
+"""boto3's s3 client and the aws CLI against Baton's object store: buckets, objects streamed
+in and out, listings, copies, multipart uploads, virtual-host addressing, and an upload cut
+by kill -9 that leaves nothing behind."""
+import hashlib
+import http.client
+import json
+import os
+import signal
+import subprocess
+import tempfile
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conftest import Server
+
+
+@pytest.fixture
+def s3(server):
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+
+
+def test_objects_round_trip_with_their_metadata_ranges_and_listings(s3):
+    s3.create_bucket(Bucket="compat-docs")
+    assert "compat-docs" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    put = s3.put_object(Bucket="compat-docs", Key="a/b.txt", Body=b"hello world", ContentType="text/plain",
+                        Metadata={"who": "ana"})
+    assert put["ETag"] == '"%s"' % hashlib.md5(b"hello world").hexdigest()
+    got = s3.get_object(Bucket="compat-docs", Key="a/b.txt")
+    assert got["Body"].read() == b"hello world" and got["ContentType"] == "text/plain" and got["Metadata"] == {"who": "ana"}
+    assert s3.get_object(Bucket="compat-docs", Key="a/b.txt", Range="bytes=6-")["Body"].read() == b"world"
+    for k in ["a/c.txt", "b/d.txt", "top.txt"]:
+        s3.put_object(Bucket="compat-docs", Key=k, Body=k.encode())
+    listed = s3.list_objects_v2(Bucket="compat-docs", Delimiter="/")
+    assert [o["Key"] for o in listed["Contents"]] == ["top.txt"]
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["a/", "b/"]
+    first = s3.list_objects_v2(Bucket="compat-docs", MaxKeys=2)
+    second = s3.list_objects_v2(Bucket="compat-docs", MaxKeys=2, ContinuationToken=first["NextContinuationToken"])
+    assert [o["Key"] for o in first["Contents"] + second["Contents"]] == ["a/b.txt", "a/c.txt", "b/d.txt", "top.txt"]
+    assert not second["IsTruncated"]
+    s3.copy_object(Bucket="compat-docs", Key="copy.txt", CopySource={"Bucket": "compat-docs", "Key": "a/b.txt"})
+    assert s3.get_object(Bucket="compat-docs", Key="copy.txt")["Body"].read() == b"hello world"
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket="compat-docs", Key="missing")
+    with pytest.raises(s3.exceptions.NoSuchBucket):
+        s3.list_objects_v2(Bucket="no-such-bucket")
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket="compat-docs")
+    assert e.value.response["Error"]["Code"] == "BucketNotEmpty"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="compat-docs")["Contents"]]
+    s3.delete_objects(Bucket="compat-docs", Delete={"Objects": [{"Key": k} for k in keys]})
+    s3.delete_bucket(Bucket="compat-docs")
+
+
+def test_a_multipart_upload_has_awss_etag(s3):
+    s3.create_bucket(Bucket="compat-multi")
+    big = os.urandom(5 * 1024 * 1024)
+    upload = s3.create_multipart_upload(Bucket="compat-multi", Key="big.bin")["UploadId"]
+    e1 = s3.upload_part(Bucket="compat-multi", Key="big.bin", UploadId=upload, PartNumber=1, Body=big)["ETag"]
+    e2 = s3.upload_part(Bucket="compat-multi", Key="big.bin", UploadId=upload, PartNumber=2, Body=b"tail")["ETag"]
+    done = s3.complete_multipart_upload(Bucket="compat-multi", Key="big.bin", UploadId=upload,
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    expected = hashlib.md5(hashlib.md5(big).digest() + hashlib.md5(b"tail").digest()).hexdigest() + "-2"
+    assert done["ETag"] == '"%s"' % expected
+    assert s3.get_object(Bucket="compat-multi", Key="big.bin")["Body"].read() == big + b"tail"
+    with pytest.raises(s3.exceptions.NoSuchUpload):
+        s3.upload_part(Bucket="compat-multi", Key="big.bin", UploadId=upload, PartNumber=3, Body=b"x")
+
+
+def test_the_cli_copies_a_large_file_up_and_down(server, tmp_path):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    cli = ["aws", "--endpoint-url", server.endpoint]
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(20 * 1024 * 1024))  # past the CLI's 8 MB threshold: a multipart upload
+    subprocess.run(cli + ["s3", "mb", "s3://compat-cli"], check=True, env=env, capture_output=True)
+    subprocess.run(cli + ["s3", "cp", "--only-show-errors", str(source), "s3://compat-cli/dir/big.bin"], check=True, env=env)
+    listed = subprocess.run(cli + ["s3", "ls", "s3://compat-cli", "--recursive"], check=True, env=env, capture_output=True, text=True)
+    assert "dir/big.bin" in listed.stdout and str(20 * 1024 * 1024) in listed.stdout
+    back = tmp_path / "back.bin"
+    subprocess.run(cli + ["s3", "cp", "--only-show-errors", "s3://compat-cli/dir/big.bin", str(back)], check=True, env=env)
+    assert back.read_bytes() == source.read_bytes()
+    head = json.loads(subprocess.run(cli + ["s3api", "head-object", "--bucket", "compat-cli", "--key", "dir/big.bin"],
+                                     check=True, env=env, capture_output=True, text=True).stdout)
+    assert head["ContentLength"] == 20 * 1024 * 1024 and head["ETag"].endswith('-3"')
+    subprocess.run(cli + ["s3", "rb", "s3://compat-cli", "--force"], check=True, env=env, capture_output=True)
+
+
+def request(server, method, path, host, body=b"", headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    c.request(method, path, body=body, headers=dict({"Host": host}, **(headers or {})))
+    r = c.getresponse()
+    return r.status, r.read(), dict(r.getheaders())
+
+
+def test_a_bucket_named_by_the_host_and_an_upload_cut_by_kill_9():
+    with tempfile.TemporaryDirectory() as d:
+        s = Server(os.path.join(d, "data")).start()
+        try:
+            host = "compat-host.s3.localhost"
+            assert request(s, "PUT", "/", host)[0] == 200
+            assert request(s, "PUT", "/kept.txt", host, b"kept")[0] == 200
+            status, body, _ = request(s, "GET", "/kept.txt", host)
+            assert (status, body) == (200, b"kept")
+            # Half of a 10 MB body, then the server dies.
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            c.putrequest("PUT", "/cut.bin", skip_host=True)
+            c.putheader("Host", host)
+            c.putheader("Content-Length", str(10 * 1024 * 1024))
+            c.endheaders()
+            c.send(os.urandom(5 * 1024 * 1024))
+            s.stop(signal.SIGKILL)
+            c.close()
+            s.start()
+            assert request(s, "HEAD", "/cut.bin", host)[0] == 404
+            assert request(s, "GET", "/kept.txt", host)[1] == b"kept"
+            # Only the kept object's file is on disk: the cut upload's was swept at start.
+            assert len(os.listdir(os.path.join(d, "data", "objects"))) == 1
+            status, body, _ = request(s, "GET", "/?list-type=2", host)
+            assert b"<Key>kept.txt</Key>" in body and b"cut.bin" not in body
+        finally:
+            s.stop()
