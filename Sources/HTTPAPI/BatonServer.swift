@@ -31,7 +31,12 @@ package struct BatonResponder: HTTPResponder {
             // Read as the service consumes it: an object is never whole in memory.
             let iterator = BodyIterator(request.body.makeAsyncIterator())
             incoming.bodyStream = BodyStream { try await iterator.next() }
-            return Self.response(await door.handle(incoming, at: destination, requestId: id))
+            var out = await door.handle(incoming, at: destination, requestId: id)
+            // What the service left unread (it answered an error first) is read and dropped, so
+            // the connection's next request starts where it should; past 16 MiB the connection
+            // is closed instead.
+            if !(await iterator.drain(upTo: 16 * 1024 * 1024)) { out.headers.append(("Connection", "close")) }
+            return Self.response(out)
         }
         do {
             let buffer = try await request.collectBody(upTo: destination.maximumBodyBytes)
@@ -83,5 +88,19 @@ final class BodyIterator: @unchecked Sendable {
     func next() async throws -> [UInt8]? {
         guard let buffer = try await iterator.next() else { return nil }
         return Array(buffer.readableBytesView)
+    }
+
+    /// Reads the rest of the body; false when more than `limit` bytes were left.
+    func drain(upTo limit: Int) async -> Bool {
+        var read = 0
+        do {
+            while let buffer = try await iterator.next() {
+                read += buffer.readableBytes
+                if read > limit { return false }
+            }
+            return true
+        } catch {
+            return false
+        }
     }
 }

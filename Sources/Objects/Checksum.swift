@@ -5,12 +5,22 @@ import Foundation
 /// `-sha256`), computed as the bytes stream through; values are base64 of the big-endian digest.
 struct Checksum {
     enum Algorithm: String, CaseIterable {
-        case crc32 = "CRC32", crc32c = "CRC32C", sha1 = "SHA1", sha256 = "SHA256"
+        case crc32 = "CRC32", crc32c = "CRC32C", crc64nvme = "CRC64NVME", sha1 = "SHA1", sha256 = "SHA256"
         var header: String { "x-amz-checksum-" + rawValue.lowercased() }
+        /// The digest's length in bytes (a value that decodes to another length is refused).
+        var length: Int {
+            switch self {
+            case .crc32, .crc32c: return 4
+            case .crc64nvme: return 8
+            case .sha1: return 20
+            case .sha256: return 32
+            }
+        }
     }
 
     let algorithm: Algorithm
     private var crc: UInt32 = 0xFFFF_FFFF
+    private var crc64: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
     private var sha1 = Insecure.SHA1()
     private var sha256 = SHA256()
 
@@ -20,6 +30,10 @@ struct Checksum {
         switch algorithm {
         case .crc32: crc = Self.crc(crc, bytes, Self.crc32Table)
         case .crc32c: crc = Self.crc(crc, bytes, Self.crc32cTable)
+        case .crc64nvme:
+            var c = crc64
+            for b in bytes { c = Self.crc64Table[Int((c ^ UInt64(b)) & 0xFF)] ^ (c >> 8) }
+            crc64 = c
         case .sha1: sha1.update(data: bytes)
         case .sha256: sha256.update(data: bytes)
         }
@@ -31,6 +45,9 @@ struct Checksum {
         case .crc32, .crc32c:
             let v = crc ^ 0xFFFF_FFFF
             return Data([UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]).base64EncodedString()
+        case .crc64nvme:
+            let v = crc64 ^ 0xFFFF_FFFF_FFFF_FFFF
+            return Data((0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }).base64EncodedString()
         case .sha1: return Data(sha1.finalize()).base64EncodedString()
         case .sha256: return Data(sha256.finalize()).base64EncodedString()
         }
@@ -51,5 +68,11 @@ struct Checksum {
     }
 
     static let crc32Table = table(0xEDB8_8320)
+    /// CRC-64/NVME (reflected polynomial 0x9A6C9329AC4BC9B5), S3's default checksum since 2025.
+    static let crc64Table: [UInt64] = (0..<256).map { i -> UInt64 in
+        var c = UInt64(i)
+        for _ in 0..<8 { c = c & 1 == 1 ? 0x9A6C_9329_AC4B_C9B5 ^ (c >> 1) : c >> 1 }
+        return c
+    }
     static let crc32cTable = table(0x82F6_3B78)
 }

@@ -42,6 +42,9 @@ package final class ObjectStore: Sendable {
             PRIMARY KEY (upload_id, part)
         ) WITHOUT ROWID;
         """,
+        """
+        CREATE TABLE s3_bucket_configurations (bucket TEXT NOT NULL, name TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (bucket, name)) WITHOUT ROWID;
+        """,
     ]
 
     /// An object's metadata (its bytes are in `file`).
@@ -148,7 +151,36 @@ package final class ObjectStore: Sendable {
                 d.bind(1, name)
                 try d.run()
                 if c.changes == 0 { throw S3Errors.noSuchBucket(name) }
+                let configurations = try c.statement("DELETE FROM s3_bucket_configurations WHERE bucket = ?1")
+                configurations.bind(1, name)
+                try configurations.run()
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// A bucket's kept configuration document (`ownershipControls`, `policy`, …); nil removes it.
+    package func setConfiguration(_ bucket: String, _ name: String, _ body: [UInt8]?) async throws(ServiceError) {
+        try await db.write("the bucket configuration") { c throws(ServiceError) in
+            do {
+                let s = try c.statement(body == nil ? "DELETE FROM s3_bucket_configurations WHERE bucket = ?1 AND name = ?2"
+                                                    : "INSERT OR REPLACE INTO s3_bucket_configurations (bucket, name, body) VALUES (?1, ?2, ?3)")
+                s.bind(1, bucket)
+                s.bind(2, name)
+                if let body { s.bind(3, blob: body) }
+                try s.run()
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    package func configuration(_ bucket: String, _ name: String) throws(ServiceError) -> [UInt8]? {
+        try db.read("the bucket configuration") { c throws(ServiceError) in
+            do {
+                let s = try c.statement("SELECT body FROM s3_bucket_configurations WHERE bucket = ?1 AND name = ?2")
+                s.bind(1, bucket)
+                s.bind(2, name)
+                defer { s.reset() }
+                return try s.step() ? (s.blob(0) ?? []) : nil
+            } catch { throw Self.failure(error) }
         }
     }
 

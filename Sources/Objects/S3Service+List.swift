@@ -85,6 +85,7 @@ extension S3Service {
                 w.element("ETag", Self.etagHeader(o.etag))
                 if let alg = o.headers.keys.first(where: { $0.hasPrefix("x-amz-checksum-") }) {
                     w.element("ChecksumAlgorithm", String(alg.dropFirst("x-amz-checksum-".count)).uppercased())
+                    w.element("ChecksumType", "FULL_OBJECT")
                 }
                 w.element("Size", String(o.size))
                 if !v2 || q["fetch-owner"] == "true" {

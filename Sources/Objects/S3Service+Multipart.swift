@@ -12,7 +12,12 @@ extension S3Service {
         var headers = Self.keptHeaders(call)
         if let alg = call.headers["x-amz-checksum-algorithm"] { headers["x-amz-checksum-algorithm"] = .string(alg.uppercased()) }
         try await store.createUpload(ObjectStore.Upload(id: id, bucket: bucket, key: key, initiatedMillis: now, headers: headers))
-        return Self.xml("InitiateMultipartUploadResult") { w in
+        var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
+        if let alg = headers["x-amz-checksum-algorithm"]?.stringValue {
+            replyHeaders.append(("x-amz-checksum-algorithm", alg))
+            replyHeaders.append(("x-amz-checksum-type", call.headers["x-amz-checksum-type"]?.uppercased() ?? "COMPOSITE"))
+        }
+        return Self.xml("InitiateMultipartUploadResult", headers: replyHeaders) { w in
             w.element("Bucket", bucket)
             w.element("Key", key)
             w.element("UploadId", id)
@@ -41,7 +46,7 @@ extension S3Service {
             store.removeFiles([written.file])
             throw error
         }
-        var headers = [("ETag", Self.etagHeader(etag))]
+        var headers = [("ETag", Self.etagHeader(etag)), ("x-amz-server-side-encryption", "AES256")]
         for (k, v) in written.checksums { headers.append((k, v)) }
         return ServiceReply(status: 200, headers: headers)
     }
@@ -153,7 +158,7 @@ extension S3Service {
             store.removeFiles([name])
             throw error
         }
-        return Self.xml("CompleteMultipartUploadResult") { w in
+        return Self.xml("CompleteMultipartUploadResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
             w.element("Location", "http://\(bucket).s3.amazonaws.com/\(key)")
             w.element("Bucket", bucket)
             w.element("Key", key)

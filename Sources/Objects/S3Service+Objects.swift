@@ -28,8 +28,10 @@ extension S3Service {
     func putObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
+        let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
         let written = try await UploadWriter.write(call, into: store)
         var headers = Self.keptHeaders(call)
+        if let tags, !tags.isEmpty { headers["tagging"] = Self.encodeTags(tags) }
         for (k, v) in written.checksums { headers[k] = .string(v) }
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         do {
@@ -41,6 +43,7 @@ extension S3Service {
         }
         var reply = [("ETag", Self.etagHeader(etag))]
         for (k, v) in written.checksums { reply.append((k, v)) }
+        if !written.checksums.isEmpty { reply.append(("x-amz-checksum-type", "FULL_OBJECT")) }
         reply.append(("x-amz-server-side-encryption", "AES256"))
         return ServiceReply(status: 200, headers: reply)
     }
@@ -68,14 +71,20 @@ extension S3Service {
         if h["if-none-match"] == nil, let since = h["if-modified-since"].flatMap(Self.parseHTTPDate), modifiedSecond <= since {
             return ServiceReply(status: 304, headers: [("ETag", tag)])
         }
-        var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes")]
+        var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes"),
+                                           ("x-amz-server-side-encryption", "AES256")]
         var contentType = "binary/octet-stream"
+        let tagCount = Self.decodeTags(o.headers["tagging"]).count
+        if tagCount > 0 { headers.append(("x-amz-tagging-count", String(tagCount))) }
         for (k, v) in o.headers {
             guard let v = v.stringValue else { continue }
             if k == "content-type" { contentType = v; continue }
             // The whole object's checksum, asked for and not for a part of it (AWS sends none with a range).
             if k.hasPrefix("x-amz-checksum-") {
-                if h["x-amz-checksum-mode"]?.uppercased() == "ENABLED", h["range"] == nil { headers.append((k, v)) }
+                if h["x-amz-checksum-mode"]?.uppercased() == "ENABLED", h["range"] == nil {
+                    headers.append((k, v))
+                    headers.append(("x-amz-checksum-type", o.etag.contains("-") ? "COMPOSITE" : "FULL_OBJECT"))
+                }
                 continue
             }
             headers.append((k, v))
@@ -192,7 +201,7 @@ extension S3Service {
             store.removeFiles([name])
             throw error
         }
-        return Self.xml("CopyObjectResult") { w in
+        return Self.xml("CopyObjectResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
             w.element("LastModified", Self.iso(copy.modifiedMillis))
             w.element("ETag", Self.etagHeader(copy.etag))
         }

@@ -34,10 +34,11 @@ package struct S3Service: BatonService {
         let bucket = call.parameters["Bucket"]
         let key = call.parameters["Key"]
         let q = call.query
-        let unsupported = ["acl", "policy", "cors", "lifecycle", "website", "replication", "encryption", "logging", "versioning",
-                           "tagging", "notification", "accelerate", "requestPayment", "ownershipControls", "publicAccessBlock",
-                           "object-lock", "retention", "legal-hold", "attributes", "torrent", "restore", "select", "versions",
-                           "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus"]
+        if let bucket, key == nil, let reply = try await bucketSubresource(bucket, call) { return reply }
+        if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
+        let unsupported = ["acl", "cors", "lifecycle", "website", "replication", "logging", "notification", "accelerate",
+                           "requestPayment", "object-lock", "retention", "legal-hold", "attributes", "torrent", "restore", "select",
+                           "versions", "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus", "versionId"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             throw ServiceError("NotImplemented", "A header or subresource you provided implies functionality that is not implemented: ?\(sub)",
                                kind: .notImplemented)

@@ -32,6 +32,12 @@ struct UploadWriter {
         var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
         if algorithm == nil, let trailer = h["x-amz-trailer"] { algorithm = Checksum.Algorithm.allCases.first { $0.header == trailer.lowercased() } }
         if algorithm == nil, let named = h["x-amz-sdk-checksum-algorithm"] { algorithm = Checksum.Algorithm(rawValue: named.uppercased()) }
+        // A declared value that is not a digest of its algorithm's length is refused before any byte is read.
+        for a in Checksum.Algorithm.allCases {
+            if let v = h[a.header], Data(base64Encoded: v)?.count != a.length {
+                throw ServiceError("InvalidRequest", "Value for \(a.header) header is invalid.")
+            }
+        }
         var checksum = algorithm.map(Checksum.init)
         var md5 = Insecure.MD5()
         var sha = declaredSHA == nil ? nil : SHA256()

@@ -150,6 +150,37 @@ import Testing
         #expect(try f.read(try await f.call("GET", "docs", "kept")) == [9])
     }
 
+    /// The check values of each algorithm's catalogue entry ("123456789"), as S3 shows them (base64).
+    @Test(arguments: [(Checksum.Algorithm.crc32, "y/Q5Jg=="), (.crc32c, "4waSgw=="), (.crc64nvme, "rosUhgp5mIg=")])
+    func checksumCheckValues(_ algorithm: Checksum.Algorithm, _ expected: String) {
+        var c = Checksum(algorithm)
+        c.update(Array("1234".utf8))
+        c.update(Array("56789".utf8))
+        #expect(c.value() == expected)
+    }
+
+    @Test func tagsAndBucketConfigurationsAreKeptAndBadChecksumsRefused() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        await #expect(throws: ServiceError("InvalidRequest", "")) {
+            try await f.call("PUT", "docs", "x", headers: ["x-amz-checksum-crc32": "not-base64!"], body: [1])
+        }
+        _ = try await f.call("PUT", "docs", "t", headers: ["x-amz-tagging": "team=core&tier=1"], body: [1])
+        let tagging = String(decoding: try await f.call("GET", "docs", "t", query: ["tagging": ""]).body, as: UTF8.self)
+        #expect(tagging.contains("<Key>team</Key><Value>core</Value>") && tagging.contains("<Key>tier</Key><Value>1</Value>"))
+        #expect(f.header(try await f.call("HEAD", "docs", "t"), "x-amz-tagging-count") == "2")
+        await #expect(throws: ServiceError("OwnershipControlsNotFoundError", "")) {
+            try await f.call("GET", "docs", query: ["ownershipControls": ""])
+        }
+        let controls = "<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>"
+        _ = try await f.call("PUT", "docs", query: ["ownershipControls": ""], body: Array(controls.utf8))
+        #expect(try await f.call("GET", "docs", query: ["ownershipControls": ""]).body == Array(controls.utf8))
+        await #expect(throws: ServiceError("NotImplemented", "")) {
+            try await f.call("PUT", "docs", query: ["versioning": ""],
+                             body: Array("<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>".utf8))
+        }
+    }
+
     @Test(arguments: [("my-bucket", true), ("ab", false), ("My-Bucket", false), ("a..b", false), ("192.168.0.1", false),
                       ("-ab", false), ("docs.v2", true)])
     func bucketNames(_ name: String, _ valid: Bool) {

@@ -1,0 +1,147 @@
+import Foundation
+import ServiceKit
+import StatesLanguage
+
+/// Bucket configurations kept as the documents their PUT sent and given back by GET (S3's
+/// own form: XML, or JSON for a policy), each with S3's error when there is none; and an
+/// object's tags. What a configuration would make S3 do (CORS answers, notifications,
+/// lifecycle expiry) is not done yet: those subresources that would change behaviour are not
+/// accepted, so nothing claims an effect it does not have.
+extension S3Service {
+    /// Subresource → (the error when none is set, its message), for the kept documents.
+    static let keptConfigurations: [String: (code: String, message: String)] = [
+        "ownershipControls": ("OwnershipControlsNotFoundError", "The bucket ownership controls were not found"),
+        "publicAccessBlock": ("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found"),
+        "policy": ("NoSuchBucketPolicy", "The bucket policy does not exist"),
+        "tagging": ("NoSuchTagSet", "The TagSet does not exist"),
+        "encryption": ("ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found"),
+    ]
+
+    /// A bucket subresource request, answered here; nil when the query names none of them.
+    func bucketSubresource(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply? {
+        if call.query["versioning"] != nil { return try await versioning(bucket, call) }
+        if call.query["acl"] != nil, call.method == "GET" {
+            guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+            return acl()
+        }
+        guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
+        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        switch call.method {
+        case "PUT":
+            let body = try await Self.document(call, limit: 1024 * 1024)
+            if name == "policy" {
+                guard case .object? = try? JSONParser.parse(body) else { throw ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'") }
+            } else {
+                guard XMLElementTree.parse(body) != nil else { throw S3Errors.malformedXML() }
+            }
+            try await store.setConfiguration(bucket, name, body)
+            return ServiceReply(status: name == "policy" ? 204 : 200)
+        case "GET":
+            if let body = try store.configuration(bucket, name) {
+                return ServiceReply(status: 200, headers: [("Content-Type", name == "policy" ? "application/json" : "application/xml")], body: body)
+            }
+            if name == "encryption" {
+                // Every bucket encrypts with S3-managed keys unless told otherwise (AWS's default since 2023).
+                return Self.xml("ServerSideEncryptionConfiguration") { w in
+                    w.raw("<Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule>")
+                }
+            }
+            throw ServiceError(missing.code, missing.message, kind: .notFound, details: ["BucketName": .string(bucket)])
+        case "DELETE":
+            try await store.setConfiguration(bucket, name, nil)
+            return ServiceReply(status: 204)
+        default:
+            throw Self.methodNotAllowed(call.method)
+        }
+    }
+
+    /// Versioning is not kept: GET says so (no status), and only Suspended is accepted.
+    func versioning(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        if call.method == "GET" { return Self.xml("VersioningConfiguration") { _ in } }
+        let body = try await Self.document(call, limit: 64 * 1024)
+        guard let root = XMLElementTree.parse(body), root.name == "VersioningConfiguration" else { throw S3Errors.malformedXML() }
+        guard root.value("Status") == "Suspended" else {
+            throw ServiceError("NotImplemented", "Object versioning is not implemented by this endpoint", kind: .notImplemented)
+        }
+        return ServiceReply(status: 200)
+    }
+
+    /// The owner's full control: the one grant a bucket of this endpoint has.
+    func acl() -> ServiceReply {
+        Self.xml("AccessControlPolicy") { w in
+            owner(&w)
+            w.raw(#"<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">"#)
+            w.element("ID", account)
+            w.element("DisplayName", "baton")
+            w.raw("</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>")
+        }
+    }
+
+    // MARK: object tags
+
+    /// `x-amz-tagging` (a query string of key=value pairs) → tags; AWS's limits of 10 tags,
+    /// keys of 128 and values of 256 characters.
+    static func tags(header: String) throws(ServiceError) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for pair in header.split(separator: "&") where !pair.isEmpty {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let k = String(kv[0]).replacingOccurrences(of: "+", with: " ").percentDecoded
+            let v = kv.count > 1 ? String(kv[1]).replacingOccurrences(of: "+", with: " ").percentDecoded : ""
+            out.append((k, v))
+        }
+        try checkTags(out)
+        return out
+    }
+
+    static func checkTags(_ tags: [(String, String)]) throws(ServiceError) {
+        guard tags.count <= 10 else { throw ServiceError("BadRequest", "Object tags cannot be greater than 10") }
+        for (k, v) in tags {
+            guard !k.isEmpty, k.count <= 128, v.count <= 256 else { throw ServiceError("InvalidTag", "The TagKey you have provided is invalid") }
+        }
+        if Set(tags.map(\.0)).count != tags.count {
+            throw ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key")
+        }
+    }
+
+    static func encodeTags(_ tags: [(String, String)]) -> JSON { .array(tags.map { ["Key": .string($0.0), "Value": .string($0.1)] }) }
+
+    static func decodeTags(_ json: JSON?) -> [(String, String)] {
+        (json?.arrayValue ?? []).compactMap { t in t["Key"]?.stringValue.map { ($0, t["Value"]?.stringValue ?? "") } }
+    }
+
+    func objectTagging(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard var o = try store.object(bucket, key) else {
+            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            throw S3Errors.noSuchKey(key)
+        }
+        switch call.method {
+        case "GET":
+            let tags = Self.decodeTags(o.headers["tagging"])
+            return Self.xml("Tagging") { w in
+                w.raw("<TagSet>")
+                for (k, v) in tags {
+                    w.raw("<Tag>")
+                    w.element("Key", k)
+                    w.element("Value", v)
+                    w.raw("</Tag>")
+                }
+                w.raw("</TagSet>")
+            }
+        case "PUT":
+            let body = try await Self.document(call, limit: 64 * 1024)
+            guard let root = XMLElementTree.parse(body), root.name == "Tagging", let set = root.child("TagSet") else { throw S3Errors.malformedXML() }
+            let tags = set.all("Tag").map { ($0.value("Key") ?? "", $0.value("Value") ?? "") }
+            try Self.checkTags(tags)
+            o.headers["tagging"] = Self.encodeTags(tags)
+            try await store.put(o)
+            return ServiceReply(status: 200)
+        case "DELETE":
+            o.headers["tagging"] = nil
+            try await store.put(o)
+            return ServiceReply(status: 204)
+        default:
+            throw Self.methodNotAllowed(call.method)
+        }
+    }
+}
