@@ -50,12 +50,16 @@ extension FrontDoor {
         return d
     }
 
+    /// The signature verifier's codes as S3 names them.
+    static let s3Codes = ["InvalidSignatureException": "SignatureDoesNotMatch", "MissingAuthenticationTokenException": "AccessDenied",
+                          "IncompleteSignatureException": "AuthorizationHeaderMalformed"]
+
     /// S3's error document: `<Error><Code/><Message/>…<RequestId/></Error>`, the status by kind.
     func renderXML(_ error: ServiceError, _ id: String) -> Outgoing {
         var w = XMLWriter()
         w.raw(#"<?xml version="1.0" encoding="UTF-8"?>"#)
         w.raw("<Error>")
-        w.element("Code", error.code)
+        w.element("Code", Self.s3Codes[error.code] ?? error.code)
         w.element("Message", error.message)
         for (k, v) in error.details ?? [:] { w.element(k, v.stringValue ?? v.serialized) }
         w.element("RequestId", id)

@@ -121,3 +121,41 @@ def test_a_bucket_named_by_the_host_and_an_upload_cut_by_kill_9():
             assert b"<Key>kept.txt</Key>" in body and b"cut.bin" not in body
         finally:
             s.stop()
+
+
+def test_presigned_urls_work_and_a_wrong_signature_is_refused(tmp_path):
+    """A function hands a browser presigned URLs: the PUT and the GET need no credentials of
+    their own, and pass the endpoint's SigV4 verifier (signatures required here)."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+    from conftest import BATON, free_port
+    port = free_port()
+    proc = subprocess.Popen([BATON, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--access-key-id", "AKIDBATON",
+                             "--secret-access-key", "secret", "--require-signature"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+
+        def client(secret):
+            return boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1", aws_access_key_id="AKIDBATON",
+                                aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+        s3 = client("secret")
+        s3.create_bucket(Bucket="compat-presigned")
+        put = s3.generate_presigned_url("put_object", Params={"Bucket": "compat-presigned", "Key": "up.txt"}, ExpiresIn=300)
+        assert urllib.request.urlopen(urllib.request.Request(put, data=b"from the browser", method="PUT")).status == 200
+        get = s3.generate_presigned_url("get_object", Params={"Bucket": "compat-presigned", "Key": "up.txt"}, ExpiresIn=300)
+        assert urllib.request.urlopen(get).read() == b"from the browser"
+        forged = client("wrong").generate_presigned_url("get_object", Params={"Bucket": "compat-presigned", "Key": "up.txt"})
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(forged)
+        assert e.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in e.value.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
