@@ -121,13 +121,18 @@ package struct S3Service: BatonService {
     /// S3's timestamps in XML (`2026-12-01T10:00:00.000Z`).
     static func iso(_ millis: Int64) -> String { Timestamp(milliseconds: millis).iso8601 }
 
-    /// The `Last-Modified` header's form (RFC 7231), to the second.
+    /// The `Last-Modified` header's form (RFC 7231's IMF-fixdate), to the second; built from
+    /// the ISO form rather than a DateFormatter, which costs more than the rest of a small GET.
     static func httpDate(_ millis: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return f.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
+        let iso = Array(Timestamp(milliseconds: millis).iso8601.utf8)  // 2026-12-01T10:00:00.000Z
+        guard iso.count >= 19 else { return "" }
+        func text(_ r: Range<Int>) -> String { String(decoding: iso[r], as: UTF8.self) }
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let month = months[max(0, min(11, (Int(text(5..<7)) ?? 1) - 1))]
+        return "\(weekday), \(text(8..<10)) \(month) \(text(0..<4)) \(text(11..<19)) GMT"
     }
 
     static func parseHTTPDate(_ text: String) -> Int64? {

@@ -181,6 +181,13 @@ import Testing
         }
     }
 
+    @Test(arguments: [(Int64(0), "Thu, 01 Jan 1970 00:00:00 GMT"), (1_796_137_200_999, "Tue, 01 Dec 2026 15:00:00 GMT"),
+                      (951_782_400_000, "Tue, 29 Feb 2000 00:00:00 GMT")])
+    func lastModifiedIsAnIMFFixdate(_ millis: Int64, _ text: String) {
+        #expect(S3Service.httpDate(millis) == text)
+        #expect(S3Service.parseHTTPDate(text) == millis / 1000 * 1000)
+    }
+
     @Test(arguments: [("my-bucket", true), ("ab", false), ("My-Bucket", false), ("a..b", false), ("192.168.0.1", false),
                       ("-ab", false), ("docs.v2", true)])
     func bucketNames(_ name: String, _ valid: Bool) {
