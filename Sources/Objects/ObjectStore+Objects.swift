@@ -25,10 +25,20 @@ extension ObjectStore {
 
     /// Commits an object whose file is in place (the bucket must exist); removes the file of
     /// the object it replaces once that is durable.
-    package func put(_ o: Object) async throws(ServiceError) {
+    /// A conditional write (S3's If-None-Match: * and If-Match: ETAG on PutObject, CopyObject
+    /// and CompleteMultipartUpload), checked in the write's own transaction, so two writers
+    /// racing on `If-None-Match: *` cannot both win.
+    package enum WriteCondition: Sendable {
+        case none
+        case absent
+        case etag(String)
+    }
+
+    package func put(_ o: Object, condition: WriteCondition = .none) async throws(ServiceError) {
         let replaced = try await db.write("the object") { c throws(ServiceError) -> String? in
             do {
                 try Self.requireBucket(o.bucket, c)
+                try Self.check(condition, o.bucket, o.key, c)
                 let previous = try Self.upsert(o, c)
                 return previous == o.file ? nil : previous
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
@@ -98,6 +108,26 @@ extension ObjectStore {
         s.bind(7, JSON.object(o.headers).serialized)
         try s.run()
         return previous
+    }
+
+    static func check(_ condition: WriteCondition, _ bucket: String, _ key: String, _ c: SQLiteConnection) throws {
+        if case .none = condition { return }
+        let s = try c.statement("SELECT etag FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+        s.bind(1, bucket)
+        s.bind(2, key)
+        let current = try s.step() ? s.string(0) : nil
+        s.reset()
+        func failed(_ header: String) -> ServiceError {
+            ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", kind: .preconditionFailed,
+                         details: ["Condition": .string(header)])
+        }
+        switch condition {
+        case .none: return
+        case .absent: if current != nil { throw failed("If-None-Match") }
+        case .etag(let tag):
+            guard let current else { throw S3Errors.noSuchKey(key) }
+            if tag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) != current { throw failed("If-Match") }
+        }
     }
 
     static func requireUpload(_ id: String, _ c: SQLiteConnection) throws {
@@ -199,7 +229,7 @@ extension ObjectStore {
 
     /// Ends an upload: its object committed (`object` nil: aborted) and its rows gone in one
     /// transaction, then the part files removed.
-    package func finish(_ uploadId: String, object: Object?) async throws(ServiceError) {
+    package func finish(_ uploadId: String, object: Object?, condition: WriteCondition = .none) async throws(ServiceError) {
         let (files, replaced) = try await db.write("the upload") { c throws(ServiceError) -> ([String], String?) in
             do {
                 try Self.requireUpload(uploadId, c)
@@ -207,7 +237,10 @@ extension ObjectStore {
                 f.bind(1, uploadId)
                 let files = try f.all { $0.string(0) ?? "" }
                 var previous: String?
-                if let o = object { previous = try Self.upsert(o, c) }
+                if let o = object {
+                    try Self.check(condition, o.bucket, o.key, c)
+                    previous = try Self.upsert(o, c)
+                }
                 for sql in ["DELETE FROM s3_parts WHERE upload_id = ?1", "DELETE FROM s3_uploads WHERE upload_id = ?1"] {
                     let d = try c.statement(sql)
                     d.bind(1, uploadId)

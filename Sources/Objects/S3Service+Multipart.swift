@@ -96,6 +96,7 @@ extension S3Service {
     /// ≥ 5 MiB) joined into the object; its ETag the MD5 of the parts' MD5s, `-N`.
     func completeUpload(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         let u = try upload(bucket, key, id)
+        let condition = try Self.writeCondition(call)
         let body = try await Self.document(call, limit: 4 * 1024 * 1024)
         guard let root = XMLElementTree.parse(body), root.name == "CompleteMultipartUpload" else { throw S3Errors.malformedXML() }
         let stored = Dictionary(try store.parts(id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
@@ -154,7 +155,7 @@ extension S3Service {
         var headers = u.headers
         headers["x-amz-checksum-algorithm"] = nil
         let object = ObjectStore.Object(bucket: bucket, key: key, file: name, size: size, etag: etag, modifiedMillis: now, headers: headers)
-        do { try await store.finish(id, object: object) } catch {
+        do { try await store.finish(id, object: object, condition: condition) } catch {
             store.removeFiles([name])
             throw error
         }

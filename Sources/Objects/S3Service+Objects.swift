@@ -25,8 +25,27 @@ extension S3Service {
 
     static func etagHeader(_ etag: String) -> String { "\"\(etag)\"" }
 
+    /// A write's precondition: `If-None-Match: *` (the key must be free) or `If-Match: ETAG`;
+    /// AWS takes no other value of either (`NotImplemented`).
+    static func writeCondition(_ call: ServiceCall) throws(ServiceError) -> ObjectStore.WriteCondition {
+        func notImplemented(_ header: String) -> ServiceError {
+            ServiceError("NotImplemented", "A header you provided implies functionality that is not implemented", kind: .notImplemented,
+                         details: ["Header": .string(header)])
+        }
+        if let v = call.headers["if-none-match"] {
+            guard v.trimmingCharacters(in: .whitespaces) == "*" else { throw notImplemented("If-None-Match") }
+            return .absent
+        }
+        if let v = call.headers["if-match"] {
+            guard v.trimmingCharacters(in: .whitespaces) != "*" else { throw notImplemented("If-Match") }
+            return .etag(v)
+        }
+        return .none
+    }
+
     func putObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        let condition = try Self.writeCondition(call)
         guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
         let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
         let written = try await UploadWriter.write(call, into: store)
@@ -36,7 +55,7 @@ extension S3Service {
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         do {
             try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
-                                                   modifiedMillis: now, headers: headers))
+                                                   modifiedMillis: now, headers: headers), condition: condition)
         } catch {
             store.removeFiles([written.file])
             throw error
@@ -178,6 +197,7 @@ extension S3Service {
         if let m = call.headers["x-amz-copy-source-if-match"], m != Self.etagHeader(source.etag), m != source.etag {
             throw S3Errors.preconditionFailed
         }
+        let condition = try Self.writeCondition(call)
         let replace = call.headers["x-amz-metadata-directive"]?.uppercased() == "REPLACE"
         if sourceBucket == bucket, sourceKey == key, !replace {
             throw ServiceError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
@@ -197,7 +217,7 @@ extension S3Service {
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
         let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,
                                       headers: headers)
-        do { try await store.put(copy) } catch {
+        do { try await store.put(copy, condition: condition) } catch {
             store.removeFiles([name])
             throw error
         }

@@ -188,6 +188,26 @@ import Testing
         #expect(S3Service.parseHTTPDate(text) == millis / 1000 * 1000)
     }
 
+    /// S3's conditional writes: `If-None-Match: *` creates only a free key, `If-Match` replaces
+    /// only the object it names; both checked in the write's own transaction.
+    @Test func conditionalWritesCheckTheKeyInTheirOwnTransaction() async throws {
+        let f = try await Fixture()
+        _ = try await f.call("PUT", "docs")
+        let first = try await f.call("PUT", "docs", "k", headers: ["if-none-match": "*"], body: [1])
+        await #expect(throws: ServiceError("PreconditionFailed", "")) {
+            try await f.call("PUT", "docs", "k", headers: ["if-none-match": "*"], body: [2])
+        }
+        await #expect(throws: ServiceError("PreconditionFailed", "")) {
+            try await f.call("PUT", "docs", "k", headers: ["if-match": "\"00000000000000000000000000000000\""], body: [2])
+        }
+        await #expect(throws: ServiceError("NoSuchKey", "")) { try await f.call("PUT", "docs", "other", headers: ["if-match": "\"abc\""], body: [2]) }
+        await #expect(throws: ServiceError("NotImplemented", "")) { try await f.call("PUT", "docs", "k", headers: ["if-match": "*"], body: [2]) }
+        _ = try await f.call("PUT", "docs", "k", headers: ["if-match": try #require(f.header(first, "ETag"))], body: [3])
+        #expect(try f.read(try await f.call("GET", "docs", "k")) == [3])
+        // Refused writes left nothing behind: one object, one file.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count == 1)
+    }
+
     @Test(arguments: [("my-bucket", true), ("ab", false), ("My-Bucket", false), ("a..b", false), ("192.168.0.1", false),
                       ("-ab", false), ("docs.v2", true)])
     func bucketNames(_ name: String, _ valid: Bool) {
