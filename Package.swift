@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
@@ -53,6 +54,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ]),
         // Parameters and secrets: SSM Parameter Store and Secrets Manager, sealed at rest.
         .target(name: "Parameters", dependencies: [
@@ -87,8 +90,9 @@ let package = Package(
         // The one list of services `baton serve` puts on the endpoint.
         // Amazon S3: buckets and objects streamed to and from files, multipart uploads.
         .target(name: "Objects", dependencies: [
-            "StatesLanguage", "Journal", "Engine", "ServiceKit", "CSQLite",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables", "Kinesis", "Objects"]),
         .executableTarget(
@@ -120,7 +124,7 @@ let package = Package(
         .testTarget(name: "KinesisTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Kinesis"]),
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events", "StepFunctions"]),
         .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Messaging"]),
-        .testTarget(name: "ObjectsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Objects"]),
+        .testTarget(name: "ObjectsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Objects"]),
         .testTarget(name: "StepFunctionsTests", dependencies: ["StatesLanguage", "StepFunctions"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.

@@ -15,7 +15,10 @@ extension FrontDoor {
             return (bucket, key.isEmpty ? nil : key.percentDecoded)
         }
         let auth = headers.first { $0.0 == "authorization" }?.1 ?? ""
-        if auth.contains("/s3/aws4_request") || query.contains("%2Fs3%2Faws4_request") || query.contains("/s3/aws4_request") || isS3Host(host) {
+        // SigV4 scoped to s3, or S3's own signature version 2 (header or presigned query).
+        let version2 = auth.hasPrefix("AWS ") || (query.contains("AWSAccessKeyId=") && query.contains("Signature="))
+        if auth.contains("/s3/aws4_request") || query.contains("%2Fs3%2Faws4_request") || query.contains("/s3/aws4_request") || version2
+            || isS3Host(host) {
             return pathStyle(path)
         }
         return nil

@@ -46,6 +46,9 @@ package struct SigV4Verifier: Sendable {
     package func verify(_ request: SignedRequest, now: Timestamp) -> ServiceError? {
         let query = Self.queryPairs(request.query)
         if query.contains(where: { $0.0 == "X-Amz-Signature" }) { return verifyPresigned(request, query: query, now: now) }
+        if query.contains(where: { $0.0 == "AWSAccessKeyId" }) || request.header("authorization")?.hasPrefix("AWS ") == true {
+            return verifyS3Version2(request, query: query, now: now)
+        }
         guard let authorization = request.header("authorization") else {
             return ServiceError("MissingAuthenticationTokenException", "Request is missing Authentication Token", kind: .unauthenticated)
         }

@@ -37,6 +37,9 @@ package struct LambdaTaskHandler: TaskHandler {
         // A string Payload is sent as it is: it already is the JSON text (as AWS does).
         var bytes = payload.serializedBytes
         if integration, case .string(let raw) = payload { bytes = Array(raw.utf8) }
+        if integration, let type = inv.parameters["InvocationType"]?.stringValue, type != "RequestResponse" {
+            return await invokeWithoutWaiting(reference, type: type, payload: bytes, traceHeader: inv.traceHeader)
+        }
         let result: InvocationResult
         do {
             result = try await functions.invoke(reference, payload: bytes, traceHeader: inv.traceHeader)
@@ -79,4 +82,29 @@ package struct LambdaTaskHandler: TaskHandler {
         return .succeeded(.object(out))
     }
 
+    /// Invoke's `InvocationType`: `Event` queues the invocation durably and answers 202;
+    /// `DryRun` only checks that the function exists and answers 204. Either with an empty Payload.
+    func invokeWithoutWaiting(_ reference: String, type: String, payload: [UInt8], traceHeader: String?) async -> TaskOutcome {
+        var requestId = UUID().uuidString.lowercased()
+        do throws(FunctionError) {
+            switch type {
+            case "Event": requestId = try await functions.enqueueAsync(reference, payload: payload, traceHeader: traceHeader)
+            case "DryRun":
+                guard await functions.get(reference) != nil else { throw await functions.notFound(reference) }
+            default:
+                return .failed(StatesError("Lambda.InvalidParameterValueException",
+                    "1 validation error detected: Value '\(type)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"))
+            }
+        } catch {
+            return .failed(StatesError("Lambda.\(error.code)", "\(error.message) (Service: AWSLambda; Status Code: \(error.restStatus); Error Code: \(error.code); Request ID: \(requestId); Proxy: null)"))
+        }
+        let status: Int64 = type == "Event" ? 202 : 204
+        let headers: JSONObject = ["Content-Length": "0", "Date": .string(HTTPDate.now()), "x-amzn-RequestId": .string(requestId)]
+        var all = JSONObject()
+        for (k, v) in headers { all[k] = .array([v]) }
+        return .succeeded([
+            "Payload": "", "SdkHttpMetadata": ["AllHttpHeaders": .object(all), "HttpHeaders": .object(headers), "HttpStatusCode": .int(status)],
+            "SdkResponseMetadata": ["RequestId": .string(requestId)], "StatusCode": .int(status),
+        ])
+    }
 }

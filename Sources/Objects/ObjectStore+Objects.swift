@@ -34,22 +34,25 @@ extension ObjectStore {
         case etag(String)
     }
 
-    package func put(_ o: Object, condition: WriteCondition = .none) async throws(ServiceError) {
-        let replaced = try await db.write("the object") { c throws(ServiceError) -> String? in
+    /// `cause`: the event the bucket's notifications are told of, queued in the same transaction.
+    package func put(_ o: Object, condition: WriteCondition = .none, cause: Cause? = nil) async throws(ServiceError) {
+        let (replaced, notified) = try await db.write("the object") { c throws(ServiceError) -> (String?, Int) in
             do {
                 try Self.requireBucket(o.bucket, c)
                 try Self.check(condition, o.bucket, o.key, c)
                 let previous = try Self.upsert(o, c)
-                return previous == o.file ? nil : previous
+                let notified = try cause.map { try self.queueNotifications([self.event($0, bucket: o.bucket, key: o.key, object: o)], c) } ?? 0
+                return (previous == o.file ? nil : previous, notified)
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
         }
+        if notified > 0 { queued() }
         if let replaced { removeFiles([replaced]) }
     }
 
     /// Deletes objects; the ones that existed, whose files are removed once that is durable.
     @discardableResult
-    package func delete(_ bucket: String, keys: [String]) async throws(ServiceError) -> [String] {
-        let removed = try await db.write("the objects") { c throws(ServiceError) -> [(String, String)] in
+    package func delete(_ bucket: String, keys: [String], cause: Cause? = nil) async throws(ServiceError) -> [String] {
+        let (removed, notified) = try await db.write("the objects") { c throws(ServiceError) -> ([(String, String)], Int) in
             do {
                 try Self.requireBucket(bucket, c)
                 var out: [(String, String)] = []
@@ -64,9 +67,14 @@ extension ObjectStore {
                     d.bind(2, k)
                     try d.run()
                 }
-                return out
+                // AWS tells of a delete only when there was an object to delete.
+                let notified = try cause.map { cause in
+                    try self.queueNotifications(out.map { self.event(cause, bucket: bucket, key: $0.0, object: nil) }, c)
+                } ?? 0
+                return (out, notified)
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
         }
+        if notified > 0 { queued() }
         removeFiles(removed.map(\.1))
         return removed.map(\.0)
     }
@@ -229,26 +237,29 @@ extension ObjectStore {
 
     /// Ends an upload: its object committed (`object` nil: aborted) and its rows gone in one
     /// transaction, then the part files removed.
-    package func finish(_ uploadId: String, object: Object?, condition: WriteCondition = .none) async throws(ServiceError) {
-        let (files, replaced) = try await db.write("the upload") { c throws(ServiceError) -> ([String], String?) in
+    package func finish(_ uploadId: String, object: Object?, condition: WriteCondition = .none, cause: Cause? = nil) async throws(ServiceError) {
+        let (files, replaced, notified) = try await db.write("the upload") { c throws(ServiceError) -> ([String], String?, Int) in
             do {
                 try Self.requireUpload(uploadId, c)
                 let f = try c.statement("SELECT file FROM s3_parts WHERE upload_id = ?1")
                 f.bind(1, uploadId)
                 let files = try f.all { $0.string(0) ?? "" }
                 var previous: String?
+                var notified = 0
                 if let o = object {
                     try Self.check(condition, o.bucket, o.key, c)
                     previous = try Self.upsert(o, c)
+                    if let cause { notified = try self.queueNotifications([self.event(cause, bucket: o.bucket, key: o.key, object: o)], c) }
                 }
                 for sql in ["DELETE FROM s3_parts WHERE upload_id = ?1", "DELETE FROM s3_uploads WHERE upload_id = ?1"] {
                     let d = try c.statement(sql)
                     d.bind(1, uploadId)
                     try d.run()
                 }
-                return (files, previous)
+                return (files, previous, notified)
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
         }
+        if notified > 0 { queued() }
         removeFiles(files + (replaced.map { [$0] } ?? []))
     }
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Journal
 import ServiceKit
@@ -11,10 +12,20 @@ import StatesLanguage
 package final class ObjectStore: Sendable {
     let db: SQLiteJournal
     package let directory: String
+    let region: String
+    let account: String
+    /// Below the millisecond in notification sequencers.
+    let sequence = LockedValue<Int64>(0)
+    /// Called after a write that queued notifications committed (wakes their worker).
+    let queued: @Sendable () -> Void
 
-    package init(_ db: SQLiteJournal, dataDirectory: String) async throws(ServiceError) {
+    package init(_ db: SQLiteJournal, dataDirectory: String, region: String = "us-east-1", account: String = "000000000000",
+                 queued: @escaping @Sendable () -> Void = {}) async throws(ServiceError) {
         self.db = db
         directory = dataDirectory + "/objects"
+        self.region = region
+        self.account = account
+        self.queued = queued
         do {
             try await db.migrate(component: "s3", Self.steps)
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

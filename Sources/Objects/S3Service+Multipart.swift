@@ -155,7 +155,7 @@ extension S3Service {
         var headers = u.headers
         headers["x-amz-checksum-algorithm"] = nil
         let object = ObjectStore.Object(bucket: bucket, key: key, file: name, size: size, etag: etag, modifiedMillis: now, headers: headers)
-        do { try await store.finish(id, object: object, condition: condition) } catch {
+        do { try await store.finish(id, object: object, condition: condition, cause: cause("ObjectCreated:CompleteMultipartUpload", call)) } catch {
             store.removeFiles([name])
             throw error
         }

@@ -25,6 +25,11 @@ extension S3Service {
 
     static func etagHeader(_ etag: String) -> String { "\"\(etag)\"" }
 
+    /// What a request did, for the bucket's notifications.
+    func cause(_ event: String, _ call: ServiceCall) -> ObjectStore.Cause {
+        ObjectStore.Cause(event: event, requestId: call.requestId, timeMillis: now)
+    }
+
     /// A write's precondition: `If-None-Match: *` (the key must be free) or `If-Match: ETAG`;
     /// AWS takes no other value of either (`NotImplemented`).
     static func writeCondition(_ call: ServiceCall) throws(ServiceError) -> ObjectStore.WriteCondition {
@@ -55,7 +60,8 @@ extension S3Service {
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         do {
             try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
-                                                   modifiedMillis: now, headers: headers), condition: condition)
+                                                   modifiedMillis: now, headers: headers), condition: condition,
+                                cause: cause("ObjectCreated:Put", call))
         } catch {
             store.removeFiles([written.file])
             throw error
@@ -161,8 +167,8 @@ extension S3Service {
         return (start, min(end, size - 1))
     }
 
-    func deleteObject(_ bucket: String, _ key: String) async throws(ServiceError) -> ServiceReply {
-        try await store.delete(bucket, keys: [key])
+    func deleteObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        try await store.delete(bucket, keys: [key], cause: cause("ObjectRemoved:Delete", call))
         return ServiceReply(status: 204)
     }
 
@@ -172,7 +178,7 @@ extension S3Service {
         let keys = root.all("Object").compactMap { $0.value("Key") }
         guard !keys.isEmpty, keys.count <= 1000 else { throw S3Errors.malformedXML() }
         let quiet = root.value("Quiet") == "true"
-        try await store.delete(bucket, keys: keys)
+        try await store.delete(bucket, keys: keys, cause: cause("ObjectRemoved:Delete", call))
         return Self.xml("DeleteResult") { w in
             guard !quiet else { return }
             for k in keys {
@@ -217,7 +223,7 @@ extension S3Service {
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
         let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,
                                       headers: headers)
-        do { try await store.put(copy, condition: condition) } catch {
+        do { try await store.put(copy, condition: condition, cause: cause("ObjectCreated:Copy", call)) } catch {
             store.removeFiles([name])
             throw error
         }

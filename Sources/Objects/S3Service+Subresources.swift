@@ -4,9 +4,9 @@ import StatesLanguage
 
 /// Bucket configurations kept as the documents their PUT sent and given back by GET (S3's
 /// own form: XML, or JSON for a policy), each with S3's error when there is none; and an
-/// object's tags. What a configuration would make S3 do (CORS answers, notifications,
-/// lifecycle expiry) is not done yet: those subresources that would change behaviour are not
-/// accepted, so nothing claims an effect it does not have.
+/// object's tags. What a configuration would make S3 do (CORS answers, lifecycle expiry) is
+/// not done yet: those subresources that would change behaviour are not accepted, so nothing
+/// claims an effect it does not have. Notifications are in `S3Service+Notifications`.
 extension S3Service {
     /// Subresource → (the error when none is set, its message), for the kept documents.
     static let keptConfigurations: [String: (code: String, message: String)] = [
@@ -20,6 +20,7 @@ extension S3Service {
     /// A bucket subresource request, answered here; nil when the query names none of them.
     func bucketSubresource(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply? {
         if call.query["versioning"] != nil { return try await versioning(bucket, call) }
+        if call.query["notification"] != nil { return try await notification(bucket, call) }
         if call.query["acl"] != nil, call.method == "GET" {
             guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
             return acl()
@@ -134,11 +135,11 @@ extension S3Service {
             let tags = set.all("Tag").map { ($0.value("Key") ?? "", $0.value("Value") ?? "") }
             try Self.checkTags(tags)
             o.headers["tagging"] = Self.encodeTags(tags)
-            try await store.put(o)
+            try await store.put(o, cause: cause("ObjectTagging:Put", call))
             return ServiceReply(status: 200)
         case "DELETE":
             o.headers["tagging"] = nil
-            try await store.put(o)
+            try await store.put(o, cause: cause("ObjectTagging:Delete", call))
             return ServiceReply(status: 204)
         default:
             throw Self.methodNotAllowed(call.method)

@@ -1,6 +1,8 @@
 import Engine
 import Foundation
+import Journal
 import ServiceKit
+import ServiceLifecycle
 import StatesLanguage
 
 /// Amazon S3 on the seam (REST-XML): buckets, objects streamed to and from files, multipart
@@ -9,16 +11,27 @@ import StatesLanguage
 /// method, the bucket and key, and the query's subresource, as S3's model does.
 package struct S3Service: BatonService {
     package let store: ObjectStore
+    let engine: Engine
     let region: String
     let account: String
     let clock: any EngineClock
+    /// Delivers the notifications the store queues with each change.
+    let notifications: QueueWorker
 
     package init(_ context: ServiceContext) async throws(ServiceError) {
-        store = try await ObjectStore(context.database, dataDirectory: context.dataDirectory)
+        let worker = QueueWorker(queue: ObjectStore.notificationQueue, store: context.database, clock: context.engine.clock,
+                                 consumer: ObjectNotifier(engine: context.engine, store: context.database, clock: context.engine.clock),
+                                 concurrency: 32, logger: context.engine.logger)
+        notifications = worker
+        store = try await ObjectStore(context.database, dataDirectory: context.dataDirectory, region: context.region, account: context.account,
+                                      queued: { worker.signal() })
+        engine = context.engine
         region = context.region
         account = context.account
         clock = context.engine.clock
     }
+
+    package var backgroundServices: [any ServiceLifecycle.Service] { [LoopService { [notifications] in await notifications.run() }] }
 
     package var name: String { "s3" }
     package var wireProtocol: WireProtocol { .restXML }
@@ -36,7 +49,7 @@ package struct S3Service: BatonService {
         let q = call.query
         if let bucket, key == nil, let reply = try await bucketSubresource(bucket, call) { return reply }
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
-        let unsupported = ["acl", "cors", "lifecycle", "website", "replication", "logging", "notification", "accelerate",
+        let unsupported = ["acl", "cors", "lifecycle", "website", "replication", "logging", "accelerate",
                            "requestPayment", "object-lock", "retention", "legal-hold", "attributes", "torrent", "restore", "select",
                            "versions", "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus", "versionId"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
@@ -73,7 +86,7 @@ package struct S3Service: BatonService {
         case "HEAD": return try getObject(bucket, key, call, head: true)
         case "DELETE":
             if let upload = q["uploadId"] { return try await abortUpload(bucket, key, upload) }
-            return try await deleteObject(bucket, key)
+            return try await deleteObject(bucket, key, call)
         case "POST":
             if q["uploads"] != nil { return try await createUpload(bucket, key, call) }
             if let upload = q["uploadId"] { return try await completeUpload(bucket, key, upload, call) }

@@ -111,7 +111,7 @@ struct Serve: AsyncParsableCommand {
         ])
         let clock = engine.clock
         let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() }, logger: logger)
-        let app = Application(responder: BatonResponder(door: door),
+        let app = Application(responder: BatonResponder(door: door), server: .batonHTTP1,
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"), logger: logger)
         logger.info("serving", metadata: ["version": "\(Baton.version)", "endpoint": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)",
                                           "services": "\(services.map(\.name).joined(separator: ","))",

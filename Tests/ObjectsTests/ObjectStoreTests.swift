@@ -34,12 +34,7 @@ import Testing
 
         func call(_ method: String, _ bucket: String?, _ key: String? = nil, query: [String: String] = [:], headers: [String: String] = [:],
                   body: [UInt8] = []) async throws -> ServiceReply {
-            var parameters: [String: String] = [:]
-            parameters["Bucket"] = bucket
-            parameters["Key"] = key
-            var c = ServiceCall(action: "S3", method: method, parameters: parameters, query: query, headers: headers)
-            c.bodyStream = BodyStream.bytes(body, chunk: body.count > 4096 ? 65536 : 7)
-            return try await s3.dispatch(c)
+            try await s3.call(method, bucket, key, query: query, headers: headers, body: body)
         }
 
         func read(_ reply: ServiceReply) throws -> [UInt8] {

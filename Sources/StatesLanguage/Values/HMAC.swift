@@ -1,4 +1,5 @@
-/// HMAC-SHA256 (RFC 2104) over Baton's own SHA-256, and the encodings senders put it in.
+/// HMAC-SHA256 (RFC 2104) over Baton's own SHA-256 (and HMAC-SHA1, for S3's signature
+/// version 2), and the encodings senders put it in.
 package enum HMAC {
     static let blockSize = 64
 
@@ -7,6 +8,13 @@ package enum HMAC {
         k += [UInt8](repeating: 0, count: blockSize - k.count)
         let inner = Hashing.sha256(k.map { $0 ^ 0x36 } + message)
         return Hashing.sha256(k.map { $0 ^ 0x5c } + inner)
+    }
+
+    package static func sha1(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var k = key.count > blockSize ? Hashing.sha1(key) : key
+        k += [UInt8](repeating: 0, count: blockSize - k.count)
+        let inner = Hashing.sha1(k.map { $0 ^ 0x36 } + message)
+        return Hashing.sha1(k.map { $0 ^ 0x5c } + inner)
     }
 
     package static func hex(_ bytes: [UInt8]) -> String {

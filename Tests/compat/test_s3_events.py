@@ -1,0 +1,181 @@
+"""Object events through boto3: a presigned upload whose EventBridge event starts a workflow,
+bucket notifications to a queue and to a topic with AWS's record shape and filters, AWS's
+validation errors, and a notification that outlives a kill -9 of the server."""
+import json
+import os
+import signal
+import tempfile
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conftest import Server
+
+KW = dict(region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def clients(endpoint, *names, **config):
+    return [boto3.client(n, endpoint_url=endpoint, config=Config(**config) if config else None, **KW) for n in names]
+
+
+def wait_for(check, seconds=20):
+    deadline = time.time() + seconds
+    while True:
+        value = check()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def drain(sqs, url, want, seconds=20):
+    """S3 records received from a queue (the configuration's s3:TestEvent skipped) until `want` arrived."""
+    records, tests = [], []
+
+    def more():
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            body = json.loads(m["Body"])
+            if "TopicArn" in body:  # through a topic
+                body = json.loads(body["Message"])
+            (tests if body.get("Event") == "s3:TestEvent" else records).extend([body] if "Records" not in body else body["Records"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return len(records) >= want
+    wait_for(more, seconds)
+    return records, tests
+
+
+@pytest.mark.parametrize("signature", ["s3", "s3v4"])
+def test_a_presigned_upload_starts_the_workflow_that_receives_its_key(server, signature):
+    """The browser flow: a presigned PUT (boto3's default signature version 2, and SigV4),
+    S3's "Object Created" event on the default bus, a rule, and the run it starts."""
+    s3, events, sfn = clients(server.endpoint, "s3", "events", "stepfunctions", signature_version=signature)
+    bucket = "compat-uploads-" + signature
+    machine = sfn.create_state_machine(
+        name="on-upload-" + signature, roleArn="arn:aws:iam::000000000000:role/r",
+        definition=json.dumps({"StartAt": "Key", "States": {"Key": {"Type": "Pass", "InputPath": "$.detail.object", "End": True}}}),
+    )["stateMachineArn"]
+    events.put_rule(Name="uploads-" + signature, EventPattern=json.dumps(
+        {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {"bucket": {"name": [bucket]}}}))
+    events.put_targets(Rule="uploads-" + signature, Targets=[{"Id": "run", "Arn": machine}])
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket)
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "photos/cat 1.jpg"}, ExpiresIn=300)
+    assert urllib.request.urlopen(urllib.request.Request(url, data=b"not really a jpeg", method="PUT")).status == 200
+
+    runs = wait_for(lambda: sfn.list_executions(stateMachineArn=machine)["executions"])
+    assert len(runs) == 1
+    done = wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=runs[0]["executionArn"])))
+    assert done["status"] == "SUCCEEDED"
+    obj = json.loads(done["output"])
+    assert obj["key"] == "photos/cat 1.jpg" and obj["size"] == len(b"not really a jpeg")
+    event = json.loads(done["input"])
+    assert event["source"] == "aws.s3" and event["resources"] == ["arn:aws:s3:::" + bucket]
+    assert event["detail"]["reason"] == "PutObject" and event["detail"]["bucket"] == {"name": bucket}
+
+
+def test_notifications_reach_a_queue_for_the_keys_and_events_configured(server):
+    s3, sqs = clients(server.endpoint, "s3", "sqs")
+    url = sqs.create_queue(QueueName="compat-s3-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.create_bucket(Bucket="compat-notified")
+    s3.put_bucket_notification_configuration(Bucket="compat-notified", NotificationConfiguration={"QueueConfigurations": [
+        {"Id": "created", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}, {"Name": "Suffix", "Value": ".csv"}]}}},
+        {"Id": "removed", "QueueArn": arn, "Events": ["s3:ObjectRemoved:*", "s3:ObjectTagging:Put"]},
+    ]})
+    rules = s3.get_bucket_notification_configuration(Bucket="compat-notified")["QueueConfigurations"]
+    assert [r["Id"] for r in rules] == ["created", "removed"]
+    assert rules[0]["Filter"]["Key"]["FilterRules"] == [{"Name": "Prefix", "Value": "in/"}, {"Name": "Suffix", "Value": ".csv"}]
+
+    s3.put_object(Bucket="compat-notified", Key="in/day 1.csv", Body=b"a,b\n1,2\n")
+    s3.put_object(Bucket="compat-notified", Key="in/skip.txt", Body=b"no")
+    s3.copy_object(Bucket="compat-notified", Key="in/copy.csv", CopySource={"Bucket": "compat-notified", "Key": "in/day 1.csv"})
+    upload = s3.create_multipart_upload(Bucket="compat-notified", Key="in/big.csv")["UploadId"]
+    part = s3.upload_part(Bucket="compat-notified", Key="in/big.csv", UploadId=upload, PartNumber=1, Body=b"x" * 10)
+    s3.complete_multipart_upload(Bucket="compat-notified", Key="in/big.csv", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
+    s3.put_object_tagging(Bucket="compat-notified", Key="in/skip.txt", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    s3.delete_object(Bucket="compat-notified", Key="in/skip.txt")
+    s3.delete_object(Bucket="compat-notified", Key="never-there")
+
+    records, tests = drain(sqs, url, 5)
+    assert tests and tests[0]["Event"] == "s3:TestEvent" and tests[0]["Bucket"] == "compat-notified"
+    seen = sorted((r["eventName"], r["s3"]["object"]["key"], r["s3"]["configurationId"]) for r in records)
+    assert seen == [
+        ("ObjectCreated:CompleteMultipartUpload", "in/big.csv", "created"),
+        ("ObjectCreated:Copy", "in/copy.csv", "created"),
+        ("ObjectCreated:Put", "in/day+1.csv", "created"),
+        ("ObjectRemoved:Delete", "in/skip.txt", "removed"),
+        ("ObjectTagging:Put", "in/skip.txt", "removed"),
+    ], seen
+    put = next(r for r in records if r["eventName"] == "ObjectCreated:Put")
+    assert put["eventSource"] == "aws:s3" and put["eventVersion"] == "2.1" and put["awsRegion"] == "us-east-1"
+    assert put["s3"]["object"]["size"] == 8 and put["s3"]["object"]["eTag"] and put["s3"]["bucket"]["arn"] == "arn:aws:s3:::compat-notified"
+    deleted = next(r for r in records if r["eventName"] == "ObjectRemoved:Delete")
+    assert "size" not in deleted["s3"]["object"] and deleted["s3"]["object"]["sequencer"]
+
+    # An empty configuration ends them.
+    s3.put_bucket_notification_configuration(Bucket="compat-notified", NotificationConfiguration={})
+    assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket="compat-notified")
+
+
+def test_a_topic_is_told_with_s3s_subject_and_bad_destinations_are_refused(server):
+    s3, sns, sqs = clients(server.endpoint, "s3", "sns", "sqs")
+    topic = sns.create_topic(Name="compat-s3-topic")["TopicArn"]
+    url = sqs.create_queue(QueueName="compat-s3-topic-queue")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "false"})
+    s3.create_bucket(Bucket="compat-topic")
+    s3.put_bucket_notification_configuration(Bucket="compat-topic", NotificationConfiguration={"TopicConfigurations": [
+        {"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectCreated:Put"]}]})
+    s3.put_object(Bucket="compat-topic", Key="report.pdf", Body=b"%PDF")
+    records, _ = drain(sqs, url, 1)
+    assert [r["eventName"] for r in records] == ["ObjectCreated:Put"]
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", [])
+    assert not got
+
+    def refused(configuration, skip=False):
+        with pytest.raises(s3.exceptions.ClientError) as e:
+            s3.put_bucket_notification_configuration(Bucket="compat-topic", NotificationConfiguration=configuration,
+                                                     SkipDestinationValidation=skip)
+        return e.value.response["Error"]
+
+    missing = "arn:aws:sns:us-east-1:000000000000:no-such-topic"
+    error = refused({"TopicConfigurations": [{"TopicArn": missing, "Events": ["s3:ObjectCreated:*"]}]})
+    assert error["Code"] == "InvalidArgument" and error["Message"] == "Unable to validate the following destination configurations"
+    assert error["ArgumentName1"] == missing and error["ArgumentValue1"] == "The destination topic does not exist"
+    error = refused({"QueueConfigurations": [{"QueueArn": "not-an-arn", "Events": ["s3:ObjectCreated:*"]}]}, skip=True)
+    assert (error["Code"], error["Message"], error["ArgumentName"]) == ("InvalidArgument", "The ARN could not be parsed", "Queue")
+    # The refused configurations changed nothing.
+    kept = s3.get_bucket_notification_configuration(Bucket="compat-topic")
+    assert [c["TopicArn"] for c in kept["TopicConfigurations"]] == [topic]
+    # Skipping validation keeps a destination that does not exist (yet).
+    s3.put_bucket_notification_configuration(Bucket="compat-topic", SkipDestinationValidation=True, NotificationConfiguration={
+        "TopicConfigurations": [{"Id": "later", "TopicArn": missing, "Events": ["s3:ObjectCreated:*"]}]})
+    assert s3.get_bucket_notification_configuration(Bucket="compat-topic")["TopicConfigurations"][0]["TopicArn"] == missing
+
+
+def test_a_queued_notification_outlives_kill_9_and_reaches_a_queue_created_later():
+    """The notification is committed with the object; its destination does not exist yet,
+    so it waits, through a kill -9, until the queue is created."""
+    with tempfile.TemporaryDirectory() as d:
+        s = Server(os.path.join(d, "data")).start()
+        try:
+            s3, = clients(s.endpoint, "s3")
+            s3.create_bucket(Bucket="compat-durable")
+            later = "arn:aws:sqs:us-east-1:000000000000:compat-created-later"
+            s3.put_bucket_notification_configuration(Bucket="compat-durable", SkipDestinationValidation=True, NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": later, "Events": ["s3:ObjectCreated:*"]}]})
+            s3.put_object(Bucket="compat-durable", Key="kept.txt", Body=b"kept")
+            assert s.stop(signal.SIGKILL) == -signal.SIGKILL
+            s.start()
+            s3, sqs = clients(s.endpoint, "s3", "sqs")
+            assert s3.get_object(Bucket="compat-durable", Key="kept.txt")["Body"].read() == b"kept"
+            url = sqs.create_queue(QueueName="compat-created-later")["QueueUrl"]
+            records, _ = drain(sqs, url, 1, seconds=90)
+            assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [("ObjectCreated:Put", "kept.txt")]
+        finally:
+            s.stop()
