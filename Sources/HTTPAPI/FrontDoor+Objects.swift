@@ -43,12 +43,15 @@ extension FrontDoor {
         return nil
     }
 
-    func objectDestination(_ objects: (service: any BatonService, handler: Action?), bucket: (bucket: String?, key: String?)) -> Destination {
+    func objectDestination(_ objects: (service: any BatonService, handler: Action?), bucket: (bucket: String?, key: String?),
+                           method: String) -> Destination {
         var parameters: [String: String] = [:]
         if let b = bucket.bucket { parameters["Bucket"] = b }
         if let k = bucket.key { parameters["Key"] = k }
+        // Browsers never sign a CORS preflight; it reads only the bucket's CORS rules.
+        let authentication: Authentication = method == "OPTIONS" ? .open("a CORS preflight, answered from the bucket's CORS rules") : .sigV4
         var d = Destination(service: objects.service, action: Self.objectAction, wireProtocol: .restXML, parameters: parameters,
-                            authentication: .sigV4, maximumBodyBytes: Int.max, handler: objects.handler)
+                            authentication: authentication, maximumBodyBytes: Int.max, handler: objects.handler)
         d.streamsBody = true
         return d
     }
@@ -66,10 +69,11 @@ extension FrontDoor {
         w.element("Message", error.message)
         for (k, v) in error.details ?? [:] { w.element(k, v.stringValue ?? v.serialized) }
         w.element("RequestId", id)
+        w.element("HostId", ServiceReply.hostId(id))
         w.raw("</Error>")
         let status = error.restStatus
         // A 304 and a HEAD answer carry no body.
-        return Outgoing(status: status, headers: [("Content-Type", "application/xml"), ("x-amz-request-id", id)],
+        return Outgoing(status: status, headers: [("Content-Type", "application/xml"), ("x-amz-request-id", id), ("x-amz-id-2", ServiceReply.hostId(id))],
                         body: status == 304 ? [] : w.bytes)
     }
 }

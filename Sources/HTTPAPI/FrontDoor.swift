@@ -144,7 +144,11 @@ package struct FrontDoor: Sendable {
     package func destination(method: String, path: String, target: String?, query: String = "",
                              headers: [(String, String)] = []) -> Destination? {
         if target == nil, let objects, let bucket = Self.objectAddress(path: path, query: query, headers: headers) {
-            return objectDestination(objects, bucket: bucket)
+            return objectDestination(objects, bucket: bucket, method: method)
+        }
+        if method == "OPTIONS", target == nil, let objects {
+            // A browser's CORS preflight: only S3 answers OPTIONS, path-style included.
+            return objectDestination(objects, bucket: Self.pathStyle(path), method: method)
         }
         if method == "POST", let target, path == "/" || path.isEmpty || isQueryResource(path) {
             let (prefix, action) = Self.split(target)
@@ -259,6 +263,7 @@ package struct FrontDoor: Sendable {
         }
         if case .restXML = wire {
             headers.append(("x-amz-request-id", id))
+            headers.append(("x-amz-id-2", ServiceReply.hostId(id)))
             return Outgoing(status: reply.status, headers: headers, body: reply.body, file: reply.file)
         }
         if !headers.contains(where: { $0.0.lowercased() == "x-amzn-requestid" }) { headers.append(("x-amzn-RequestId", id)) }

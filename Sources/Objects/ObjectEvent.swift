@@ -50,7 +50,7 @@ struct ObjectEvent: Sendable {
         r.appendUnchecked("eventName", .string(name))
         r.appendUnchecked("userIdentity", ["principalId": .string("AWS:\(account)")])
         r.appendUnchecked("requestParameters", ["sourceIPAddress": "127.0.0.1"])
-        r.appendUnchecked("responseElements", ["x-amz-request-id": .string(requestId), "x-amz-id-2": .string(Self.hostId(requestId))])
+        r.appendUnchecked("responseElements", ["x-amz-request-id": .string(requestId), "x-amz-id-2": .string(ServiceReply.hostId(requestId))])
         r.appendUnchecked("s3", .object(s3))
         return ["Records": [.object(r)]]
     }
@@ -113,13 +113,8 @@ struct ObjectEvent: Sendable {
         o.appendUnchecked("Time", .string(Timestamp(milliseconds: timeMillis).iso8601))
         o.appendUnchecked("Bucket", .string(bucket))
         o.appendUnchecked("RequestId", .string(requestId))
-        o.appendUnchecked("HostId", .string(hostId(requestId)))
+        o.appendUnchecked("HostId", .string(ServiceReply.hostId(requestId)))
         return .object(o)
-    }
-
-    /// S3's `x-amz-id-2` for a request: opaque, derived from the request id.
-    static func hostId(_ requestId: String) -> String {
-        Base64.encode(Array(UUIDText.named("host-" + requestId).utf8)).filter { $0 != "=" }
     }
 
     /// A key as S3's event records carry it: form encoding (a space is `+`), `/` kept.

@@ -4,9 +4,9 @@ import StatesLanguage
 
 /// Bucket configurations kept as the documents their PUT sent and given back by GET (S3's
 /// own form: XML, or JSON for a policy), each with S3's error when there is none; and an
-/// object's tags. What a configuration would make S3 do (CORS answers, lifecycle expiry) is
-/// not done yet: those subresources that would change behaviour are not accepted, so nothing
-/// claims an effect it does not have. Notifications are in `S3Service+Notifications`.
+/// object's tags. What a configuration would make S3 do (lifecycle expiry, website hosting)
+/// is not done yet: those subresources that would change behaviour are not accepted, so
+/// nothing claims an effect it does not have. Notifications and CORS have files of their own.
 extension S3Service {
     /// Subresource → (the error when none is set, its message), for the kept documents.
     static let keptConfigurations: [String: (code: String, message: String)] = [
@@ -21,6 +21,7 @@ extension S3Service {
     func bucketSubresource(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply? {
         if call.query["versioning"] != nil { return try await versioning(bucket, call) }
         if call.query["notification"] != nil { return try await notification(bucket, call) }
+        if call.query["cors"] != nil { return try await cors(bucket, call) }
         if call.query["acl"] != nil, call.method == "GET" {
             guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
             return acl()

@@ -42,14 +42,22 @@ package struct S3Service: BatonService {
         return ["S3": { call in try await s.dispatch(call) }]
     }
 
-    /// The action S3's model gives this method, address and subresource.
+    /// The action S3's model gives this method, address and subresource; a request from a
+    /// page (`Origin`) gets the bucket's CORS headers on its answer.
     func dispatch(_ call: ServiceCall) async throws -> ServiceReply {
+        let bucket = call.parameters["Bucket"]
+        if call.method == "OPTIONS" { return try preflight(bucket, call.parameters["Key"], call) }
+        let reply = try await route(call)
+        return call.headers["origin"] == nil ? reply : addingCORS(reply, bucket, call)
+    }
+
+    func route(_ call: ServiceCall) async throws -> ServiceReply {
         let bucket = call.parameters["Bucket"]
         let key = call.parameters["Key"]
         let q = call.query
         if let bucket, key == nil, let reply = try await bucketSubresource(bucket, call) { return reply }
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
-        let unsupported = ["acl", "cors", "lifecycle", "website", "replication", "logging", "accelerate",
+        let unsupported = ["acl", "lifecycle", "website", "replication", "logging", "accelerate",
                            "requestPayment", "object-lock", "retention", "legal-hold", "attributes", "torrent", "restore", "select",
                            "versions", "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus", "versionId"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {

@@ -126,3 +126,9 @@ package struct FileBody: Sendable {
         self.length = length
     }
 }
+
+extension ServiceReply {
+    /// S3's `x-amz-id-2` for a request ("a special token that helps AWS troubleshoot"):
+    /// opaque, derived from the request id, the same in a header and in an event record.
+    package static func hostId(_ requestId: String) -> String { Base64.encode(Array(requestId.utf8)) }
+}

@@ -1,0 +1,108 @@
+"""The browser flow, in a real browser (headless Chromium): a page on another origin uploads
+straight into a bucket through a presigned PUT URL (CORS preflight and all), reads the object
+back, and the upload's EventBridge event starts a workflow that receives the key. A bucket
+without CORS rules is refused by the browser itself."""
+import http.server
+import json
+import shutil
+import threading
+import time
+
+import boto3
+import pytest
+
+from conftest import free_port
+
+PAGE = """<!doctype html><html><head><title>waiting</title></head><body><script>
+async function run(put, get) {
+  try {
+    const up = await fetch(put, {method: "PUT", body: "from the page"});
+    const back = await (await fetch(get)).text();
+    document.title = "done:" + up.status + ":" + up.headers.get("ETag") + ":" + back;
+  } catch (e) {
+    document.title = "refused:" + e.name;
+  }
+}
+</script></body></html>"""
+
+
+@pytest.fixture
+def browser():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip("headless Chromium is not installed (Debian: chromium, chromium-driver)")
+    from selenium import webdriver
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]:
+        options.add_argument(flag)
+    options.binary_location = chromium
+    b = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    yield b
+    b.quit()
+
+
+@pytest.fixture
+def page_origin():
+    """Serves the page from an origin of its own (another port)."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+    port = free_port()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % port
+    httpd.shutdown()
+
+
+def upload_from_page(browser, origin, put, get):
+    browser.get(origin + "/")
+    browser.execute_script("run(arguments[0], arguments[1])", put, get)
+    deadline = time.time() + 20
+    while time.time() < deadline and browser.title == "waiting":
+        time.sleep(0.1)
+    return browser.title
+
+
+def test_a_page_uploads_through_a_presigned_url_and_the_event_starts_a_workflow(server, browser, page_origin):
+    kw = dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    s3, events, sfn = boto3.client("s3", **kw), boto3.client("events", **kw), boto3.client("stepfunctions", **kw)
+    machine = sfn.create_state_machine(
+        name="browser-upload", roleArn="arn:aws:iam::000000000000:role/r",
+        definition=json.dumps({"StartAt": "Key", "States": {"Key": {"Type": "Pass", "InputPath": "$.detail.object.key", "End": True}}}),
+    )["stateMachineArn"]
+    events.put_rule(Name="browser-upload", EventPattern=json.dumps({"source": ["aws.s3"], "detail": {"bucket": {"name": ["compat-browser"]}}}))
+    events.put_targets(Rule="browser-upload", Targets=[{"Id": "run", "Arn": machine}])
+    s3.create_bucket(Bucket="compat-browser")
+    s3.put_bucket_notification_configuration(Bucket="compat-browser", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    s3.put_bucket_cors(Bucket="compat-browser", CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": [page_origin], "AllowedMethods": ["PUT", "GET"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"]}]})
+
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": "compat-browser", "Key": "from-page.txt"}, ExpiresIn=300)
+    get = s3.generate_presigned_url("get_object", Params={"Bucket": "compat-browser", "Key": "from-page.txt"}, ExpiresIn=300)
+    title = upload_from_page(browser, page_origin, put, get)
+    assert title.startswith("done:200:") and title.endswith(":from the page"), title
+    assert '"' in title, "the ETag is exposed to the page: %s" % title
+    assert s3.get_object(Bucket="compat-browser", Key="from-page.txt")["Body"].read() == b"from the page"
+
+    deadline = time.time() + 20
+    runs = []
+    while time.time() < deadline and not runs:
+        runs = [r for r in sfn.list_executions(stateMachineArn=machine)["executions"] if r["status"] == "SUCCEEDED"]
+        time.sleep(0.1)
+    assert len(runs) == 1
+    assert json.loads(sfn.describe_execution(executionArn=runs[0]["executionArn"])["output"]) == "from-page.txt"
+
+    # Another bucket, no CORS rules: the browser refuses to send the upload.
+    s3.create_bucket(Bucket="compat-browser-closed")
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": "compat-browser-closed", "Key": "x.txt"}, ExpiresIn=300)
+    get = s3.generate_presigned_url("get_object", Params={"Bucket": "compat-browser-closed", "Key": "x.txt"}, ExpiresIn=300)
+    assert upload_from_page(browser, page_origin, put, get) == "refused:TypeError"
+    assert "Contents" not in s3.list_objects_v2(Bucket="compat-browser-closed")
