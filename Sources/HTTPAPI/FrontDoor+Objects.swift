@@ -43,13 +43,23 @@ extension FrontDoor {
         return nil
     }
 
+    /// A browser form upload signs its policy, not the request: S3 checks it through `verifyForm`.
+    static let formUpload = Authentication.ownScheme("S3 POST: the form's policy, signed with the endpoint's key")
+
+    /// A form POST with no request signature of its own (S3's PostObject).
+    static func isFormUpload(method: String, headers: [(String, String)]) -> Bool {
+        guard method == "POST", headers.first(where: { $0.0 == "authorization" }) == nil else { return false }
+        return (headers.first { $0.0 == "content-type" }?.1 ?? "").lowercased().hasPrefix("multipart/form-data")
+    }
+
     func objectDestination(_ objects: (service: any BatonService, handler: Action?), bucket: (bucket: String?, key: String?),
-                           method: String) -> Destination {
+                           method: String, headers: [(String, String)]) -> Destination {
         var parameters: [String: String] = [:]
         if let b = bucket.bucket { parameters["Bucket"] = b }
         if let k = bucket.key { parameters["Key"] = k }
         // Browsers never sign a CORS preflight; it reads only the bucket's CORS rules.
-        let authentication: Authentication = method == "OPTIONS" ? .open("a CORS preflight, answered from the bucket's CORS rules") : .sigV4
+        var authentication: Authentication = method == "OPTIONS" ? .open("a CORS preflight, answered from the bucket's CORS rules") : .sigV4
+        if Self.isFormUpload(method: method, headers: headers) { authentication = Self.formUpload }
         var d = Destination(service: objects.service, action: Self.objectAction, wireProtocol: .restXML, parameters: parameters,
                             authentication: authentication, maximumBodyBytes: Int.max, handler: objects.handler)
         d.streamsBody = true

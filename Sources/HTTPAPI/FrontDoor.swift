@@ -144,11 +144,11 @@ package struct FrontDoor: Sendable {
     package func destination(method: String, path: String, target: String?, query: String = "",
                              headers: [(String, String)] = []) -> Destination? {
         if target == nil, let objects, let bucket = Self.objectAddress(path: path, query: query, headers: headers) {
-            return objectDestination(objects, bucket: bucket, method: method)
+            return objectDestination(objects, bucket: bucket, method: method, headers: headers)
         }
-        if method == "OPTIONS", target == nil, let objects {
-            // A browser's CORS preflight: only S3 answers OPTIONS, path-style included.
-            return objectDestination(objects, bucket: Self.pathStyle(path), method: method)
+        if target == nil, let objects, method == "OPTIONS" || Self.isFormUpload(method: method, headers: headers) {
+            // A browser's CORS preflight or form upload: only S3 takes them, path-style included.
+            return objectDestination(objects, bucket: Self.pathStyle(path), method: method, headers: headers)
         }
         if method == "POST", let target, path == "/" || path.isEmpty || isQueryResource(path) {
             let (prefix, action) = Self.split(target)
@@ -240,6 +240,10 @@ package struct FrontDoor: Sendable {
                                query: query, headers: headers, body: request.body, requestId: id)
         call.queryValues = queryValues
         call.bodyStream = request.bodyStream
+        if destination.authentication == Self.formUpload, let verifier {
+            let clock = self.clock
+            call.verifyForm = { fields in verifier.verifyForm(fields, now: clock()) }
+        }
         do {
             let reply = try await handler(call)
             return render(reply, destination.wireProtocol, id)

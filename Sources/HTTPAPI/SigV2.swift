@@ -75,3 +75,42 @@ extension SigV4Verifier {
         return lines.joined(separator: "\n") + "\n" + resource
     }
 }
+
+extension SigV4Verifier {
+    /// A form upload's signature over its base64 policy: SigV4 (`x-amz-credential`,
+    /// `x-amz-signature`, the hex HMAC with the day's signing key) or version 2
+    /// (`AWSAccessKeyId`, `signature`, base64 HMAC-SHA1). Field names are lower-cased.
+    package func verifyForm(_ fields: [String: String], now: Timestamp) -> ServiceError? {
+        let policy = fields["policy"] ?? ""
+        let provided: String
+        let expected: String
+        let keyId: String
+        if let credential = fields["x-amz-credential"] {
+            let scope = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard scope.count == 5, scope[4] == "aws4_request" else {
+                return ServiceError("InvalidArgument", "Invalid according to Policy: Credential is malformed", kind: .client)
+            }
+            keyId = scope[0]
+            provided = fields["x-amz-signature"] ?? ""
+            var key = HMAC.sha256(key: Array(("AWS4" + secretAccessKey).utf8), message: Array(scope[1].utf8))
+            for part in [scope[2], scope[3], "aws4_request"] { key = HMAC.sha256(key: key, message: Array(part.utf8)) }
+            expected = HMAC.hex(HMAC.sha256(key: key, message: Array(policy.utf8)))
+        } else {
+            keyId = fields["awsaccesskeyid"] ?? ""
+            provided = fields["signature"] ?? ""
+            expected = Base64.encode(HMAC.sha1(key: Array(secretAccessKey.utf8), message: Array(policy.utf8)))
+        }
+        guard keyId == accessKeyId else {
+            return ServiceError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", kind: .forbidden,
+                                details: ["AWSAccessKeyId": .string(keyId)])
+        }
+        guard HMAC.constantTimeEqual(Array(expected.utf8), Array(provided.utf8)) else {
+            return ServiceError("SignatureDoesNotMatch",
+                                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+                                kind: .forbidden, details: ["AWSAccessKeyId": .string(keyId), "StringToSign": .string(policy),
+                                                            "SignatureProvided": .string(provided),
+                                                            "StringToSignBytes": .string(policy.utf8.map { String($0, radix: 16) }.joined(separator: " "))])
+        }
+        return nil
+    }
+}

@@ -79,6 +79,7 @@ package struct S3Service: BatonService {
                 return try listObjects(bucket, call)
             case "POST":
                 if q["delete"] != nil { return try await deleteObjects(bucket, call) }
+                if FormDataReader.boundary(call.headers["content-type"] ?? "") != nil { return try await postObject(bucket, call) }
                 throw Self.methodNotAllowed(call.method)
             default: throw Self.methodNotAllowed(call.method)
             }

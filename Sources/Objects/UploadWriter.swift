@@ -16,6 +16,13 @@ struct UploadWriter {
     }
 
     static func write(_ call: ServiceCall, into store: ObjectStore) async throws(ServiceError) -> Written {
+        if let stream = call.bodyStream { return try await write(headers: call.headers, next: { try await stream.next() }, into: store) }
+        var body: [UInt8]? = call.body
+        return try await write(headers: call.headers, next: { defer { body = nil }; return body }, into: store)
+    }
+
+    /// The same from any source of chunks (`nil` at the end): a form upload's file part.
+    static func write(headers h: [String: String], next: () async throws -> [UInt8]?, into store: ObjectStore) async throws(ServiceError) -> Written {
         let name = UUIDText.random()
         let temporary = store.path(".tmp-" + name)
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
@@ -26,7 +33,6 @@ struct UploadWriter {
             try? out.close()
             if !ok { try? FileManager.default.removeItem(atPath: temporary) }
         }
-        let h = call.headers
         let declaredSHA = h["x-amz-content-sha256"].flatMap { $0.count == 64 ? $0.lowercased() : nil }
         let chunked = (h["content-encoding"] ?? "").contains("aws-chunked") || (h["x-amz-content-sha256"] ?? "").hasPrefix("STREAMING-")
         var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
@@ -59,11 +65,7 @@ struct UploadWriter {
                     try consume(chunk)
                 }
             }
-            if let stream = call.bodyStream {
-                while let chunk = try await stream.next() { try feed(chunk) }
-            } else {
-                try feed(call.body)
-            }
+            while let chunk = try await next() { try feed(chunk) }
             if let d = decoder, !d.finished {
                 throw ServiceError("IncompleteBody", "The request body terminated unexpectedly")
             }

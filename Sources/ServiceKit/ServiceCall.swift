@@ -24,6 +24,10 @@ package struct ServiceCall: Sendable {
     /// A streamed body (S3's objects), read chunk by chunk instead of `body`; nil for every
     /// other protocol, whose bodies arrive whole.
     package var bodyStream: BodyStream?
+    /// Checks a browser form upload's signature (S3's presigned POST: the form's `policy`
+    /// signed with the endpoint's key), given the form's fields with lower-cased names. Set by
+    /// the front door when it requires signatures; nil when they are optional.
+    package var verifyForm: (@Sendable ([String: String]) -> ServiceError?)?
 
     package init(action: String, method: String = "POST", path: String = "/", parameters: [String: String] = [:],
                  query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [], requestId: String = "") {

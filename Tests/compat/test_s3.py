@@ -123,13 +123,11 @@ def test_a_bucket_named_by_the_host_and_an_upload_cut_by_kill_9():
             s.stop()
 
 
-def test_presigned_urls_work_and_a_wrong_signature_is_refused(tmp_path):
-    """A function hands a browser presigned URLs: the PUT and the GET need no credentials of
-    their own, and pass the endpoint's SigV4 verifier (signatures required here)."""
+@pytest.fixture
+def signed_endpoint(tmp_path):
+    """A server that requires signatures (key AKIDBATON / secret)."""
     import socket
     import time
-    import urllib.error
-    import urllib.request
     from conftest import BATON, free_port
     port = free_port()
     proc = subprocess.Popen([BATON, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--access-key-id", "AKIDBATON",
@@ -142,20 +140,76 @@ def test_presigned_urls_work_and_a_wrong_signature_is_refused(tmp_path):
                 break
             except OSError:
                 time.sleep(0.05)
-
-        def client(secret):
-            return boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % port, region_name="us-east-1", aws_access_key_id="AKIDBATON",
-                                aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
-        s3 = client("secret")
-        s3.create_bucket(Bucket="compat-presigned")
-        put = s3.generate_presigned_url("put_object", Params={"Bucket": "compat-presigned", "Key": "up.txt"}, ExpiresIn=300)
-        assert urllib.request.urlopen(urllib.request.Request(put, data=b"from the browser", method="PUT")).status == 200
-        get = s3.generate_presigned_url("get_object", Params={"Bucket": "compat-presigned", "Key": "up.txt"}, ExpiresIn=300)
-        assert urllib.request.urlopen(get).read() == b"from the browser"
-        forged = client("wrong").generate_presigned_url("get_object", Params={"Bucket": "compat-presigned", "Key": "up.txt"})
-        with pytest.raises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(forged)
-        assert e.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in e.value.read()
+        yield "http://127.0.0.1:%d" % port
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def signed_client(endpoint, secret="secret", version="s3v4"):
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDBATON",
+                        aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}, signature_version=version))
+
+
+@pytest.mark.parametrize("version", ["s3v4", "s3"])
+def test_presigned_urls_work_and_a_wrong_signature_is_refused(signed_endpoint, version):
+    """A function hands a browser presigned URLs: the PUT and the GET need no credentials of
+    their own, and pass the endpoint's verifier (signatures required here), in SigV4 and in
+    S3's signature version 2 (boto3's default for presigned URLs)."""
+    import urllib.error
+    import urllib.request
+    s3 = signed_client(signed_endpoint, version=version)
+    bucket = "compat-presigned-" + version.replace("3", "three")
+    s3.create_bucket(Bucket=bucket)
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up load.txt"}, ExpiresIn=300)
+    # Sent with no Content-Type (version 2 signs it; urllib would add a form type on its own).
+    import requests
+    assert requests.put(put, data=b"from the browser").status_code == 200
+    get = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "up load.txt"}, ExpiresIn=300)
+    assert urllib.request.urlopen(get).read() == b"from the browser"
+    forged = signed_client(signed_endpoint, "wrong", version).generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "up load.txt"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(forged)
+    assert e.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in e.value.read()
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "up load.txt"}, ExpiresIn=-1)
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(expired)
+    # Version 2 names an instant (already past); SigV4 a duration, which must be positive.
+    assert e.value.code == 403 and (b"Request has expired" if version == "s3" else b"X-Amz-Expires must be") in e.value.read()
+
+
+@pytest.mark.parametrize("version", ["s3v4", "s3"])
+def test_a_presigned_post_form_uploads_within_its_policy(signed_endpoint, version):
+    """A browser's form upload: the fields boto3's generate_presigned_post gives, the file
+    last; the policy's conditions hold or the upload is refused with AWS's error."""
+    import requests
+    s3 = signed_client(signed_endpoint, version=version)
+    bucket = "compat-post-" + version.replace("3", "three")
+    s3.create_bucket(Bucket=bucket)
+    post = s3.generate_presigned_post(
+        Bucket=bucket, Key="uploads/${filename}", ExpiresIn=300,
+        Fields={"success_action_status": "201", "Content-Type": "text/csv", "x-amz-meta-owner": "ana"},
+        Conditions=[["eq", "$success_action_status", "201"], ["starts-with", "$Content-Type", "text/"], {"x-amz-meta-owner": "ana"},
+                    ["content-length-range", 1, 1024]])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("day 1.csv", b"a,b\n1,2\n")})
+    assert r.status_code == 201, r.text
+    assert "<Key>uploads/day 1.csv</Key>" in r.text and r.headers["ETag"] == '"%s"' % hashlib.md5(b"a,b\n1,2\n").hexdigest()
+    got = s3.get_object(Bucket=bucket, Key="uploads/day 1.csv")
+    assert got["Body"].read() == b"a,b\n1,2\n" and got["ContentType"] == "text/csv" and got["Metadata"] == {"owner": "ana"}
+
+    def refused(fields, content=b"x"):
+        r = requests.post(post["url"], data=fields, files={"file": ("x.csv", content)})
+        return r.status_code, r.text
+    status, text = refused(post["fields"], b"x" * 2000)
+    assert status == 400 and "<Code>EntityTooLarge</Code>" in text and "<MaxSizeAllowed>1024</MaxSizeAllowed>" in text
+    status, text = refused(dict(post["fields"], **{"Content-Type": "image/png"}))
+    assert status == 403 and "Policy Condition failed" in text
+    status, text = refused(dict(post["fields"], **{"x-amz-meta-extra": "1"}))
+    assert status == 403 and "Extra input fields: x-amz-meta-extra" in text
+    status, text = refused(dict(post["fields"], policy=post["fields"]["policy"][:-4]))
+    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in text
+    signature = "x-amz-signature" if version == "s3v4" else "signature"
+    status, text = refused({k: v for k, v in post["fields"].items() if k != signature})
+    assert status == 400 and "Bucket POST must contain a field named" in text
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["uploads/day 1.csv"], "no refused upload left an object"

@@ -106,3 +106,36 @@ def test_a_page_uploads_through_a_presigned_url_and_the_event_starts_a_workflow(
     get = s3.generate_presigned_url("get_object", Params={"Bucket": "compat-browser-closed", "Key": "x.txt"}, ExpiresIn=300)
     assert upload_from_page(browser, page_origin, put, get) == "refused:TypeError"
     assert "Contents" not in s3.list_objects_v2(Bucket="compat-browser-closed")
+
+
+def test_a_page_uploads_with_a_presigned_post_form(server, browser, page_origin, tmp_path):
+    """The form flow: a page builds a form from generate_presigned_post's fields, the user
+    picks a file, the browser posts it to the bucket and S3 redirects back to the page."""
+    s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    s3.create_bucket(Bucket="compat-browser-form")
+    post = s3.generate_presigned_post(Bucket="compat-browser-form", Key="forms/${filename}", ExpiresIn=300,
+                                      Fields={"success_action_redirect": page_origin + "/done"},
+                                      Conditions=[["eq", "$success_action_redirect", page_origin + "/done"], ["content-length-range", 1, 4096]])
+    picked = tmp_path / "picked file.txt"
+    picked.write_bytes(b"chosen by the user")
+    browser.get(page_origin + "/")
+    browser.execute_script("""
+        const form = document.createElement("form");
+        form.method = "POST"; form.enctype = "multipart/form-data"; form.action = arguments[0];
+        for (const [name, value] of Object.entries(arguments[1])) {
+            const input = document.createElement("input");
+            input.type = "hidden"; input.name = name; input.value = value; form.appendChild(input);
+        }
+        const file = document.createElement("input");
+        file.type = "file"; file.name = "file"; file.id = "file"; form.appendChild(file);
+        form.id = "upload"; document.body.appendChild(form);
+    """, post["url"], post["fields"])
+    browser.find_element("id", "file").send_keys(str(picked))
+    browser.execute_script("document.getElementById('upload').submit()")
+    deadline = time.time() + 20
+    while time.time() < deadline and not browser.current_url.startswith(page_origin + "/done"):
+        time.sleep(0.1)
+    from urllib.parse import parse_qs, urlparse
+    back = parse_qs(urlparse(browser.current_url).query)
+    assert back["bucket"] == ["compat-browser-form"] and back["key"] == ["forms/picked file.txt"], browser.current_url
+    assert s3.get_object(Bucket="compat-browser-form", Key="forms/picked file.txt")["Body"].read() == b"chosen by the user"
