@@ -8,9 +8,11 @@ import StatesInterpreter
 /// decode, so an upgraded server resumes the runs an older one parked.
 package enum SnapshotCodec {
     static let binaryFormat: UInt8 = 0x01
-    /// 0x02: the field-by-field form before executions kept a mock test case; 0x03 since.
+    /// 0x02: the field-by-field form before executions kept a mock test case; 0x03 before
+    /// they kept Distributed Map runs in progress; 0x04 since.
     static let fieldFormatWithoutMocks: UInt8 = 0x02
-    static let fieldFormat: UInt8 = 0x03
+    static let fieldFormatWithoutMapRuns: UInt8 = 0x03
+    static let fieldFormat: UInt8 = 0x04
 
     package static func encode(_ state: ExecutionState) throws(EngineError) -> [UInt8] {
         var w = SnapshotWriter(prefix: [fieldFormat])
@@ -31,9 +33,9 @@ package enum SnapshotCodec {
 
     package static func decode(_ bytes: [UInt8]) throws(EngineError) -> ExecutionState {
         do {
-            if bytes.first == fieldFormat || bytes.first == fieldFormatWithoutMocks {
+            if let tag = bytes.first, [fieldFormat, fieldFormatWithoutMapRuns, fieldFormatWithoutMocks].contains(tag) {
                 var r = SnapshotReader(bytes, from: 1)
-                return try ExecutionState.read(from: &r, mockFields: bytes.first == fieldFormat)
+                return try ExecutionState.read(from: &r, mockFields: tag != fieldFormatWithoutMocks, mapRunFields: tag == fieldFormat)
             }
             if bytes.first == UInt8(ascii: "{") {
                 return try JSONDecoder().decode(ExecutionState.self, from: Data(bytes))

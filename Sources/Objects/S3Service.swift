@@ -33,6 +33,13 @@ package struct S3Service: BatonService {
 
     package var backgroundServices: [any ServiceLifecycle.Service] { [LoopService { [notifications] in await notifications.run() }] }
 
+    /// `aws-sdk:s3:*` from Task states, and the `s3:` resources of a Distributed Map's ItemReader and ResultWriter.
+    package var taskResources: [TaskResourceBinding] {
+        let handler = S3TaskHandler(service: self)
+        return [TaskResourceBinding(.sdk(service: "s3"), handler)]
+            + ["getObject", "listObjectsV2", "putObject"].map { TaskResourceBinding(.resource("arn:aws:states:::s3:\($0)"), handler) }
+    }
+
     package var name: String { "s3" }
     package var wireProtocol: WireProtocol { .restXML }
     var now: Int64 { clock.now().milliseconds }

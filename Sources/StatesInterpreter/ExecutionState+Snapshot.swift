@@ -179,10 +179,19 @@ extension ExecutionState {
                 w.int(v)
             }
         }
+        // Since format 0x04 (Distributed Map runs in progress).
+        w.optional(mapRuns) { w, runs in
+            w.int(runs.count)
+            for (k, v) in runs.sorted(by: { $0.key < $1.key }) {
+                w.int(k)
+                w.json(v)
+            }
+        }
     }
 
-    /// `mockFields`: false for snapshots of format 0x02, written before the mock test case was kept.
-    package static func read(from r: inout SnapshotReader, mockFields: Bool = true) throws -> ExecutionState {
+    /// `mockFields`: false for snapshots of format 0x02, written before the mock test case was
+    /// kept; `mapRunFields`: false before 0x04, which keeps Distributed Map runs in progress.
+    package static func read(from r: inout SnapshotReader, mockFields: Bool = true, mapRunFields: Bool = true) throws -> ExecutionState {
         let context = ExecutionContext(executionArn: try r.string(), name: try r.string(), roleArn: try r.string(),
                                        stateMachineArn: try r.string(), stateMachineName: try r.string(), startTime: try r.timestamp(),
                                        redriveCount: try r.int(), traceHeader: try r.optional { try $0.string() })
@@ -213,6 +222,13 @@ extension ExecutionState {
                 var counts: [String: Int] = [:]
                 for _ in 0..<(try r.count()) { counts[try r.string()] = try r.int() }
                 return counts
+            }
+        }
+        if mapRunFields {
+            s.mapRuns = try r.optional { r in
+                var runs: [Int: JSON] = [:]
+                for _ in 0..<(try r.count()) { runs[try r.int()] = try r.json() }
+                return runs
             }
         }
         return s

@@ -24,6 +24,9 @@ package struct ExecutionState: Sendable, Codable {
     /// How many times each Task state has been invoked, kept while the execution runs a mock
     /// test case: invocation n takes the state's nth mocked response (retries count).
     var mockInvocations: [String: Int]?
+    /// Distributed Map states between their Map Run's start and their end, by frame id: the
+    /// run's ARN and what the state is waiting for (`read` its items, `write` its results).
+    var mapRuns: [Int: JSON]?
     var variableBytes: Int {
         get { storedVariableBytes ?? 0 }
         set { storedVariableBytes = newValue }
@@ -154,7 +157,8 @@ enum ResourceKind: Sendable, Equatable, Codable {
         case .function: self = .lambdaFunction
         case .activity: self = .activity
         case .integration(let service, let action): self = .service(resourceType: service, resource: action + resource.pattern.rawValue)
-        case .sdk(let service, let action): self = .service(resourceType: "aws-sdk", resource: service + ":" + action + resource.pattern.rawValue)
+        // AWS records an SDK integration as resourceType `aws-sdk:SERVICE`, resource `ACTION`.
+        case .sdk(let service, let action): self = .service(resourceType: "aws-sdk:" + service, resource: action + resource.pattern.rawValue)
         case .other(let other): self = .service(resourceType: other.service, resource: other.resourceFields.last ?? arn)
         }
     }

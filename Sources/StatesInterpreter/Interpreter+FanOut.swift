@@ -34,17 +34,11 @@ extension Step {
     mutating func executeMap(_ fid: Int, _ frame: Frame, _ state: State, _ map: MapState) throws(StatesError) {
         let effective = try select(state.inputPath, from: frame.input, frame)
         var states = StatesBinding(input: frame.input, context: contextFacts(frame))
-        var maxConcurrency = 0
-        switch map.maxConcurrency {
-        case .value(let n): maxConcurrency = n
-        case .expression:
-            maxConcurrency = try integer(map.maxConcurrency, field: "MaxConcurrency", frame, &states) ?? 0
-        case .path(let p):
-            let v = try scope(frame, input: effective).value(of: p, field: "MaxConcurrencyPath")
-            guard let n = v.integerValue, case .int = v, n >= 0 else {
-                throw StatesError.runtime("The MaxConcurrencyPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
-            }
-            maxConcurrency = Int(n)
+        let maxConcurrency = try mapMaxConcurrency(frame, map, effective, &states)
+        if let reader = map.itemReader {
+            // The items are read first (an effect); the map goes on when they arrive.
+            try beginItemRead(fid, frame, state, reader, effective: effective, states: &states)
+            return
         }
         let itemsValue: JSON
         if let template = map.items {
@@ -63,9 +57,35 @@ extension Step {
             }
             throw StatesError.runtime("Map state input must be an array, but got: \(itemsValue.serialized)")
         }
-        var details = JSONObject()
-        details.appendUnchecked("length", .int(Int64(items.count)))
-        emit(fid, "MapStateStarted", "mapStateStartedEventDetails", details)
+        try startFanOut(fid, frame, state, map, items: items, effective: effective, maxConcurrency: maxConcurrency, states: &states,
+                        runStarted: false)
+    }
+
+    mutating func mapMaxConcurrency(_ frame: Frame, _ map: MapState, _ effective: JSON, _ states: inout StatesBinding) throws(StatesError) -> Int {
+        switch map.maxConcurrency {
+        case .value(let n): return n
+        case .expression:
+            return try integer(map.maxConcurrency, field: "MaxConcurrency", frame, &states) ?? 0
+        case .path(let p):
+            let v = try scope(frame, input: effective).value(of: p, field: "MaxConcurrencyPath")
+            guard let n = v.integerValue, case .int = v, n >= 0 else {
+                throw StatesError.runtime("The MaxConcurrencyPath field refers to value \(v.serialized) which is not a valid integer: \(p.text)")
+            }
+            return Int(n)
+        }
+    }
+
+    /// The iterations of a Map over `items` (batched first when it has an ItemBatcher).
+    /// `runStarted`: a Distributed Map that read its items has already recorded its start.
+    mutating func startFanOut(_ fid: Int, _ frame: Frame, _ state: State, _ map: MapState, items given: [JSON], effective: JSON,
+                              maxConcurrency: Int, states: inout StatesBinding, runStarted: Bool) throws(StatesError) {
+        var items = given
+        if let batcher = map.itemBatcher { items = try batch(items, batcher, frame, state, effective: effective, states: &states) }
+        if !runStarted {
+            var details = JSONObject()
+            details.appendUnchecked("length", .int(Int64(items.count)))
+            emit(fid, "MapStateStarted", "mapStateStartedEventDetails", details)
+        }
         var fan = FanOut(isMap: true, effectiveInput: effective, results: Array(repeating: nil, count: items.count))
         fan.itemInputs = items
         fan.maxConcurrency = maxConcurrency
@@ -100,10 +120,7 @@ extension Step {
             fan.toleratedPercentage = d
         case nil: break
         }
-        if fan.distributed {
-            let run = "arn:aws:states:\(interpreter.region):\(accountId):mapRun:\(s.context.stateMachineName)/\(s.random.uuid()):\(s.random.uuid())"
-            emit(fid, "MapRunStarted", "mapRunStartedEventDetails", ["mapRunArn": .string(run)])
-        }
+        if fan.distributed && !runStarted { startMapRun(fid, keep: map.resultWriter != nil) }
         fan.lastIterationEndId = lastEventId(of: fid)
         withFrame(fid) { $0.fanOut = fan }
         if items.isEmpty {
@@ -190,6 +207,8 @@ extension Step {
     mutating func fanOutSucceeded(_ fid: Int) {
         guard let frame = s.frames[fid], let fan = frame.fanOut, let state = state(of: frame) else { return }
         withFrame(fid) { $0.fanOut = nil }
+        if fan.distributed, case .map(let map) = state.kind, writeMapRunResults(fid, frame, state, map, fan) { return }
+        if fan.distributed, mapRun(fid) != nil { setMapRun(fid, nil) }
         var prev = fan.lastIterationEndId
         if fan.distributed {
             prev = emit(fid, "MapRunSucceeded")
@@ -197,11 +216,15 @@ extension Step {
         // AWS points both the Succeeded and the Exited event at the same predecessor.
         emit(fid, state.typeName + "StateSucceeded", prev: prev, advance: false)
         withFrame(fid) { $0.lastEventId = prev }
-        let results = JSON.array(fan.results.map { $0 ?? .null })
+        finishFanOut(fid, frame, state, output: JSON.array(fan.results.map { $0 ?? .null }))
+    }
+
+    /// The end of a Parallel or Map state: its ResultSelector, then the state's own finish.
+    mutating func finishFanOut(_ fid: Int, _ frame: Frame, _ state: State, output: JSON) {
         do throws(StatesError) {
-            var result = results
+            var result = output
             if let selector = state.resultSelector {
-                result = try DataFlow.apply(selector, scope: scope(frame, input: results), random: &s.random)
+                result = try DataFlow.apply(selector, scope: scope(frame, input: output), random: &s.random)
             }
             guard let finished = s.frames[fid] else { return brokenInvariant("the frame of \(state.name) ended twice") }
             try finishState(fid, finished, state, result: result)
@@ -264,6 +287,7 @@ extension Step {
         withFrame(parent) { $0.fanOut = nil }
         withFrame(parent) { $0.phase = .blocked }
         if fan.distributed {
+            setMapRun(parent, nil)
             emit(parent, "MapRunFailed", "mapRunFailedEventDetails", EventDetails.failure(error))
         }
         let failure = tolerant
@@ -293,6 +317,7 @@ extension Step {
     /// Removes a frame and everything under it, cancelling their tasks and timers.
     mutating func abortFrame(_ fid: Int) {
         guard let frame = s.frames.removeValue(forKey: fid) else { return }
+        if s.mapRuns?[fid] != nil { setMapRun(fid, nil) }
         cancelTaskOf(frame)
         for cid in s.frames.children(of: fid) { abortFrame(cid) }
     }

@@ -133,6 +133,7 @@ extension Step {
     }
 
     mutating func taskSucceeded(_ fid: Int, _ output: JSON) {
+        if mapRunTaskEnded(fid, .success(output)) { return }
         guard let task = clearTask(fid), let frame = s.frames[fid], let state = state(of: frame) else { return }
         var details = serviceFields(task.kind)
         details.appendUnchecked("output", output)
@@ -156,6 +157,7 @@ extension Step {
     }
 
     mutating func taskFailed(_ fid: Int, _ error: StatesError) {
+        if mapRunTaskEnded(fid, .failure(error)) { return }
         guard let task = clearTask(fid) else { return }
         var details = serviceFields(task.kind)
         for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }

@@ -158,6 +158,8 @@ struct Step {
         case .taskStarted(let id, let worker):
             guard let fid = s.tasks[id], let task = s.frames[fid]?.task, !task.started else { return }
             withFrame(fid) { $0.task?.started = true }
+            // A map run's own read or write records no Task events (as on AWS).
+            if mapRun(fid)?["phase"] != nil { return }
             taskStarted(fid, task, workerName: worker)
         case .taskSucceeded(let id, let output):
             guard let fid = s.tasks.removeValue(forKey: id) else { return }

@@ -46,6 +46,7 @@ package struct StatesError: Error, Sendable, Equatable, Codable {
     package static let dataLimitExceeded = "States.DataLimitExceeded"
     package static let exceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold"
     package static let itemReaderFailed = "States.ItemReaderFailed"
+    package static let resultWriterFailed = "States.ResultWriterFailed"
     /// A JSONata expression failed, gave nothing, or gave a value of the wrong type.
     package static let queryEvaluationError = "States.QueryEvaluationError"
 

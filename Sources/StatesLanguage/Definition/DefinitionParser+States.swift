@@ -274,9 +274,13 @@ extension DefinitionParser {
             if s.objectValue == nil { error(location + "/ItemSelector", "The field 'ItemSelector' must be an object.") }
             itemSelector = PayloadTemplate.compile(s, location: location + "/ItemSelector", diagnostics: &diagnostics)
         }
-        for f in ["ItemReader", "ItemBatcher", "ResultWriter"] where o[f] != nil {
-            error(location + "/" + f, "The Map field '\(f)' is not supported yet.", code: Diagnostic.notSupported)
+        let distributed = processor.processorMode == .distributed
+        for f in ["ItemReader", "ItemBatcher", "ResultWriter"] where o[f] != nil && !distributed {
+            error(location + "/" + f, "The field '\(f)' is supported only for a Map whose ProcessorConfig Mode is DISTRIBUTED.")
         }
+        let itemReader = o["ItemReader"].flatMap { parseItemReader($0, location + "/ItemReader") }
+        let itemBatcher = o["ItemBatcher"].flatMap { parseItemBatcher($0, location + "/ItemBatcher") }
+        let resultWriter = o["ResultWriter"].flatMap { parseResultWriter($0, location + "/ResultWriter") }
         if jsonata, let v = o["Items"] {
             if case .string(let s) = v, JSONataTemplate.classify(s) == .literal {
                 error(location + "/Items", "The field 'Items' must be an array or a JSONata expression.")
@@ -305,8 +309,7 @@ extension DefinitionParser {
             toleratedFailurePercentage: percentage,
             toleratedFailureCount: intOrPath(o, "ToleratedFailureCount", location, min: 0),
             label: label(o, location),
-            usesItemReader: o["ItemReader"] != nil, usesItemBatcher: o["ItemBatcher"] != nil,
-            usesResultWriter: o["ResultWriter"] != nil)
+            itemReader: itemReader, itemBatcher: itemBatcher, resultWriter: resultWriter)
     }
 
     // MARK: Retry and Catch

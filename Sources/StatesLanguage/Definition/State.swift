@@ -146,9 +146,13 @@ public struct MapState: Sendable {
     public var toleratedFailurePercentage: NumberOrPath?
     public var toleratedFailureCount: IntOrPath?
     public var label: String?
-    public var usesItemReader: Bool
-    public var usesItemBatcher: Bool
-    public var usesResultWriter: Bool
+    public var itemReader: ItemReader?
+    public var itemBatcher: ItemBatcher?
+    public var resultWriter: ResultWriter?
+
+    public var usesItemReader: Bool { itemReader != nil }
+    public var usesItemBatcher: Bool { itemBatcher != nil }
+    public var usesResultWriter: Bool { resultWriter != nil }
 
     public var isDistributed: Bool { processor.processorMode == .distributed }
 }
