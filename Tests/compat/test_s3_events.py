@@ -179,3 +179,37 @@ def test_a_queued_notification_outlives_kill_9_and_reaches_a_queue_created_later
             assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [("ObjectCreated:Put", "kept.txt")]
         finally:
             s.stop()
+
+
+def test_a_distributed_map_reads_its_items_from_a_bucket_and_writes_its_results_back(server):
+    """ItemReader over a CSV object, ItemBatcher, and ResultWriter's manifest and results,
+    through the server's own S3; and aws-sdk:s3 from a Task."""
+    s3, sfn = clients(server.endpoint, "s3", "stepfunctions")
+    s3.create_bucket(Bucket="compat-map")
+    s3.put_object(Bucket="compat-map", Key="in/users.csv", Body=b"id,email\n1,ana@example.com\n2,bo@example.com\n3,cy@example.com\n")
+    definition = {"StartAt": "Users", "States": {
+        "Users": {"Type": "Map", "MaxConcurrency": 2,
+                  "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "compat-map", "Key.$": "$.key"},
+                                 "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}},
+                  "ItemBatcher": {"MaxItemsPerBatch": 2},
+                  "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Count",
+                                    "States": {"Count": {"Type": "Pass", "Parameters": {"n.$": "States.ArrayLength($.Items)"}, "End": True}}},
+                  "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "compat-map", "Prefix": "out"}},
+                  "Next": "Manifest"},
+        "Manifest": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                     "Parameters": {"Bucket.$": "$.ResultWriterDetails.Bucket", "Key.$": "$.ResultWriterDetails.Key"},
+                     "ResultSelector": {"manifest.$": "States.StringToJson($.Body)"}, "End": True}}}
+    machine = sfn.create_state_machine(name="compat-map-users", definition=json.dumps(definition),
+                                       roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"key": "in/users.csv"}))["executionArn"]
+    done = wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=run)))
+    assert done["status"] == "SUCCEEDED", done
+    manifest = json.loads(done["output"])["manifest"]
+    assert manifest["DestinationBucket"] == "compat-map" and ":mapRun:" in manifest["MapRunArn"]
+    key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+    assert key.startswith("out/") and key.endswith("/SUCCEEDED_0.json")
+    results = json.loads(s3.get_object(Bucket="compat-map", Key=key)["Body"].read())
+    assert [json.loads(r["Output"]) for r in results] == [{"n": 2}, {"n": 1}]
+    assert json.loads(results[0]["Input"])["Items"] == [{"id": "1", "email": "ana@example.com"}, {"id": "2", "email": "bo@example.com"}]
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=run)["events"]]
+    assert types[:6] == ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded"]
