@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "JSONata", dependencies: ["StatesLanguage", "CStackBounds"]),
         // The calling thread's stack bounds, so deep JSONata recursion errors instead of crashing.
         .target(name: "CStackBounds"),
+        // Linux's sync_file_range, which Glibc's Swift module does not export.
+        .target(name: "CFileSync"),
         // The pure interpreter: decide(state, trigger) -> Decision{events, effects}.
         .target(name: "StatesInterpreter", dependencies: ["StatesLanguage", "JSONata"], linkerSettings: [.linkedLibrary("m")]),
         // SQLite from the system (Debian: libsqlite3-dev), through a thin wrapper of our own.
@@ -90,7 +92,7 @@ let package = Package(
         // The one list of services `baton serve` puts on the endpoint.
         // Amazon S3: buckets and objects streamed to and from files, multipart uploads.
         .target(name: "Objects", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "CFileSync",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

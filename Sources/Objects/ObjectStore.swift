@@ -18,11 +18,14 @@ package final class ObjectStore: Sendable {
     let sequence = LockedValue<Int64>(0)
     /// Called after a write that queued notifications committed (wakes their worker).
     let queued: @Sendable () -> Void
+    /// The object directory's fsync, shared by concurrent uploads.
+    let directorySync: GroupSync
 
     package init(_ db: SQLiteJournal, dataDirectory: String, region: String = "us-east-1", account: String = "000000000000",
                  queued: @escaping @Sendable () -> Void = {}) async throws(ServiceError) {
         self.db = db
         directory = dataDirectory + "/objects"
+        directorySync = GroupSync(directory: dataDirectory + "/objects")
         self.region = region
         self.account = account
         self.queued = queued

@@ -150,7 +150,7 @@ extension S3Service {
             try? FileManager.default.removeItem(atPath: temporary)
             throw ServiceError("InternalError", "cannot assemble the object: \(error)", kind: .server)
         }
-        UploadWriter.syncDirectory(store.directory)
+        await store.directorySync.sync()
         let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
         var headers = u.headers
         headers["x-amz-checksum-algorithm"] = nil

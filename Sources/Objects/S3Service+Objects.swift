@@ -218,7 +218,7 @@ extension S3Service {
             try? FileManager.default.removeItem(atPath: temporary)
             throw ServiceError("InternalError", "cannot copy the object: \(error)", kind: .server)
         }
-        UploadWriter.syncDirectory(store.directory)
+        await store.directorySync.sync()
         var headers = replace ? Self.keptHeaders(call) : source.headers
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
         let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,

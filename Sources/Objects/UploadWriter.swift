@@ -1,3 +1,4 @@
+import CFileSync
 import Crypto
 import Foundation
 import ServiceKit
@@ -49,13 +50,31 @@ struct UploadWriter {
         var sha = declaredSHA == nil ? nil : SHA256()
         var size: Int64 = 0
         var decoder = chunked ? AWSChunkedDecoder() : nil
+        let fd = out.fileDescriptor
+        var flushedTo: Int64 = 0
         func consume(_ bytes: [UInt8]) throws {
             guard !bytes.isEmpty else { return }
             md5.update(data: bytes)
             sha?.update(data: bytes)
             checksum?.update(bytes)
+            try bytes.withUnsafeBytes { raw throws in
+                var done = 0
+                while done < raw.count {
+                    let n = Foundation.write(fd, raw.baseAddress.map { $0 + done }, raw.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw ServiceError("InternalError", "cannot write the object: errno \(errno)", kind: .server)
+                    }
+                    done += n
+                }
+            }
             size += Int64(bytes.count)
-            try out.write(contentsOf: bytes)
+            // Start the disk's writeback as the upload goes (not waiting for it), so the final
+            // fsync finds little left to write and the disk works while the hashes are computed.
+            if size - flushedTo >= 8 << 20 {
+                _ = baton_start_writeback(fd, flushedTo, size - flushedTo)
+                flushedTo = size
+            }
         }
         do {
             func feed(_ chunk: [UInt8]) throws {
@@ -98,16 +117,10 @@ struct UploadWriter {
             throw ServiceError("InternalError", "cannot store the object: \(error)", kind: .server)
         }
         ok = true
-        Self.syncDirectory(store.directory)
+        await store.directorySync.sync()
         return Written(file: name, size: size, md5: digest, checksums: checksums)
     }
 
-    static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
 }
 
 /// `Content-Encoding: aws-chunked`: `hex-size[;chunk-signature=…]\r\n` + bytes + `\r\n`, …,
