@@ -110,7 +110,7 @@ let package = Package(
         // Benchmarks live in their own executable: tests never assert on timing.
         .executableTarget(
             name: "BatonBench",
-            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "Messaging", "Tables", "ServiceList", "JSONata", "CSQLite", "AllocationCounter",
+            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "Messaging", "Tables", "Objects", "ServiceList", "JSONata", "CSQLite", "AllocationCounter",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Counts mallocs for the benchmark's allocations-per-transition figure.

@@ -13,6 +13,8 @@
 //   swift run -c release BatonBench snapshot [seconds]  encode/decode of the execution snapshot
 //   swift run -c release BatonBench tables [seconds [workers [items]]]  PutItem/GetItem of 1 KB items, Query of 100
 //                                                     from a grown table, stream -> pipe -> execution started
+//   swift run -c release BatonBench objects [seconds [workers [keys]]]  S3 PutObject/GetObject of 4 KB objects,
+//                                                     ListObjectsV2 pages of 1,000 keys out of `keys`
 //   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
 //                                                     queue; with a rate (events/s), senders are paced (open loop)
 
@@ -35,5 +37,7 @@ case "queues": try await QueuesBench.run(seconds: number ?? 10, workers: argumen
 case "snapshot": try SnapshotBench.run(seconds: number ?? 1)
 case "tables": try await TablesBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                          items: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
-default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus|queues|tables [number]")
+case "objects": try await ObjectsBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
+                                           keys: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
+default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus|queues|tables|objects [number]")
 }

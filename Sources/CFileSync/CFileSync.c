@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <unistd.h>
 #include "CFileSync.h"
 
 int baton_start_writeback(int fd, int64_t offset, int64_t length) {
@@ -8,5 +9,13 @@ int baton_start_writeback(int fd, int64_t offset, int64_t length) {
 #else
     (void)fd; (void)offset; (void)length;
     return 0;
+#endif
+}
+
+int baton_sync_file_system(int fd) {
+#if defined(__linux__)
+    return syncfs(fd);
+#else
+    return fsync(fd);
 #endif
 }

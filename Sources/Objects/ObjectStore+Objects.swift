@@ -83,14 +83,19 @@ extension ObjectStore {
     package func list(_ bucket: String, prefix: String, after: String?, limit: Int) throws(ServiceError) -> [Object] {
         try db.read("the objects") { c throws(ServiceError) in
             do {
-                // The prefix's range as bytes: keys ≥ prefix and < the prefix's successor.
+                // The prefix's range as bytes: keys ≥ prefix (or > `after`, past it) and < the
+                // prefix's successor. One bound each, so SQLite seeks the key index to the page's
+                // start (an `OR` in the bound made it scan from the prefix's start instead).
+                let from = after.map { $0 >= prefix ? $0 : nil } ?? nil
+                let lower = from == nil ? "key >= ?2" : "key > ?3"
+                let upper = prefix.isEmpty ? "" : "AND key < ?2 || char(1114111)"
                 let s = try c.statement("""
-                    SELECT \(Self.objectColumns) FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND (?3 IS NULL OR key > ?3)
-                    AND (?2 = '' OR key < ?2 || char(1114111)) AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT ?4
+                    SELECT \(Self.objectColumns) FROM s3_objects WHERE bucket = ?1 AND \(lower) \(upper)
+                    AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT ?4
                     """)
                 s.bind(1, bucket)
                 s.bind(2, prefix)
-                s.bind(3, after)
+                s.bind(3, from ?? "")
                 s.bind(4, limit)
                 return try s.all(Self.object)
             } catch { throw Self.failure(error) }

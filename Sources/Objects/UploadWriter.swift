@@ -88,7 +88,9 @@ struct UploadWriter {
             if let d = decoder, !d.finished {
                 throw ServiceError("IncompleteBody", "The request body terminated unexpectedly")
             }
-            try out.synchronize()
+            // A small object's bytes are made durable by the group sync below (with the other
+            // uploads in flight); a large one's are synced here, its writeback already begun.
+            if !GroupSync.coversFileData || size >= 1 << 20 { try out.synchronize() }
         } catch let e as ServiceError {
             throw e
         } catch {
