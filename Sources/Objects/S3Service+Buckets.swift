@@ -75,11 +75,15 @@ extension S3Service {
     func location(_ name: String) throws(ServiceError) -> ServiceReply {
         guard let b = try store.bucket(name) else { throw S3Errors.noSuchBucket(name) }
         var w = XMLWriter()
-        w.raw(#"<?xml version="1.0" encoding="UTF-8"?>"#)
-        w.raw(#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#)
-        // AWS: us-east-1 buckets have an empty location constraint.
-        if b.region != "us-east-1" { w.text(b.region) }
-        w.raw("</LocationConstraint>")
+        w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        // AWS: us-east-1 buckets have an empty location constraint, an empty element.
+        if b.region == "us-east-1" {
+            w.raw(#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#)
+        } else {
+            w.raw(#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#)
+            w.text(b.region)
+            w.raw("</LocationConstraint>")
+        }
         return ServiceReply(status: 200, headers: [("Content-Type", "application/xml")], body: w.bytes)
     }
 }

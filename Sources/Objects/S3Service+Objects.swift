@@ -53,9 +53,11 @@ extension S3Service {
         let condition = try Self.writeCondition(call)
         guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
         let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
+        let acl = try AccessControlList.from(headers: call.headers, body: [], owner: account, bucket: false)
         let written = try await UploadWriter.write(call, into: store)
         var headers = Self.keptHeaders(call)
         if let tags, !tags.isEmpty { headers["tagging"] = Self.encodeTags(tags) }
+        if let acl { headers["acl"] = acl.json }
         for (k, v) in written.checksums { headers[k] = .string(v) }
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         do {
@@ -230,6 +232,13 @@ extension S3Service {
         return Self.xml("CopyObjectResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
             w.element("LastModified", Self.iso(copy.modifiedMillis))
             w.element("ETag", Self.etagHeader(copy.etag))
+            // The copy keeps its source's checksum, and says so (AWS: ChecksumCRC32, …, ChecksumType).
+            for a in Checksum.Algorithm.allCases {
+                guard let v = copy.headers[a.header]?.stringValue else { continue }
+                w.element("Checksum" + a.rawValue, v)
+                w.element("ChecksumType", "FULL_OBJECT")
+                break
+            }
         }
     }
 

@@ -22,10 +22,7 @@ extension S3Service {
         if call.query["versioning"] != nil { return try await versioning(bucket, call) }
         if call.query["notification"] != nil { return try await notification(bucket, call) }
         if call.query["cors"] != nil { return try await cors(bucket, call) }
-        if call.query["acl"] != nil, call.method == "GET" {
-            guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
-            return acl()
-        }
+        if call.query["acl"] != nil { return try await bucketACL(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
@@ -67,17 +64,6 @@ extension S3Service {
             throw ServiceError("NotImplemented", "Object versioning is not implemented by this endpoint", kind: .notImplemented)
         }
         return ServiceReply(status: 200)
-    }
-
-    /// The owner's full control: the one grant a bucket of this endpoint has.
-    func acl() -> ServiceReply {
-        Self.xml("AccessControlPolicy") { w in
-            owner(&w)
-            w.raw(#"<AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">"#)
-            w.element("ID", account)
-            w.element("DisplayName", "baton")
-            w.raw("</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList>")
-        }
     }
 
     // MARK: object tags

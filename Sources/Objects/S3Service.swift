@@ -64,8 +64,10 @@ package struct S3Service: BatonService {
         let q = call.query
         if let bucket, key == nil, let reply = try await bucketSubresource(bucket, call) { return reply }
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
-        let unsupported = ["acl", "lifecycle", "website", "replication", "logging", "accelerate",
-                           "requestPayment", "object-lock", "retention", "legal-hold", "attributes", "torrent", "restore", "select",
+        if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try objectAttributes(bucket, key, call) }
+        if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
+        let unsupported = ["lifecycle", "website", "replication", "logging", "accelerate",
+                           "requestPayment", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
                            "versions", "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus", "versionId"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             throw ServiceError("NotImplemented", "A header or subresource you provided implies functionality that is not implemented: ?\(sub)",
@@ -124,11 +126,13 @@ package struct S3Service: BatonService {
         return body
     }
 
-    /// The `<Owner>` (or `<Initiator>`) element: this endpoint's one account.
+    /// The `<Owner>` (or `<Initiator>`) element: this endpoint's one account. AWS stopped
+    /// returning `DisplayName` in 2025.
     func owner(_ w: inout XMLWriter, _ tag: String = "Owner") {
         w.raw("<\(tag)>")
         w.element("ID", account)
-        w.element("DisplayName", "baton")
+        // An upload's Initiator still has one.
+        if tag == "Initiator" { w.element("DisplayName", "baton") }
         w.raw("</\(tag)>")
     }
 
@@ -140,15 +144,15 @@ package struct S3Service: BatonService {
     /// An XML answer with S3's namespace on its root.
     static func xml(_ root: String, status: Int = 200, headers: [(String, String)] = [], _ body: (inout XMLWriter) -> Void) -> ServiceReply {
         var w = XMLWriter()
-        w.raw(#"<?xml version="1.0" encoding="UTF-8"?>"#)
+        w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         w.raw(#"<\#(root) xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#)
         body(&w)
         w.raw("</\(root)>")
         return ServiceReply(status: status, headers: [("Content-Type", "application/xml")] + headers, body: w.bytes)
     }
 
-    /// S3's timestamps in XML (`2026-12-01T10:00:00.000Z`).
-    static func iso(_ millis: Int64) -> String { Timestamp(milliseconds: millis).iso8601 }
+    /// S3's timestamps in XML (`2026-12-01T10:00:00.000Z`): whole seconds, as S3 keeps them.
+    static func iso(_ millis: Int64) -> String { Timestamp(milliseconds: millis - ((millis % 1000) + 1000) % 1000).iso8601 }
 
     /// The `Last-Modified` header's form (RFC 7231's IMF-fixdate), to the second; built from
     /// the ISO form rather than a DateFormatter, which costs more than the rest of a small GET.

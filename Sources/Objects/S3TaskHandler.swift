@@ -85,7 +85,7 @@ struct S3TaskHandler: TaskHandler {
             return try listObjects(p, v2: action.lowercased() == "listobjectsv2")
         case "listbuckets":
             return ["Buckets": .array(try service.store.buckets().map { ["Name": .string($0.name), "CreationDate": .string(S3Service.iso($0.createdMillis))] }),
-                    "Owner": ["ID": .string(service.account), "DisplayName": "baton"]]
+                    "Owner": ["ID": .string(service.account)]]
         case "headbucket":
             let bucket = try string(p, "Bucket")
             guard try service.store.bucket(bucket) != nil else { throw ServiceError("NotFound", "Not Found", kind: .notFound) }

@@ -10,6 +10,8 @@ final class XMLElementTree: NSObject, XMLParserDelegate {
         let name: String
         var text = ""
         var children: [Node] = []
+        /// Attributes by their local names (`xsi:type` as `type`).
+        var attributes: [String: String] = [:]
         init(_ name: String) { self.name = name }
 
         func child(_ name: String) -> Node? { children.first { $0.name == name } }
@@ -33,6 +35,7 @@ final class XMLElementTree: NSObject, XMLParserDelegate {
                 attributes: [String: String] = [:]) {
         let local = elementName.split(separator: ":").last.map(String.init) ?? elementName
         let node = Node(local)
+        for (k, v) in attributes { node.attributes[k.split(separator: ":").last.map(String.init) ?? k] = v }
         stack.last?.children.append(node)
         if stack.isEmpty { root = node }
         stack.append(node)

@@ -213,3 +213,25 @@ def test_a_presigned_post_form_uploads_within_its_policy(signed_endpoint, versio
     assert status == 400 and "Bucket POST must contain a field named" in text
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["uploads/day 1.csv"], "no refused upload left an object"
+
+
+def test_acls_and_object_attributes_are_kept_and_given_back(s3):
+    s3.create_bucket(Bucket="compat-acl")
+    owner = s3.list_buckets()["Owner"]
+    assert s3.get_bucket_acl(Bucket="compat-acl")["Grants"] == [{"Grantee": {"ID": owner["ID"], "Type": "CanonicalUser"},
+                                                                 "Permission": "FULL_CONTROL"}]
+    s3.put_bucket_acl(Bucket="compat-acl", ACL="public-read")
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket="compat-acl")["Grants"]] == ["FULL_CONTROL", "READ"]
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.put_bucket_acl(Bucket="compat-acl", ACL="fake-acl")
+    assert e.value.response["Error"]["Code"] == "InvalidArgument" and e.value.response["Error"]["ArgumentName"] == "x-amz-acl"
+    s3.put_object(Bucket="compat-acl", Key="doc.txt", Body=b"hello", ACL="public-read")
+    assert s3.get_object_acl(Bucket="compat-acl", Key="doc.txt")["Grants"][1]["Grantee"]["URI"] == "http://acs.amazonaws.com/groups/global/AllUsers"
+    s3.put_object_acl(Bucket="compat-acl", Key="doc.txt", GrantRead='uri="http://acs.amazonaws.com/groups/s3/LogDelivery"')
+    assert s3.get_object_acl(Bucket="compat-acl", Key="doc.txt")["Grants"] == [
+        {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}, "Permission": "READ"}]
+    attributes = s3.get_object_attributes(Bucket="compat-acl", Key="doc.txt", ObjectAttributes=["ObjectSize", "ETag", "StorageClass"])
+    assert (attributes["ObjectSize"], attributes["ETag"], attributes["StorageClass"]) == (5, hashlib.md5(b"hello").hexdigest(), "STANDARD")
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.get_object_attributes(Bucket="compat-acl", Key="missing", ObjectAttributes=["ObjectSize"])
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"
