@@ -16,8 +16,9 @@ extension EventsService {
     func putRule(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let name = try r.required("Name")
         let bus = try await existingBus(r)
-        let pattern = try r.string("EventPattern")
-        let schedule = try r.string("ScheduleExpression")
+        // An empty string is taken as absent (SDK helpers send `ScheduleExpression=""` beside a pattern; AWS accepts it).
+        let pattern = try r.string("EventPattern").flatMap { $0.isEmpty ? nil : $0 }
+        let schedule = try r.string("ScheduleExpression").flatMap { $0.isEmpty ? nil : $0 }
         guard pattern != nil || schedule != nil else {
             throw ServiceError("ValidationException", "Parameter(s) EventPattern or ScheduleExpression must be specified.")
         }
@@ -33,7 +34,7 @@ extension EventsService {
         let body = r.body
         let account = self.account
         let record = try await buses.putRule(bus: bus, name: name) { (o: inout JSONObject) throws(ServiceError) in
-            for k in ["EventPattern", "ScheduleExpression", "Description", "RoleArn"] { o[k] = body[k] }
+            for k in ["EventPattern", "ScheduleExpression", "Description", "RoleArn"] { o[k] = body[k]?.stringValue == "" ? nil : body[k] }
             o["State"] = .string(state)
             o["CreatedBy"] = .string(account)
             if let tags = body["Tags"]?.arrayValue { o["Tags"] = .array(EventsService.merge(o["Tags"]?.arrayValue ?? [], tags)) }

@@ -32,8 +32,10 @@ extension S3Service {
             return Self.xml("AccessControlPolicy") { w in acl.write(&w, owner: account) }
         case "PUT":
             let acl = try await requestedACL(call, bucket: false)
+            // AWS tells of an ACL only when it changed (setting `private` on a new object does not).
+            let changed = acl != (AccessControlList(json: o.headers["acl"]) ?? AccessControlList.owner(account))
             o.headers["acl"] = acl.json
-            try await store.put(o, cause: cause("ObjectAcl:Put", call))
+            try await store.put(o, cause: changed ? cause("ObjectAcl:Put", call) : nil)
             return ServiceReply(status: 200)
         default:
             throw Self.methodNotAllowed(call.method)

@@ -320,3 +320,13 @@ def test_an_event_forwarded_to_another_regions_bus_reaches_its_stream_and_queue(
     assert len(records) == 1
     assert records[0]["PartitionKey"] == "OrderPlaced"
     assert json.loads(records[0]["Data"]) == event
+
+
+def test_a_rule_with_a_pattern_and_an_empty_schedule_is_a_pattern_rule(server):
+    """LocalStack's and others' helpers send ScheduleExpression="" beside a pattern; AWS takes it as absent."""
+    events = server.client("events")
+    events.put_rule(Name="compat-empty-schedule", EventPattern=json.dumps({"source": ["aws.s3"]}), ScheduleExpression="")
+    described = events.describe_rule(Name="compat-empty-schedule")
+    assert json.loads(described["EventPattern"]) == {"source": ["aws.s3"]} and "ScheduleExpression" not in described
+    with pytest.raises(events.exceptions.ClientError):
+        events.put_rule(Name="compat-nothing", EventPattern="", ScheduleExpression="")
