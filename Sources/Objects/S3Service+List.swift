@@ -43,8 +43,15 @@ extension S3Service {
         }
     }
 
+    /// `encoding-type`: only `url` is a method S3 knows.
+    static func checkEncodingType(_ call: ServiceCall) throws(ServiceError) {
+        guard let t = call.query["encoding-type"], t != "url" else { return }
+        throw S3Errors.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: t.isEmpty ? nil : t)
+    }
+
     func listObjects(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        try Self.checkEncodingType(call)
         let q = call.query
         let v2 = q["list-type"] == "2"
         let prefix = q["prefix"] ?? ""

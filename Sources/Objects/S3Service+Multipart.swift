@@ -8,6 +8,7 @@ extension S3Service {
     static let minimumPartBytes: Int64 = 5 * 1024 * 1024
 
     func createUpload(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        try Self.checkStorageClass(call)
         let id = UUIDText.random().replacingOccurrences(of: "-", with: "")
         var headers = Self.keptHeaders(call)
         if let alg = call.headers["x-amz-checksum-algorithm"] { headers["x-amz-checksum-algorithm"] = .string(alg.uppercased()) }
@@ -57,6 +58,7 @@ extension S3Service {
             throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
         }
         guard let source = try store.object(sb, sk) else { throw S3Errors.noSuchKey(sk) }
+        try Self.checkCopySourceConditions(call, source)
         var offset: Int64 = 0
         var length = source.size
         if let r = call.headers["x-amz-copy-source-range"] {
@@ -86,7 +88,7 @@ extension S3Service {
             store.removeFiles([written.file])
             throw error
         }
-        return Self.xml("CopyPartResult") { w in
+        return Self.xml("CopyPartResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
             w.element("LastModified", Self.iso(modified))
             w.element("ETag", Self.etagHeader(etag))
         }
@@ -213,6 +215,7 @@ extension S3Service {
 
     func listUploads(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        try Self.checkEncodingType(call)
         let prefix = call.query["prefix"] ?? ""
         let all = try store.uploads(bucket).filter { $0.key.hasPrefix(prefix) }
         return Self.xml("ListMultipartUploadsResult") { w in

@@ -25,6 +25,19 @@ extension S3Service {
 
     static func etagHeader(_ etag: String) -> String { "\"\(etag)\"" }
 
+    /// The storage classes a bucket of this endpoint takes (S3's model less OUTPOSTS, which
+    /// only an Outposts bucket takes).
+    static let storageClasses: Set<String> = [
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
+        "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS", "FSX_ONTAP",
+    ]
+
+    /// A write's `x-amz-storage-class`, checked before any byte is read.
+    static func checkStorageClass(_ call: ServiceCall) throws(ServiceError) {
+        guard let requested = call.headers["x-amz-storage-class"], !storageClasses.contains(requested) else { return }
+        throw ServiceError("InvalidStorageClass", "The storage class you specified is not valid", details: ["StorageClassRequested": .string(requested)])
+    }
+
     /// What a request did, for the bucket's notifications.
     func cause(_ event: String, _ call: ServiceCall) -> ObjectStore.Cause {
         ObjectStore.Cause(event: event, requestId: call.requestId, timeMillis: now)
@@ -50,6 +63,7 @@ extension S3Service {
 
     func putObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        try Self.checkStorageClass(call)
         let condition = try Self.writeCondition(call)
         guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
         let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
@@ -194,6 +208,7 @@ extension S3Service {
     /// CopyObject: `x-amz-copy-source` (`bucket/key`, percent-encoded), the metadata copied or
     /// replaced (`x-amz-metadata-directive`); a copy onto itself must change something.
     func copyObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        try Self.checkStorageClass(call)
         guard let (sourceBucket, sourceKey) = Self.copySource(call.headers["x-amz-copy-source"] ?? "") else {
             throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
         }
@@ -202,9 +217,7 @@ extension S3Service {
             if try store.bucket(sourceBucket) == nil { throw S3Errors.noSuchBucket(sourceBucket) }
             throw S3Errors.noSuchKey(sourceKey)
         }
-        if let m = call.headers["x-amz-copy-source-if-match"], m != Self.etagHeader(source.etag), m != source.etag {
-            throw S3Errors.preconditionFailed
-        }
+        try Self.checkCopySourceConditions(call, source)
         let condition = try Self.writeCondition(call)
         let replace = call.headers["x-amz-metadata-directive"]?.uppercased() == "REPLACE"
         if sourceBucket == bucket, sourceKey == key, !replace {
@@ -239,6 +252,34 @@ extension S3Service {
                 w.element("ChecksumType", "FULL_OBJECT")
                 break
             }
+        }
+    }
+
+    /// `x-amz-copy-source-if-*` on the source, as S3 combines them: a matching If-Match wins
+    /// over a failing If-Unmodified-Since, a failing If-None-Match over a passing
+    /// If-Modified-Since; a condition that fails is S3's PreconditionFailed (412).
+    static func checkCopySourceConditions(_ call: ServiceCall, _ source: ObjectStore.Object) throws(ServiceError) {
+        let h = call.headers
+        func matches(_ list: String) -> Bool {
+            list.split(separator: ",").contains { t in
+                let tag = t.trimmingCharacters(in: .whitespaces)
+                return tag == "*" || tag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == source.etag
+            }
+        }
+        let seconds = source.modifiedMillis / 1000
+        func failed(_ header: String) -> ServiceError {
+            ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", kind: .preconditionFailed,
+                         details: ["Condition": .string(header)])
+        }
+        if let m = h["x-amz-copy-source-if-match"] {
+            guard matches(m) else { throw failed("x-amz-copy-source-If-Match") }
+        } else if let d = h["x-amz-copy-source-if-unmodified-since"].flatMap(Self.parseHTTPDate), seconds > d / 1000 {
+            throw failed("x-amz-copy-source-If-Unmodified-Since")
+        }
+        if let m = h["x-amz-copy-source-if-none-match"] {
+            if matches(m) { throw failed("x-amz-copy-source-If-None-Match") }
+        } else if let d = h["x-amz-copy-source-if-modified-since"].flatMap(Self.parseHTTPDate), seconds <= d / 1000 {
+            throw failed("x-amz-copy-source-If-Modified-Since")
         }
     }
 

@@ -31,10 +31,15 @@ extension S3Service {
             if name == "policy" {
                 guard case .object? = try? JSONParser.parse(body) else { throw ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'") }
             } else {
-                guard XMLElementTree.parse(body) != nil else { throw S3Errors.malformedXML() }
+                guard let root = XMLElementTree.parse(body) else { throw S3Errors.malformedXML() }
+                // An empty tag set removes the bucket's tags (GetBucketTagging then answers NoSuchTagSet).
+                if name == "tagging", root.child("TagSet")?.children.isEmpty ?? true {
+                    try await store.setConfiguration(bucket, name, nil)
+                    return ServiceReply(status: 204)
+                }
             }
             try await store.setConfiguration(bucket, name, body)
-            return ServiceReply(status: name == "policy" ? 204 : 200)
+            return ServiceReply(status: name == "policy" || name == "tagging" ? 204 : 200)
         case "GET":
             if let body = try store.configuration(bucket, name) {
                 return ServiceReply(status: 200, headers: [("Content-Type", name == "policy" ? "application/json" : "application/xml")], body: body)

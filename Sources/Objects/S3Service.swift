@@ -62,6 +62,14 @@ package struct S3Service: BatonService {
         let bucket = call.parameters["Bucket"]
         let key = call.parameters["Key"]
         let q = call.query
+        if let expected = call.headers["x-amz-expected-bucket-owner"] {
+            // AWS: an account id is 12 digits; a bucket another account owns is AccessDenied.
+            guard expected.count == 12, expected.allSatisfy({ $0 >= "0" && $0 <= "9" }) else {
+                throw ServiceError("InvalidBucketOwnerAWSAccountID",
+                                   "The value of the expected bucket owner parameter must be an AWS Account ID... [\(expected)]")
+            }
+            guard expected == account else { throw ServiceError("AccessDenied", "Access Denied", kind: .forbidden) }
+        }
         if let bucket, key == nil, let reply = try await bucketSubresource(bucket, call) { return reply }
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
         if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try objectAttributes(bucket, key, call) }

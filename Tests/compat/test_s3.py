@@ -235,3 +235,29 @@ def test_acls_and_object_attributes_are_kept_and_given_back(s3):
     with pytest.raises(s3.exceptions.ClientError) as e:
         s3.get_object_attributes(Bucket="compat-acl", Key="missing", ObjectAttributes=["ObjectSize"])
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+def test_s3s_request_checks(s3):
+    """Storage classes, encoding types, the expected bucket owner, copy-source conditions and an
+    empty tag set, answered as AWS's recordings answer them."""
+    s3.create_bucket(Bucket="compat-checks")
+
+    def code(call):
+        with pytest.raises(s3.exceptions.ClientError) as e:
+            call()
+        return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert code(lambda: s3.put_object(Bucket="compat-checks", Key="k", Body=b"x", StorageClass="OUTPOSTS")) == ("InvalidStorageClass", 400)
+    raw = boto3.client("s3", endpoint_url=s3.meta.endpoint_url, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}, parameter_validation=False))
+    assert code(lambda: raw.list_objects_v2(Bucket="compat-checks", EncodingType="value")) == ("InvalidArgument", 400)
+    assert code(lambda: s3.list_objects_v2(Bucket="compat-checks", ExpectedBucketOwner="111111111111")) == ("AccessDenied", 403)
+    assert code(lambda: s3.list_objects_v2(Bucket="compat-checks", ExpectedBucketOwner="abcd")) == ("InvalidBucketOwnerAWSAccountID", 400)
+    s3.list_objects_v2(Bucket="compat-checks", ExpectedBucketOwner=s3.list_buckets()["Owner"]["ID"])
+    etag = s3.put_object(Bucket="compat-checks", Key="src", Body=b"source")["ETag"]
+    assert code(lambda: s3.copy_object(Bucket="compat-checks", Key="dst", CopySource="compat-checks/src",
+                                       CopySourceIfNoneMatch=etag)) == ("PreconditionFailed", 412)
+    copied = s3.copy_object(Bucket="compat-checks", Key="dst", CopySource="compat-checks/src", CopySourceIfMatch=etag)
+    assert copied["CopyObjectResult"]["ETag"] == etag
+    s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": []})
+    assert code(lambda: s3.get_bucket_tagging(Bucket="compat-checks")) == ("NoSuchTagSet", 404)
