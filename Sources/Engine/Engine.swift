@@ -175,10 +175,15 @@ package final class Engine: Sendable {
 
     private func timerLoop() async {
         var lastRescan = clock.now()
+        var lastSweep: Timestamp?
         while !Task.isCancelled {
             if clock.now() >= lastRescan.adding(seconds: Self.outboxRescanSeconds) {
                 lastRescan = clock.now()
                 await rescanOutbox()
+            }
+            if lastSweep.map({ clock.now() >= $0.adding(seconds: Self.maximumDurationSweepSeconds) }) ?? true {
+                lastSweep = clock.now()
+                await timeOutOverdueExecutions()
             }
             if await timers.loadedUntil <= clock.now().adding(seconds: Self.timerHorizonSeconds / 2) { await loadNearTimers() }
             await fireDueTimers()
@@ -186,6 +191,29 @@ package final class Engine: Sendable {
             var next = now.adding(milliseconds: 20)
             if let due = await timers.nextDue(), due < next { next = due }
             do { try await clock.sleep(until: next) } catch { return }
+        }
+    }
+
+    /// How often running executions are checked against the maximum duration.
+    static let maximumDurationSweepSeconds: Int64 = 3600
+
+    /// Times out the runs that outlived AWS's maximum duration of a Standard execution (one
+    /// year). A sweep, not a timer per run: a run far from its limit costs no row for it, and
+    /// an hour late on a year is inside what AWS promises.
+    package func timeOutOverdueExecutions() async {
+        let cutoff = clock.now().milliseconds - limits.maximumDurationSeconds * 1000
+        var previous: [String] = []
+        while true {
+            let arns: [String]
+            do { arns = try await journal.runningExecutions(startedBy: cutoff, limit: 500) } catch {
+                logger.error("the maximum-duration sweep could not read the journal", metadata: ["error": "\(error)"])
+                return
+            }
+            // A page that did not move (a run that could not be timed out) waits for the next sweep.
+            guard !arns.isEmpty, arns != previous else { return }
+            for arn in arns { await deliverLogged(arn, [.maximumDurationReached], "the maximum duration") }
+            if arns.count < 500 { return }
+            previous = arns
         }
     }
 
@@ -289,7 +317,6 @@ package final class Engine: Sendable {
         var i = Interpreter(machine: machine)
         i.maximumPayloadBytes = limits.maximumPayloadBytes
         i.maximumHistoryEvents = limits.maximumHistoryEvents
-        i.maximumDurationSeconds = limits.maximumDurationSeconds
         await definitions.put(id, i)
         return i
     }

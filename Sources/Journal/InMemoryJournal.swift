@@ -145,6 +145,10 @@ package actor InMemoryJournal: JournalStore {
         executionRows.values.filter { status == nil || $0.status == status }.sorted { ($0.startMillis, $0.arn) < ($1.startMillis, $1.arn) }
     }
 
+    package func runningExecutions(startedBy: Int64, limit: Int) -> [String] {
+        Array(executions(status: .running).filter { $0.startMillis <= startedBy }.prefix(limit).map(\.arn))
+    }
+
     package func listExecutions(_ q: ExecutionQuery) -> [ExecutionSummary] {
         let rows = executionRows.values.filter { e in
             e.stateMachineArn == q.stateMachineArn && (q.status == nil || e.status == q.status)

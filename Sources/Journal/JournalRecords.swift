@@ -261,6 +261,9 @@ package protocol JournalStore: Sendable {
     func execution(arn: String) async throws(JournalError) -> ExecutionRecord?
     func history(arn: String) async throws(JournalError) -> [HistoryEvent]
     func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord]
+    /// ARNs of running executions started at or before `startedBy` (ms), oldest first, at
+    /// most `limit`: the runs that outlived the maximum duration, for the engine's sweep.
+    func runningExecutions(startedBy: Int64, limit: Int) async throws(JournalError) -> [String]
     /// One page of a state machine's executions, newest first (at most `query.limit`).
     func listExecutions(_ query: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary]
     /// Timers due at or before `dueBefore` (all when nil), earliest first.

@@ -53,6 +53,17 @@ extension SQLiteJournal {
         }
     }
 
+    package func runningExecutions(startedBy: Int64, limit: Int) async throws(JournalError) -> [String] {
+        try read { (db) throws(JournalError) -> [String] in
+            let s = try db.statement("SELECT arn FROM executions WHERE status = 'RUNNING' AND start_ms <= ?1 ORDER BY start_ms LIMIT ?2")
+            s.bind(1, startedBy)
+            s.bind(2, limit)
+            var out: [String] = []
+            while try s.step() { out.append(s.string(0) ?? "") }
+            return out
+        }
+    }
+
     package func listExecutions(_ q: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary] {
         try read { (db) throws(JournalError) -> [ExecutionSummary] in
             // Served by executions_by_machine_status / executions_by_machine (both end in

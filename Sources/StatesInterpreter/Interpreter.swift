@@ -15,9 +15,6 @@ package struct Interpreter: Sendable {
     package var maximumPayloadBytes = DataFlow.maximumPayloadBytes
     /// AWS's history limit: the execution fails when it reaches this many events.
     package var maximumHistoryEvents = 25_000
-    /// AWS's maximum duration of a Standard execution (one year), applied when the
-    /// definition sets no TimeoutSeconds; nil for none (local runs).
-    package var maximumDurationSeconds: Int64? = nil
     package var region = "us-east-1"
 
     struct ChildKey: Hashable, Sendable {
@@ -150,7 +147,9 @@ struct Step {
             if let trace = context.traceHeader { details.appendUnchecked("traceHeader", .string(trace)) }
             emit(nil, "ExecutionStarted", "executionStartedEventDetails", details)
             let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: 0, silent: false)
-            if let t = interpreter.definition.timeoutSeconds.map(Int64.init) ?? interpreter.maximumDurationSeconds {
+            // Only the definition's own TimeoutSeconds is a timer: the service's maximum duration
+            // is the engine's sweep (a timer row per run cost a fifth of a started run's writes).
+            if let t = interpreter.definition.timeoutSeconds.map(Int64.init) {
                 let timer = newTimer(.executionTimeout)
                 decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: t)))
             }
@@ -182,6 +181,8 @@ struct Step {
         case .timerFired(let id):
             guard let purpose = s.timers.removeValue(forKey: id) else { return }
             timerFired(purpose)
+        case .maximumDurationReached:
+            timerFired(.executionTimeout)
         case .redrive(let stateName, let input, let lastEventId):
             guard s.status != .running, s.status != .succeeded, let index = interpreter.machines[0].stateIndex[stateName] else { return }
             s.status = .running
@@ -194,7 +195,9 @@ struct Step {
                  prev: lastEventId)
             let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: s.nextEventId - 1, silent: false)
             withFrame(root) { $0.state = index }
-            if let t = interpreter.definition.timeoutSeconds.map(Int64.init) ?? interpreter.maximumDurationSeconds {
+            // Only the definition's own TimeoutSeconds is a timer: the service's maximum duration
+            // is the engine's sweep (a timer row per run cost a fifth of a started run's writes).
+            if let t = interpreter.definition.timeoutSeconds.map(Int64.init) {
                 let timer = newTimer(.executionTimeout)
                 decision.effects.append(.startTimer(timer, dueAt: now.adding(seconds: t)))
             }

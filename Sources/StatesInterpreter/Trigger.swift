@@ -14,6 +14,9 @@ package struct Trigger: Sendable {
         /// delivery), while the task is open; nothing once it has closed.
         case annotate(TaskID, type: String, detailsKey: String, details: JSONObject)
         case timerFired(TimerID)
+        /// The run outlived the service's maximum duration (AWS: one year) with no
+        /// TimeoutSeconds of its own: the engine's sweep finds it, no timer row is kept for it.
+        case maximumDurationReached
         /// StopExecution: aborts the run.
         case stop(error: String?, cause: String?)
         /// RedriveExecution: a failed, timed-out or aborted run starts again at `state` (a

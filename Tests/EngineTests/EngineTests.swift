@@ -48,8 +48,8 @@ func checkHistory(_ events: [HistoryEvent]) {
         let journal = InMemoryJournal()
         try await withEngine(journal: journal) { engine, clock in
             let arn = try await start(engine, #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#)
-            // The Wait's deadline and the execution's one-year limit are both durable rows.
-            #expect(try await journal.timers().map(\.dueMillis).contains(clock.now().adding(seconds: 60).milliseconds))
+            // The Wait's deadline is a durable row (and the only one: the one-year limit is a sweep).
+            #expect(try await journal.timers().map(\.dueMillis) == [clock.now().adding(seconds: 60).milliseconds])
             clock.advance(seconds: 59)
             await engine.fireDueTimers()
             #expect(try await engine.describe(arn).status == .running)
@@ -58,6 +58,27 @@ func checkHistory(_ events: [HistoryEvent]) {
             #expect(try await engine.describe(arn).status == .succeeded)
             #expect(try await journal.timers().isEmpty)
             checkHistory(try await engine.history(arn))
+        }
+    }
+
+    /// AWS's one-year limit on a Standard run with no TimeoutSeconds: no timer row per run,
+    /// the engine's sweep times it out; a run with its own TimeoutSeconds keeps its timer.
+    @Test func aRunOlderThanTheMaximumDurationIsTimedOutBySweep() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, clock in
+            let parked = try await start(engine, #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":99999999,"End":true}}}"#)
+            let young = try await start(engine, #"{"TimeoutSeconds":30,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#)
+            #expect(try await journal.timers().filter { $0.executionArn == parked }.count == 1, "the Wait's timer only")
+            #expect(try await journal.timers().filter { $0.executionArn == young }.count == 2, "the Wait's and the run's own timeout")
+            clock.advance(seconds: 364 * 24 * 3600)
+            await engine.timeOutOverdueExecutions()
+            #expect(try await engine.describe(parked).status == .running)
+            clock.advance(seconds: 2 * 24 * 3600)
+            await engine.timeOutOverdueExecutions()
+            let r = try await engine.describe(parked)
+            #expect(r.status == .timedOut && r.error == "States.Timeout")
+            checkHistory(try await engine.history(parked))
+            #expect(try await engine.history(parked).last?.type == "ExecutionTimedOut")
         }
     }
 

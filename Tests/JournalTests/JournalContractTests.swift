@@ -178,6 +178,25 @@ extension JournalContractTests {
 }
 
 @Suite struct SQLiteJournalTests {
+    /// The maximum-duration sweep's query: running runs started at or before a time, oldest first.
+    @Test(arguments: Backend.allCases)
+    func findsTheRunningExecutionsStartedBeforeATime(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        for (arn, start, status) in [("old", Int64(100), ExecutionStatus.running), ("older", 50, .running), ("done", 10, .succeeded),
+                                     ("new", 5_000, .running)] {
+            var r = record(arn, definition: def, lastEventId: 1)
+            r.startMillis = start
+            r.status = status
+            var b = JournalBatch(execution: r, expectedVersion: nil)
+            b.events = [event(1, "ExecutionStarted")]
+            try await j.append(b)
+        }
+        #expect(try await j.runningExecutions(startedBy: 1_000, limit: 10) == ["older", "old"])
+        #expect(try await j.runningExecutions(startedBy: 1_000, limit: 1) == ["older"])
+        #expect(try await j.runningExecutions(startedBy: 10, limit: 10).isEmpty)
+    }
+
     @Test func walAndFullSynchronousAreReallySet() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-wal-\(UUID().uuidString)").path
         let j = try SQLiteJournal(directory: dir)
