@@ -11,6 +11,8 @@ struct ObjectEvent: Sendable {
     var key: String
     var size: Int64?
     var etag: String?
+    /// The version the event is about, in a bucket that has had versioning.
+    var versionId: String? = nil
     var requestId: String
     var timeMillis: Int64
     /// Orders the events of one key: AWS's "sequencer" (hex, comparable once padded).
@@ -31,6 +33,7 @@ struct ObjectEvent: Sendable {
         } else if tagging, let etag {
             object.appendUnchecked("eTag", .string(etag))
         }
+        if let versionId { object.appendUnchecked("versionId", .string(versionId)) }
         if !tagging { object.appendUnchecked("sequencer", .string(sequencer)) }
         var bucketObject = JSONObject()
         bucketObject.appendUnchecked("name", .string(bucket))
@@ -68,6 +71,7 @@ struct ObjectEvent: Sendable {
             detailType = "Object Created"
             if let size { object.appendUnchecked("size", .int(size)) }
             if let etag { object.appendUnchecked("etag", .string(etag)) }
+            if let versionId { object.appendUnchecked("version-id", .string(versionId)) }
             object.appendUnchecked("sequencer", .string(sequencer))
             // AWS: "the reason field is PutObject, POST Object, CopyObject, or CompleteMultipartUpload".
             reason = ["ObjectCreated:Put": "PutObject", "ObjectCreated:Post": "POST Object", "ObjectCreated:Copy": "CopyObject",

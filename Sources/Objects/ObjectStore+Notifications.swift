@@ -29,7 +29,8 @@ extension ObjectStore {
         let value = UInt64(max(0, cause.timeMillis)) << 20 | UInt64(n)
         var hex = String(value, radix: 16, uppercase: true)
         if hex.count < 18 { hex = String(repeating: "0", count: 18 - hex.count) + hex }
-        return ObjectEvent(name: cause.event, bucket: bucket, key: key, size: object?.size, etag: object?.etag, requestId: cause.requestId,
+        return ObjectEvent(name: cause.event, bucket: bucket, key: key, size: object?.size, etag: object?.etag,
+                           versionId: object?.headers[Self.versionHeader]?.stringValue, requestId: cause.requestId,
                            timeMillis: cause.timeMillis, sequencer: hex, region: region, account: account)
     }
 

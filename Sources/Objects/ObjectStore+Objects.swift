@@ -35,48 +35,90 @@ extension ObjectStore {
     }
 
     /// `cause`: the event the bucket's notifications are told of, queued in the same transaction.
-    package func put(_ o: Object, condition: WriteCondition = .none, cause: Cause? = nil) async throws(ServiceError) {
-        let (replaced, notified) = try await db.write("the object") { c throws(ServiceError) -> (String?, Int) in
+    /// Returns the version id the object was written as (nil in a bucket that never had
+    /// versioning). `inPlace`: a change of the current version's metadata (tags, ACL), not a
+    /// new version.
+    @discardableResult
+    package func put(_ o: Object, condition: WriteCondition = .none, cause: Cause? = nil, inPlace: Bool = false) async throws(ServiceError) -> String? {
+        let (freed, notified, versionId) = try await db.write("the object") { c throws(ServiceError) -> ([String], Int, String?) in
             do {
                 try Self.requireBucket(o.bucket, c)
                 try Self.check(condition, o.bucket, o.key, c)
-                let previous = try Self.upsert(o, c)
-                let notified = try cause.map { try self.queueNotifications([self.event($0, bucket: o.bucket, key: o.key, object: o)], c) } ?? 0
-                return (previous == o.file ? nil : previous, notified)
+                var written = o
+                var freed: [String] = []
+                let mode = inPlace ? .off : try Self.versioning(o.bucket, c)
+                if mode == .off {
+                    if let previous = try Self.upsert(o, c), previous != o.file { freed.append(previous) }
+                    if inPlace, let id = o.headers[Self.versionHeader]?.stringValue { try Self.updateVersionHeaders(o, id: id, c) }
+                } else {
+                    freed = try self.putVersion(&written, mode, c)
+                }
+                let notified = try cause.map { try self.queueNotifications([self.event($0, bucket: o.bucket, key: o.key, object: written)], c) } ?? 0
+                return (freed, notified, written.headers[Self.versionHeader]?.stringValue)
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
         }
         if notified > 0 { queued() }
-        if let replaced { removeFiles([replaced]) }
+        removeFiles(freed)
+        return versionId
     }
 
-    /// Deletes objects; the ones that existed, whose files are removed once that is durable.
+    static func updateVersionHeaders(_ o: Object, id: String, _ c: SQLiteConnection) throws {
+        let s = try c.statement("UPDATE s3_versions SET headers = ?4 WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")
+        s.bind(1, o.bucket)
+        s.bind(2, o.key)
+        s.bind(3, id)
+        s.bind(4, JSON.object(o.headers).serialized)
+        try s.run()
+    }
+
+    /// Deletes objects; the keys that existed, whose files are removed once that is durable.
     @discardableResult
     package func delete(_ bucket: String, keys: [String], cause: Cause? = nil) async throws(ServiceError) -> [String] {
-        let (removed, notified) = try await db.write("the objects") { c throws(ServiceError) -> ([(String, String)], Int) in
+        try await delete(bucket, entries: keys.map { ($0, nil) }, now: cause?.timeMillis ?? 0, cause: cause).map(\.key)
+    }
+
+    /// Deletes keys or versions of keys. In a bucket that never had versioning, a key's object
+    /// goes (and only those that existed are told of); in one that has, a key without a
+    /// version gets a delete marker and a version given is removed.
+    package func delete(_ bucket: String, entries: [(key: String, versionId: String?)], now: Int64,
+                        cause: Cause? = nil) async throws(ServiceError) -> [Deleted] {
+        let (done, freed, notified) = try await db.write("the objects") { c throws(ServiceError) -> ([Deleted], [String], Int) in
             do {
                 try Self.requireBucket(bucket, c)
-                var out: [(String, String)] = []
-                let f = try c.statement("SELECT file FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-                let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-                for k in keys {
-                    f.bind(1, bucket)
-                    f.bind(2, k)
-                    if try f.step(), let file = f.string(0) { out.append((k, file)) }
-                    f.reset()
-                    d.bind(1, bucket)
-                    d.bind(2, k)
-                    try d.run()
+                let mode = try Self.versioning(bucket, c)
+                var done: [Deleted] = []
+                var freed: [String] = []
+                var events: [ObjectEvent] = []
+                for (key, versionId) in entries {
+                    let everVersioned = try !Self.versions(bucket, key, c).isEmpty
+                    if mode == .off && !everVersioned && (versionId == nil || versionId == "null") {
+                        guard let cur = try Self.current(bucket, key, c) else { continue }
+                        let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+                        d.bind(1, bucket)
+                        d.bind(2, key)
+                        try d.run()
+                        freed.append(cur.file)
+                        done.append(Deleted(key: key, versionId: versionId, deleteMarker: false))
+                        if let cause { events.append(self.event(cause, bucket: bucket, key: key, object: nil)) }
+                        continue
+                    }
+                    let (deleted, files) = try self.deleteVersioned(bucket, key, versionId: versionId,
+                                                                    mode == .off ? .suspended : mode, now: now, c)
+                    freed += files
+                    guard let deleted else { continue }
+                    done.append(deleted)
+                    if var cause {
+                        if deleted.deleteMarker && versionId == nil { cause.event = "ObjectRemoved:DeleteMarkerCreated" }
+                        events.append(self.event(cause, bucket: bucket, key: key, object: nil))
+                    }
                 }
-                // AWS tells of a delete only when there was an object to delete.
-                let notified = try cause.map { cause in
-                    try self.queueNotifications(out.map { self.event(cause, bucket: bucket, key: $0.0, object: nil) }, c)
-                } ?? 0
-                return (out, notified)
+                let notified = events.isEmpty ? 0 : try self.queueNotifications(events, c)
+                return (done, freed, notified)
             } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
         }
         if notified > 0 { queued() }
-        removeFiles(removed.map(\.1))
-        return removed.map(\.0)
+        removeFiles(freed)
+        return done
     }
 
     /// Up to `limit` objects whose keys start with `prefix`, after `after`, in key order (UTF-8 bytes).
@@ -251,9 +293,15 @@ extension ObjectStore {
                 let files = try f.all { $0.string(0) ?? "" }
                 var previous: String?
                 var notified = 0
-                if let o = object {
+                if var o = object {
                     try Self.check(condition, o.bucket, o.key, c)
-                    previous = try Self.upsert(o, c)
+                    let mode = try Self.versioning(o.bucket, c)
+                    if mode == .off {
+                        previous = try Self.upsert(o, c)
+                    } else {
+                        let freed = try self.putVersion(&o, mode, c)
+                        previous = freed.first
+                    }
                     if let cause { notified = try self.queueNotifications([self.event(cause, bucket: o.bucket, key: o.key, object: o)], c) }
                 }
                 for sql in ["DELETE FROM s3_parts WHERE upload_id = ?1", "DELETE FROM s3_uploads WHERE upload_id = ?1"] {

@@ -59,6 +59,16 @@ package final class ObjectStore: Sendable {
         """
         CREATE TABLE s3_bucket_configurations (bucket TEXT NOT NULL, name TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (bucket, name)) WITHOUT ROWID;
         """,
+        // Every version of a key in a bucket that has had versioning, newest (highest seq)
+        // first; the current one is also the key's row in s3_objects.
+        """
+        CREATE TABLE s3_versions (
+            bucket TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, version_id TEXT NOT NULL, file TEXT NOT NULL,
+            size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ms INTEGER NOT NULL, headers TEXT NOT NULL, delete_marker INTEGER NOT NULL,
+            PRIMARY KEY (bucket, key, seq)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX s3_versions_by_id ON s3_versions (bucket, key, version_id);
+        """,
     ]
 
     /// An object's metadata (its bytes are in `file`).
@@ -97,7 +107,7 @@ package final class ObjectStore: Sendable {
         let named = try db.read("the object files") { c throws(ServiceError) -> Set<String> in
             do {
                 var out: Set<String> = []
-                for sql in ["SELECT file FROM s3_objects", "SELECT file FROM s3_parts"] {
+                for sql in ["SELECT file FROM s3_objects", "SELECT file FROM s3_parts", "SELECT file FROM s3_versions"] {
                     let s = try c.statement(sql)
                     for f in try s.all({ $0.string(0) ?? "" }) { out.insert(f) }
                 }
@@ -153,7 +163,7 @@ package final class ObjectStore: Sendable {
     package func deleteBucket(_ name: String) async throws(ServiceError) {
         try await db.write("the bucket") { c throws(ServiceError) in
             do {
-                let e = try c.statement("SELECT 1 FROM s3_objects WHERE bucket = ?1 LIMIT 1")
+                let e = try c.statement("SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1")
                 e.bind(1, name)
                 let nonEmpty = try e.step()
                 e.reset()

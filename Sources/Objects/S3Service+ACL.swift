@@ -35,7 +35,7 @@ extension S3Service {
             // AWS tells of an ACL only when it changed (setting `private` on a new object does not).
             let changed = acl != (AccessControlList(json: o.headers["acl"]) ?? AccessControlList.owner(account))
             o.headers["acl"] = acl.json
-            try await store.put(o, cause: changed ? cause("ObjectAcl:Put", call) : nil)
+            try await store.put(o, cause: changed ? cause("ObjectAcl:Put", call) : nil, inPlace: true)
             return ServiceReply(status: 200)
         default:
             throw Self.methodNotAllowed(call.method)

@@ -74,15 +74,17 @@ extension S3Service {
         if let acl { headers["acl"] = acl.json }
         for (k, v) in written.checksums { headers[k] = .string(v) }
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
+        let versionId: String?
         do {
-            try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
-                                                   modifiedMillis: now, headers: headers), condition: condition,
-                                cause: cause("ObjectCreated:Put", call))
+            versionId = try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
+                                                               modifiedMillis: now, headers: headers), condition: condition,
+                                            cause: cause("ObjectCreated:Put", call))
         } catch {
             store.removeFiles([written.file])
             throw error
         }
         var reply = [("ETag", Self.etagHeader(etag))]
+        if let versionId { reply.append(("x-amz-version-id", versionId)) }
         for (k, v) in written.checksums { reply.append((k, v)) }
         if !written.checksums.isEmpty { reply.append(("x-amz-checksum-type", "FULL_OBJECT")) }
         reply.append(("x-amz-server-side-encryption", "AES256"))
@@ -92,7 +94,23 @@ extension S3Service {
     /// GetObject and HeadObject: conditions, one byte range, the response-* overrides, the
     /// body sent from the object's file.
     func getObject(_ bucket: String, _ key: String, _ call: ServiceCall, head: Bool) throws(ServiceError) -> ServiceReply {
-        guard let o = try store.object(bucket, key) else {
+        let found: ObjectStore.Object?
+        if let versionId = call.query["versionId"] {
+            guard let v = try store.version(bucket, key, id: versionId) else {
+                if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+                throw ServiceError("NoSuchVersion", head ? "" : "The specified version does not exist.", kind: .notFound,
+                                   details: ["Key": .string(key), "VersionId": .string(versionId)])
+            }
+            // AWS: a GET or HEAD of a delete marker by its version is 405.
+            if v.deleteMarker {
+                throw ServiceError("MethodNotAllowed", head ? "" : "The specified method is not allowed against this resource.",
+                                   kind: .methodNotAllowed, details: ["Method": .string(call.method), "ResourceType": "DeleteMarker"])
+            }
+            found = v.object
+        } else {
+            found = try store.object(bucket, key)
+        }
+        guard let o = found else {
             if try store.bucket(bucket) == nil { throw head ? ServiceError("NoSuchBucket", "", kind: .notFound) : S3Errors.noSuchBucket(bucket) }
             throw head ? ServiceError("NoSuchKey", "", kind: .notFound) : S3Errors.noSuchKey(key)
         }
@@ -184,22 +202,34 @@ extension S3Service {
     }
 
     func deleteObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        try await store.delete(bucket, keys: [key], cause: cause("ObjectRemoved:Delete", call))
-        return ServiceReply(status: 204)
+        let done = try await store.delete(bucket, entries: [(key, call.query["versionId"])], now: now, cause: cause("ObjectRemoved:Delete", call))
+        var headers: [(String, String)] = []
+        if let d = done.first {
+            if let v = d.versionId { headers.append(("x-amz-version-id", v)) }
+            if d.deleteMarker { headers.append(("x-amz-delete-marker", "true")) }
+        }
+        return ServiceReply(status: 204, headers: headers)
     }
 
     func deleteObjects(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         let body = try await Self.document(call, limit: 2 * 1024 * 1024)
         guard let root = XMLElementTree.parse(body), root.name == "Delete" else { throw S3Errors.malformedXML() }
-        let keys = root.all("Object").compactMap { $0.value("Key") }
-        guard !keys.isEmpty, keys.count <= 1000 else { throw S3Errors.malformedXML() }
+        let entries = root.all("Object").compactMap { o in o.value("Key").map { (key: $0, versionId: o.value("VersionId")) } }
+        guard !entries.isEmpty, entries.count <= 1000 else { throw S3Errors.malformedXML() }
         let quiet = root.value("Quiet") == "true"
-        try await store.delete(bucket, keys: keys, cause: cause("ObjectRemoved:Delete", call))
+        let done = try await store.delete(bucket, entries: entries, now: now, cause: cause("ObjectRemoved:Delete", call))
         return Self.xml("DeleteResult") { w in
             guard !quiet else { return }
-            for k in keys {
+            // Every key asked for is reported deleted (a key that was not there too, as S3 does).
+            for e in entries {
+                let d = done.first { $0.key == e.key && ($0.versionId == e.versionId || e.versionId == nil) }
                 w.raw("<Deleted>")
-                w.element("Key", k)
+                w.element("Key", e.key)
+                if let v = e.versionId { w.element("VersionId", v) }
+                if let d, d.deleteMarker {
+                    w.element("DeleteMarker", "true")
+                    if let v = d.versionId { w.element(e.versionId == nil ? "DeleteMarkerVersionId" : "DeleteMarkerVersionId", v) }
+                }
                 w.raw("</Deleted>")
             }
         }
@@ -235,14 +265,19 @@ extension S3Service {
         }
         await store.directorySync.sync()
         var headers = replace ? Self.keptHeaders(call) : source.headers
+        headers[ObjectStore.versionHeader] = nil
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
         let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,
                                       headers: headers)
-        do { try await store.put(copy, condition: condition, cause: cause("ObjectCreated:Copy", call)) } catch {
+        let versionId: String?
+        do { versionId = try await store.put(copy, condition: condition, cause: cause("ObjectCreated:Copy", call)) } catch {
             store.removeFiles([name])
             throw error
         }
-        return Self.xml("CopyObjectResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
+        var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
+        if let versionId { replyHeaders.append(("x-amz-version-id", versionId)) }
+        if let sourceVersion = source.headers[ObjectStore.versionHeader]?.stringValue { replyHeaders.append(("x-amz-copy-source-version-id", sourceVersion)) }
+        return Self.xml("CopyObjectResult", headers: replyHeaders) { w in
             w.element("LastModified", Self.iso(copy.modifiedMillis))
             w.element("ETag", Self.etagHeader(copy.etag))
             // The copy keeps its source's checksum, and says so (AWS: ChecksumCRC32, …, ChecksumType).

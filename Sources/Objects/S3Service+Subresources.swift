@@ -59,15 +59,19 @@ extension S3Service {
         }
     }
 
-    /// Versioning is not kept: GET says so (no status), and only Suspended is accepted.
+    /// Versioning: Enabled or Suspended once set (a bucket never returns to unversioned).
     func versioning(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
-        if call.method == "GET" { return Self.xml("VersioningConfiguration") { _ in } }
+        if call.method == "GET" {
+            let mode = try store.versioning(bucket)
+            return Self.xml("VersioningConfiguration") { w in if mode != .off { w.element("Status", mode.rawValue) } }
+        }
         let body = try await Self.document(call, limit: 64 * 1024)
         guard let root = XMLElementTree.parse(body), root.name == "VersioningConfiguration" else { throw S3Errors.malformedXML() }
-        guard root.value("Status") == "Suspended" else {
-            throw ServiceError("NotImplemented", "Object versioning is not implemented by this endpoint", kind: .notImplemented)
+        guard let status = root.value("Status"), let mode = ObjectStore.Versioning(rawValue: status), mode != .off else {
+            throw S3Errors.malformedXML()
         }
+        try await store.setConfiguration(bucket, "versioning", Array(mode.rawValue.utf8))
         return ServiceReply(status: 200)
     }
 
@@ -127,11 +131,11 @@ extension S3Service {
             let tags = set.all("Tag").map { ($0.value("Key") ?? "", $0.value("Value") ?? "") }
             try Self.checkTags(tags)
             o.headers["tagging"] = Self.encodeTags(tags)
-            try await store.put(o, cause: cause("ObjectTagging:Put", call))
+            try await store.put(o, cause: cause("ObjectTagging:Put", call), inPlace: true)
             return ServiceReply(status: 200)
         case "DELETE":
             o.headers["tagging"] = nil
-            try await store.put(o, cause: cause("ObjectTagging:Delete", call))
+            try await store.put(o, cause: cause("ObjectTagging:Delete", call), inPlace: true)
             return ServiceReply(status: 204)
         default:
             throw Self.methodNotAllowed(call.method)

@@ -76,7 +76,7 @@ package struct S3Service: BatonService {
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
         let unsupported = ["lifecycle", "website", "replication", "logging", "accelerate",
                            "requestPayment", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-                           "versions", "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus", "versionId"]
+                           "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             throw ServiceError("NotImplemented", "A header or subresource you provided implies functionality that is not implemented: ?\(sub)",
                                kind: .notImplemented)
@@ -93,6 +93,7 @@ package struct S3Service: BatonService {
             case "GET":
                 if q["location"] != nil { return try location(bucket) }
                 if q["uploads"] != nil { return try listUploads(bucket, call) }
+                if q["versions"] != nil { return try listVersions(bucket, call) }
                 return try listObjects(bucket, call)
             case "POST":
                 if q["delete"] != nil { return try await deleteObjects(bucket, call) }

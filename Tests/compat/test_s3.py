@@ -261,3 +261,33 @@ def test_s3s_request_checks(s3):
     s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
     s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": []})
     assert code(lambda: s3.get_bucket_tagging(Bucket="compat-checks")) == ("NoSuchTagSet", 404)
+
+
+def test_versioning_keeps_versions_and_delete_markers(s3):
+    s3.create_bucket(Bucket="compat-versions")
+    s3.put_object(Bucket="compat-versions", Key="k", Body=b"before")
+    s3.put_bucket_versioning(Bucket="compat-versions", VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket="compat-versions")["Status"] == "Enabled"
+    v1 = s3.put_object(Bucket="compat-versions", Key="k", Body=b"v1")["VersionId"]
+    v2 = s3.put_object(Bucket="compat-versions", Key="k", Body=b"v2")["VersionId"]
+    assert s3.get_object(Bucket="compat-versions", Key="k")["VersionId"] == v2
+    assert s3.get_object(Bucket="compat-versions", Key="k", VersionId=v1)["Body"].read() == b"v1"
+    assert s3.get_object(Bucket="compat-versions", Key="k", VersionId="null")["Body"].read() == b"before"
+    marker = s3.delete_object(Bucket="compat-versions", Key="k")
+    assert marker["DeleteMarker"] is True
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket="compat-versions", Key="k")
+    listed = s3.list_object_versions(Bucket="compat-versions")
+    assert [(v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [(v2, False), (v1, False), ("null", False)]
+    assert [(m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [(marker["VersionId"], True)]
+    s3.delete_object(Bucket="compat-versions", Key="k", VersionId=marker["VersionId"])
+    assert s3.get_object(Bucket="compat-versions", Key="k")["Body"].read() == b"v2"
+    s3.put_bucket_versioning(Bucket="compat-versions", VersioningConfiguration={"Status": "Suspended"})
+    assert s3.put_object(Bucket="compat-versions", Key="k", Body=b"s")["VersionId"] == "null"
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.delete_bucket(Bucket="compat-versions")
+    assert e.value.response["Error"]["Code"] == "BucketNotEmpty"
+    versions = s3.list_object_versions(Bucket="compat-versions")["Versions"]
+    s3.delete_objects(Bucket="compat-versions", Delete={"Objects": [{"Key": "k", "VersionId": v["VersionId"]} for v in versions]})
+    assert "Versions" not in s3.list_object_versions(Bucket="compat-versions")
+    s3.delete_bucket(Bucket="compat-versions")

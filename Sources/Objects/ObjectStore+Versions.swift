@@ -1,0 +1,243 @@
+import Journal
+import ServiceKit
+import StatesLanguage
+
+/// Versioning, in the write's own transaction. A bucket whose versioning is Enabled keeps
+/// every version of a key in `s3_versions` (its current one is also the key's row in
+/// `s3_objects`, with its id in the `x-amz-version-id` header); a delete without a version
+/// adds a delete marker. Suspended writes the `null` version, replacing the previous `null`.
+/// An object written before versioning was enabled is the `null` version.
+extension ObjectStore {
+    package enum Versioning: String, Sendable {
+        case off, enabled = "Enabled", suspended = "Suspended"
+    }
+
+    /// A version of a key: an object, or a delete marker.
+    package struct Version: Sendable {
+        package var object: Object
+        package var id: String
+        package var deleteMarker: Bool
+        package var seq: Int64
+    }
+
+    static let versionHeader = "x-amz-version-id"
+
+    static func versioning(_ bucket: String, _ c: SQLiteConnection) throws -> Versioning {
+        let s = try c.statement("SELECT body FROM s3_bucket_configurations WHERE bucket = ?1 AND name = 'versioning'")
+        s.bind(1, bucket)
+        defer { s.reset() }
+        guard try s.step(), let body = s.blob(0) else { return .off }
+        return Versioning(rawValue: String(decoding: body, as: UTF8.self)) ?? .off
+    }
+
+    package func versioning(_ bucket: String) throws(ServiceError) -> Versioning {
+        try db.read("the bucket's versioning") { c throws(ServiceError) in
+            do { return try Self.versioning(bucket, c) } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// A new version id: time-ordered, 32 characters of S3's alphabet.
+    func newVersionId(now: Int64) -> String {
+        let n = UInt64(sequence.next() & 0xFFFFF)
+        let millis = UInt64(max(0, now))
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._")
+        var v = millis << 20 | n
+        var out: [Character] = []
+        while v > 0 { out.append(alphabet[Int(v % 64)]); v /= 64 }
+        let random = (UUIDText.randomHex() + UUIDText.randomHex()).prefix(32 - out.count)
+        return String(out.reversed()) + random
+    }
+
+    func nextSeq(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> Int64 {
+        let s = try c.statement("SELECT max(seq) FROM s3_versions WHERE bucket = ?1 AND key = ?2")
+        s.bind(1, bucket)
+        s.bind(2, key)
+        defer { s.reset() }
+        return try s.step() ? s.int64(0) + 1 : 1
+    }
+
+    static func insertVersion(_ o: Object, id: String, seq: Int64, deleteMarker: Bool, _ c: SQLiteConnection) throws {
+        let s = try c.statement("""
+            INSERT INTO s3_versions (bucket, key, seq, version_id, file, size, etag, modified_ms, headers, delete_marker)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            """)
+        s.bind(1, o.bucket)
+        s.bind(2, o.key)
+        s.bind(3, seq)
+        s.bind(4, id)
+        s.bind(5, o.file)
+        s.bind(6, o.size)
+        s.bind(7, o.etag)
+        s.bind(8, o.modifiedMillis)
+        s.bind(9, JSON.object(o.headers).serialized)
+        s.bind(10, deleteMarker ? 1 : 0)
+        try s.run()
+    }
+
+    static func current(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> Object? {
+        let s = try c.statement("SELECT \(objectColumns) FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+        s.bind(1, bucket)
+        s.bind(2, key)
+        defer { s.reset() }
+        return try s.step() ? object(s) : nil
+    }
+
+    static let versionColumns = "bucket, key, file, size, etag, modified_ms, headers, version_id, delete_marker, seq"
+
+    static func version(_ s: Statement) -> Version {
+        Version(object: object(s), id: s.string(7) ?? "", deleteMarker: s.int64(8) != 0, seq: s.int64(9))
+    }
+
+    static func versions(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> [Version] {
+        let s = try c.statement("SELECT \(versionColumns) FROM s3_versions WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC")
+        s.bind(1, bucket)
+        s.bind(2, key)
+        return try s.all(version)
+    }
+
+    /// The current object kept as a version before it is replaced or hidden: an object from
+    /// before versioning becomes the `null` version.
+    func keepCurrent(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws {
+        guard var prev = try Self.current(bucket, key, c), prev.headers[Self.versionHeader] == nil else { return }
+        prev.headers[Self.versionHeader] = "null"
+        try Self.insertVersion(prev, id: "null", seq: try nextSeq(bucket, key, c), deleteMarker: false, c)
+    }
+
+    /// Removes a key's `null` version (Suspended writes replace it); its file, unless `keep`.
+    func dropNullVersion(_ bucket: String, _ key: String, keep: String?, _ c: SQLiteConnection) throws -> [String] {
+        let f = try c.statement("SELECT file FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'")
+        f.bind(1, bucket)
+        f.bind(2, key)
+        let files = try f.all { $0.string(0) ?? "" }.filter { !$0.isEmpty && $0 != keep }
+        let d = try c.statement("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'")
+        d.bind(1, bucket)
+        d.bind(2, key)
+        try d.run()
+        return files
+    }
+
+    /// A versioned write: the new version recorded and made current. Returns the files no
+    /// version names any more.
+    func putVersion(_ o: inout Object, _ mode: Versioning, _ c: SQLiteConnection) throws -> [String] {
+        try keepCurrent(o.bucket, o.key, c)
+        let id = mode == .enabled ? newVersionId(now: o.modifiedMillis) : "null"
+        var freed: [String] = []
+        if id == "null" { freed = try dropNullVersion(o.bucket, o.key, keep: o.file, c) }
+        o.headers[Self.versionHeader] = .string(id)
+        try Self.insertVersion(o, id: id, seq: try nextSeq(o.bucket, o.key, c), deleteMarker: false, c)
+        _ = try Self.upsert(o, c)
+        return freed
+    }
+
+    /// What a versioned delete did.
+    package struct Deleted: Sendable {
+        package var key: String
+        package var versionId: String?
+        package var deleteMarker: Bool
+    }
+
+    /// A delete in a bucket that has had versioning: without a version, a delete marker; with
+    /// one, that version gone (and the newest remaining one current). Returns what was done
+    /// and the files no version names any more.
+    func deleteVersioned(_ bucket: String, _ key: String, versionId: String?, _ mode: Versioning, now: Int64,
+                         _ c: SQLiteConnection) throws -> (Deleted?, [String]) {
+        guard let versionId else {
+            try keepCurrent(bucket, key, c)
+            let id = mode == .enabled ? newVersionId(now: now) : "null"
+            var freed: [String] = []
+            if id == "null" { freed = try dropNullVersion(bucket, key, keep: nil, c) }
+            let marker = Object(bucket: bucket, key: key, file: "", size: 0, etag: "d41d8cd98f00b204e9800998ecf8427e",
+                                modifiedMillis: now, headers: [Self.versionHeader: .string(id)])
+            try Self.insertVersion(marker, id: id, seq: try nextSeq(bucket, key, c), deleteMarker: true, c)
+            let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+            d.bind(1, bucket)
+            d.bind(2, key)
+            try d.run()
+            return (Deleted(key: key, versionId: id, deleteMarker: true), freed)
+        }
+        // An object from before versioning is the null version, kept only as the current row.
+        if versionId == "null", let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
+            let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+            d.bind(1, bucket)
+            d.bind(2, key)
+            try d.run()
+            return (Deleted(key: key, versionId: "null", deleteMarker: false), [cur.file])
+        }
+        let all = try Self.versions(bucket, key, c)
+        guard let gone = all.first(where: { $0.id == versionId }) else { return (nil, []) }
+        let d = try c.statement("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3")
+        d.bind(1, bucket)
+        d.bind(2, key)
+        d.bind(3, gone.seq)
+        try d.run()
+        // The newest version left is current again (none when it is a delete marker).
+        if gone.seq == all.first?.seq {
+            let rest = all.dropFirst()
+            let r = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+            r.bind(1, bucket)
+            r.bind(2, key)
+            try r.run()
+            if let newest = rest.first, !newest.deleteMarker { _ = try Self.upsert(newest.object, c) }
+        }
+        return (Deleted(key: key, versionId: versionId, deleteMarker: gone.deleteMarker), gone.deleteMarker ? [] : [gone.object.file])
+    }
+
+    /// One version of a key (nil when there is none with that id).
+    package func version(_ bucket: String, _ key: String, id: String) throws(ServiceError) -> Version? {
+        try db.read("the version") { c throws(ServiceError) in
+            do {
+                if let v = try Self.versions(bucket, key, c).first(where: { $0.id == id }) { return v }
+                if id == "null", let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
+                    return Version(object: cur, id: "null", deleteMarker: false, seq: 0)
+                }
+                return nil
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// Versions under a prefix for ListObjectVersions: per key newest first, keys in order;
+    /// objects from before versioning as their `null` version. At most `limit`, after
+    /// (`keyMarker`, `versionMarker`).
+    package func listVersions(_ bucket: String, prefix: String, keyMarker: String?, versionMarker: String?,
+                              limit: Int) throws(ServiceError) -> [Version] {
+        try db.read("the versions") { c throws(ServiceError) in
+            do {
+                var out: [Version] = []
+                var after = keyMarker
+                var versionAfter = versionMarker
+                while out.count <= limit {
+                    let keys = try c.statement("""
+                        SELECT key FROM (SELECT key FROM s3_versions WHERE bucket = ?1 UNION SELECT key FROM s3_objects WHERE bucket = ?1)
+                        WHERE key >= ?2 AND (?3 IS NULL OR key >= ?3) AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT 100
+                        """)
+                    keys.bind(1, bucket)
+                    keys.bind(2, prefix)
+                    keys.bind(3, after)
+                    let batch = try keys.all { $0.string(0) ?? "" }
+                    if batch.isEmpty { break }
+                    for key in batch {
+                        if let a = after, key < a { continue }
+                        var versions = try Self.versions(bucket, key, c)
+                        if let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
+                            versions.insert(Version(object: cur, id: "null", deleteMarker: false, seq: Int64.max), at: 0)
+                        }
+                        if key == after {
+                            // Past the marker's version of this key (all of it when no version marker).
+                            guard let vm = versionAfter, let i = versions.firstIndex(where: { $0.id == vm }) else { continue }
+                            versions = Array(versions[(i + 1)...])
+                        }
+                        for v in versions {
+                            if out.count == limit + 1 { return out }
+                            out.append(v)
+                        }
+                    }
+                    guard let last = batch.last else { break }
+                    after = last + "\u{0}"
+                    versionAfter = nil
+                    if batch.count < 100 { break }
+                }
+                return out
+            } catch { throw Self.failure(error) }
+        }
+    }
+}

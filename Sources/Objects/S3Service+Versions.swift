@@ -1,0 +1,69 @@
+import ServiceKit
+import StatesLanguage
+
+/// ListObjectVersions (`GET ?versions`): every version and delete marker under a prefix, keys
+/// in order and each key's versions newest first, `IsLatest` on the current one, paged by
+/// `key-marker` and `version-id-marker`.
+extension S3Service {
+    func listVersions(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        try Self.checkEncodingType(call)
+        let q = call.query
+        let prefix = q["prefix"] ?? ""
+        guard let max = Int(q["max-keys"] ?? "1000"), max >= 0 else {
+            throw S3Errors.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: q["max-keys"])
+        }
+        let limit = min(max, 1000)
+        let all = try store.listVersions(bucket, prefix: prefix, keyMarker: q["key-marker"].flatMap { $0.isEmpty ? nil : $0 },
+                                         versionMarker: q["version-id-marker"].flatMap { $0.isEmpty ? nil : $0 }, limit: limit)
+        let page = Array(all.prefix(limit))
+        let truncated = all.count > limit
+        let url = q["encoding-type"] == "url"
+        func enc(_ s: String) -> String { url ? Self.urlEncode(s) : s }
+        // The newest version of each key is the latest.
+        var latest: Set<String> = []
+        var seenKeys: Set<String> = []
+        for v in page where seenKeys.insert(v.object.key).inserted { latest.insert(v.object.key + "\u{0}" + v.id) }
+        // A page that starts inside a key (after a version marker) does not hold that key's newest.
+        if let marker = q["key-marker"], q["version-id-marker"] != nil, let first = page.first, first.object.key == marker {
+            latest.remove(first.object.key + "\u{0}" + first.id)
+        }
+        return Self.xml("ListVersionsResult") { w in
+            w.element("IsTruncated", truncated ? "true" : "false")
+            w.element("KeyMarker", enc(q["key-marker"] ?? ""))
+            w.element("VersionIdMarker", q["version-id-marker"] ?? "")
+            if truncated, let last = page.last {
+                w.element("NextKeyMarker", enc(last.object.key))
+                w.element("NextVersionIdMarker", last.id)
+            }
+            for v in page {
+                let isLatest = latest.contains(v.object.key + "\u{0}" + v.id)
+                if v.deleteMarker {
+                    w.raw("<DeleteMarker>")
+                    owner(&w)
+                    w.element("Key", enc(v.object.key))
+                    w.element("VersionId", v.id)
+                    w.element("IsLatest", isLatest ? "true" : "false")
+                    w.element("LastModified", Self.iso(v.object.modifiedMillis))
+                    w.raw("</DeleteMarker>")
+                } else {
+                    w.raw("<Version>")
+                    w.element("ETag", Self.etagHeader(v.object.etag))
+                    w.element("Size", String(v.object.size))
+                    owner(&w)
+                    w.element("StorageClass", v.object.headers["x-amz-storage-class"]?.stringValue ?? "STANDARD")
+                    w.element("Key", enc(v.object.key))
+                    w.element("VersionId", v.id)
+                    w.element("IsLatest", isLatest ? "true" : "false")
+                    w.element("LastModified", Self.iso(v.object.modifiedMillis))
+                    w.raw("</Version>")
+                }
+            }
+            w.element("Name", bucket)
+            w.element("Prefix", enc(prefix))
+            if let d = q["delimiter"] { w.element("Delimiter", enc(d)) }
+            w.element("MaxKeys", String(max))
+            if url { w.element("EncodingType", "url") }
+        }
+    }
+}
