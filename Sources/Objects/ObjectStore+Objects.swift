@@ -36,20 +36,18 @@ extension ObjectStore {
 
     /// `cause`: the event the bucket's notifications are told of, queued in the same transaction.
     /// Returns the version id the object was written as (nil in a bucket that never had
-    /// versioning). `inPlace`: a change of the current version's metadata (tags, ACL), not a
-    /// new version.
+    /// versioning).
     @discardableResult
-    package func put(_ o: Object, condition: WriteCondition = .none, cause: Cause? = nil, inPlace: Bool = false) async throws(ServiceError) -> String? {
+    package func put(_ o: Object, condition: WriteCondition = .none, cause: Cause? = nil) async throws(ServiceError) -> String? {
         let (freed, notified, versionId) = try await db.write("the object") { c throws(ServiceError) -> ([String], Int, String?) in
             do {
                 try Self.requireBucket(o.bucket, c)
                 try Self.check(condition, o.bucket, o.key, c)
                 var written = o
                 var freed: [String] = []
-                let mode = inPlace ? .off : try Self.versioning(o.bucket, c)
+                let mode = try Self.versioning(o.bucket, c)
                 if mode == .off {
                     if let previous = try Self.upsert(o, c), previous != o.file { freed.append(previous) }
-                    if inPlace, let id = o.headers[Self.versionHeader]?.stringValue { try Self.updateVersionHeaders(o, id: id, c) }
                 } else {
                     freed = try self.putVersion(&written, mode, c)
                 }

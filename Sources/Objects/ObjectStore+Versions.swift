@@ -182,6 +182,36 @@ extension ObjectStore {
         return (Deleted(key: key, versionId: versionId, deleteMarker: gone.deleteMarker), gone.deleteMarker ? [] : [gone.object.file])
     }
 
+    /// A change of one version's metadata (its tags, its ACL), not a new version: its row in
+    /// `s3_versions`, and the key's current row when it is the current version.
+    package func update(_ o: Object, cause: Cause? = nil) async throws(ServiceError) {
+        let notified = try await db.write("the object's metadata") { c throws(ServiceError) -> Int in
+            do {
+                let id = o.headers[Self.versionHeader]?.stringValue
+                if let id { try Self.updateVersionHeaders(o, id: id, c) }
+                let current = try Self.current(o.bucket, o.key, c)
+                if let current, current.headers[Self.versionHeader]?.stringValue == id { _ = try Self.upsert(o, c) }
+                return try cause.map { try self.queueNotifications([self.event($0, bucket: o.bucket, key: o.key, object: o)], c) } ?? 0
+            } catch { throw Self.failure(error) }
+        }
+        if notified > 0 { queued() }
+    }
+
+    /// The object a request names: the key's current one, or the version of `versionId`
+    /// (NoSuchVersion when there is none, MethodNotAllowed for a delete marker).
+    package func object(_ bucket: String, _ key: String, versionId: String?, method: String) throws(ServiceError) -> Object? {
+        guard let versionId else { return try object(bucket, key) }
+        guard let v = try version(bucket, key, id: versionId) else {
+            throw ServiceError("NoSuchVersion", "The specified version does not exist.", kind: .notFound,
+                               details: ["Key": .string(key), "VersionId": .string(versionId)])
+        }
+        if v.deleteMarker {
+            throw ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.", kind: .methodNotAllowed,
+                               details: ["Method": .string(method), "ResourceType": "DeleteMarker"])
+        }
+        return v.object
+    }
+
     /// One version of a key (nil when there is none with that id).
     package func version(_ bucket: String, _ key: String, id: String) throws(ServiceError) -> Version? {
         try db.read("the version") { c throws(ServiceError) in

@@ -22,7 +22,7 @@ extension S3Service {
     }
 
     func objectACL(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard var o = try store.object(bucket, key) else {
+        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
             if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
@@ -35,7 +35,7 @@ extension S3Service {
             // AWS tells of an ACL only when it changed (setting `private` on a new object does not).
             let changed = acl != (AccessControlList(json: o.headers["acl"]) ?? AccessControlList.owner(account))
             o.headers["acl"] = acl.json
-            try await store.put(o, cause: changed ? cause("ObjectAcl:Put", call) : nil, inPlace: true)
+            try await store.update(o, cause: changed ? cause("ObjectAcl:Put", call) : nil)
             return ServiceReply(status: 200)
         default:
             throw Self.methodNotAllowed(call.method)

@@ -46,7 +46,7 @@ extension S3Service {
     /// `encoding-type`: only `url` is a method S3 knows.
     static func checkEncodingType(_ call: ServiceCall) throws(ServiceError) {
         guard let t = call.query["encoding-type"], t != "url" else { return }
-        throw S3Errors.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: t.isEmpty ? nil : t)
+        throw S3Errors.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: t)
     }
 
     func listObjects(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {

@@ -132,6 +132,8 @@ extension S3Service {
         }
         var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes"),
                                            ("x-amz-server-side-encryption", "AES256")]
+        // An object from before versioning is the null version once its bucket has had versioning.
+        if o.headers[ObjectStore.versionHeader] == nil, try store.versioning(bucket) != .off { headers.append(("x-amz-version-id", "null")) }
         var contentType = "binary/octet-stream"
         let tagCount = Self.decodeTags(o.headers["tagging"]).count
         if tagCount > 0 { headers.append(("x-amz-tagging-count", String(tagCount))) }

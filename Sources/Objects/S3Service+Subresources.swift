@@ -68,9 +68,10 @@ extension S3Service {
         }
         let body = try await Self.document(call, limit: 64 * 1024)
         guard let root = XMLElementTree.parse(body), root.name == "VersioningConfiguration" else { throw S3Errors.malformedXML() }
-        guard let status = root.value("Status"), let mode = ObjectStore.Versioning(rawValue: status), mode != .off else {
-            throw S3Errors.malformedXML()
+        guard let status = root.value("Status") else {
+            throw ServiceError("IllegalVersioningConfigurationException", "The Versioning element must be specified")
         }
+        guard let mode = ObjectStore.Versioning(rawValue: status), mode != .off else { throw S3Errors.malformedXML() }
         try await store.setConfiguration(bucket, "versioning", Array(mode.rawValue.utf8))
         return ServiceReply(status: 200)
     }
@@ -108,14 +109,15 @@ extension S3Service {
     }
 
     func objectTagging(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard var o = try store.object(bucket, key) else {
+        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
             if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
+        let versionHeaders = o.headers[ObjectStore.versionHeader]?.stringValue.map { [("x-amz-version-id", $0)] } ?? []
         switch call.method {
         case "GET":
             let tags = Self.decodeTags(o.headers["tagging"])
-            return Self.xml("Tagging") { w in
+            return Self.xml("Tagging", headers: versionHeaders) { w in
                 w.raw("<TagSet>")
                 for (k, v) in tags {
                     w.raw("<Tag>")
@@ -131,12 +133,12 @@ extension S3Service {
             let tags = set.all("Tag").map { ($0.value("Key") ?? "", $0.value("Value") ?? "") }
             try Self.checkTags(tags)
             o.headers["tagging"] = Self.encodeTags(tags)
-            try await store.put(o, cause: cause("ObjectTagging:Put", call), inPlace: true)
-            return ServiceReply(status: 200)
+            try await store.update(o, cause: cause("ObjectTagging:Put", call))
+            return ServiceReply(status: 200, headers: versionHeaders)
         case "DELETE":
             o.headers["tagging"] = nil
-            try await store.put(o, cause: cause("ObjectTagging:Delete", call), inPlace: true)
-            return ServiceReply(status: 204)
+            try await store.update(o, cause: cause("ObjectTagging:Delete", call))
+            return ServiceReply(status: 204, headers: versionHeaders)
         default:
             throw Self.methodNotAllowed(call.method)
         }

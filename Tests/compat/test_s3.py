@@ -268,8 +268,13 @@ def test_versioning_keeps_versions_and_delete_markers(s3):
     s3.put_object(Bucket="compat-versions", Key="k", Body=b"before")
     s3.put_bucket_versioning(Bucket="compat-versions", VersioningConfiguration={"Status": "Enabled"})
     assert s3.get_bucket_versioning(Bucket="compat-versions")["Status"] == "Enabled"
+    assert s3.get_object(Bucket="compat-versions", Key="k")["VersionId"] == "null", "an object from before versioning"
     v1 = s3.put_object(Bucket="compat-versions", Key="k", Body=b"v1")["VersionId"]
     v2 = s3.put_object(Bucket="compat-versions", Key="k", Body=b"v2")["VersionId"]
+    tagged = s3.put_object_tagging(Bucket="compat-versions", Key="k", VersionId=v1, Tagging={"TagSet": [{"Key": "old", "Value": "yes"}]})
+    assert tagged["VersionId"] == v1
+    assert s3.get_object_tagging(Bucket="compat-versions", Key="k", VersionId=v1)["TagSet"] == [{"Key": "old", "Value": "yes"}]
+    assert s3.get_object_tagging(Bucket="compat-versions", Key="k")["TagSet"] == [], "the current version's tags are its own"
     assert s3.get_object(Bucket="compat-versions", Key="k")["VersionId"] == v2
     assert s3.get_object(Bucket="compat-versions", Key="k", VersionId=v1)["Body"].read() == b"v1"
     assert s3.get_object(Bucket="compat-versions", Key="k", VersionId="null")["Body"].read() == b"before"
