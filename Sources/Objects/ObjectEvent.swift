@@ -37,7 +37,8 @@ struct ObjectEvent: Sendable {
         if !tagging { object.appendUnchecked("sequencer", .string(sequencer)) }
         var bucketObject = JSONObject()
         bucketObject.appendUnchecked("name", .string(bucket))
-        bucketObject.appendUnchecked("ownerIdentity", ["principalId": .string(account)])
+        // AWS's principal ids are opaque (a canonical id for the owner, `AWS:AIDA…` for the requester).
+        bucketObject.appendUnchecked("ownerIdentity", ["principalId": .string("A" + String(UUIDText.named("owner-" + account).prefix(13)).uppercased().filter { $0 != "-" })])
         bucketObject.appendUnchecked("arn", .string("arn:aws:s3:::\(bucket)"))
         var s3 = JSONObject()
         s3.appendUnchecked("s3SchemaVersion", "1.0")
@@ -51,7 +52,7 @@ struct ObjectEvent: Sendable {
         r.appendUnchecked("awsRegion", .string(region))
         r.appendUnchecked("eventTime", .string(Timestamp(milliseconds: timeMillis).iso8601))
         r.appendUnchecked("eventName", .string(name))
-        r.appendUnchecked("userIdentity", ["principalId": .string("AWS:\(account)")])
+        r.appendUnchecked("userIdentity", ["principalId": .string("AWS:AIDA" + String(UUIDText.named("user-" + account).prefix(16)).uppercased().filter { $0 != "-" })])
         r.appendUnchecked("requestParameters", ["sourceIPAddress": "127.0.0.1"])
         r.appendUnchecked("responseElements", ["x-amz-request-id": .string(requestId), "x-amz-id-2": .string(ServiceReply.hostId(requestId))])
         r.appendUnchecked("s3", .object(s3))

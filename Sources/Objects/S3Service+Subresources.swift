@@ -22,6 +22,8 @@ extension S3Service {
         if call.query["versioning"] != nil { return try await versioning(bucket, call) }
         if call.query["notification"] != nil { return try await notification(bucket, call) }
         if call.query["cors"] != nil { return try await cors(bucket, call) }
+        if call.query["accelerate"] != nil { return try await accelerate(bucket, call) }
+        if call.query["requestPayment"] != nil { return try await requestPayment(bucket, call) }
         if call.query["acl"] != nil { return try await bucketACL(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }

@@ -74,10 +74,11 @@ package struct S3Service: BatonService {
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
         if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try objectAttributes(bucket, key, call) }
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
-        let unsupported = ["lifecycle", "website", "replication", "logging", "accelerate",
-                           "requestPayment", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
+        let unsupported = ["lifecycle", "website", "replication", "logging", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
                            "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
+            // A bucket that does not exist is that first, as S3 answers it.
+            if let bucket, try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw ServiceError("NotImplemented", "A header or subresource you provided implies functionality that is not implemented: ?\(sub)",
                                kind: .notImplemented)
         }

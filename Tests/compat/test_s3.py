@@ -258,6 +258,15 @@ def test_s3s_request_checks(s3):
                                        CopySourceIfNoneMatch=etag)) == ("PreconditionFailed", 412)
     copied = s3.copy_object(Bucket="compat-checks", Key="dst", CopySource="compat-checks/src", CopySourceIfMatch=etag)
     assert copied["CopyObjectResult"]["ETag"] == etag
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket="compat-checks")
+    s3.put_bucket_accelerate_configuration(Bucket="compat-checks", AccelerateConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_accelerate_configuration(Bucket="compat-checks")["Status"] == "Enabled"
+    assert code(lambda: s3.put_bucket_accelerate_configuration(Bucket="compat-checks", AccelerateConfiguration={"Status": "enabled"})) == (
+        "MalformedXML", 400)
+    assert s3.get_bucket_request_payment(Bucket="compat-checks")["Payer"] == "BucketOwner"
+    s3.put_bucket_request_payment(Bucket="compat-checks", RequestPaymentConfiguration={"Payer": "Requester"})
+    assert s3.get_bucket_request_payment(Bucket="compat-checks")["Payer"] == "Requester"
+    assert code(lambda: s3.get_bucket_replication(Bucket="no-such-bucket-here")) == ("NoSuchBucket", 404)
     s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
     s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": []})
     assert code(lambda: s3.get_bucket_tagging(Bucket="compat-checks")) == ("NoSuchTagSet", 404)
