@@ -11,14 +11,11 @@ journal at synchronous FULL (its default): every write is fsynced before it is a
 import argparse
 import os
 import re
-import signal
 import subprocess
-import sys
-import tempfile
 
 import boto3
 
-from bench_sqs_http import BATON, HERE, free_port, rss_mb, wait_port
+from bench_sqs_http import HERE, rss_mb, server, side_by_side
 
 
 def load(endpoint, keys):
@@ -46,26 +43,6 @@ def run(name, endpoint, pid, mode, seconds, connections, keys):
     return rate
 
 
-def serve(name, args, seconds, keys, d):
-    port = free_port()
-    if name == "baton":
-        cmd = [BATON, "serve", "--port", str(port), "--data-dir", os.path.join(d, "data"), "--log-level", "error"]
-    else:
-        cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rates = {}
-    try:
-        wait_port(port)
-        endpoint = "http://127.0.0.1:%d" % port
-        load(endpoint, keys)
-        for mode in ["put", "get", "query", "mix"]:
-            rates[mode] = run(name, endpoint, p.pid, mode, seconds, args.connections, keys)
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=30)
-    return rates
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seconds", type=int, default=10)
@@ -74,14 +51,15 @@ def main():
     p.add_argument("--keys", type=int, default=10000)
     p.add_argument("--moto-keys", type=int, default=1000)
     args = p.parse_args()
-    if not os.path.exists(BATON):
-        sys.exit("build first: swift build -c release")
-    with tempfile.TemporaryDirectory() as d:
-        ours = serve("baton", args, args.seconds, args.keys, d)
-    theirs = serve("moto", args, args.moto_seconds, args.moto_keys, None)
-    for mode in ours:
-        if theirs.get(mode):
-            print("baton/moto %-5s: %.0f×" % (mode, ours[mode] / theirs[mode]))
+
+    def serve(name, seconds, keys, d):
+        rates = {}
+        with server(name, d) as (endpoint, _, pid):
+            load(endpoint, keys)
+            for mode in ["put", "get", "query", "mix"]:
+                rates[mode] = run(name, endpoint, pid, mode, seconds, args.connections, keys)
+        return rates
+    side_by_side(args, serve)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,13 @@ import argparse
 import http.client
 import os
 import re
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 import boto3
 from botocore.config import Config
 
-from bench_sqs_http import BATON, HERE, free_port, rss_mb, wait_port
+from bench_sqs_http import HERE, rss_mb, server, side_by_side
 
 
 def client(endpoint):
@@ -96,28 +93,6 @@ def large(port, megabytes, directory):
         megabytes, mb / put, mb / dd_write, (mb / dd_write) / (mb / put), mb / get, mb / dd_read, (mb / dd_read) / (mb / get)))
 
 
-def serve(name, args, seconds, keys, d):
-    port = free_port()
-    if name == "baton":
-        cmd = [BATON, "serve", "--port", str(port), "--data-dir", os.path.join(d, "data"), "--log-level", "error"]
-    else:
-        cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rates = {}
-    try:
-        wait_port(port)
-        endpoint = "http://127.0.0.1:%d" % port
-        load(endpoint, keys)
-        for mode in ["put", "get", "mix"]:
-            rates[mode] = run(name, endpoint, port, p.pid, mode, seconds, args.connections, keys)
-        if name == "baton" and args.large_mb:
-            large(port, args.large_mb, d)
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=30)
-    return rates
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--seconds", type=int, default=8)
@@ -127,14 +102,17 @@ def main():
     p.add_argument("--moto-keys", type=int, default=500)
     p.add_argument("--large-mb", type=int, default=64)
     args = p.parse_args()
-    if not os.path.exists(BATON):
-        sys.exit("build first: swift build -c release")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
-        ours = serve("baton", args, args.seconds, args.keys, d)
-    theirs = serve("moto", args, args.moto_seconds, args.moto_keys, None)
-    for mode in ours:
-        if theirs.get(mode):
-            print("baton/moto %-4s: %.0f×" % (mode, ours[mode] / theirs[mode]))
+
+    def serve(name, seconds, keys, d):
+        rates = {}
+        with server(name, d) as (endpoint, port, pid):
+            load(endpoint, keys)
+            for mode in ["put", "get", "mix"]:
+                rates[mode] = run(name, endpoint, port, pid, mode, seconds, args.connections, keys)
+            if name == "baton" and args.large_mb:
+                large(port, args.large_mb, d)
+        return rates
+    side_by_side(args, serve)
 
 
 if __name__ == "__main__":

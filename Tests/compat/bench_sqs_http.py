@@ -9,6 +9,7 @@ Needs `swift build -c release`, wrk, and moto (`python3 -m moto.server`). Baton 
 journal at synchronous FULL (its default): every send is fsynced before it is answered.
 """
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -40,6 +41,36 @@ def wait_port(port, timeout=60):
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("port %d did not open" % port)
+
+
+@contextlib.contextmanager
+def server(name, data_dir):
+    """Baton's release build (its data in `data_dir`) or moto's server, on a free port, for
+    the length of the block: yields (endpoint, port, pid)."""
+    port = free_port()
+    if name == "baton":
+        cmd = [BATON, "serve", "--port", str(port), "--data-dir", os.path.join(data_dir, "data"), "--log-level", "error"]
+    else:
+        cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        yield "http://127.0.0.1:%d" % port, port, p.pid
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+
+
+def side_by_side(args, serve):
+    """`serve(name, seconds, keys, data_dir)` for Baton, then for moto, and their ratios per workload."""
+    if not os.path.exists(BATON):
+        sys.exit("build first: swift build -c release")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
+        ours = serve("baton", args.seconds, args.keys, d)
+    theirs = serve("moto", args.moto_seconds, args.moto_keys, None)
+    for mode in ours:
+        if theirs.get(mode):
+            print("baton/moto %-5s: %.0f×" % (mode, ours[mode] / theirs[mode]))
 
 
 def rss_mb(pid):
