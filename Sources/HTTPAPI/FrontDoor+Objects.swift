@@ -16,7 +16,9 @@ extension FrontDoor {
         }
         let auth = headers.first { $0.0 == "authorization" }?.1 ?? ""
         // SigV4 scoped to s3, or S3's own signature version 2 (header or presigned query).
-        let version2 = auth.hasPrefix("AWS ") || (query.contains("AWSAccessKeyId=") && query.contains("Signature="))
+        // (The query protocols' own version 2, `SignatureVersion=2` beside an `Action`, is not S3's.)
+        let version2 = auth.hasPrefix("AWS ") || (query.contains("AWSAccessKeyId=") && query.contains("Signature=")
+            && !query.contains("SignatureVersion=") && !query.contains("Action="))
         if auth.contains("/s3/aws4_request") || query.contains("%2Fs3%2Faws4_request") || query.contains("/s3/aws4_request") || version2
             || isS3Host(host) {
             return pathStyle(path)

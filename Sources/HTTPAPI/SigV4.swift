@@ -46,7 +46,8 @@ package struct SigV4Verifier: Sendable {
     package func verify(_ request: SignedRequest, now: Timestamp) -> ServiceError? {
         let query = Self.queryPairs(request.query)
         if query.contains(where: { $0.0 == "X-Amz-Signature" }) { return verifyPresigned(request, query: query, now: now) }
-        if query.contains(where: { $0.0 == "AWSAccessKeyId" }) || request.header("authorization")?.hasPrefix("AWS ") == true {
+        if (query.contains(where: { $0.0 == "AWSAccessKeyId" }) && !query.contains(where: { $0.0 == "SignatureVersion" }))
+            || request.header("authorization")?.hasPrefix("AWS ") == true {
             return verifyS3Version2(request, query: query, now: now)
         }
         guard let authorization = request.header("authorization") else {

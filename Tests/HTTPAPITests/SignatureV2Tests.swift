@@ -47,3 +47,22 @@ import Testing
         #expect(verifier.verify(request, now: Timestamp(seconds: 1_175_139_621))?.message == "Request has expired")
     }
 }
+
+/// Where S3's version 2 ends: a presigned URL and an `Authorization: AWS` header are S3's; a
+/// query API's own version 2 (`SignatureVersion=2` beside an `Action`) stays with its service.
+@Suite struct SignatureV2RoutingTests {
+    @Test func onlyS3sVersion2GoesToS3() async throws {
+        let f = try await FrontDoorFixture()
+        let host = [("host", "127.0.0.1:8083")]
+        let presigned = f.door.destination(method: "GET", path: "/bucket/key", target: nil,
+                                           query: "AWSAccessKeyId=AKID&Signature=abc%3D&Expires=1", headers: host)
+        #expect(presigned?.service.name == "s3")
+        let header = f.door.destination(method: "GET", path: "/bucket/key", target: nil, query: "",
+                                        headers: host + [("authorization", "AWS AKID:abc=")])
+        #expect(header?.service.name == "s3")
+        let queryAPI = f.door.destination(method: "GET", path: "/", target: nil,
+                                          query: "Action=ListQueues&AWSAccessKeyId=AKID&SignatureVersion=2&SignatureMethod=HmacSHA256&Signature=abc",
+                                          headers: host)
+        #expect(queryAPI?.service.name != "s3")
+    }
+}
