@@ -75,25 +75,30 @@ extension S3Service {
         }
         let p = try page(bucket, prefix: prefix, delimiter: delimiter, after: after, max: min(max, 1000))
         func enc(_ s: String) -> String { url ? Self.urlEncode(s) : s }
-        return Self.xml(v2 ? "ListBucketResult" : "ListBucketResult") { w in
-            w.element("IsTruncated", p.truncated ? "true" : "false")
+        // AWS's element order (the Java SDK reads them in it): the listing's description
+        // first, its Contents and CommonPrefixes last.
+        return Self.xml("ListBucketResult") { w in
+            w.element("Name", bucket)
+            w.element("Prefix", enc(prefix))
             if v2 {
                 if let t = q["continuation-token"] { w.element("ContinuationToken", t) }
-                if let s = q["start-after"] { w.element("StartAfter", enc(s)) }
                 if p.truncated, let last = p.last { w.element("NextContinuationToken", Data(last.utf8).base64EncodedString()) }
+                if let s = q["start-after"] { w.element("StartAfter", enc(s)) }
+                w.element("KeyCount", String(p.objects.count + p.prefixes.count))
             } else {
                 w.element("Marker", enc(q["marker"] ?? ""))
                 if p.truncated, delimiter != nil, let last = p.last { w.element("NextMarker", enc(last)) }
             }
+            w.element("MaxKeys", String(max))
+            if let delimiter { w.element("Delimiter", enc(delimiter)) }
+            w.element("IsTruncated", p.truncated ? "true" : "false")
+            if url { w.element("EncodingType", "url") }
             for o in p.objects {
                 w.raw("<Contents>")
                 w.element("Key", enc(o.key))
                 w.element("LastModified", Self.iso(o.modifiedMillis))
                 w.element("ETag", Self.etagHeader(o.etag))
-                if let alg = o.headers.keys.first(where: { $0.hasPrefix("x-amz-checksum-") }) {
-                    w.element("ChecksumAlgorithm", String(alg.dropFirst("x-amz-checksum-".count)).uppercased())
-                    w.element("ChecksumType", "FULL_OBJECT")
-                }
+                Self.checksumAlgorithm(o, &w)
                 w.element("Size", String(o.size))
                 if !v2 || q["fetch-owner"] == "true" {
                     owner(&w)
@@ -101,18 +106,20 @@ extension S3Service {
                 w.element("StorageClass", o.headers["x-amz-storage-class"]?.stringValue ?? "STANDARD")
                 w.raw("</Contents>")
             }
-            w.element("Name", bucket)
-            w.element("Prefix", enc(prefix))
-            if let delimiter { w.element("Delimiter", enc(delimiter)) }
-            w.element("MaxKeys", String(max))
             for c in p.prefixes {
                 w.raw("<CommonPrefixes>")
                 w.element("Prefix", enc(c))
                 w.raw("</CommonPrefixes>")
             }
-            if url { w.element("EncodingType", "url") }
-            if v2 { w.element("KeyCount", String(p.objects.count + p.prefixes.count)) }
         }
+    }
+
+    /// A listed object's checksum algorithm, as ListObjects and ListObjectVersions name it.
+    static func checksumAlgorithm(_ o: ObjectStore.Object, _ w: inout XMLWriter) {
+        guard let alg = o.headers.keys.first(where: { $0.hasPrefix("x-amz-checksum-") && $0 != "x-amz-checksum-type" && $0 != "x-amz-checksum-algorithm" })
+        else { return }
+        w.element("ChecksumAlgorithm", String(alg.dropFirst("x-amz-checksum-".count)).uppercased())
+        w.element("ChecksumType", "FULL_OBJECT")
     }
 
     /// `encoding-type=url`: what S3 percent-encodes in keys (all but unreserved characters and `/`).

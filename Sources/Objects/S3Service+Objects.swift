@@ -278,7 +278,10 @@ extension S3Service {
         }
         var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
         if let versionId { replyHeaders.append(("x-amz-version-id", versionId)) }
-        if let sourceVersion = source.headers[ObjectStore.versionHeader]?.stringValue { replyHeaders.append(("x-amz-copy-source-version-id", sourceVersion)) }
+        // The source's version, unless it is the null version (AWS names none then).
+        if let sourceVersion = source.headers[ObjectStore.versionHeader]?.stringValue, sourceVersion != "null" {
+            replyHeaders.append(("x-amz-copy-source-version-id", sourceVersion))
+        }
         return Self.xml("CopyObjectResult", headers: replyHeaders) { w in
             w.element("LastModified", Self.iso(copy.modifiedMillis))
             w.element("ETag", Self.etagHeader(copy.etag))

@@ -49,6 +49,7 @@ extension S3Service {
                 } else {
                     w.raw("<Version>")
                     w.element("ETag", Self.etagHeader(v.object.etag))
+                    Self.checksumAlgorithm(v.object, &w)
                     w.element("Size", String(v.object.size))
                     owner(&w)
                     w.element("StorageClass", v.object.headers["x-amz-storage-class"]?.stringValue ?? "STANDARD")

@@ -267,6 +267,14 @@ def test_s3s_request_checks(s3):
     s3.put_bucket_request_payment(Bucket="compat-checks", RequestPaymentConfiguration={"Payer": "Requester"})
     assert s3.get_bucket_request_payment(Bucket="compat-checks")["Payer"] == "Requester"
     assert code(lambda: s3.get_bucket_replication(Bucket="no-such-bucket-here")) == ("NoSuchBucket", 404)
+    # A listing's elements in AWS's order (the Java SDK reads them so): Name first, Contents last.
+    port = int(s3.meta.endpoint_url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/", headers={"Host": "compat-checks.s3.localhost:%d" % port})
+    listing = conn.getresponse().read().decode()
+    assert listing.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    assert listing.index("<Name>") < listing.index("<MaxKeys>") < listing.index("<IsTruncated>") < listing.index("<Contents>")
+    assert listing.rindex("</Contents>") + len("</Contents>") == listing.index("</ListBucketResult>")
     s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
     s3.put_bucket_tagging(Bucket="compat-checks", Tagging={"TagSet": []})
     assert code(lambda: s3.get_bucket_tagging(Bucket="compat-checks")) == ("NoSuchTagSet", 404)
