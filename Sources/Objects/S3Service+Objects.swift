@@ -269,6 +269,14 @@ extension S3Service {
         var headers = replace ? Self.keptHeaders(call) : source.headers
         headers[ObjectStore.versionHeader] = nil
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
+        // A copy asked for another checksum algorithm gets that checksum, computed from its bytes.
+        if let named = call.headers["x-amz-checksum-algorithm"] {
+            guard let algorithm = Checksum.Algorithm(rawValue: named.uppercased()) else {
+                throw S3Errors.invalidArgument("Value for x-amz-checksum-algorithm header is invalid.", name: "x-amz-checksum-algorithm", value: named)
+            }
+            for a in Checksum.Algorithm.allCases { headers[a.header] = nil }
+            headers[algorithm.header] = .string(try Self.checksum(of: store.path(name), algorithm))
+        }
         let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,
                                       headers: headers)
         let versionId: String?
@@ -321,6 +329,21 @@ extension S3Service {
         } else if let d = h["x-amz-copy-source-if-modified-since"].flatMap(Self.parseHTTPDate), seconds <= d / 1000 {
             throw failed("x-amz-copy-source-If-Modified-Since")
         }
+    }
+
+    /// A file's checksum, read in 1 MiB pieces.
+    static func checksum(of path: String, _ algorithm: Checksum.Algorithm) throws(ServiceError) -> String {
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw ServiceError("InternalError", "the copy's file is missing", kind: .server)
+        }
+        defer { try? input.close() }
+        var sum = Checksum(algorithm)
+        do {
+            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty { sum.update(Array(data)) }
+        } catch {
+            throw ServiceError("InternalError", "cannot read the copy: \(error)", kind: .server)
+        }
+        return sum.value()
     }
 
     static func copySource(_ header: String) -> (String, String)? {

@@ -258,6 +258,11 @@ def test_s3s_request_checks(s3):
                                        CopySourceIfNoneMatch=etag)) == ("PreconditionFailed", 412)
     copied = s3.copy_object(Bucket="compat-checks", Key="dst", CopySource="compat-checks/src", CopySourceIfMatch=etag)
     assert copied["CopyObjectResult"]["ETag"] == etag
+    # A copy asked for another algorithm gets that checksum of its bytes.
+    import base64
+    rehashed = s3.copy_object(Bucket="compat-checks", Key="dst", CopySource="compat-checks/src", ChecksumAlgorithm="SHA256")
+    assert rehashed["CopyObjectResult"]["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"source").digest()).decode()
+    assert "ChecksumCRC32" not in rehashed["CopyObjectResult"]
     assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket="compat-checks")
     s3.put_bucket_accelerate_configuration(Bucket="compat-checks", AccelerateConfiguration={"Status": "Enabled"})
     assert s3.get_bucket_accelerate_configuration(Bucket="compat-checks")["Status"] == "Enabled"
