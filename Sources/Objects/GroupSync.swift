@@ -51,7 +51,6 @@ final class GroupSync: @unchecked Sendable {
             for c in ready { c.resume() }
             if !more { break }
         }
-        _ = ticket
     }
 
     static func syncFileSystem(_ path: String) {

@@ -91,10 +91,7 @@ extension ObjectStore {
                     let everVersioned = try !Self.versions(bucket, key, c).isEmpty
                     if mode == .off && !everVersioned && (versionId == nil || versionId == "null") {
                         guard let cur = try Self.current(bucket, key, c) else { continue }
-                        let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-                        d.bind(1, bucket)
-                        d.bind(2, key)
-                        try d.run()
+                        try Self.removeCurrent(bucket, key, c)
                         freed.append(cur.file)
                         done.append(Deleted(key: key, versionId: versionId, deleteMarker: false))
                         if let cause { events.append(self.event(cause, bucket: bucket, key: key, object: nil)) }

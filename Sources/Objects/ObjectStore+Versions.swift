@@ -82,6 +82,14 @@ extension ObjectStore {
         return try s.step() ? object(s) : nil
     }
 
+    /// Removes a key's current row (its versions, if any, stay).
+    static func removeCurrent(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws {
+        let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
+        d.bind(1, bucket)
+        d.bind(2, key)
+        try d.run()
+    }
+
     static let versionColumns = "bucket, key, file, size, etag, modified_ms, headers, version_id, delete_marker, seq"
 
     static func version(_ s: Statement) -> Version {
@@ -149,18 +157,12 @@ extension ObjectStore {
             let marker = Object(bucket: bucket, key: key, file: "", size: 0, etag: "d41d8cd98f00b204e9800998ecf8427e",
                                 modifiedMillis: now, headers: [Self.versionHeader: .string(id)])
             try Self.insertVersion(marker, id: id, seq: try nextSeq(bucket, key, c), deleteMarker: true, c)
-            let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-            d.bind(1, bucket)
-            d.bind(2, key)
-            try d.run()
+            try Self.removeCurrent(bucket, key, c)
             return (Deleted(key: key, versionId: id, deleteMarker: true), freed)
         }
         // An object from before versioning is the null version, kept only as the current row.
         if versionId == "null", let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
-            let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-            d.bind(1, bucket)
-            d.bind(2, key)
-            try d.run()
+            try Self.removeCurrent(bucket, key, c)
             return (Deleted(key: key, versionId: "null", deleteMarker: false), [cur.file])
         }
         let all = try Self.versions(bucket, key, c)
@@ -173,10 +175,7 @@ extension ObjectStore {
         // The newest version left is current again (none when it is a delete marker).
         if gone.seq == all.first?.seq {
             let rest = all.dropFirst()
-            let r = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-            r.bind(1, bucket)
-            r.bind(2, key)
-            try r.run()
+            try Self.removeCurrent(bucket, key, c)
             if let newest = rest.first, !newest.deleteMarker { _ = try Self.upsert(newest.object, c) }
         }
         return (Deleted(key: key, versionId: versionId, deleteMarker: gone.deleteMarker), gone.deleteMarker ? [] : [gone.object.file])
