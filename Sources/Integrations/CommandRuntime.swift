@@ -46,11 +46,12 @@ enum CommandRuntime {
         stdin.fileHandleForWriting.write(Data(payload))
         try? stdin.fileHandleForWriting.close()
         let timeout = UInt64(config.timeoutSeconds) * 1_000_000_000
-        // Output is read on a blocking reader in a child task; the timeout kills the process.
+        // Output is read by a blocking reader off the task threads; the timeout kills the process.
         let result: (Data, Data)? = await withTaskGroup(of: (Data, Data)?.self) { group in
             group.addTask {
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                let err = stderr.fileHandleForReading.readDataToEndOfFile()
+                let (out, err) = await BlockingWork.run {
+                    (stdout.fileHandleForReading.readDataToEndOfFile(), stderr.fileHandleForReading.readDataToEndOfFile())
+                }
                 for await _ in exits {}
                 return (out, err)
             }

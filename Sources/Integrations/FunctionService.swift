@@ -167,7 +167,7 @@ package actor FunctionService {
         for f in stored {
             guard let json = try? JSONParser.parse(f.config), let config = FunctionConfig(json: json) else { continue }
             if !FileManager.default.fileExists(atPath: "\(directory)/\(config.name)/code"), let code = f.code, config.runtime != Self.httpRuntime {
-                try unpack(name: config.name, zip: code)
+                try await unpack(name: config.name, zip: code)
             }
             try? FileManager.default.createDirectory(atPath: "\(directory)/\(config.name)/code", withIntermediateDirectories: true)
             try save(config)
@@ -197,7 +197,7 @@ package actor FunctionService {
         if runtime == Self.httpRuntime {
             try? FileManager.default.createDirectory(atPath: "\(directory)/\(name)/code", withIntermediateDirectories: true)
         } else {
-            try unpack(name: name, zip: zip)
+            try await unpack(name: name, zip: zip)
         }
         let config = FunctionConfig(name: name, arn: arn(name), runtime: runtime, handler: handler, timeoutSeconds: timeout,
                                     memoryMB: memory, environment: environment, role: role,
@@ -209,7 +209,7 @@ package actor FunctionService {
         return config
     }
 
-    func unpack(name: String, zip: [UInt8]) throws(FunctionError) {
+    func unpack(name: String, zip: [UInt8]) async throws(FunctionError) {
         let dir = "\(directory)/\(name)"
         let code = dir + "/code"
         try? FileManager.default.removeItem(atPath: code)
@@ -236,9 +236,13 @@ package actor FunctionService {
             p.standardError = errors
             p.standardOutput = FileHandle.nullDevice
             try p.run()
-            let complaint = errors.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else {
+            // The unzipper is waited for off the task threads (see `BlockingWork`).
+            let (complaint, status) = await BlockingWork.run {
+                let complaint = errors.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                return (complaint, p.terminationStatus)
+            }
+            guard status == 0 else {
                 let last = String(decoding: complaint, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
                 let reason = last.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                 throw FunctionError("InvalidParameterValueException", "Could not unzip uploaded file. Please check your file, then try to upload again." + (reason.isEmpty ? "" : " (\(reason))"))
@@ -272,7 +276,7 @@ package actor FunctionService {
 
     package func updateCode(_ reference: String, zip: [UInt8]) async throws(FunctionError) -> FunctionConfig {
         guard var config = get(reference) else { throw notFound(reference) }
-        try unpack(name: config.name, zip: zip)
+        try await unpack(name: config.name, zip: zip)
         config.codeSize = zip.count
         try save(config)
         try await persist(config, code: zip)

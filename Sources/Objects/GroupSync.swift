@@ -1,5 +1,6 @@
 import CFileSync
 import Foundation
+import ServiceKit
 
 /// One sync of the object directory's file system shared by every upload that asked for it
 /// while another was in flight, as the journal's group commit shares one transaction: an
@@ -39,7 +40,8 @@ final class GroupSync: @unchecked Sendable {
         }
         while true {
             let target = lock.withLock { requested }
-            Self.syncFileSystem(path)
+            let path = self.path
+            await BlockingWork.run { Self.syncFileSystem(path) }
             let (ready, more) = lock.withLock { () -> ([CheckedContinuation<Void, Never>], Bool) in
                 completed = target
                 let ready = waiters.filter { $0.ticket <= target }.map(\.resume)

@@ -3,6 +3,7 @@ import base64
 import io
 import json
 import os
+import time
 import zipfile
 
 import pytest
@@ -152,6 +153,40 @@ def test_command_runtime(lam):
     r = lam.invoke(FunctionName=n, Payload='"fail"')
     assert r["FunctionError"] == "Unhandled"
     assert json.loads(r["Payload"].read())["errorMessage"] == "broken"
+
+
+def test_command_functions_waiting_do_not_hold_up_the_server(server, tmp_path):
+    # More invocations in flight than Swift's cooperative pool has threads (one per core), each
+    # of a process that waits for a file; the function that writes the file must still run.
+    # Output was once read on the pool's threads: every one held, the writer never started.
+    import threading
+    import boto3
+    from botocore.config import Config
+    # Bounded: a server held up answers nothing, and the test fails instead of waiting forever.
+    lam = boto3.client("lambda", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test", config=Config(read_timeout=40, retries={"max_attempts": 1}))
+    flag, started = tmp_path / "flag", tmp_path / "started"
+    started.mkdir()
+    waiter = "#!/bin/sh\ntouch \"$STARTED/$$\"\nwhile [ ! -f \"$FLAG\" ]; do sleep 0.02; done\necho '\"waited\"'\n"
+    setter = "#!/bin/sh\ntouch \"$FLAG\"\necho '\"set\"'\n"
+    env = {"Variables": {"FLAG": str(flag), "STARTED": str(started)}}
+    w, s = name(), name()
+    for n, script in [(w, waiter), (s, setter)]:
+        lam.create_function(FunctionName=n, Runtime="baton.command", Role=ROLE, Handler="run.sh", Timeout=20, Environment=env,
+                            Code={"ZipFile": zipped_files({"run.sh": (script, 0o755)})})
+    count = (os.cpu_count() or 2) + 1
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(json.loads(lam.invoke(FunctionName=w, Payload="{}")["Payload"].read())))
+               for _ in range(count)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(list(started.iterdir())) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert json.loads(lam.invoke(FunctionName=s, Payload="{}")["Payload"].read()) == "set"
+    for t in threads:
+        t.join()
+    assert results == ["waited"] * count
 
 
 def test_http_runtime(lam):
