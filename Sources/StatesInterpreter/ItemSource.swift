@@ -19,7 +19,12 @@ enum ItemSource {
             guard let parsed = try? JSONParser.parse(Array(body.utf8)) else {
                 throw failed("Attempting to map over non-iterable node. The content of the object is not valid JSON.")
             }
-            guard case .array(let items) = parsed else { throw failed("Attempting to map over non-iterable node.") }
+            var node: JSON? = parsed
+            if let pointer = reader.config.itemsPointer { node = resolve(pointer, in: parsed) }
+            guard case .array(let items)? = node else {
+                throw failed(node == nil ? "The ItemsPointer \(reader.config.itemsPointer ?? "") does not point to a value in the object."
+                                         : "Attempting to map over non-iterable node.")
+            }
             return limit.map { Array(items.prefix($0)) } ?? items
         case "JSONL":
             var items: [JSON] = []
@@ -36,6 +41,38 @@ enum ItemSource {
         default:
             throw failed("Reading items from an S3 inventory manifest is not supported yet.")
         }
+    }
+
+    /// A JSON Pointer (RFC 6901) in `document`: `~1` is `/` and `~0` is `~` in a token; an
+    /// array's token is its index. Nil where nothing is.
+    static func resolve(_ pointer: String, in document: JSON) -> JSON? {
+        guard !pointer.isEmpty else { return document }
+        var node = document
+        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            var token = ""
+            var tilde = false
+            for c in raw {
+                if tilde {
+                    token.append(c == "1" ? "/" : c == "0" ? "~" : c)
+                    tilde = false
+                } else if c == "~" {
+                    tilde = true
+                } else {
+                    token.append(c)
+                }
+            }
+            switch node {
+            case .object(let o):
+                guard let next = o[token] else { return nil }
+                node = next
+            case .array(let a):
+                guard let i = Int(token), i >= 0, i < a.count, token == String(i) else { return nil }
+                node = a[i]
+            default:
+                return nil
+            }
+        }
+        return node
     }
 
     /// CSV as AWS reads it: RFC 4180 fields (quotes, doubled quotes, line breaks in quotes),

@@ -4,7 +4,7 @@ extension StateTest {
     /// DEBUG's and TRACE's `inspectionData`: the value after each step of the state's data
     /// flow, as AWS names them (data as JSON text; counts as numbers).
     func inspectData(into inspection: inout JSONObject, invocation: TaskInvocation?, outcome: TaskOutcome?,
-                     events: [HistoryEvent], items: (path: JSON?, selected: JSON?, failure: StatesError?)) {
+                     events: [HistoryEvent], items: MapItems) {
         func text(_ v: JSON) -> JSON { .string(v.serialized) }
         var result: JSON?
         if invocation != nil || standsIn, case .succeeded(let v)? = outcome { result = v }
@@ -39,7 +39,9 @@ extension StateTest {
             }
         }
         if type == "Map", case .map(let map) = compiled.kind {
-            if let p = items.path { inspection["afterItemsPath"] = text(p) }
+            if let p = items.path, !compiled.isJSONata { inspection["afterItemsPath"] = text(p) }
+            if let p = items.pointer { inspection["afterItemsPointer"] = text(p) }
+            if let b = items.batched { inspection["afterItemBatcher"] = text(b) }
             if let s = items.selected { inspection["afterItemSelector"] = text(s) }
             switch map.maxConcurrency {
             case .value(let n): inspection["maxConcurrency"] = .int(Int64(n))

@@ -77,10 +77,10 @@ extension StateTest {
         inspection["input"] = .string(input.serialized)
         // A mocked Map's items, as its ItemsPath and ItemSelector make them (its iterations
         // stood in for by a Pass that hands each item back).
-        var items: (path: JSON?, selected: JSON?, failure: StatesError?) = (nil, nil, nil)
+        var items = MapItems()
         if standsIn, type == "Map" { items = mapItems() }
         var outcome = answer
-        if mock != nil || standsIn { outcome = items.failure.map { .failed($0) } ?? mockedAnswer(items: items.path?.arrayValue?.count) }
+        if mock != nil || standsIn { outcome = items.failure.map { .failed($0) } ?? mockedAnswer(items: items.count) }
         guard var runner = runner(runState()) else {
             out.status = "FAILED"
             out.error = StatesError.runtime
@@ -164,11 +164,28 @@ extension StateTest {
         }
     }
 
-    /// The Map's items after ItemsPath (or Items), and after ItemSelector, by running it with
-    /// a processor that hands each item back; the error if either cannot be made.
-    func mapItems() -> (JSON?, JSON?, StatesError?) {
+    /// A tested Map's items at each step of its flow, as TestState's inspection shows them.
+    struct MapItems {
+        /// After ItemsPath (or Items): a Map without an ItemReader.
+        var path: JSON?
+        /// What the ItemReader read from `mapItemReaderData`, after its ItemsPointer.
+        var pointer: JSON?
+        /// After ItemBatcher: the batches.
+        var batched: JSON?
+        /// Each iteration's input: after ItemSelector (and batching).
+        var selected: JSON?
+        var failure: StatesError?
+        /// How many iterations the Map runs.
+        var count: Int? { (selected ?? batched ?? pointer ?? path)?.arrayValue?.count }
+    }
+
+    /// The Map's items at each step, by running it with a processor that hands each item back
+    /// (an ItemReader reading `stateConfiguration.mapItemReaderData`, its ResultWriter left out),
+    /// once without ItemSelector and ItemBatcher, once with the batcher alone, once whole; the
+    /// error if they cannot be made.
+    func mapItems() -> MapItems {
         var base = state
-        for key in ["ResultSelector", "ResultPath", "OutputPath", "Output", "Assign", "Catch", "Retry", "Next",
+        for key in ["ResultSelector", "ResultPath", "OutputPath", "Output", "Assign", "Catch", "Retry", "Next", "ResultWriter",
                     "ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath"] {
             base[key] = nil
         }
@@ -179,17 +196,44 @@ extension StateTest {
             if let config = base[key]?["ProcessorConfig"] { p["ProcessorConfig"] = config }
             base[key] = .object(p)
         }
-        var plain = base
-        plain["ItemSelector"] = nil
-        plain["Parameters"] = nil
+        var batched = base
+        batched["ItemSelector"] = nil
+        batched["Parameters"] = nil
+        var plain = batched
+        plain["ItemBatcher"] = nil
+        let reader = readerAnswer()
         func run(_ s: JSONObject) -> (JSON?, StatesError?) {
-            guard let runner = runner(s) else { return (nil, nil) }
+            guard var runner = runner(s) else { return (nil, nil) }
+            if let reader { runner.intercept = { _ in reader } }
             var clock = ManualClock()
             let r = runner.run(input: input, context: context(&clock), clock: &clock, maximumSteps: 100_000)
             return r.status == .succeeded ? (r.output, nil) : (nil, r.error)
         }
-        let (path, e1) = run(plain)
-        let (selected, e2) = run(base)
-        return (path, selected, e1 ?? e2)
+        var items = MapItems()
+        let (read, e1) = run(plain)
+        if state["ItemReader"] == nil {
+            items.path = read
+        } else if state["ItemReader"]?["ReaderConfig"]?["ItemsPointer"] != nil {
+            items.pointer = read
+        }
+        var e2: StatesError?
+        if state["ItemBatcher"] != nil { (items.batched, e2) = run(batched) }
+        let (selected, e3) = run(base)
+        items.selected = selected
+        items.failure = e1 ?? e2 ?? e3
+        return items
+    }
+
+    /// What the ItemReader answers in a test: `mapItemReaderData` as its source holds it, an
+    /// object's text for `s3:getObject`, a listing (a JSON array of objects, or a
+    /// ListObjectsV2 answer's `Contents`) for `s3:listObjectsV2`.
+    func readerAnswer() -> TaskOutcome? {
+        guard let data = configuration.mapItemReaderData, let resource = state["ItemReader"]?["Resource"]?.stringValue else { return nil }
+        guard resource.hasSuffix(":s3:listObjectsV2") else { return .succeeded(["Body": .string(data)]) }
+        let listing = try? JSONParser.parse(Array(data.utf8))
+        guard let objects = listing?.arrayValue ?? listing?["Contents"]?.arrayValue else {
+            return .failed(StatesError(StatesError.itemReaderFailed, "mapItemReaderData is not a listing of objects: a JSON array, or an object with Contents."))
+        }
+        return .succeeded(["Items": .array(objects)])
     }
 }

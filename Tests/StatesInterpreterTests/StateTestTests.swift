@@ -89,6 +89,71 @@ import Testing
         #expect(test.run(inspect: false).status == "SUCCEEDED")
     }
 
+    struct ReaderCase: CustomTestStringConvertible, Sendable {
+        var label: String
+        var reader: String
+        var data: String
+        var pointer: String?
+        var batcher: String?
+        var batched: String?
+        var selected: String
+        var testDescription: String { label }
+    }
+
+    static let readerCases: [ReaderCase] = [
+        ReaderCase(label: "a JSON object's nested array, batched, then each batch selected",
+                   reader: #"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","ItemsPointer":"/data/items"},"Parameters":{"Bucket":"b","Key":"k"}}"#,
+                   data: #"{"data":{"items":[{"n":1},{"n":2},{"n":3}]}}"#, pointer: #"[{"n":1},{"n":2},{"n":3}]"#,
+                   batcher: #"{"MaxItemsPerBatch":2,"BatchInput":{"run.$":"$.run"}}"#,
+                   batched: #"[{"BatchInput":{"run":"r1"},"Items":[{"n":1},{"n":2}]},{"BatchInput":{"run":"r1"},"Items":[{"n":3}]}]"#,
+                   selected: #"[{"i":0,"size":2},{"i":1,"size":1}]"#),
+        ReaderCase(label: "a CSV file read with its header row",
+                   reader: #"{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"},"Parameters":{"Bucket":"b","Key":"k.csv"}}"#,
+                   data: "name,age\nada,36\nbob,41\n",
+                   selected: #"[{"i":0,"v":{"name":"ada","age":"36"}},{"i":1,"v":{"name":"bob","age":"41"}}]"#),
+        ReaderCase(label: "a listing given as ListObjectsV2's answer, at most MaxItems",
+                   reader: #"{"Resource":"arn:aws:states:::s3:listObjectsV2","ReaderConfig":{"MaxItems":1},"Parameters":{"Bucket":"b"}}"#,
+                   data: #"{"Contents":[{"Key":"a.txt","Size":1},{"Key":"b.txt","Size":2}]}"#,
+                   selected: #"[{"i":0,"v":{"Key":"a.txt","Size":1}}]"#),
+    ]
+
+    @Test(arguments: readerCases)
+    func aMockedDistributedMapReadsTheGivenItemReaderData(_ c: ReaderCase) throws {
+        let selector = c.batcher == nil ? #"{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value"}"#
+                                        : #"{"i.$":"$$.Map.Item.Index","size.$":"States.ArrayLength($$.Map.Item.Value.Items)"}"#
+        let map = """
+        {"Type":"Map","ItemReader":\(c.reader),\(c.batcher.map { "\"ItemBatcher\":\($0)," } ?? "")"ItemSelector":\(selector),
+         "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"p"}},"End":true,
+         "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+                          "StartAt":"Boom","States":{"Boom":{"Type":"Fail","Error":"NeverRuns"}}}}
+        """
+        var test = try StateTest(definition: map, stateName: nil, mocked: true, variables: nil)
+        test.input = ["run": "r1"]
+        test.mock = .result(["done"])
+        test.configuration.mapItemReaderData = c.data
+        let outcome = test.run(inspect: true)
+        #expect(outcome.status == "SUCCEEDED")
+        #expect(outcome.output == ["done"])
+        #expect(outcome.inspection["afterItemsPath"] == nil)
+        #expect(outcome.inspection["afterItemsPointer"]?.stringValue == c.pointer)
+        #expect(outcome.inspection["afterItemBatcher"]?.stringValue == c.batched)
+        #expect(outcome.inspection["afterItemSelector"]?.stringValue == c.selected)
+    }
+
+    @Test func anItemsPointerToNoArrayFailsTheMapAsItsReaderWould() throws {
+        let map = """
+        {"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON","ItemsPointer":"/data/missing"},
+         "Parameters":{"Bucket":"b","Key":"k"}},"End":true,
+         "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}
+        """
+        var test = try StateTest(definition: map, stateName: nil, mocked: true, variables: nil)
+        test.mock = .result([])
+        test.configuration.mapItemReaderData = #"{"data":{"items":[1]}}"#
+        let outcome = test.run(inspect: true)
+        #expect(outcome.status == "FAILED")
+        #expect(outcome.error == "States.ItemReaderFailed")
+    }
+
     @Test func aStateInsideAWholeDefinitionTakesTheMachinesLanguageAndTheGivenContext() throws {
         let machine = """
         {"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},

@@ -479,6 +479,19 @@ def test_test_state_with_mocks(sfn, server):
     r = sfn.test_state(definition=json.dumps(mapping), input='{"xs":[1,2,3]}', mock={"result": "[2,4,6]"}, inspectionLevel="DEBUG")
     assert json.loads(r["output"]) == [2, 4, 6]
     assert json.loads(r["inspectionData"]["afterItemsPath"]) == [1, 2, 3] and r["inspectionData"]["maxConcurrency"] == 2
+    # A Distributed Map reading a JSON file: the file's content given as mapItemReaderData.
+    reading = {"Type": "Map", "End": True, "MaxConcurrency": 5,
+               "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "orders.json"},
+                              "ReaderConfig": {"InputType": "JSON", "ItemsPointer": "/orders"}},
+               "ItemBatcher": {"MaxItemsPerBatch": 2},
+               "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                                 "StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}
+    r = sfn.test_state(definition=json.dumps(reading), mock={"result": "[]"}, inspectionLevel="DEBUG",
+                       stateConfiguration={"mapItemReaderData": json.dumps({"orders": [{"id": 1}, {"id": 2}, {"id": 3}]})})
+    assert json.loads(r["inspectionData"]["afterItemsPointer"]) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert json.loads(r["inspectionData"]["afterItemBatcher"]) == [{"Items": [{"id": 1}, {"id": 2}]}, {"Items": [{"id": 3}]}]
+    refused("ValidationException", "mapItemReaderData can only be specified for a Map state with an ItemReader.",
+            definition=json.dumps(mapping), mock={"result": "[]"}, stateConfiguration={"mapItemReaderData": "[]"})
 
     machine = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {
         "A": {"Type": "Pass", "Next": "B"},

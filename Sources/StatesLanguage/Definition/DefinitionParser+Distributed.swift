@@ -55,6 +55,14 @@ extension DefinitionParser {
                 error(at + "/CSVDelimiter", "The value for the field 'CSVDelimiter' must be one of: COMMA, PIPE, SEMICOLON, SPACE, TAB.")
             }
             config.maxItems = intOrPath(rc, "MaxItems", at, min: 0)
+            config.itemsPointer = optionalString(rc, "ItemsPointer", at)
+            if let pointer = config.itemsPointer {
+                if !pointer.isEmpty && !pointer.hasPrefix("/") {
+                    error(at + "/ItemsPointer", "The value for the field 'ItemsPointer' must be a valid JSON Pointer.")
+                } else if config.inputType != "JSON" {
+                    error(at + "/ItemsPointer", "The field 'ItemsPointer' can only be used when 'InputType' is JSON.")
+                }
+            }
             if config.inputType == "CSV" {
                 if config.csvHeaderLocation == nil { error(at, "The field 'CSVHeaderLocation' is required when 'InputType' is CSV.") }
                 if config.csvHeaderLocation == "GIVEN" && config.csvHeaders == nil {

@@ -19,6 +19,9 @@ public struct ReaderConfig: Sendable {
     /// COMMA (the default), PIPE, SEMICOLON, SPACE or TAB.
     public var csvDelimiter: String?
     public var maxItems: IntOrPath?
+    /// `ItemsPointer`: where in a JSON object read the array of items is (a JSON Pointer,
+    /// RFC 6901, such as `/data/items`); the whole document when absent.
+    public var itemsPointer: String?
 }
 
 public struct ItemBatcher: Sendable {
