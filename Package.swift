@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events", "StepFunctions"]),
         .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Messaging"]),
         .testTarget(name: "ObjectsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Objects"]),
-        .testTarget(name: "StepFunctionsTests", dependencies: ["StatesLanguage", "StepFunctions"]),
+        .testTarget(name: "StepFunctionsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.
         .testTarget(name: "HTTPAPITests", dependencies: [

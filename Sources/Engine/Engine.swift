@@ -317,6 +317,7 @@ package final class Engine: Sendable {
         var i = Interpreter(machine: machine)
         i.maximumPayloadBytes = limits.maximumPayloadBytes
         i.maximumHistoryEvents = limits.maximumHistoryEvents
+        i.mapRunsAsExecutions = registry.handler(for: Interpreter.mapRunResource) != nil
         await definitions.put(id, i)
         return i
     }

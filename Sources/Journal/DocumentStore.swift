@@ -19,6 +19,14 @@ package protocol DocumentStore: Sendable {
     func write(_ documents: [DocumentWrite]) async throws(JournalError)
     /// Every document of `owner`, ordered by key.
     func documents(owner: String) async throws(JournalError) -> [(key: String, body: [UInt8])]
+    /// One document of `owner`, or nil.
+    func document(owner: String, key: String) async throws(JournalError) -> [UInt8]?
+}
+
+extension DocumentStore {
+    package func document(owner: String, key: String) async throws(JournalError) -> [UInt8]? {
+        try await documents(owner: owner).first { $0.key == key }?.body
+    }
 }
 
 extension SQLiteJournal: DocumentStore {}

@@ -127,6 +127,15 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    package func document(owner: String, key: String) async throws(JournalError) -> [UInt8]? {
+        try read { (db) throws(JournalError) -> [UInt8]? in
+            let s = try db.statement("SELECT body FROM documents WHERE owner = ?1 AND key = ?2")
+            s.bind(1, owner)
+            s.bind(2, key)
+            return try s.step() ? (s.blob(0) ?? []) : nil
+        }
+    }
+
     private func writeDocuments(_ writes: [DocumentWrite]) throws(JournalError) { try writeDocuments(writes, on: writer) }
 
     private func writeDocuments(_ writes: [DocumentWrite], on writer: SQLiteConnection) throws(JournalError) {

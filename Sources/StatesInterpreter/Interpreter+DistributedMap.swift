@@ -84,6 +84,18 @@ extension Step {
             }
         case ("read", .failure(let error)):
             mapRunFailed(fid, StatesError(StatesError.itemReaderFailed, [error.error, error.cause].compactMap { $0 }.joined(separator: ": ")))
+        case ("run", .success(let output)):
+            guard var fan = frame.fanOut, let results = output["Results"]?.arrayValue, results.count == fan.results.count else {
+                brokenInvariant("the map run of \(state.name) answered without a result for each item")
+                return true
+            }
+            fan.results = results.map { Optional($0) }
+            fan.completed = results.count
+            fan.lastIterationEndId = lastEventId(of: fid)
+            withFrame(fid) { $0.fanOut = fan }
+            fanOutSucceeded(fid)
+        case ("run", .failure(let error)):
+            mapRunFailed(fid, error)
         case ("write", .success):
             finishMapRun(fid, output: run["output"] ?? .null, prev: Int(run["prev"]?.integerValue ?? 0))
         case ("write", .failure(let error)):
@@ -92,6 +104,45 @@ extension Step {
             brokenInvariant("a map run of \(state.name) waited for '\(phase)'")
         }
         return true
+    }
+
+    /// The iterations as child executions: every item's input (after ItemSelector) handed to
+    /// the map run's own task with the processor's definition and the run's limits; its answer
+    /// (each child's output in item order, or the run's failure) ends the fan-out.
+    mutating func runAsChildExecutions(_ fid: Int, _ frame: Frame, _ state: State, _ map: MapState, _ fan: FanOut) {
+        guard let run = mapRun(fid)?["arn"]?.stringValue, let definition = map.processor.source else {
+            return brokenInvariant("the distributed map \(state.name) has no map run or processor definition")
+        }
+        var inputs: [JSON] = []
+        inputs.reserveCapacity(fan.itemInputs.count)
+        for (index, item) in fan.itemInputs.enumerated() {
+            do throws(StatesError) {
+                if state.isJSONata, let selector = map.jsonataItemSelector {
+                    var states = StatesBinding(input: frame.input, context: contextFacts(frame, mapItem: (index, item)))
+                    inputs.append(try evaluate(selector, field: "ItemSelector", frame, &states))
+                } else if let selector = map.itemSelector {
+                    inputs.append(try DataFlow.apply(selector, scope: scope(frame, input: fan.effectiveInput, mapItem: (index, item)),
+                                                     random: &s.random))
+                } else {
+                    inputs.append(item)
+                }
+            } catch {
+                fail(fid, error)
+                return
+            }
+        }
+        var parameters: JSONObject = [
+            "MapRunArn": .string(run), "ExecutionArn": .string(s.context.executionArn), "Definition": .string(definition.serialized),
+            "ExecutionType": .string(map.processor.executionType ?? "STANDARD"), "MaxConcurrency": .int(Int64(fan.maxConcurrency)),
+            "Items": .array(inputs), "Batched": .bool(map.itemBatcher != nil), "WritesResults": .bool(map.resultWriter != nil),
+        ]
+        if let n = fan.toleratedCount { parameters["ToleratedFailureCount"] = .int(Int64(n)) }
+        if let p = fan.toleratedPercentage { parameters["ToleratedFailurePercentage"] = .double(p) }
+        var phase = mapRun(fid) ?? [:]
+        phase["phase"] = "run"
+        setMapRun(fid, phase)
+        invokeForMapRun(fid, state, resource: Interpreter.mapRunResource, parameters: .object(parameters), effective: fan.effectiveInput,
+                        purpose: "run")
     }
 
     mutating func mapRunFailed(_ fid: Int, _ error: StatesError) {

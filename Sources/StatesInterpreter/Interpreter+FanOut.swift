@@ -120,11 +120,14 @@ extension Step {
             fan.toleratedPercentage = d
         case nil: break
         }
-        if fan.distributed && !runStarted { startMapRun(fid, keep: map.resultWriter != nil) }
+        let asExecutions = fan.distributed && interpreter.mapRunsAsExecutions
+        if fan.distributed && !runStarted { startMapRun(fid, keep: map.resultWriter != nil || asExecutions) }
         fan.lastIterationEndId = lastEventId(of: fid)
         withFrame(fid) { $0.fanOut = fan }
         if items.isEmpty {
             fanOutSucceeded(fid)
+        } else if asExecutions {
+            runAsChildExecutions(fid, frame, state, map, fan)
         } else {
             startMapIterations(fid)
         }

@@ -16,6 +16,12 @@ package struct Interpreter: Sendable {
     /// AWS's history limit: the execution fails when it reaches this many events.
     package var maximumHistoryEvents = 25_000
     package var region = "us-east-1"
+    /// A Distributed Map's iterations run as child executions, by the host's handler of
+    /// `mapRunResource`, instead of as frames of this execution (the engine sets it when such
+    /// a handler is installed; the local runner keeps them in the run).
+    package var mapRunsAsExecutions = false
+    /// The map run's own resource: one task that runs every iteration as a child execution.
+    package static let mapRunResource = "arn:aws:states:::baton:mapRun"
 
     struct ChildKey: Hashable, Sendable {
         var machine: Int

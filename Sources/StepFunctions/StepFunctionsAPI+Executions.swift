@@ -109,7 +109,11 @@ extension StepFunctionsAPI {
     }
 
     func describeExecution(_ r: Request) async throws(APIError) -> JSON {
-        .object(Self.describe(try await execution(try r.required("executionArn"))))
+        let e = try await execution(try r.required("executionArn"))
+        var o = Self.describe(e)
+        // A Distributed Map's child names the Map Run it belongs to.
+        if let run = await mapRunArn(ofChildMachine: e.stateMachineArn) { o["mapRunArn"] = .string(run) }
+        return .object(o)
     }
 
     func describeStateMachineForExecution(_ r: Request) async throws(APIError) -> JSON {
@@ -124,10 +128,22 @@ extension StepFunctionsAPI {
     }
 
     func listExecutions(_ r: Request) async throws(APIError) -> JSON {
-        let requested = try r.required("stateMachineArn")
-        // A version or alias ARN lists the executions started through it.
-        let (smArn, qualifier) = try splitQualified(requested)
-        _ = try await stateMachine(smArn)
+        let requested: String
+        let smArn: String
+        var qualifier: String?
+        if let run = try r.string("mapRunArn") {
+            // A Map Run's child executions.
+            guard try r.string("stateMachineArn") == nil else {
+                throw APIError.validation("Only one of stateMachineArn or mapRunArn can be specified.")
+            }
+            smArn = try await mapRunRecord(run).stateMachineArn
+            requested = smArn
+        } else {
+            requested = try r.required("stateMachineArn")
+            // A version or alias ARN lists the executions started through it.
+            (smArn, qualifier) = try splitQualified(requested)
+            _ = try await stateMachine(smArn)
+        }
         var status: ExecutionStatus?
         if let filter = try r.string("statusFilter") {
             guard let parsed = ExecutionStatus(rawValue: filter), filter != "PENDING_REDRIVE" else {

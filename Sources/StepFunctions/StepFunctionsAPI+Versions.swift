@@ -195,15 +195,6 @@ extension StepFunctionsAPI {
     // MARK: map runs and redrive
 
     /// Distributed Map runs are not child executions here yet, so no Map run exists to describe.
-    func describeMapRun(_ r: Request) async throws(APIError) -> JSON {
-        let arn = try r.required("mapRunArn")
-        throw APIError("ResourceNotFound", "Resource not found: '\(arn)'")
-    }
-
-    func listMapRuns(_ r: Request) async throws(APIError) -> JSON {
-        _ = try await execution(try r.required("executionArn"))
-        return ["mapRuns": []]
-    }
 
     func redriveExecution(_ r: Request) async throws(APIError) -> JSON {
         let arn = try r.required("executionArn")
@@ -212,10 +203,5 @@ extension StepFunctionsAPI {
             ?? "arn:aws:iam::\(account):role/baton"
         _ = try await engineCall { () throws(EngineError) in try await engine.redriveExecution(arn, roleArn: role) }
         return ["redriveDate": Self.date(now())]
-    }
-
-    func updateMapRun(_ r: Request) async throws(APIError) -> JSON {
-        let arn = try r.required("mapRunArn")
-        throw APIError("ResourceNotFound", "Resource not found: '\(arn)'")
     }
 }

@@ -10,11 +10,14 @@ package struct StepFunctionsAPI: Sendable {
     package let engine: Engine
     package let region: String
     package let account: String
+    /// The Map Runs of Distributed Maps (nil: none run as child executions).
+    package let mapRuns: MapRuns?
 
-    package init(engine: Engine, region: String = "us-east-1", account: String = "000000000000") {
+    package init(engine: Engine, region: String = "us-east-1", account: String = "000000000000", mapRuns: MapRuns? = nil) {
         self.engine = engine
         self.region = region
         self.account = account
+        self.mapRuns = mapRuns
     }
 
     var journal: any JournalStore { engine.journal }

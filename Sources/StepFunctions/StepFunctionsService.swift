@@ -1,15 +1,21 @@
 import Engine
 import ServiceKit
+import StatesInterpreter
 import StatesLanguage
 
 /// AWS Step Functions on the seam: JSON 1.0 under `AWSStepFunctions`, every action a call
 /// into the engine.
 package struct StepFunctionsService: BatonService {
     package let api: StepFunctionsAPI
+    let mapRuns: MapRuns
 
     package init(_ context: ServiceContext) {
-        api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account)
+        mapRuns = MapRuns(engine: context.engine, documents: context.database)
+        api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account, mapRuns: mapRuns)
     }
+
+    /// A Distributed Map's iterations, as child executions.
+    package var taskResources: [TaskResourceBinding] { [TaskResourceBinding(.resource(Interpreter.mapRunResource), mapRuns)] }
 
     package var name: String { "states" }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSStepFunctions", version: "1.0") }

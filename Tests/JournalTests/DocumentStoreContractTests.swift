@@ -31,6 +31,10 @@ import Testing
         let rows = try await store.documents(owner: "ssm")
         #expect(rows.map(\.key) == ["/a"] && rows.map(\.body) == [[3]])
         #expect(try await store.documents(owner: "nobody").isEmpty)
+        // One document by its key: only that owner's.
+        #expect(try await store.document(owner: "ssm", key: "/a") == [3])
+        #expect(try await store.document(owner: "ssm", key: "/b") == nil)
+        #expect(try await store.document(owner: "secrets", key: "/a") == [9])
     }
 
     @Test func sqliteDocumentsSurviveAReopen() async throws {

@@ -263,8 +263,13 @@ extension DefinitionParser {
             error(location, "These fields are required: [ItemProcessor]")
             return nil
         }
-        guard let processor = parseMachine(processorJSON, location: processorLocation, isRoot: false, processor: true,
+        guard var processor = parseMachine(processorJSON, location: processorLocation, isRoot: false, processor: true,
                                            inherited: jsonata ? .jsonata : .jsonPath) else { return nil }
+        if processor.processorMode == .distributed, case .object(var definition) = processorJSON {
+            definition["ProcessorConfig"] = nil
+            if jsonata && definition["QueryLanguage"] == nil { definition["QueryLanguage"] = "JSONata" }
+            processor.source = .object(definition)
+        }
         var itemSelector = parameters
         var jsonataItemSelector: JSONataTemplate? = nil
         var items: JSONataTemplate? = nil

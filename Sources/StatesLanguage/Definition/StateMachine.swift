@@ -12,6 +12,9 @@ public struct StateMachine: Sendable {
     public var processorMode: ProcessorMode = .inline
     /// For Distributed Map processors: the child executions' type (STANDARD or EXPRESS).
     public var executionType: String?
+    /// For Distributed Map processors: the processor as a definition of its own (without its
+    /// ProcessorConfig, with the QueryLanguage it inherits), which its child executions run.
+    public var source: JSON?
     /// The top level's `QueryLanguage` (JSONPath when absent).
     public var queryLanguage: QueryLanguage = .jsonPath
     /// Every JSONata expression of the definition (root machine only), with its location:
