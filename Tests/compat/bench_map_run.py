@@ -16,17 +16,13 @@ import time
 
 import boto3
 
-from bench_sqs_http import BATON, server
+from bench_sqs_http import BATON, rss_mb, server
 
 ROLE = "arn:aws:iam::000000000000:role/r"
 
 
 def peak_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0
+    return rss_mb(pid, "VmHWM")
 
 
 def main():

@@ -73,10 +73,11 @@ def side_by_side(args, serve):
             print("baton/moto %-5s: %.0f×" % (mode, ours[mode] / theirs[mode]))
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """The process's resident memory now (VmRSS) or at its peak (VmHWM), in MB."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
