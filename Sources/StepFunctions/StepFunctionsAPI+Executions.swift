@@ -120,7 +120,8 @@ extension StepFunctionsAPI {
         let e = try await execution(try r.required("executionArn"))
         let sm = try await journalCall { () throws(JournalError) in try await journal.stateMachine(arn: e.stateMachineArn) }
         return [
-            "stateMachineArn": .string(e.stateMachineArn), "name": .string(sm?.name ?? ""),
+            // A Map Run's child: its machine is the processor, named PARENT/LABEL, stored with no row of its own.
+            "stateMachineArn": .string(e.stateMachineArn), "name": .string(sm?.name ?? e.stateMachineArn.split(separator: ":").last.map(String.init) ?? ""),
             "definition": .string(try await definitionText(e.definitionId)), "roleArn": .string(sm?.roleArn ?? ""),
             "updateDate": Self.date(sm?.createdMillis ?? e.startMillis),
             "loggingConfiguration": ["level": "OFF", "includeExecutionData": false], "tracingConfiguration": ["enabled": false],

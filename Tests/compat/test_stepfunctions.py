@@ -514,3 +514,40 @@ def test_test_state_with_mocks(sfn, server):
     r = sfn.test_state(definition=json.dumps(real), roleArn=ROLE, input='{"m":"sent for real"}')
     assert r["status"] == "SUCCEEDED" and "MessageId" in json.loads(r["output"])
     assert sqs.receive_message(QueueUrl=q)["Messages"][0]["Body"] == "sent for real"
+
+
+def test_distributed_map_children_are_executions_of_their_map_run(sfn):
+    d = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2, "End": True,
+        "ItemSelector": {"v.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+                          "States": {"P": {"Type": "Pass", "Parameters": {"double.$": "States.MathAdd($.v, $.v)"}, "End": True}}}}}}
+    n = name()
+    arn = sfn.create_state_machine(name=n, definition=json.dumps(d), roleArn=ROLE)["stateMachineArn"]
+    e = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"xs": [1, 2, 3, 4, 5]}))["executionArn"]
+    done = wait_done(sfn, e)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == [{"double": 2}, {"double": 4}, {"double": 6}, {"double": 8}, {"double": 10}]
+    runs = sfn.list_map_runs(executionArn=e)["mapRuns"]
+    assert len(runs) == 1 and runs[0]["executionArn"] == e
+    run = runs[0]["mapRunArn"]
+    assert run.startswith("arn:aws:states:us-east-1:000000000000:mapRun:%s/" % n)
+    m = sfn.describe_map_run(mapRunArn=run)
+    assert m["status"] == "SUCCEEDED" and m["maxConcurrency"] == 2
+    assert m["executionCounts"]["succeeded"] == 5 and m["itemCounts"]["total"] == 5
+    children = sfn.list_executions(mapRunArn=run)["executions"]
+    assert len(children) == 5 and all(c["status"] == "SUCCEEDED" for c in children)
+    assert all(c["stateMachineArn"] == runs[0]["stateMachineArn"] for c in children)
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert child["mapRunArn"] == run
+    # What a child runs is the processor, as its own definition.
+    machine = sfn.describe_state_machine_for_execution(executionArn=children[0]["executionArn"])
+    assert json.loads(machine["definition"])["StartAt"] == "P" and machine["name"].startswith(n + "/")
+    # The children's inputs are the items after ItemSelector.
+    assert sorted(json.loads(sfn.describe_execution(executionArn=c["executionArn"])["input"])["v"] for c in children) == [1, 2, 3, 4, 5]
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.update_map_run(mapRunArn=run, maxConcurrency=3)
+    with pytest.raises(sfn.exceptions.ResourceNotFound):
+        sfn.describe_map_run(mapRunArn=run[:-4] + "0000")
+    with pytest.raises(sfn.exceptions.ValidationException):
+        sfn.list_executions(mapRunArn=run, stateMachineArn=arn)
