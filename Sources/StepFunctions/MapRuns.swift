@@ -67,7 +67,7 @@ package actor MapRuns: TaskHandler {
                 // it); the children it makes room for start on their own.
                 await self.childEnded(run: run, record)
             } else if let runs = parents.value[record.arn] {
-                Task { for run in runs { await self.abort(run, status: "ABORTED") } }
+                Task { for run in runs { await self.abort(run) } }
             }
         }
     }
@@ -295,11 +295,12 @@ package actor MapRuns: TaskHandler {
         forget(runArn)
         let engine = self.engine, documents = self.documents
         Task {
+            // The record first: once a child is heard aborted, DescribeMapRun says why.
+            try? await documents.write([DocumentWrite(owner: MapRunRecord.owner, key: runArn, body: record.json.serializedBytes)])
             for i in abandoned {
                 let arn = Engine.executionArn(stateMachineArn: record.stateMachineArn, name: MapRunRecord.childName(runArn: runArn, index: i))
                 _ = try? await engine.stopExecution(arn, error: nil, cause: nil)
             }
-            try? await documents.write([DocumentWrite(owner: MapRunRecord.owner, key: runArn, body: record.json.serializedBytes)])
             for w in waiters { w.resume(returning: outcome) }
         }
     }
@@ -307,13 +308,17 @@ package actor MapRuns: TaskHandler {
     private func forget(_ runArn: String) {
         guard let run = live.removeValue(forKey: runArn) else { return }
         machines.mutate { $0[run.record.stateMachineArn] = nil }
-        parents.mutate { $0[run.record.executionArn]?.remove(runArn) }
+        parents.mutate { parents in
+            parents[run.record.executionArn]?.remove(runArn)
+            // No entry left behind per parent: the table lives as long as the server.
+            if parents[run.record.executionArn]?.isEmpty == true { parents[run.record.executionArn] = nil }
+        }
     }
 
     /// The parent ended (stopped, timed out): its run ends and its children are aborted.
-    func abort(_ runArn: String, status: String) async {
+    func abort(_ runArn: String) {
         guard let run = live[runArn], run.outcome == nil else { return }
-        end(run, outcome: .failed(StatesError("States.Aborted", "The map run was aborted")), status: status)
+        end(run, outcome: .failed(StatesError("States.Aborted", "The map run was aborted")), status: "ABORTED")
     }
 
     // MARK: what the API shows

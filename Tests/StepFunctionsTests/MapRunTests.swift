@@ -181,6 +181,19 @@ import Testing
         #expect(children.contains { $0["executionArn"]?.stringValue == first.first?.arn })
     }
 
+    @Test func stoppingTheParentAbortsItsRunAndItsChildren() async throws {
+        let f = try Fixture()
+        defer { f.close() }
+        let parent = try await f.start(Self.definition(maxConcurrency: 2, child: Self.waitThenDouble), input: [1, 2, 3])
+        _ = await f.next(2) { Self.isChild($0) && $0.status == .running }
+        _ = try await f.call("StopExecution", ["executionArn": .string(parent)])
+        let aborted = await f.next(2) { Self.isChild($0) && $0.status == .aborted }
+        #expect(aborted.count == 2)
+        let m = try await f.mapRun(of: parent)
+        #expect(m["status"] == "ABORTED")
+        #expect(m["executionCounts"]?["aborted"] == 2 && m["executionCounts"]?["pending"] == 1)
+    }
+
     @Test func updateMapRunRaisesTheConcurrencyOfARunningRun() async throws {
         let f = try Fixture()
         defer { f.close() }
