@@ -30,7 +30,7 @@ struct ObjectEvent: Sendable {
         if name.hasPrefix("ObjectCreated:") {
             if let size { object.appendUnchecked("size", .int(size)) }
             if let etag { object.appendUnchecked("eTag", .string(etag)) }
-        } else if tagging, let etag {
+        } else if tagging || name == "ObjectRemoved:DeleteMarkerCreated", let etag {
             object.appendUnchecked("eTag", .string(etag))
         }
         if let versionId { object.appendUnchecked("versionId", .string(versionId)) }

@@ -30,7 +30,8 @@ extension ObjectStore {
         var hex = String(value, radix: 16, uppercase: true)
         if hex.count < 18 { hex = String(repeating: "0", count: 18 - hex.count) + hex }
         return ObjectEvent(name: cause.event, bucket: bucket, key: key, size: object?.size, etag: object?.etag,
-                           versionId: object?.headers[Self.versionHeader]?.stringValue, requestId: cause.requestId,
+                           // AWS: the null version (a Suspended bucket's write) is named by no versionId.
+                           versionId: object?.headers[Self.versionHeader]?.stringValue.flatMap { $0 == "null" ? nil : $0 }, requestId: cause.requestId,
                            timeMillis: cause.timeMillis, sequencer: hex, region: region, account: account)
     }
 

@@ -104,7 +104,11 @@ extension ObjectStore {
                     done.append(deleted)
                     if var cause {
                         if deleted.deleteMarker && versionId == nil { cause.event = "ObjectRemoved:DeleteMarkerCreated" }
-                        events.append(self.event(cause, bucket: bucket, key: key, object: nil))
+                        var event = self.event(cause, bucket: bucket, key: key, object: nil)
+                        // The version removed, or the marker made (whose eTag is that of no bytes).
+                        event.versionId = deleted.versionId
+                        if deleted.deleteMarker && versionId == nil { event.etag = "d41d8cd98f00b204e9800998ecf8427e" }
+                        events.append(event)
                     }
                 }
                 let notified = events.isEmpty ? 0 : try self.queueNotifications(events, c)

@@ -18,6 +18,8 @@ extension ObjectStore {
         package var id: String
         package var deleteMarker: Bool
         package var seq: Int64
+        /// The key's newest version (set by listVersions).
+        package var isLatest = false
     }
 
     static let versionHeader = "x-amz-version-id"
@@ -46,6 +48,27 @@ extension ObjectStore {
         while v > 0 { out.append(alphabet[Int(v % 64)]); v /= 64 }
         let random = (UUIDText.randomHex() + UUIDText.randomHex()).prefix(32 - out.count)
         return String(out.reversed()) + random
+    }
+
+    /// When a version id of ours was made (its leading digits: milliseconds and a sequence);
+    /// nil for `null` and ids not made here.
+    static func versionTime(_ id: String) -> UInt64? {
+        let digits = Array(id.utf8.prefix(11))
+        guard digits.count == 11 else { return nil }
+        var v: UInt64 = 0
+        for d in digits {
+            let i: UInt64
+            switch d {
+            case 48...57: i = UInt64(d - 48)
+            case 65...90: i = UInt64(d - 65) + 10
+            case 97...122: i = UInt64(d - 97) + 36
+            case 46: i = 62
+            case 95: i = 63
+            default: return nil
+            }
+            v = v &* 64 &+ i
+        }
+        return v
     }
 
     func nextSeq(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> Int64 {
@@ -199,7 +222,17 @@ extension ObjectStore {
     /// The object a request names: the key's current one, or the version of `versionId`
     /// (NoSuchVersion when there is none, MethodNotAllowed for a delete marker).
     package func object(_ bucket: String, _ key: String, versionId: String?, method: String) throws(ServiceError) -> Object? {
-        guard let versionId else { return try object(bucket, key) }
+        guard let versionId else {
+            if let o = try object(bucket, key) { return o }
+            // A key whose newest version is a delete marker: the marker is what was named.
+            if let newest = try db.read("the versions", { c throws(ServiceError) in
+                do { return try Self.versions(bucket, key, c).first } catch { throw Self.failure(error) }
+            }), newest.deleteMarker {
+                throw ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.", kind: .methodNotAllowed,
+                                   details: ["Method": .string(method), "ResourceType": "DeleteMarker"])
+            }
+            return nil
+        }
         guard let v = try version(bucket, key, id: versionId) else {
             throw ServiceError("NoSuchVersion", "The specified version does not exist.", kind: .notFound,
                                details: ["Key": .string(key), "VersionId": .string(versionId)])
@@ -250,10 +283,19 @@ extension ObjectStore {
                         if let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
                             versions.insert(Version(object: cur, id: "null", deleteMarker: false, seq: Int64.max), at: 0)
                         }
+                        if !versions.isEmpty { versions[0].isLatest = true }
                         if key == after {
                             // Past the marker's version of this key (all of it when no version marker).
-                            guard let vm = versionAfter, let i = versions.firstIndex(where: { $0.id == vm }) else { continue }
-                            versions = Array(versions[(i + 1)...])
+                            guard let vm = versionAfter else { continue }
+                            if let i = versions.firstIndex(where: { $0.id == vm }) {
+                                versions = Array(versions[(i + 1)...])
+                            } else if let mark = Self.versionTime(vm) {
+                                // A marker whose version is gone: the versions older than it, as S3
+                                // orders versions by when they were written.
+                                versions = versions.filter { v in Self.versionTime(v.id).map { $0 < mark } ?? false }
+                            } else {
+                                continue
+                            }
                         }
                         for v in versions {
                             if out.count == limit + 1 { return out }

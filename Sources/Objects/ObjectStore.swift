@@ -168,7 +168,9 @@ package final class ObjectStore: Sendable {
                 let nonEmpty = try e.step()
                 e.reset()
                 if nonEmpty {
-                    throw ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", kind: .conflict,
+                    let versioned = try Self.versioning(name, c) != .off
+                    throw ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty"
+                                       + (versioned ? ". You must delete all versions in the bucket." : ""), kind: .conflict,
                                        details: ["BucketName": .string(name)])
                 }
                 let d = try c.statement("DELETE FROM s3_buckets WHERE name = ?1")
@@ -204,6 +206,28 @@ package final class ObjectStore: Sendable {
                 s.bind(2, name)
                 defer { s.reset() }
                 return try s.step() ? (s.blob(0) ?? []) : nil
+            } catch { throw Self.failure(error) }
+        }
+    }
+
+    /// The kept configurations whose names start with `prefix` (`metrics:` for the id-keyed
+    /// ones), in name order, from the first name after `after`, at most `limit`.
+    package func configurations(_ bucket: String, prefix: String, after: String?, limit: Int) throws(ServiceError) -> [(name: String, body: [UInt8])] {
+        try db.read("the bucket configurations") { c throws(ServiceError) in
+            do {
+                let s = try c.statement("""
+                    SELECT name, body FROM s3_bucket_configurations WHERE bucket = ?1 AND name > ?2 AND substr(name, 1, ?4) = ?3
+                    ORDER BY name LIMIT ?5
+                    """)
+                s.bind(1, bucket)
+                s.bind(2, after.map { prefix + $0 } ?? prefix)
+                s.bind(3, prefix)
+                s.bind(4, Int64(prefix.utf8.count))
+                s.bind(5, Int64(limit))
+                defer { s.reset() }
+                var out: [(String, [UInt8])] = []
+                while try s.step() { out.append((String((s.string(0) ?? "").dropFirst(prefix.count)), s.blob(1) ?? [])) }
+                return out
             } catch { throw Self.failure(error) }
         }
     }

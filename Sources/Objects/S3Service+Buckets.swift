@@ -16,19 +16,49 @@ extension S3Service {
         return true
     }
 
-    func listBuckets() throws(ServiceError) -> ServiceReply {
-        let all = try store.buckets()
+    /// S3's one legacy location constraint that is not a region's name: `EU` is eu-west-1.
+    static func regionName(_ location: String) -> String { location == "EU" ? "eu-west-1" : location }
+
+    /// ListBuckets in name order: `Prefix`, `BucketRegion`, and pages of `MaxBuckets` (1 to
+    /// 10,000) continued by the token S3 gives (here the last name shown, base64).
+    func listBuckets(_ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+        let prefix = call.query["prefix"]
+        let regionFilter = call.query["bucket-region"]
+        var limit = 10_000
+        if let text = call.query["max-buckets"] {
+            guard let n = Int(text), (1...10_000).contains(n) else {
+                throw ServiceError("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000",
+                                   details: ["ArgumentName": "max-buckets", "ArgumentValue": .string(text)])
+            }
+            limit = n
+        }
+        var after: String?
+        if let token = call.query["continuation-token"] {
+            guard let bytes = Base64.decode(token), !token.isEmpty else {
+                throw ServiceError("InvalidArgument", "The continuation token provided is incorrect",
+                                   details: ["ArgumentName": "continuation-token", "ArgumentValue": .string(token)])
+            }
+            after = String(decoding: bytes, as: UTF8.self)
+        }
+        let all = try store.buckets().filter { b in
+            (prefix.map { b.name.hasPrefix($0) } ?? true) && (regionFilter.map { Self.regionName(b.region) == $0 } ?? true)
+                && (after.map { b.name > $0 } ?? true)
+        }
+        let shown = all.prefix(limit)
         return Self.xml("ListAllMyBucketsResult") { w in
             owner(&w)
             w.raw("<Buckets>")
-            for b in all {
+            for b in shown {
                 w.raw("<Bucket>")
                 w.element("Name", b.name)
                 w.element("CreationDate", Self.iso(b.createdMillis))
-                w.element("BucketRegion", b.region)
+                w.element("BucketRegion", Self.regionName(b.region))
+                w.element("BucketArn", "arn:aws:s3:::" + b.name)
                 w.raw("</Bucket>")
             }
             w.raw("</Buckets>")
+            if all.count > limit, let last = shown.last { w.element("ContinuationToken", Base64.encode(Array(last.name.utf8))) }
+            if let prefix { w.element("Prefix", prefix) }
         }
     }
 
@@ -38,15 +68,31 @@ extension S3Service {
         }
         let body = try await Self.document(call, limit: 64 * 1024)
         let signed = call.signedRegion ?? region
-        var location = signed
+        var constraint: String?
+        var tags: [(String, String)] = []
         if !body.isEmpty {
             guard let root = XMLElementTree.parse(body), root.name == "CreateBucketConfiguration" else { throw S3Errors.malformedXML() }
-            if let constraint = root.value("LocationConstraint"), !constraint.isEmpty { location = constraint }
+            if let c = root.value("LocationConstraint"), !c.isEmpty { constraint = c }
+            // Tags given at creation are the bucket's tag set (GetBucketTagging).
+            tags = root.child("Tags")?.all("Tag").map { ($0.value("Key") ?? "", $0.value("Value") ?? "") } ?? []
+            try Self.checkTags(tags)
         }
-        // AWS: a bucket in another region than the request's names it, and us-east-1 is named by none.
-        if location != signed || (location == "us-east-1" && !body.isEmpty && signed != "us-east-1") {
-            throw ServiceError("IllegalLocationConstraintException",
-                               "The \(location) location constraint is incompatible for the region specific endpoint this request was sent to.")
+        // AWS: us-east-1's endpoint creates a bucket in any other region and names us-east-1
+        // by no constraint at all; every other region's endpoint creates only its own (and
+        // eu-west-1's its legacy name `EU`).
+        let location: String
+        if signed == "us-east-1" {
+            if constraint == "us-east-1" {
+                throw ServiceError("InvalidLocationConstraint", "The specified location-constraint is not valid",
+                                   details: ["LocationConstraint": "us-east-1"])
+            }
+            location = constraint ?? "us-east-1"
+        } else {
+            guard let constraint, Self.regionName(constraint) == signed else {
+                throw ServiceError("IllegalLocationConstraintException",
+                                   "The \(constraint ?? "unspecified") location constraint is incompatible for the region specific endpoint this request was sent to.")
+            }
+            location = constraint
         }
         let created = try await store.createBucket(name, region: location, now: now)
         if !created, location != "us-east-1" || signed != "us-east-1" {
@@ -54,14 +100,34 @@ extension S3Service {
                                "Your previous request to create the named bucket succeeded and you already own it.", kind: .conflict,
                                details: ["BucketName": .string(name)])
         }
-        return ServiceReply(status: 200, headers: [("Location", "/" + name)])
+        if created, !tags.isEmpty {
+            var w = XMLWriter()
+            w.raw("<Tagging><TagSet>")
+            for (k, v) in tags {
+                w.raw("<Tag>")
+                w.element("Key", k)
+                w.element("Value", v)
+                w.raw("</Tag>")
+            }
+            w.raw("</TagSet></Tagging>")
+            try await store.setConfiguration(name, "tagging", w.bytes)
+        }
+        // AWS: a us-east-1 bucket's Location is its path; any other's, its virtual host's URL.
+        var locationHeader = "/" + name
+        if location != "us-east-1" {
+            let host = call.headers["host"] ?? "s3.amazonaws.com"
+            locationHeader = "http://" + (host.hasPrefix(name + ".") ? host : name + "." + host) + "/"
+        }
+        return ServiceReply(status: 200, headers: [("Location", locationHeader), ("x-amz-bucket-arn", "arn:aws:s3:::" + name)])
     }
 
     func headBucket(_ name: String) throws(ServiceError) -> ServiceReply {
         guard let b = try store.bucket(name) else {
             throw ServiceError("NoSuchBucket", "Not Found", kind: .notFound)
         }
-        return ServiceReply(status: 200, headers: [("x-amz-bucket-region", b.region), ("x-amz-access-point-alias", "false")])
+        return ServiceReply(status: 200, headers: [("Content-Type", "application/xml"), ("x-amz-bucket-region", Self.regionName(b.region)),
+                                                 ("x-amz-access-point-alias", "false"),
+                                                 ("x-amz-bucket-arn", "arn:aws:s3:::" + name)])
     }
 
     func deleteBucket(_ name: String) async throws(ServiceError) -> ServiceReply {

@@ -29,6 +29,12 @@ extension S3Service {
                 }
                 if let d = delimiter, !d.isEmpty, let r = o.key.dropFirst(prefix.count).range(of: d) {
                     let common = String(o.key[..<r.upperBound])
+                    // A common prefix at or before the marker (or one the marker is inside) was
+                    // given on an earlier page: S3 goes on past all of its keys.
+                    if let start, common <= start || start.hasPrefix(common) {
+                        after = common + "\u{10FFFF}"
+                        break
+                    }
                     page.prefixes.append(common)
                     page.last = common
                     // Every key under this prefix is rolled into it: go on after the last of them.
@@ -63,7 +69,7 @@ extension S3Service {
         var after: String?
         if v2 {
             if let token = q["continuation-token"] {
-                guard let data = Data(base64Encoded: token), let key = String(data: data, encoding: .utf8) else {
+                guard !token.isEmpty, let data = Data(base64Encoded: token), let key = String(data: data, encoding: .utf8) else {
                     throw S3Errors.invalidArgument("The continuation token provided is incorrect", name: "continuation-token")
                 }
                 after = key
@@ -83,7 +89,8 @@ extension S3Service {
             if v2 {
                 if let t = q["continuation-token"] { w.element("ContinuationToken", t) }
                 if p.truncated, let last = p.last { w.element("NextContinuationToken", Data(last.utf8).base64EncodedString()) }
-                if let s = q["start-after"] { w.element("StartAfter", enc(s)) }
+                // A continuation token overrides StartAfter, and AWS then does not echo it.
+                if let s = q["start-after"], q["continuation-token"] == nil { w.element("StartAfter", enc(s)) }
                 w.element("KeyCount", String(p.objects.count + p.prefixes.count))
             } else {
                 w.element("Marker", enc(q["marker"] ?? ""))

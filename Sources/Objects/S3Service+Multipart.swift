@@ -196,7 +196,7 @@ extension S3Service {
             w.element("Key", key)
             w.element("UploadId", id)
             w.element("PartNumberMarker", String(marker))
-            if let last = shown.last { w.element("NextPartNumberMarker", String(last.number)) }
+            w.element("NextPartNumberMarker", String(shown.last?.number ?? 0))
             w.element("MaxParts", String(max))
             w.element("IsTruncated", all.count > shown.count ? "true" : "false")
             for p in shown {
@@ -213,19 +213,64 @@ extension S3Service {
         }
     }
 
+    /// ListMultipartUploads: uploads in key order (a key's by when they began), `prefix`,
+    /// `delimiter` rolling keys into common prefixes, paged by `max-uploads`, `key-marker` and
+    /// `upload-id-marker`. A page that ends on a common prefix gives empty next markers, as
+    /// S3's does.
     func listUploads(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         try Self.checkEncodingType(call)
-        let prefix = call.query["prefix"] ?? ""
-        let all = try store.uploads(bucket).filter { $0.key.hasPrefix(prefix) }
+        let q = call.query
+        let prefix = q["prefix"] ?? ""
+        let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let max = Int(q["max-uploads"] ?? "1000"), max >= 0 else {
+            throw S3Errors.invalidArgument("Provided max-uploads not an integer or within integer range", name: "max-uploads", value: q["max-uploads"])
+        }
+        let limit = min(max, 1000)
+        let keyMarker = q["key-marker"].flatMap { $0.isEmpty ? nil : $0 }
+        let uploadMarker = keyMarker == nil ? nil : q["upload-id-marker"].flatMap { $0.isEmpty ? nil : $0 }
+        let sorted = try store.uploads(bucket).filter { $0.key.hasPrefix(prefix) }
+            .sorted { ($0.key, $0.initiatedMillis, $0.id) < ($1.key, $1.initiatedMillis, $1.id) }
+        // Where the page starts: after the marker's upload, else after the marker's key.
+        var first = 0
+        if let keyMarker {
+            if let uploadMarker, let j = sorted.firstIndex(where: { $0.key == keyMarker && $0.id == uploadMarker }) {
+                first = j + 1
+            } else {
+                first = sorted.firstIndex { $0.key > keyMarker } ?? sorted.count
+            }
+        }
+        var entries: [(upload: ObjectStore.Upload?, common: String?)] = []
+        var truncated = false
+        var lastCommon: String?
+        for u in sorted[first...] {
+            var common: String?
+            if let delimiter, let r = u.key.dropFirst(prefix.count).range(of: delimiter) {
+                let c = String(u.key[..<r.upperBound])
+                if c == lastCommon { continue }
+                if let keyMarker, c <= keyMarker || keyMarker.hasPrefix(c) { continue }
+                common = c
+                lastCommon = c
+            }
+            if entries.count == limit {
+                truncated = true
+                break
+            }
+            entries.append(common == nil ? (u, nil) : (nil, common))
+        }
         return Self.xml("ListMultipartUploadsResult") { w in
             w.element("Bucket", bucket)
-            w.element("KeyMarker", "")
-            w.element("UploadIdMarker", "")
+            w.element("KeyMarker", q["key-marker"] ?? "")
+            w.element("UploadIdMarker", q["upload-id-marker"] ?? "")
+            if truncated, let last = entries.last {
+                w.element("NextKeyMarker", last.upload?.key ?? "")
+                w.element("NextUploadIdMarker", last.upload?.id ?? "")
+            }
+            if let delimiter { w.element("Delimiter", delimiter) }
             w.element("Prefix", prefix)
-            w.element("MaxUploads", "1000")
-            w.element("IsTruncated", "false")
-            for u in all {
+            w.element("MaxUploads", String(max))
+            w.element("IsTruncated", truncated ? "true" : "false")
+            for case let (u?, _) in entries {
                 w.raw("<Upload>")
                 w.element("Key", u.key)
                 w.element("UploadId", u.id)
@@ -234,6 +279,11 @@ extension S3Service {
                 w.element("StorageClass", "STANDARD")
                 w.element("Initiated", Self.iso(u.initiatedMillis))
                 w.raw("</Upload>")
+            }
+            for case let (_, c?) in entries {
+                w.raw("<CommonPrefixes>")
+                w.element("Prefix", c)
+                w.raw("</CommonPrefixes>")
             }
         }
     }

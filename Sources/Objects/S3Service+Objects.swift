@@ -84,7 +84,8 @@ extension S3Service {
             throw error
         }
         var reply = [("ETag", Self.etagHeader(etag))]
-        if let versionId { reply.append(("x-amz-version-id", versionId)) }
+        // AWS: a write to a Suspended bucket (the `null` version) answers no version id.
+        if let versionId, versionId != "null" { reply.append(("x-amz-version-id", versionId)) }
         for (k, v) in written.checksums { reply.append((k, v)) }
         if !written.checksums.isEmpty { reply.append(("x-amz-checksum-type", "FULL_OBJECT")) }
         reply.append(("x-amz-server-side-encryption", "AES256"))
@@ -192,8 +193,9 @@ extension S3Service {
                          details: ["RangeRequested": .string(text), "ActualObjectSize": .string(String(size))])
         }
         if a.isEmpty {
-            guard let n = Int64(b), n > 0 else { return nil }
-            guard size > 0 else { throw invalid() }
+            guard let n = Int64(b), n >= 0 else { return nil }
+            // A suffix of no bytes is unsatisfiable (AWS), as is any suffix of an empty object.
+            guard size > 0, n > 0 else { throw invalid() }
             return (max(0, size - n), size - 1)
         }
         guard let start = Int64(a) else { return nil }
@@ -223,7 +225,8 @@ extension S3Service {
         return Self.xml("DeleteResult") { w in
             guard !quiet else { return }
             // Every key asked for is reported deleted (a key that was not there too, as S3 does).
-            for e in entries {
+            // In key order (and a key's versions by id), as S3 lists them, not the request's.
+            for e in entries.sorted(by: { ($0.key, $0.versionId ?? "") < ($1.key, $1.versionId ?? "") }) {
                 let d = done.first { $0.key == e.key && ($0.versionId == e.versionId || e.versionId == nil) }
                 w.raw("<Deleted>")
                 w.element("Key", e.key)
@@ -285,6 +288,7 @@ extension S3Service {
             throw error
         }
         var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
+        // (A copy, unlike a put, names the `null` version it wrote.)
         if let versionId { replyHeaders.append(("x-amz-version-id", versionId)) }
         // The source's version, unless it is the null version (AWS names none then).
         if let sourceVersion = source.headers[ObjectStore.versionHeader]?.stringValue, sourceVersion != "null" {

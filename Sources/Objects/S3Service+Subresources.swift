@@ -25,6 +25,9 @@ extension S3Service {
         if call.query["accelerate"] != nil { return try await accelerate(bucket, call) }
         if call.query["requestPayment"] != nil { return try await requestPayment(bucket, call) }
         if call.query["acl"] != nil { return try await bucketACL(bucket, call) }
+        if let reply = try await idConfiguration(bucket, call) { return reply }
+        if call.query["logging"] != nil { return try await logging(bucket, call) }
+        if call.query["replication"] != nil { return try await replication(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {

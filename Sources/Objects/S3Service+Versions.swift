@@ -20,13 +20,9 @@ extension S3Service {
         let truncated = all.count > limit
         let url = q["encoding-type"] == "url"
         func enc(_ s: String) -> String { url ? Self.urlEncode(s) : s }
-        // The newest version of each key is the latest.
-        var latest: Set<String> = []
-        var seenKeys: Set<String> = []
-        for v in page where seenKeys.insert(v.object.key).inserted { latest.insert(v.object.key + "\u{0}" + v.id) }
-        // A page that starts inside a key (after a version marker) does not hold that key's newest.
-        if let marker = q["key-marker"], q["version-id-marker"] != nil, let first = page.first, first.object.key == marker {
-            latest.remove(first.object.key + "\u{0}" + first.id)
+        if q["version-id-marker"].map({ !$0.isEmpty }) ?? false, (q["key-marker"] ?? "").isEmpty {
+            throw S3Errors.invalidArgument("A version-id marker cannot be specified without a key marker.", name: "version-id-marker",
+                                           value: q["version-id-marker"])
         }
         return Self.xml("ListVersionsResult") { w in
             w.element("IsTruncated", truncated ? "true" : "false")
@@ -37,7 +33,7 @@ extension S3Service {
                 w.element("NextVersionIdMarker", last.id)
             }
             for v in page {
-                let isLatest = latest.contains(v.object.key + "\u{0}" + v.id)
+                let isLatest = v.isLatest
                 if v.deleteMarker {
                     w.raw("<DeleteMarker>")
                     owner(&w)

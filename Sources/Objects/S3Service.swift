@@ -74,8 +74,7 @@ package struct S3Service: BatonService {
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
         if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try objectAttributes(bucket, key, call) }
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
-        let unsupported = ["lifecycle", "website", "replication", "logging", "object-lock", "retention", "legal-hold", "torrent", "restore", "select",
-                           "analytics", "metrics", "inventory", "intelligent-tiering", "policyStatus"]
+        let unsupported = ["lifecycle", "website", "object-lock", "retention", "legal-hold", "torrent", "restore", "select", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             // A bucket that does not exist is that first, as S3 answers it.
             if let bucket, try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
@@ -84,7 +83,7 @@ package struct S3Service: BatonService {
         }
         guard let bucket else {
             guard call.method == "GET" else { throw Self.methodNotAllowed(call.method) }
-            return try listBuckets()
+            return try listBuckets(call)
         }
         guard let key else {
             switch call.method {

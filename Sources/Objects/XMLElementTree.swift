@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -17,6 +18,15 @@ final class XMLElementTree: NSObject, XMLParserDelegate {
         func child(_ name: String) -> Node? { children.first { $0.name == name } }
         func all(_ name: String) -> [Node] { children.filter { $0.name == name } }
         func value(_ name: String) -> String? { child(name)?.text }
+
+        /// The element written back (without namespace or attributes): a leaf's text, or
+        /// its children in order. How a kept configuration is embedded in a list answer.
+        func write(to w: inout XMLWriter, as tag: String? = nil) {
+            let tag = tag ?? name
+            w.raw("<\(tag)>")
+            if children.isEmpty { w.text(text) } else { for c in children { c.write(to: &w) } }
+            w.raw("</\(tag)>")
+        }
     }
 
     private var stack: [Node] = []
