@@ -102,14 +102,9 @@ extension S3Service {
         }
         if created, !tags.isEmpty {
             var w = XMLWriter()
-            w.raw("<Tagging><TagSet>")
-            for (k, v) in tags {
-                w.raw("<Tag>")
-                w.element("Key", k)
-                w.element("Value", v)
-                w.raw("</Tag>")
-            }
-            w.raw("</TagSet></Tagging>")
+            w.raw("<Tagging>")
+            Self.writeTagSet(tags, &w)
+            w.raw("</Tagging>")
             try await store.setConfiguration(name, "tagging", w.bytes)
         }
         // AWS: a us-east-1 bucket's Location is its path; any other's, its virtual host's URL.

@@ -14,11 +14,12 @@ extension S3Service {
             return Self.xml("AccelerateConfiguration") { w in if let status { w.element("Status", status) } }
         case "PUT":
             let body = try await Self.document(call, limit: 16 * 1024)
-            guard let root = XMLElementTree.parse(body), root.name == "AccelerateConfiguration",
-                  let status = root.value("Status"), ["Enabled", "Suspended"].contains(status) else { throw S3Errors.malformedXML() }
+            // AWS checks the bucket's name before the document.
             guard !bucket.contains(".") else {
                 throw ServiceError("InvalidRequest", "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names")
             }
+            guard let root = XMLElementTree.parse(body), root.name == "AccelerateConfiguration",
+                  let status = root.value("Status"), ["Enabled", "Suspended"].contains(status) else { throw S3Errors.malformedXML() }
             try await store.setConfiguration(bucket, "accelerate", Array(status.utf8))
             return ServiceReply(status: 200)
         default:

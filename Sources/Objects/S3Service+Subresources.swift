@@ -107,6 +107,18 @@ extension S3Service {
         }
     }
 
+    /// `<TagSet><Tag><Key>…</Key><Value>…</Value></Tag>…</TagSet>`.
+    static func writeTagSet(_ tags: [(String, String)], _ w: inout XMLWriter) {
+        w.raw("<TagSet>")
+        for (k, v) in tags {
+            w.raw("<Tag>")
+            w.element("Key", k)
+            w.element("Value", v)
+            w.raw("</Tag>")
+        }
+        w.raw("</TagSet>")
+    }
+
     static func encodeTags(_ tags: [(String, String)]) -> JSON { .array(tags.map { ["Key": .string($0.0), "Value": .string($0.1)] }) }
 
     static func decodeTags(_ json: JSON?) -> [(String, String)] {
@@ -122,16 +134,7 @@ extension S3Service {
         switch call.method {
         case "GET":
             let tags = Self.decodeTags(o.headers["tagging"])
-            return Self.xml("Tagging", headers: versionHeaders) { w in
-                w.raw("<TagSet>")
-                for (k, v) in tags {
-                    w.raw("<Tag>")
-                    w.element("Key", k)
-                    w.element("Value", v)
-                    w.raw("</Tag>")
-                }
-                w.raw("</TagSet>")
-            }
+            return Self.xml("Tagging", headers: versionHeaders) { w in Self.writeTagSet(tags, &w) }
         case "PUT":
             let body = try await Self.document(call, limit: 64 * 1024)
             guard let root = XMLElementTree.parse(body), root.name == "Tagging", let set = root.child("TagSet") else { throw S3Errors.malformedXML() }
