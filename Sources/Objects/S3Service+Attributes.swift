@@ -15,11 +15,13 @@ extension S3Service {
         if let bad = asked.first(where: { !Self.objectAttributes.contains($0) }) {
             throw S3Errors.invalidArgument("Invalid attribute name specified.", name: "x-amz-object-attributes", value: bad)
         }
-        guard let o = try store.object(bucket, key) else {
+        guard let o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
             if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
-        return Self.xml("GetObjectAttributesResponse", headers: [("Last-Modified", Self.httpDate(o.modifiedMillis))]) { w in
+        var headers = [("Last-Modified", Self.httpDate(o.modifiedMillis))]
+        if let v = o.headers[ObjectStore.versionHeader]?.stringValue { headers.append(("x-amz-version-id", v)) }
+        return Self.xml("GetObjectAttributesResponse", headers: headers) { w in
             // An object's ETag here has no quotes.
             if asked.contains("ETag") { w.element("ETag", o.etag) }
             if asked.contains("Checksum"), let a = Checksum.Algorithm.allCases.first(where: { o.headers[$0.header] != nil }),

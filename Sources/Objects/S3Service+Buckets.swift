@@ -100,6 +100,11 @@ extension S3Service {
                                "Your previous request to create the named bucket succeeded and you already own it.", kind: .conflict,
                                details: ["BucketName": .string(name)])
         }
+        // A bucket made with Object Lock is versioned from the start, and stays so.
+        if created, call.headers["x-amz-bucket-object-lock-enabled"]?.lowercased() == "true" {
+            try await store.setConfiguration(name, "versioning", Array(ObjectStore.Versioning.enabled.rawValue.utf8))
+            try await store.setConfiguration(name, "objectLock", Self.lockEnabled)
+        }
         if created, !tags.isEmpty {
             var w = XMLWriter()
             w.raw("<Tagging>")

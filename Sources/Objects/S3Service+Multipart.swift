@@ -11,6 +11,7 @@ extension S3Service {
         try Self.checkStorageClass(call)
         let id = UUIDText.random().replacingOccurrences(of: "-", with: "")
         var headers = Self.keptHeaders(call)
+        for (k, v) in try lockHeaders(bucket, call) { headers[k] = .string(v) }
         if let alg = call.headers["x-amz-checksum-algorithm"] { headers["x-amz-checksum-algorithm"] = .string(alg.uppercased()) }
         try await store.createUpload(ObjectStore.Upload(id: id, bucket: bucket, key: key, initiatedMillis: now, headers: headers))
         var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
@@ -58,7 +59,7 @@ extension S3Service {
             throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
         }
         guard let source = try store.object(sb, sk) else { throw S3Errors.noSuchKey(sk) }
-        try Self.checkCopySourceConditions(call, source)
+        try Self.checkCopySourceConditions(call, source, now: now)
         var offset: Int64 = 0
         var length = source.size
         if let r = call.headers["x-amz-copy-source-range"] {

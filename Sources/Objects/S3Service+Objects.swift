@@ -68,8 +68,10 @@ extension S3Service {
         guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
         let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
         let acl = try AccessControlList.from(headers: call.headers, body: [], owner: account, bucket: false)
+        let lock = try lockHeaders(bucket, call)
         let written = try await UploadWriter.write(call, into: store)
         var headers = Self.keptHeaders(call)
+        for (k, v) in lock { headers[k] = .string(v) }
         if let tags, !tags.isEmpty { headers["tagging"] = Self.encodeTags(tags) }
         if let acl { headers["acl"] = acl.json }
         for (k, v) in written.checksums { headers[k] = .string(v) }
@@ -206,6 +208,10 @@ extension S3Service {
     }
 
     func deleteObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        let bypass = try bypassGovernance(bucket, call)
+        if let versionId = call.query["versionId"], let v = try store.version(bucket, key, id: versionId), !v.deleteMarker {
+            try checkDeletable(v.object, bypass: bypass)
+        }
         let done = try await store.delete(bucket, entries: [(key, call.query["versionId"])], now: now, cause: cause("ObjectRemoved:Delete", call))
         var headers: [(String, String)] = []
         if let d = done.first {
@@ -221,12 +227,33 @@ extension S3Service {
         let entries = root.all("Object").compactMap { o in o.value("Key").map { (key: $0, versionId: o.value("VersionId")) } }
         guard !entries.isEmpty, entries.count <= 1000 else { throw S3Errors.malformedXML() }
         let quiet = root.value("Quiet") == "true"
-        let done = try await store.delete(bucket, entries: entries, now: now, cause: cause("ObjectRemoved:Delete", call))
+        let bypass = try bypassGovernance(bucket, call)
+        // Versions under Object Lock stay, each reported as an error.
+        var refused: [(key: String, versionId: String, error: ServiceError)] = []
+        var allowed: [(key: String, versionId: String?)] = []
+        for e in entries {
+            if let id = e.versionId, let v = try store.version(bucket, e.key, id: id), !v.deleteMarker {
+                do throws(ServiceError) { try checkDeletable(v.object, bypass: bypass) } catch {
+                    refused.append((e.key, id, error))
+                    continue
+                }
+            }
+            allowed.append(e)
+        }
+        let done = allowed.isEmpty ? [] : try await store.delete(bucket, entries: allowed, now: now, cause: cause("ObjectRemoved:Delete", call))
         return Self.xml("DeleteResult") { w in
+            for r in refused {
+                w.raw("<Error>")
+                w.element("Key", r.key)
+                w.element("VersionId", r.versionId)
+                w.element("Code", r.error.code)
+                w.element("Message", r.error.message)
+                w.raw("</Error>")
+            }
             guard !quiet else { return }
             // Every key asked for is reported deleted (a key that was not there too, as S3 does).
             // In key order (and a key's versions by id), as S3 lists them, not the request's.
-            for e in entries.sorted(by: { ($0.key, $0.versionId ?? "") < ($1.key, $1.versionId ?? "") }) {
+            for e in allowed.sorted(by: { ($0.key, $0.versionId ?? "") < ($1.key, $1.versionId ?? "") }) {
                 let d = done.first { $0.key == e.key && ($0.versionId == e.versionId || e.versionId == nil) }
                 w.raw("<Deleted>")
                 w.element("Key", e.key)
@@ -252,10 +279,14 @@ extension S3Service {
             if try store.bucket(sourceBucket) == nil { throw S3Errors.noSuchBucket(sourceBucket) }
             throw S3Errors.noSuchKey(sourceKey)
         }
-        try Self.checkCopySourceConditions(call, source)
+        try Self.checkCopySourceConditions(call, source, now: now)
         let condition = try Self.writeCondition(call)
         let replace = call.headers["x-amz-metadata-directive"]?.uppercased() == "REPLACE"
-        if sourceBucket == bucket, sourceKey == key, !replace {
+        // AWS: a copy onto itself must change the metadata, storage class, website redirect
+        // location or encryption attributes (a bucket with default encryption set counts).
+        let changes = ["x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption",
+                       "x-amz-server-side-encryption-customer-algorithm"].contains { call.headers[$0] != nil }
+        if sourceBucket == bucket, sourceKey == key, !replace, !changes, try store.configuration(bucket, "encryption") == nil {
             throw ServiceError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
         }
         let name = UUIDText.random()
@@ -270,7 +301,20 @@ extension S3Service {
         }
         await store.directorySync.sync()
         var headers = replace ? Self.keptHeaders(call) : source.headers
+        // The storage class and redirect are the request's even when the metadata is copied.
+        for name in ["x-amz-website-redirect-location", "x-amz-storage-class"] { if let v = call.headers[name] { headers[name] = .string(v) } }
         headers[ObjectStore.versionHeader] = nil
+        // A copy is a new version: its lock is the request's (or the bucket's default), not the source's.
+        for k in [Self.lockMode, Self.lockUntil, Self.legalHold] { headers[k] = nil }
+        for (k, v) in try lockHeaders(bucket, call) { headers[k] = .string(v) }
+        // Tags follow x-amz-tagging-directive, not the metadata directive: the source's (COPY)
+        // or the request's own (REPLACE, none when it sends none).
+        if call.headers["x-amz-tagging-directive"]?.uppercased() == "REPLACE" {
+            let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:)) ?? []
+            headers["tagging"] = tags.isEmpty ? nil : Self.encodeTags(tags)
+        } else {
+            headers["tagging"] = source.headers["tagging"]
+        }
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
         // A copy asked for another checksum algorithm gets that checksum, computed from its bytes.
         if let named = call.headers["x-amz-checksum-algorithm"] {
@@ -310,7 +354,7 @@ extension S3Service {
     /// `x-amz-copy-source-if-*` on the source, as S3 combines them: a matching If-Match wins
     /// over a failing If-Unmodified-Since, a failing If-None-Match over a passing
     /// If-Modified-Since; a condition that fails is S3's PreconditionFailed (412).
-    static func checkCopySourceConditions(_ call: ServiceCall, _ source: ObjectStore.Object) throws(ServiceError) {
+    static func checkCopySourceConditions(_ call: ServiceCall, _ source: ObjectStore.Object, now: Int64) throws(ServiceError) {
         let h = call.headers
         func matches(_ list: String) -> Bool {
             list.split(separator: ",").contains { t in
@@ -330,7 +374,8 @@ extension S3Service {
         }
         if let m = h["x-amz-copy-source-if-none-match"] {
             if matches(m) { throw failed("x-amz-copy-source-If-None-Match") }
-        } else if let d = h["x-amz-copy-source-if-modified-since"].flatMap(Self.parseHTTPDate), seconds <= d / 1000 {
+        } else if let d = h["x-amz-copy-source-if-modified-since"].flatMap(Self.parseHTTPDate), seconds <= d / 1000, d <= now {
+            // (A date in the future is ignored, as AWS does.)
             throw failed("x-amz-copy-source-If-Modified-Since")
         }
     }

@@ -27,6 +27,7 @@ extension S3Service {
         if call.query["acl"] != nil { return try await bucketACL(bucket, call) }
         if let reply = try await idConfiguration(bucket, call) { return reply }
         if call.query["logging"] != nil { return try await logging(bucket, call) }
+        if call.query["object-lock"] != nil { return try await objectLockConfiguration(bucket, call) }
         if call.query["replication"] != nil { return try await replication(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
@@ -77,6 +78,10 @@ extension S3Service {
             throw ServiceError("IllegalVersioningConfigurationException", "The Versioning element must be specified")
         }
         guard let mode = ObjectStore.Versioning(rawValue: status), mode != .off else { throw S3Errors.malformedXML() }
+        if mode == .suspended, try objectLockEnabled(bucket) {
+            throw ServiceError("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+                               kind: .conflict)
+        }
         try await store.setConfiguration(bucket, "versioning", Array(mode.rawValue.utf8))
         return ServiceReply(status: 200)
     }
