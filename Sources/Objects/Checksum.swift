@@ -30,10 +30,7 @@ struct Checksum {
         switch algorithm {
         case .crc32: crc = Self.crc(crc, bytes, Self.crc32Table)
         case .crc32c: crc = Self.crc(crc, bytes, Self.crc32cTable)
-        case .crc64nvme:
-            var c = crc64
-            for b in bytes { c = Self.crc64Table[Int((c ^ UInt64(b)) & 0xFF)] ^ (c >> 8) }
-            crc64 = c
+        case .crc64nvme: crc64 = Self.crc64(crc64, bytes)
         case .sha1: sha1.update(data: bytes)
         case .sha256: sha256.update(data: bytes)
         }
@@ -75,4 +72,40 @@ struct Checksum {
         return c
     }
     static let crc32cTable = table(0x82F6_3B78)
+
+    /// Slicing-by-8 tables for CRC-64/NVME: table k maps a byte k places further on. S3 adds
+    /// this checksum to every object sent without one, so it runs on every upload's bytes.
+    static let crc64Slices: [UInt64] = {
+        var t = [UInt64](repeating: 0, count: 8 * 256)
+        for i in 0..<256 { t[i] = crc64Table[i] }
+        for k in 1..<8 {
+            for i in 0..<256 {
+                let prev = t[(k - 1) * 256 + i]
+                t[k * 256 + i] = (prev >> 8) ^ crc64Table[Int(prev & 0xFF)]
+            }
+        }
+        return t
+    }()
+
+    static func crc64(_ start: UInt64, _ bytes: [UInt8]) -> UInt64 {
+        var c = start
+        crc64Slices.withUnsafeBufferPointer { t in
+            bytes.withUnsafeBytes { raw in
+                var i = 0
+                let n = raw.count
+                while i + 8 <= n {
+                    c ^= UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    c = t[7 * 256 + Int(c & 0xFF)] ^ t[6 * 256 + Int((c >> 8) & 0xFF)] ^ t[5 * 256 + Int((c >> 16) & 0xFF)]
+                        ^ t[4 * 256 + Int((c >> 24) & 0xFF)] ^ t[3 * 256 + Int((c >> 32) & 0xFF)] ^ t[2 * 256 + Int((c >> 40) & 0xFF)]
+                        ^ t[256 + Int((c >> 48) & 0xFF)] ^ t[Int(c >> 56)]
+                    i += 8
+                }
+                while i < n {
+                    c = t[Int((c ^ UInt64(raw[i])) & 0xFF)] ^ (c >> 8)
+                    i += 1
+                }
+            }
+        }
+        return c
+    }
 }

@@ -255,8 +255,9 @@ extension ObjectStore {
                 let previous = try old.step() ? old.string(0) : nil
                 old.reset()
                 let s = try c.statement("""
-                    INSERT OR REPLACE INTO s3_parts (upload_id, part, file, size, etag, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    INSERT OR REPLACE INTO s3_parts (upload_id, part, file, size, etag, modified_ms, checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                     """)
+                s.bind(7, p.checksum)
                 s.bind(1, uploadId)
                 s.bind(2, p.number)
                 s.bind(3, p.file)
@@ -273,10 +274,10 @@ extension ObjectStore {
     package func parts(_ uploadId: String) throws(ServiceError) -> [Part] {
         try db.read("the parts") { c throws(ServiceError) in
             do {
-                let s = try c.statement("SELECT part, file, size, etag, modified_ms FROM s3_parts WHERE upload_id = ?1 ORDER BY part")
+                let s = try c.statement("SELECT part, file, size, etag, modified_ms, checksum FROM s3_parts WHERE upload_id = ?1 ORDER BY part")
                 s.bind(1, uploadId)
                 return try s.all { Part(number: Int($0.int64(0)), file: $0.string(1) ?? "", size: $0.int64(2), etag: $0.string(3) ?? "",
-                                        modifiedMillis: $0.int64(4)) }
+                                        modifiedMillis: $0.int64(4), checksum: $0.string(5)) }
             } catch { throw Self.failure(error) }
         }
     }

@@ -69,6 +69,11 @@ package final class ObjectStore: Sendable {
         ) WITHOUT ROWID;
         CREATE UNIQUE INDEX s3_versions_by_id ON s3_versions (bucket, key, version_id);
         """,
+        // A part's checksum as `ALGORITHM:base64` (a multipart upload's composite checksum is
+        // made of them).
+        """
+        ALTER TABLE s3_parts ADD COLUMN checksum TEXT;
+        """,
     ]
 
     /// An object's metadata (its bytes are in `file`).
@@ -90,6 +95,15 @@ package final class ObjectStore: Sendable {
         package var size: Int64
         package var etag: String
         package var modifiedMillis: Int64
+        /// `ALGORITHM:base64`, when the part was sent or computed with one.
+        package var checksum: String? = nil
+
+        /// The checksum's algorithm and value.
+        var checksumParts: (algorithm: Checksum.Algorithm, value: String)? {
+            guard let checksum, let colon = checksum.firstIndex(of: ":"),
+                  let a = Checksum.Algorithm(rawValue: String(checksum[..<colon])) else { return nil }
+            return (a, String(checksum[checksum.index(after: colon)...]))
+        }
     }
 
     package struct Upload: Sendable {

@@ -24,16 +24,33 @@ extension S3Service {
         return Self.xml("GetObjectAttributesResponse", headers: headers) { w in
             // An object's ETag here has no quotes.
             if asked.contains("ETag") { w.element("ETag", o.etag) }
+            let type = o.headers[Self.checksumTypeHeader]?.stringValue ?? "FULL_OBJECT"
             if asked.contains("Checksum"), let a = Checksum.Algorithm.allCases.first(where: { o.headers[$0.header] != nil }),
                let v = o.headers[a.header]?.stringValue {
                 w.raw("<Checksum>")
-                w.element("Checksum" + a.rawValue, v)
-                w.element("ChecksumType", o.headers["x-amz-checksum-type"]?.stringValue ?? "FULL_OBJECT")
+                // A composite checksum without its `-N` here.
+                w.element("Checksum" + a.rawValue, type == "COMPOSITE" ? String(v.prefix { $0 != "-" }) : v)
+                w.element("ChecksumType", type)
                 w.raw("</Checksum>")
             }
-            if asked.contains("ObjectParts"), let dash = o.etag.lastIndex(of: "-"), let parts = Int(o.etag[o.etag.index(after: dash)...]) {
+            if asked.contains("ObjectParts"), let dash = o.etag.lastIndex(of: "-"), let count = Int(o.etag[o.etag.index(after: dash)...]) {
                 w.raw("<ObjectParts>")
-                w.element("TotalPartsCount", String(parts))
+                w.element("PartsCount", String(count))
+                // The parts themselves are listed when they have checksums (a composite upload's).
+                let parts = Self.decodeParts(o.headers[Self.partsKey])
+                if type == "COMPOSITE", !parts.isEmpty {
+                    w.element("PartNumberMarker", "0")
+                    w.element("NextPartNumberMarker", String(parts.count))
+                    w.element("MaxParts", "1000")
+                    w.element("IsTruncated", "false")
+                    for (i, p) in parts.enumerated() {
+                        w.raw("<Part>")
+                        if let (a, v) = p.checksum { w.element("Checksum" + a.rawValue, v) }
+                        w.element("PartNumber", String(i + 1))
+                        w.element("Size", String(p.size))
+                        w.raw("</Part>")
+                    }
+                }
                 w.raw("</ObjectParts>")
             }
             if asked.contains("StorageClass") { w.element("StorageClass", o.headers["x-amz-storage-class"]?.stringValue ?? "STANDARD") }

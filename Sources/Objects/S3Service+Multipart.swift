@@ -12,12 +12,16 @@ extension S3Service {
         let id = UUIDText.random().replacingOccurrences(of: "-", with: "")
         var headers = Self.keptHeaders(call)
         for (k, v) in try lockHeaders(bucket, call) { headers[k] = .string(v) }
-        if let alg = call.headers["x-amz-checksum-algorithm"] { headers["x-amz-checksum-algorithm"] = .string(alg.uppercased()) }
+        let checksum = try Self.uploadChecksumSettings(call)
+        if let (algorithm, type) = checksum {
+            headers["x-amz-checksum-algorithm"] = .string(algorithm.rawValue)
+            headers[Self.checksumTypeHeader] = .string(type)
+        }
         try await store.createUpload(ObjectStore.Upload(id: id, bucket: bucket, key: key, initiatedMillis: now, headers: headers))
         var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
-        if let alg = headers["x-amz-checksum-algorithm"]?.stringValue {
-            replyHeaders.append(("x-amz-checksum-algorithm", alg))
-            replyHeaders.append(("x-amz-checksum-type", call.headers["x-amz-checksum-type"]?.uppercased() ?? "COMPOSITE"))
+        if let (algorithm, type) = checksum {
+            replyHeaders.append(("x-amz-checksum-algorithm", algorithm.rawValue))
+            replyHeaders.append((Self.checksumTypeHeader, type))
         }
         return Self.xml("InitiateMultipartUploadResult", headers: replyHeaders) { w in
             w.element("Bucket", bucket)
@@ -38,12 +42,17 @@ extension S3Service {
         guard let n = Int(number), (1...10_000).contains(n) else {
             throw S3Errors.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: number)
         }
-        _ = try upload(bucket, key, id)
+        let u = try upload(bucket, key, id)
         if call.headers["x-amz-copy-source"] != nil { return try await uploadPartCopy(bucket, key, id, n, call) }
-        let written = try await UploadWriter.write(call, into: store)
+        try Self.checkPartAlgorithm(u, call)
+        let written = try await UploadWriter.write(call, into: store, defaultChecksum: Self.uploadChecksum(u)?.0)
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
+        let checksum = written.checksums.first.flatMap { (header, value) in
+            Checksum.Algorithm.allCases.first { $0.header == header }.map { "\($0.rawValue):\(value)" }
+        }
         do {
-            try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: now))
+            try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: now,
+                                                         checksum: checksum))
         } catch {
             store.removeFiles([written.file])
             throw error
@@ -80,11 +89,14 @@ extension S3Service {
         } catch { throw ServiceError("InternalError", "cannot read the source: \(error)", kind: .server) }
         var copy = ServiceCall(action: call.action, method: "PUT", headers: [:], body: bytes)
         copy.requestId = call.requestId
-        let written = try await UploadWriter.write(copy, into: store)
+        let algorithm = try store.upload(id).flatMap(Self.uploadChecksum)?.0
+        let written = try await UploadWriter.write(copy, into: store, defaultChecksum: algorithm)
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         let modified = now
+        let checksum = algorithm.flatMap { a in written.checksums[a.header].map { "\(a.rawValue):\($0)" } }
         do {
-            try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: modified))
+            try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: modified,
+                                                         checksum: checksum))
         } catch {
             store.removeFiles([written.file])
             throw error
@@ -92,6 +104,9 @@ extension S3Service {
         return Self.xml("CopyPartResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
             w.element("LastModified", Self.iso(modified))
             w.element("ETag", Self.etagHeader(etag))
+            if let (a, v) = ObjectStore.Part(number: n, file: "", size: 0, etag: "", modifiedMillis: 0, checksum: checksum).checksumParts {
+                w.element("Checksum" + a.rawValue, v)
+            }
         }
     }
 
@@ -104,17 +119,15 @@ extension S3Service {
         guard let root = XMLElementTree.parse(body), root.name == "CompleteMultipartUpload" else { throw S3Errors.malformedXML() }
         let stored = Dictionary(try store.parts(id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
         var chosen: [ObjectStore.Part] = []
-        for p in root.all("Part") {
+        let listed = root.all("Part")
+        for p in listed {
             guard let n = p.value("PartNumber").flatMap(Int.init) else { throw S3Errors.malformedXML() }
             if let last = chosen.last, n <= last.number {
                 throw ServiceError("InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.",
                                    details: ["UploadId": .string(id)])
             }
             let tag = (p.value("ETag") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-            guard let part = stored[n], tag.isEmpty || tag == part.etag else {
-                throw ServiceError("InvalidPart", "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
-                                   details: ["UploadId": .string(id), "PartNumber": .string(String(n)), "ETag": .string(tag)])
-            }
+            guard let part = stored[n], tag.isEmpty || tag == part.etag else { throw Self.invalidPart(id, n, tag) }
             chosen.append(part)
         }
         guard !chosen.isEmpty else { throw S3Errors.malformedXML() }
@@ -123,6 +136,13 @@ extension S3Service {
                                details: ["ProposedSize": .string(String(part.size)), "MinSizeAllowed": .string(String(Self.minimumPartBytes)),
                                          "PartNumber": .string(String(part.number)), "ETag": .string(part.etag)])
         }
+        try Self.checkCompleteChecksums(u, listed, chosen, call)
+        let total = chosen.reduce(Int64(0)) { $0 + $1.size }
+        if let given = call.headers["x-amz-mp-object-size"], Int64(given) != total {
+            throw ServiceError("InvalidRequest", "The provided 'x-amz-mp-object-size' header value \(given) does not match what was computed: \(total)")
+        }
+        let (algorithm, type) = Self.uploadChecksum(u) ?? (.crc64nvme, "FULL_OBJECT")
+        var whole = type == "FULL_OBJECT" ? Checksum(algorithm) : nil
         // The object's file: the parts' bytes in order, fsynced before it is named.
         let name = UUIDText.random()
         let temporary = store.path(".tmp-" + name)
@@ -140,6 +160,7 @@ extension S3Service {
                 defer { try? input.close() }
                 while let data = try input.read(upToCount: 1024 * 1024), !data.isEmpty {
                     try out.write(contentsOf: data)
+                    whole?.update(Array(data))
                     size += Int64(data.count)
                 }
                 md5s += Self.hexBytes(part.etag)
@@ -155,8 +176,22 @@ extension S3Service {
         }
         await store.directorySync.sync()
         let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
+        // AWS: a conditional complete over a key written since the upload began is a conflict.
+        if call.headers["if-match"] != nil, let current = try store.object(bucket, key), current.modifiedMillis > u.initiatedMillis {
+            store.removeFiles([name])
+            throw ServiceError("ConditionalRequestConflict", "The conditional request cannot succeed due to a conflicting operation against this resource.",
+                               kind: .conflict, details: ["Condition": "If-Match", "Key": .string(key)])
+        }
+        let checksumValue = whole?.value() ?? Self.compositeChecksum(algorithm, chosen)
+        do { try Self.checkWholeChecksum(call, algorithm: algorithm, type: type, value: checksumValue) } catch {
+            store.removeFiles([name])
+            throw error
+        }
         var headers = u.headers
         headers["x-amz-checksum-algorithm"] = nil
+        headers[algorithm.header] = .string(checksumValue)
+        headers[Self.checksumTypeHeader] = .string(type)
+        headers[Self.partsKey] = Self.encodeParts(chosen)
         let object = ObjectStore.Object(bucket: bucket, key: key, file: name, size: size, etag: etag, modifiedMillis: now, headers: headers)
         do { try await store.finish(id, object: object, condition: condition, cause: cause("ObjectCreated:CompleteMultipartUpload", call)) } catch {
             store.removeFiles([name])
@@ -167,6 +202,8 @@ extension S3Service {
             w.element("Bucket", bucket)
             w.element("Key", key)
             w.element("ETag", Self.etagHeader(etag))
+            w.element("Checksum" + algorithm.rawValue, checksumValue)
+            w.element("ChecksumType", type)
         }
     }
 
@@ -187,11 +224,12 @@ extension S3Service {
     }
 
     func listParts(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
-        _ = try upload(bucket, key, id)
+        let u = try upload(bucket, key, id)
         let marker = Int(call.query["part-number-marker"] ?? "0") ?? 0
         let max = min(Int(call.query["max-parts"] ?? "1000") ?? 1000, 1000)
         let all = try store.parts(id).filter { $0.number > marker }
         let shown = Array(all.prefix(max))
+        let checksum = Self.uploadChecksum(u)
         return Self.xml("ListPartsResult") { w in
             w.element("Bucket", bucket)
             w.element("Key", key)
@@ -206,11 +244,17 @@ extension S3Service {
                 w.element("LastModified", Self.iso(p.modifiedMillis))
                 w.element("ETag", Self.etagHeader(p.etag))
                 w.element("Size", String(p.size))
+                // A part's checksum is listed when the upload has an algorithm.
+                if checksum != nil, let (a, v) = p.checksumParts { w.element("Checksum" + a.rawValue, v) }
                 w.raw("</Part>")
             }
             owner(&w, "Initiator")
             owner(&w)
             w.element("StorageClass", "STANDARD")
+            if let (a, type) = checksum {
+                w.element("ChecksumAlgorithm", a.rawValue)
+                w.element("ChecksumType", type)
+            }
         }
     }
 
@@ -268,7 +312,7 @@ extension S3Service {
                 w.element("NextUploadIdMarker", last.upload?.id ?? "")
             }
             if let delimiter { w.element("Delimiter", delimiter) }
-            w.element("Prefix", prefix)
+            if q["prefix"] != nil { w.element("Prefix", prefix) }
             w.element("MaxUploads", String(max))
             w.element("IsTruncated", truncated ? "true" : "false")
             for case let (u?, _) in entries {
@@ -279,6 +323,10 @@ extension S3Service {
                 owner(&w)
                 w.element("StorageClass", "STANDARD")
                 w.element("Initiated", Self.iso(u.initiatedMillis))
+                if let (a, type) = Self.uploadChecksum(u) {
+                    w.element("ChecksumAlgorithm", a.rawValue)
+                    w.element("ChecksumType", type)
+                }
                 w.raw("</Upload>")
             }
             for case let (_, c?) in entries {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ServiceKit
 import StatesLanguage
@@ -140,14 +141,16 @@ extension S3Service {
         var contentType = "binary/octet-stream"
         let tagCount = Self.decodeTags(o.headers["tagging"]).count
         if tagCount > 0 { headers.append(("x-amz-tagging-count", String(tagCount))) }
+        let checksumMode = h["x-amz-checksum-mode"]?.uppercased() == "ENABLED"
+        let checksumType = o.headers[Self.checksumTypeHeader]?.stringValue ?? "FULL_OBJECT"
         for (k, v) in o.headers {
             guard let v = v.stringValue else { continue }
             if k == "content-type" { contentType = v; continue }
             // The whole object's checksum, asked for and not for a part of it (AWS sends none with a range).
             if k.hasPrefix("x-amz-checksum-") {
-                if h["x-amz-checksum-mode"]?.uppercased() == "ENABLED", h["range"] == nil {
+                if checksumMode, call.query["partNumber"] == nil, k != Self.checksumTypeHeader {
                     headers.append((k, v))
-                    headers.append(("x-amz-checksum-type", o.etag.contains("-") ? "COMPOSITE" : "FULL_OBJECT"))
+                    headers.append((Self.checksumTypeHeader, checksumType))
                 }
                 continue
             }
@@ -166,11 +169,39 @@ extension S3Service {
         var offset: Int64 = 0
         var length = o.size
         var status = 200
-        if let range = h["range"], let (start, end) = try Self.byteRange(range, size: o.size) {
+        if let asked = call.query["partNumber"] {
+            // One part of a multipart object (an object of one piece is its own part 1), with
+            // that part's checksum.
+            let parts = Self.decodeParts(o.headers[Self.partsKey])
+            guard let n = Int(asked), n >= 1 else {
+                throw S3Errors.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: asked)
+            }
+            let sizes = parts.isEmpty ? [o.size] : parts.map(\.size)
+            guard n <= sizes.count else {
+                throw ServiceError("InvalidPartNumber", "The requested partnumber is not satisfiable", kind: .rangeNotSatisfiable,
+                                   details: ["PartNumberRequested": .string(asked), "ActualPartCount": .string(String(sizes.count))])
+            }
+            offset = sizes[..<(n - 1)].reduce(0, +)
+            length = sizes[n - 1]
+            if !parts.isEmpty {
+                status = 206
+                headers.append(("Content-Range", "bytes \(offset)-\(offset + length - 1)/\(o.size)"))
+                headers.append(("x-amz-mp-parts-count", String(parts.count)))
+            }
+            if checksumMode, let (a, v) = parts.isEmpty ? nil : parts[n - 1].checksum {
+                headers.append((a.header, v))
+                headers.append((Self.checksumTypeHeader, checksumType))
+            }
+        } else if let range = h["range"], let (start, end) = try Self.byteRange(range, size: o.size) {
             offset = start
             length = end - start + 1
             status = 206
             headers.append(("Content-Range", "bytes \(start)-\(end)/\(o.size)"))
+        }
+        // The whole object's checksum goes with the whole object only, not with part of it.
+        if length != o.size || (offset != 0) {
+            let partChecksum = call.query["partNumber"] != nil
+            headers.removeAll { $0.0.hasPrefix("x-amz-checksum-") && !partChecksum }
         }
         headers.append(("Content-Length", String(length)))
         if head { return ServiceReply(status: status, headers: headers) }
@@ -316,6 +347,15 @@ extension S3Service {
             headers["tagging"] = source.headers["tagging"]
         }
         for (k, v) in source.headers where k.hasPrefix("x-amz-checksum-") { headers[k] = v }
+        headers[Self.partsKey] = nil
+        headers[Self.checksumTypeHeader] = nil
+        // A copy is one piece: a multipart source's composite checksum becomes its algorithm
+        // over the whole copy, and an object from before checksums gets S3's CRC64NVME.
+        let kept = Checksum.Algorithm.allCases.first { headers[$0.header] != nil }
+        if source.headers[Self.checksumTypeHeader]?.stringValue == "COMPOSITE" || kept == nil {
+            let a = kept ?? .crc64nvme
+            headers[a.header] = .string(try Self.checksum(of: store.path(name), a))
+        }
         // A copy asked for another checksum algorithm gets that checksum, computed from its bytes.
         if let named = call.headers["x-amz-checksum-algorithm"] {
             guard let algorithm = Checksum.Algorithm(rawValue: named.uppercased()) else {
@@ -324,7 +364,9 @@ extension S3Service {
             for a in Checksum.Algorithm.allCases { headers[a.header] = nil }
             headers[algorithm.header] = .string(try Self.checksum(of: store.path(name), algorithm))
         }
-        let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: source.etag, modifiedMillis: now,
+        // A copy of a multipart object is one piece, its ETag the MD5 of its bytes.
+        let etag = source.etag.contains("-") ? try Self.md5Hex(of: store.path(name)) : source.etag
+        let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: etag, modifiedMillis: now,
                                       headers: headers)
         let versionId: String?
         do { versionId = try await store.put(copy, condition: condition, cause: cause("ObjectCreated:Copy", call)) } catch {
@@ -393,6 +435,20 @@ extension S3Service {
             throw ServiceError("InternalError", "cannot read the copy: \(error)", kind: .server)
         }
         return sum.value()
+    }
+
+    static func md5Hex(of path: String) throws(ServiceError) -> String {
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw ServiceError("InternalError", "the copy's file is missing", kind: .server)
+        }
+        defer { try? input.close() }
+        var md5 = Insecure.MD5()
+        do {
+            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty { md5.update(data: data) }
+        } catch {
+            throw ServiceError("InternalError", "cannot read the copy: \(error)", kind: .server)
+        }
+        return md5.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     static func copySource(_ header: String) -> (String, String)? {

@@ -16,14 +16,20 @@ struct UploadWriter {
         var checksums: [String: String]
     }
 
-    static func write(_ call: ServiceCall, into store: ObjectStore) async throws(ServiceError) -> Written {
-        if let stream = call.bodyStream { return try await write(headers: call.headers, next: { try await stream.next() }, into: store) }
+    /// `defaultChecksum`: the algorithm computed when the request names none (S3 gives every
+    /// object a CRC64NVME; a part of a multipart upload gets none).
+    static func write(_ call: ServiceCall, into store: ObjectStore,
+                      defaultChecksum: Checksum.Algorithm? = .crc64nvme) async throws(ServiceError) -> Written {
+        if let stream = call.bodyStream {
+            return try await write(headers: call.headers, next: { try await stream.next() }, into: store, defaultChecksum: defaultChecksum)
+        }
         var body: [UInt8]? = call.body
-        return try await write(headers: call.headers, next: { defer { body = nil }; return body }, into: store)
+        return try await write(headers: call.headers, next: { defer { body = nil }; return body }, into: store, defaultChecksum: defaultChecksum)
     }
 
     /// The same from any source of chunks (`nil` at the end): a form upload's file part.
-    static func write(headers h: [String: String], next: () async throws -> [UInt8]?, into store: ObjectStore) async throws(ServiceError) -> Written {
+    static func write(headers h: [String: String], next: () async throws -> [UInt8]?, into store: ObjectStore,
+                      defaultChecksum: Checksum.Algorithm? = .crc64nvme) async throws(ServiceError) -> Written {
         let name = UUIDText.random()
         let temporary = store.path(".tmp-" + name)
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
@@ -39,13 +45,17 @@ struct UploadWriter {
         var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
         if algorithm == nil, let trailer = h["x-amz-trailer"] { algorithm = Checksum.Algorithm.allCases.first { $0.header == trailer.lowercased() } }
         if algorithm == nil, let named = h["x-amz-sdk-checksum-algorithm"] { algorithm = Checksum.Algorithm(rawValue: named.uppercased()) }
+        // AWS: one checksum per object.
+        if Checksum.Algorithm.allCases.filter({ h[$0.header] != nil }).count > 1 {
+            throw ServiceError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+        }
         // A declared value that is not a digest of its algorithm's length is refused before any byte is read.
         for a in Checksum.Algorithm.allCases {
             if let v = h[a.header], Data(base64Encoded: v)?.count != a.length {
                 throw ServiceError("InvalidRequest", "Value for \(a.header) header is invalid.")
             }
         }
-        var checksum = algorithm.map(Checksum.init)
+        var checksum = (algorithm ?? defaultChecksum).map(Checksum.init)
         var md5 = Insecure.MD5()
         var sha = declaredSHA == nil ? nil : SHA256()
         var size: Int64 = 0
