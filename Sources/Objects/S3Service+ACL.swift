@@ -22,7 +22,11 @@ extension S3Service {
     }
 
     func objectACL(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
+        // AWS: reading the ACL of a key whose newest version is a delete marker finds no key;
+        // writing it, or naming the marker's version, is not allowed on a marker.
+        let found = call.method == "GET" && call.query["versionId"] == nil
+            ? try store.object(bucket, key) : try store.object(bucket, key, versionId: call.query["versionId"], method: call.method)
+        guard var o = found else {
             if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }

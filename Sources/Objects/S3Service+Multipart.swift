@@ -45,7 +45,7 @@ extension S3Service {
         let u = try upload(bucket, key, id)
         if call.headers["x-amz-copy-source"] != nil { return try await uploadPartCopy(bucket, key, id, n, call) }
         try Self.checkPartAlgorithm(u, call)
-        let written = try await UploadWriter.write(call, into: store, defaultChecksum: Self.uploadChecksum(u)?.0)
+        let written = try await UploadWriter.write(call, into: store, defaultChecksum: Self.uploadChecksum(u)?.0, part: true)
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         let checksum = written.checksums.first.flatMap { (header, value) in
             Checksum.Algorithm.allCases.first { $0.header == header }.map { "\($0.rawValue):\(value)" }
@@ -307,10 +307,9 @@ extension S3Service {
             w.element("Bucket", bucket)
             w.element("KeyMarker", q["key-marker"] ?? "")
             w.element("UploadIdMarker", q["upload-id-marker"] ?? "")
-            if truncated, let last = entries.last {
-                w.element("NextKeyMarker", last.upload?.key ?? "")
-                w.element("NextUploadIdMarker", last.upload?.id ?? "")
-            }
+            // Given on every page (empty when it ends on a common prefix or holds nothing).
+            w.element("NextKeyMarker", entries.last?.upload?.key ?? "")
+            w.element("NextUploadIdMarker", entries.last?.upload?.id ?? "")
             if let delimiter { w.element("Delimiter", delimiter) }
             if q["prefix"] != nil { w.element("Prefix", prefix) }
             w.element("MaxUploads", String(max))

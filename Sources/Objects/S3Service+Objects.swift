@@ -56,7 +56,11 @@ extension S3Service {
             return .absent
         }
         if let v = call.headers["if-match"] {
-            guard v.trimmingCharacters(in: .whitespaces) != "*" else { throw notImplemented("If-Match") }
+            guard v.trimmingCharacters(in: .whitespaces) != "*" else {
+                var e = notImplemented("If-Match")
+                e.details?["additionalMessage"] = "We don't accept the provided value of If-Match header for this API"
+                throw e
+            }
             return .etag(v)
         }
         return .none
@@ -91,6 +95,10 @@ extension S3Service {
         if let versionId, versionId != "null" { reply.append(("x-amz-version-id", versionId)) }
         for (k, v) in written.checksums { reply.append((k, v)) }
         if !written.checksums.isEmpty { reply.append(("x-amz-checksum-type", "FULL_OBJECT")) }
+        if let expiration = expirationHeader(bucket, ObjectStore.Object(bucket: bucket, key: key, file: "", size: written.size, etag: etag,
+                                                                        modifiedMillis: now, headers: headers)) {
+            reply.append(expiration)
+        }
         reply.append(("x-amz-server-side-encryption", "AES256"))
         return ServiceReply(status: 200, headers: reply)
     }
@@ -138,6 +146,7 @@ extension S3Service {
                                            ("x-amz-server-side-encryption", "AES256")]
         // An object from before versioning is the null version once its bucket has had versioning.
         if o.headers[ObjectStore.versionHeader] == nil, try store.versioning(bucket) != .off { headers.append(("x-amz-version-id", "null")) }
+        if let expiration = expirationHeader(bucket, o) { headers.append(expiration) }
         var contentType = "binary/octet-stream"
         let tagCount = Self.decodeTags(o.headers["tagging"]).count
         if tagCount > 0 { headers.append(("x-amz-tagging-count", String(tagCount))) }

@@ -28,6 +28,7 @@ extension S3Service {
         if let reply = try await idConfiguration(bucket, call) { return reply }
         if call.query["logging"] != nil { return try await logging(bucket, call) }
         if call.query["object-lock"] != nil { return try await objectLockConfiguration(bucket, call) }
+        if call.query["lifecycle"] != nil { return try await lifecycle(bucket, call) }
         if call.query["replication"] != nil { return try await replication(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
@@ -92,12 +93,17 @@ extension S3Service {
     /// keys of 128 and values of 256 characters.
     static func tags(header: String) throws(ServiceError) -> [(String, String)] {
         var out: [(String, String)] = []
+        let malformed = S3Errors.invalidArgument(
+            "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+            name: "x-amz-tagging", value: header)
         for pair in header.split(separator: "&") where !pair.isEmpty {
+            guard pair.filter({ $0 == "=" }).count <= 1 else { throw malformed }
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let k = String(kv[0]).replacingOccurrences(of: "+", with: " ").percentDecoded
             let v = kv.count > 1 ? String(kv[1]).replacingOccurrences(of: "+", with: " ").percentDecoded : ""
             out.append((k, v))
         }
+        if Set(out.map(\.0)).count != out.count { throw malformed }
         try checkTags(out)
         return out
     }
@@ -133,7 +139,8 @@ extension S3Service {
     func objectTagging(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
             if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
-            throw S3Errors.noSuchKey(key)
+            // (AWS names the key with its bucket when reading tags.)
+            throw S3Errors.noSuchKey(call.method == "GET" ? bucket + "/" + key : key)
         }
         let versionHeaders = o.headers[ObjectStore.versionHeader]?.stringValue.map { [("x-amz-version-id", $0)] } ?? []
         switch call.method {

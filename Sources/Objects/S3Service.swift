@@ -31,7 +31,10 @@ package struct S3Service: BatonService {
         clock = context.engine.clock
     }
 
-    package var backgroundServices: [any ServiceLifecycle.Service] { [LoopService { [notifications] in await notifications.run() }] }
+    package var backgroundServices: [any ServiceLifecycle.Service] {
+        let s = self
+        return [LoopService { [notifications] in await notifications.run() }, LoopService { await s.runLifecycle() }]
+    }
 
     /// `aws-sdk:s3:*` from Task states, and the `s3:` resources of a Distributed Map's ItemReader and ResultWriter.
     package var taskResources: [TaskResourceBinding] {
@@ -76,7 +79,7 @@ package struct S3Service: BatonService {
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
         if let bucket, let key, q["retention"] != nil { return try await objectRetention(bucket, key, call) }
         if let bucket, let key, q["legal-hold"] != nil { return try await objectLegalHold(bucket, key, call) }
-        let unsupported = ["lifecycle", "website", "torrent", "restore", "select", "policyStatus"]
+        let unsupported = ["website", "torrent", "restore", "select", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             // A bucket that does not exist is that first, as S3 answers it.
             if let bucket, try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }

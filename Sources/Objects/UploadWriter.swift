@@ -18,18 +18,19 @@ struct UploadWriter {
 
     /// `defaultChecksum`: the algorithm computed when the request names none (S3 gives every
     /// object a CRC64NVME; a part of a multipart upload gets none).
-    static func write(_ call: ServiceCall, into store: ObjectStore,
-                      defaultChecksum: Checksum.Algorithm? = .crc64nvme) async throws(ServiceError) -> Written {
+    static func write(_ call: ServiceCall, into store: ObjectStore, defaultChecksum: Checksum.Algorithm? = .crc64nvme,
+                      part: Bool = false) async throws(ServiceError) -> Written {
         if let stream = call.bodyStream {
-            return try await write(headers: call.headers, next: { try await stream.next() }, into: store, defaultChecksum: defaultChecksum)
+            return try await write(headers: call.headers, next: { try await stream.next() }, into: store, defaultChecksum: defaultChecksum, part: part)
         }
         var body: [UInt8]? = call.body
-        return try await write(headers: call.headers, next: { defer { body = nil }; return body }, into: store, defaultChecksum: defaultChecksum)
+        return try await write(headers: call.headers, next: { defer { body = nil }; return body }, into: store, defaultChecksum: defaultChecksum,
+                               part: part)
     }
 
     /// The same from any source of chunks (`nil` at the end): a form upload's file part.
     static func write(headers h: [String: String], next: () async throws -> [UInt8]?, into store: ObjectStore,
-                      defaultChecksum: Checksum.Algorithm? = .crc64nvme) async throws(ServiceError) -> Written {
+                      defaultChecksum: Checksum.Algorithm? = .crc64nvme, part: Bool = false) async throws(ServiceError) -> Written {
         let name = UUIDText.random()
         let temporary = store.path(".tmp-" + name)
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
@@ -45,6 +46,10 @@ struct UploadWriter {
         var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
         if algorithm == nil, let trailer = h["x-amz-trailer"] { algorithm = Checksum.Algorithm.allCases.first { $0.header == trailer.lowercased() } }
         if algorithm == nil, let named = h["x-amz-sdk-checksum-algorithm"] { algorithm = Checksum.Algorithm(rawValue: named.uppercased()) }
+        // A Content-MD5 that is not an MD5 in base64 is refused before any byte is read.
+        if let given = h["content-md5"], Data(base64Encoded: given)?.count != 16 {
+            throw ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", details: ["Content-MD5": .string(given)])
+        }
         // AWS: one checksum per object.
         if Checksum.Algorithm.allCases.filter({ h[$0.header] != nil }).count > 1 {
             throw ServiceError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
@@ -108,7 +113,10 @@ struct UploadWriter {
         }
         let digest = Array(md5.finalize())
         if let given = h["content-md5"], given != Data(digest).base64EncodedString() {
-            throw ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+            // AWS gives the expected digest in hex for an object, in base64 for a part.
+            let expected = part ? given : (Data(base64Encoded: given) ?? Data()).map { String(format: "%02x", $0) }.joined()
+            throw ServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.",
+                               details: ["CalculatedDigest": .string(Data(digest).base64EncodedString()), "ExpectedDigest": .string(expected)])
         }
         if let declaredSHA, let sha, declaredSHA != sha.finalize().map({ String(format: "%02x", $0) }).joined() {
             throw ServiceError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
