@@ -37,6 +37,26 @@ extension FrontDoor {
 
     static func isS3Host(_ host: String) -> Bool { host.hasPrefix("s3.") || host == "s3" }
 
+    /// The bucket of a website endpoint's host: `BUCKET.s3-website-REGION.…` or `BUCKET.s3-website.…`.
+    static func websiteBucket(_ host: String) -> String? {
+        guard let r = host.range(of: ".s3-website"), r.lowerBound > host.startIndex else { return nil }
+        let rest = host[r.upperBound...]
+        guard rest.hasPrefix(".") || rest.hasPrefix("-") else { return nil }
+        return String(host[..<r.lowerBound])
+    }
+
+    /// A website endpoint's request: anonymous by design (S3's website endpoints take no
+    /// signature), so the service answers it only with reads of what the bucket makes public.
+    func websiteDestination(_ objects: (service: any BatonService, handler: Action?), bucket: String, path: String) -> Destination {
+        let key = String(path.drop { $0 == "/" }).percentDecoded
+        var d = Destination(service: objects.service, action: Self.objectAction, wireProtocol: .restXML,
+                            parameters: ["Bucket": bucket, "Key": key, "Website": "true"],
+                            authentication: .open("S3's website endpoint: anonymous GET and HEAD of public objects"),
+                            maximumBodyBytes: 64 * 1024, handler: objects.handler)
+        d.streamsBody = false
+        return d
+    }
+
     /// The bucket of a virtual-hosted-style host: `BUCKET.s3.…` or `BUCKET.localhost`.
     static func virtualHostBucket(_ host: String) -> String? {
         if let r = host.range(of: ".s3."), r.lowerBound > host.startIndex { return String(host[..<r.lowerBound]) }

@@ -143,6 +143,10 @@ package struct FrontDoor: Sendable {
     /// only up to the destination's limit.
     package func destination(method: String, path: String, target: String?, query: String = "",
                              headers: [(String, String)] = []) -> Destination? {
+        let host = (headers.first { $0.0 == "host" }?.1 ?? "").split(separator: ":").first.map(String.init) ?? ""
+        if target == nil, let objects, let bucket = Self.websiteBucket(host) {
+            return websiteDestination(objects, bucket: bucket, path: path)
+        }
         if target == nil, let objects, let bucket = Self.objectAddress(path: path, query: query, headers: headers) {
             return objectDestination(objects, bucket: bucket, method: method, headers: headers)
         }

@@ -29,6 +29,7 @@ extension S3Service {
         if call.query["logging"] != nil { return try await logging(bucket, call) }
         if call.query["object-lock"] != nil { return try await objectLockConfiguration(bucket, call) }
         if call.query["lifecycle"] != nil { return try await lifecycle(bucket, call) }
+        if call.query["website"] != nil { return try await website(bucket, call) }
         if call.query["replication"] != nil { return try await replication(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
         guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }

@@ -56,6 +56,8 @@ package struct S3Service: BatonService {
     /// page (`Origin`) gets the bucket's CORS headers on its answer.
     func dispatch(_ call: ServiceCall) async throws -> ServiceReply {
         let bucket = call.parameters["Bucket"]
+        // The website endpoint (the front door marks it): anonymous reads, HTML errors.
+        if call.parameters["Website"] != nil, let bucket { return await serveWebsite(bucket, call.parameters["Key"] ?? "", call) }
         if call.method == "OPTIONS" { return try preflight(bucket, call.parameters["Key"], call) }
         let reply = try await route(call)
         return call.headers["origin"] == nil ? reply : addingCORS(reply, bucket, call)
@@ -79,7 +81,7 @@ package struct S3Service: BatonService {
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
         if let bucket, let key, q["retention"] != nil { return try await objectRetention(bucket, key, call) }
         if let bucket, let key, q["legal-hold"] != nil { return try await objectLegalHold(bucket, key, call) }
-        let unsupported = ["website", "torrent", "restore", "select", "policyStatus"]
+        let unsupported = ["torrent", "restore", "select", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             // A bucket that does not exist is that first, as S3 answers it.
             if let bucket, try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }

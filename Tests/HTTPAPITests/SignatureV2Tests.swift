@@ -66,3 +66,16 @@ import Testing
         #expect(queryAPI?.service.name != "s3")
     }
 }
+
+/// A website endpoint's host goes to S3 unsigned and marked as such; an ordinary bucket host
+/// does not, so an unsigned request to it is still refused.
+@Suite struct WebsiteRoutingTests {
+    @Test func onlyAWebsiteHostIsOpen() async throws {
+        let f = try await FrontDoorFixture()
+        let site = f.door.destination(method: "GET", path: "/docs/", target: nil, headers: [("host", "site.s3-website-us-east-1.localhost:8083")])
+        #expect(site?.service.name == "s3" && site?.parameters["Website"] == "true" && site?.parameters["Key"] == "docs/")
+        if case .open = site?.authentication {} else { Issue.record("a website endpoint takes no signature") }
+        let bucket = f.door.destination(method: "GET", path: "/docs/", target: nil, headers: [("host", "site.s3.localhost:8083")])
+        #expect(bucket?.parameters["Website"] == nil && bucket?.authentication == .sigV4)
+    }
+}
