@@ -57,6 +57,13 @@ package struct BatonResponder: HTTPResponder {
         if let file = out.file {
             return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: Self.body(file))
         }
+        if out.chunked {
+            let bytes = out.body
+            return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: bytes))
+                try await writer.finish(nil)
+            })
+        }
         return Response(status: HTTPResponse.Status(code: out.status), headers: fields,
                         body: .init(byteBuffer: ByteBuffer(bytes: out.body)))
     }

@@ -104,8 +104,10 @@ extension FrontDoor {
         w.element("HostId", ServiceReply.hostId(id))
         w.raw("</Error>")
         let status = error.restStatus
+        var headers = [("Content-Type", "application/xml"), ("x-amz-request-id", id), ("x-amz-id-2", ServiceReply.hostId(id))]
+        // An archived object's refusal names its class in a header too, as S3's does.
+        if error.code == "InvalidObjectState", let cls = error.details?["StorageClass"]?.stringValue { headers.append(("x-amz-storage-class", cls)) }
         // A 304 and a HEAD answer carry no body.
-        return Outgoing(status: status, headers: [("Content-Type", "application/xml"), ("x-amz-request-id", id), ("x-amz-id-2", ServiceReply.hostId(id))],
-                        body: status == 304 ? [] : w.bytes)
+        return Outgoing(status: status, headers: headers, body: status == 304 ? [] : w.bytes)
     }
 }

@@ -49,6 +49,8 @@ package struct FrontDoor: Sendable {
         package var body: [UInt8]
         /// A body sent from a file instead of `body`.
         package var file: FileBody?
+        /// Sent with `Transfer-Encoding: chunked` rather than a length (S3's refused preflight).
+        package var chunked = false
 
         package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
@@ -253,6 +255,8 @@ package struct FrontDoor: Sendable {
             return render(reply, destination.wireProtocol, id)
         } catch let error as ServiceError {
             var out = render(error, destination.wireProtocol, id, messageMember: destination.service.errorMessageMember)
+            // S3 streams a refused CORS preflight's error document (no Content-Length).
+            if destination.wireProtocol == .restXML, request.method == "OPTIONS" { out.chunked = true }
             if case .json = destination.wireProtocol, let q = destination.service.queryProtocol, q.queryCompatibleJSON {
                 let (code, status) = q.model.queryError(error.code)
                 if let status { out.status = status }

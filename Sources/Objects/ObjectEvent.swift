@@ -19,6 +19,9 @@ struct ObjectEvent: Sendable {
     var sequencer: String
     var region: String
     var account: String
+    /// An archived object's class and its restored copy's expiry (restore events).
+    var storageClass: String? = nil
+    var restoreExpiryMillis: Int64? = nil
 
     /// The record inside a queue, topic or function notification (AWS's "event message
     /// structure"). AWS: "The s3 key provides information about the bucket and object involved
@@ -88,16 +91,24 @@ struct ObjectEvent: Sendable {
         case "ObjectAcl:Put":
             detailType = "Object ACL Updated"
             if let etag { object.appendUnchecked("etag", .string(etag)) }
+        case "ObjectRestore:Post", "ObjectRestore:Completed":
+            detailType = name == "ObjectRestore:Post" ? "Object Restore Initiated" : "Object Restore Completed"
+            if let size { object.appendUnchecked("size", .int(size)) }
+            if let etag { object.appendUnchecked("etag", .string(etag)) }
         default:
             return nil
         }
+        let completed = name == "ObjectRestore:Completed"
         var detail = JSONObject()
         detail.appendUnchecked("version", "0")
         detail.appendUnchecked("bucket", ["name": .string(bucket)])
         detail.appendUnchecked("object", .object(object))
         detail.appendUnchecked("request-id", .string(requestId))
         detail.appendUnchecked("requester", .string(account))
-        detail.appendUnchecked("source-ip-address", "127.0.0.1")
+        // (AWS's restore completion comes from S3 itself, not from an address.)
+        if !completed { detail.appendUnchecked("source-ip-address", "127.0.0.1") }
+        if completed, let expiry = restoreExpiryMillis { detail.appendUnchecked("restore-expiry-time", .string(Timestamp(milliseconds: expiry).iso8601)) }
+        if name.hasPrefix("ObjectRestore:"), let storageClass { detail.appendUnchecked("source-storage-class", .string(storageClass)) }
         if let reason { detail.appendUnchecked("reason", .string(reason)) }
         if let deletion { detail.appendUnchecked("deletion-type", .string(deletion)) }
         var entry = JSONObject()

@@ -32,7 +32,9 @@ extension ObjectStore {
         return ObjectEvent(name: cause.event, bucket: bucket, key: key, size: object?.size, etag: object?.etag,
                            // AWS: the null version (a Suspended bucket's write) is named by no versionId.
                            versionId: object?.headers[Self.versionHeader]?.stringValue.flatMap { $0 == "null" ? nil : $0 }, requestId: cause.requestId,
-                           timeMillis: cause.timeMillis, sequencer: hex, region: region, account: account)
+                           timeMillis: cause.timeMillis, sequencer: hex, region: region, account: account,
+                           storageClass: object?.headers["x-amz-storage-class"]?.stringValue,
+                           restoreExpiryMillis: object?.headers["restore-expiry"]?.integerValue)
     }
 
     /// Inside a write's transaction: queues what the bucket's configuration asks for these

@@ -80,6 +80,7 @@ extension S3Service {
             after = q["marker"]
         }
         let p = try page(bucket, prefix: prefix, delimiter: delimiter, after: after, max: min(max, 1000))
+        let anonymous = call.headers["authorization"] == nil && q["X-Amz-Signature"] == nil && q["Signature"] == nil
         func enc(_ s: String) -> String { url ? Self.urlEncode(s) : s }
         // AWS's element order (the Java SDK reads them in it): the listing's description
         // first, its Contents and CommonPrefixes last.
@@ -107,7 +108,8 @@ extension S3Service {
                 w.element("ETag", Self.etagHeader(o.etag))
                 Self.checksumAlgorithm(o, &w)
                 w.element("Size", String(o.size))
-                if !v2 || q["fetch-owner"] == "true" {
+                // (An anonymous request is not the owner, and is not told who is.)
+                if (!v2 || q["fetch-owner"] == "true") && !anonymous {
                     owner(&w)
                 }
                 w.element("StorageClass", o.headers["x-amz-storage-class"]?.stringValue ?? "STANDARD")

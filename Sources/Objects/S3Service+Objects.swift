@@ -126,6 +126,7 @@ extension S3Service {
             if try store.bucket(bucket) == nil { throw head ? ServiceError("NoSuchBucket", "", kind: .notFound) : S3Errors.noSuchBucket(bucket) }
             throw head ? ServiceError("NoSuchKey", "", kind: .notFound) : S3Errors.noSuchKey(key)
         }
+        if !head { try checkReadable(o) }
         let h = call.headers
         let tag = Self.etagHeader(o.etag)
         func matches(_ list: String) -> Bool {
@@ -320,6 +321,7 @@ extension S3Service {
             throw S3Errors.noSuchKey(sourceKey)
         }
         try Self.checkCopySourceConditions(call, source, now: now)
+        try checkReadable(source)
         let condition = try Self.writeCondition(call)
         let replace = call.headers["x-amz-metadata-directive"]?.uppercased() == "REPLACE"
         // AWS: a copy onto itself must change the metadata, storage class, website redirect
@@ -463,6 +465,11 @@ extension S3Service {
     static func copySource(_ header: String) -> (String, String)? {
         var text = header.percentDecoded
         if let q = text.firstIndex(of: "?") { text = String(text[..<q]) }
+        // A whole path-style URL names its bucket and key after the host.
+        for scheme in ["http://", "https://"] where text.hasPrefix(scheme) {
+            let rest = text.dropFirst(scheme.count)
+            text = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? ""
+        }
         let trimmed = text.drop { $0 == "/" }
         guard let slash = trimmed.firstIndex(of: "/") else { return nil }
         let key = String(trimmed[trimmed.index(after: slash)...])

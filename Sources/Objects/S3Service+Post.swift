@@ -49,7 +49,8 @@ extension S3Service {
                                            name: "key", value: "")
         }
         // AWS: "${filename}" in the key is the name of the file the user uploaded.
-        key = key.replacingOccurrences(of: "${filename}", with: file.filename ?? "")
+        // (A file sent as a plain field has no name, and its key keeps the variable as written.)
+        if let name = file.filename { key = key.replacingOccurrences(of: "${filename}", with: name) }
         guard !key.isEmpty else { throw S3Errors.invalidArgument("User key must have a length greater than 0.", name: "key", value: "") }
         let range = try checkPolicy(fields, bucket: bucket, call: call)
 
@@ -71,6 +72,7 @@ extension S3Service {
         }
         var kept = JSONObject()
         for (k, v) in headers.sorted(by: { $0.key < $1.key }) { kept[k] = .string(v) }
+        for (k, v) in written.checksums { kept[k] = .string(v) }
         if let tagging = fields["tagging"] {
             guard let root = XMLElementTree.parse(Array(tagging.utf8)), let set = root.child("TagSet") else { throw S3Errors.malformedXML() }
             let tags = set.all("Tag").map { ($0.value("Key") ?? "", $0.value("Value") ?? "") }
@@ -92,8 +94,13 @@ extension S3Service {
     /// (201 with a PostResponse document, 200 empty), else 204.
     func postAnswer(bucket: String, key: String, etag: String, fields: [String: String], call: ServiceCall) -> ServiceReply {
         let host = call.headers["host"] ?? "localhost"
-        let virtual = host.contains(".s3.") || host.split(separator: ":").first?.hasSuffix(".localhost") == true
-        let location = "http://\(host)/" + (virtual ? "" : S3Service.urlEncode(bucket) + "/") + S3Service.urlEncode(key).replacingOccurrences(of: "%2F", with: "/")
+        let name = host.split(separator: ":").first.map(String.init) ?? host
+        let virtual = host.contains(".s3.") || name.hasSuffix(".localhost")
+        // AWS answers with the object's virtual-hosted URL; a host that cannot carry a bucket
+        // name (an IP address, plain localhost) keeps the path.
+        let hostable = name.contains(".") && !name.allSatisfy { $0.isNumber || $0 == "." }
+        let base = virtual ? "http://\(host)/" : hostable ? "http://\(bucket).\(host)/" : "http://\(host)/" + S3Service.urlEncode(bucket) + "/"
+        let location = base + S3Service.urlEncode(key).replacingOccurrences(of: "%2F", with: "/")
         let headers = [("ETag", Self.etagHeader(etag)), ("Location", location)]
         if let redirect = fields["success_action_redirect"] ?? fields["redirect"], let url = URL(string: redirect), url.scheme != nil, url.host != nil {
             var parts = URLComponents(url: url, resolvingAgainstBaseURL: false)
@@ -144,7 +151,9 @@ extension S3Service {
         var covered: Set<String> = ["bucket"]
         var range: (min: Int64, max: Int64)?
         func failed(_ c: JSON) -> ServiceError {
-            ServiceError("AccessDenied", "Invalid according to Policy: Policy Condition failed: \(c.serialized)", kind: .forbidden)
+            // AWS writes a condition array with a space after each comma.
+            let text = c.arrayValue.map { "[" + $0.map(\.serialized).joined(separator: ", ") + "]" } ?? c.serialized
+            return ServiceError("AccessDenied", "Invalid according to Policy: Policy Condition failed: \(text)", kind: .forbidden)
         }
         for c in conditions {
             switch c {
@@ -158,7 +167,7 @@ extension S3Service {
                 let op = a[0].stringValue?.lowercased() ?? ""
                 if op == "content-length-range" {
                     guard let lo = a[1].integerValue ?? a[1].stringValue.flatMap({ Int64($0) }),
-                          let hi = a[2].integerValue ?? a[2].stringValue.flatMap({ Int64($0) }) else { throw invalid("Invalid content-length-range.") }
+                          let hi = a[2].integerValue ?? a[2].stringValue.flatMap({ Int64($0) }) else { throw failed(c) }
                     range = (lo, hi)
                     continue
                 }

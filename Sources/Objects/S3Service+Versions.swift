@@ -24,14 +24,20 @@ extension S3Service {
             throw S3Errors.invalidArgument("A version-id marker cannot be specified without a key marker.", name: "version-id-marker",
                                            value: q["version-id-marker"])
         }
+        // AWS's element order: the listing's description, then the versions last.
         return Self.xml("ListVersionsResult") { w in
-            w.element("IsTruncated", truncated ? "true" : "false")
+            w.element("Name", bucket)
+            w.element("Prefix", enc(prefix))
             w.element("KeyMarker", enc(q["key-marker"] ?? ""))
             w.element("VersionIdMarker", q["version-id-marker"] ?? "")
             if truncated, let last = page.last {
                 w.element("NextKeyMarker", enc(last.object.key))
                 w.element("NextVersionIdMarker", last.id)
             }
+            w.element("MaxKeys", String(max))
+            if let d = q["delimiter"] { w.element("Delimiter", enc(d)) }
+            w.element("IsTruncated", truncated ? "true" : "false")
+            if url { w.element("EncodingType", "url") }
             for v in page {
                 let isLatest = v.isLatest
                 if v.deleteMarker {
@@ -56,11 +62,6 @@ extension S3Service {
                     w.raw("</Version>")
                 }
             }
-            w.element("Name", bucket)
-            w.element("Prefix", enc(prefix))
-            if let d = q["delimiter"] { w.element("Delimiter", enc(d)) }
-            w.element("MaxKeys", String(max))
-            if url { w.element("EncodingType", "url") }
         }
     }
 }

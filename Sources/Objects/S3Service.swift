@@ -79,9 +79,10 @@ package struct S3Service: BatonService {
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
         if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try objectAttributes(bucket, key, call) }
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
+        if let bucket, let key, q["restore"] != nil { return try await restoreObject(bucket, key, call) }
         if let bucket, let key, q["retention"] != nil { return try await objectRetention(bucket, key, call) }
         if let bucket, let key, q["legal-hold"] != nil { return try await objectLegalHold(bucket, key, call) }
-        let unsupported = ["torrent", "restore", "select", "policyStatus"]
+        let unsupported = ["torrent", "select", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             // A bucket that does not exist is that first, as S3 answers it.
             if let bucket, try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
