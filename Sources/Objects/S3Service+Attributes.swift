@@ -19,6 +19,7 @@ extension S3Service {
             if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
+        try Self.checkCustomerKey(o, call)
         var headers = [("Last-Modified", Self.httpDate(o.modifiedMillis))]
         if let v = o.headers[ObjectStore.versionHeader]?.stringValue { headers.append(("x-amz-version-id", v)) }
         return Self.xml("GetObjectAttributesResponse", headers: headers) { w in

@@ -13,12 +13,13 @@ extension S3Service {
         var headers = Self.keptHeaders(call)
         for (k, v) in try lockHeaders(bucket, call) { headers[k] = .string(v) }
         let checksum = try Self.uploadChecksumSettings(call)
+        if let customerKey = try Self.customerKeyMD5(call) { headers[Self.customerKeyRecord] = Self.customerKeyRecord(customerKey) }
         if let (algorithm, type) = checksum {
             headers["x-amz-checksum-algorithm"] = .string(algorithm.rawValue)
             headers[Self.checksumTypeHeader] = .string(type)
         }
         try await store.createUpload(ObjectStore.Upload(id: id, bucket: bucket, key: key, initiatedMillis: now, headers: headers))
-        var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
+        var replyHeaders = Self.encryptionHeaders(headers)
         if let (algorithm, type) = checksum {
             replyHeaders.append(("x-amz-checksum-algorithm", algorithm.rawValue))
             replyHeaders.append((Self.checksumTypeHeader, type))
@@ -45,6 +46,7 @@ extension S3Service {
         let u = try upload(bucket, key, id)
         if call.headers["x-amz-copy-source"] != nil { return try await uploadPartCopy(bucket, key, id, n, call) }
         try Self.checkPartAlgorithm(u, call)
+        try Self.checkPartCustomerKey(u, call)
         let written = try await UploadWriter.write(call, into: store, defaultChecksum: Self.uploadChecksum(u)?.0, part: true)
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         let checksum = written.checksums.first.flatMap { (header, value) in
@@ -57,7 +59,7 @@ extension S3Service {
             store.removeFiles([written.file])
             throw error
         }
-        var headers = [("ETag", Self.etagHeader(etag)), ("x-amz-server-side-encryption", "AES256")]
+        var headers = [("ETag", Self.etagHeader(etag))] + Self.encryptionHeaders(u.headers)
         for (k, v) in written.checksums { headers.append((k, v)) }
         return ServiceReply(status: 200, headers: headers)
     }
@@ -197,7 +199,7 @@ extension S3Service {
             store.removeFiles([name])
             throw error
         }
-        return Self.xml("CompleteMultipartUploadResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
+        return Self.xml("CompleteMultipartUploadResult", headers: Self.encryptionHeaders(u.headers)) { w in
             w.element("Location", "http://\(bucket).s3.amazonaws.com/\(key)")
             w.element("Bucket", bucket)
             w.element("Key", key)

@@ -74,8 +74,10 @@ extension S3Service {
         let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
         let acl = try AccessControlList.from(headers: call.headers, body: [], owner: account, bucket: false)
         let lock = try lockHeaders(bucket, call)
+        let customerKey = try Self.customerKeyMD5(call)
         let written = try await UploadWriter.write(call, into: store)
         var headers = Self.keptHeaders(call)
+        if let customerKey { headers[Self.customerKeyRecord] = Self.customerKeyRecord(customerKey) }
         for (k, v) in lock { headers[k] = .string(v) }
         if let tags, !tags.isEmpty { headers["tagging"] = Self.encodeTags(tags) }
         if let acl { headers["acl"] = acl.json }
@@ -99,7 +101,7 @@ extension S3Service {
                                                                         modifiedMillis: now, headers: headers)) {
             reply.append(expiration)
         }
-        reply.append(("x-amz-server-side-encryption", "AES256"))
+        reply += Self.encryptionHeaders(headers)
         return ServiceReply(status: 200, headers: reply)
     }
 
@@ -127,6 +129,7 @@ extension S3Service {
             throw head ? ServiceError("NoSuchKey", "", kind: .notFound) : S3Errors.noSuchKey(key)
         }
         if !head { try checkReadable(o) }
+        try Self.checkCustomerKey(o, call)
         let h = call.headers
         let tag = Self.etagHeader(o.etag)
         func matches(_ list: String) -> Bool {
@@ -143,8 +146,8 @@ extension S3Service {
         if h["if-none-match"] == nil, let since = h["if-modified-since"].flatMap(Self.parseHTTPDate), modifiedSecond <= since {
             return ServiceReply(status: 304, headers: [("ETag", tag)])
         }
-        var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes"),
-                                           ("x-amz-server-side-encryption", "AES256")]
+        var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes")]
+            + Self.encryptionHeaders(o.headers)
         // An object from before versioning is the null version once its bucket has had versioning.
         if o.headers[ObjectStore.versionHeader] == nil, try store.versioning(bucket) != .off { headers.append(("x-amz-version-id", "null")) }
         if let expiration = expirationHeader(bucket, o) { headers.append(expiration) }
