@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "StatesInterpreter", dependencies: ["StatesLanguage", "JSONata"], linkerSettings: [.linkedLibrary("m")]),
         // SQLite from the system (Debian: libsqlite3-dev), through a thin wrapper of our own.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The durable journal: SQLite (WAL) by default, an in-memory store for tests.
         .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
@@ -92,7 +93,7 @@ let package = Package(
         // The one list of services `baton serve` puts on the endpoint.
         // Amazon S3: buckets and objects streamed to and from files, multipart uploads.
         .target(name: "Objects", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "CFileSync",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "CFileSync", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

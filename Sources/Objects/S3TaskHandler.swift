@@ -122,6 +122,8 @@ struct S3TaskHandler: TaskHandler {
                 after = last
             }
             return ["Items": .array(items)]
+        case "getObject" where p["InputType"]?.stringValue == "MANIFEST":
+            return try manifestFiles(p)
         case "putObject" where p["Objects"] != nil:
             let bucket = try string(p, "Bucket")
             var written: [JSON] = []
@@ -132,6 +134,41 @@ struct S3TaskHandler: TaskHandler {
             return ["Written": .array(written)]
         default:
             return try await perform(action, p, requestId: requestId)
+        }
+    }
+
+    /// An S3 inventory manifest (`manifest.json`: `fileFormat` CSV, `fileSchema`, `files` in
+    /// the destination bucket) and the text of each file it names, gunzipped; the reader makes
+    /// their rows its items (`ItemSource.manifestItems`).
+    func manifestFiles(_ p: JSON) throws(ServiceError) -> JSON {
+        let bucket = try string(p, "Bucket"), key = try string(p, "Key")
+        let manifest = try objectBytes(bucket, key)
+        guard case .object(let m)? = try? JSONParser.parse(manifest) else {
+            throw ServiceError("InvalidManifest", "The manifest s3://\(bucket)/\(key) is not valid JSON")
+        }
+        guard m["fileFormat"]?.stringValue?.uppercased() == "CSV" else {
+            throw ServiceError("InvalidManifest", "Only CSV inventory reports can be read (the manifest's fileFormat is \(m["fileFormat"]?.stringValue ?? "missing"))")
+        }
+        let schema = (m["fileSchema"]?.stringValue ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // The files are in the report's destination bucket (an ARN in the manifest).
+        let destination = (m["destinationBucket"]?.stringValue).map { $0.hasPrefix("arn:aws:s3:::") ? String($0.dropFirst(13)) : $0 } ?? bucket
+        var files: [JSON] = []
+        for f in m["files"]?.arrayValue ?? [] {
+            guard let fileKey = f["key"]?.stringValue else { throw ServiceError("InvalidManifest", "A file of the manifest has no key") }
+            var bytes = try objectBytes(destination, fileKey)
+            if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes) }
+            files.append(.string(String(decoding: bytes, as: UTF8.self)))
+        }
+        return ["Files": .array(files), "Schema": .array(schema.map { .string($0) })]
+    }
+
+    func objectBytes(_ bucket: String, _ key: String) throws(ServiceError) -> [UInt8] {
+        guard let o = try service.store.object(bucket, key) else {
+            if try service.store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            throw S3Errors.noSuchKey(key)
+        }
+        do { return Array(try Data(contentsOf: URL(fileURLWithPath: service.store.path(o.file)))) } catch {
+            throw ServiceError("InternalError", "cannot read the object: \(error)", kind: .server)
         }
     }
 

@@ -30,6 +30,12 @@ extension Step {
         } else if let p = reader.parameters {
             parameters = try DataFlow.apply(p, scope: scope(frame, input: effective), random: &s.random)
         }
+        // An inventory manifest is read with the files it names: the reader is told so (the
+        // read records no Task events, so this is not in the history).
+        if reader.config.inputType == "MANIFEST", case .object(var o) = parameters {
+            o["InputType"] = "MANIFEST"
+            parameters = .object(o)
+        }
         emit(fid, "MapStateStarted", "mapStateStartedEventDetails", ["length": 0])
         startMapRun(fid, keep: true)
         var run = mapRun(fid) ?? [:]

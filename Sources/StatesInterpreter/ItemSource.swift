@@ -13,6 +13,7 @@ enum ItemSource {
             guard let items = result["Items"]?.arrayValue else { throw failed("The listing returned no items.") }
             return limit.map { Array(items.prefix($0)) } ?? items
         }
+        if reader.config.inputType == "MANIFEST" { return try manifestItems(result, limit: limit) }
         guard let body = result["Body"]?.stringValue else { throw failed("The object has no content to read items from.") }
         switch reader.config.inputType ?? "JSON" {
         case "JSON":
@@ -39,7 +40,7 @@ enum ItemSource {
         case "CSV":
             return try csvItems(body, config: reader.config, limit: limit)
         default:
-            throw failed("Reading items from an S3 inventory manifest is not supported yet.")
+            throw failed("The InputType \(reader.config.inputType ?? "") is not one the ItemReader reads.")
         }
     }
 
@@ -78,6 +79,25 @@ enum ItemSource {
     /// CSV as AWS reads it: RFC 4180 fields (quotes, doubled quotes, line breaks in quotes),
     /// every value a string, the header row first or given; a row's fields past the headers
     /// are dropped and missing ones are empty.
+    /// An S3 inventory report's rows, read by the reader from the files its manifest names
+    /// (`Files`, their text) under the manifest's `fileSchema` (`Schema`): each row an object of
+    /// the schema's fields, every value a string, as AWS's ItemReader gives them.
+    static func manifestItems(_ result: JSON, limit: Int?) throws(StatesError) -> [JSON] {
+        guard let files = result["Files"]?.arrayValue, let schema = result["Schema"]?.arrayValue?.compactMap(\.stringValue), !schema.isEmpty else {
+            throw failed("The manifest names no CSV files with a fileSchema.")
+        }
+        var config = ReaderConfig()
+        config.csvHeaderLocation = "GIVEN"
+        config.csvHeaders = schema
+        var items: [JSON] = []
+        for f in files {
+            let left = limit.map { $0 - items.count }
+            if let left, left <= 0 { break }
+            items += try csvItems(f.stringValue ?? "", config: config, limit: left)
+        }
+        return items
+    }
+
     static func csvItems(_ text: String, config: ReaderConfig, limit: Int?) throws(StatesError) -> [JSON] {
         let delimiter: Character = ["PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"][config.csvDelimiter ?? ""] ?? ","
         var rows = csvRows(text, delimiter: delimiter)

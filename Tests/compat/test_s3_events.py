@@ -213,3 +213,31 @@ def test_a_distributed_map_reads_its_items_from_a_bucket_and_writes_its_results_
     assert json.loads(results[0]["Input"])["Items"] == [{"id": "1", "email": "ana@example.com"}, {"id": "2", "email": "bo@example.com"}]
     types = [e["type"] for e in sfn.get_execution_history(executionArn=run)["events"]]
     assert types[:6] == ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded"]
+
+
+def test_a_distributed_map_reads_an_s3_inventory_report_through_its_manifest(server):
+    """ItemReader with InputType MANIFEST: the manifest names gzipped CSV files in the report's
+    destination bucket; every row, under the manifest's fileSchema, is an item."""
+    import gzip
+    s3, sfn = clients(server.endpoint, "s3", "stepfunctions")
+    s3.create_bucket(Bucket="compat-inventory")
+    rows = [f'"photos","img/{i}.jpg","{100 + i}"\n' for i in range(5)]
+    s3.put_object(Bucket="compat-inventory", Key="report/data/a.csv.gz", Body=gzip.compress("".join(rows[:3]).encode()))
+    s3.put_object(Bucket="compat-inventory", Key="report/data/b.csv.gz", Body=gzip.compress("".join(rows[3:]).encode()))
+    manifest = {"sourceBucket": "photos", "destinationBucket": "arn:aws:s3:::compat-inventory", "version": "2016-11-30",
+                "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+                "files": [{"key": "report/data/a.csv.gz", "size": 1, "MD5checksum": "x"},
+                          {"key": "report/data/b.csv.gz", "size": 1, "MD5checksum": "x"}]}
+    s3.put_object(Bucket="compat-inventory", Key="report/manifest.json", Body=json.dumps(manifest).encode())
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "MANIFEST", "MaxItems": 4},
+                       "Parameters": {"Bucket": "compat-inventory", "Key": "report/manifest.json"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Key",
+                          "States": {"Key": {"Type": "Pass", "Parameters": {"key.$": "$.Key", "size.$": "$.Size"}, "End": True}}}}}}
+    machine = sfn.create_state_machine(name="compat-map-inventory", definition=json.dumps(definition),
+                                       roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    done = wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=run)))
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == [{"key": f"img/{i}.jpg", "size": str(100 + i)} for i in range(4)], "MaxItems across the files"

@@ -22,6 +22,8 @@ public struct ReaderConfig: Sendable {
     /// `ItemsPointer`: where in a JSON object read the array of items is (a JSON Pointer,
     /// RFC 6901, such as `/data/items`); the whole document when absent.
     public var itemsPointer: String?
+
+    public init() {}
 }
 
 public struct ItemBatcher: Sendable {
