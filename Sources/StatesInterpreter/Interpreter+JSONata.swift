@@ -186,8 +186,7 @@ extension Step {
             default:
                 due = try dueTime(wait, input: frame.input, frame)
             }
-            let timer = newTimer(.wait(frame: fid))
-            decision.effects.append(.startTimer(timer, dueAt: due))
+            startWait(fid, due: due)
         case .fail(let f):
             let error = try failText(f.error, field: "Error", frame, &states)
             let cause = try failText(f.cause, field: "Cause", frame, &states)

@@ -35,9 +35,7 @@ extension Step {
                 exitState(fid, output: output, next: next, assigned: assigned)
             case .wait(let wait):
                 let effective = try select(state.inputPath, from: frame.input, frame)
-                let due = try dueTime(wait, input: effective, frame)
-                let timer = newTimer(.wait(frame: fid))
-                decision.effects.append(.startTimer(timer, dueAt: due))
+                startWait(fid, due: try dueTime(wait, input: effective, frame))
             case .succeed:
                 let effective = try select(state.inputPath, from: frame.input, frame)
                 let assigned = try evaluateAssign(state.assign, frame, value: effective, states: nil)

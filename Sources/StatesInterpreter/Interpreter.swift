@@ -273,6 +273,19 @@ struct Step {
         return id
     }
 
+    /// A Wait state's timer, or, when the wait is already due (`Seconds` 0, a timestamp in the
+    /// past), its end decided in this step: the trigger's time is past the due time, so the
+    /// timer would fire at once, and the history is the same (WaitStateExited at `now`)
+    /// without a timer written, fired and deleted in two more steps.
+    mutating func startWait(_ fid: Int, due: Timestamp) {
+        if due <= now {
+            timerFired(.wait(frame: fid))
+            return
+        }
+        let timer = newTimer(.wait(frame: fid))
+        decision.effects.append(.startTimer(timer, dueAt: due))
+    }
+
     mutating func enqueue(_ fid: Int) { runQueue.append(fid) }
 
     mutating func drain() {

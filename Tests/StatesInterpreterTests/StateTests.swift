@@ -37,6 +37,22 @@ import Testing
         #expect(d.events[0].timestamp == due)
     }
 
+    /// A wait already due (0 seconds, a timestamp in the past, in JSONPath and JSONata) ends
+    /// in the step that entered it: the same events, no timer to write, fire and delete.
+    @Test(arguments: [
+        ["Type": "Wait", "Seconds": 0, "Next": "P"] as JSON,
+        ["Type": "Wait", "Timestamp": "2001-01-01T00:00:00Z", "Next": "P"],
+        ["Type": "Wait", "QueryLanguage": "JSONata", "Seconds": "{% 0 %}", "Next": "P"],
+    ])
+    func aWaitAlreadyDueEndsInTheSameStep(_ wait: JSON) throws {
+        let i = try Self.interpreter(["StartAt": "W", "States": ["W": wait, "P": ["Type": "Pass", "End": true]]])
+        let (state, d) = Self.begin(i, input: ["a": 1])
+        #expect(d.effects == [.executionFinished(.succeeded)], "no timer")
+        #expect(d.events.map(\.type) == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited",
+                                         "ExecutionSucceeded"])
+        #expect(state.status == .succeeded && state.output == ["a": 1])
+    }
+
     @Test func waitTimestampPathUsesTheInput() throws {
         let i = try Self.interpreter(["StartAt": "W", "States": ["W": ["Type": "Wait", "TimestampPath": "$.at", "End": true]]])
         let (_, d) = Self.begin(i, input: ["at": "2030-01-01T00:00:00Z"])
