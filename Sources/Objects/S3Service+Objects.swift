@@ -253,7 +253,9 @@ extension S3Service {
 
     func deleteObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         let bypass = try bypassGovernance(bucket, call)
-        if let versionId = call.query["versionId"], let v = try store.version(bucket, key, id: versionId), !v.deleteMarker {
+        // Only a bucket with Object Lock holds locked versions: others skip the lookup.
+        if let versionId = call.query["versionId"], try objectLockEnabled(bucket),
+           let v = try store.version(bucket, key, id: versionId), !v.deleteMarker {
             try checkDeletable(v.object, bypass: bypass)
         }
         let done = try await store.delete(bucket, entries: [(key, call.query["versionId"])], now: now, cause: cause("ObjectRemoved:Delete", call))
@@ -275,8 +277,9 @@ extension S3Service {
         // Versions under Object Lock stay, each reported as an error.
         var refused: [(key: String, versionId: String, error: ServiceError)] = []
         var allowed: [(key: String, versionId: String?)] = []
+        let locked = try objectLockEnabled(bucket)
         for e in entries {
-            if let id = e.versionId, let v = try store.version(bucket, e.key, id: id), !v.deleteMarker {
+            if locked, let id = e.versionId, let v = try store.version(bucket, e.key, id: id), !v.deleteMarker {
                 do throws(ServiceError) { try checkDeletable(v.object, bypass: bypass) } catch {
                     refused.append((e.key, id, error))
                     continue
