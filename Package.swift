@@ -51,6 +51,14 @@ let package = Package(
         ]),
         // Named webhooks: verify a sender, find the task waiting on its key, resume it.
         .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
+        // The web console at /console: its page and scripts compiled into the binary.
+        .target(name: "Console", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [
+            .embedInCode("Assets/index.html"), .embedInCode("Assets/console.css"), .embedInCode("Assets/console.js"),
+            .embedInCode("Assets/graph.js"), .embedInCode("Assets/status.js"),
+        ]),
         // The one endpoint: routes from the services list, SigV4 before every route, errors rendered per protocol.
         .target(name: "HTTPAPI", dependencies: [
             "StatesLanguage", "StatesInterpreter", "ServiceKit",
@@ -97,7 +105,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables", "Kinesis", "Objects"]),
+        .target(name: "ServiceList", dependencies: ["ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Parameters", "Events", "Messaging", "Identity", "Tables", "Kinesis", "Objects", "Console"]),
         .executableTarget(
             name: "baton",
             dependencies: [
@@ -131,6 +139,7 @@ let package = Package(
         .testTarget(name: "StepFunctionsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.
+        .testTarget(name: "ConsoleTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Console"]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "ServiceList",
             "StepFunctions", "Integrations", "Parameters",

@@ -20,6 +20,8 @@ package final class Engine: Sendable {
     let timers = TimerService()
     let tracker = WorkTracker()
     let completions = CompletionWaiters()
+    /// Rung after each committed step of a watched execution (the console's live view).
+    package let historyWatchers = HistoryWatchers()
     let definitions = DefinitionCache()
     let activities = ActivityBoard()
     /// Outbox keys being performed now: the periodic rescan leaves them alone.
@@ -408,6 +410,7 @@ package final class Engine: Sendable {
     /// Performs a committed step's effects.
     private func performEffects(_ r: StepResult) async {
         let arn = r.record.arn
+        await historyWatchers.committed(arn)
         for effect in r.effects {
             switch effect {
             case .invokeTask(let inv):

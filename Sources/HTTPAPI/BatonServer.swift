@@ -57,6 +57,27 @@ package struct BatonResponder: HTTPResponder {
         if let file = out.file {
             return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: Self.body(file))
         }
+        if let stream = out.stream {
+            return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: ResponseBody { writer in
+                // The producer runs beside the writer: when the client leaves, a write throws,
+                // and the producer (waiting for its next event) is cancelled.
+                let (pieces, sink) = AsyncStream<[UInt8]>.makeStream()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        defer { sink.finish() }
+                        try? await stream { bytes in
+                            try Task.checkCancellation()
+                            sink.yield(bytes)
+                        }
+                    }
+                    do {
+                        for await piece in pieces { try await writer.write(ByteBuffer(bytes: piece)) }
+                    } catch {}
+                    group.cancelAll()
+                }
+                try await writer.finish(nil)
+            })
+        }
         if out.chunked {
             let bytes = out.body
             return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: ResponseBody { writer in

@@ -51,6 +51,8 @@ package struct FrontDoor: Sendable {
         package var file: FileBody?
         /// Sent with `Transfer-Encoding: chunked` rather than a length (S3's refused preflight).
         package var chunked = false
+        /// A body produced as it is sent (the console's server-sent events).
+        package var stream: ReplyStream?
 
         package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
@@ -219,7 +221,8 @@ package struct FrontDoor: Sendable {
     }
 
     func perform(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
-        if destination.authentication == .sigV4, let verifier {
+        if destination.authentication == .sigV4 || destination.authentication == .sigV4OrSession, let verifier,
+           !hasSession(request, at: destination, verifier) {
             var signed = SigV4Verifier.SignedRequest(method: request.method, path: request.path, query: request.query,
                                                      headers: request.headers, body: request.body)
             signed.bodyStreamed = destination.streamsBody
@@ -246,6 +249,7 @@ package struct FrontDoor: Sendable {
                                query: query, headers: headers, body: request.body, requestId: id)
         call.queryValues = queryValues
         call.bodyStream = request.bodyStream
+        if let verifier { call.sessions = ConsoleSessions(accessKeyId: verifier.accessKeyId, secretAccessKey: verifier.secretAccessKey, now: clock) }
         if destination.authentication == Self.formUpload, let verifier {
             let clock = self.clock
             call.verifyForm = { fields in verifier.verifyForm(fields, now: clock()) }
@@ -268,6 +272,18 @@ package struct FrontDoor: Sendable {
         }
     }
 
+    /// A console session stands in for a signature on the routes that take one, and on JSON
+    /// protocol calls: those carry `X-Amz-Target`, a header no other site's page may send
+    /// here without a CORS preflight, which this endpoint never grants for them; and the
+    /// cookie is SameSite=Strict besides.
+    func hasSession(_ request: Incoming, at destination: Destination, _ verifier: SigV4Verifier) -> Bool {
+        let json: Bool
+        if case .json = destination.wireProtocol { json = request.header("x-amz-target") != nil } else { json = false }
+        guard destination.authentication == .sigV4OrSession || json,
+              let cookie = ConsoleSessions.cookie(in: request.header("cookie")) else { return false }
+        return ConsoleSessions(accessKeyId: verifier.accessKeyId, secretAccessKey: verifier.secretAccessKey, now: clock).isValid(cookie, now: clock())
+    }
+
     func render(_ reply: ServiceReply, _ wire: WireProtocol, _ id: String) -> Outgoing {
         var headers = reply.headers
         if case .json(_, let version) = wire, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
@@ -279,7 +295,9 @@ package struct FrontDoor: Sendable {
             return Outgoing(status: reply.status, headers: headers, body: reply.body, file: reply.file)
         }
         if !headers.contains(where: { $0.0.lowercased() == "x-amzn-requestid" }) { headers.append(("x-amzn-RequestId", id)) }
-        return Outgoing(status: reply.status, headers: headers, body: reply.body)
+        var out = Outgoing(status: reply.status, headers: headers, body: reply.body)
+        out.stream = reply.stream
+        return out
     }
 
     /// The one place an error becomes a status, per protocol.

@@ -3,18 +3,27 @@ import StatesInterpreter
 /// One page of ListExecutions, filtered and ordered by the store (newest first), so a page
 /// costs the page, not every execution ever stored.
 package struct ExecutionQuery: Sendable, Equatable {
-    package var stateMachineArn: String
+    /// nil: every state machine's executions (the console's list).
+    package var stateMachineArn: String?
     package var status: ExecutionStatus?
+    /// Only executions whose name starts with this.
+    package var namePrefix: String?
+    /// Only executions started in `[startedFrom, startedUntil)` (epoch milliseconds).
+    package var startedFrom: Int64?
+    package var startedUntil: Int64?
     /// A version or alias ARN: only executions started through it.
     package var qualifiedArn: String?
     package var limit: Int
     /// Where the previous page ended.
     package var after: ExecutionCursor?
 
-    package init(stateMachineArn: String, status: ExecutionStatus? = nil, qualifiedArn: String? = nil, limit: Int,
-                 after: ExecutionCursor? = nil) {
+    package init(stateMachineArn: String?, status: ExecutionStatus? = nil, qualifiedArn: String? = nil, limit: Int,
+                 after: ExecutionCursor? = nil, namePrefix: String? = nil, startedFrom: Int64? = nil, startedUntil: Int64? = nil) {
         self.stateMachineArn = stateMachineArn
         self.status = status
+        self.namePrefix = namePrefix
+        self.startedFrom = startedFrom
+        self.startedUntil = startedUntil
         self.qualifiedArn = qualifiedArn
         self.limit = limit
         self.after = after
@@ -70,4 +79,14 @@ package struct ExecutionSummary: Sendable, Equatable {
     }
 
     package var cursor: ExecutionCursor { ExecutionCursor(startMillis: startMillis, arn: arn) }
+}
+
+extension ExecutionQuery {
+    /// Whether an execution passes every filter but the cursor and the qualifier (the in-memory
+    /// journal's reading of the query, and the SQL's meaning).
+    package func admits(stateMachineArn machine: String, name: String, status: ExecutionStatus, startMillis start: Int64) -> Bool {
+        (stateMachineArn == nil || stateMachineArn == machine) && (self.status == nil || self.status == status)
+            && (namePrefix.map { name.hasPrefix($0) } ?? true) && (startedFrom.map { start >= $0 } ?? true)
+            && (startedUntil.map { start < $0 } ?? true)
+    }
 }

@@ -140,6 +140,9 @@ package actor InMemoryJournal: JournalStore {
     package func definition(id: Int64) -> String? { definitions[id] }
     package func execution(arn: String) -> ExecutionRecord? { executionRows[arn] }
     package func history(arn: String) -> [HistoryEvent] { events[arn] ?? [] }
+    package func history(arn: String, after: Int, limit: Int) -> [HistoryEvent] {
+        Array((events[arn] ?? []).lazy.filter { $0.id > after }.prefix(limit))
+    }
 
     package func executions(status: ExecutionStatus?) -> [ExecutionRecord] {
         executionRows.values.filter { status == nil || $0.status == status }.sorted { ($0.startMillis, $0.arn) < ($1.startMillis, $1.arn) }
@@ -151,7 +154,7 @@ package actor InMemoryJournal: JournalStore {
 
     package func listExecutions(_ q: ExecutionQuery) -> [ExecutionSummary] {
         let rows = executionRows.values.filter { e in
-            e.stateMachineArn == q.stateMachineArn && (q.status == nil || e.status == q.status)
+            q.admits(stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startMillis: e.startMillis)
                 && (q.after.map { $0.precedes(startMillis: e.startMillis, arn: e.arn) } ?? true)
                 && (q.qualifiedArn.map { qa in e.qualifiedArn?.split(separator: "|").contains { String($0) == qa } ?? false } ?? true)
         }

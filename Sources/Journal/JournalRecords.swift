@@ -260,6 +260,8 @@ package protocol JournalStore: Sendable {
     func definition(id: Int64) async throws(JournalError) -> String?
     func execution(arn: String) async throws(JournalError) -> ExecutionRecord?
     func history(arn: String) async throws(JournalError) -> [HistoryEvent]
+    /// The events after event `after`, at most `limit` of them, in order (a live view's next part).
+    func history(arn: String, after: Int, limit: Int) async throws(JournalError) -> [HistoryEvent]
     func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord]
     /// ARNs of running executions started at or before `startedBy` (ms), oldest first, at
     /// most `limit`: the runs that outlived the maximum duration, for the engine's sweep.

@@ -296,6 +296,13 @@ package enum Migrations {
         """
         ALTER TABLE executions ADD COLUMN trace_header TEXT;
         """,
+        // 15: the console lists every state machine's executions newest first, by status or
+        // not; (status, start_ms) serves what (status) alone did.
+        """
+        CREATE INDEX executions_by_start ON executions (start_ms);
+        CREATE INDEX executions_by_status_start ON executions (status, start_ms);
+        DROP INDEX executions_by_status;
+        """,
     ]
 
     static func run(on db: SQLiteConnection) throws(JournalError) {

@@ -67,14 +67,20 @@ extension SQLiteJournal {
     package func listExecutions(_ q: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary] {
         try read { (db) throws(JournalError) -> [ExecutionSummary] in
             // Served by executions_by_machine_status / executions_by_machine (both end in
-            // start_ms, arn): a page reads the page's rows, newest first.
-            var sql = "SELECT arn, state_machine_arn, name, status, start_ms, stop_ms, redrive_count FROM executions WHERE state_machine_arn = ?1"
+            // start_ms, arn), or across machines by executions_by_status_start /
+            // executions_by_start: a page reads the page's rows, newest first. A name prefix
+            // is a range on the name (`name >= p AND name < p + U+10FFFF`), checked row by row.
+            var sql = "SELECT arn, state_machine_arn, name, status, start_ms, stop_ms, redrive_count FROM executions WHERE 1"
+            if q.stateMachineArn != nil { sql += " AND state_machine_arn = ?1" }
             if q.status != nil { sql += " AND status = ?2" }
             if q.after != nil { sql += " AND (start_ms < ?3 OR (start_ms = ?3 AND arn < ?4))" }
             if q.qualifiedArn != nil { sql += " AND instr('|' || qualified_arn || '|', '|' || ?5 || '|') > 0" }
+            if q.namePrefix != nil { sql += " AND substr(name, 1, length(?7)) = ?7" }
+            if q.startedFrom != nil { sql += " AND start_ms >= ?8" }
+            if q.startedUntil != nil { sql += " AND start_ms < ?9" }
             sql += " ORDER BY start_ms DESC, arn DESC LIMIT ?6"
             let s = try db.statement(sql)
-            s.bind(1, q.stateMachineArn)
+            if let machine = q.stateMachineArn { s.bind(1, machine) }
             if let status = q.status { s.bind(2, status.rawValue) }
             if let after = q.after {
                 s.bind(3, after.startMillis)
@@ -82,6 +88,9 @@ extension SQLiteJournal {
             }
             if let qualified = q.qualifiedArn { s.bind(5, qualified) }
             s.bind(6, q.limit)
+            if let prefix = q.namePrefix { s.bind(7, prefix) }
+            if let from = q.startedFrom { s.bind(8, from) }
+            if let until = q.startedUntil { s.bind(9, until) }
             var out: [ExecutionSummary] = []
             while try s.step() {
                 out.append(ExecutionSummary(arn: s.string(0) ?? "", stateMachineArn: s.string(1) ?? "", name: s.string(2) ?? "",

@@ -347,10 +347,16 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
 
     package func history(arn: String) async throws(JournalError) -> [HistoryEvent] {
+        try await history(arn: arn, after: 0, limit: Int.max)
+    }
+
+    package func history(arn: String, after: Int, limit: Int) async throws(JournalError) -> [HistoryEvent] {
         try read { (db) throws(JournalError) -> [HistoryEvent] in
             let s = try db.statement(
-                "SELECT id, previous_id, ts_ms, type, details_key, details, refs FROM events WHERE execution_arn = ?1 ORDER BY id")
+                "SELECT id, previous_id, ts_ms, type, details_key, details, refs FROM events WHERE execution_arn = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
             s.bind(1, arn)
+            s.bind(2, Int64(after))
+            s.bind(3, Int64(min(limit, Int(Int64.max))))
             var out: [HistoryEvent] = []
             var payloads: [Int64: JSON] = [:]
             while try s.step() {

@@ -20,6 +20,9 @@ package enum WireProtocol: Sendable, Equatable {
 /// of the route table sees every exemption.
 package enum Authentication: Sendable, Equatable {
     case sigV4
+    /// Signature Version 4, or the console's session cookie (a person who logged in to
+    /// `/console` with the endpoint's key): the console's own reads, its live view among them.
+    case sigV4OrSession
     case ownScheme(String)
     /// Answers anyone, and so must reveal nothing and change nothing (a liveness probe, the
     /// landing page); the reason is named in the route table.

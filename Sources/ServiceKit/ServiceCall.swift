@@ -28,6 +28,9 @@ package struct ServiceCall: Sendable {
     /// signed with the endpoint's key), given the form's fields with lower-cased names. Set by
     /// the front door when it requires signatures; nil when they are optional.
     package var verifyForm: (@Sendable ([String: String]) -> ServiceError?)?
+    /// Issues the console's session cookies; set by the front door when it requires
+    /// signatures (nil: anyone on the endpoint may use the console).
+    package var sessions: ConsoleSessions?
 
     package init(action: String, method: String = "POST", path: String = "/", parameters: [String: String] = [:],
                  query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [], requestId: String = "") {
@@ -75,6 +78,9 @@ package struct ServiceCall: Sendable {
 
 /// A successful answer. The status is the one the protocol's model gives the action (201 for
 /// CreateFunction, 204 for DeleteFunction); errors are thrown, never built here.
+/// Produces a streamed reply: `write` sends one piece, and throws once the client has gone.
+package typealias ReplyStream = @Sendable (_ write: @escaping @Sendable ([UInt8]) async throws -> Void) async throws -> Void
+
 package struct ServiceReply: Sendable {
     package var status: Int
     package var headers: [(String, String)]
@@ -82,6 +88,9 @@ package struct ServiceReply: Sendable {
     /// A body sent from an open file, chunk by chunk, instead of `body` (S3's objects): the
     /// file stays readable while it is sent even if the object is replaced meanwhile.
     package var file: FileBody?
+    /// A body written piece by piece as it is produced (server-sent events), instead of `body`:
+    /// it ends when the producer returns, or when a write throws because the client left.
+    package var stream: ReplyStream?
 
     package init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status

@@ -1,3 +1,4 @@
+import Console
 import Events
 import Identity
 import Integrations
@@ -23,7 +24,7 @@ package enum ServiceList {
             try await WebhooksService(context),
             try await IAMService(context),
         ] + (try await Self.messaging(context, streams: streams)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
-            + [streams.tables, streams, kinesis, try await S3Service(context)]
+            + [streams.tables, streams, kinesis, try await S3Service(context), ConsoleService(context)]
     }
 
     /// Queues, the topics that deliver to them, and what reads queues and table streams

@@ -30,11 +30,11 @@ package struct WebhooksService: BatonService {
             RESTRoute("POST", "/webhooks/{Name}", action: "Deliver", authentication: .ownScheme("the webhook's signature"),
                       maximumBodyBytes: Self.maximumDeliveryBytes),
             RESTRoute("POST", "/baton/webhooks", action: "CreateWebhook", maximumBodyBytes: Self.maximumDeliveryBytes),
-            RESTRoute("GET", "/baton/webhooks", action: "ListWebhooks"),
-            RESTRoute("GET", "/baton/webhooks/{Name}", action: "GetWebhook"),
+            RESTRoute("GET", "/baton/webhooks", action: "ListWebhooks", authentication: .sigV4OrSession),
+            RESTRoute("GET", "/baton/webhooks/{Name}", action: "GetWebhook", authentication: .sigV4OrSession),
             RESTRoute("PUT", "/baton/webhooks/{Name}", action: "UpdateWebhook", maximumBodyBytes: Self.maximumDeliveryBytes),
             RESTRoute("DELETE", "/baton/webhooks/{Name}", action: "DeleteWebhook"),
-            RESTRoute("GET", "/baton/webhooks/{Name}/deliveries", action: "ListDeliveries"),
+            RESTRoute("GET", "/baton/webhooks/{Name}/deliveries", action: "ListDeliveries", authentication: .sigV4OrSession),
         ]
     }
 

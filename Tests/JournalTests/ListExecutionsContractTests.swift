@@ -58,6 +58,30 @@ import Testing
         #expect(try await j.listExecutions(ExecutionQuery(stateMachineArn: Self.machine + "2", limit: 100)).count == 5)
     }
 
+    /// The console's list: every machine's executions, by status, name prefix and start time.
+    @Test(arguments: Backend.allCases)
+    func listsAcrossMachinesWithNameAndTimeFilters(_ backend: Backend) async throws {
+        let j = try backend.make()
+        try await Self.fill(j)
+        let everyone = try await Self.walk(j, ExecutionQuery(stateMachineArn: nil, limit: 6))
+        #expect(everyone.count == 35 && Set(everyone.map(\.arn)).count == 35)
+        let keys = everyone.map { ($0.startMillis, $0.arn) }
+        #expect(zip(keys, keys.dropFirst()).allSatisfy { $0 > $1 })
+        let failed = try await Self.walk(j, ExecutionQuery(stateMachineArn: nil, status: .failed, limit: 5))
+        #expect(failed.count == 12 && failed.allSatisfy { $0.status == .failed })
+        // "e3" names e3 and e30…e34 (of both machines).
+        let named = try await Self.walk(j, ExecutionQuery(stateMachineArn: nil, limit: 2, namePrefix: "e3"))
+        #expect(named.map(\.name).sorted() == ["e3", "e30", "e31", "e32", "e33", "e34"])
+        // Started in [1_005, 1_008): i / 2 in 5...7, so i in 10...15.
+        let window = try await Self.walk(j, ExecutionQuery(stateMachineArn: nil, limit: 4, startedFrom: 1_005, startedUntil: 1_008))
+        #expect(window.map(\.name).sorted() == ["e10", "e11", "e12", "e13", "e14", "e15"])
+        let both = try await j.listExecutions(ExecutionQuery(stateMachineArn: Self.machine, status: .failed, limit: 100, namePrefix: "e1",
+                                                             startedFrom: 1_005))
+        #expect(both.map(\.name).sorted() == ["e12", "e15", "e18"])
+        // A prefix with LIKE's wildcards is taken literally.
+        #expect(try await j.listExecutions(ExecutionQuery(stateMachineArn: nil, limit: 100, namePrefix: "e%")).isEmpty)
+    }
+
     @Test func cursorsRoundTripAndRefuseGarbage() {
         let c = ExecutionCursor(startMillis: 12, arn: "arn:aws:states:us-east-1:1:execution:m:a:b")
         #expect(ExecutionCursor(token: c.token) == c)
