@@ -51,6 +51,21 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
         #expect(try await j.executions(status: .running).map(\.arn) == ["x1"])
     }
 
+    /// A live view's next part: the events after an id, a page at a time, in order.
+    @Test(arguments: Backend.allCases)
+    func readsTheHistoryAfterAnEventIdInPages(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var b = JournalBatch(execution: record("x9", definition: def, lastEventId: 7), expectedVersion: nil)
+        b.events = [event(1, "ExecutionStarted")] + (2...7).map { event($0) }
+        try await j.append(b)
+        #expect(try await j.history(arn: "x9", after: 0, limit: 3).map(\.id) == [1, 2, 3])
+        #expect(try await j.history(arn: "x9", after: 3, limit: 3) == Array(b.events[3..<6]))
+        #expect(try await j.history(arn: "x9", after: 6, limit: 100).map(\.id) == [7])
+        #expect(try await j.history(arn: "x9", after: 7, limit: 100).isEmpty)
+        #expect(try await j.history(arn: "nobody", after: 0, limit: 100).isEmpty)
+    }
+
     @Test(arguments: Backend.allCases)
     func rejectsAStaleVersionAndWritesNothing(_ backend: Backend) async throws {
         let j = try backend.make()

@@ -1,6 +1,7 @@
 """Starts the built `baton serve` on a free port for the compatibility suite."""
 import os
 import signal
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -69,3 +70,18 @@ def server():
 @pytest.fixture
 def sfn(server):
     return server.client()
+
+
+@pytest.fixture
+def browser():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip("headless Chromium is not installed (Debian: chromium, chromium-driver)")
+    from selenium import webdriver
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"]:
+        options.add_argument(flag)
+    options.binary_location = chromium
+    b = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    yield b
+    b.quit()

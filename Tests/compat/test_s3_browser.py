@@ -4,7 +4,6 @@ back, and the upload's EventBridge event starts a workflow that receives the key
 without CORS rules is refused by the browser itself."""
 import http.server
 import json
-import shutil
 import threading
 import time
 
@@ -24,21 +23,6 @@ async function run(put, get) {
   }
 }
 </script></body></html>"""
-
-
-@pytest.fixture
-def browser():
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("headless Chromium is not installed (Debian: chromium, chromium-driver)")
-    from selenium import webdriver
-    options = webdriver.ChromeOptions()
-    for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]:
-        options.add_argument(flag)
-    options.binary_location = chromium
-    b = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
-    yield b
-    b.quit()
 
 
 @pytest.fixture

@@ -314,12 +314,15 @@ async function executionPage(arn) {
       h("dt", {}, "ARN"), h("dd", { class: "mono" }, arn),
       h("dt", {}, "State machine"), h("dd", {}, link("#/sm/" + encodeURIComponent(ex.stateMachineArn), lastPart(ex.stateMachineArn))),
       h("dt", {}, "Started"), h("dd", {}, when(ex.startDate)), h("dt", {}, "Stopped"), stopped,
-      h("dt", {}, "Error"), errorLine, h("dt", {}, "Input"), h("dd", {}, h("pre", { class: "detail mono" }, pretty(ex.input || ""))),
+      h("dt", {}, "Error"), errorLine,
+      h("dt", {}, "Input"), h("dd", {}, h("details", {}, h("summary", {}, `${(ex.input || "").length} characters`), h("pre", { class: "detail mono" }, pretty(ex.input || "")))),
       ex.mapRunArn ? h("dt", {}, "Map Run") : null, ex.mapRunArn ? h("dd", {}, link("#/maprun/" + encodeURIComponent(ex.mapRunArn), lastPart(ex.mapRunArn))) : null),
       h("div", { class: "actions" }, stop, redrive, message)),
-    h("div", { class: "cols" }, graph.panel,
+    graph.panel,
+    h("div", { class: "cols" },
       h("section", { class: "panel" }, h("h2", {}, "Events"),
-        h("div", { class: "filters" }, h("label", {}, "Type", typeFilter), clear, stateLabel), table.box, h("h2", {}, "Event"), detail)),
+        h("div", { class: "filters" }, h("label", {}, "Type", typeFilter), clear, stateLabel), table.box),
+      h("section", { class: "panel" }, h("h2", {}, "Event"), detail)),
     h("section", { class: "panel" }, h("h2", {}, "Map Runs"),
       h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Map Run"), h("th", {}, "Status"), h("th", {}, "Started"))), mapRuns)));
 

@@ -217,6 +217,10 @@ const BatonGraph = (() => {
     const size = () => { svg.setAttribute("width", Math.round(width * zoom)); svg.setAttribute("height", Math.round(height * zoom)); };
     size();
     container.appendChild(svg);
+    // Wider than its panel: shrink to fit once the panel is on the page (not below 0.4).
+    requestAnimationFrame(() => {
+      if (container.clientWidth && width > container.clientWidth) { zoom = Math.max(0.4, container.clientWidth / width); size(); }
+    });
     svg.addEventListener("click", ev => {
       const g = ev.target.closest("g.node");
       if (!g || !onSelect) return;

@@ -12,7 +12,7 @@ const BatonStatus = (() => {
   const ATTEMPT = /(Scheduled|Started|Submitted)$/;
 
   function create() {
-    return { states: {}, stateOf: {}, failures: {}, execution: "running", count: 0 };
+    return { states: {}, stateOf: {}, failures: {}, open: [], execution: "running", count: 0 };
   }
 
   function entry(fold, name) {
@@ -27,7 +27,7 @@ const BatonStatus = (() => {
 
   function isFailure(type) {
     if (type.startsWith("Execution") || type.startsWith("MapIteration")) return false;
-    return /(Failed|TimedOut)$/.test(type) || type === "FailStateEntered";
+    return /(Failed|TimedOut)$/.test(type);
   }
 
   function details(event) {
@@ -40,21 +40,52 @@ const BatonStatus = (() => {
     const type = event.type;
     const prev = event.previousEventId;
     let name = null;
+    const group = /^(Parallel|Map)State/.exec(type);
     if (type.endsWith("StateEntered") || type.endsWith("StateExited")) name = details(event).name;
-    else if (prev in fold.stateOf) name = fold.stateOf[prev];
+    else if (group || type.startsWith("MapRun")) {
+      // A Parallel's or Map's own events (started, succeeded, failed) follow its branches'
+      // last events: they belong to the innermost open state of that kind.
+      const kind = group ? group[1] : "Map";
+      for (let i = fold.open.length - 1; i >= 0; i--) if (fold.open[i].kind === kind) { name = fold.open[i].name; break; }
+    } else if (prev in fold.stateOf) name = fold.stateOf[prev];
+    if (group && type.endsWith("StateEntered")) fold.open.push({ kind: group[1], name });
+    if (group && type.endsWith("StateExited")) {
+      const i = fold.open.map(o => o.name).lastIndexOf(name);
+      if (i >= 0) fold.open.splice(i, 1);
+    }
     if (name != null) {
       fold.stateOf[event.id] = name;
       entry(fold, name).events.push(event.id);
     }
+    // A failure another state's event follows (a branch's Fail, then its Parallel's failure
+    // or its iteration's): that state failed, and the one around it carries the failure on.
+    const pending = fold.failures[prev];
+    if (pending !== undefined && pending !== name && !type.endsWith("StateExited") && !(type in TERMINAL)) {
+      delete fold.failures[prev];
+      const f = entry(fold, pending);
+      f.active = Math.max(0, f.active - 1);
+      f.failed += 1;
+    }
     if (type.endsWith("StateEntered")) {
       const s = entry(fold, name);
       s.entered += 1;
-      s.active += 1;
-      if (type === "FailStateEntered") { s.active -= 1; s.failed += 1; }
+      // A Fail state is over once entered: its failure is settled by what follows it.
+      if (type === "FailStateEntered") fold.failures[event.id] = name; else s.active += 1;
     } else if (type.endsWith("StateExited")) {
       const s = entry(fold, name);
       s.active = Math.max(0, s.active - 1);
-      if (fold.failures[prev]) { delete fold.failures[prev]; s.caught += 1; } else s.succeeded += 1;
+      const failed = fold.failures[prev];
+      if (failed !== undefined) {
+        // Exited right after a failure: the Catch took it. A failure inside (a branch's,
+        // an iteration's state) failed there, and the state around it caught it.
+        delete fold.failures[prev];
+        s.caught += 1;
+        if (failed !== name) {
+          const f = entry(fold, failed);
+          f.active = Math.max(0, f.active - 1);
+          f.failed += 1;
+        }
+      } else s.succeeded += 1;
     } else if (name != null && isFailure(type)) {
       fold.failures[event.id] = name;
     } else if (name != null && ATTEMPT.test(type) && fold.failures[prev] === name) {
@@ -75,7 +106,11 @@ const BatonStatus = (() => {
       fold.execution = TERMINAL[type];
       // The failure that ended the run, and every state still running, end with it.
       if (type !== "ExecutionSucceeded") {
-        for (const failed of Object.values(fold.failures)) entry(fold, failed).failed += 1;
+        for (const failed of Object.values(fold.failures)) {
+          const f = entry(fold, failed);
+          f.active = Math.max(0, f.active - 1);
+          f.failed += 1;
+        }
       }
       fold.failures = {};
       for (const s of Object.values(fold.states)) {
