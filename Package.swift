@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
     ],
@@ -32,9 +34,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The durable journal: SQLite (WAL) by default, an in-memory store for tests.
-        .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite"]),
+        .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
-        .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", .product(name: "Logging", package: "swift-log"),
+                                               .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The service seam: the service protocol, calls and replies, the one error type, routes as data.
         .target(name: "ServiceKit", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
@@ -50,7 +53,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Named webhooks: verify a sender, find the task waiting on its key, resume it.
-        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
+        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
+                                                 .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // Prometheus metrics at /metrics (swift-metrics, exported by swift-prometheus).
+        .target(name: "Telemetry", dependencies: [
+            "StatesLanguage", "Journal", "ServiceKit",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // The web console at /console: its page and scripts compiled into the binary.
         .target(name: "Console", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
@@ -61,12 +71,13 @@ let package = Package(
         ]),
         // The one endpoint: routes from the services list, SigV4 before every route, errors rendered per protocol.
         .target(name: "HTTPAPI", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "ServiceKit",
+            "StatesLanguage", "StatesInterpreter", "Journal", "ServiceKit",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // Parameters and secrets: SSM Parameter Store and Secrets Manager, sealed at rest.
         .target(name: "Parameters", dependencies: [
@@ -109,8 +120,9 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations",
+                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

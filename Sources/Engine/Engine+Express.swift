@@ -116,6 +116,7 @@ extension Engine {
         row.stopMillis = clock.now().milliseconds
         row.lastEventId = state.eventCount
         do { try await journal.append(JournalBatch(execution: row, expectedVersion: 0)) } catch { throw .internalFailure("\(error)") }
+        StepMetrics.expressFinished(row)
         return row
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Journal
 import Logging
@@ -224,6 +225,11 @@ package final class Engine: Sendable {
         if await timers.loadedUntil < clock.now() { await loadNearTimers() }
         let due = await timers.takeDue(now: clock.now())
         guard !due.isEmpty else { return }
+        if MetricHandles.enabled {
+            // How late each timer fires after its due time.
+            let now = clock.now().milliseconds, lag = MetricHandles.shared.timer("baton_timer_lag_seconds")
+            for e in due { lag.recordMilliseconds(max(0, now - e.due.milliseconds)) }
+        }
         await withTaskGroup(of: Void.self) { group in
             for e in due {
                 group.addTask { await self.deliverLogged(e.executionArn, [.timerFired(TimerID(e.timerId))], "a due timer") }
@@ -410,6 +416,7 @@ package final class Engine: Sendable {
     /// Performs a committed step's effects.
     private func performEffects(_ r: StepResult) async {
         let arn = r.record.arn
+        StepMetrics.record(r.record, events: r.events)
         await historyWatchers.committed(arn)
         for effect in r.effects {
             switch effect {

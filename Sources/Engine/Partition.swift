@@ -56,7 +56,7 @@ actor Partition {
             if error.code == .alreadyExists { throw .executionAlreadyExists(record.arn) }
             throw .internalFailure("the journal refused the step: \(error)")
         }
-        return StepResult(record: batch.execution, effects: decision.effects, state: state)
+        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events)
     }
 
     /// Redrives a finished execution from a state rebuilt by the caller, as one step.
@@ -76,7 +76,7 @@ actor Partition {
         } catch {
             throw .internalFailure("the journal refused the step: \(error)")
         }
-        return StepResult(record: batch.execution, effects: decision.effects, state: state)
+        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events)
     }
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
@@ -110,7 +110,7 @@ actor Partition {
         } catch {
             throw .internalFailure("the journal refused the step: \(error)")
         }
-        return StepResult(record: batch.execution, effects: decision.effects, state: state)
+        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events)
     }
 }
 
@@ -119,4 +119,6 @@ struct StepResult: Sendable {
     var record: ExecutionRecord
     var effects: [Effect]
     var state: ExecutionState
+    /// The events the step committed (what metrics count).
+    var events: [HistoryEvent]
 }

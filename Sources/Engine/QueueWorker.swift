@@ -1,3 +1,4 @@
+import CoreMetrics
 import Journal
 import Logging
 import StatesLanguage
@@ -88,6 +89,9 @@ package final class QueueWorker: Sendable {
     /// the window has settled it is refilled, so one slow message does not hold up the next
     /// batch, and receives stay batched (each is a commit).
     package func drain() async {
+        // `baton_durable_queue_in_flight{queue}`: messages of this queue being handled now.
+        let gauge = MetricHandles.enabled ? Gauge(label: "baton_durable_queue_in_flight", dimensions: [("queue", queue)]) : nil
+        defer { gauge?.record(0) }
         await withTaskGroup(of: Void.self) { group in
             var inFlight = 0
             var exhausted = false
@@ -109,6 +113,7 @@ package final class QueueWorker: Sendable {
                     // here on is awaited; new messages ring the bell and are taken on the next drain.
                     if batch.count < requested { exhausted = true }
                 }
+                gauge?.record(inFlight)
                 if inFlight == 0 { return }
                 await group.next()
                 inFlight -= 1

@@ -1,16 +1,26 @@
+import CoreMetrics
+import Journal
+
 /// Counts work in flight (dispatched tasks, steps being committed) so tests and shutdown can
 /// wait until the engine is quiet, without sleeping.
 actor WorkTracker {
     private var inFlight = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// `baton_engine_work_in_flight`: the outbox's tasks being performed and steps being
+    /// committed (nil when no metrics system was bootstrapped before the engine was made).
+    private let gauge: Gauge? = MetricHandles.enabled ? Gauge(label: "baton_engine_work_in_flight") : nil
 
-    func begin() { inFlight += 1 }
+    func begin() {
+        inFlight += 1
+        gauge?.record(inFlight)
+    }
 
     /// Tasks and steps in flight now.
     var count: Int { inFlight }
 
     func end() {
         inFlight -= 1
+        gauge?.record(inFlight)
         if inFlight == 0 {
             let w = waiters
             waiters.removeAll()

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Logging
 import ServiceKit
 import StatesLanguage
@@ -208,7 +209,17 @@ package struct FrontDoor: Sendable {
     }
 
     package func handle(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
+        let began = MetricHandles.enabled ? ContinuousClock.now : nil
         let out = await perform(request, at: destination, requestId: id)
+        if let began {
+            // Requests by service, action and status, and their time to the answer (a streamed
+            // body's time is its first byte's).
+            let handles = MetricHandles.shared
+            let action = destination.action.isEmpty ? request.method : destination.action
+            handles.counter("baton_http_requests_total", [("service", destination.service.name), ("action", action), ("status", String(out.status))]).increment()
+            handles.timer("baton_http_request_duration_seconds", [("service", destination.service.name), ("action", action)])
+                .record(elapsed: ContinuousClock.now - began)
+        }
         // One structured line per request; bodies (secrets among them) are never logged.
         let metadata: Logger.Metadata = ["request-id": "\(id)", "service": "\(destination.service.name)", "action": "\(destination.action)",
                                          "status": "\(out.status)"]

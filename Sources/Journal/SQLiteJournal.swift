@@ -1,4 +1,5 @@
 import CSQLite
+import CoreMetrics
 import Foundation
 import StatesInterpreter
 import StatesLanguage
@@ -213,6 +214,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         var results: [Result<Void, JournalError>] = []
         results.reserveCapacity(work.count)
         var answered: Set<Int> = []
+        let began = ContinuousClock.now
         do {
             try writer.execute("BEGIN IMMEDIATE")
             for p in work {
@@ -235,8 +237,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     results.append(.failure(error))
                 }
             }
+            let committing = ContinuousClock.now
             try writer.execute("COMMIT")
             chunks.transactionCommitted()
+            if MetricHandles.enabled { Self.recordCommit(steps: work.count, began: began, committing: committing) }
         } catch {
             try? writer.execute("ROLLBACK")
             chunks.transactionRolledBack()
@@ -248,6 +252,15 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             if answered.contains(i) { continue }
             p.resume(r)
         }
+    }
+
+    /// A group commit's size and time, and its COMMIT's (the WAL write and, at FULL, the fsync).
+    static func recordCommit(steps: Int, began: ContinuousClock.Instant, committing: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        let handles = MetricHandles.shared
+        handles.recorder("baton_journal_commit_steps").record(steps)
+        handles.timer("baton_journal_commit_seconds").record(elapsed: now - began)
+        handles.timer("baton_journal_fsync_seconds").record(elapsed: now - committing)
     }
 
     private func write(_ b: JournalBatch) throws(JournalError) {

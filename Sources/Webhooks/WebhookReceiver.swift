@@ -121,6 +121,7 @@ package final class WebhookReceiver: Sendable {
         if !applied.isEmpty {
             record.outcome = outcome
             record.httpStatus = 200
+            Self.count(record)
             return answer(record, arns: applied)
         }
         // Nobody waits on the key: a late delivery if a run registered it, else an unknown key.
@@ -134,6 +135,12 @@ package final class WebhookReceiver: Sendable {
         return answer(record, arns: [])
     }
 
+    /// Deliveries by webhook and outcome (`baton_webhook_deliveries_total`).
+    static func count(_ record: WebhookDeliveryRecord) {
+        guard MetricHandles.enabled else { return }
+        MetricHandles.shared.counter("baton_webhook_deliveries_total", [("webhook", record.webhook), ("outcome", record.outcome)]).increment()
+    }
+
     static func object(_ d: [String: String]) -> JSON {
         var o = JSONObject(minimumCapacity: d.count)
         for (k, v) in d.sorted(by: { $0.key < $1.key }) { o.appendUnchecked(k, .string(v)) }
@@ -142,6 +149,7 @@ package final class WebhookReceiver: Sendable {
 
     func log(_ record: WebhookDeliveryRecord) async throws(WebhookError) {
         do { try await store.recordDeliveries([record]) } catch { throw .internal(error) }
+        Self.count(record)
     }
 
     func answer(_ r: WebhookDeliveryRecord, arns: [String]) -> WebhookResponse {

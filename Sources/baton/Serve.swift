@@ -1,6 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Prometheus
+import Telemetry
 import HTTPAPI
 import Hummingbird
 import Journal
@@ -27,6 +29,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "text (key=value) or json: one line per event on standard error.") var logFormat = "text"
     @Option(help: "Step Functions Local's mock configuration file (or SFN_MOCK_CONFIG); StartExecution on ARN#CASE runs a test case.")
     var mockConfig: String?
+    @Option(help: "The bearer token a Prometheus scrape of /metrics sends when signatures are required (or BATON_METRICS_TOKEN).")
+    var metricsToken: String?
+    @Flag(help: "Record no metrics (GET /metrics answers an empty page).") var noMetrics = false
 
     /// Why the server cannot listen on host:port, found by binding it once before anything
     /// starts (the HTTP server's own error names a syscall and an errno, not the flag to change).
@@ -86,6 +91,8 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "baton")
         logger.logLevel = level
+        // Before anything records: every target's metrics go to this registry.
+        let registry = noMetrics ? PrometheusCollectorRegistry() : MetricsService.bootstrap()
         var verifier: SigV4Verifier?
         if requireSignature || !Self.isLoopback(host), let key, let secret {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
@@ -98,6 +105,7 @@ struct Serve: AsyncParsableCommand {
         let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: directory,
                                      publicHost: publicHost)
         let services = try await ServiceList.make(context)
+            + [MetricsService(registry: registry, token: metricsToken ?? env["BATON_METRICS_TOKEN"])]
         engine.install(TaskRegistry(services: services))
         if let path = mockConfig ?? env["SFN_MOCK_CONFIG"] {
             engine.install(mocks: try MockConfigFile(path: path))
