@@ -237,6 +237,25 @@ package final class Engine: Sendable {
         }
     }
 
+    /// The history retention sweep: deletes finished executions that stopped more than
+    /// `retentionDays` ago (AWS keeps a closed execution's history for 90 days), with their
+    /// events, a page at a time; never a running one. Returns how many it deleted.
+    package func sweepHistory(retentionDays: Int, pageSize: Int = 500) async -> Int {
+        let cutoff = clock.now().adding(seconds: -Int64(retentionDays) * 86_400).milliseconds
+        var total = 0
+        while !Task.isCancelled {
+            let n: Int
+            do { n = try await journal.deleteFinishedExecutions(stoppedBefore: cutoff, limit: pageSize) } catch {
+                logger.error("the history retention sweep failed", metadata: ["error": "\(error)"])
+                break
+            }
+            total += n
+            if n < pageSize { break }
+        }
+        if total > 0 { logger.info("history retention", metadata: ["deleted_executions": "\(total)", "retention_days": "\(retentionDays)"]) }
+        return total
+    }
+
     /// Waits until no dispatched task and no step is in flight.
     package func settle() async { await tracker.idle() }
 

@@ -140,6 +140,19 @@ package actor InMemoryJournal: JournalStore {
     package func definition(id: Int64) -> String? { definitions[id] }
     package func execution(arn: String) -> ExecutionRecord? { executionRows[arn] }
     package func history(arn: String) -> [HistoryEvent] { events[arn] ?? [] }
+
+    package func deleteFinishedExecutions(stoppedBefore: Int64, limit: Int) -> Int {
+        let old = executionRows.values.filter { $0.status != .running && ($0.stopMillis ?? .max) < stoppedBefore }
+            .sorted { ($0.stopMillis ?? 0, $0.arn) < ($1.stopMillis ?? 0, $1.arn) }.prefix(limit)
+        for r in old {
+            executionRows[r.arn] = nil
+            events[r.arn] = nil
+            timerRows[r.arn] = nil
+            outboxRows = outboxRows.filter { $0.value.executionArn != r.arn }
+            tokenRows = tokenRows.filter { $0.value.executionArn != r.arn }
+        }
+        return old.count
+    }
     package func history(arn: String, after: Int, limit: Int) -> [HistoryEvent] {
         Array((events[arn] ?? []).lazy.filter { $0.id > after }.prefix(limit))
     }

@@ -260,6 +260,10 @@ package protocol JournalStore: Sendable {
     func definition(id: Int64) async throws(JournalError) -> String?
     func execution(arn: String) async throws(JournalError) -> ExecutionRecord?
     func history(arn: String) async throws(JournalError) -> [HistoryEvent]
+    /// Deletes up to `limit` finished executions (never a running one) that stopped before
+    /// `stoppedBefore` (ms), oldest first, with their events, payloads and leftovers; returns
+    /// how many (the history retention sweep).
+    func deleteFinishedExecutions(stoppedBefore: Int64, limit: Int) async throws(JournalError) -> Int
     /// The events after event `after`, at most `limit` of them, in order (a live view's next part).
     func history(arn: String, after: Int, limit: Int) async throws(JournalError) -> [HistoryEvent]
     func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord]

@@ -297,11 +297,13 @@ package enum Migrations {
         ALTER TABLE executions ADD COLUMN trace_header TEXT;
         """,
         // 15: the console lists every state machine's executions newest first, by status or
-        // not; (status, start_ms) serves what (status) alone did.
+        // not; (status, start_ms) serves what (status) alone did. The retention sweep finds
+        // the oldest finished executions by their stop time.
         """
         CREATE INDEX executions_by_start ON executions (start_ms);
         CREATE INDEX executions_by_status_start ON executions (status, start_ms);
         DROP INDEX executions_by_status;
+        CREATE INDEX executions_by_stop ON executions (stop_ms) WHERE stop_ms IS NOT NULL;
         """,
     ]
 

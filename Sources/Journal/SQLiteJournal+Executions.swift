@@ -64,12 +64,37 @@ extension SQLiteJournal {
         }
     }
 
+    package func deleteFinishedExecutions(stoppedBefore: Int64, limit: Int) async throws(JournalError) -> Int {
+        let deleted = RowIdBox()
+        try await perform { (db) throws(JournalError) in
+            // executions_by_stop holds finished rows only: the oldest first, one page.
+            let pick = try db.statement("SELECT arn FROM executions WHERE stop_ms IS NOT NULL AND stop_ms < ?1 AND status != 'RUNNING' ORDER BY stop_ms LIMIT ?2")
+            pick.bind(1, stoppedBefore)
+            pick.bind(2, limit)
+            var arns: [String] = []
+            while try pick.step() { arns.append(pick.string(0) ?? "") }
+            pick.reset()
+            for arn in arns {
+                for table in ["events", "payloads", "outbox", "timers", "task_tokens"] {
+                    let s = try db.statement("DELETE FROM \(table) WHERE execution_arn = ?1")
+                    s.bind(1, arn)
+                    try s.run()
+                }
+                let s = try db.statement("DELETE FROM executions WHERE arn = ?1 AND status != 'RUNNING'")
+                s.bind(1, arn)
+                try s.run()
+            }
+            deleted.value = Int64(arns.count)
+        }
+        return Int(deleted.value)
+    }
+
     package func listExecutions(_ q: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary] {
         try read { (db) throws(JournalError) -> [ExecutionSummary] in
             // Served by executions_by_machine_status / executions_by_machine (both end in
             // start_ms, arn), or across machines by executions_by_status_start /
             // executions_by_start: a page reads the page's rows, newest first. A name prefix
-            // is a range on the name (`name >= p AND name < p + U+10FFFF`), checked row by row.
+            // is compared row by row (`substr`, so LIKE's wildcards mean nothing in it).
             var sql = "SELECT arn, state_machine_arn, name, status, start_ms, stop_ms, redrive_count FROM executions WHERE 1"
             if q.stateMachineArn != nil { sql += " AND state_machine_arn = ?1" }
             if q.status != nil { sql += " AND status = ?2" }

@@ -121,7 +121,8 @@ final class MessageBox: @unchecked Sendable {
     var messages: [QueuedMessage] = []
 }
 
-/// The row id a write made, read after its commit resumed the caller.
+/// A number a write found (the row id it made, the rows it deleted), read after its commit
+/// resumed the caller.
 final class RowIdBox: @unchecked Sendable {
     var value: Int64 = 0
 }

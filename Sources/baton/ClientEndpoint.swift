@@ -24,6 +24,13 @@ struct ClientEndpoint: ParsableArguments {
 
     /// Sends one request (signed when a key is configured) and returns the status and body.
     func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> (Int, Data) {
+        let request = try self.request(method, path, body: body, headers: headers)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    /// One request, signed when a key is configured.
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) throws -> URLRequest {
         guard let url = URL(string: endpoint + path), let components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
             throw ValidationError("bad endpoint \(endpoint)")
         }
@@ -43,8 +50,7 @@ struct ClientEndpoint: ParsableArguments {
                                     at: Timestamp(seconds: Int64(ts.tv_sec)))
             for (k, v) in added { request.setValue(v, forHTTPHeaderField: k) }
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        return request
     }
 }
 

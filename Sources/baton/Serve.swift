@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The bearer token a Prometheus scrape of /metrics sends when signatures are required (or BATON_METRICS_TOKEN).")
     var metricsToken: String?
     @Flag(help: "Record no metrics (GET /metrics answers an empty page).") var noMetrics = false
+    @Option(help: "Days a finished execution's history is kept (AWS keeps 90); 0 keeps every one.") var historyRetentionDays = 90
 
     /// Why the server cannot listen on host:port, found by binding it once before anything
     /// starts (the HTTP server's own error names a syscall and an errno, not the flag to change).
@@ -66,6 +67,7 @@ struct Serve: AsyncParsableCommand {
         if LineLogHandler.Format(rawValue: logFormat.lowercased()) == nil { throw ValidationError("unknown --log-format \(logFormat) (text or json)") }
         if !["FULL", "NORMAL"].contains(synchronous.uppercased()) { throw ValidationError("--synchronous is FULL or NORMAL, not \(synchronous)") }
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+        if historyRetentionDays < 0 { throw ValidationError("--history-retention-days is 0 (keep every history) or more") }
         let env = ProcessInfo.processInfo.environment
         if (requireSignature || !Self.isLoopback(host)),
            (accessKeyId ?? env["BATON_ACCESS_KEY_ID"]) == nil || (secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]) == nil {
@@ -128,6 +130,7 @@ struct Serve: AsyncParsableCommand {
         // work stops, then the engine lets what is in flight finish.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: EngineService(engine: engine, logger: logger))]
+                + (historyRetentionDays > 0 ? [.init(service: Self.retentionSweep(engine, days: historyRetentionDays))] : [])
                 + services.flatMap(\.backgroundServices).map { .init(service: $0) }
                 + [.init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -135,6 +138,19 @@ struct Serve: AsyncParsableCommand {
         // Lets the writer commit what is queued, then stops it.
         journal.close()
         logger.info("stopped", metadata: ["data_dir": "\(directory)"])
+    }
+}
+
+extension Serve {
+    /// Deletes histories past their retention at start and then every hour.
+    static func retentionSweep(_ engine: Engine, days: Int) -> LoopService {
+        LoopService {
+            let bell = Doorbell()
+            while !Task.isCancelled {
+                _ = await engine.sweepHistory(retentionDays: days)
+                await bell.wait(forNext: nil, atMostSeconds: 3600, on: engine.clock)
+            }
+        }
     }
 }
 

@@ -44,6 +44,24 @@ func checkHistory(_ events: [HistoryEvent]) {
         }
     }
 
+    /// AWS keeps a closed execution's history 90 days: the sweep deletes what is older,
+    /// and never a running execution, however old.
+    @Test func theRetentionSweepDeletesOnlyOldFinishedRuns() async throws {
+        try await withEngine { engine, clock in
+            let old = try await start(engine, #"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#)
+            let waiting = try await start(engine, #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":31536000,"End":true}}}"#)
+            clock.advance(seconds: 60 * 86_400)
+            let recent = try await start(engine, #"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#)
+            #expect(await engine.sweepHistory(retentionDays: 90) == 0)
+            clock.advance(seconds: 31 * 86_400)
+            #expect(await engine.sweepHistory(retentionDays: 90, pageSize: 1) == 1)
+            await #expect(throws: EngineError.self) { try await engine.describe(old) }
+            #expect(try await engine.describe(waiting).status == .running)
+            #expect(try await engine.describe(recent).status == .succeeded)
+            #expect(try await engine.history(recent).count > 0)
+        }
+    }
+
     @Test func waitIsADurableTimer() async throws {
         let journal = InMemoryJournal()
         try await withEngine(journal: journal) { engine, clock in

@@ -66,6 +66,41 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
         #expect(try await j.history(arn: "nobody", after: 0, limit: 100).isEmpty)
     }
 
+    /// The retention sweep's delete: finished executions stopped before the cutoff, oldest
+    /// first, a page at a time, with their events; never a running one.
+    @Test(arguments: Backend.allCases)
+    func deletesFinishedExecutionsPastACutoffOnly(_ backend: Backend) async throws {
+        let j = try backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        for (arn, stop) in [("old1", Int64(2_000)), ("old2", 3_000), ("recent", 9_000), ("running", nil)] as [(String, Int64?)] {
+            var r = record(arn, definition: def, lastEventId: 2)
+            r.startMillis = 1_000
+            if let stop {
+                r.status = .succeeded
+                r.stopMillis = stop
+                r.snapshot = nil
+            }
+            var b = JournalBatch(execution: r, expectedVersion: nil)
+            b.events = [event(1, "ExecutionStarted"), event(2)]
+            if stop == nil { b.timerAdds = [TimerRecord(executionArn: arn, timerId: 0, dueMillis: 99_000)] }
+            try await j.append(b)
+        }
+        #expect(try await j.deleteFinishedExecutions(stoppedBefore: 10_000, limit: 1) == 1)
+        #expect(try await j.execution(arn: "old1") == nil)
+        #expect(try await j.history(arn: "old1").isEmpty)
+        #expect(try await j.execution(arn: "old2") != nil)
+        #expect(try await j.deleteFinishedExecutions(stoppedBefore: 5_000, limit: 10) == 1)
+        #expect(try await j.execution(arn: "old2") == nil)
+        #expect(try await j.deleteFinishedExecutions(stoppedBefore: 5_000, limit: 10) == 0)
+        #expect(try await j.execution(arn: "recent") != nil)
+        #expect(try await j.history(arn: "recent").count == 2)
+        // A running execution stays, however old, with its timer.
+        #expect(try await j.deleteFinishedExecutions(stoppedBefore: .max, limit: 10) == 1)
+        #expect(try await j.execution(arn: "running")?.status == .running)
+        #expect(try await j.history(arn: "running").count == 2)
+        #expect(try await j.timers().map(\.executionArn) == ["running"])
+    }
+
     @Test(arguments: Backend.allCases)
     func rejectsAStaleVersionAndWritesNothing(_ backend: Backend) async throws {
         let j = try backend.make()
