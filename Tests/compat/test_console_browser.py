@@ -181,3 +181,36 @@ def test_a_definition_of_a_hundred_states_draws_every_state(server, browser):
     overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
                 if a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]]
     assert len(boxes) == 100 and not overlaps
+
+
+def test_a_run_of_twenty_five_thousand_events_is_listed_whole_with_few_rows_drawn(server, browser):
+    """Near AWS's 25,000-event limit: every event reaches the table's model and the graph's
+    counts, while only the rows in view are in the DOM (the render time is a benchmark:
+    bench_console.py)."""
+    sfn = server.client()
+    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": None, "End": True,
+                  "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}}}}
+    machine = sfn.create_state_machine(name="console-big", definition=json.dumps(definition), roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": list(range(6240))}))["executionArn"]
+    wait_for("the run", lambda: sfn.describe_execution(executionArn=run)["status"] != "RUNNING", seconds=120)
+    total = 0
+    token = None
+    while True:
+        page = sfn.get_execution_history(executionArn=run, maxResults=1000, **({"nextToken": token} if token else {}))
+        total += len(page["events"])
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert total > 24_000
+    browser.get(server.endpoint + "/console#/ex/" + urllib.parse.quote(run, safe=""))
+    wait_for("the stream's end", lambda: browser.find_element("id", "app").get_attribute("data-live") == "ended", seconds=60)
+    listed = wait_for("every event", lambda: browser.execute_script(
+        "const s = document.querySelector('#events .spacer'); const n = parseInt(s.style.height) / 28; return n >= arguments[0] && n;", total))
+    assert listed == total
+    assert browser.find_element("css selector", "#graph g.node[data-state='Each'] [data-role='count']").text == "6240/6240 items"
+    assert browser.find_element("css selector", "#graph g.node[data-state='Item'] [data-role='count']").text == "×6240"
+    assert browser.execute_script("return document.querySelectorAll('#events .row').length") < 200
+    # Scrolled to the end, the last rows are drawn: the run's last event.
+    browser.execute_script("const e = document.getElementById('events'); e.scrollTop = e.scrollHeight;")
+    wait_for("the last row", lambda: browser.execute_script(
+        "return [...document.querySelectorAll('#events .row')].some(r => r.children[1].textContent === 'ExecutionSucceeded')"))
