@@ -12,13 +12,17 @@ import StatesLanguage
 /// secret and the console's calls carry a session cookie instead.
 package struct ConsoleService: BatonService {
     let engine: Engine
+    /// The services whose lists the console shows (their `browseViews`).
+    let browsed: [any BatonService]
 
-    package init(_ context: ServiceContext) {
+    package init(_ context: ServiceContext, browsing services: [any BatonService] = []) {
         engine = context.engine
+        browsed = services
     }
 
-    package init(engine: Engine) {
+    package init(engine: Engine, browsing services: [any BatonService] = []) {
         self.engine = engine
+        browsed = services
     }
 
     package var name: String { "console" }
@@ -38,12 +42,19 @@ package struct ConsoleService: BatonService {
             RESTRoute("GET", "/console/api/session", action: "ConsoleSession", authentication: .sigV4OrSession),
             RESTRoute("GET", "/console/api/executions", action: "ConsoleExecutions", authentication: .sigV4OrSession),
             RESTRoute("GET", "/console/api/watch", action: "ConsoleWatch", authentication: .sigV4OrSession),
+            RESTRoute("GET", "/console/api/browse", action: "ConsoleBrowseIndex", authentication: .sigV4OrSession),
+            RESTRoute("GET", "/console/api/browse/{service}/{view}", action: "ConsoleBrowse", authentication: .sigV4OrSession),
         ]
     }
 
     package var actions: [String: Action] {
         let engine = self.engine
+        let browser = Browser(services: browsed)
         return [
+            "ConsoleBrowseIndex": { (_: ServiceCall) async throws -> ServiceReply in .json(browser.index()) },
+            "ConsoleBrowse": { (call: ServiceCall) async throws -> ServiceReply in
+                .json(try await browser.view(service: call.parameters["service"] ?? "", index: call.parameters["view"] ?? ""))
+            },
             "ConsolePage": { (_: ServiceCall) async throws -> ServiceReply in Self.asset("index.html") ?? ServiceReply(status: 404) },
             "ConsoleAsset": { (call: ServiceCall) async throws -> ServiceReply in
                 guard let reply = Self.asset(call.parameters["name"] ?? "") else {

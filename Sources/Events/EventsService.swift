@@ -49,6 +49,12 @@ package struct EventsService: BatonService {
     }
 
     package var name: String { "events" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Event buses", columns: [.init("Name", "Name"), .init("ARN", "Arn")], action: "ListEventBuses", list: "EventBuses"),
+         BrowseView("Rules on the default bus", columns: [.init("Name", "Name"), .init("State", "State"), .init("Pattern", "EventPattern"),
+                                                   .init("Schedule", "ScheduleExpression")], action: "ListRules", body: ["Limit": 100], list: "Rules")]
+    }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AWSEvents", version: "1.1") }
 
     package var backgroundServices: [any ServiceLifecycle.Service] {

@@ -31,6 +31,11 @@ package struct SchedulerService: BatonService {
     }
 
     package var name: String { "scheduler" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Schedules", columns: [.init("Name", "Name"), .init("Group", "GroupName"), .init("State", "State")],
+                    action: "ListSchedules", list: "Schedules")]
+    }
     package var wireProtocol: WireProtocol { .restJSON }
     package var errorMessageMember: String { "Message" }
 

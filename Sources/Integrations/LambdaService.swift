@@ -28,6 +28,11 @@ package struct LambdaService: BatonService {
     }
 
     package var name: String { "lambda" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Functions", columns: [.init("Name", "FunctionName"), .init("Runtime", "Runtime"), .init("Handler", "Handler"),
+                                            .init("Last modified", "LastModified")], action: "ListFunctions", list: "Functions")]
+    }
     package var wireProtocol: WireProtocol { .restJSON }
 
     static let base = "/2015-03-31/functions"

@@ -23,6 +23,10 @@ package struct KinesisService: BatonService {
     }
 
     package var name: String { "kinesis" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Streams", columns: [.init("Name")], action: "ListStreams", list: "StreamNames")]
+    }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "Kinesis_20131202", version: "1.1") }
     /// PutRecords: 500 records of up to 10 MiB in all, base64 in the body.
     package var maximumRequestBytes: Int? { 14 * 1024 * 1024 }

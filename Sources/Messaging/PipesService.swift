@@ -32,6 +32,11 @@ package struct PipesService: BatonService {
     }
 
     package var name: String { "pipes" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Pipes", columns: [.init("Name", "Name"), .init("State", "CurrentState"), .init("Source", "Source"), .init("Target", "Target")],
+                    action: "ListPipes", list: "Pipes")]
+    }
     package var wireProtocol: WireProtocol { .restJSON }
 
     package var routes: [RESTRoute] {

@@ -69,6 +69,12 @@ package struct SNSService: BatonService {
     }
 
     package var name: String { "sns" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Topics", columns: [.init("Topic ARN", "TopicArn")], action: "ListTopics", list: "Topics"),
+         BrowseView("Subscriptions", columns: [.init("Topic ARN", "TopicArn"), .init("Protocol", "Protocol"), .init("Endpoint", "Endpoint")],
+                    action: "ListSubscriptions", list: "Subscriptions")]
+    }
     package var wireProtocol: WireProtocol { .query(service: "sns") }
 
     package var queryProtocol: QueryProtocol? {

@@ -44,6 +44,10 @@ package struct SQSService: BatonService {
     }
 
     package var name: String { "sqs" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Queues", columns: [.init("Queue URL")], action: "ListQueues", body: ["MaxResults": 1000], list: "QueueUrls")]
+    }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AmazonSQS", version: "1.0") }
 
     package var queryProtocol: QueryProtocol? {

@@ -44,6 +44,14 @@ package struct S3Service: BatonService {
     }
 
     package var name: String { "s3" }
+
+    /// S3 answers XML: its one view is made here, from the store.
+    package var browseViews: [BrowseView] {
+        let store = self.store
+        return [BrowseView("Buckets", columns: [.init("Name"), .init("Region"), .init("Created")]) {
+            try store.buckets().map { [$0.name, $0.region, Timestamp(milliseconds: $0.createdMillis).iso8601] }
+        }]
+    }
     package var wireProtocol: WireProtocol { .restXML }
     var now: Int64 { clock.now().milliseconds }
 

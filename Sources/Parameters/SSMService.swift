@@ -15,6 +15,11 @@ package struct SSMService: BatonService {
     let clock: @Sendable () -> Timestamp
 
     package var name: String { "ssm" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Parameters", columns: [.init("Name", "Name"), .init("Type", "Type"), .init("Version", "Version")],
+                    action: "DescribeParameters", body: ["MaxResults": 50], list: "Parameters")]
+    }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "AmazonSSM", version: "1.1") }
 
     init(store: any DocumentStore, secrets: SecretsManagerService, box: SecretBox, region: String, account: String,

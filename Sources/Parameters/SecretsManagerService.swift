@@ -14,6 +14,11 @@ package struct SecretsManagerService: BatonService {
     let clock: @Sendable () -> Timestamp
 
     package var name: String { "secretsmanager" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Secrets", columns: [.init("Name", "Name"), .init("ARN", "ARN")], action: "ListSecrets", body: ["MaxResults": 100],
+                    list: "SecretList")]
+    }
     package var wireProtocol: WireProtocol { .json(targetPrefix: "secretsmanager", version: "1.1") }
     package var errorMessageMember: String { "Message" }
 

@@ -33,6 +33,8 @@ package protocol BatonService: Sendable {
     /// The largest JSON request body read (nil: the front door's default, about 1 MiB as most
     /// AWS services allow; DynamoDB's BatchWriteItem takes 16 MB).
     var maximumRequestBytes: Int? { get }
+    /// What the console lists for this service (its queues, tables, buckets…).
+    var browseViews: [BrowseView] { get }
 }
 
 extension BatonService {
@@ -42,6 +44,7 @@ extension BatonService {
     package var errorMessageMember: String { "message" }
     package var queryProtocol: QueryProtocol? { nil }
     package var maximumRequestBytes: Int? { nil }
+    package var browseViews: [BrowseView] { [] }
 }
 
 /// A Task resource a service performs: one resource (its `.sync`/`.waitForTaskToken`

@@ -18,13 +18,14 @@ package enum ServiceList {
     package static func make(_ context: ServiceContext) async throws -> [any BatonService] {
         let kinesis = try await KinesisService(context)
         let streams = DynamoDBStreamsService(tables: try await DynamoDBService(context, kinesis: kinesis.streams))
-        return [
+        let services: [any BatonService] = [
             StepFunctionsService(context),
             try await LambdaService(context),
             try await WebhooksService(context),
             try await IAMService(context),
         ] + (try await Self.messaging(context, streams: streams)) + (try await Self.bus(context)) + (try await ParametersServices.make(context))
-            + [streams.tables, streams, kinesis, try await S3Service(context), ConsoleService(context)]
+            + [streams.tables, streams, kinesis, try await S3Service(context)]
+        return services + [ConsoleService(context, browsing: services)]
     }
 
     /// Queues, the topics that deliver to them, and what reads queues and table streams

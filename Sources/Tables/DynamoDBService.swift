@@ -37,6 +37,10 @@ package struct DynamoDBService: BatonService {
     }
 
     package var name: String { "dynamodb" }
+
+    package var browseViews: [BrowseView] {
+        [BrowseView("Tables", columns: [.init("Name")], action: "ListTables", list: "TableNames")]
+    }
     /// AWS: "The total request size … cannot exceed 16 MB" (BatchWriteItem), with room for the
     /// service to name the limit itself.
     package var maximumRequestBytes: Int? { 17 * 1024 * 1024 }

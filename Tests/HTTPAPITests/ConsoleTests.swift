@@ -129,4 +129,39 @@ import Testing
             #expect(out.status == 400, "\(bad)")
         }
     }
+
+    /// Every service's declared lists, read through its own actions.
+    @Test func theServicesPagesListWhatTheirActionsList() async throws {
+        let f = try await FrontDoorFixture()
+        let cookie = try #require(Self.cookie(await Self.login(f)))
+        func get(_ path: String) async -> FrontDoor.Outgoing {
+            await f.door.handle(.init(method: "GET", path: path, headers: [("host", "h"), ("cookie", cookie)]))
+        }
+        let index = await get("/console/api/browse")
+        let views = index.json?["views"]?.arrayValue ?? []
+        let titles = Set(views.compactMap { v in v["service"]?.stringValue.map { $0 + "/" + (v["title"]?.stringValue ?? "") } })
+        for expected in ["sqs/Queues", "dynamodb/Tables", "s3/Buckets", "events/Event buses", "lambda/Functions", "sns/Topics", "ssm/Parameters"] {
+            #expect(titles.contains(expected), "\(expected)")
+        }
+        // A queue and a table made through the API appear in their views.
+        let queue = await f.door.handle(f.signed("POST", "/", target: "AmazonSQS.CreateQueue", body: #"{"QueueName":"browsed"}"#, service: "sqs"))
+        #expect(queue.status == 200)
+        let table = await f.door.handle(f.signed("POST", "/", target: "DynamoDB_20120810.CreateTable", body: #"""
+            {"TableName":"browsed","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}
+            """#, service: "dynamodb"))
+        #expect(table.status == 200)
+        func rows(_ service: String, _ title: String) async -> [[String]] {
+            guard let view = views.first(where: { $0["service"]?.stringValue == service && $0["title"]?.stringValue == title }),
+                  let i = view["view"]?.stringValue else { return [] }
+            let page = await get("/console/api/browse/\(service)/\(i)")
+            return page.json?["rows"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.stringValue) ?? [] } ?? []
+        }
+        #expect(await rows("sqs", "Queues").contains { $0.first?.hasSuffix("/browsed") == true })
+        #expect(await rows("dynamodb", "Tables") == [["browsed"]])
+        #expect(await rows("events", "Event buses").contains { $0.first == "default" })
+        #expect(await get("/console/api/browse/sqs/99").status == 404)
+        #expect(await get("/console/api/browse/nope/0").status == 404)
+        let unsigned = await f.door.handle(.init(method: "GET", path: "/console/api/browse", headers: [("host", "h")]))
+        #expect(unsigned.status == 403)
+    }
 }

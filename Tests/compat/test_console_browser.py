@@ -214,3 +214,21 @@ def test_a_run_of_twenty_five_thousand_events_is_listed_whole_with_few_rows_draw
     browser.execute_script("const e = document.getElementById('events'); e.scrollTop = e.scrollHeight;")
     wait_for("the last row", lambda: browser.execute_script(
         "return [...document.querySelectorAll('#events .row')].some(r => r.children[1].textContent === 'ExecutionSucceeded')"))
+
+
+def test_the_services_page_lists_queues_tables_and_buckets(server, browser):
+    kw = dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    boto3.client("sqs", **kw).create_queue(QueueName="console-browse")
+    boto3.client("s3", **kw).create_bucket(Bucket="console-browse")
+    boto3.client("dynamodb", **kw).create_table(TableName="console-browse", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                                                 AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    browser.get(server.endpoint + "/console#/services")
+
+    def cells(service, title):
+        return browser.execute_script(
+            "const p = document.querySelector(`#services section[data-service='${arguments[0]}'][data-view='${arguments[1]}']`);"
+            "return p ? [...p.querySelectorAll('tbody td')].map(td => td.textContent) : [];", service, title)
+    wait_for("the queue", lambda: any(c.endswith("/console-browse") for c in cells("sqs", "Queues")))
+    wait_for("the bucket", lambda: "console-browse" in cells("s3", "Buckets"))
+    wait_for("the table", lambda: "console-browse" in cells("dynamodb", "Tables"))
+

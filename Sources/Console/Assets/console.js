@@ -424,6 +424,26 @@ async function webhooksPage() {
   } catch (err) { failure(rows, err); }
 }
 
+// ---- the other services: each one's declared lists ------------------------------------------
+
+async function servicesPage() {
+  const holder = h("div", { id: "services" });
+  app.replaceChildren(h("h1", {}, "Services"), holder);
+  let index;
+  try { index = await get("/console/api/browse"); } catch (err) { return failure(holder, err); }
+  for (const v of index.views) {
+    const body = h("tbody");
+    const head = h("tr");
+    holder.append(h("section", { class: "panel", "data-service": v.service, "data-view": v.title },
+      h("h2", {}, v.title, " ", h("span", { class: "muted" }, v.service)), h("table", {}, h("thead", {}, head), body)));
+    get(`/console/api/browse/${encodeURIComponent(v.service)}/${v.view}`).then(page => {
+      head.replaceChildren(...page.columns.map(c => h("th", {}, c)));
+      body.replaceChildren(...page.rows.map(r => h("tr", {}, r.map(cell => h("td", { class: "mono" }, cell)))));
+      if (!page.rows.length) body.replaceChildren(h("tr", {}, h("td", { colspan: page.columns.length, class: "muted" }, "None.")));
+    }).catch(err => failure(body, err));
+  }
+}
+
 // ---- routing -------------------------------------------------------------------------------
 
 async function route() {
@@ -442,6 +462,7 @@ async function route() {
   if (page === "maprun") return mapRunPage(arg);
   if (page === "machines") return machinesPage();
   if (page === "webhooks") return webhooksPage();
+  if (page === "services") return servicesPage();
   return homePage();
 }
 
