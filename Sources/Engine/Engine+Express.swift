@@ -71,6 +71,9 @@ extension Engine {
         let start = context.startTime
         var state = ExecutionState(context: context, input: inputValue, seed: UInt64.random(in: 0...UInt64.max))
         let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
+        // An Express execution keeps no history; its events reach the listeners (logging) only.
+        let logged = !eventListeners.value.isEmpty
+        var events: [HistoryEvent] = []
         let deadline = start.adding(seconds: Self.expressMaximumSeconds)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -80,6 +83,7 @@ extension Engine {
             var decision = interpreter.decide(&state, on: Trigger(.start(input: inputValue, context: context, randomSeed: UInt64.random(in: 0...UInt64.max)), at: start))
             var iterator = triggers.makeAsyncIterator()
             while true {
+                if logged { events += decision.events }
                 for effect in decision.effects {
                     switch effect {
                     case .invokeTask(let inv):
@@ -117,6 +121,7 @@ extension Engine {
         row.lastEventId = state.eventCount
         do { try await journal.append(JournalBatch(execution: row, expectedVersion: 0)) } catch { throw .internalFailure("\(error)") }
         StepMetrics.expressFinished(row)
+        await committed(row, events)
         return row
     }
 }

@@ -32,6 +32,8 @@ package final class Engine: Sendable {
     let mocks = LockedValue<MockConfigFile?>(nil)
     /// Who hears of Standard executions starting and ending (the event bus's status-change events).
     let statusListeners = LockedValue<[@Sendable (ExecutionRecord) async -> Void]>([])
+    /// Who reads each committed step's events (execution logging).
+    let eventListeners = LockedValue<[@Sendable (ExecutionRecord, [HistoryEvent]) async -> Void]>([])
     package let limits: Limits
     private let work: AsyncStream<Work>
     let workSink: AsyncStream<Work>.Continuation
@@ -94,6 +96,18 @@ package final class Engine: Sendable {
     /// and when it ends, after the step that says so is committed.
     package func onStatusChange(_ listener: @escaping @Sendable (ExecutionRecord) async -> Void) {
         statusListeners.value.append(listener)
+    }
+
+    /// Calls `listener` with each step's events once they are committed (and an Express
+    /// execution's, kept in memory, once it ends).
+    package func onCommittedEvents(_ listener: @escaping @Sendable (ExecutionRecord, [HistoryEvent]) async -> Void) {
+        eventListeners.mutate { $0.append(listener) }
+    }
+
+    func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) async {
+        let listeners = eventListeners.value
+        guard !listeners.isEmpty, !events.isEmpty else { return }
+        for listener in listeners { await listener(record, events) }
     }
 
     func announce(_ record: ExecutionRecord) async {
@@ -436,6 +450,7 @@ package final class Engine: Sendable {
     private func performEffects(_ r: StepResult) async {
         let arn = r.record.arn
         StepMetrics.record(r.record, events: r.events)
+        await committed(r.record, r.events)
         await historyWatchers.committed(arn)
         for effect in r.effects {
             switch effect {

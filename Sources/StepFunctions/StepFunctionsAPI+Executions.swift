@@ -124,7 +124,7 @@ extension StepFunctionsAPI {
             "stateMachineArn": .string(e.stateMachineArn), "name": .string(sm?.name ?? e.stateMachineArn.split(separator: ":").last.map(String.init) ?? ""),
             "definition": .string(try await definitionText(e.definitionId)), "roleArn": .string(sm?.roleArn ?? ""),
             "updateDate": Self.date(sm?.createdMillis ?? e.startMillis),
-            "loggingConfiguration": ["level": "OFF", "includeExecutionData": false], "tracingConfiguration": ["enabled": false],
+            "loggingConfiguration": (sm.flatMap { ExecutionLogs.stored($0.attributes) } ?? .off).json, "tracingConfiguration": ["enabled": false],
         ]
     }
 

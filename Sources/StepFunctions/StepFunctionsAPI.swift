@@ -12,12 +12,16 @@ package struct StepFunctionsAPI: Sendable {
     package let account: String
     /// The Map Runs of Distributed Maps (nil: none run as child executions).
     package let mapRuns: MapRuns?
+    /// Where executions are logged (nil: nowhere; configurations are still kept).
+    package let logs: ExecutionLogs?
 
-    package init(engine: Engine, region: String = "us-east-1", account: String = "000000000000", mapRuns: MapRuns? = nil) {
+    package init(engine: Engine, region: String = "us-east-1", account: String = "000000000000", mapRuns: MapRuns? = nil,
+                 logs: ExecutionLogs? = nil) {
         self.engine = engine
         self.region = region
         self.account = account
         self.mapRuns = mapRuns
+        self.logs = logs
     }
 
     var journal: any JournalStore { engine.journal }
@@ -135,6 +139,7 @@ package struct StepFunctionsAPI: Sendable {
         }
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         guard role.hasPrefix("arn:") else { throw APIError.invalidArn(role) }
+        let logging = try LoggingConfiguration.from(r.body["loggingConfiguration"])
         let (machine, diagnostics) = DefinitionCheck.validate(definition, type: type, known: served)
         guard machine != nil else { throw invalidDefinition(diagnostics) }
         let arn = stateMachineArn(name)
@@ -148,10 +153,12 @@ package struct StepFunctionsAPI: Sendable {
         }
         let defId = try await engineCall { () throws(EngineError) in try await engine.saveDefinition(stateMachineArn: arn, definition: definition) }
         let created = now()
+        let attributes = Self.attributes("{}", logging: logging)
         try await journalCall { () throws(JournalError) in
             try await journal.putStateMachine(StateMachineRecord(arn: arn, name: name, type: type, roleArn: role, definitionId: defId,
-                                                                 createdMillis: created))
+                                                                 createdMillis: created, attributes: attributes))
         }
+        logs?.set(arn, logging)
         try await applyTags(r, to: arn)
         var out: JSONObject = ["stateMachineArn": .string(arn), "creationDate": Self.date(created)]
         if try r.bool("publish") == true {
@@ -187,7 +194,7 @@ package struct StepFunctionsAPI: Sendable {
             "stateMachineArn": .string(sm.arn), "name": .string(sm.name), "status": "ACTIVE",
             "definition": .string(try await definitionText(sm.definitionId)), "roleArn": .string(sm.roleArn),
             "type": .string(sm.type), "creationDate": Self.date(sm.createdMillis),
-            "loggingConfiguration": ["level": "OFF", "includeExecutionData": false],
+            "loggingConfiguration": (ExecutionLogs.stored(sm.attributes) ?? .off).json,
             "tracingConfiguration": ["enabled": false],
         ]
     }
@@ -206,8 +213,11 @@ package struct StepFunctionsAPI: Sendable {
             sm.definitionId = try await engineCall { () throws(EngineError) in try await engine.saveDefinition(stateMachineArn: arn, definition: definition) }
         }
         if let role { sm.roleArn = role }
+        let logging = try LoggingConfiguration.from(r.body["loggingConfiguration"])
+        if let logging { sm.attributes = Self.attributes(sm.attributes, logging: logging) }
         let updated = sm
         try await journalCall { () throws(JournalError) in try await journal.putStateMachine(updated) }
+        if let logging { logs?.set(updated.arn, logging) }
         var out: JSONObject = ["updateDate": Self.date(now())]
         // AWS: `publish` makes the updated definition a new version in the same call.
         if try r.bool("publish") == true {
@@ -223,6 +233,7 @@ package struct StepFunctionsAPI: Sendable {
         let arn = try r.required("stateMachineArn")
         try checkArn(arn, kind: "stateMachine")
         try await journalCall { () throws(JournalError) in try await journal.deleteStateMachine(arn: arn) }
+        logs?.set(arn, nil)
         return [:]
     }
 
@@ -231,6 +242,13 @@ package struct StepFunctionsAPI: Sendable {
         return try r.paged("stateMachines", all) {
             ["stateMachineArn": .string($0.arn), "name": .string($0.name), "type": .string($0.type), "creationDate": Self.date($0.createdMillis)]
         }
+    }
+
+    /// A state machine's attributes with its logging configuration set.
+    static func attributes(_ current: String, logging: LoggingConfiguration?) -> String {
+        var o = (try? JSONParser.parse(current))?.objectValue ?? [:]
+        if let logging { o["loggingConfiguration"] = logging.json }
+        return JSON.object(o).serialized
     }
 
     func validateDefinition(_ r: Request) throws(APIError) -> JSON {

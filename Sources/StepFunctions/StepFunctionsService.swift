@@ -11,7 +11,9 @@ package struct StepFunctionsService: BatonService {
 
     package init(_ context: ServiceContext) {
         mapRuns = MapRuns(engine: context.engine, documents: context.database)
-        api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account, mapRuns: mapRuns)
+        let logs = ExecutionLogs(directory: context.dataDirectory + "/logs", journal: context.engine.journal)
+        context.engine.onCommittedEvents { record, events in await logs.record(record, events) }
+        api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account, mapRuns: mapRuns, logs: logs)
     }
 
     /// A Distributed Map's iterations, as child executions.
