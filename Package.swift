@@ -59,6 +59,8 @@ let package = Package(
         .target(name: "Telemetry", dependencies: [
             "StatesLanguage", "Journal", "ServiceKit",
             .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The web console at /console: its page and scripts compiled into the binary.
@@ -131,7 +133,7 @@ let package = Package(
         // Benchmarks live in their own executable: tests never assert on timing.
         .executableTarget(
             name: "BatonBench",
-            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "Messaging", "Tables", "Objects", "ServiceList", "JSONata", "CSQLite", "AllocationCounter",
+            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "Messaging", "Tables", "Objects", "ServiceList", "JSONata", "CSQLite", "AllocationCounter", "Console",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Counts mallocs for the benchmark's allocations-per-transition figure.

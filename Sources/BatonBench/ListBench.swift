@@ -1,3 +1,4 @@
+import Console
 import Foundation
 import Journal
 import ServiceKit
@@ -56,6 +57,34 @@ enum ListBench {
             print(String(format: "ListExecutions, statusFilter %@, 100 per page: first page median %.2f ms (max %.2f); pages 2-51 median %.2f ms (max %.2f)",
                          label, first[first.count / 2], first.last ?? 0, deep[deep.count / 2], deep.last ?? 0))
         }
+        try await console(journal)
         journal.close()
+    }
+
+    /// The console's list over the same rows (every state machine's, newest first): pages of 50,
+    /// unfiltered, by status, by name prefix and by a time window, first pages and pages deep in.
+    static func console(_ journal: SQLiteJournal) async throws {
+        guard let action = ConsoleService(engine: .init(journal: journal)).actions["ConsoleExecutions"] else { return }
+        for (label, filter) in [("no filter", [:]), ("status FAILED", ["statusFilter": "FAILED"]), ("name prefix e99", ["namePrefix": "e99"]),
+                                ("a one-minute window", ["startedAfter": "1700000500000", "startedBefore": "1700000560000"])] as [(String, [String: String])] {
+            var first: [Double] = []
+            var deep: [Double] = []
+            var token: String?
+            for round in 0..<40 {
+                var call = ServiceCall(action: "ConsoleExecutions", method: "GET")
+                call.query = filter.merging(["maxResults": "50"]) { a, _ in a }
+                if round >= 10, let token { call.query["nextToken"] = token }
+                let t = monotonicSeconds()
+                let page = try JSONParser.parse(try await action(call).body)
+                let ms = (monotonicSeconds() - t) * 1000
+                if round < 10 { first.append(ms) } else { deep.append(ms) }
+                token = page["nextToken"]?.stringValue
+                if token == nil && round >= 10 { break }
+            }
+            first.sort()
+            deep.sort()
+            print(String(format: "console list, %@, 50 per page: first page median %.2f ms (max %.2f); deeper pages median %.2f ms (max %.2f)",
+                         label, first[first.count / 2], first.last ?? 0, deep.isEmpty ? 0 : deep[deep.count / 2], deep.last ?? 0))
+        }
     }
 }

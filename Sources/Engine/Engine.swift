@@ -23,6 +23,8 @@ package final class Engine: Sendable {
     let completions = CompletionWaiters()
     /// Rung after each committed step of a watched execution (the console's live view).
     package let historyWatchers = HistoryWatchers()
+    /// Execution, state and task spans (when tracing is on).
+    let spans = ExecutionSpans()
     let definitions = DefinitionCache()
     let activities = ActivityBoard()
     /// Outbox keys being performed now: the periodic rescan leaves them alone.
@@ -450,6 +452,7 @@ package final class Engine: Sendable {
     private func performEffects(_ r: StepResult) async {
         let arn = r.record.arn
         StepMetrics.record(r.record, events: r.events)
+        if Spans.enabled { spans.committed(r.record, r.events) }
         await committed(r.record, r.events)
         await historyWatchers.committed(arn)
         for effect in r.effects {
@@ -504,10 +507,23 @@ package final class Engine: Sendable {
             await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, LocalRunner.unknownResource(inv))].compactMap { $0 }, "an unknown resource")
             return
         }
+        // Traced: the task is a span of its own, and what it calls sees that span as its parent.
+        var inv = inv
+        var taskSpan: (traceId: String, id: String, parent: String?, start: Int64)?
+        if Spans.enabled {
+            let (traceId, _) = ExecutionSpans.trace(arn: arn, header: inv.traceHeader)
+            let id = Spans.newSpanId()
+            taskSpan = (traceId, id, spans.stateSpan(arn: arn, state: inv.stateName), Spans.nowNanos())
+            inv.traceHeader = TraceContext(traceId: traceId, parentId: id, sampled: true)?.xray ?? inv.traceHeader
+        }
+        defer {
+            if let taskSpan { Self.emitTaskSpan(taskSpan, inv, arn: arn) }
+        }
         // A quick handler's TaskStarted commits with its outcome, in one step; a slow one's is
         // recorded on its own once it has run for a moment, so the history shows it running.
+        let invocation = inv
         let outcome: TaskOutcome = await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await handler.invoke(inv) }
+            group.addTask { await handler.invoke(invocation) }
             group.addTask {
                 try? await self.clock.sleep(until: self.clock.now().adding(milliseconds: 25))
                 return nil
@@ -522,6 +538,13 @@ package final class Engine: Sendable {
             return .pending
         }
         await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, outcome)].compactMap { $0 }, "the outcome of \(inv.resource)")
+    }
+
+    static func emitTaskSpan(_ span: (traceId: String, id: String, parent: String?, start: Int64), _ inv: TaskInvocation, arn: String) {
+        Spans.emit(SpanRecord(traceId: span.traceId, spanId: span.id, parentSpanId: span.parent, name: "task \(inv.resource)", kind: .client,
+                              startNanos: span.start, endNanos: Spans.nowNanos(),
+                              attributes: [("aws.step_functions.resource", .string(inv.resource)), ("aws.step_functions.state_name", .string(inv.stateName)),
+                                           ("aws.step_functions.execution_arn", .string(arn))]))
     }
 
     private func taskOutcome(_ id: TaskID, _ outcome: TaskOutcome) -> Trigger.Kind? {

@@ -210,7 +210,26 @@ package struct FrontDoor: Sendable {
 
     package func handle(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
         let began = MetricHandles.enabled ? ContinuousClock.now : nil
-        let out = await perform(request, at: destination, requestId: id)
+        // Traced: the request is a server span, child of the caller's trace (W3C or X-Ray
+        // header) or the root of a new one; the service sees this span as its caller.
+        var span: (context: TraceContext, parent: String?, start: Int64)?
+        if Spans.enabled {
+            let incoming = request.header("traceparent").flatMap { TraceContext(traceparent: $0) }
+                ?? request.header("x-amzn-trace-id").flatMap { TraceContext(xray: $0) }
+            if let context = TraceContext(traceId: incoming?.traceId ?? Spans.newTraceId(), parentId: Spans.newSpanId(), sampled: true) {
+                span = (context, incoming?.parentId, Spans.nowNanos())
+            }
+        }
+        let out = await perform(request, at: destination, requestId: id, trace: span?.context)
+        if let span, let spanId = span.context.parentId {
+            let action = destination.action.isEmpty ? request.method : destination.action
+            Spans.emit(SpanRecord(traceId: span.context.traceId, spanId: spanId, parentSpanId: span.parent, name: "\(destination.service.name).\(action)",
+                                  kind: .server, startNanos: span.start, endNanos: Spans.nowNanos(),
+                                  attributes: [("rpc.system", .string("aws-api")), ("rpc.service", .string(destination.service.name)),
+                                               ("rpc.method", .string(action)), ("http.request.method", .string(request.method)),
+                                               ("http.response.status_code", .int(Int64(out.status))), ("aws.request_id", .string(id))],
+                                  error: out.status >= 500 ? "HTTP \(out.status)" : nil))
+        }
         if let began {
             // Requests by service, action and status, and their time to the answer (a streamed
             // body's time is its first byte's).
@@ -231,7 +250,7 @@ package struct FrontDoor: Sendable {
         return out
     }
 
-    func perform(_ request: Incoming, at destination: Destination, requestId id: String) async -> Outgoing {
+    func perform(_ request: Incoming, at destination: Destination, requestId id: String, trace: TraceContext? = nil) async -> Outgoing {
         if destination.authentication == .sigV4 || destination.authentication == .sigV4OrSession, let verifier,
            !hasSession(request, at: destination, verifier) {
             var signed = SigV4Verifier.SignedRequest(method: request.method, path: request.path, query: request.query,
@@ -249,6 +268,11 @@ package struct FrontDoor: Sendable {
         }
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k] = v }
+        if let trace {
+            // Past the signature check, which covered the caller's own headers.
+            headers["x-amzn-trace-id"] = trace.xray
+            headers["traceparent"] = trace.traceparent
+        }
         var query: [String: String] = [:]
         var queryValues: [String: [String]] = [:]
         for (k, v) in SigV4Verifier.queryPairs(request.query) {

@@ -1,3 +1,4 @@
+import Journal
 import ServiceKit
 import Foundation
 #if canImport(FoundationNetworking)

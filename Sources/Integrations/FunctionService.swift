@@ -369,6 +369,30 @@ package actor FunctionService {
     /// `traceHeader`: the caller's trace (X-Ray's spelling), given to the handler as Lambda
     /// does, in `_X_AMZN_TRACE_ID` (and as a W3C `TRACEPARENT` for OpenTelemetry).
     package func invoke(_ reference: String, payload: [UInt8], traceHeader: String? = nil) async throws(FunctionError) -> InvocationResult {
+        guard Spans.enabled else { return try await run(reference, payload: payload, traceHeader: traceHeader) }
+        // Traced: the invocation is a span, child of the caller's, and the handler's trace
+        // header names it as the parent of whatever the handler does.
+        let incoming = traceHeader.flatMap { TraceContext(header: $0) }
+        let traceId = incoming?.traceId ?? Spans.newTraceId()
+        let id = Spans.newSpanId(), start = Spans.nowNanos()
+        var failure: String?
+        defer {
+            Spans.emit(SpanRecord(traceId: traceId, spanId: id, parentSpanId: incoming?.parentId, name: "function \(reference.split(separator: ":").last ?? "")",
+                                  kind: .server, startNanos: start, endNanos: Spans.nowNanos(),
+                                  attributes: [("faas.name", .string(String(reference.split(separator: ":").last ?? ""))), ("faas.trigger", .string("other"))],
+                                  error: failure))
+        }
+        do throws(FunctionError) {
+            let result = try await run(reference, payload: payload, traceHeader: TraceContext(traceId: traceId, parentId: id, sampled: true)?.xray)
+            failure = result.functionError
+            return result
+        } catch {
+            failure = "\(error)"
+            throw error
+        }
+    }
+
+    private func run(_ reference: String, payload: [UInt8], traceHeader: String?) async throws(FunctionError) -> InvocationResult {
         guard let config = get(reference) else { throw notFound(reference) }
         if config.runtime == Self.commandRuntime {
             return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload, traceHeader: traceHeader)

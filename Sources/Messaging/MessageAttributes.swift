@@ -1,3 +1,4 @@
+import Journal
 import Crypto
 import ServiceKit
 import StatesLanguage

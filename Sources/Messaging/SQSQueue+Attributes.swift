@@ -1,3 +1,4 @@
+import Journal
 import ServiceKit
 import StatesLanguage
 
@@ -117,14 +118,5 @@ enum QueueAttributes {
                                "Value \(value) for parameter RedrivePolicy is invalid. Reason: Dead-letter target owner queue type must match the source queue type.")
         }
         return JSON.object(["deadLetterTargetArn": .string(arn), "maxReceiveCount": .int(count)]).serialized
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }

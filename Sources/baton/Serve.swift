@@ -33,6 +33,8 @@ struct Serve: AsyncParsableCommand {
     var metricsToken: String?
     @Flag(help: "Record no metrics (GET /metrics answers an empty page).") var noMetrics = false
     @Option(help: "Days a finished execution's history is kept (AWS keeps 90); 0 keeps every one.") var historyRetentionDays = 90
+    @Option(help: "An OpenTelemetry collector's OTLP/HTTP endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT): spans of requests, executions, states, tasks and functions go there.")
+    var otlpEndpoint: String?
 
     /// Why the server cannot listen on host:port, found by binding it once before anything
     /// starts (the HTTP server's own error names a syscall and an errno, not the flag to change).
@@ -69,6 +71,9 @@ struct Serve: AsyncParsableCommand {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
         if historyRetentionDays < 0 { throw ValidationError("--history-retention-days is 0 (keep every history) or more") }
         let env = ProcessInfo.processInfo.environment
+        if let endpoint = otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"], SpanExporter(endpoint: endpoint, logger: Logger(label: "x")) == nil {
+            throw ValidationError("--otlp-endpoint must be an http:// or https:// URL, not \(endpoint)")
+        }
         if (requireSignature || !Self.isLoopback(host)),
            (accessKeyId ?? env["BATON_ACCESS_KEY_ID"]) == nil || (secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]) == nil {
             // Beyond loopback every request is authenticated: refuse to start without a key.
@@ -95,6 +100,11 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = level
         // Before anything records: every target's metrics go to this registry.
         let registry = noMetrics ? PrometheusCollectorRegistry() : MetricsService.bootstrap()
+        // Before anything runs: spans go to the collector from the first request on.
+        let exporter = (otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"]).flatMap {
+            SpanExporter(endpoint: $0, serviceName: env["OTEL_SERVICE_NAME"] ?? "baton", logger: logger)
+        }
+        exporter?.install()
         var verifier: SigV4Verifier?
         if requireSignature || !Self.isLoopback(host), let key, let secret {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)
@@ -128,12 +138,13 @@ struct Serve: AsyncParsableCommand {
                                           "signatures": "\(verifier == nil ? "optional" : "required")"])
         // The app is last: on SIGTERM it stops taking requests first, then the background
         // work stops, then the engine lets what is in flight finish.
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: EngineService(engine: engine, logger: logger))]
-                + (historyRetentionDays > 0 ? [.init(service: Self.retentionSweep(engine, days: historyRetentionDays))] : [])
-                + services.flatMap(\.backgroundServices).map { .init(service: $0) }
-                + [.init(service: app)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let exporter { members.append(.init(service: exporter)) }
+        members.append(.init(service: EngineService(engine: engine, logger: logger)))
+        if historyRetentionDays > 0 { members.append(.init(service: Self.retentionSweep(engine, days: historyRetentionDays))) }
+        members += services.flatMap(\.backgroundServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        members.append(.init(service: app))
+        let group = ServiceGroup(configuration: .init(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         // Lets the writer commit what is queued, then stops it.
         journal.close()

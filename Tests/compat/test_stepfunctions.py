@@ -299,10 +299,11 @@ def test_signature_v4_is_enforced_when_required(tmp_path):
 
 
 def test_non_loopback_requires_a_key(tmp_path):
-    from conftest import BATON
-    out = subprocess.run([BATON, "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "d")],
+    from conftest import BATON, free_port
+    out = subprocess.run([BATON, "serve", "--host", "0.0.0.0", "--port", str(free_port()), "--data-dir", str(tmp_path / "d")],
                          capture_output=True, text=True, timeout=30)
-    assert out.returncode != 0 and "access-key-id" in out.stderr
+    # The refusal itself names the flags (not only the usage line, which a long option list shortens).
+    assert out.returncode != 0 and "requires --access-key-id and --secret-access-key" in out.stderr
 
 
 def test_test_state(sfn):

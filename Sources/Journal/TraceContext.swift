@@ -1,0 +1,96 @@
+/// A trace's identity as it travels from service to service. Two spellings arrive: W3C Trace
+/// Context's `traceparent` header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`),
+/// which OpenTelemetry speaks, and AWS X-Ray's (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=1`,
+/// the `X-Amzn-Trace-Id` header and the `traceHeader` / `TraceHeader` members of Step Functions
+/// and EventBridge). They carry the same 128-bit trace id: X-Ray's root is the W3C trace id cut
+/// after its first eight digits. Baton keeps the X-Ray spelling in AWS's fields (that is what
+/// their users send and read back) and gives functions both.
+package struct TraceContext: Sendable, Equatable {
+    /// 32 lowercase hex digits.
+    package var traceId: String
+    /// 16 lowercase hex digits: the span that caused this hop; nil when the header named none.
+    package var parentId: String?
+    package var sampled: Bool
+
+    package init?(traceId: String, parentId: String?, sampled: Bool) {
+        guard Self.isHex(traceId, count: 32), traceId != String(repeating: "0", count: 32) else { return nil }
+        if let parentId, !Self.isHex(parentId, count: 16) { return nil }
+        self.traceId = traceId.lowercased()
+        self.parentId = parentId?.lowercased()
+        self.sampled = sampled
+    }
+
+    /// Either spelling.
+    package init?(header: String) {
+        if let t = TraceContext(traceparent: header) { self = t } else if let t = TraceContext(xray: header) { self = t } else { return nil }
+    }
+
+    /// W3C Trace Context, version 00 (a later version is read by its first four fields, as the
+    /// recommendation asks).
+    package init?(traceparent: String) {
+        let parts = traceparent.trimmingSpaces.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, Self.isHex(String(parts[0]), count: 2), parts[0] != "ff", parts[0] != "00" || parts.count == 4,
+              Self.isHex(String(parts[3]), count: 2), let flags = UInt8(parts[3], radix: 16),
+              String(parts[2]) != String(repeating: "0", count: 16) else { return nil }
+        self.init(traceId: String(parts[1]), parentId: String(parts[2]), sampled: flags & 1 == 1)
+    }
+
+    /// X-Ray: `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`,
+    /// fields in any order; other fields (`Lineage`, `Self`) are ignored.
+    package init?(xray: String) {
+        var root: String?
+        var parent: String?
+        var sampled = false
+        for field in xray.split(separator: ";") {
+            let pair = field.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
+            guard pair.count == 2 else { continue }
+            switch pair[0] {
+            case "Root": root = pair[1]
+            case "Parent": parent = pair[1]
+            case "Sampled": sampled = pair[1] == "1"
+            default: break
+            }
+        }
+        guard let root else { return nil }
+        let r = root.split(separator: "-", omittingEmptySubsequences: false)
+        guard r.count == 3, r[0] == "1", r[1].count == 8, r[2].count == 24 else { return nil }
+        self.init(traceId: String(r[1] + r[2]), parentId: parent, sampled: sampled)
+    }
+
+    /// A new trace (the entropy is the caller's: 16 bytes for the id, 8 for the first span).
+    package static func new(entropy: [UInt8], sampled: Bool = true) -> TraceContext? {
+        guard entropy.count >= 24 else { return nil }
+        return TraceContext(traceId: hex(entropy[0..<16]), parentId: hex(entropy[16..<24]), sampled: sampled)
+    }
+
+    package var traceparent: String { "00-\(traceId)-\(parentId ?? "0000000000000001")-\(sampled ? "01" : "00")" }
+
+    package var xray: String {
+        var s = "Root=1-\(traceId.prefix(8))-\(traceId.dropFirst(8))"
+        if let parentId { s += ";Parent=\(parentId)" }
+        return s + ";Sampled=\(sampled ? "1" : "0")"
+    }
+
+    static func isHex(_ s: String, count: Int) -> Bool {
+        s.utf8.count == count && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }
+    }
+
+    package static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    package var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,133 @@
+"""OpenTelemetry traces: a server with --otlp-endpoint sends its spans (OTLP/HTTP, JSON) to an
+in-process collector. One trace, given by the caller's W3C traceparent, spans the StartExecution
+request, the execution, its states, the task that calls a function, the function, and the
+webhook delivery that resumes the run; each span's parent is the one that caused it."""
+import http.server
+import json
+import os
+import subprocess
+import threading
+import time
+import types
+import uuid
+
+import boto3
+import pytest
+
+from conftest import BATON, free_port
+from test_lambda import create
+from test_webhooks import SECRET, ensure_webhook, raw_history, wait_status
+from webhook_client import call, deliver
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+CALLER_SPAN = "b7ad6b7169203331"
+
+
+@pytest.fixture
+def collector():
+    spans = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            assert self.path == "/v1/traces" and self.headers["Content-Type"] == "application/json"
+            for rs in body["resourceSpans"]:
+                service = {a["key"]: a["value"] for a in rs["resource"]["attributes"]}["service.name"]["stringValue"]
+                for ss in rs["scopeSpans"]:
+                    for s in ss["spans"]:
+                        s["service"] = service
+                        spans.append(s)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+    port = free_port()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % port, spans
+    httpd.shutdown()
+
+
+@pytest.fixture
+def traced_server(collector, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([BATON, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--otlp-endpoint", collector[0]],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = types.SimpleNamespace(endpoint="http://127.0.0.1:%d" % port)
+    deadline = time.time() + 30
+    while not _up(server):
+        assert time.time() < deadline, "baton serve did not start"
+        time.sleep(0.1)
+    yield server
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _up(server):
+    try:
+        call(server.endpoint, "GET", "/health")
+        return True
+    except OSError:
+        return False
+
+
+def test_one_trace_spans_a_request_a_run_a_function_and_a_webhook_delivery(traced_server, collector):
+    server, spans = traced_server, collector[1]
+    kw = dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    sfn, lam = boto3.client("stepfunctions", **kw), boto3.client("lambda", **kw)
+    fn = create(lam, "echo_function")
+    ensure_webhook(server)
+    arn = sfn.create_state_machine(name="traced-" + uuid.uuid4().hex[:6], roleArn="arn:aws:iam::000000000000:role/r", definition=json.dumps({
+        "StartAt": "Call", "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": fn, "Payload.$": "$"},
+                     "ResultPath": None, "Next": "Wait"},
+            "Wait": {"Type": "Task", "Resource": "arn:aws:states:::baton:webhook.waitForTaskToken",
+                     "Parameters": {"Webhook": "orders", "Key.$": "$.orderId"}, "TimeoutSeconds": 60, "End": True}}}))["stateMachineArn"]
+    order = "ord-" + uuid.uuid4().hex[:8]
+    # The caller's trace: StartExecution as an SDK sends it, with a W3C traceparent.
+    status, body = call(server.endpoint, "POST", "/", {"stateMachineArn": arn, "input": json.dumps({"orderId": order})},
+                        {"X-Amz-Target": "AWSStepFunctions.StartExecution", "Content-Type": "application/x-amz-json-1.0",
+                         "traceparent": "00-%s-%s-01" % (TRACE_ID, CALLER_SPAN)})
+    assert status == 200, body
+    run = body["executionArn"]
+    # The run parks in Wait (its second task); the SaaS calls back in the same trace.
+    deadline = time.time() + 20
+    while len([e for e in raw_history(server, run) if e["type"] == "TaskStarted"]) < 2:
+        assert time.time() < deadline, "the run never reached Wait"
+        time.sleep(0.05)
+    status, answer = deliver(server.endpoint, "orders", {"order_id": order, "status": "paid", "amount": 1}, SECRET,
+                             {"traceparent": "00-%s-%s-01" % (TRACE_ID, "00f067aa0ba902b7")})
+    assert status == 200 and answer["Outcome"] == "SUCCESS", answer
+    wait_status(sfn, run, "SUCCEEDED")
+
+    def named(prefix):
+        return [s for s in spans if s["name"].startswith(prefix) and s["traceId"] == TRACE_ID]
+    deadline = time.time() + 20
+    while time.time() < deadline and not named("execution "):
+        time.sleep(0.1)
+    request = named("states.StartExecution")
+    execution = named("execution ")
+    states = {s["attributes"][0]["value"]["stringValue"]: s for s in named("state ")}
+    task = named("task arn:aws:states:::lambda:invoke")
+    function = named("function ")
+    delivery = named("webhooks.Deliver")
+    assert len(request) == 1 and request[0]["parentSpanId"] == CALLER_SPAN and request[0]["kind"] == 2
+    assert len(execution) == 1 and execution[0]["parentSpanId"] == request[0]["spanId"]
+    assert execution[0]["status"]["code"] == 1
+    assert set(states) >= {"Call", "Wait"} and all(s["parentSpanId"] == execution[0]["spanId"] for s in states.values())
+    assert len(task) == 1 and task[0]["parentSpanId"] == states["Call"]["spanId"]
+    assert len(function) == 1 and function[0]["parentSpanId"] == task[0]["spanId"] and function[0]["name"] == "function " + fn
+    assert len(delivery) == 1 and delivery[0]["parentSpanId"] == "00f067aa0ba902b7"
+    # Times nest: the run within nothing earlier than its request, the function within its task.
+    assert int(execution[0]["startTimeUnixNano"]) >= int(request[0]["startTimeUnixNano"]) - 1_000_000
+    assert int(task[0]["startTimeUnixNano"]) <= int(function[0]["startTimeUnixNano"]) <= int(function[0]["endTimeUnixNano"]) <= int(task[0]["endTimeUnixNano"])
+    assert all(s["service"] == "baton" for s in spans)
+
+
+def test_a_bad_endpoint_is_refused_at_start(tmp_path):
+    r = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--otlp-endpoint", "collector:4318"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "--otlp-endpoint" in r.stderr
