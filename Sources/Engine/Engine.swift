@@ -510,8 +510,7 @@ package final class Engine: Sendable {
         // Traced: the task is a span of its own, and what it calls sees that span as its parent.
         var inv = inv
         var taskSpan: (traceId: String, id: String, parent: String?, start: Int64)?
-        if Spans.enabled {
-            let (traceId, _) = ExecutionSpans.trace(arn: arn, header: inv.traceHeader)
+        if Spans.enabled, case let (traceId, _, true) = ExecutionSpans.trace(arn: arn, header: inv.traceHeader) {
             let id = Spans.newSpanId()
             taskSpan = (traceId, id, spans.stateSpan(arn: arn, state: inv.stateName), Spans.nowNanos())
             inv.traceHeader = TraceContext(traceId: traceId, parentId: id, sampled: true)?.xray ?? inv.traceHeader

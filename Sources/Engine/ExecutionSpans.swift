@@ -23,9 +23,10 @@ final class ExecutionSpans: @unchecked Sendable {
 
     /// The execution's trace and the span that started it; a run started outside any trace
     /// gets a trace of its own, derived from its ARN.
-    static func trace(arn: String, header: String?) -> (traceId: String, parent: String?) {
-        if let header, let t = TraceContext(header: header) { return (t.traceId, t.parentId) }
-        return (Spans.derivedId("trace|" + arn, digits: 32), nil)
+    static func trace(arn: String, header: String?) -> (traceId: String, parent: String?, sampled: Bool) {
+        if let header, let t = TraceContext(header: header) { return (t.traceId, t.parentId, t.sampled) }
+        let traceId = Spans.derivedId("trace|" + arn, digits: 32)
+        return (traceId, nil, Spans.sampled(nil, traceId: traceId))
     }
 
     static func executionSpanId(arn: String, redriveCount: Int) -> String {
@@ -33,13 +34,21 @@ final class ExecutionSpans: @unchecked Sendable {
     }
 
     func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) {
-        let (traceId, parent) = Self.trace(arn: record.arn, header: record.traceHeader)
-        let executionSpan = Self.executionSpanId(arn: record.arn, redriveCount: record.redriveCount)
+        let (traceId, parent, sampled) = Self.trace(arn: record.arn, header: record.traceHeader)
+        guard sampled else { return }
+        // Derived (a SHA-256) once per step, and only when a span needs it.
+        var derived: String?
+        func executionSpan() -> String {
+            if let derived { return derived }
+            let id = Self.executionSpanId(arn: record.arn, redriveCount: record.redriveCount)
+            derived = id
+            return id
+        }
         for e in events {
             let at = e.timestamp.milliseconds * 1_000_000
             if e.type.hasSuffix("StateEntered"), let name = e.details["name"]?.stringValue {
                 if e.type == "FailStateEntered" {
-                    emitState(name, type: e.type, traceId: traceId, parent: executionSpan, id: Spans.newSpanId(), start: at, end: at,
+                    emitState(name, type: e.type, traceId: traceId, parent: executionSpan(), id: Spans.newSpanId(), start: at, end: at,
                               arn: record.arn, error: e.details["error"]?.stringValue ?? "Fail")
                 } else {
                     lock.withLock { open[record.arn, default: [:]][name, default: []].append((Spans.newSpanId(), at)) }
@@ -47,19 +56,19 @@ final class ExecutionSpans: @unchecked Sendable {
             } else if e.type.hasSuffix("StateExited"), let name = e.details["name"]?.stringValue {
                 let span: (id: String, start: Int64)? = lock.withLock { open[record.arn]?[name]?.popLast() }
                 if let span {
-                    emitState(name, type: e.type, traceId: traceId, parent: executionSpan, id: span.id, start: span.start, end: at, arn: record.arn)
+                    emitState(name, type: e.type, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at, arn: record.arn)
                 }
             } else if Self.terminal.contains(e.type) {
                 let failed = e.type == "ExecutionSucceeded" ? nil : (e.details["error"]?.stringValue ?? e.type)
                 let left = lock.withLock { open.removeValue(forKey: record.arn) } ?? [:]
                 for (name, spans) in left {
                     for span in spans {
-                        emitState(name, type: "", traceId: traceId, parent: executionSpan, id: span.id, start: span.start, end: at,
+                        emitState(name, type: "", traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at,
                                   arn: record.arn, error: failed ?? "ended with the execution")
                     }
                 }
                 let machine = record.stateMachineArn.split(separator: ":").last.map(String.init) ?? record.stateMachineArn
-                Spans.emit(SpanRecord(traceId: traceId, spanId: executionSpan, parentSpanId: parent, name: "execution \(machine)", kind: .internal,
+                Spans.emit(SpanRecord(traceId: traceId, spanId: executionSpan(), parentSpanId: parent, name: "execution \(machine)", kind: .internal,
                                       startNanos: record.startMillis * 1_000_000, endNanos: at,
                                       attributes: [("aws.step_functions.execution_arn", .string(record.arn)),
                                                    ("aws.step_functions.state_machine_arn", .string(record.stateMachineArn)),
@@ -73,8 +82,9 @@ final class ExecutionSpans: @unchecked Sendable {
     private func emitState(_ name: String, type: String, traceId: String, parent: String, id: String, start: Int64, end: Int64, arn: String,
                            error: String? = nil) {
         var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name)), ("aws.step_functions.execution_arn", .string(arn))]
-        if let kind = type.range(of: "State").map({ String(type[..<$0.lowerBound]) }), !kind.isEmpty {
-            attributes.append(("aws.step_functions.state_type", .string(kind)))
+        // "PassStateExited" → "Pass" (no Foundation search on a hot path).
+        for suffix in ["StateExited", "StateEntered"] where type.hasSuffix(suffix) && type.count > suffix.count {
+            attributes.append(("aws.step_functions.state_type", .string(String(type.dropLast(suffix.count)))))
         }
         Spans.emit(SpanRecord(traceId: traceId, spanId: id, parentSpanId: parent, name: "state \(name)", kind: .internal, startNanos: start,
                               endNanos: end, attributes: attributes, error: error))

@@ -216,12 +216,14 @@ package struct FrontDoor: Sendable {
         if Spans.enabled {
             let incoming = request.header("traceparent").flatMap { TraceContext(traceparent: $0) }
                 ?? request.header("x-amzn-trace-id").flatMap { TraceContext(xray: $0) }
-            if let context = TraceContext(traceId: incoming?.traceId ?? Spans.newTraceId(), parentId: Spans.newSpanId(), sampled: true) {
+            let traceId = incoming?.traceId ?? Spans.newTraceId()
+            // Not sampled: no span, but what the request starts still carries the decision.
+            if let context = TraceContext(traceId: traceId, parentId: Spans.newSpanId(), sampled: Spans.sampled(incoming, traceId: traceId)) {
                 span = (context, incoming?.parentId, Spans.nowNanos())
             }
         }
         let out = await perform(request, at: destination, requestId: id, trace: span?.context)
-        if let span, let spanId = span.context.parentId {
+        if let span, span.context.sampled, let spanId = span.context.parentId {
             let action = destination.action.isEmpty ? request.method : destination.action
             Spans.emit(SpanRecord(traceId: span.context.traceId, spanId: spanId, parentSpanId: span.parent, name: "\(destination.service.name).\(action)",
                                   kind: .server, startNanos: span.start, endNanos: Spans.nowNanos(),

@@ -369,11 +369,11 @@ package actor FunctionService {
     /// `traceHeader`: the caller's trace (X-Ray's spelling), given to the handler as Lambda
     /// does, in `_X_AMZN_TRACE_ID` (and as a W3C `TRACEPARENT` for OpenTelemetry).
     package func invoke(_ reference: String, payload: [UInt8], traceHeader: String? = nil) async throws(FunctionError) -> InvocationResult {
-        guard Spans.enabled else { return try await run(reference, payload: payload, traceHeader: traceHeader) }
-        // Traced: the invocation is a span, child of the caller's, and the handler's trace
-        // header names it as the parent of whatever the handler does.
         let incoming = traceHeader.flatMap { TraceContext(header: $0) }
         let traceId = incoming?.traceId ?? Spans.newTraceId()
+        guard Spans.enabled, Spans.sampled(incoming, traceId: traceId) else { return try await run(reference, payload: payload, traceHeader: traceHeader) }
+        // Traced: the invocation is a span, child of the caller's, and the handler's trace
+        // header names it as the parent of whatever the handler does.
         let id = Spans.newSpanId(), start = Spans.nowNanos()
         var failure: String?
         defer {

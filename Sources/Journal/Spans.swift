@@ -43,24 +43,62 @@ package enum Spans {
     nonisolated(unsafe) private static var sink: (@Sendable (SpanRecord) -> Void)?
 
     package static var enabled: Bool { lock.withLock { sink != nil } }
+    /// The share of new traces recorded (OpenTelemetry's trace-id ratio): 1 records all.
+    nonisolated(unsafe) private static var rootRatio: Double = 1
 
-    package static func install(_ newSink: (@Sendable (SpanRecord) -> Void)?) { lock.withLock { sink = newSink } }
+    package static func install(_ newSink: (@Sendable (SpanRecord) -> Void)?, ratio: Double = 1) {
+        lock.withLock {
+            sink = newSink
+            rootRatio = min(1, max(0, ratio))
+        }
+    }
+
+    /// OpenTelemetry's parent-based sampler: a span whose caller sent a trace follows the
+    /// caller's sampled flag; a new trace is recorded when its id falls within the ratio
+    /// (the trace id's last 16 digits against ratio × 2^64, so every span of one trace decides alike).
+    package static func sampled(_ incoming: TraceContext?, traceId: String) -> Bool {
+        if let incoming { return incoming.sampled }
+        let ratio = lock.withLock { rootRatio }
+        if ratio >= 1 { return true }
+        if ratio <= 0 { return false }
+        guard let low = UInt64(traceId.suffix(16), radix: 16) else { return true }
+        return Double(low) < ratio * Double(UInt64.max)
+    }
 
     package static func emit(_ span: SpanRecord) {
         let current = lock.withLock { sink }
         current?(span)
     }
 
-    /// A new random span id (16 hex digits).
-    package static func newSpanId() -> String {
-        var g = SystemRandomNumberGenerator()
-        return TraceContext.hex(ArraySlice((0..<8).map { _ in UInt8.random(in: 0...255, using: &g) }))
-    }
+    /// A new random span id (16 hex digits, never all zeros).
+    package static func newSpanId() -> String { hex64(nextRandom()) }
 
     /// A new random trace id (32 hex digits).
-    package static func newTraceId() -> String {
-        var g = SystemRandomNumberGenerator()
-        return TraceContext.hex(ArraySlice((0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }))
+    package static func newTraceId() -> String { hex64(nextRandom()) + hex64(nextRandom()) }
+
+    /// Ids need to be unique, not secret: SplitMix64 seeded once from the system's generator,
+    /// so a span costs no `getrandom` system call (tens of thousands of spans a second).
+    nonisolated(unsafe) private static var state = UInt64.random(in: 0...UInt64.max)
+    private static let stateLock = NSLock()
+
+    static func nextRandom() -> UInt64 {
+        var z: UInt64 = stateLock.withLock {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            return state
+        }
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return z == 0 ? 1 : z
+    }
+
+    /// 16 hex digits, zero-padded.
+    static func hex64(_ v: UInt64) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for i in 0..<16 { buffer[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
+            return 16
+        }
     }
 
     /// An id derived from `text` (`digits` hex digits of its SHA-256): the same after a restart,

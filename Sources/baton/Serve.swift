@@ -104,7 +104,7 @@ struct Serve: AsyncParsableCommand {
         let exporter = (otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"]).flatMap {
             SpanExporter(endpoint: $0, serviceName: env["OTEL_SERVICE_NAME"] ?? "baton", logger: logger)
         }
-        exporter?.install()
+        exporter?.install(ratio: SpanExporter.ratio(environment: env))
         var verifier: SigV4Verifier?
         if requireSignature || !Self.isLoopback(host), let key, let secret {
             verifier = SigV4Verifier(accessKeyId: key, secretAccessKey: secret)

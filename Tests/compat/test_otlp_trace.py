@@ -51,16 +51,21 @@ def collector():
     httpd.shutdown()
 
 
-@pytest.fixture
-def traced_server(collector, tmp_path):
+def start_traced(collector, tmp_path, env=None):
     port = free_port()
     proc = subprocess.Popen([BATON, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--otlp-endpoint", collector[0]],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
     server = types.SimpleNamespace(endpoint="http://127.0.0.1:%d" % port)
     deadline = time.time() + 30
     while not _up(server):
         assert time.time() < deadline, "baton serve did not start"
         time.sleep(0.1)
+    return server, proc
+
+
+@pytest.fixture
+def traced_server(collector, tmp_path):
+    server, proc = start_traced(collector, tmp_path)
     yield server
     proc.terminate()
     proc.wait(timeout=30)
@@ -131,3 +136,37 @@ def test_a_bad_endpoint_is_refused_at_start(tmp_path):
     r = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--otlp-endpoint", "collector:4318"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "--otlp-endpoint" in r.stderr
+
+
+def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(collector, tmp_path):
+    """OTEL_TRACES_SAMPLER=parentbased_always_off: a request outside any trace is not recorded,
+    nor what it starts; a caller's sampled trace is, whole; an unsampled one is not."""
+    server, proc = start_traced(collector, tmp_path, {"OTEL_TRACES_SAMPLER": "parentbased_always_off"})
+    spans = collector[1]
+    try:
+        sfn = boto3.client("stepfunctions", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+        arn = sfn.create_state_machine(name="sampled", roleArn="arn:aws:iam::000000000000:role/r",
+                                       definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+        runs = {}
+        for label, header in [("none", None), ("sampled", "01"), ("unsampled", "00")]:
+            trace = uuid.uuid4().hex
+            headers = {"X-Amz-Target": "AWSStepFunctions.StartExecution", "Content-Type": "application/x-amz-json-1.0"}
+            if header:
+                headers["traceparent"] = "00-%s-%s-%s" % (trace, CALLER_SPAN, header)
+            status, body = call(server.endpoint, "POST", "/", {"stateMachineArn": arn, "name": label}, headers)
+            assert status == 200, body
+            runs[label] = (body["executionArn"], trace)
+        for run, _ in runs.values():
+            wait_status(sfn, run, "SUCCEEDED")
+        deadline = time.time() + 20
+        while time.time() < deadline and not any(s["name"].startswith("execution ") for s in spans):
+            time.sleep(0.1)
+        time.sleep(1)  # one more export round: nothing else may arrive
+        traces = {s["traceId"] for s in spans}
+        assert traces == {runs["sampled"][1]}, "only the caller's sampled trace is recorded"
+        names = sorted(s["name"].split(" ")[0] for s in spans)
+        assert names == ["execution", "state", "states.StartExecution"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
