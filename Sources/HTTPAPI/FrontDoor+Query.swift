@@ -1,3 +1,4 @@
+import Journal
 import ServiceKit
 import StatesLanguage
 
@@ -6,7 +7,7 @@ import StatesLanguage
 /// parameters become its JSON input through the service's query model, and its JSON output
 /// becomes XML through the same model, so each action is written once for both protocols.
 extension FrontDoor {
-    func performQuery(_ request: Incoming, requestId id: String) async -> Outgoing {
+    func performQuery(_ request: Incoming, requestId id: String, trace: TraceContext? = nil) async -> Outgoing {
         var parameters = FormParameters.parse(request.query)
         if request.method == "POST", !request.body.isEmpty {
             for (k, v) in FormParameters.parse(String(decoding: request.body, as: UTF8.self)) { parameters[k] = v }
@@ -28,8 +29,10 @@ extension FrontDoor {
         let input = q.query.model.input(action, parameters)
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k] = v }
+        Self.hand(trace, into: &headers)
         let call = ServiceCall(action: action, method: "POST", path: request.path, headers: headers,
                                body: JSON.object(input).serializedBytes, requestId: id)
+        var out: Outgoing
         do {
             let reply = try await handler(call)
             let output = reply.body.isEmpty ? JSON.object([:]) : ((try? JSONParser.parse(reply.body)) ?? .object([:]))
@@ -41,15 +44,18 @@ extension FrontDoor {
                 let body: JSON = [
                     "\(action)Response": ["\(action)Result": .object(result), "ResponseMetadata": ["RequestId": .string(id)]],
                 ]
-                return Outgoing(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", id)], body: body.serializedBytes)
+                out = Outgoing(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", id)], body: body.serializedBytes)
+            } else {
+                out = Outgoing(status: 200, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", id)],
+                               body: q.query.model.answer(action, output, requestId: id))
             }
-            return Outgoing(status: 200, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", id)],
-                            body: q.query.model.answer(action, output, requestId: id))
         } catch let error as ServiceError {
-            return renderQuery(error, q, id)
+            out = renderQuery(error, q, id)
         } catch {
-            return renderQuery(ServiceError.internalFailure("\(error)"), q, id)
+            out = renderQuery(ServiceError.internalFailure("\(error)"), q, id)
         }
+        out.served = (q.service.name, action)
+        return out
     }
 
     /// The service a query request is for: the signature's credential scope names it; an

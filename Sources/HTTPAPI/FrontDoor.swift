@@ -54,6 +54,9 @@ package struct FrontDoor: Sendable {
         package var chunked = false
         /// A body produced as it is sent (the console's server-sent events).
         package var stream: ReplyStream?
+        /// The service and action a query-protocol request turned out to be (its destination
+        /// knew only the protocol): what metrics, spans and the log name it by.
+        package var served: (service: String, action: String)?
 
         package func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
@@ -223,11 +226,11 @@ package struct FrontDoor: Sendable {
             }
         }
         let out = await perform(request, at: destination, requestId: id, trace: span?.context)
+        let (service, action) = out.served ?? (destination.service.name, destination.action.isEmpty ? request.method : destination.action)
         if let span, span.context.sampled, let spanId = span.context.parentId {
-            let action = destination.action.isEmpty ? request.method : destination.action
-            Spans.emit(SpanRecord(traceId: span.context.traceId, spanId: spanId, parentSpanId: span.parent, name: "\(destination.service.name).\(action)",
+            Spans.emit(SpanRecord(traceId: span.context.traceId, spanId: spanId, parentSpanId: span.parent, name: "\(service).\(action)",
                                   kind: .server, startNanos: span.start, endNanos: Spans.nowNanos(),
-                                  attributes: [("rpc.system", .string("aws-api")), ("rpc.service", .string(destination.service.name)),
+                                  attributes: [("rpc.system", .string("aws-api")), ("rpc.service", .string(service)),
                                                ("rpc.method", .string(action)), ("http.request.method", .string(request.method)),
                                                ("http.response.status_code", .int(Int64(out.status))), ("aws.request_id", .string(id))],
                                   error: out.status >= 500 ? "HTTP \(out.status)" : nil))
@@ -236,13 +239,12 @@ package struct FrontDoor: Sendable {
             // Requests by service, action and status, and their time to the answer (a streamed
             // body's time is its first byte's).
             let handles = MetricHandles.shared
-            let action = destination.action.isEmpty ? request.method : destination.action
-            handles.counter("baton_http_requests_total", [("service", destination.service.name), ("action", action), ("status", String(out.status))]).increment()
-            handles.timer("baton_http_request_duration_seconds", [("service", destination.service.name), ("action", action)])
+            handles.counter("baton_http_requests_total", [("service", service), ("action", action), ("status", String(out.status))]).increment()
+            handles.timer("baton_http_request_duration_seconds", [("service", service), ("action", action)])
                 .record(elapsed: ContinuousClock.now - began)
         }
         // One structured line per request; bodies (secrets among them) are never logged.
-        let metadata: Logger.Metadata = ["request-id": "\(id)", "service": "\(destination.service.name)", "action": "\(destination.action)",
+        let metadata: Logger.Metadata = ["request-id": "\(id)", "service": "\(service)", "action": "\(action)",
                                          "status": "\(out.status)"]
         if out.status >= 500 {
             logger.error("request failed", metadata: metadata)
@@ -264,17 +266,14 @@ package struct FrontDoor: Sendable {
             return render(ServiceError("RequestEntityTooLargeException", "Request body is larger than \(destination.maximumBodyBytes) bytes",
                                        kind: .tooLarge), destination.wireProtocol, id)
         }
-        if case .query = destination.wireProtocol { return await performQuery(request, requestId: id) }
+        if case .query = destination.wireProtocol { return await performQuery(request, requestId: id, trace: trace) }
         guard let handler = destination.handler else {
             return render(ServiceError.unknownOperation(destination.action), destination.wireProtocol, id)
         }
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k] = v }
-        if let trace {
-            // Past the signature check, which covered the caller's own headers.
-            headers["x-amzn-trace-id"] = trace.xray
-            headers["traceparent"] = trace.traceparent
-        }
+        // Past the signature check, which covered the caller's own headers.
+        Self.hand(trace, into: &headers)
         var query: [String: String] = [:]
         var queryValues: [String: [String]] = [:]
         for (k, v) in SigV4Verifier.queryPairs(request.query) {
@@ -307,6 +306,13 @@ package struct FrontDoor: Sendable {
         } catch {
             return render(ServiceError.internalFailure("\(error)"), destination.wireProtocol, id)
         }
+    }
+
+    /// The request's span becomes the caller the service sees (what it starts is the span's child).
+    static func hand(_ trace: TraceContext?, into headers: inout [String: String]) {
+        guard let trace else { return }
+        headers["x-amzn-trace-id"] = trace.xray
+        headers["traceparent"] = trace.traceparent
     }
 
     /// A console session stands in for a signature on the routes that take one, and on JSON

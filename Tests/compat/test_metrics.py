@@ -72,6 +72,9 @@ def test_counters_move_with_the_work(server, sfn):
         - value(before, "baton_http_requests_total", service="states", action="StartExecution", status="200")
     assert started >= 5
     assert value(after, "baton_http_request_duration_seconds_count", service="states", action="StartExecution") >= 5
+    # A query-protocol request (SNS's) is named by the service and action it resolved to.
+    server.client("sns").list_topics()
+    assert value(scrape(server.endpoint), "baton_http_requests_total", service="sns", action="ListTopics", status="200") >= 1
     assert value(after, "baton_webhook_deliveries_total", webhook="orders", outcome="UNKNOWN_KEY") \
         - value(before, "baton_webhook_deliveries_total", webhook="orders", outcome="UNKNOWN_KEY") >= 1
     assert value(after, "baton_journal_commit_seconds_count") > value(before, "baton_journal_commit_seconds_count")

@@ -170,3 +170,36 @@ def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(coll
         proc.terminate()
         proc.wait(timeout=30)
 
+
+
+def test_a_query_protocol_request_is_the_caller_of_what_it_starts(traced_server, collector):
+    """SNS speaks the query protocol: its Publish request is a span, and the message it
+    delivers to a queue names that span as its parent in AWSTraceHeader."""
+    server, spans = traced_server, collector[1]
+    kw = dict(endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    sns, sqs = boto3.client("sns", **kw), boto3.client("sqs", **kw)
+    topic = sns.create_topic(Name="traced-topic")["TopicArn"]
+    queue = sqs.create_queue(QueueName="traced-queue")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    trace = uuid.uuid4().hex
+
+    def add_traceparent(request, **_):
+        request.headers["traceparent"] = "00-%s-%s-01" % (trace, CALLER_SPAN)
+    sns.meta.events.register("before-sign.sns.Publish", add_traceparent)
+    sns.publish(TopicArn=topic, Message="hello")
+    deadline = time.time() + 20
+    messages = []
+    while time.time() < deadline and not messages:
+        messages = sqs.receive_message(QueueUrl=queue, MessageSystemAttributeNames=["AWSTraceHeader"], WaitTimeSeconds=1).get("Messages", [])
+    assert messages, "the topic never delivered"
+    header = messages[0]["Attributes"]["AWSTraceHeader"]
+    deadline = time.time() + 20
+    publish = []
+    while time.time() < deadline and not publish:
+        publish = [s for s in spans if s["name"] == "sns.Publish" and s["traceId"] == trace]
+        if any(s["traceId"] == trace for s in spans) and not publish:
+            break
+        time.sleep(0.1)
+    assert publish and publish[0]["parentSpanId"] == CALLER_SPAN, [s["name"] for s in spans if s["traceId"] == trace]
+    assert header.startswith("Root=1-%s-%s" % (trace[:8], trace[8:])) and "Parent=%s" % publish[0]["spanId"] in header, header
