@@ -81,7 +81,8 @@ final class ExecutionSpans: @unchecked Sendable {
 
     private func emitState(_ name: String, type: String, traceId: String, parent: String, id: String, start: Int64, end: Int64, arn: String,
                            error: String? = nil) {
-        var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name)), ("aws.step_functions.execution_arn", .string(arn))]
+        // The execution's ARN is on the execution's span, this one's parent: not repeated per state.
+        var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name))]
         // "PassStateExited" → "Pass" (no Foundation search on a hot path).
         for suffix in ["StateExited", "StateEntered"] where type.hasSuffix(suffix) && type.count > suffix.count {
             attributes.append(("aws.step_functions.state_type", .string(String(type.dropLast(suffix.count)))))

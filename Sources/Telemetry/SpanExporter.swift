@@ -127,49 +127,63 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     package static func encode(_ spans: [SpanRecord], serviceName: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(spans.count * 400 + 256)
-        out += Array(#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"#.utf8)
+        out.append(contentsOf: #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"#.utf8)
         string(serviceName, &out)
-        out += Array(#"}},{"key":"service.version","value":{"stringValue":"#.utf8)
+        out.append(contentsOf: #"}},{"key":"service.version","value":{"stringValue":"#.utf8)
         string(BatonRelease.version, &out)
-        out += Array(#"}}]},"scopeSpans":[{"scope":{"name":"baton","version":"#.utf8)
+        out.append(contentsOf: #"}}]},"scopeSpans":[{"scope":{"name":"baton","version":"#.utf8)
         string(BatonRelease.version, &out)
-        out += Array(#"},"spans":["#.utf8)
+        out.append(contentsOf: #"},"spans":["#.utf8)
         for (i, s) in spans.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array(#"{"traceId":""#.utf8) + Array(s.traceId.utf8) + Array(#"","spanId":""#.utf8) + Array(s.spanId.utf8) + [UInt8(ascii: "\"")]
-            if let parent = s.parentSpanId { out += Array(#","parentSpanId":""#.utf8) + Array(parent.utf8) + [UInt8(ascii: "\"")] }
-            out += Array(#","name":"#.utf8)
+            out.append(contentsOf: #"{"traceId":""#.utf8)
+            out.append(contentsOf: s.traceId.utf8)
+            out.append(contentsOf: #"","spanId":""#.utf8)
+            out.append(contentsOf: s.spanId.utf8)
+            out.append(UInt8(ascii: "\""))
+            if let parent = s.parentSpanId {
+                out.append(contentsOf: #","parentSpanId":""#.utf8)
+                out.append(contentsOf: parent.utf8)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(contentsOf: #","name":"#.utf8)
             string(s.name, &out)
-            out += Array(#","kind":\#(s.kind.rawValue),"startTimeUnixNano":"\#(s.startNanos)","endTimeUnixNano":"\#(max(s.endNanos, s.startNanos))","attributes":["#.utf8)
+            out.append(contentsOf: #","kind":\#(s.kind.rawValue),"startTimeUnixNano":"\#(s.startNanos)","endTimeUnixNano":"\#(max(s.endNanos, s.startNanos))","attributes":["#.utf8)
             for (j, (key, value)) in s.attributes.enumerated() {
                 if j > 0 { out.append(UInt8(ascii: ",")) }
-                out += Array(#"{"key":"#.utf8)
+                out.append(contentsOf: #"{"key":"#.utf8)
                 string(key, &out)
                 switch value {
                 case .string(let v):
-                    out += Array(#","value":{"stringValue":"#.utf8)
+                    out.append(contentsOf: #","value":{"stringValue":"#.utf8)
                     string(v, &out)
-                case .int(let v): out += Array(#","value":{"intValue":"\#(v)""#.utf8)
-                case .bool(let v): out += Array(#","value":{"boolValue":\#(v)"#.utf8)
+                case .int(let v): out.append(contentsOf: #","value":{"intValue":"\#(v)""#.utf8)
+                case .bool(let v): out.append(contentsOf: #","value":{"boolValue":\#(v)"#.utf8)
                 }
-                out += Array("}}".utf8)
+                out.append(contentsOf: "}}".utf8)
             }
-            out += Array(#"],"status":{"code":"#.utf8)
+            out.append(contentsOf: #"],"status":{"code":"#.utf8)
             if let error = s.error {
-                out += Array(#"2,"message":"#.utf8)
+                out.append(contentsOf: #"2,"message":"#.utf8)
                 string(error, &out)
             } else {
                 out.append(UInt8(ascii: "1"))
             }
-            out += Array("}}".utf8)
+            out.append(contentsOf: "}}".utf8)
         }
-        out += Array("]}]}]}".utf8)
+        out.append(contentsOf: "]}]}]}".utf8)
         return out
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped.
     static func string(_ s: String, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most names and values need no escape: copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         for b in s.utf8 {
             switch b {
