@@ -154,7 +154,10 @@ def test_a_run_turns_green_live_in_the_console(signed_server, browser, tmp_path)
     browser.get(signed_server + "/console#/")
     prefix = wait_for("the filters", lambda: browser.find_elements("name", "namePrefix"))[0]
     prefix.send_keys("live-1")
-    wait_for("the filtered list", lambda: [r.get_attribute("data-arn") for r in browser.find_elements("css selector", "#executions tbody tr[data-arn]")] == [run])
+    # Read in one script: the list redraws as the filter settles, so elements found in one
+    # call may be gone by the next.
+    wait_for("the filtered list", lambda: browser.execute_script(
+        "return [...document.querySelectorAll('#executions tbody tr[data-arn]')].map(r => r.dataset.arn)") == [run])
 
 
 def test_a_definition_of_a_hundred_states_draws_every_state(server, browser):
