@@ -72,7 +72,7 @@ extension Engine {
         var state = ExecutionState(context: context, input: inputValue, seed: UInt64.random(in: 0...UInt64.max))
         let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
         // An Express execution keeps no history; its events reach the listeners (logging) only.
-        let logged = !eventListeners.value.isEmpty
+        let logged = await wantsEvents(row.stateMachineArn)
         var events: [HistoryEvent] = []
         let deadline = start.adding(seconds: Self.expressMaximumSeconds)
         await withTaskGroup(of: Void.self) { group in

@@ -36,6 +36,9 @@ package final class Engine: Sendable {
     let statusListeners = LockedValue<[@Sendable (ExecutionRecord) async -> Void]>([])
     /// Who reads each committed step's events (execution logging).
     let eventListeners = LockedValue<[@Sendable (ExecutionRecord, [HistoryEvent]) async -> Void]>([])
+    /// Whether any listener wants a state machine's events (an Express run keeps its events in
+    /// memory only then).
+    let eventInterest = LockedValue<[@Sendable (String) async -> Bool]>([])
     package let limits: Limits
     private let work: AsyncStream<Work>
     let workSink: AsyncStream<Work>.Continuation
@@ -102,8 +105,16 @@ package final class Engine: Sendable {
 
     /// Calls `listener` with each step's events once they are committed (and an Express
     /// execution's, kept in memory, once it ends).
-    package func onCommittedEvents(_ listener: @escaping @Sendable (ExecutionRecord, [HistoryEvent]) async -> Void) {
+    /// `wants`: whether the listener cares about a state machine's events at all.
+    package func onCommittedEvents(wants: @escaping @Sendable (String) async -> Bool = { _ in true },
+                                   _ listener: @escaping @Sendable (ExecutionRecord, [HistoryEvent]) async -> Void) {
         eventListeners.mutate { $0.append(listener) }
+        eventInterest.mutate { $0.append(wants) }
+    }
+
+    func wantsEvents(_ stateMachineArn: String) async -> Bool {
+        for wants in eventInterest.value where await wants(stateMachineArn) { return true }
+        return false
     }
 
     func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) async {

@@ -46,6 +46,11 @@ package final class ExecutionLogs: @unchecked Sendable {
         return configuration
     }
 
+    /// Whether a state machine's executions are logged at all.
+    package func logs(_ stateMachineArn: String) async -> Bool {
+        await configuration(stateMachineArn).level != .off
+    }
+
     /// The configuration kept in a state machine's attributes.
     static func stored(_ attributes: String) -> LoggingConfiguration? {
         guard let parsed = try? JSONParser.parse(attributes), let json = parsed["loggingConfiguration"] else { return nil }

@@ -12,7 +12,7 @@ package struct StepFunctionsService: BatonService {
     package init(_ context: ServiceContext) {
         mapRuns = MapRuns(engine: context.engine, documents: context.database)
         let logs = ExecutionLogs(directory: context.dataDirectory + "/logs", journal: context.engine.journal)
-        context.engine.onCommittedEvents { record, events in await logs.record(record, events) }
+        context.engine.onCommittedEvents(wants: { await logs.logs($0) }) { record, events in await logs.record(record, events) }
         api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account, mapRuns: mapRuns, logs: logs)
     }
 

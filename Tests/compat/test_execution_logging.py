@@ -95,3 +95,14 @@ def test_a_bad_configuration_is_refused_and_creates_nothing(sfn, configuration):
                                  definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}))
     assert e.value.response["Error"]["Code"] == "InvalidLoggingConfiguration"
     assert not [m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == n]
+
+
+def test_an_express_execution_is_logged_from_its_in_memory_events(server, sfn):
+    n = name()
+    arn = sfn.create_state_machine(name=n, roleArn=ROLE, type="EXPRESS", loggingConfiguration=logging("ALL", GROUP % n), definition=json.dumps(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    out = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert out["status"] == "SUCCEEDED"
+    lines = log_lines(server, "/aws/vendedlogs/states/" + n, 6)
+    assert [l["type"] for l in lines] == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited",
+                                          "ExecutionSucceeded"]
