@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // The JSON value, JSONPath, intrinsic functions, the definition model, parser and validator.
@@ -35,6 +36,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The durable journal: SQLite (WAL) by default, an in-memory store for tests.
         .target(name: "Journal", dependencies: ["StatesLanguage", "StatesInterpreter", "CSQLite", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        // The journal on PostgreSQL (postgres-nio): the same contracts, for nodes that share one database.
+        .target(name: "JournalPostgres", dependencies: [
+            "StatesLanguage", "StatesInterpreter", "Journal",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", .product(name: "Logging", package: "swift-log"),
                                                .product(name: "CoreMetrics", package: "swift-metrics")]),
@@ -142,7 +149,7 @@ let package = Package(
         .testTarget(name: "StatesLanguageTests", dependencies: ["StatesLanguage"], exclude: ["Fixtures"]),
         .testTarget(name: "JSONataTests", dependencies: ["StatesLanguage", "JSONata"]),
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"], exclude: ["Fixtures"]),
-        .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal"]),
+        .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
         .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
         .testTarget(name: "TablesTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Tables", "Kinesis"]),

@@ -4,6 +4,8 @@ import CSQLite
 package struct JournalError: Error, Sendable, CustomStringConvertible {
     package enum Code: Sendable, Equatable {
         case sqlite(Int32)
+        /// PostgreSQL's SQLSTATE (the PostgreSQL backend's failures).
+        case postgres(String)
         case versionConflict
         case alreadyExists
         case notFound

@@ -150,11 +150,11 @@ extension SQLiteJournal {
         }
     }
 
-    static func encodeRouting(_ routes: [AliasRecord.Route]) -> String {
+    package static func encodeRouting(_ routes: [AliasRecord.Route]) -> String {
         JSON.array(routes.map { ["stateMachineVersionArn": .string($0.versionArn), "weight": .int(Int64($0.weight))] }).serialized
     }
 
-    static func decodeRouting(_ text: String?) -> [AliasRecord.Route] {
+    package static func decodeRouting(_ text: String?) -> [AliasRecord.Route] {
         guard let text, case .array(let a)? = try? JSONParser.parse(text) else { return [] }
         return a.map { AliasRecord.Route(versionArn: $0["stateMachineVersionArn"]?.stringValue ?? "", weight: Int($0["weight"]?.integerValue ?? 0)) }
     }

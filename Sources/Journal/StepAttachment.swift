@@ -11,6 +11,9 @@ package struct StepAttachment: Sendable {
         case sqlite(SQLiteConnection)
         /// The in-memory journal, under its lock, after the step's checks passed.
         case memory
+        /// A database reached over the network (PostgreSQL): the attachment adds its
+        /// statements, which the journal runs in the step's savepoint.
+        case statements(SQLStatements)
     }
 
     /// A name for messages (the store it writes to).
@@ -24,4 +27,22 @@ package struct StepAttachment: Sendable {
 
     /// Runs the write; a write that does not fit the backend fails the step, never half-applies.
     package func apply(in transaction: Transaction) throws(JournalError) { try apply(transaction) }
+}
+
+/// Statements an attachment hands a networked journal to run in a step's savepoint (the
+/// journal's connection is asynchronous; an attachment's closure is not).
+package final class SQLStatements: @unchecked Sendable {
+    // @unchecked Sendable: filled by the attachments of one step, on the committing task, then read by it.
+    package enum Value: Sendable, Equatable {
+        case text(String?)
+        case integer(Int64?)
+        case bytes([UInt8]?)
+    }
+
+    package private(set) var list: [(sql: String, values: [Value])] = []
+
+    package init() {}
+
+    /// A statement with `$1`, `$2`… placeholders for `values`.
+    package func add(_ sql: String, _ values: [Value]) { list.append((sql, values)) }
 }

@@ -2,12 +2,16 @@ import Foundation
 import Journal
 import Testing
 
-/// The contract every DocumentStore backend passes (SQLite now; PostgreSQL next).
+/// The contract every DocumentStore backend passes (SQLite, PostgreSQL, memory).
 @Suite struct DocumentStoreContractTests {
-    enum Backend: String, CaseIterable, Sendable { case sqlite, memory }
+    enum Backend: String, CaseIterable, Sendable {
+        case sqlite, memory, postgres
+        static var allCases: [Backend] { TestPostgres.url == nil ? [.sqlite, .memory] : [.sqlite, .memory, .postgres] }
+    }
 
-    static func store(_ backend: Backend, directory: String) throws -> any DocumentStore {
+    static func store(_ backend: Backend, directory: String) async throws -> any DocumentStore {
         switch backend {
+        case .postgres: return try await TestPostgres.journal()
         case .sqlite: return try SQLiteJournal(directory: directory, synchronous: .normal)
         case .memory: return InMemoryDocumentStore()
         }
@@ -19,7 +23,7 @@ import Testing
     func writesAreReadBackByOwnerInKeyOrder(_ backend: Backend) async throws {
         let dir = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Self.store(backend, directory: dir)
+        let store = try await Self.store(backend, directory: dir)
         try await store.write([
             DocumentWrite(owner: "ssm", key: "/b", body: [2]), DocumentWrite(owner: "ssm", key: "/a", body: [1]),
             DocumentWrite(owner: "secrets", key: "/a", body: [9]),

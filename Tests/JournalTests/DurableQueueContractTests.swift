@@ -4,10 +4,14 @@ import Testing
 
 /// The durable queue's contract, on every backend.
 @Suite struct DurableQueueContractTests {
-    enum Backend: String, CaseIterable, Sendable { case sqlite, memory }
+    enum Backend: String, CaseIterable, Sendable {
+        case sqlite, memory, postgres
+        static var allCases: [Backend] { TestPostgres.url == nil ? [.sqlite, .memory] : [.sqlite, .memory, .postgres] }
+    }
 
-    static func store(_ backend: Backend) throws -> any DurableQueueStore {
+    static func store(_ backend: Backend) async throws -> any DurableQueueStore {
         switch backend {
+        case .postgres: return try await TestPostgres.journal()
         case .sqlite: return try SQLiteJournal(directory: NSTemporaryDirectory() + "queue-" + UUID().uuidString, synchronous: .normal)
         case .memory: return InMemoryQueueStore()
         }
@@ -19,7 +23,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func receivedMessagesHideUntilTheirVisibilityPasses(_ backend: Backend) async throws {
-        let q = try Self.store(backend)
+        let q = try await Self.store(backend)
         try await q.enqueue(Self.message("a"))
         try await q.enqueue(Self.message("b", visibleAt: 500))
         try await q.enqueue(Self.message("other", queue: "q2"))
@@ -44,7 +48,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func aReceiveTakesAtMostTheLimitOldestFirst(_ backend: Backend) async throws {
-        let q = try Self.store(backend)
+        let q = try await Self.store(backend)
         for (i, id) in ["c", "a", "b", "d"].enumerated() { try await q.enqueue(Self.message(id, visibleAt: Int64(10 - i))) }
         #expect(try await q.receive(queue: "q", limit: 2, now: 100, visibilityMillis: 10).map(\.id) == ["d", "b"])
         #expect(try await q.receive(queue: "q", limit: 5, now: 100, visibilityMillis: 10).map(\.id) == ["a", "c"])

@@ -4,14 +4,17 @@ import StatesInterpreter
 import StatesLanguage
 import Testing
 
-/// The contract every journal backend passes: the SQLite journal and the in-memory one.
+/// The contract every journal backend passes: SQLite, PostgreSQL (when `BATON_TEST_POSTGRES`
+/// names one) and the in-memory journal.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, memory
+    case sqlite, memory, postgres
     var testDescription: String { rawValue }
+    static var allCases: [Backend] { TestPostgres.url == nil ? [.sqlite, .memory] : [.sqlite, .memory, .postgres] }
 
-    func make() throws -> any JournalStore {
+    func make() async throws -> any JournalStore {
         switch self {
         case .memory: return InMemoryJournal()
+        case .postgres: return try await TestPostgres.journal()
         case .sqlite:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-journal-\(UUID().uuidString)").path
             return try SQLiteJournal(directory: dir)
@@ -32,7 +35,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
 @Suite struct JournalContractTests {
     @Test(arguments: Backend.allCases)
     func appendsAStepAtomically(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         #expect(try await j.definition(id: def) == "{}")
         var b = JournalBatch(execution: record("x1", definition: def, lastEventId: 2), expectedVersion: nil)
@@ -54,7 +57,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
     /// A live view's next part: the events after an id, a page at a time, in order.
     @Test(arguments: Backend.allCases)
     func readsTheHistoryAfterAnEventIdInPages(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         var b = JournalBatch(execution: record("x9", definition: def, lastEventId: 7), expectedVersion: nil)
         b.events = [event(1, "ExecutionStarted")] + (2...7).map { event($0) }
@@ -70,7 +73,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
     /// first, a page at a time, with their events; never a running one.
     @Test(arguments: Backend.allCases)
     func deletesFinishedExecutionsPastACutoffOnly(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         for (arn, stop) in [("old1", Int64(2_000)), ("old2", 3_000), ("recent", 9_000), ("running", nil)] as [(String, Int64?)] {
             var r = record(arn, definition: def, lastEventId: 2)
@@ -103,7 +106,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
 
     @Test(arguments: Backend.allCases)
     func rejectsAStaleVersionAndWritesNothing(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         var b = JournalBatch(execution: record("x2", definition: def, lastEventId: 1), expectedVersion: nil)
         b.events = [event(1, "ExecutionStarted")]
@@ -121,7 +124,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
 
     @Test(arguments: Backend.allCases)
     func removalsAndTheEndOfARun(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         var b = JournalBatch(execution: record("x3", definition: def, lastEventId: 1), expectedVersion: nil)
         b.events = [event(1, "ExecutionStarted")]
@@ -158,7 +161,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
 
     @Test(arguments: Backend.allCases)
     func concurrentAppendsFromManyExecutionsAllLand(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<200 {
@@ -182,7 +185,7 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
 extension JournalContractTests {
     @Test(arguments: Backend.allCases)
     func stateMachinesVersionsAndActivities(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let d1 = try await j.saveDefinition(stateMachineArn: "arn:sm:a", definition: "{\"v\":1}")
         let d2 = try await j.saveDefinition(stateMachineArn: "arn:sm:a", definition: "{\"v\":2}")
         try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:a", name: "a", type: "STANDARD", roleArn: "role", definitionId: d1, createdMillis: 1))
@@ -231,7 +234,7 @@ extension JournalContractTests {
     /// The maximum-duration sweep's query: running runs started at or before a time, oldest first.
     @Test(arguments: Backend.allCases)
     func findsTheRunningExecutionsStartedBeforeATime(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         for (arn, start, status) in [("old", Int64(100), ExecutionStatus.running), ("older", 50, .running), ("done", 10, .succeeded),
                                      ("new", 5_000, .running)] {

@@ -21,7 +21,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func tokensAreFoundByCorrelationAndAttachmentsCommitWithTheStep(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         let counter = Counter()
         let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
         var b = JournalBatch(execution: record("x1", definition: def, lastEventId: 1), expectedVersion: nil)

@@ -38,7 +38,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func pagesAreNewestFirstAndCoverEveryRowOnce(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         try await Self.fill(j)
         let all = try await Self.walk(j, ExecutionQuery(stateMachineArn: Self.machine, limit: 7))
         #expect(all.count == 30)
@@ -49,7 +49,7 @@ import Testing
 
     @Test(arguments: Backend.allCases)
     func filtersByStatusAndByVersion(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         try await Self.fill(j)
         let failed = try await Self.walk(j, ExecutionQuery(stateMachineArn: Self.machine, status: .failed, limit: 4))
         #expect(failed.count == 10 && failed.allSatisfy { $0.status == .failed })
@@ -61,7 +61,7 @@ import Testing
     /// The console's list: every machine's executions, by status, name prefix and start time.
     @Test(arguments: Backend.allCases)
     func listsAcrossMachinesWithNameAndTimeFilters(_ backend: Backend) async throws {
-        let j = try backend.make()
+        let j = try await backend.make()
         try await Self.fill(j)
         let everyone = try await Self.walk(j, ExecutionQuery(stateMachineArn: nil, limit: 6))
         #expect(everyone.count == 35 && Set(everyone.map(\.arn)).count == 35)

@@ -1,0 +1,272 @@
+import Journal
+import Logging
+import NIOCore
+import PostgresNIO
+import StatesInterpreter
+import StatesLanguage
+
+/// Steps, executions and their histories.
+extension PostgresJournal {
+    package func append(_ batch: JournalBatch) async throws(JournalError) {
+        let logger = self.logger
+        try await commit { c in try await Self.write(batch, on: c, logger: logger) }
+    }
+
+    /// Writes one step inside the committer's savepoint; throws (rolling the step back) on a
+    /// stale version, a taken ARN or an attachment that fails.
+    static func write(_ b: JournalBatch, on c: PostgresConnection, logger: Logger) async throws {
+        let e = b.execution
+        let snapshot = buffer(e.snapshot)
+        if let expected = b.expectedVersion {
+            // The row lock orders two nodes' steps of one execution; the version check rejects the later.
+            let current = try await rows(c, "SELECT last_event_id FROM executions WHERE arn = \(e.arn) FOR UPDATE", logger: logger) {
+                try $0.decode(Int64.self)
+            }
+            guard let found = current.first else { throw JournalError(.notFound, "no execution \(e.arn)") }
+            guard found == Int64(expected) else {
+                throw JournalError(.versionConflict, "execution \(e.arn) is at event \(found), not \(expected)")
+            }
+            try await c.query("""
+                UPDATE executions SET status = \(e.status.rawValue), output = \(e.output), error = \(e.error), cause = \(e.cause),
+                    stop_ms = \(e.stopMillis), last_event_id = \(Int64(e.lastEventId)), snapshot = \(snapshot),
+                    redrive_count = \(Int64(e.redriveCount)), redrive_ms = \(e.redriveMillis) WHERE arn = \(e.arn)
+                """, logger: logger)
+        } else {
+            let inserted = try await rows(c, """
+                INSERT INTO executions (arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms,
+                    stop_ms, last_event_id, snapshot, qualified_arn, redrive_count, redrive_ms, trace_header)
+                VALUES (\(e.arn), \(e.stateMachineArn), \(e.definitionId), \(e.name), \(e.status.rawValue), \(e.input), \(e.output),
+                    \(e.error), \(e.cause), \(e.startMillis), \(e.stopMillis), \(Int64(e.lastEventId)), \(snapshot), \(e.qualifiedArn),
+                    \(Int64(e.redriveCount)), \(e.redriveMillis), \(e.traceHeader))
+                ON CONFLICT (arn) DO NOTHING RETURNING 1
+                """, logger: logger) { _ in 1 }
+            guard !inserted.isEmpty else { throw JournalError(.alreadyExists, "execution \(e.arn) already exists") }
+        }
+        if !b.events.isEmpty {
+            // One statement for the step's events: one round trip, not one per event.
+            var sql = "INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details) VALUES "
+            var binds = PostgresBindings(capacity: b.events.count * 7)
+            for (i, ev) in b.events.enumerated() {
+                let n = i * 7
+                sql += (i == 0 ? "" : ", ") + "($\(n + 1), $\(n + 2), $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6), $\(n + 7))"
+                binds.append(e.arn)
+                binds.append(Int64(ev.id))
+                binds.append(Int64(ev.previousEventId))
+                binds.append(ev.timestamp.milliseconds)
+                binds.append(ev.type)
+                binds.append(ev.detailsKey)
+                binds.append(ev.detailsKey == nil ? nil : JSON.object(ev.details).serialized)
+            }
+            try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        }
+        for o in b.outboxAdds {
+            try await c.query("""
+                INSERT INTO outbox (key, execution_arn, payload) VALUES (\(o.key), \(o.executionArn), \(o.payload))
+                ON CONFLICT (key) DO UPDATE SET execution_arn = EXCLUDED.execution_arn, payload = EXCLUDED.payload
+                """, logger: logger)
+        }
+        if !b.outboxRemovals.isEmpty {
+            try await c.query("DELETE FROM outbox WHERE key = ANY(\(b.outboxRemovals))", logger: logger)
+        }
+        for t in b.timerAdds {
+            try await c.query("""
+                INSERT INTO timers (execution_arn, timer_id, due_ms) VALUES (\(t.executionArn), \(Int64(t.timerId)), \(t.dueMillis))
+                ON CONFLICT (execution_arn, timer_id) DO UPDATE SET due_ms = EXCLUDED.due_ms
+                """, logger: logger)
+        }
+        if !b.timerRemovals.isEmpty {
+            try await c.query("DELETE FROM timers WHERE execution_arn = \(e.arn) AND timer_id = ANY(\(b.timerRemovals.map(Int64.init)))", logger: logger)
+        }
+        for t in b.tokenAdds {
+            try await c.query("""
+                INSERT INTO task_tokens (token, execution_arn, task_id, activity_arn, input, correlation)
+                VALUES (\(t.token), \(t.executionArn), \(Int64(t.taskId)), \(t.activityArn), \(t.input), \(t.correlation))
+                """, logger: logger)
+            if let k = t.correlation {
+                try await c.query("""
+                    INSERT INTO correlation_keys (correlation, execution_arn) VALUES (\(k), \(t.executionArn))
+                    ON CONFLICT (correlation) DO UPDATE SET execution_arn = EXCLUDED.execution_arn
+                    """, logger: logger)
+            }
+        }
+        if !b.attachments.isEmpty {
+            let statements = SQLStatements()
+            for a in b.attachments { try a.apply(in: .statements(statements)) }
+            for s in statements.list { try await c.query(Self.query(s.sql, s.values), logger: logger) }
+        }
+        if !b.tokenRemovals.isEmpty {
+            try await c.query("DELETE FROM task_tokens WHERE token = ANY(\(b.tokenRemovals))", logger: logger)
+        }
+        if b.clearsWaits {
+            try await c.query("DELETE FROM timers WHERE execution_arn = \(e.arn)", logger: logger)
+            try await c.query("DELETE FROM task_tokens WHERE execution_arn = \(e.arn)", logger: logger)
+            try await c.query("DELETE FROM outbox WHERE execution_arn = \(e.arn)", logger: logger)
+        }
+    }
+
+    /// An attachment's statement with its values bound.
+    static func query(_ sql: String, _ values: [SQLStatements.Value]) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: values.count)
+        for v in values {
+            switch v {
+            case .text(let t): binds.append(t)
+            case .integer(let i): binds.append(i)
+            case .bytes(let b): binds.append(buffer(b))
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    static let executionColumns = """
+        arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms, stop_ms, last_event_id, snapshot,
+        qualified_arn, redrive_count, redrive_ms, trace_header
+        """
+
+    static func executionRecord(_ row: PostgresRow) throws -> ExecutionRecord {
+        let (arn, machine, definition, name, status, input, output, error, cause, start, stop, last, snapshot) =
+            try row.decode((String, String, Int64, String, String, String, String?, String?, String?, Int64, Int64?, Int64, ByteBuffer?).self)
+        let r = PostgresRandomAccessRow(row)
+        var record = ExecutionRecord(arn: arn, stateMachineArn: machine, definitionId: definition, name: name,
+                                     status: ExecutionStatus(rawValue: status) ?? .failed, input: input, output: output, error: error,
+                                     cause: cause, startMillis: start, stopMillis: stop, lastEventId: Int(last), snapshot: bytes(snapshot),
+                                     qualifiedArn: try r[13].decode(String?.self), redriveCount: Int(try r[14].decode(Int64.self)),
+                                     redriveMillis: try r[15].decode(Int64?.self))
+        record.traceHeader = try r[16].decode(String?.self)
+        return record
+    }
+
+    package func execution(arn: String) async throws(JournalError) -> ExecutionRecord? {
+        try await all("SELECT \(unescaped: Self.executionColumns) FROM executions WHERE arn = \(arn)", "execution \(arn)", Self.executionRecord).first
+    }
+
+    package func executions(status: ExecutionStatus?) async throws(JournalError) -> [ExecutionRecord] {
+        if let status {
+            return try await all("SELECT \(unescaped: Self.executionColumns) FROM executions WHERE status = \(status.rawValue) ORDER BY start_ms, arn",
+                                 "executions", Self.executionRecord)
+        }
+        return try await all("SELECT \(unescaped: Self.executionColumns) FROM executions ORDER BY start_ms, arn", "executions", Self.executionRecord)
+    }
+
+    package func runningExecutions(startedBy: Int64, limit: Int) async throws(JournalError) -> [String] {
+        try await all("SELECT arn FROM executions WHERE status = 'RUNNING' AND start_ms <= \(startedBy) ORDER BY start_ms, arn LIMIT \(Int64(limit))",
+                      "running executions") { try $0.decode(String.self) }
+    }
+
+    package func history(arn: String) async throws(JournalError) -> [HistoryEvent] {
+        try await history(arn: arn, after: 0, limit: Int.max)
+    }
+
+    package func history(arn: String, after: Int, limit: Int) async throws(JournalError) -> [HistoryEvent] {
+        let rows = try await all("""
+            SELECT id, previous_id, ts_ms, type, details_key, details FROM events WHERE execution_arn = \(arn) AND id > \(Int64(after))
+            ORDER BY id LIMIT \(Int64(min(limit, Int(Int64.max))))
+            """, "the history of \(arn)") { try $0.decode((Int64, Int64, Int64, String, String?, String?).self) }
+        var out: [HistoryEvent] = []
+        out.reserveCapacity(rows.count)
+        for (id, previous, ts, type, key, text) in rows {
+            var details = JSONObject()
+            if let text {
+                guard case .object(let o)? = try? JSONParser.parse(text) else {
+                    throw JournalError(.corrupt, "event \(id) of \(arn) has unreadable details")
+                }
+                details = o
+            }
+            out.append(HistoryEvent(id: Int(id), previousEventId: Int(previous), timestamp: Timestamp(milliseconds: ts), type: type,
+                                    detailsKey: key, details: details))
+        }
+        return out
+    }
+
+    package func deleteFinishedExecutions(stoppedBefore: Int64, limit: Int) async throws(JournalError) -> Int {
+        let logger = self.logger
+        return try await transaction("the retention sweep") { c in
+            let arns = try await Self.rows(c, """
+                SELECT arn FROM executions WHERE stop_ms IS NOT NULL AND stop_ms < \(stoppedBefore) AND status != 'RUNNING'
+                ORDER BY stop_ms, arn LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
+                """, logger: logger) { try $0.decode(String.self) }
+            guard !arns.isEmpty else { return 0 }
+            for table in ["events", "outbox", "timers", "task_tokens"] {
+                try await c.query("DELETE FROM \(unescaped: table) WHERE execution_arn = ANY(\(arns))", logger: logger)
+            }
+            try await c.query("DELETE FROM executions WHERE arn = ANY(\(arns)) AND status != 'RUNNING'", logger: logger)
+            return arns.count
+        }
+    }
+
+    package func listExecutions(_ q: ExecutionQuery) async throws(JournalError) -> [ExecutionSummary] {
+        // The same indexes as SQLite's serve each filter; a name prefix is compared with
+        // left(), so LIKE's wildcards mean nothing in it.
+        var sql = "SELECT arn, state_machine_arn, name, status, start_ms, stop_ms, redrive_count FROM executions WHERE TRUE"
+        var binds = PostgresBindings()
+        func bind(_ v: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(v)
+            return "$\(binds.count)"
+        }
+        if let m = q.stateMachineArn { sql += " AND state_machine_arn = \(bind(m))" }
+        if let s = q.status { sql += " AND status = \(bind(s.rawValue))" }
+        if let a = q.after {
+            let start = bind(a.startMillis)
+            sql += " AND (start_ms < \(start) OR (start_ms = \(start) AND arn < \(bind(a.arn))))"
+        }
+        if let qa = q.qualifiedArn { sql += " AND strpos('|' || qualified_arn || '|', '|' || \(bind(qa)) || '|') > 0" }
+        if let p = q.namePrefix { sql += " AND left(name, char_length(\(bind(p)))) = $\(binds.count)" }
+        if let f = q.startedFrom { sql += " AND start_ms >= \(bind(f))" }
+        if let u = q.startedUntil { sql += " AND start_ms < \(bind(u))" }
+        sql += " ORDER BY start_ms DESC, arn DESC LIMIT \(bind(Int64(q.limit)))"
+        return try await all(PostgresQuery(unsafeSQL: sql, binds: binds), "executions") { row in
+            let (arn, machine, name, status, start, stop, redrives) = try row.decode((String, String, String, String, Int64, Int64?, Int64).self)
+            return ExecutionSummary(arn: arn, stateMachineArn: machine, name: name, status: ExecutionStatus(rawValue: status) ?? .running,
+                                    startMillis: start, stopMillis: stop, redriveCount: Int(redrives))
+        }
+    }
+
+    // MARK: waits
+
+    package func timers(dueBefore: Int64?) async throws(JournalError) -> [TimerRecord] {
+        try await all("""
+            SELECT execution_arn, timer_id, due_ms FROM timers WHERE due_ms <= \(dueBefore ?? Int64.max) ORDER BY due_ms, execution_arn, timer_id
+            """, "timers") { row in
+            let (arn, id, due) = try row.decode((String, Int64, Int64).self)
+            return TimerRecord(executionArn: arn, timerId: Int(id), dueMillis: due)
+        }
+    }
+
+    package func outbox() async throws(JournalError) -> [OutboxEntry] {
+        try await all("SELECT key, execution_arn, payload FROM outbox ORDER BY key", "the outbox") { row in
+            let (key, arn, payload) = try row.decode((String, String, String).self)
+            return OutboxEntry(key: key, executionArn: arn, payload: payload)
+        }
+    }
+
+    static let tokenColumns = "token, execution_arn, task_id, activity_arn, input, correlation"
+
+    static func tokenRecord(_ row: PostgresRow) throws -> TaskTokenRecord {
+        let (token, arn, task, activity, input, correlation) = try row.decode((String, String, Int64, String?, String?, String?).self)
+        return TaskTokenRecord(token: token, executionArn: arn, taskId: Int(task), activityArn: activity, input: input, correlation: correlation)
+    }
+
+    package func token(_ token: String) async throws(JournalError) -> TaskTokenRecord? {
+        try await all("SELECT \(unescaped: Self.tokenColumns) FROM task_tokens WHERE token = \(token)", "a task token", Self.tokenRecord).first
+    }
+
+    package func tokens(activityArn: String) async throws(JournalError) -> [TaskTokenRecord] {
+        try await all("SELECT \(unescaped: Self.tokenColumns) FROM task_tokens WHERE activity_arn = \(activityArn) ORDER BY token",
+                      "an activity's tasks", Self.tokenRecord)
+    }
+
+    package func callbackTokens() async throws(JournalError) -> [TaskTokenRecord] {
+        try await all("SELECT \(unescaped: Self.tokenColumns) FROM task_tokens WHERE activity_arn IS NULL ORDER BY token", "callback tokens",
+                      Self.tokenRecord)
+    }
+
+    package func tokens(correlation: String) async throws(JournalError) -> [TaskTokenRecord] {
+        try await all("SELECT \(unescaped: Self.tokenColumns) FROM task_tokens WHERE correlation = \(correlation) ORDER BY execution_arn, task_id",
+                      "tokens by correlation", Self.tokenRecord)
+    }
+
+    package func correlationOwner(_ correlation: String) async throws(JournalError) -> String? {
+        try await all("SELECT execution_arn FROM correlation_keys WHERE correlation = \(correlation)", "a correlation key") {
+            try $0.decode(String.self)
+        }.first
+    }
+}

@@ -1,0 +1,211 @@
+import Journal
+import Logging
+import NIOCore
+import PostgresNIO
+import StatesInterpreter
+import StatesLanguage
+
+/// The journal on PostgreSQL: the same contracts as the SQLite journal (`JournalStore`,
+/// `DocumentStore`, `DurableQueueStore`, one suite each over every backend), for deployments
+/// that outgrow one machine's disk or share one database between nodes.
+///
+/// Steps are group-committed as on SQLite: appends queue up and one committer writes whatever
+/// is queued in one transaction, each step in a savepoint so that a step that fails its
+/// version check rolls back alone. Nothing is acknowledged before its transaction commits.
+/// Reads and the stores' own writes go straight to the connection pool.
+package final class PostgresJournal: JournalStore, @unchecked Sendable {
+    // @unchecked Sendable: every stored property is immutable after init; the committer is an actor.
+    package let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    private let committer: PostgresCommitter
+
+    /// Connects, creates the schema if absent and migrates it (under an advisory lock).
+    package init(location: PostgresLocation, maxBatch: Int = 256, logger: Logger = Logger(label: "baton.journal.postgres")) async throws(JournalError) {
+        self.location = location
+        self.logger = logger
+        var config = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                  password: location.password, database: location.database, tls: .disable)
+        config.options.maximumConnections = location.poolSize
+        config.options.connectTimeout = .seconds(10)
+        // Every connection works in Baton's schema: its tables are named without a prefix.
+        config.options.additionalStartupParameters = [("search_path", location.schema), ("application_name", "baton")]
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        committer = PostgresCommitter(client: client, maxBatch: maxBatch, logger: logger)
+        do {
+            try await client.withConnection { c in try await PostgresMigrations.run(on: c, schema: location.schema, logger: logger) }
+        } catch {
+            runner.cancel()
+            throw Self.journalError(error, "cannot open the PostgreSQL journal at \(location)")
+        }
+    }
+
+    /// Stops taking writes once what is queued has committed, then closes the pool.
+    package func close() async {
+        await committer.close()
+        runner.cancel()
+    }
+
+    /// The schema version this database reports.
+    package func schemaVersion() async throws(JournalError) -> Int {
+        try await all("SELECT COALESCE(MAX(version), 0) FROM schema_version", "the schema version") { Int(try $0.decode(Int64.self)) }.first ?? 0
+    }
+
+    // MARK: the committer and the pool
+
+    /// Runs `body` in the next group commit, in its own savepoint; returns once committed.
+    func commit(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws(JournalError) {
+        try await committer.submit(body).get()
+    }
+
+    /// Runs `body` in a transaction of its own on a pooled connection (a store's write that
+    /// need not wait for the steps' group).
+    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
+        do {
+            return try await client.withConnection { c in
+                try await c.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(c)
+                    try await c.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await c.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.journalError(error, what)
+        }
+    }
+
+    /// Every row of a read on the pool, each mapped by `row`.
+    func all<T>(_ query: PostgresQuery, _ what: String, _ row: (PostgresRow) throws -> T) async throws(JournalError) -> [T] {
+        do {
+            var out: [T] = []
+            for try await r in try await client.query(query, logger: logger) { out.append(try row(r)) }
+            return out
+        } catch {
+            throw Self.journalError(error, "\(what) could not be read")
+        }
+    }
+
+    /// Runs a statement on the pool, outside any transaction.
+    func run(_ query: PostgresQuery, _ what: String) async throws(JournalError) {
+        do {
+            try await client.query(query, logger: logger)
+        } catch {
+            throw Self.journalError(error, what)
+        }
+    }
+
+    /// Every row of a query on a connection (inside a transaction).
+    static func rows<T>(_ c: PostgresConnection, _ query: PostgresQuery, logger: Logger, _ row: (PostgresRow) throws -> T) async throws -> [T] {
+        var out: [T] = []
+        for try await r in try await c.query(query, logger: logger) { out.append(try row(r)) }
+        return out
+    }
+
+    /// A journal error for a failure of the database (its SQLSTATE kept), or the error itself when it is one.
+    static func journalError(_ error: any Error, _ what: String) -> JournalError {
+        if let e = error as? JournalError { return e }
+        if let e = error as? PSQLError {
+            let state = e.serverInfo?[.sqlState] ?? "08006"
+            if state == "23505" { return JournalError(.alreadyExists, "\(what): \(e.serverInfo?[.message] ?? "duplicate key")") }
+            return JournalError(.postgres(state), "\(what): \(e.serverInfo?[.message] ?? "\(e.code)")")
+        }
+        return JournalError(.postgres("58000"), "\(what): \(error)")
+    }
+
+    static func bytes(_ buffer: ByteBuffer?) -> [UInt8]? { buffer.map { Array($0.readableBytesView) } }
+    static func buffer(_ bytes: [UInt8]?) -> ByteBuffer? { bytes.map { ByteBuffer(bytes: $0) } }
+}
+
+/// The group committer: steps queue up while a transaction commits, then all go in the next
+/// one (at most `maxBatch`), each in a savepoint.
+actor PostgresCommitter {
+    typealias Body = @Sendable (PostgresConnection) async throws -> Void
+    private struct Work {
+        var body: Body
+        var done: CheckedContinuation<Result<Void, JournalError>, Never>
+    }
+
+    private let client: PostgresClient
+    private let maxBatch: Int
+    private let logger: Logger
+    private var pending: [Work] = []
+    private var draining = false
+    private var closed = false
+    private var drained: [CheckedContinuation<Void, Never>] = []
+
+    init(client: PostgresClient, maxBatch: Int, logger: Logger) {
+        self.client = client
+        self.maxBatch = maxBatch
+        self.logger = logger
+    }
+
+    func submit(_ body: @escaping Body) async -> Result<Void, JournalError> {
+        guard !closed else { return .failure(JournalError(.closed, "the journal is closed")) }
+        return await withCheckedContinuation { c in
+            pending.append(Work(body: body, done: c))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    func close() async {
+        closed = true
+        guard draining else { return }
+        await withCheckedContinuation { drained.append($0) }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let work = Array(pending.prefix(maxBatch))
+            pending.removeFirst(work.count)
+            let results = await commit(work.map(\.body))
+            for (w, r) in zip(work, results) { w.done.resume(returning: r) }
+        }
+        draining = false
+        for d in drained { d.resume() }
+        drained = []
+    }
+
+    private func commit(_ bodies: [Body]) async -> [Result<Void, JournalError>] {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { c in
+                var results: [Result<Void, JournalError>] = []
+                results.reserveCapacity(bodies.count)
+                try await c.query("BEGIN", logger: logger)
+                do {
+                    for body in bodies {
+                        try await c.query("SAVEPOINT step", logger: logger)
+                        do {
+                            try await body(c)
+                            try await c.query("RELEASE SAVEPOINT step", logger: logger)
+                            results.append(.success(()))
+                        } catch {
+                            // A failed statement aborts the transaction until the savepoint is rolled back.
+                            try await c.query("ROLLBACK TO SAVEPOINT step", logger: logger)
+                            try await c.query("RELEASE SAVEPOINT step", logger: logger)
+                            results.append(.failure(PostgresJournal.journalError(error, "the step was not applied")))
+                        }
+                    }
+                    try await c.query("COMMIT", logger: logger)
+                } catch {
+                    _ = try? await c.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                return results
+            }
+        } catch {
+            let e = PostgresJournal.journalError(error, "the commit failed")
+            return bodies.map { _ in .failure(e) }
+        }
+    }
+}

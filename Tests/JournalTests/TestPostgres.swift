@@ -1,0 +1,83 @@
+import Foundation
+import Journal
+import JournalPostgres
+import Testing
+
+/// The PostgreSQL the backend's tests run against: `BATON_TEST_POSTGRES` (a URL; `.ci/run`
+/// starts a throwaway cluster with `Scripts/test-postgres.sh` and sets it). Unset, the
+/// PostgreSQL cases are left out and `postgresBackendIsTested` reports itself skipped.
+enum TestPostgres {
+    static let url: String? = ProcessInfo.processInfo.environment["BATON_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// A journal in a schema of its own, so tests running at once never see each other's rows.
+    static func journal(schema: String = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")) async throws -> PostgresJournal {
+        guard let url else { throw JournalError(.closed, "BATON_TEST_POSTGRES is not set") }
+        var location = try PostgresLocation(url: url)
+        location.schema = schema
+        location.poolSize = 2
+        return try await PostgresJournal(location: location)
+    }
+}
+
+@Suite struct PostgresBackendTests {
+    @Test(.enabled(if: TestPostgres.url != nil, "BATON_TEST_POSTGRES is not set: the PostgreSQL backend's contract cases did not run"))
+    func postgresBackendIsTested() async throws {
+        let j = try await TestPostgres.journal()
+        #expect(try await j.schemaVersion() == 1)
+        await j.close()
+    }
+
+    /// Nodes that start together migrate once: the advisory lock serialises them and the
+    /// second finds the steps applied.
+    @Test(.enabled(if: TestPostgres.url != nil))
+    func nodesStartingTogetherMigrateOnce() async throws {
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let journals = try await withThrowingTaskGroup(of: PostgresJournal.self) { group in
+            for _ in 0..<4 { group.addTask { try await TestPostgres.journal(schema: schema) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for j in journals { #expect(try await j.schemaVersion() == 1) }
+        let def = try await journals[0].saveDefinition(stateMachineArn: "sm", definition: "{}")
+        #expect(try await journals[3].definition(id: def) == "{}")
+        for j in journals { await j.close() }
+    }
+
+    /// A service's attachment hands its statements to the step: they commit with it, and a
+    /// refused step runs none of them.
+    @Test(.enabled(if: TestPostgres.url != nil))
+    func anAttachmentsStatementsCommitWithTheStepOnly() async throws {
+        let j = try await TestPostgres.journal()
+        let note = { (key: String) in
+            StepAttachment(store: "notes") { (t) throws(JournalError) in
+                guard case .statements(let list) = t else { throw JournalError(.corrupt, "not a networked backend") }
+                list.add("INSERT INTO documents (owner, key, body) VALUES ($1, $2, $3)", [.text("notes"), .text(key), .bytes([1])])
+            }
+        }
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var first = JournalBatch(execution: record("x1", definition: def, lastEventId: 1), expectedVersion: nil)
+        first.events = [event(1, "ExecutionStarted")]
+        first.attachments = [note("a")]
+        try await j.append(first)
+        var stale = JournalBatch(execution: record("x1", definition: def, lastEventId: 2), expectedVersion: 0)
+        stale.events = [event(2)]
+        stale.attachments = [note("b")]
+        await #expect(throws: JournalError.self) { try await j.append(stale) }
+        #expect(try await j.documents(owner: "notes").map(\.key) == ["a"])
+        await j.close()
+    }
+
+    @Test(arguments: [
+        ("postgres://baton@db:6543/jobs?schema=prod&pool=16", "postgres://baton@db:6543/jobs?schema=prod&pool=16"),
+        ("postgresql://u:secret@h/d", "postgres://u:***@h:5432/d?schema=public&pool=8"),
+        ("postgres://u@h", "postgres://u@h:5432/u?schema=public&pool=8"),
+    ])
+    func parsesAURL(_ url: String, _ shown: String) throws {
+        #expect(try PostgresLocation(url: url).description == shown)
+    }
+
+    @Test(arguments: ["mysql://u@h/d", "postgres://h/d", "postgres://u@h/d?schema=a-b", "postgres://u@h/d?pool=0",
+                      "postgres://u@h/d?sslmode=require", "postgres://u@h/d?timeout=3"])
+    func refusesABadURL(_ url: String) {
+        #expect(throws: JournalError.self) { try PostgresLocation(url: url) }
+    }
+}
