@@ -60,8 +60,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Named webhooks: verify a sender, find the task waiting on its key, resume it.
-        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
-                                                 .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .target(name: "Webhooks", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit",
+                                                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                                                 .product(name: "PostgresNIO", package: "postgres-nio")]),
         // Prometheus metrics at /metrics (swift-metrics, exported by swift-prometheus).
         .target(name: "Telemetry", dependencies: [
             "StatesLanguage", "Journal", "ServiceKit",
@@ -151,7 +152,7 @@ let package = Package(
         .testTarget(name: "StatesInterpreterTests", dependencies: ["StatesLanguage", "StatesInterpreter"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Webhooks"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Webhooks"]),
         .testTarget(name: "TablesTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Tables", "Kinesis"]),
         .testTarget(name: "KinesisTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Kinesis"]),
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Events", "StepFunctions"]),

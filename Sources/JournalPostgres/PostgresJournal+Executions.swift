@@ -105,7 +105,7 @@ extension PostgresJournal {
     }
 
     /// An attachment's statement with its values bound.
-    static func query(_ sql: String, _ values: [SQLStatements.Value]) -> PostgresQuery {
+    package static func query(_ sql: String, _ values: [SQLStatements.Value]) -> PostgresQuery {
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {

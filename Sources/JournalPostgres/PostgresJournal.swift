@@ -1,3 +1,4 @@
+import Foundation
 import Journal
 import Logging
 import NIOCore
@@ -17,7 +18,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     // @unchecked Sendable: every stored property is immutable after init; the committer is an actor.
     package let location: PostgresLocation
     let client: PostgresClient
-    let logger: Logger
+    package let logger: Logger
     private let runner: Task<Void, Never>
     private let committer: PostgresCommitter
 
@@ -49,6 +50,39 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
         runner.cancel()
     }
 
+    /// A journal in a schema of its own (`t_` and a fresh UUID) of the database at `url`: tests
+    /// that run at once never see each other's rows.
+    package static func isolated(url: String, poolSize: Int = 2) async throws(JournalError) -> PostgresJournal {
+        var location = try PostgresLocation(url: url)
+        location.schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        location.poolSize = poolSize
+        return try await PostgresJournal(location: location)
+    }
+
+    /// Creates or upgrades a service's own tables: `steps` are its migrations, in order (history:
+    /// append, never edit); the version applied is kept per component. Under the same advisory
+    /// lock as the journal's migrations, so nodes starting together apply each step once.
+    package func migrate(component: String, _ steps: [String]) async throws(JournalError) {
+        let logger = self.logger
+        try await transaction("the \(component) schema") { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
+            let current = try await Self.rows(c, "SELECT version FROM component_schema WHERE component = \(component)", logger: logger) {
+                Int(try $0.decode(Int64.self))
+            }.first ?? 0
+            guard current < steps.count else { return }
+            for sql in steps[current...] {
+                for statement in PostgresMigrations.statements(sql) { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+            }
+            try await c.query("""
+                INSERT INTO component_schema (component, version) VALUES (\(component), \(Int64(steps.count)))
+                ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version
+                """, logger: logger)
+        }
+    }
+
+    /// The schema version this build migrates to.
+    package static var latestSchemaVersion: Int { PostgresMigrations.latestVersion }
+
     /// The schema version this database reports.
     package func schemaVersion() async throws(JournalError) -> Int {
         try await all("SELECT COALESCE(MAX(version), 0) FROM schema_version", "the schema version") { Int(try $0.decode(Int64.self)) }.first ?? 0
@@ -63,7 +97,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
 
     /// Runs `body` in a transaction of its own on a pooled connection (a store's write that
     /// need not wait for the steps' group).
-    func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
+    package func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
         do {
             return try await client.withConnection { c in
                 try await c.query("BEGIN", logger: logger)
@@ -82,7 +116,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     }
 
     /// Every row of a read on the pool, each mapped by `row`.
-    func all<T>(_ query: PostgresQuery, _ what: String, _ row: (PostgresRow) throws -> T) async throws(JournalError) -> [T] {
+    package func all<T>(_ query: PostgresQuery, _ what: String, _ row: (PostgresRow) throws -> T) async throws(JournalError) -> [T] {
         do {
             var out: [T] = []
             for try await r in try await client.query(query, logger: logger) { out.append(try row(r)) }
@@ -93,7 +127,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     }
 
     /// Runs a statement on the pool, outside any transaction.
-    func run(_ query: PostgresQuery, _ what: String) async throws(JournalError) {
+    package func run(_ query: PostgresQuery, _ what: String) async throws(JournalError) {
         do {
             try await client.query(query, logger: logger)
         } catch {
@@ -102,7 +136,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     }
 
     /// Every row of a query on a connection (inside a transaction).
-    static func rows<T>(_ c: PostgresConnection, _ query: PostgresQuery, logger: Logger, _ row: (PostgresRow) throws -> T) async throws -> [T] {
+    package static func rows<T>(_ c: PostgresConnection, _ query: PostgresQuery, logger: Logger, _ row: (PostgresRow) throws -> T) async throws -> [T] {
         var out: [T] = []
         for try await r in try await c.query(query, logger: logger) { out.append(try row(r)) }
         return out

@@ -146,7 +146,20 @@ enum PostgresMigrations {
         );
         CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_ms);
         """,
+        // 2: the schema versions of the components (services) that keep tables here.
+        """
+        CREATE TABLE component_schema (
+            component TEXT COLLATE "C" PRIMARY KEY,
+            version BIGINT NOT NULL
+        );
+        """,
     ]
+
+    /// A step's statements, one a message: the extended protocol takes one at a time. (Steps
+    /// hold no semicolons but those that end statements.)
+    static func statements(_ sql: String) -> [String] {
+        sql.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
 
     /// Creates the schema if needed and applies the missing steps, under the advisory lock.
     static func run(on connection: PostgresConnection, schema: String, logger: Logger) async throws {
@@ -162,10 +175,7 @@ enum PostgresMigrations {
                 current = Int(v)
             }
             for (i, sql) in all.enumerated() where i + 1 > current {
-                // One statement a message: the extended protocol takes one at a time.
-                for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
+                for statement in statements(sql) { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
                 try await connection.query("INSERT INTO schema_version (version) VALUES (\(Int64(i + 1)))", logger: logger)
             }
             try await connection.query("COMMIT", logger: logger)

@@ -1,4 +1,5 @@
 import Engine
+import JournalPostgres
 import ServiceKit
 import StatesLanguage
 
@@ -9,9 +10,15 @@ package struct WebhooksService: BatonService {
     package let receiver: WebhookReceiver
     package let directory: WebhookDirectory
 
-    /// The service on the shared database (its tables created or upgraded here).
+    /// The service on the journal's database (its tables created or upgraded here): the
+    /// deliveries a step applies are written in that step's transaction, so the store must
+    /// live where the journal does.
     package init(_ context: ServiceContext) async throws {
-        self.init(context, store: try await SQLiteWebhookStore(context.database))
+        if let postgres = context.engine.journal as? PostgresJournal {
+            self.init(context, store: try await PostgresWebhookStore(postgres))
+        } else {
+            self.init(context, store: try await SQLiteWebhookStore(context.database))
+        }
     }
 
     package init(_ context: ServiceContext, store: any WebhookStore) {

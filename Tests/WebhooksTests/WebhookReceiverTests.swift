@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import Journal
+import JournalPostgres
 import StatesInterpreter
 import StatesLanguage
 import Testing
@@ -24,16 +25,25 @@ let campaignsConfig: JSONObject = [
     "Signature": ["Scheme": "NONE"], "Deduplication": ["DeliveryIdHeader": "X-Delivery-Id", "WindowSeconds": 60],
 ]
 
+/// Every backend: PostgreSQL when `BATON_TEST_POSTGRES` names a server (`.ci/run` starts one).
 enum Store: String, CaseIterable, Sendable {
-    case sqlite, memory
-    func make(_ dir: String) throws -> any JournalStore {
-        self == .memory ? InMemoryJournal() : try SQLiteJournal(directory: dir)
+    case sqlite, memory, postgres
+    static let postgresURL = ProcessInfo.processInfo.environment["BATON_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    static var allCases: [Store] { postgresURL == nil ? [.sqlite, .memory] : [.sqlite, .memory, .postgres] }
+
+    func make(_ dir: String) async throws -> any JournalStore {
+        switch self {
+        case .memory: return InMemoryJournal()
+        case .sqlite: return try SQLiteJournal(directory: dir)
+        case .postgres: return try await PostgresJournal.isolated(url: Self.postgresURL ?? "")
+        }
     }
 }
 
 /// The webhook store on the same backend as the journal (its attachments need that backend).
 func webhookStore(on journal: any JournalStore) async throws -> any WebhookStore {
     if let sqlite = journal as? SQLiteJournal { return try await SQLiteWebhookStore(sqlite) }
+    if let postgres = journal as? PostgresJournal { return try await PostgresWebhookStore(postgres) }
     return InMemoryWebhookStore()
 }
 
@@ -63,7 +73,7 @@ func outcome(_ r: WebhookResponse) -> String? { r.body["Outcome"]?.stringValue }
     @Test(arguments: Store.allCases)
     func aLoopResumesOncePerDeliveryAndRepeatsAreRecognised(_ store: Store) async throws {
         let dir = NSTemporaryDirectory() + "baton-wh-\(UUID().uuidString)"
-        let journal = try store.make(dir)
+        let journal = try await store.make(dir)
         try await withReceiver(journal) { engine, receiver, _ in
             _ = try await receiver.create(campaignsConfig)
             let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: loopDefinition)
@@ -94,7 +104,7 @@ func outcome(_ r: WebhookResponse) -> String? { r.body["Outcome"]?.stringValue }
 
     @Test(arguments: Store.allCases)
     func unknownKeysAndMissingKeysChangeNothing(_ store: Store) async throws {
-        let journal = try store.make(NSTemporaryDirectory() + "baton-wh-\(UUID().uuidString)")
+        let journal = try await store.make(NSTemporaryDirectory() + "baton-wh-\(UUID().uuidString)")
         try await withReceiver(journal) { _, receiver, _ in
             _ = try await receiver.create(campaignsConfig)
             let unknown = await post(receiver, #"{"id":"nobody","status":"success"}"#)

@@ -9,7 +9,7 @@ import Testing
 /// deliveries attached to the step that applies them.
 @Suite struct WebhookStoreContractTests {
     static func make(_ store: Store) async throws -> (any JournalStore, any WebhookStore) {
-        let journal = try store.make(NSTemporaryDirectory() + "baton-whs-\(UUID().uuidString)")
+        let journal = try await store.make(NSTemporaryDirectory() + "baton-whs-\(UUID().uuidString)")
         return (journal, try await webhookStore(on: journal))
     }
 
