@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations", "Telemetry",
+                "StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

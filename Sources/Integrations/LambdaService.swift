@@ -16,14 +16,14 @@ package struct LambdaService: BatonService {
         asyncWorker = nil
     }
 
-    /// Functions kept in the shared database, code under `<data>/functions`, asynchronous
+    /// Functions kept in the journal's database, code under `<data>/functions`, asynchronous
     /// invocations in the journal's durable queue.
     package init(_ context: ServiceContext) async throws(ServiceError) {
         functions = FunctionService(directory: context.dataDirectory + "/functions", region: context.region, account: context.account,
-                                    persistence: JournalFunctionPersistence(journal: context.database))
+                                    persistence: JournalFunctionPersistence(journal: context.journal))
         await functions.useLogger(context.engine.logger)
         try await functions.restore()
-        asyncWorker = await functions.attachAsyncQueue(store: context.database, clock: context.engine.clock, engine: context.engine)
+        asyncWorker = await functions.attachAsyncQueue(store: context.queues, clock: context.engine.clock, engine: context.engine)
         await functions.adoptQueuedFiles()
     }
 

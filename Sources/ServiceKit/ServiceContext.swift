@@ -5,7 +5,14 @@ import Journal
 /// database its store shares, and where it runs.
 package struct ServiceContext: Sendable {
     package var engine: Engine
+    /// The SQLite database in the data directory: the stores of the services whose tables
+    /// have not moved to the journal's backend yet (all of them on the SQLite default).
     package var database: SQLiteJournal
+    /// The execution journal (SQLite, or PostgreSQL with `--database`): what must live beside
+    /// the executions (state machines, functions) goes here.
+    package var journal: any JournalStore { engine.journal }
+    /// The durable queue beside the journal.
+    package var queues: any DurableQueueStore
     package var region: String
     package var account: String
     package var dataDirectory: String
@@ -13,9 +20,10 @@ package struct ServiceContext: Sendable {
     /// out outside a request (a notification's SigningCertURL, a queue URL in a workflow's answer).
     package var publicHost: String
 
-    package init(engine: Engine, database: SQLiteJournal, region: String = "us-east-1", account: String = "000000000000",
-                 dataDirectory: String, publicHost: String = "127.0.0.1:8083") {
+    package init(engine: Engine, database: SQLiteJournal, queues: (any DurableQueueStore)? = nil, region: String = "us-east-1",
+                 account: String = "000000000000", dataDirectory: String, publicHost: String = "127.0.0.1:8083") {
         self.publicHost = publicHost
+        self.queues = queues ?? database
         self.engine = engine
         self.database = database
         self.region = region

@@ -6,19 +6,22 @@ import Telemetry
 import HTTPAPI
 import Hummingbird
 import Journal
+import JournalPostgres
 import Logging
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
 import ServiceList
 
-/// `baton serve`: every service on one endpoint, on the embedded SQLite journal.
+/// `baton serve`: every service on one endpoint, on the embedded SQLite journal or on PostgreSQL.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the AWS-compatible APIs (Step Functions, Lambda, webhooks, …) on one HTTP endpoint.")
 
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port (8083, as Step Functions Local).") var port = 8083
     @Option(help: "The data directory (SQLite journal).") var dataDir = "./baton-data"
+    @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks and the durable queue go there; other services' stores stay in --data-dir.")
+    var database: String?
     @Option(help: "The region in ARNs.") var region = "us-east-1"
     @Option(help: "The account id in ARNs.") var account = "000000000000"
     @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
@@ -80,6 +83,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("serving on \(host)\(requireSignature ? " with --require-signature" : "") requires --access-key-id and --secret-access-key (or BATON_ACCESS_KEY_ID and BATON_SECRET_ACCESS_KEY)")
         }
         if let problem = Self.portProblem(host: host, port: port) { throw ValidationError(problem) }
+        if let url = Self.databaseURL(database, env) {
+            do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("--database: \(error.message)") }
+        }
         if let path = mockConfig ?? env["SFN_MOCK_CONFIG"] {
             do { _ = try MockConfigFile(path: path) } catch { throw ValidationError("the mock configuration \(path) is invalid: \(error)") }
         }
@@ -112,10 +118,16 @@ struct Serve: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         let created = !FileManager.default.fileExists(atPath: directory)
         let journal = try SQLiteJournal(directory: directory, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
-        let engine = Engine(journal: journal, logger: logger)
+        var postgres: PostgresJournal?
+        if let url = Self.databaseURL(database, env) {
+            let location = try PostgresLocation(url: url)
+            postgres = try await PostgresJournal(location: location, logger: logger)
+            logger.info("journal on PostgreSQL", metadata: ["database": "\(location)", "schema_version": "\(PostgresJournal.latestSchemaVersion)"])
+        }
+        let engine = Engine(journal: postgres ?? journal, logger: logger)
         let publicHost = (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) + ":\(port)"
-        let context = ServiceContext(engine: engine, database: journal, region: region, account: account, dataDirectory: directory,
-                                     publicHost: publicHost)
+        let context = ServiceContext(engine: engine, database: journal, queues: postgres, region: region, account: account,
+                                     dataDirectory: directory, publicHost: publicHost)
         let services = try await ServiceList.make(context)
             + [MetricsService(registry: registry, token: metricsToken ?? env["BATON_METRICS_TOKEN"])]
         engine.install(TaskRegistry(services: services))
@@ -127,7 +139,7 @@ struct Serve: AsyncParsableCommand {
         logger.info("journal open", metadata: [
             "data_dir": "\(directory)", "created": "\(created)", "synchronous": "\(journal.writerSynchronous == "1" ? "NORMAL" : "FULL")",
             "recovered_running": "\(recovery.running)", "recovered_express_failed": "\(recovery.expressFailed)",
-            "tasks_redispatched": "\(recovery.redispatched)",
+            "tasks_redispatched": "\(recovery.redispatched)", "backend": "\(postgres == nil ? "sqlite" : "postgres")",
         ])
         let clock = engine.clock
         let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() }, logger: logger)
@@ -146,13 +158,19 @@ struct Serve: AsyncParsableCommand {
         members.append(.init(service: app))
         let group = ServiceGroup(configuration: .init(services: members, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        // Lets the writer commit what is queued, then stops it.
+        // Lets the writers commit what is queued, then stops them.
         journal.close()
+        await postgres?.close()
         logger.info("stopped", metadata: ["data_dir": "\(directory)"])
     }
 }
 
 extension Serve {
+    /// The PostgreSQL URL from `--database` or `BATON_DATABASE`; nil (SQLite) when neither is set or empty.
+    static func databaseURL(_ option: String?, _ env: [String: String]) -> String? {
+        (option ?? env["BATON_DATABASE"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Deletes histories past their retention at start and then every hour.
     static func retentionSweep(_ engine: Engine, days: Int) -> LoopService {
         LoopService {

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 
 import boto3
 import pytest
@@ -21,16 +22,32 @@ def free_port():
         return s.getsockname()[1]
 
 
+POSTGRES = os.environ.get("BATON_TEST_POSTGRES") or None
+
+
+def postgres_url():
+    """A fresh schema of the test PostgreSQL (`BATON_TEST_POSTGRES`, which `.ci/run` sets), for one server's journal."""
+    return "%s?schema=t_%s" % (POSTGRES, uuid.uuid4().hex)
+
+
+# The journal's backends: SQLite always; PostgreSQL when a test server is configured.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    POSTGRES is None, reason="BATON_TEST_POSTGRES is not set: the PostgreSQL case did not run"))]
+
+
 class Server:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, database=None):
+        """`database`: "postgres" for a journal in a fresh schema of the test PostgreSQL, or a URL; None for SQLite."""
         self.data_dir = data_dir
+        self.database = postgres_url() if database == "postgres" else (None if database == "sqlite" else database)
         self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self.proc = None
 
     def start(self):
         self.proc = subprocess.Popen(
-            [BATON, "serve", "--port", str(self.port), "--data-dir", self.data_dir],
+            [BATON, "serve", "--port", str(self.port), "--data-dir", self.data_dir]
+            + (["--database", self.database] if self.database else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 30
         while time.time() < deadline:

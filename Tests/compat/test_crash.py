@@ -4,13 +4,16 @@ import json
 import signal
 import time
 
-from conftest import Server
+import pytest
+
+from conftest import BACKENDS, Server
 from test_lambda import create
 from test_stepfunctions import ROLE
 
 
-def test_mixed_workload_survives_sigkill(tmp_path):
-    s = Server(str(tmp_path / "data")).start()
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mixed_workload_survives_sigkill(tmp_path, backend):
+    s = Server(str(tmp_path / "data"), database=backend).start()
     try:
         sfn, lam = s.client(), s.client("lambda")
         flaky = create(lam, "fail_first_attempt")

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, Server, free_port
+from conftest import BACKENDS, ROOT, Server, free_port
 
 sys.path.insert(0, os.path.join(ROOT, "samples", "email-campaign"))
 import campaign  # noqa: E402
@@ -53,10 +53,11 @@ def waiting(server, arn):
     return any(e["type"] == "TaskStarted" for e in campaign.events(server.endpoint, arn)[6:])
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("jsonata", [False, True], ids=["jsonpath", "jsonata"])
-def test_campaigns_finish_with_the_expected_history_across_a_restart(jsonata):
+def test_campaigns_finish_with_the_expected_history_across_a_restart(jsonata, backend):
     with tempfile.TemporaryDirectory() as d:
-        server = Server(os.path.join(d, "data")).start()
+        server = Server(os.path.join(d, "data"), database=backend).start()
         saas_port = free_port()
         saas = subprocess.Popen([sys.executable, os.path.join(ROOT, "samples", "email-campaign", "fake_saas.py"),
                                  "--port", str(saas_port), "--step", "0.5",
