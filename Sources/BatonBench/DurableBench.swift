@@ -2,6 +2,7 @@ import CSQLite
 import Engine
 import Foundation
 import Journal
+import JournalPostgres
 import StatesInterpreter
 import StatesLanguage
 
@@ -44,6 +45,30 @@ enum DurableBench {
         let dir = NSTemporaryDirectory() + "baton-bench-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try SQLiteJournal(directory: dir, synchronous: sync)
+        defer { journal.close() }
+        return try await measure(journal, workload: workload, budget: budget)
+    }
+
+    /// pass10 and callback on SQLite (FULL) and on PostgreSQL (a fresh schema of `url`), one
+    /// after the other in one run.
+    static func runBoth(url: String, budget: Double) async throws {
+        print("journal     workload   executions  transitions/s  events/s   p50 ms   p99 ms")
+        for workload in ["pass10", "callback"] {
+            let sqlite = try await measure(.full, workload: workload, budget: budget)
+            print(row("sqlite", workload, sqlite))
+            let postgres = try await PostgresJournal.isolated(url: url, poolSize: 4)
+            let r = try await measure(postgres, workload: workload, budget: budget)
+            await postgres.close()
+            print(row("postgres", workload, r) + String(format: "   (%.0f %% of SQLite's)", r.transitionsPerSecond / sqlite.transitionsPerSecond * 100))
+        }
+    }
+
+    static func row(_ journal: String, _ workload: String, _ r: Result) -> String {
+        "\(journal.padded(10))  \(workload.padded(9))  \(String(r.executions).leftPad(10))  \(String(Int(r.transitionsPerSecond)).leftPad(13))  "
+            + "\(String(Int(r.eventsPerSecond)).leftPad(8))  \(format(r.p50).leftPad(7))  \(format(r.p99).leftPad(7))"
+    }
+
+    static func measure(_ journal: any JournalStore, workload: String, budget: Double) async throws -> Result {
         let box = TokenBox()
         var registry = TaskRegistry()
         registry.register("arn:aws:states:::baton:benchCallback", ClosureTaskHandler { inv in
@@ -91,7 +116,6 @@ enum DurableBench {
             return all
         }
         let elapsed = monotonicSeconds() - start
-        journal.close()
         let sorted = latencies.flatMap { $0 }.sorted()
         let n = sorted.count
         return Result(executions: n, transitionsPerSecond: Double(n * transitionsPerExecution) / elapsed,

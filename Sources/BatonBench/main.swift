@@ -2,6 +2,7 @@
 //
 //   swift run -c release BatonBench interpreter [seconds]   in-memory interpreter
 //   swift run -c release BatonBench durable [seconds]       engine + SQLite journal, FULL and NORMAL
+//   swift run -c release BatonBench durable-postgres URL [seconds]  pass10 and callback on SQLite and on PostgreSQL
 //   swift run -c release BatonBench parked [count]          memory of executions parked on task tokens
 //   swift run -c release BatonBench functions [seconds]     warm function invokes and a lambda:invoke chain
 //   swift run -c release BatonBench jsonata [seconds]       time per evaluation of compiled JSONata expressions
@@ -24,6 +25,12 @@ let number = arguments.count > 1 ? Double(arguments[1]) : nil
 switch mode {
 case "interpreter": try InterpreterBench.run(budget: number ?? 2)
 case "durable": try await DurableBench.run(budget: number ?? 5)
+case "durable-postgres":
+    if arguments.count > 1 {
+        try await DurableBench.runBoth(url: arguments[1], budget: arguments.count > 2 ? Double(arguments[2]) ?? 5 : 5)
+    } else {
+        print("usage: BatonBench durable-postgres postgres://USER@HOST:PORT/DB [seconds]")
+    }
 case "parked": try await ParkedBench.run(count: Int(number ?? 100_000))
 case "functions": try await FunctionsBench.run(seconds: number ?? 3)
 case "jsonata": try JSONataBench.run(seconds: number ?? 1)

@@ -96,14 +96,16 @@ package struct FrontDoor: Sendable {
     package let requestIds: @Sendable () -> String
     let logger: Logger
 
+    /// `readiness`: nil when the node can serve (its journal answers), else why not (`/health/ready`).
     package init(services: [any BatonService], verifier: SigV4Verifier?, clock: @escaping @Sendable () -> Timestamp,
-                 requestIds: @escaping @Sendable () -> String = { UUIDText.random() }, logger: Logger = Logger(label: "baton.http")) {
+                 requestIds: @escaping @Sendable () -> String = { UUIDText.random() }, logger: Logger = Logger(label: "baton.http"),
+                 readiness: @escaping @Sendable () async -> String? = { nil }) {
         self.logger = logger
         var byTarget: [String: JSONService] = [:]
         var rest: [Route] = []
         var queryServices: [QueryService] = []
         var objects: (service: any BatonService, handler: Action?)? = nil
-        for service in services + [EndpointInfoService(serviceNames: services.map(\.name))] {
+        for service in services + [EndpointInfoService(serviceNames: services.map(\.name), readiness: readiness)] {
             let actions = service.actions
             switch service.wireProtocol {
             case .json(let prefix, let version):

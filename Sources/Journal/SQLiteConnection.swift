@@ -11,6 +11,8 @@ package struct JournalError: Error, Sendable, CustomStringConvertible {
         case notFound
         case corrupt
         case closed
+        /// A node's step for a partition whose lease it no longer holds (many nodes on one database).
+        case fenced
     }
 
     package var code: Code

@@ -9,7 +9,11 @@ import StatesLanguage
 extension PostgresJournal {
     package func append(_ batch: JournalBatch) async throws(JournalError) {
         let logger = self.logger
-        try await commit { c in try await Self.write(batch, on: c, logger: logger) }
+        let fence = self.fence
+        try await commit { c in
+            if let fence { try await Self.checkLease(c, partition: fence.partition(of: batch.execution.arn), fence: fence, logger: logger) }
+            try await Self.write(batch, on: c, logger: logger)
+        }
     }
 
     /// Writes one step inside the committer's savepoint; throws (rolling the step back) on a

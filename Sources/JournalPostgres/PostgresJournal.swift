@@ -21,10 +21,15 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     package let logger: Logger
     private let runner: Task<Void, Never>
     private let committer: PostgresCommitter
+    /// The leases this node holds, checked by every step's commit; nil for a single node,
+    /// which owns every partition.
+    package let fence: LeaseFence?
 
     /// Connects, creates the schema if absent and migrates it (under an advisory lock).
-    package init(location: PostgresLocation, maxBatch: Int = 256, logger: Logger = Logger(label: "baton.journal.postgres")) async throws(JournalError) {
+    package init(location: PostgresLocation, maxBatch: Int = 256, fence: LeaseFence? = nil,
+                 logger: Logger = Logger(label: "baton.journal.postgres")) async throws(JournalError) {
         self.location = location
+        self.fence = fence
         self.logger = logger
         var config = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
                                                   password: location.password, database: location.database, tls: .disable)
@@ -32,16 +37,28 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
         config.options.connectTimeout = .seconds(10)
         // Every connection works in Baton's schema: its tables are named without a prefix.
         config.options.additionalStartupParameters = [("search_path", location.schema), ("application_name", "baton")]
+        // One connection of its own first: the pool retries a database it cannot reach for as
+        // long as a caller waits, and a server that cannot reach its database should say so and stop.
+        var direct = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                      password: location.password, database: location.database, tls: .disable)
+        direct.options.connectTimeout = .seconds(10)
+        direct.options.additionalStartupParameters = config.options.additionalStartupParameters
+        do {
+            let c = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
+            do {
+                try await PostgresMigrations.run(on: c, schema: location.schema, logger: logger)
+                try await c.close()
+            } catch {
+                try? await c.close()
+                throw error
+            }
+        } catch {
+            throw Self.journalError(error, "cannot open the PostgreSQL journal at \(location)")
+        }
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
         committer = PostgresCommitter(client: client, maxBatch: maxBatch, logger: logger)
-        do {
-            try await client.withConnection { c in try await PostgresMigrations.run(on: c, schema: location.schema, logger: logger) }
-        } catch {
-            runner.cancel()
-            throw Self.journalError(error, "cannot open the PostgreSQL journal at \(location)")
-        }
     }
 
     /// Stops taking writes once what is queued has committed, then closes the pool.
@@ -148,7 +165,8 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
         if let e = error as? PSQLError {
             let state = e.serverInfo?[.sqlState] ?? "08006"
             if state == "23505" { return JournalError(.alreadyExists, "\(what): \(e.serverInfo?[.message] ?? "duplicate key")") }
-            return JournalError(.postgres(state), "\(what): \(e.serverInfo?[.message] ?? "\(e.code)")")
+            let detail = e.serverInfo?[.message] ?? (e.underlying.map { "\(e.code): \($0)" } ?? "\(e.code)")
+            return JournalError(.postgres(state), "\(what): \(detail)")
         }
         return JournalError(.postgres("58000"), "\(what): \(error)")
     }

@@ -153,6 +153,21 @@ enum PostgresMigrations {
             version BIGINT NOT NULL
         );
         """,
+        // 3: many nodes: a lease a partition (its owner, the fencing token its take raised,
+        // when it runs out by the database's clock), and the nodes' heartbeats.
+        """
+        CREATE TABLE partition_leases (
+            partition BIGINT PRIMARY KEY,
+            owner TEXT COLLATE "C" NOT NULL,
+            token BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL
+        );
+        CREATE TABLE cluster_nodes (
+            node TEXT COLLATE "C" PRIMARY KEY,
+            address TEXT NOT NULL,
+            seen_ms BIGINT NOT NULL
+        );
+        """,
     ]
 
     /// A step's statements, one a message: the extended protocol takes one at a time. (Steps

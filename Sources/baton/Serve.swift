@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The data directory (SQLite journal).") var dataDir = "./baton-data"
     @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks and the durable queue go there; other services' stores stay in --data-dir.")
     var database: String?
+    @Option(help: "Connections to PostgreSQL (overrides the URL's pool=; 8 by default).") var databasePool: Int?
     @Option(help: "The region in ARNs.") var region = "us-east-1"
     @Option(help: "The account id in ARNs.") var account = "000000000000"
     @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
@@ -86,6 +87,10 @@ struct Serve: AsyncParsableCommand {
         if let url = Self.databaseURL(database, env) {
             do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("--database: \(error.message)") }
         }
+        if let n = databasePool, !(1...500).contains(n) { throw ValidationError("--database-pool must be from 1 to 500 connections") }
+        if databasePool != nil, Self.databaseURL(database, env) == nil {
+            throw ValidationError("--database-pool sizes the PostgreSQL pool: give --database (or BATON_DATABASE) too")
+        }
         if let path = mockConfig ?? env["SFN_MOCK_CONFIG"] {
             do { _ = try MockConfigFile(path: path) } catch { throw ValidationError("the mock configuration \(path) is invalid: \(error)") }
         }
@@ -117,13 +122,15 @@ struct Serve: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         let created = !FileManager.default.fileExists(atPath: directory)
-        let journal = try SQLiteJournal(directory: directory, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
+        // PostgreSQL first: a database that cannot be reached stops the start before anything is created here.
         var postgres: PostgresJournal?
         if let url = Self.databaseURL(database, env) {
-            let location = try PostgresLocation(url: url)
+            var location = try PostgresLocation(url: url)
+            if let databasePool { location.poolSize = databasePool }
             postgres = try await PostgresJournal(location: location, logger: logger)
             logger.info("journal on PostgreSQL", metadata: ["database": "\(location)", "schema_version": "\(PostgresJournal.latestSchemaVersion)"])
         }
+        let journal = try SQLiteJournal(directory: directory, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
         let engine = Engine(journal: postgres ?? journal, logger: logger)
         let publicHost = (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) + ":\(port)"
         let context = ServiceContext(engine: engine, database: journal, queues: postgres, region: region, account: account,
@@ -142,7 +149,15 @@ struct Serve: AsyncParsableCommand {
             "tasks_redispatched": "\(recovery.redispatched)", "backend": "\(postgres == nil ? "sqlite" : "postgres")",
         ])
         let clock = engine.clock
-        let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() }, logger: logger)
+        let door = FrontDoor(services: services, verifier: verifier, clock: { clock.now() }, logger: logger, readiness: {
+            // Ready when the journal answers a read (a database server that went away makes the node unready).
+            do {
+                _ = try await engine.journal.definition(id: 0)
+                return nil
+            } catch {
+                return "the journal does not answer: \(error)"
+            }
+        })
         let app = Application(responder: BatonResponder(door: door), server: .batonHTTP1,
                               configuration: .init(address: .hostname(host, port: port), serverName: "Baton"), logger: logger)
         logger.info("serving", metadata: ["version": "\(Baton.version)", "endpoint": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)",

@@ -38,7 +38,7 @@ import Testing
         // The console's page and scripts, its login (which checks the key itself) and logout
         // (which only clears a cookie).
         #expect(exempt.sorted() == ["GET /", "GET /SimpleNotificationService-baton.pem", "GET /console", "GET /console/assets/x", "GET /health",
-                                    "POST /console/login", "POST /console/logout", "POST /webhooks/x"])
+                                    "GET /health/live", "GET /health/ready", "POST /console/login", "POST /console/logout", "POST /webhooks/x"])
         // Step Functions' 37 actions, Lambda's routes, the webhook admin API, SQS's 23
         // actions in both protocols and S3's requests at least.
         #expect(refused >= 37 + 10 + 6 + 2 * 23 + 6)
@@ -56,6 +56,19 @@ import Testing
         // Anything else stays closed.
         let other = await f.door.handle(.init(method: "GET", path: "/healthz", headers: [("host", "h")]))
         #expect(other.status == 404)
+    }
+
+    /// Liveness answers while the process serves; readiness only while the journal answers.
+    @Test func readinessFollowsTheJournal() async throws {
+        let f = try await FrontDoorFixture()
+        let live = await f.door.handle(.init(method: "GET", path: "/health/live", headers: [("host", "h")]))
+        #expect(live.status == 200 && live.json?["status"] == "live")
+        let ready = await f.door.handle(.init(method: "GET", path: "/health/ready", headers: [("host", "h")]))
+        #expect(ready.status == 200 && ready.json?["status"] == "ready")
+        let down = FrontDoor(services: [], verifier: nil, clock: { FrontDoorFixture.now }, readiness: { "the journal does not answer: gone" })
+        let unready = await down.handle(.init(method: "GET", path: "/health/ready", headers: [("host", "h")]))
+        #expect(unready.status == 503 && unready.json?["reason"]?.stringValue == "the journal does not answer: gone")
+        #expect(await down.handle(.init(method: "GET", path: "/health/live", headers: [("host", "h")])).status == 200)
     }
 
     @Test func theExemptReceiverStillChecksItsOwnScheme() async throws {

@@ -15,13 +15,13 @@ enum TestPostgres {
         return try await PostgresJournal.isolated(url: url)
     }
 
-    /// A journal in a given schema (several nodes sharing one).
-    static func journal(schema: String) async throws -> PostgresJournal {
+    /// A journal in a given schema (several nodes sharing one), with a node's lease fence.
+    static func journal(schema: String, fence: LeaseFence? = nil) async throws -> PostgresJournal {
         guard let url else { throw JournalError(.closed, "BATON_TEST_POSTGRES is not set") }
         var location = try PostgresLocation(url: url)
         location.schema = schema
         location.poolSize = 2
-        return try await PostgresJournal(location: location)
+        return try await PostgresJournal(location: location, fence: fence)
     }
 }
 
@@ -85,5 +85,55 @@ enum TestPostgres {
                       "postgres://u@h/d?sslmode=require", "postgres://u@h/d?timeout=3"])
     func refusesABadURL(_ url: String) {
         #expect(throws: JournalError.self) { try PostgresLocation(url: url) }
+    }
+}
+
+/// Leases and fencing on one database shared by two nodes (two journals with their own fences).
+@Suite struct PartitionLeaseTests {
+    @Test(.enabled(if: TestPostgres.url != nil))
+    func aNodeThatLostItsLeaseCannotCommitAndTheTakerCan() async throws {
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let fenceA = LeaseFence(node: "a", partitions: 4), fenceB = LeaseFence(node: "b", partitions: 4)
+        let a = try await TestPostgres.journal(schema: schema, fence: fenceA)
+        let b = try await TestPostgres.journal(schema: schema, fence: fenceB)
+        #expect(try await a.preparePartitions(4) == 4)
+        // The cluster's count is the first node's, whatever a later node asks for.
+        #expect(try await b.preparePartitions(16) == 4)
+        fenceA.hold(try await a.renewLeases(node: "a", ttlMillis: 60_000, target: 4))
+        #expect(fenceA.held.keys.sorted() == [0, 1, 2, 3])
+        // b finds nothing free while a's leases are valid.
+        fenceB.hold(try await b.renewLeases(node: "b", ttlMillis: 60_000, target: 2))
+        #expect(fenceB.held.isEmpty)
+        // Without a lease, b cannot even start an execution.
+        let def = try await a.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        let p = fenceA.partition(of: "x1")
+        var first = JournalBatch(execution: record("x1", definition: def, lastEventId: 1), expectedVersion: nil)
+        first.events = [event(1, "ExecutionStarted")]
+        await #expect(throws: JournalError.self) { try await b.append(first) }
+        try await a.append(first)
+        // a is paused past its lease on x1's partition (its lease runs out); b takes it over.
+        let before = try #require(fenceA.token(p))
+        try await a.releaseLeases(node: "a", partitions: [p])
+        fenceB.hold(try await b.renewLeases(node: "b", ttlMillis: 60_000, target: 1))
+        #expect(fenceB.token(p) == before + 1)
+        // a wakes up still believing it holds the partition: its late step is refused, nothing written.
+        var late = JournalBatch(execution: record("x1", definition: def, lastEventId: 2), expectedVersion: 1)
+        late.events = [event(2)]
+        do {
+            try await a.append(late)
+            Issue.record("a fenced node's step was committed")
+        } catch {
+            #expect(error.code == .fenced)
+        }
+        #expect(try await b.history(arn: "x1").count == 1)
+        // The new owner goes on from where the journal is.
+        try await b.append(late)
+        #expect(try await a.execution(arn: "x1")?.lastEventId == 2)
+        // a's next heartbeat renews only what is still its own.
+        fenceA.hold(try await a.renewLeases(node: "a", ttlMillis: 60_000, target: 4))
+        #expect(fenceA.token(p) == nil && fenceA.held.count == 3)
+        #expect(try await a.leases().filter { $0.owner == "b" }.map(\.partition) == [p])
+        await a.close()
+        await b.close()
     }
 }

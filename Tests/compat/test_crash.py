@@ -3,10 +3,11 @@ functions with retries) and restarted: every execution finishes, with a valid hi
 import json
 import signal
 import time
+import urllib.request
 
 import pytest
 
-from conftest import BACKENDS, Server
+from conftest import BACKENDS, POSTGRES, Server
 from test_lambda import create
 from test_stepfunctions import ROLE
 
@@ -34,6 +35,9 @@ def test_mixed_workload_survives_sigkill(tmp_path, backend):
         time.sleep(0.5)
         s.stop(signal.SIGKILL)
         s.start()
+        # Ready again (its journal answers) as soon as it serves.
+        with urllib.request.urlopen(s.endpoint + "/health/ready", timeout=10) as r:
+            assert r.status == 200 and json.loads(r.read())["status"] == "ready"
         sfn = s.client()
         deadline = time.time() + 60
         for ex in started:
@@ -50,3 +54,29 @@ def test_mixed_workload_survives_sigkill(tmp_path, backend):
             assert [e["type"] for e in events].count("MapIterationSucceeded") == 3
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("args,reason", [
+    (["--database", "mysql://u@h/d"], "not a PostgreSQL URL"),
+    (["--database", "postgres://u@h/d?sslmode=require"], "sslmode=require is not supported"),
+    (["--database", "postgres://u@h/d?schema=bad-name"], "schema must be letters"),
+    (["--database-pool", "4"], "give --database"),
+])
+def test_a_bad_database_option_is_refused_before_anything_starts(tmp_path, args, reason):
+    from conftest import BATON, free_port
+    import subprocess
+    out = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d")] + args,
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0 and reason in out.stderr, out.stderr
+    # Nothing was created.
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.skipif(POSTGRES is None, reason="BATON_TEST_POSTGRES is not set")
+def test_an_unreachable_database_stops_the_start_with_the_reason(tmp_path):
+    from conftest import BATON, free_port
+    import subprocess
+    out = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"),
+                          "--database", "postgres://baton@127.0.0.1:%d/postgres" % free_port()], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "cannot open the PostgreSQL journal" in out.stderr, out.stderr
+    assert not (tmp_path / "d").exists()

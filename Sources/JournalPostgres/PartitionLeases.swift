@@ -1,0 +1,142 @@
+import Foundation
+import Journal
+import Logging
+import PostgresNIO
+
+/// One partition's lease: which node may commit steps of the partition's executions, until
+/// when (the database's clock, in epoch milliseconds), and the fencing token the node got
+/// when it took the lease. Every take raises the token, so a write that carries an older one
+/// (a node paused past its lease) is refused even if that node still believes it owns it.
+package struct PartitionLease: Sendable, Equatable {
+    package var partition: Int
+    package var owner: String
+    package var token: Int64
+    package var expiresMillis: Int64
+}
+
+/// What a node holds, as the journal checks it on every commit: the partition of each
+/// execution (the engine's stable hash) and the token of each lease held.
+package final class LeaseFence: @unchecked Sendable {
+    // @unchecked Sendable: `tokens` is guarded by `lock`.
+    package let node: String
+    package let partitions: Int
+    private let lock = NSLock()
+    private var tokens: [Int: Int64] = [:]
+
+    package init(node: String, partitions: Int) {
+        self.node = node
+        self.partitions = partitions
+    }
+
+    /// The engine's partition of an execution: FNV-1a of its ARN (stable across processes).
+    package func partition(of arn: String) -> Int { Self.partition(of: arn, count: partitions) }
+
+    package static func partition(of arn: String, count: Int) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in arn.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Int(h % UInt64(max(1, count)))
+    }
+
+    package func token(_ partition: Int) -> Int64? { lock.withLock { tokens[partition] } }
+    package var held: [Int: Int64] { lock.withLock { tokens } }
+    package func hold(_ leases: [Int: Int64]) { lock.withLock { tokens = leases } }
+}
+
+/// The leases' SQL. Time is the database's (`clock_timestamp()`), never a node's: nodes whose
+/// clocks disagree still agree on when a lease ran out.
+extension PostgresJournal {
+    static let databaseNow = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+    /// Makes the lease rows for `count` partitions if this is the first node; returns the
+    /// cluster's partition count (the first node's: executions are hashed by it, so it never changes).
+    package func preparePartitions(_ count: Int) async throws(JournalError) -> Int {
+        let logger = self.logger
+        return try await transaction("the partition leases") { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
+            let existing = try await Self.rows(c, "SELECT COUNT(*) FROM partition_leases", logger: logger) { try $0.decode(Int64.self) }.first ?? 0
+            if existing > 0 { return Int(existing) }
+            try await c.query("""
+                INSERT INTO partition_leases (partition, owner, token, expires_ms) SELECT p, '', 0, 0 FROM generate_series(0, \(Int64(count - 1))) AS p
+                """, logger: logger)
+            return count
+        }
+    }
+
+    /// One heartbeat of a node: renews the leases it holds, then takes free or expired ones
+    /// until it holds `target` (its fair share). Returns every lease it holds afterwards, by
+    /// partition, with its token.
+    package func renewLeases(node: String, ttlMillis: Int64, target: Int) async throws(JournalError) -> [Int: Int64] {
+        let logger = self.logger
+        let now = Self.databaseNow
+        return try await transaction("the leases of \(node)") { c in
+            var held: [Int: Int64] = [:]
+            // Only leases still valid are renewed: one that ran out may already be another's.
+            for (p, t) in try await Self.rows(c, """
+                UPDATE partition_leases SET expires_ms = \(unescaped: now) + \(ttlMillis)
+                WHERE owner = \(node) AND expires_ms > \(unescaped: now) RETURNING partition, token
+                """, logger: logger, { try $0.decode((Int64, Int64).self) }) {
+                held[Int(p)] = t
+            }
+            let wanted = target - held.count
+            if wanted > 0 {
+                for (p, t) in try await Self.rows(c, """
+                    WITH free AS (SELECT partition FROM partition_leases WHERE expires_ms <= \(unescaped: now)
+                                  ORDER BY partition LIMIT \(Int64(wanted)) FOR UPDATE SKIP LOCKED)
+                    UPDATE partition_leases l SET owner = \(node), token = l.token + 1, expires_ms = \(unescaped: now) + \(ttlMillis)
+                    FROM free WHERE l.partition = free.partition RETURNING l.partition, l.token
+                    """, logger: logger, { try $0.decode((Int64, Int64).self) }) {
+                    held[Int(p)] = t
+                }
+            }
+            return held
+        }
+    }
+
+    /// Gives leases up at once (a node stopping, or holding more than its share).
+    package func releaseLeases(node: String, partitions: [Int]) async throws(JournalError) {
+        guard !partitions.isEmpty else { return }
+        try await run("UPDATE partition_leases SET expires_ms = 0 WHERE owner = \(node) AND partition = ANY(\(partitions.map(Int64.init)))",
+                      "releasing leases of \(node)")
+    }
+
+    /// Every lease, by partition (`baton cluster status`).
+    package func leases() async throws(JournalError) -> [PartitionLease] {
+        try await all("SELECT partition, owner, token, expires_ms FROM partition_leases ORDER BY partition", "the leases") { row in
+            let (p, owner, token, expires) = try row.decode((Int64, String, Int64, Int64).self)
+            return PartitionLease(partition: Int(p), owner: owner, token: token, expiresMillis: expires)
+        }
+    }
+
+    /// Records that a node is alive (and where it answers); returns how many nodes are.
+    package func heartbeat(node: String, address: String, ttlMillis: Int64) async throws(JournalError) -> Int {
+        let now = Self.databaseNow
+        try await run("""
+            INSERT INTO cluster_nodes (node, address, seen_ms) VALUES (\(node), \(address), \(unescaped: now))
+            ON CONFLICT (node) DO UPDATE SET address = EXCLUDED.address, seen_ms = EXCLUDED.seen_ms
+            """, "the heartbeat of \(node)")
+        return try await all("SELECT COUNT(*) FROM cluster_nodes WHERE seen_ms > \(unescaped: now) - \(ttlMillis)", "the live nodes") {
+            Int(try $0.decode(Int64.self))
+        }.first ?? 1
+    }
+
+    /// The database's clock now, in epoch milliseconds.
+    package func databaseMillis() async throws(JournalError) -> Int64 {
+        try await all("SELECT \(unescaped: Self.databaseNow)", "the database's clock") { try $0.decode(Int64.self) }.first ?? 0
+    }
+
+    /// Throws `.fenced` unless this node still holds the partition's lease with `token`, and
+    /// locks the lease row until the transaction ends, so that a takeover waits for this
+    /// commit (or this commit for the takeover, and then fails).
+    static func checkLease(_ c: PostgresConnection, partition: Int, fence: LeaseFence, logger: Logger) async throws {
+        guard let token = fence.token(partition) else {
+            throw JournalError(.fenced, "partition \(partition) is not held by node \(fence.node)")
+        }
+        let held = try await rows(c, """
+            SELECT 1 FROM partition_leases WHERE partition = \(Int64(partition)) AND owner = \(fence.node) AND token = \(token)
+            AND expires_ms > \(unescaped: databaseNow) FOR SHARE
+            """, logger: logger) { _ in 1 }
+        guard !held.isEmpty else {
+            throw JournalError(.fenced, "node \(fence.node) lost partition \(partition) (token \(token)): its step was refused")
+        }
+    }
+}
