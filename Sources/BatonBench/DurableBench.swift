@@ -56,7 +56,7 @@ enum DurableBench {
         for workload in ["pass10", "callback"] {
             let sqlite = try await measure(.full, workload: workload, budget: budget)
             print(row("sqlite", workload, sqlite))
-            let postgres = try await PostgresJournal.isolated(url: url, poolSize: 4)
+            let postgres = try await PostgresJournal.isolated(url: url, poolSize: 8)
             let r = try await measure(postgres, workload: workload, budget: budget)
             await postgres.close()
             print(row("postgres", workload, r) + String(format: "   (%.0f %% of SQLite's)", r.transitionsPerSecond / sqlite.transitionsPerSecond * 100))

@@ -10,6 +10,8 @@ extension PostgresJournal {
     package func append(_ batch: JournalBatch) async throws(JournalError) {
         let logger = self.logger
         let fence = self.fence
+        // Without services' statements, the step travels as data: one statement for the whole group.
+        if batch.attachments.isEmpty { return try await commit(EncodedStep(batch, fence: fence)) }
         try await commit { c in
             if let fence { try await Self.checkLease(c, partition: fence.partition(of: batch.execution.arn), fence: fence, logger: logger) }
             try await Self.write(batch, on: c, logger: logger)

@@ -168,12 +168,132 @@ enum PostgresMigrations {
             seen_ms BIGINT NOT NULL
         );
         """,
+        // 4: a group of steps in one statement, so a group commit costs one round trip: each
+        // step (JSON, its snapshot beside it) is applied in a block of its own (a
+        // subtransaction, as a savepoint), and its result is '' or SQLSTATE and message. Codes
+        // BT001 stale version, BT002 no such execution, BT003 fenced, BT004 already exists.
+        // Text values travel as JSON strings and come out as written, byte for byte.
+        """
+        CREATE FUNCTION baton_append_steps(steps jsonb[], snapshots bytea[], node text) RETURNS text[] LANGUAGE plpgsql AS $$
+        DECLARE
+            results text[] := '{}';
+            s jsonb;
+            x_arn text;
+            cur bigint;
+            n bigint;
+        BEGIN
+            FOR i IN 1 .. coalesce(array_length(steps, 1), 0) LOOP
+                s := steps[i];
+                x_arn := s->>'arn';
+                BEGIN
+                    IF s ? 'fence' THEN
+                        PERFORM 1 FROM partition_leases WHERE partition = (s->'fence'->>'p')::bigint AND owner = node
+                            AND token = (s->'fence'->>'t')::bigint AND expires_ms > (extract(epoch from clock_timestamp()) * 1000)::bigint
+                            FOR SHARE;
+                        IF NOT FOUND THEN
+                            RAISE EXCEPTION 'node % lost partition % (token %): its step was refused', node, s->'fence'->>'p', s->'fence'->>'t'
+                                USING ERRCODE = 'BT003';
+                        END IF;
+                    END IF;
+                    IF s ? 'expected' THEN
+                        UPDATE executions SET status = s->>'status', output = s->>'output', error = s->>'error', cause = s->>'cause',
+                            stop_ms = (s->>'stop')::bigint, last_event_id = (s->>'last')::bigint, snapshot = NULLIF(snapshots[i], ''::bytea),
+                            redrive_count = (s->>'redrives')::bigint, redrive_ms = (s->>'redriveMs')::bigint
+                            WHERE executions.arn = x_arn AND last_event_id = (s->>'expected')::bigint;
+                        IF NOT FOUND THEN
+                            SELECT last_event_id INTO cur FROM executions WHERE executions.arn = x_arn;
+                            IF NOT FOUND THEN
+                                RAISE EXCEPTION 'no execution %', x_arn USING ERRCODE = 'BT002';
+                            END IF;
+                            RAISE EXCEPTION 'execution % is at event %, not %', x_arn, cur, s->>'expected' USING ERRCODE = 'BT001';
+                        END IF;
+                    ELSE
+                        INSERT INTO executions (arn, state_machine_arn, definition_id, name, status, input, output, error, cause, start_ms,
+                            stop_ms, last_event_id, snapshot, qualified_arn, redrive_count, redrive_ms, trace_header)
+                        VALUES (x_arn, s->>'machine', (s->>'definition')::bigint, s->>'name', s->>'status', s->>'input', s->>'output',
+                            s->>'error', s->>'cause', (s->>'start')::bigint, (s->>'stop')::bigint, (s->>'last')::bigint,
+                            NULLIF(snapshots[i], ''::bytea), s->>'qualified', (s->>'redrives')::bigint, (s->>'redriveMs')::bigint, s->>'trace')
+                        ON CONFLICT ON CONSTRAINT executions_pkey DO NOTHING;
+                        GET DIAGNOSTICS n = ROW_COUNT;
+                        IF n = 0 THEN
+                            RAISE EXCEPTION 'execution % already exists', x_arn USING ERRCODE = 'BT004';
+                        END IF;
+                    END IF;
+                    IF s ? 'events' THEN
+                        INSERT INTO events (execution_arn, id, previous_id, ts_ms, type, details_key, details)
+                            SELECT x_arn, e.id, e.prev, e.ts, e.type, e.key, e.details
+                            FROM jsonb_to_recordset(s->'events') AS e(id bigint, prev bigint, ts bigint, type text, key text, details text);
+                    END IF;
+                    IF s ? 'outboxAdds' THEN
+                        INSERT INTO outbox (key, execution_arn, payload)
+                            SELECT o.key, o.arn, o.payload FROM jsonb_to_recordset(s->'outboxAdds') AS o(key text, arn text, payload text)
+                            ON CONFLICT ON CONSTRAINT outbox_pkey DO UPDATE SET execution_arn = EXCLUDED.execution_arn, payload = EXCLUDED.payload;
+                    END IF;
+                    IF s ? 'outboxRemovals' THEN
+                        DELETE FROM outbox WHERE key IN (SELECT jsonb_array_elements_text(s->'outboxRemovals'));
+                    END IF;
+                    IF s ? 'timerAdds' THEN
+                        INSERT INTO timers (execution_arn, timer_id, due_ms)
+                            SELECT t.arn, t.id, t.due FROM jsonb_to_recordset(s->'timerAdds') AS t(arn text, id bigint, due bigint)
+                            ON CONFLICT ON CONSTRAINT timers_pkey DO UPDATE SET due_ms = EXCLUDED.due_ms;
+                    END IF;
+                    IF s ? 'timerRemovals' THEN
+                        DELETE FROM timers WHERE execution_arn = x_arn
+                            AND timer_id IN (SELECT jsonb_array_elements_text(s->'timerRemovals')::bigint);
+                    END IF;
+                    IF s ? 'tokenAdds' THEN
+                        INSERT INTO task_tokens (token, execution_arn, task_id, activity_arn, input, correlation)
+                            SELECT t.token, t.arn, t.task, t.activity, t.input, t.correlation
+                            FROM jsonb_to_recordset(s->'tokenAdds') AS t(token text, arn text, task bigint, activity text, input text, correlation text);
+                        INSERT INTO correlation_keys (correlation, execution_arn)
+                            SELECT t.correlation, t.arn FROM jsonb_to_recordset(s->'tokenAdds') AS t(arn text, correlation text)
+                            WHERE t.correlation IS NOT NULL
+                            ON CONFLICT ON CONSTRAINT correlation_keys_pkey DO UPDATE SET execution_arn = EXCLUDED.execution_arn;
+                    END IF;
+                    IF s ? 'tokenRemovals' THEN
+                        DELETE FROM task_tokens WHERE token IN (SELECT jsonb_array_elements_text(s->'tokenRemovals'));
+                    END IF;
+                    IF s ? 'clearsWaits' THEN
+                        DELETE FROM timers WHERE execution_arn = x_arn;
+                        DELETE FROM task_tokens WHERE execution_arn = x_arn;
+                        DELETE FROM outbox WHERE execution_arn = x_arn;
+                    END IF;
+                    results := results || ''::text;
+                EXCEPTION WHEN OTHERS THEN
+                    results := results || (SQLSTATE || ' ' || SQLERRM);
+                END;
+            END LOOP;
+            RETURN results;
+        END
+        $$;
+        """,
     ]
 
     /// A step's statements, one a message: the extended protocol takes one at a time. (Steps
-    /// hold no semicolons but those that end statements.)
+    /// hold no semicolons but those that end statements, and those inside a function's `$$` body.)
     static func statements(_ sql: String) -> [String] {
-        sql.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        // A function's body ($$ … $$) holds semicolons of its own.
+        var out: [String] = []
+        var current = ""
+        var inBody = false
+        var rest = Substring(sql)
+        while let c = rest.first {
+            if rest.hasPrefix("$$") {
+                inBody.toggle()
+                current += "$$"
+                rest = rest.dropFirst(2)
+                continue
+            }
+            rest = rest.dropFirst()
+            if c == ";" && !inBody {
+                out.append(current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        out.append(current)
+        return out.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
     /// Creates the schema if needed and applies the missing steps, under the advisory lock.
