@@ -42,6 +42,11 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Nodes sharing one PostgreSQL journal: leases, takeover, requests between nodes.
+        .target(name: "Cluster", dependencies: [
+            "StatesLanguage", "Journal", "JournalPostgres", "Engine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Partitions, the outbox dispatcher, timers, task tokens, recovery.
         .target(name: "Engine", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", .product(name: "Logging", package: "swift-log"),
                                                .product(name: "CoreMetrics", package: "swift-metrics")]),
@@ -130,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations", "Telemetry",
+                "StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Cluster", "Engine", "HTTPAPI", "ServiceKit", "ServiceList", "Integrations", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -40,6 +40,8 @@ package final class Engine: Sendable {
     /// memory only then).
     let eventInterest = LockedValue<[@Sendable (String) async -> Bool]>([])
     package let limits: Limits
+    /// The cluster's router, on a node that shares its journal with others (see `Engine+Cluster`).
+    let routerBox = LockedValue<(any PartitionRouter)?>(nil)
     private let work: AsyncStream<Work>
     let workSink: AsyncStream<Work>.Continuation
 
@@ -195,7 +197,7 @@ package final class Engine: Sendable {
     package func loadNearTimers() async {
         let horizon = clock.now().adding(seconds: Self.timerHorizonSeconds)
         guard let rows = try? await journal.timers(dueBefore: horizon.milliseconds) else { return }
-        for t in rows { await timers.schedule(t.executionArn, t.timerId, due: Timestamp(milliseconds: t.dueMillis)) }
+        for t in rows where owns(t.executionArn) { await timers.schedule(t.executionArn, t.timerId, due: Timestamp(milliseconds: t.dueMillis)) }
         await timers.setLoadedUntil(horizon)
     }
 
@@ -241,7 +243,7 @@ package final class Engine: Sendable {
             }
             // A page that did not move (a run that could not be timed out) waits for the next sweep.
             guard !arns.isEmpty, arns != previous else { return }
-            for arn in arns { await deliverLogged(arn, [.maximumDurationReached], "the maximum duration") }
+            for arn in arns where owns(arn) { await deliverLogged(arn, [.maximumDurationReached], "the maximum duration") }
             if arns.count < 500 { return }
             previous = arns
         }
@@ -250,7 +252,8 @@ package final class Engine: Sendable {
     /// Fires every timer due now; each becomes a step of its execution.
     package func fireDueTimers() async {
         if await timers.loadedUntil < clock.now() { await loadNearTimers() }
-        let due = await timers.takeDue(now: clock.now())
+        // A timer of a partition this node lost is its new owner's to fire.
+        let due = await timers.takeDue(now: clock.now()).filter { owns($0.executionArn) }
         guard !due.isEmpty else { return }
         if MetricHandles.enabled {
             // How late each timer fires after its due time.
@@ -299,7 +302,8 @@ package final class Engine: Sendable {
             // Express executions are not resumed (AWS's at-most-once semantics): one that a
             // crash interrupted has a RUNNING row without a snapshot and is marked failed.
             for r in try await journal.executions(status: .running) {
-                guard r.snapshot == nil else {
+                // In a cluster an Express run belongs to the node that runs it in memory, which may be alive.
+                guard r.snapshot == nil, routerBox.value == nil else {
                     recovery.running += 1
                     continue
                 }
@@ -322,7 +326,8 @@ package final class Engine: Sendable {
     @discardableResult
     func dispatchOutbox() async throws(JournalError) -> Int {
         var count = 0
-        for o in try await journal.outbox() where await !inFlight.contains(o.key) {
+        for o in try await journal.outbox() where owns(o.executionArn) {
+            guard await !inFlight.contains(o.key) else { continue }
             guard let inv = try? JSONDecoder().decode(TaskInvocation.self, from: Data(o.payload.utf8)) else {
                 logger.error("an outbox row cannot be decoded; it stays for inspection", metadata: ["execution": "\(o.executionArn)", "key": "\(o.key)"])
                 continue
@@ -379,7 +384,8 @@ package final class Engine: Sendable {
     /// Starts an execution; returns once its first step is committed.
     package func startExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
                                 roleArn: String = "arn:aws:iam::000000000000:role/baton", qualifiedArn: String? = nil,
-                                parsedInput: JSON? = nil, traceHeader: String? = nil, testCase: String? = nil)
+                                parsedInput: JSON? = nil, traceHeader: String? = nil, testCase: String? = nil,
+                                attachments: [StepAttachment] = [])
         async throws(EngineError) -> ExecutionRecord
     {
         let inputValue: JSON
@@ -394,6 +400,10 @@ package final class Engine: Sendable {
         let interpreter = try await interpreter(definitionId)
         let now = clock.now()
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name)
+        if let (router, p) = remote(arn), testCase == nil {
+            return try await forwardStart(router, partition: p, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
+                                          input: input, roleArn: roleArn, qualifiedArn: qualifiedArn, traceHeader: traceHeader)
+        }
         let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
         var context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: now, traceHeader: traceHeader)
@@ -403,7 +413,8 @@ package final class Engine: Sendable {
         record.traceHeader = traceHeader
         let partition = partition(for: arn)
         let row = try await step { () throws(EngineError) in
-            let result = try await partition.start(record, input: inputValue, context: context, interpreter: interpreter)
+            let result = try await partition.start(record, input: inputValue, context: context, interpreter: interpreter,
+                                                   attachments: attachments)
             // Before the step's effects are performed: a run that ends in its first step logs its end after this.
             var metadata: Logger.Metadata = ["execution": "\(arn)"]
             if let traceHeader { metadata["trace"] = "\(traceHeader)" }
@@ -451,6 +462,9 @@ package final class Engine: Sendable {
     package func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [], traceHeader: String? = nil)
         async throws(EngineError) -> ExecutionRecord?
     {
+        if let (router, p) = remote(arn) {
+            return try await forwardDeliver(router, partition: p, arn: arn, kinds, attachments: attachments, traceHeader: traceHeader)
+        }
         let partition = partition(for: arn)
         return try await step { () throws(EngineError) in
             try await partition.deliver(arn, kinds, attachments: attachments, traceHeader: traceHeader) { (id) throws(EngineError) in
@@ -603,6 +617,7 @@ package final class Engine: Sendable {
     /// with an ExecutionRedriven event.
     package func redriveExecution(_ arn: String, roleArn: String) async throws(EngineError) -> ExecutionRecord {
         let record = try await describe(arn)
+        if remote(arn) != nil { throw .internalFailure("RedriveExecution is not yet forwarded between nodes: send it to the node that owns \(arn)") }
         guard [.failed, .timedOut, .aborted].contains(record.status), !arn.contains(":express:") else {
             throw EngineError("ExecutionNotRedrivable", "Execution with ARN \(arn) cannot be redriven because it is \(record.status.rawValue).")
         }

@@ -38,7 +38,8 @@ actor Partition {
     }
 
     /// Starts an execution: decides its first step and commits it with the execution row.
-    func start(_ record: ExecutionRecord, input: JSON, context: ExecutionContext, interpreter: Interpreter)
+    func start(_ record: ExecutionRecord, input: JSON, context: ExecutionContext, interpreter: Interpreter,
+               attachments: [StepAttachment] = [])
         async throws(EngineError) -> StepResult
     {
         await acquire(record.arn)
@@ -49,7 +50,7 @@ actor Partition {
                               at: clock.now(), entropy: Self.entropy())
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: nil, before: before, after: state,
-                                               decision: decision, now: trigger.now, scheduling: scheduling)
+                                               decision: decision, now: trigger.now, attachments: attachments, scheduling: scheduling)
         do {
             try await journal.append(batch)
         } catch {

@@ -44,6 +44,15 @@ actor TimerService {
         }
     }
 
+    /// Forgets the timers of the executions `drop` picks (a partition this node lost).
+    func removeAll(where drop: (String) -> Bool) {
+        entries.removeAll { e in
+            guard drop(e.executionArn) else { return false }
+            keys.remove(Self.key(e.executionArn, e.timerId))
+            return true
+        }
+    }
+
     /// Removes and returns every timer due at `now`.
     func takeDue(now: Timestamp) -> [Entry] {
         var n = 0

@@ -119,6 +119,14 @@ extension PostgresJournal {
         }.first ?? 1
     }
 
+    /// Every node that ever heartbeat here: its name, address, and when it was last seen (database clock, ms).
+    package func nodes() async throws(JournalError) -> [(node: String, address: String, seenMillis: Int64)] {
+        try await all("SELECT node, address, seen_ms FROM cluster_nodes ORDER BY node", "the nodes") { row in
+            let (n, a, s) = try row.decode((String, String, Int64).self)
+            return (node: n, address: a, seenMillis: s)
+        }
+    }
+
     /// The database's clock now, in epoch milliseconds.
     package func databaseMillis() async throws(JournalError) -> Int64 {
         try await all("SELECT \(unescaped: Self.databaseNow)", "the database's clock") { try $0.decode(Int64.self) }.first ?? 0

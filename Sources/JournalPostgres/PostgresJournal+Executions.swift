@@ -13,7 +13,7 @@ extension PostgresJournal {
         // Without services' statements, the step travels as data: one statement for the whole group.
         if batch.attachments.isEmpty { return try await commit(EncodedStep(batch, fence: fence)) }
         try await commit { c in
-            if let fence { try await Self.checkLease(c, partition: fence.partition(of: batch.execution.arn), fence: fence, logger: logger) }
+            if let fence, !batch.execution.arn.contains(":express:") { try await Self.checkLease(c, partition: fence.partition(of: batch.execution.arn), fence: fence, logger: logger) }
             try await Self.write(batch, on: c, logger: logger)
         }
     }

@@ -15,7 +15,7 @@ extension ServiceError {
     init(engine error: EngineError) {
         let kind: Kind
         switch error.code {
-        case "InternalFailure": kind = .server
+        case "InternalFailure", "ServiceUnavailable": kind = .server
         case "ExecutionDoesNotExist", "StateMachineDoesNotExist", "ActivityDoesNotExist", "ResourceNotFound", "TaskDoesNotExist": kind = .notFound
         case "ExecutionAlreadyExists", "StateMachineAlreadyExists", "ConflictException", "ExecutionNotRedrivable": kind = .conflict
         default: kind = .client

@@ -14,7 +14,7 @@ struct Baton: AsyncParsableCommand {
         abstract: "A durable workflow engine for the Amazon States Language.",
         version: Baton.version,
         subcommands: [Serve.self, Validate.self, Run.self, Start.self, Executions.self, Describe.self, History.self, WebhookCommand.self,
-                      Durable.self, FailedInvocations.self, TestCommand.self, Export.self])
+                      Durable.self, FailedInvocations.self, TestCommand.self, Export.self, ClusterCommand.self])
 }
 
 /// Reads a file as text, or fails with a clear message.

@@ -7,6 +7,7 @@ import HTTPAPI
 import Hummingbird
 import Journal
 import JournalPostgres
+import Cluster
 import Logging
 import ServiceKit
 import ServiceLifecycle
@@ -23,6 +24,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks and the durable queue go there; other services' stores stay in --data-dir.")
     var database: String?
     @Option(help: "Connections to PostgreSQL (overrides the URL's pool=; 8 by default).") var databasePool: Int?
+    @Option(help: "This node's name in a cluster: nodes sharing one --database split the executions' partitions between them by lease.")
+    var nodeId: String?
+    @Option(help: "A cluster lease's length in seconds: a node that stops renewing its leases loses them after this long.")
+    var leaseSeconds: Double = 10
     @Option(help: "The region in ARNs.") var region = "us-east-1"
     @Option(help: "The account id in ARNs.") var account = "000000000000"
     @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
@@ -87,6 +92,13 @@ struct Serve: AsyncParsableCommand {
         if let url = Self.databaseURL(database, env) {
             do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("--database: \(error.message)") }
         }
+        if let nodeId, nodeId.isEmpty || nodeId.count > 64 || !nodeId.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
+            throw ValidationError("--node-id is 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        if nodeId != nil, Self.databaseURL(database, env) == nil {
+            throw ValidationError("--node-id makes this node one of a cluster sharing a PostgreSQL journal: give --database (or BATON_DATABASE) too")
+        }
+        if !(1...3600).contains(leaseSeconds) { throw ValidationError("--lease-seconds must be from 1 to 3600") }
         if let n = databasePool, !(1...500).contains(n) { throw ValidationError("--database-pool must be from 1 to 500 connections") }
         if databasePool != nil, Self.databaseURL(database, env) == nil {
             throw ValidationError("--database-pool sizes the PostgreSQL pool: give --database (or BATON_DATABASE) too")
@@ -124,15 +136,26 @@ struct Serve: AsyncParsableCommand {
         let created = !FileManager.default.fileExists(atPath: directory)
         // PostgreSQL first: a database that cannot be reached stops the start before anything is created here.
         var postgres: PostgresJournal?
+        let fence = nodeId.map { LeaseFence(node: $0, partitions: Self.clusterPartitions) }
         if let url = Self.databaseURL(database, env) {
             var location = try PostgresLocation(url: url)
             if let databasePool { location.poolSize = databasePool }
-            postgres = try await PostgresJournal(location: location, logger: logger)
+            postgres = try await PostgresJournal(location: location, fence: fence, logger: logger)
             logger.info("journal on PostgreSQL", metadata: ["database": "\(location)", "schema_version": "\(PostgresJournal.latestSchemaVersion)"])
         }
         let journal = try SQLiteJournal(directory: directory, synchronous: synchronous.uppercased() == "NORMAL" ? .normal : .full)
-        let engine = Engine(journal: postgres ?? journal, logger: logger)
+        let engine = Engine(journal: postgres ?? journal, partitions: Self.clusterPartitions, logger: logger)
         let publicHost = (host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host) + ":\(port)"
+        var node: ClusterNode?
+        if let postgres, let fence {
+            let count = try await postgres.preparePartitions(Self.clusterPartitions)
+            guard count == Self.clusterPartitions else {
+                throw ValidationError("this database's cluster has \(count) partitions; this build runs \(Self.clusterPartitions)")
+            }
+            let n = ClusterNode(journal: postgres, fence: fence, engine: engine, address: publicHost, leaseSeconds: leaseSeconds, logger: logger)
+            engine.install(router: n)
+            node = n
+        }
         let context = ServiceContext(engine: engine, database: journal, queues: postgres, region: region, account: account,
                                      dataDirectory: directory, publicHost: publicHost)
         let services = try await ServiceList.make(context)
@@ -143,6 +166,12 @@ struct Serve: AsyncParsableCommand {
             logger.info("mock configuration loaded", metadata: ["file": "\(path)"])
         }
         let recovery = try await engine.recover()
+        if let node {
+            // The first heartbeat before the endpoint opens: the node serves what it owns from its first request.
+            await node.beat()
+            logger.info("cluster node", metadata: ["node": "\(node.fence.node)", "partitions": "\(node.fence.held.keys.sorted())",
+                                                   "lease_seconds": "\(leaseSeconds)"])
+        }
         logger.info("journal open", metadata: [
             "data_dir": "\(directory)", "created": "\(created)", "synchronous": "\(journal.writerSynchronous == "1" ? "NORMAL" : "FULL")",
             "recovered_running": "\(recovery.running)", "recovered_express_failed": "\(recovery.expressFailed)",
@@ -168,6 +197,11 @@ struct Serve: AsyncParsableCommand {
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let exporter { members.append(.init(service: exporter)) }
         members.append(.init(service: EngineService(engine: engine, logger: logger)))
+        if let node {
+            members.append(.init(service: LoopService { await node.keepLeases() }))
+            members.append(.init(service: LoopService { await node.serveInbox() }))
+            members.append(.init(service: LoopService { await node.listenForReplies() }))
+        }
         if historyRetentionDays > 0 { members.append(.init(service: Self.retentionSweep(engine, days: historyRetentionDays))) }
         members += services.flatMap(\.backgroundServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         members.append(.init(service: app))
@@ -181,6 +215,9 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The partitions of executions (the engine's, and a cluster's: fixed, since executions are hashed by it).
+    static let clusterPartitions = 16
+
     /// The PostgreSQL URL from `--database` or `BATON_DATABASE`; nil (SQLite) when neither is set or empty.
     static func databaseURL(_ option: String?, _ env: [String: String]) -> String? {
         (option ?? env["BATON_DATABASE"]).flatMap { $0.isEmpty ? nil : $0 }

@@ -36,9 +36,12 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
 
 
 class Server:
-    def __init__(self, data_dir, database=None):
-        """`database`: "postgres" for a journal in a fresh schema of the test PostgreSQL, or a URL; None for SQLite."""
+    def __init__(self, data_dir, database=None, args=()):
+        """`database`: "postgres" for a journal in a fresh schema of the test PostgreSQL, or a URL; None for SQLite.
+        `args`: more options of `baton serve`."""
         self.data_dir = data_dir
+        self.args = list(args)
+        self.log = None
         self.database = postgres_url() if database == "postgres" else (None if database == "sqlite" else database)
         self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
@@ -47,8 +50,8 @@ class Server:
     def start(self):
         self.proc = subprocess.Popen(
             [BATON, "serve", "--port", str(self.port), "--data-dir", self.data_dir]
-            + (["--database", self.database] if self.database else []),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            + (["--database", self.database] if self.database else []) + self.args,
+            stdout=subprocess.DEVNULL, stderr=self.log or subprocess.DEVNULL)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
