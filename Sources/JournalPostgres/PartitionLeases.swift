@@ -65,31 +65,42 @@ extension PostgresJournal {
     /// One heartbeat of a node: renews the leases it holds, then takes free or expired ones
     /// until it holds `target` (its fair share). Returns every lease it holds afterwards, by
     /// partition, with its token.
+    ///
+    /// A renewal touches only the node's own rows and takes no partition lock: steps in flight
+    /// never hold it up. A take is one partition per transaction, under the partition's lock
+    /// taken exclusively: it waits for the previous owner's steps in flight (each holds the lock
+    /// shared while it checks its lease), and holding one lock at a time it can wait for no
+    /// one who waits for it.
     package func renewLeases(node: String, ttlMillis: Int64, target: Int) async throws(JournalError) -> [Int: Int64] {
-        let logger = self.logger
         let now = Self.databaseNow
-        return try await transaction("the leases of \(node)") { c in
-            var held: [Int: Int64] = [:]
-            // Only leases still valid are renewed: one that ran out may already be another's.
-            for (p, t) in try await Self.rows(c, """
-                UPDATE partition_leases SET expires_ms = \(unescaped: now) + \(ttlMillis)
-                WHERE owner = \(node) AND expires_ms > \(unescaped: now) RETURNING partition, token
-                """, logger: logger, { try $0.decode((Int64, Int64).self) }) {
-                held[Int(p)] = t
-            }
-            let wanted = target - held.count
-            if wanted > 0 {
-                for (p, t) in try await Self.rows(c, """
-                    WITH free AS (SELECT partition FROM partition_leases WHERE expires_ms <= \(unescaped: now)
-                                  ORDER BY partition LIMIT \(Int64(wanted)) FOR UPDATE SKIP LOCKED)
-                    UPDATE partition_leases l SET owner = \(node), token = l.token + 1, expires_ms = \(unescaped: now) + \(ttlMillis)
-                    FROM free WHERE l.partition = free.partition RETURNING l.partition, l.token
-                    """, logger: logger, { try $0.decode((Int64, Int64).self) }) {
-                    held[Int(p)] = t
-                }
-            }
-            return held
+        var held: [Int: Int64] = [:]
+        // Only leases still valid are renewed: one that ran out may already be another's.
+        for (p, t) in try await all("""
+            UPDATE partition_leases SET expires_ms = \(unescaped: now) + \(ttlMillis)
+            WHERE owner = \(node) AND expires_ms > \(unescaped: now) RETURNING partition, token
+            """, "the leases of \(node)", { try $0.decode((Int64, Int64).self) }) {
+            held[Int(p)] = t
         }
+        var wanted = target - held.count
+        guard wanted > 0 else { return held }
+        let free = try await all("SELECT partition FROM partition_leases WHERE expires_ms <= \(unescaped: now) ORDER BY partition",
+                                 "free partitions") { Int(try $0.decode(Int64.self)) }
+        let logger = self.logger
+        for p in free where wanted > 0 {
+            let token = try await transaction("taking partition \(p)") { c -> Int64? in
+                try await c.query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), \(Int32(p)))", logger: logger)
+                return try await Self.rows(c, """
+                    UPDATE partition_leases SET owner = \(node), token = token + 1, expires_ms = \(unescaped: now) + \(ttlMillis)
+                    WHERE partition = \(Int64(p)) AND expires_ms <= \(unescaped: now) RETURNING token
+                    """, logger: logger) { try $0.decode(Int64.self) }.first
+            }
+            // Another node may have taken it first: then it is not this one's.
+            if let token {
+                held[p] = token
+                wanted -= 1
+            }
+        }
+        return held
     }
 
     /// Gives leases up at once (a node stopping, or holding more than its share).
@@ -132,16 +143,17 @@ extension PostgresJournal {
         try await all("SELECT \(unescaped: Self.databaseNow)", "the database's clock") { try $0.decode(Int64.self) }.first ?? 0
     }
 
-    /// Throws `.fenced` unless this node still holds the partition's lease with `token`, and
-    /// locks the lease row until the transaction ends, so that a takeover waits for this
-    /// commit (or this commit for the takeover, and then fails).
+    /// Throws `.fenced` unless this node still holds the partition's lease with `token`,
+    /// holding the partition's lock shared until the transaction ends, so that a takeover
+    /// waits for this commit (or this commit for the takeover, and then fails).
     static func checkLease(_ c: PostgresConnection, partition: Int, fence: LeaseFence, logger: Logger) async throws {
         guard let token = fence.token(partition) else {
             throw JournalError(.fenced, "partition \(partition) is not held by node \(fence.node)")
         }
+        try await c.query("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), \(Int32(partition)))", logger: logger)
         let held = try await rows(c, """
             SELECT 1 FROM partition_leases WHERE partition = \(Int64(partition)) AND owner = \(fence.node) AND token = \(token)
-            AND expires_ms > \(unescaped: databaseNow) FOR SHARE
+            AND expires_ms > \(unescaped: databaseNow)
             """, logger: logger) { _ in 1 }
         guard !held.isEmpty else {
             throw JournalError(.fenced, "node \(fence.node) lost partition \(partition) (token \(token)): its step was refused")

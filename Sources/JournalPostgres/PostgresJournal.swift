@@ -55,7 +55,11 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
         } catch {
             throw Self.journalError(error, "cannot open the PostgreSQL journal at \(location)")
         }
-        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        // The pool's own log at errors only: it warns when a first query races the start of
+        // its run loop (the query waits for it and runs; nothing for an operator to do).
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: config, backgroundLogger: poolLogger)
         self.client = client
         runner = Task { await client.run() }
         committer = PostgresCommitter(client: client, maxBatch: maxBatch, node: fence?.node ?? "", logger: logger)

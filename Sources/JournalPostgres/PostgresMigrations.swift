@@ -187,9 +187,11 @@ enum PostgresMigrations {
                 x_arn := s->>'arn';
                 BEGIN
                     IF s ? 'fence' THEN
+                        -- Shared: steps of one partition commit side by side; a takeover takes it
+                        -- exclusively, so it waits for the steps in flight and they never see a half-taken lease.
+                        PERFORM pg_advisory_xact_lock_shared(hashtext(current_schema()), (s->'fence'->>'p')::int);
                         PERFORM 1 FROM partition_leases WHERE partition = (s->'fence'->>'p')::bigint AND owner = node
-                            AND token = (s->'fence'->>'t')::bigint AND expires_ms > (extract(epoch from clock_timestamp()) * 1000)::bigint
-                            FOR SHARE;
+                            AND token = (s->'fence'->>'t')::bigint AND expires_ms > (extract(epoch from clock_timestamp()) * 1000)::bigint;
                         IF NOT FOUND THEN
                             RAISE EXCEPTION 'node % lost partition % (token %): its step was refused', node, s->'fence'->>'p', s->'fence'->>'t'
                                 USING ERRCODE = 'BT003';

@@ -27,7 +27,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in a cluster: nodes sharing one --database split the executions' partitions between them by lease.")
     var nodeId: String?
     @Option(help: "A cluster lease's length in seconds: a node that stops renewing its leases loses them after this long.")
-    var leaseSeconds: Double = 10
+    var leaseSeconds: Double = 6
     @Option(help: "The region in ARNs.") var region = "us-east-1"
     @Option(help: "The account id in ARNs.") var account = "000000000000"
     @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
