@@ -63,6 +63,24 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
         throw EngineError("ServiceUnavailable", "the node that owns partition \(partition) did not answer within \(Int(Self.replyTimeoutSeconds)) s; retry")
     }
 
+    package func claim(activityTask token: String) async -> Bool {
+        do { return try await journal.claimActivityTask(token: token) } catch {
+            logger.error("an activity task could not be claimed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    package func announce(activity arn: String) async {
+        do { try await journal.announce(activity: arn) } catch {
+            logger.warning("an activity's notice was not sent; other nodes' polls find its task when they next look", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Wakes this node's long polls when any node schedules an activity task.
+    package func listenForActivities() async {
+        await journal.listen(.activities) { [engine] arn in await engine.activityAvailable(arn) }
+    }
+
     // MARK: the node's loops
 
     /// Heartbeats and leases until cancelled; on the way out the node's leases are given up,
@@ -106,7 +124,7 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
 
     /// Applies requests for partitions this node owns as their notices arrive.
     package func serveInbox() async {
-        await journal.listen(replies: false) { [self] payload in
+        await journal.listen(.requests) { [self] payload in
             guard let p = Int(payload), owns(p) else { return }
             Task { await self.serve(partitions: [p]) }
         }
@@ -114,7 +132,7 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
 
     /// Wakes the callers waiting for answers as notices arrive.
     package func listenForReplies() async {
-        await journal.listen(replies: true) { [replies] payload in
+        await journal.listen(.replies) { [replies] payload in
             guard let id = Int64(payload) else { return }
             await replies.wake(id)
         }

@@ -10,6 +10,10 @@ package protocol PartitionRouter: Sendable {
     func owns(_ partition: Int) -> Bool
     /// Asks the partition's owner to apply `request` (see `Engine.applyRequest`); returns its reply.
     func forward(partition: Int, _ request: JSON) async throws(EngineError) -> JSON
+    /// Hands an activity task to this node's worker unless another node's got it first.
+    func claim(activityTask token: String) async -> Bool
+    /// Tells the long polls of every node that an activity has a task.
+    func announce(activity arn: String) async
 }
 
 extension Engine {
@@ -35,6 +39,9 @@ extension Engine {
         let p = partitionIndex(of: arn)
         return router.owns(p) ? nil : (router, p)
     }
+
+    /// An activity has a task (another node scheduled it): this node's long polls look again.
+    package func activityAvailable(_ arn: String) async { await activities.available(arn) }
 
     // MARK: taking partitions over and giving them up
 

@@ -485,6 +485,7 @@ package final class Engine: Sendable {
             case .invokeTask(let inv):
                 if let activity = r.state.activityArn(of: inv.id), mocked(inv) == nil {
                     await activities.available(activity)
+                    if let router = routerBox.value { await router.announce(activity: activity) }
                 } else if r.state.pendingTasks.contains(inv.id) {
                     await tracker.begin()
                     workSink.yield(.invoke(arn: arn, inv))
@@ -696,6 +697,8 @@ package final class Engine: Sendable {
             let open: [TaskTokenRecord]
             do { open = try await journal.tokens(activityArn: activityArn) } catch { throw .internalFailure("\(error)") }
             for t in open where await activities.claim(t.token) {
+                // In a cluster, workers polling other nodes see the same open tasks: the journal hands each out once.
+                if let router = routerBox.value, await !router.claim(activityTask: t.token) { continue }
                 _ = try await deliver(t.executionArn, [.taskStarted(TaskID(t.taskId), workerName: workerName)])
                 return (t.token, t.input ?? "{}")
             }

@@ -11,6 +11,27 @@ extension PostgresJournal {
     /// Channels are the database's, not the schema's: each deployment has its own.
     var inboxChannel: String { "baton_inbox_\(location.schema)" }
     var replyChannel: String { "baton_reply_\(location.schema)" }
+    var activityChannel: String { "baton_activity_\(location.schema)" }
+
+    /// Which notices a node listens for.
+    package enum Notices: Sendable {
+        /// Requests for the partitions a node owns (the payload: the partition).
+        case requests
+        /// Answers to a node's requests (the payload: the request's id).
+        case replies
+        /// Activity tasks scheduled on any node (the payload: the activity's ARN).
+        case activities
+    }
+
+    /// Hands an activity task to one worker across every node: true for the first to ask.
+    package func claimActivityTask(token: String) async throws(JournalError) -> Bool {
+        try await !all("UPDATE task_tokens SET claimed = TRUE WHERE token = \(token) AND NOT claimed RETURNING 1", "an activity task") { _ in 1 }.isEmpty
+    }
+
+    /// Tells every node's long polls that an activity has a task.
+    package func announce(activity arn: String) async throws(JournalError) {
+        try await run("SELECT pg_notify(\(activityChannel), \(arn))", "an activity's notice")
+    }
 
     /// Stores a request for `partition`'s owner and tells it; returns the request's id.
     package func request(partition: Int, _ request: String) async throws(JournalError) -> Int64 {
@@ -65,8 +86,12 @@ extension PostgresJournal {
 
     /// Calls `notified` with each notice's payload on `channel` until cancelled (one pooled
     /// connection held for it); a lost connection is reopened after a second.
-    package func listen(replies: Bool, _ notified: @escaping @Sendable (String) async -> Void) async {
-        let channel = replies ? replyChannel : inboxChannel
+    package func listen(_ notices: Notices, _ notified: @escaping @Sendable (String) async -> Void) async {
+        let channel = switch notices {
+        case .requests: inboxChannel
+        case .replies: replyChannel
+        case .activities: activityChannel
+        }
         while !Task.isCancelled {
             do {
                 try await client.withConnection { c in

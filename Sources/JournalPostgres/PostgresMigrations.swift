@@ -280,6 +280,11 @@ enum PostgresMigrations {
         );
         CREATE INDEX inbox_open ON inbox (partition, id) WHERE reply IS NULL;
         """,
+        // 6: an activity task handed to a worker is marked, so that workers polling different
+        // nodes are never handed the same one.
+        """
+        ALTER TABLE task_tokens ADD COLUMN claimed BOOLEAN NOT NULL DEFAULT FALSE;
+        """,
     ]
 
     /// A step's statements, one a message: the extended protocol takes one at a time. (Steps

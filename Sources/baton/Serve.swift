@@ -201,6 +201,7 @@ struct Serve: AsyncParsableCommand {
             members.append(.init(service: LoopService { await node.keepLeases() }))
             members.append(.init(service: LoopService { await node.serveInbox() }))
             members.append(.init(service: LoopService { await node.listenForReplies() }))
+            members.append(.init(service: LoopService { await node.listenForActivities() }))
         }
         if historyRetentionDays > 0 { members.append(.init(service: Self.retentionSweep(engine, days: historyRetentionDays))) }
         members += services.flatMap(\.backgroundServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }

@@ -166,3 +166,46 @@ def test_a_node_paused_past_its_lease_is_fenced_off(tmp_path):
     finally:
         for n in nodes:
             n.stop(signal.SIGKILL)
+
+
+def test_activity_workers_on_different_nodes_get_each_task_once(tmp_path):
+    import threading
+    url, nodes = start_nodes(tmp_path, 2)
+    try:
+        wait_until("the partitions never spread", lambda: len(set(owners(url).values())) == 2 and len(owners(url)) == 16)
+        sfn = [n.client() for n in nodes]
+        activity = sfn[0].create_activity(name="cluster-work")["activityArn"]
+        definition = {"StartAt": "Work", "States": {
+            "Work": {"Type": "Task", "Resource": activity, "TimeoutSeconds": 60, "End": True}}}
+        arn = sfn[1].create_state_machine(name="work", definition=json.dumps(definition),
+                                          roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        got, lock, stop = [], threading.Lock(), threading.Event()
+
+        def worker(i):
+            # Polls one node, answers through the other: both hops cross partitions' owners.
+            poll, answer = nodes[i].client(), nodes[1 - i].client()
+            while not stop.is_set():
+                task = poll.get_activity_task(activityArn=activity, workerName="w%d" % i)
+                if not task.get("taskToken"):
+                    continue
+                with lock:
+                    got.append(task["taskToken"])
+                answer.send_task_success(taskToken=task["taskToken"], output=json.dumps({"by": i}))
+
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(2)]
+        for t in threads:
+            t.start()
+        runs = [sfn[i % 2].start_execution(stateMachineArn=arn, name="a-%d" % i)["executionArn"] for i in range(12)]
+        s = nodes[0].client()
+        wait_until("runs did not finish", lambda: all(s.describe_execution(executionArn=r)["status"] != "RUNNING" for r in runs))
+        stop.set()
+        for r in runs:
+            assert s.describe_execution(executionArn=r)["status"] == "SUCCEEDED", r
+            types = [e["type"] for e in s.get_execution_history(executionArn=r)["events"]]
+            assert types.count("ActivityStarted") == 1 and types.count("ActivitySucceeded") == 1, (r, types)
+        # Every task handed out once, to one worker of one node.
+        assert len(got) == 12 and len(set(got)) == 12, got
+    finally:
+        stop.set()
+        for n in nodes:
+            n.stop(signal.SIGKILL)
