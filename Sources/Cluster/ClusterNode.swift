@@ -81,6 +81,15 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
         await journal.listen(.activities) { [engine] arn in await engine.activityAvailable(arn) }
     }
 
+    /// Calls `changed` with the name of each function another node created, changed or deleted.
+    package func listenForFunctions(_ changed: @escaping @Sendable (String) async -> Void) async {
+        let me = fence.node
+        await journal.listen(.functions) { payload in
+            guard let bar = payload.firstIndex(of: "|"), payload[..<bar] != me else { return }
+            await changed(String(payload[payload.index(after: bar)...]))
+        }
+    }
+
     // MARK: the node's loops
 
     /// Heartbeats and leases until cancelled; on the way out the node's leases are given up,

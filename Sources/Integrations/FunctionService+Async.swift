@@ -52,7 +52,7 @@ extension FunctionService {
 
     /// Accepts an event durably; returns its request id.
     package func enqueueAsync(_ reference: String, payload: [UInt8], traceHeader: String? = nil) async throws(FunctionError) -> String {
-        guard let config = get(reference) else { throw notFound(reference) }
+        guard let config = await lookup(reference) else { throw notFound(reference) }
         guard let queue = asyncQueue else {
             throw FunctionError("ServiceException", "Asynchronous invocation needs the server's durable queue", kind: .server)
         }

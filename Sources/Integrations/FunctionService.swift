@@ -107,6 +107,7 @@ package actor FunctionService {
     let region: String
     let account: String
     private var functions: [String: FunctionConfig] = [:]
+    private var sharedStore = false
     /// Where asynchronous invocations wait (the journal's durable queue), and who performs them.
     var asyncQueue: (store: any DurableQueueStore, worker: QueueWorker, now: @Sendable () -> Int64)?
     private var idle: [String: [RuntimeWorker]] = [:]
@@ -173,6 +174,26 @@ package actor FunctionService {
             try save(config)
             functions[config.name] = config
         }
+    }
+
+    /// Reads one function again from the shared store (another node of a cluster created,
+    /// changed or deleted it): its configuration and code replace this node's, and its warm
+    /// workers, running the old code, go.
+    package func refresh(_ name: String) async throws(FunctionError) {
+        guard let persistence else { return }
+        let stored: [(name: String, config: String, code: [UInt8]?)]
+        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
+        for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
+        guard let f = stored.first(where: { $0.name == name }), let json = try? JSONParser.parse(f.config),
+              let config = FunctionConfig(json: json) else {
+            functions[name] = nil
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
+            return
+        }
+        if let code = f.code, config.runtime != Self.httpRuntime { try await unpack(name: name, zip: code) }
+        try? FileManager.default.createDirectory(atPath: "\(directory)/\(name)/code", withIntermediateDirectories: true)
+        try save(config)
+        functions[name] = config
     }
 
     func persist(_ config: FunctionConfig, code: [UInt8]?) async throws(FunctionError) {
@@ -263,6 +284,18 @@ package actor FunctionService {
     }
 
     package func get(_ reference: String) -> FunctionConfig? { functions[Self.functionName(reference)] }
+
+    /// Nodes of a cluster share the store: a function this node does not know may have been
+    /// created through another a moment ago (before its notice arrived). Set by `baton serve --node-id`.
+    package func shareStore() { sharedStore = true }
+
+    /// The function, read again from a shared store when this node does not know it.
+    func lookup(_ reference: String) async -> FunctionConfig? {
+        if let config = get(reference) { return config }
+        guard sharedStore else { return nil }
+        try? await refresh(Self.functionName(reference))
+        return get(reference)
+    }
     func replace(_ config: FunctionConfig) { functions[config.name] = config }
     package func list() -> [FunctionConfig] { functions.values.sorted { $0.name < $1.name } }
 
@@ -393,7 +426,7 @@ package actor FunctionService {
     }
 
     private func run(_ reference: String, payload: [UInt8], traceHeader: String?) async throws(FunctionError) -> InvocationResult {
-        guard let config = get(reference) else { throw notFound(reference) }
+        guard let config = await lookup(reference) else { throw notFound(reference) }
         if config.runtime == Self.commandRuntime {
             return await CommandRuntime.invoke(config, codeDirectory: "\(directory)/\(config.name)/code", payload: payload, traceHeader: traceHeader)
         }

@@ -125,6 +125,11 @@ extension PostgresJournal {
         try await run("DELETE FROM tags WHERE resource_arn = \(resourceArn) AND key = ANY(\(keys))", "untagging \(resourceArn)")
     }
 
+    /// Tells the other nodes of a cluster that a function changed (`node|name`: a node skips its own).
+    func functionChanged(_ name: String) async {
+        try? await run("SELECT pg_notify(\(functionChannel), \((fence?.node ?? "") + "|" + name))", "a function's notice")
+    }
+
     package func putFunction(name: String, config: String, code: [UInt8]?) async throws(JournalError) {
         if let code {
             try await run("""
@@ -136,6 +141,7 @@ extension PostgresJournal {
                 INSERT INTO functions (name, config) VALUES (\(name), \(config)) ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config
                 """, "function \(name)")
         }
+        await functionChanged(name)
     }
 
     package func functions() async throws(JournalError) -> [(name: String, config: String, code: [UInt8]?)] {
@@ -147,6 +153,7 @@ extension PostgresJournal {
 
     package func deleteFunction(name: String) async throws(JournalError) {
         try await run("DELETE FROM functions WHERE name = \(name)", "deleting function \(name)")
+        await functionChanged(name)
     }
 
     package func putActivity(_ r: ActivityRecord) async throws(JournalError) {

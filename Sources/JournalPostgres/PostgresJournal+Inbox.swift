@@ -12,6 +12,7 @@ extension PostgresJournal {
     var inboxChannel: String { "baton_inbox_\(location.schema)" }
     var replyChannel: String { "baton_reply_\(location.schema)" }
     var activityChannel: String { "baton_activity_\(location.schema)" }
+    var functionChannel: String { "baton_function_\(location.schema)" }
 
     /// Which notices a node listens for.
     package enum Notices: Sendable {
@@ -21,6 +22,8 @@ extension PostgresJournal {
         case replies
         /// Activity tasks scheduled on any node (the payload: the activity's ARN).
         case activities
+        /// Functions created, changed or deleted through another node (the payload: the function's name).
+        case functions
     }
 
     /// Hands an activity task to one worker across every node: true for the first to ask.
@@ -91,6 +94,7 @@ extension PostgresJournal {
         case .requests: inboxChannel
         case .replies: replyChannel
         case .activities: activityChannel
+        case .functions: functionChannel
         }
         while !Task.isCancelled {
             do {

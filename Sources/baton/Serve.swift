@@ -5,6 +5,7 @@ import Prometheus
 import Telemetry
 import HTTPAPI
 import Hummingbird
+import Integrations
 import Journal
 import JournalPostgres
 import Cluster
@@ -202,6 +203,17 @@ struct Serve: AsyncParsableCommand {
             members.append(.init(service: LoopService { await node.serveInbox() }))
             members.append(.init(service: LoopService { await node.listenForReplies() }))
             members.append(.init(service: LoopService { await node.listenForActivities() }))
+            if let functions = services.compactMap({ $0 as? LambdaService }).first?.functions {
+                await functions.shareStore()
+                let logger = logger
+                members.append(.init(service: LoopService {
+                    await node.listenForFunctions { name in
+                        do { try await functions.refresh(name) } catch {
+                            logger.error("a function changed on another node could not be read", metadata: ["function": "\(name)", "error": "\(error)"])
+                        }
+                    }
+                }))
+            }
         }
         if historyRetentionDays > 0 { members.append(.init(service: Self.retentionSweep(engine, days: historyRetentionDays))) }
         members += services.flatMap(\.backgroundServices).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }

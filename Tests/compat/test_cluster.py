@@ -209,3 +209,39 @@ def test_activity_workers_on_different_nodes_get_each_task_once(tmp_path):
         stop.set()
         for n in nodes:
             n.stop(signal.SIGKILL)
+
+
+def test_a_function_created_or_changed_through_one_node_runs_on_every_node(tmp_path):
+    from test_lambda import ROLE, zipped, zipped_files
+    url, nodes = start_nodes(tmp_path, 2)
+    try:
+        wait_until("the partitions never spread", lambda: len(set(owners(url).values())) == 2 and len(owners(url)) == 16)
+        lam = nodes[0].client("lambda")
+        lam.create_function(FunctionName="cluster-fn", Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
+                            Code={"ZipFile": zipped("echo_function")})
+        definition = {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                      "Parameters": {"FunctionName": "cluster-fn", "Payload": {}}, "OutputPath": "$.Payload", "End": True}}}
+        sfn = [n.client() for n in nodes]
+        arn = sfn[1].create_state_machine(name="calls", definition=json.dumps(definition),
+                                          roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+
+        def run_all(prefix):
+            # Twelve runs land on both nodes' partitions: each node calls the function itself.
+            runs = [sfn[i % 2].start_execution(stateMachineArn=arn, name="%s-%d" % (prefix, i))["executionArn"] for i in range(12)]
+            s = nodes[0].client()
+            wait_until("runs did not finish", lambda: all(s.describe_execution(executionArn=r)["status"] != "RUNNING" for r in runs))
+            done = [s.describe_execution(executionArn=r) for r in runs]
+            assert all(d["status"] == "SUCCEEDED" for d in done), [(d.get("error"), d.get("cause")) for d in done if d["status"] != "SUCCEEDED"]
+            return [json.loads(d["output"]) for d in done]
+
+        assert run_all("first") == [{"Return": "HelloWorld"}] * 12
+        # New code through the other node reaches the first one too (its warm workers go).
+        nodes[1].client("lambda").update_function_code(FunctionName="cluster-fn", ZipFile=zipped_files(
+            {"lambda_function.py": ("def handler(event, context):\n    return {'Return': 'v2'}\n", 0o644)}))
+        wait_until("the new code never ran on every node",
+                   lambda: all(json.loads(nodes[i].client("lambda").invoke(FunctionName="cluster-fn")["Payload"].read()) == {"Return": "v2"}
+                               for i in range(2)), timeout=15)
+        assert run_all("second") == [{"Return": "v2"}] * 12
+    finally:
+        for n in nodes:
+            n.stop(signal.SIGKILL)
