@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Journal
+import JournalPostgres
 import StatesInterpreter
 import StatesLanguage
 import Webhooks
@@ -29,11 +30,21 @@ enum WebhooksBench {
     /// Per campaign: pending, the same pending again, a heartbeat, archived, success.
     static let plan: [(status: String, id: Int)] = [("pending", 0), ("pending", 0), ("sending", 1), ("archived", 2), ("success", 3)]
 
-    static func run(campaigns: Int, clients: Int) async throws {
+    /// `postgres`: a PostgreSQL URL to run on (a fresh schema of it) instead of SQLite.
+    static func run(campaigns: Int, clients: Int, postgres: String? = nil) async throws {
         let dir = NSTemporaryDirectory() + "baton-webhooks-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let journal = try SQLiteJournal(directory: dir)
-        let directory = WebhookDirectory(store: try await SQLiteWebhookStore(journal))
+        let journal: any JournalStore
+        let store: any WebhookStore
+        if let postgres {
+            let pg = try await PostgresJournal.isolated(url: postgres, poolSize: 8)
+            (journal, store) = (pg, try await PostgresWebhookStore(pg))
+        } else {
+            let sqlite = try SQLiteJournal(directory: dir)
+            (journal, store) = (sqlite, try await SQLiteWebhookStore(sqlite))
+        }
+        print("journal: \(postgres == nil ? "SQLite" : "PostgreSQL")")
+        let directory = WebhookDirectory(store: store)
         var registry = TaskRegistry()
         registry.register("arn:aws:states:::baton:webhook", WebhookTaskHandler(directory: directory))
         let engine = Engine(journal: journal, registry: registry, partitions: 16)
@@ -102,7 +113,8 @@ enum WebhooksBench {
         }
         let after = ParkedBench.residentMegabytes()
         let done = try await journal.executions(status: .succeeded).count
-        journal.close()
+        if let sqlite = journal as? SQLiteJournal { sqlite.close() }
+        if let pg = journal as? PostgresJournal { await pg.close() }
         latencies.sort()
         func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
         print("campaigns parked on the webhook: \(campaigns); resident memory \(Int(before)) MB before, \(Int(parked)) MB parked (growth \(Int(parked - before)) MB)")

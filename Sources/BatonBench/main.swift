@@ -6,7 +6,7 @@
 //   swift run -c release BatonBench parked [count]          memory of executions parked on task tokens
 //   swift run -c release BatonBench functions [seconds]     warm function invokes and a lambda:invoke chain
 //   swift run -c release BatonBench jsonata [seconds]       time per evaluation of compiled JSONata expressions
-//   swift run -c release BatonBench webhooks [campaigns [senders]]   campaigns parked on a webhook, resumed by deliveries
+//   swift run -c release BatonBench webhooks [campaigns [senders [postgres-url]]]   campaigns parked on a webhook, resumed by deliveries
 //   swift run -c release BatonBench list [count]            ListExecutions pages over `count` stored executions
 //   swift run -c release BatonBench events [seconds]        events matched per second at 10, 1,000, 10,000 rules, beside moto
 //   swift run -c release BatonBench queues [seconds [workers [waiting]]]  SQS send+receive+delete in batches of 10,
@@ -34,7 +34,8 @@ case "durable-postgres":
 case "parked": try await ParkedBench.run(count: Int(number ?? 100_000))
 case "functions": try await FunctionsBench.run(seconds: number ?? 3)
 case "jsonata": try JSONataBench.run(seconds: number ?? 1)
-case "webhooks": try await WebhooksBench.run(campaigns: Int(number ?? 10_000), clients: arguments.count > 2 ? Int(arguments[2]) ?? 32 : 32)
+case "webhooks": try await WebhooksBench.run(campaigns: Int(number ?? 10_000), clients: arguments.count > 2 ? Int(arguments[2]) ?? 32 : 32,
+                                             postgres: arguments.count > 3 ? arguments[3] : nil)
 case "list": try await ListBench.run(count: Int(number ?? 1_000_000))
 case "events": try EventsBench.run(seconds: number ?? 2)
 case "bus": try await BusBench.run(events: Int(number ?? 20_000), senders: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
