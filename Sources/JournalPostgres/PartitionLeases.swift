@@ -142,21 +142,4 @@ extension PostgresJournal {
     package func databaseMillis() async throws(JournalError) -> Int64 {
         try await all("SELECT \(unescaped: Self.databaseNow)", "the database's clock") { try $0.decode(Int64.self) }.first ?? 0
     }
-
-    /// Throws `.fenced` unless this node still holds the partition's lease with `token`,
-    /// holding the partition's lock shared until the transaction ends, so that a takeover
-    /// waits for this commit (or this commit for the takeover, and then fails).
-    static func checkLease(_ c: PostgresConnection, partition: Int, fence: LeaseFence, logger: Logger) async throws {
-        guard let token = fence.token(partition) else {
-            throw JournalError(.fenced, "partition \(partition) is not held by node \(fence.node)")
-        }
-        try await c.query("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), \(Int32(partition)))", logger: logger)
-        let held = try await rows(c, """
-            SELECT 1 FROM partition_leases WHERE partition = \(Int64(partition)) AND owner = \(fence.node) AND token = \(token)
-            AND expires_ms > \(unescaped: databaseNow)
-            """, logger: logger) { _ in 1 }
-        guard !held.isEmpty else {
-            throw JournalError(.fenced, "node \(fence.node) lost partition \(partition) (token \(token)): its step was refused")
-        }
-    }
 }

@@ -3,14 +3,15 @@ import Logging
 import PostgresNIO
 
 /// The group committer: steps queue up while a group commits, then all go in the next one
-/// (at most `maxBatch`). Plain steps go to `baton_append_steps` in one statement: one round
-/// trip and one WAL flush for the group. A step with services' statements attached runs as
-/// its own savepoint in the same transaction.
+/// (at most `maxBatch`), to `baton_append_steps` in one statement: one round trip and one WAL
+/// flush for the group. Services' statements attached to steps (a webhook delivery's log entry,
+/// an inbox answer) run after it in the same transaction, for the steps that applied; should
+/// one fail, the whole group rolls back and each of its steps reports the failure (nothing is
+/// ever half-applied).
 actor PostgresCommitter {
-    typealias Body = @Sendable (PostgresConnection) async throws -> Void
-    private enum Job {
-        case step(EncodedStep)
-        case body(Body)
+    private struct Job {
+        var step: EncodedStep
+        var attachments: [StepAttachment]
     }
     private struct Work {
         var job: Job
@@ -33,8 +34,9 @@ actor PostgresCommitter {
         self.logger = logger
     }
 
-    func submit(_ body: @escaping Body) async -> Result<Void, JournalError> { await submit(.body(body)) }
-    func submit(_ step: EncodedStep) async -> Result<Void, JournalError> { await submit(.step(step)) }
+    func submit(_ step: EncodedStep, attachments: [StepAttachment]) async -> Result<Void, JournalError> {
+        await submit(Job(step: step, attachments: attachments))
+    }
 
     private func submit(_ job: Job) async -> Result<Void, JournalError> {
         guard !closed else { return .failure(JournalError(.closed, "the journal is closed")) }
@@ -67,48 +69,31 @@ actor PostgresCommitter {
 
     private func commit(_ jobs: [Job]) async -> [Result<Void, JournalError>] {
         let logger = self.logger
-        var steps: [(index: Int, step: EncodedStep)] = []
-        var bodies: [(index: Int, body: Body)] = []
-        for (i, job) in jobs.enumerated() {
-            switch job {
-            case .step(let s): steps.append((i, s))
-            case .body(let b): bodies.append((i, b))
-            }
-        }
-        let call: PostgresQuery = "SELECT baton_append_steps(\(steps.map(\.step.json))::jsonb[], \(steps.map(\.step.snapshot)), \(node))"
+        let call: PostgresQuery = "SELECT baton_append_steps(\(jobs.map(\.step.json))::jsonb[], \(jobs.map(\.step.snapshot)), \(node))"
+        let attached = jobs.contains { !$0.attachments.isEmpty }
         do {
             return try await client.withConnection { c in
-                var results = [Result<Void, JournalError>](repeating: .success(()), count: jobs.count)
-                // Steps alone: one statement is its own transaction.
-                if bodies.isEmpty {
-                    let outcomes = try await Self.outcomes(c, call, logger: logger)
-                    for (k, s) in steps.enumerated() { results[s.index] = k < outcomes.count ? EncodedStep.outcome(outcomes[k]) : .failure(JournalError(.corrupt, "no result for a step")) }
-                    return results
+                func results(_ outcomes: [String]) -> [Result<Void, JournalError>] {
+                    jobs.indices.map { k in k < outcomes.count ? EncodedStep.outcome(outcomes[k]) : .failure(JournalError(.corrupt, "no result for a step")) }
                 }
+                // Steps alone: one statement is its own transaction.
+                guard attached else { return results(try await Self.outcomes(c, call, logger: logger)) }
                 try await c.query("BEGIN", logger: logger)
                 do {
-                    if !steps.isEmpty {
-                        let outcomes = try await Self.outcomes(c, call, logger: logger)
-                        for (k, s) in steps.enumerated() { results[s.index] = k < outcomes.count ? EncodedStep.outcome(outcomes[k]) : .failure(JournalError(.corrupt, "no result for a step")) }
-                    }
-                    for (i, body) in bodies {
-                        try await c.query("SAVEPOINT step", logger: logger)
-                        do {
-                            try await body(c)
-                            try await c.query("RELEASE SAVEPOINT step", logger: logger)
-                        } catch {
-                            // A failed statement aborts the transaction until the savepoint is rolled back.
-                            try await c.query("ROLLBACK TO SAVEPOINT step", logger: logger)
-                            try await c.query("RELEASE SAVEPOINT step", logger: logger)
-                            results[i] = .failure(PostgresJournal.journalError(error, "the step was not applied"))
-                        }
+                    let out = results(try await Self.outcomes(c, call, logger: logger))
+                    for (job, result) in zip(jobs, out) where !job.attachments.isEmpty {
+                        // Only a step that applied applies its attachments.
+                        guard case .success = result else { continue }
+                        let statements = SQLStatements()
+                        for a in job.attachments { try a.apply(in: .statements(statements)) }
+                        for s in statements.list { try await c.query(PostgresJournal.query(s.sql, s.values), logger: logger) }
                     }
                     try await c.query("COMMIT", logger: logger)
+                    return out
                 } catch {
                     _ = try? await c.query("ROLLBACK", logger: logger)
                     throw error
                 }
-                return results
             }
         } catch {
             let e = PostgresJournal.journalError(error, "the commit failed")

@@ -38,15 +38,13 @@ extension PostgresJournal {
 
     /// Stores a request for `partition`'s owner and tells it; returns the request's id.
     package func request(partition: Int, _ request: String) async throws(JournalError) -> Int64 {
-        let channel = inboxChannel
-        let logger = self.logger
-        return try await transaction("a request to partition \(partition)") { c in
-            let id = try await Self.rows(c, "INSERT INTO inbox (partition, request) VALUES (\(Int64(partition)), \(request)) RETURNING id",
-                                         logger: logger) { try $0.decode(Int64.self) }.first ?? 0
-            // Delivered at commit, so the owner never looks before the row is there.
-            try await c.query("SELECT pg_notify(\(channel), \(String(partition)))", logger: logger)
-            return id
-        }
+        // One statement: the notice is delivered at its commit, so the owner never looks before the row is there.
+        let ids = try await all("""
+            WITH r AS (INSERT INTO inbox (partition, request) VALUES (\(Int64(partition)), \(request)) RETURNING id)
+            SELECT id FROM r, pg_notify(\(inboxChannel), \(String(partition)))
+            """, "a request to partition \(partition)") { try $0.decode(Int64.self) }
+        guard let id = ids.first else { throw JournalError(.corrupt, "a request to partition \(partition) got no id") }
+        return id
     }
 
     /// Open requests of these partitions, oldest first.

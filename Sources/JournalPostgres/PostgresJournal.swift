@@ -111,14 +111,9 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
 
     // MARK: the committer and the pool
 
-    /// Runs `body` in the next group commit, in its own savepoint; returns once committed.
-    func commit(_ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws(JournalError) {
-        try await committer.submit(body).get()
-    }
-
-    /// Applies a step in the next group commit; returns once committed.
-    func commit(_ step: EncodedStep) async throws(JournalError) {
-        try await committer.submit(step).get()
+    /// Applies a step, and its services' statements, in the next group commit; returns once committed.
+    func commit(_ step: EncodedStep, attachments: [StepAttachment] = []) async throws(JournalError) {
+        try await committer.submit(step, attachments: attachments).get()
     }
 
     /// Runs `body` in a transaction of its own on a pooled connection (a store's write that
