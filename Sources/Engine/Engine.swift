@@ -69,6 +69,7 @@ package final class Engine: Sendable {
         let installed = LockedValue(registry)
         self.installedRegistry = installed
         let mocks = self.mocks
+        let attaching = journal.servicesShareTheDatabase
         self.limits = limits
         self.partitions = (0..<max(1, partitions)).map { _ in
             Partition(journal: journal, clock: clock, scheduling: { inv in
@@ -76,7 +77,7 @@ package final class Engine: Sendable {
                 if inv.mock != nil, MockConfigFile.outcome(inv, mocks.value) != nil { return SchedulingWrites(correlation: nil, attachments: []) }
                 let handler = installed.value.handler(for: inv.resource)
                 return SchedulingWrites(correlation: handler?.tokenCorrelation(for: inv),
-                                        attachments: (handler as? any TransactionalTaskHandler)?.attachments(scheduling: inv) ?? [])
+                                        attachments: attaching ? (handler as? any TransactionalTaskHandler)?.attachments(scheduling: inv) ?? [] : [])
             })
         }
         (work, workSink) = AsyncStream.makeStream(of: Work.self)
@@ -548,7 +549,13 @@ package final class Engine: Sendable {
         // recorded on its own once it has run for a moment, so the history shows it running.
         let invocation = inv
         let outcome: TaskOutcome = await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await handler.invoke(invocation) }
+            group.addTask {
+                // A transactional handler whose write could not ride with the step makes it now, on its own.
+                if !self.journal.servicesShareTheDatabase, let alone = handler as? any TransactionalTaskHandler {
+                    return await alone.invokeAlone(invocation)
+                }
+                return await handler.invoke(invocation)
+            }
             group.addTask {
                 try? await self.clock.sleep(until: self.clock.now().adding(milliseconds: 25))
                 return nil

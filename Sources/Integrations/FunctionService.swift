@@ -108,6 +108,7 @@ package actor FunctionService {
     let account: String
     private var functions: [String: FunctionConfig] = [:]
     private var sharedStore = false
+    private var refreshLocks: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Where asynchronous invocations wait (the journal's durable queue), and who performs them.
     var asyncQueue: (store: any DurableQueueStore, worker: QueueWorker, now: @Sendable () -> Int64)?
     private var idle: [String: [RuntimeWorker]] = [:]
@@ -180,16 +181,39 @@ package actor FunctionService {
     /// changed or deleted it): its configuration and code replace this node's, and its warm
     /// workers, running the old code, go.
     package func refresh(_ name: String) async throws(FunctionError) {
+        // One refresh of a function at a time (a notice and a lookup can ask at once): a second
+        // unpacking under a starting worker would pull its code away.
+        if refreshLocks[name] != nil {
+            await withCheckedContinuation { refreshLocks[name, default: []].append($0) }
+        } else {
+            refreshLocks[name] = []
+        }
+        defer {
+            if var waiting = refreshLocks[name], !waiting.isEmpty {
+                let next = waiting.removeFirst()
+                refreshLocks[name] = waiting
+                next.resume()
+            } else {
+                refreshLocks[name] = nil
+            }
+        }
+        try await refreshHoldingLock(name)
+    }
+
+    private func refreshHoldingLock(_ name: String) async throws(FunctionError) {
         guard let persistence else { return }
         let stored: [(name: String, config: String, code: [UInt8]?)]
         do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
-        for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
         guard let f = stored.first(where: { $0.name == name }), let json = try? JSONParser.parse(f.config),
               let config = FunctionConfig(json: json) else {
+            for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
             functions[name] = nil
             try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
             return
         }
+        // Unchanged (this node made the change, or read it already): nothing to unpack.
+        if functions[name] == config { return }
+        for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
         if let code = f.code, config.runtime != Self.httpRuntime { try await unpack(name: name, zip: code) }
         try? FileManager.default.createDirectory(atPath: "\(directory)/\(name)/code", withIntermediateDirectories: true)
         try save(config)

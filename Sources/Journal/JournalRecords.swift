@@ -248,10 +248,18 @@ package struct JournalBatch: Sendable {
 
 extension JournalStore {
     package func timers() async throws(JournalError) -> [TimerRecord] { try await timers(dueBefore: nil) }
+
+    /// Whether the services' own stores live in this journal's database, so that a Task
+    /// handler's write can be attached to the step that schedules it (see
+    /// `TransactionalTaskHandler`). The SQLite journal is that database; the PostgreSQL journal
+    /// is not yet, for the services still on SQLite.
+    package var servicesShareTheDatabase: Bool { true }
 }
 
 /// The journal: the only durable state of the engine.
 package protocol JournalStore: Sendable {
+    /// Whether services' own stores share this journal's database (see the extension's default).
+    var servicesShareTheDatabase: Bool { get }
     /// Commits one step atomically. Throws `.versionConflict` (nothing written) when the
     /// execution's last event id is not `expectedVersion`, or `.alreadyExists` on creation.
     func append(_ batch: JournalBatch) async throws(JournalError)

@@ -101,6 +101,10 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
         }
     }
 
+    /// Queues, topics and tables keep their stores in SQLite yet: a send from a Task state is
+    /// made in a commit of its own after the step that scheduled it, not within it.
+    package var servicesShareTheDatabase: Bool { false }
+
     /// The schema version this build migrates to.
     package static var latestSchemaVersion: Int { PostgresMigrations.latestVersion }
 

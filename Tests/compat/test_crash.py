@@ -80,3 +80,26 @@ def test_an_unreachable_database_stops_the_start_with_the_reason(tmp_path):
                           "--database", "postgres://baton@127.0.0.1:%d/postgres" % free_port()], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "cannot open the PostgreSQL journal" in out.stderr, out.stderr
     assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_task_sends_to_a_queue_on_every_backend(tmp_path, backend):
+    """sqs:sendMessage from a Task state: on SQLite the send rides with the step; on PostgreSQL
+    (queues still in SQLite) it is made on its own just after."""
+    s = Server(str(tmp_path / "data"), database=backend).start()
+    try:
+        sfn, sqs = s.client(), s.client("sqs")
+        url = sqs.create_queue(QueueName="out")["QueueUrl"]
+        definition = {"StartAt": "Send", "States": {"Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                      "Parameters": {"QueueUrl": url, "MessageBody.$": "$.text"}, "End": True}}}
+        arn = sfn.create_state_machine(name="send", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+        run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"text": "hello"}))["executionArn"]
+        deadline = time.time() + 20
+        while sfn.describe_execution(executionArn=run)["status"] == "RUNNING" and time.time() < deadline:
+            time.sleep(0.05)
+        d = sfn.describe_execution(executionArn=run)
+        assert d["status"] == "SUCCEEDED", d
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+        assert [m["Body"] for m in got] == ["hello"] and json.loads(d["output"])["MessageId"] == got[0]["MessageId"]
+    finally:
+        s.stop()
