@@ -42,6 +42,9 @@ package final class Engine: Sendable {
     package let limits: Limits
     /// The cluster's router, on a node that shares its journal with others (see `Engine+Cluster`).
     let routerBox = LockedValue<(any PartitionRouter)?>(nil)
+    /// Whether a transactional Task handler's write rides with the step that schedules it
+    /// (the journal's `servicesShareTheDatabase`, read once).
+    let attachesServiceWrites: Bool
     private let work: AsyncStream<Work>
     let workSink: AsyncStream<Work>.Continuation
 
@@ -70,6 +73,7 @@ package final class Engine: Sendable {
         self.installedRegistry = installed
         let mocks = self.mocks
         let attaching = journal.servicesShareTheDatabase
+        attachesServiceWrites = attaching
         self.limits = limits
         self.partitions = (0..<max(1, partitions)).map { _ in
             Partition(journal: journal, clock: clock, scheduling: { inv in
@@ -551,7 +555,7 @@ package final class Engine: Sendable {
         let outcome: TaskOutcome = await withTaskGroup(of: TaskOutcome?.self) { group in
             group.addTask {
                 // A transactional handler whose write could not ride with the step makes it now, on its own.
-                if !self.journal.servicesShareTheDatabase, let alone = handler as? any TransactionalTaskHandler {
+                if !self.attachesServiceWrites, let alone = handler as? any TransactionalTaskHandler {
                     return await alone.invokeAlone(invocation)
                 }
                 return await handler.invoke(invocation)

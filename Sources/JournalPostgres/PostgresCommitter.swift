@@ -78,8 +78,7 @@ actor PostgresCommitter {
                 }
                 // Steps alone: one statement is its own transaction.
                 guard attached else { return results(try await Self.outcomes(c, call, logger: logger)) }
-                try await c.query("BEGIN", logger: logger)
-                do {
+                return try await PostgresJournal.inTransaction(c, logger: logger) {
                     let out = results(try await Self.outcomes(c, call, logger: logger))
                     for (job, result) in zip(jobs, out) where !job.attachments.isEmpty {
                         // Only a step that applied applies its attachments.
@@ -88,11 +87,7 @@ actor PostgresCommitter {
                         for a in job.attachments { try a.apply(in: .statements(statements)) }
                         for s in statements.list { try await c.query(PostgresJournal.query(s.sql, s.values), logger: logger) }
                     }
-                    try await c.query("COMMIT", logger: logger)
                     return out
-                } catch {
-                    _ = try? await c.query("ROLLBACK", logger: logger)
-                    throw error
                 }
             }
         } catch {

@@ -124,19 +124,22 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     /// need not wait for the steps' group).
     package func transaction<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
         do {
-            return try await client.withConnection { c in
-                try await c.query("BEGIN", logger: logger)
-                do {
-                    let value = try await body(c)
-                    try await c.query("COMMIT", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await c.query("ROLLBACK", logger: logger)
-                    throw error
-                }
-            }
+            return try await client.withConnection { c in try await Self.inTransaction(c, logger: logger) { try await body(c) } }
         } catch {
             throw Self.journalError(error, what)
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT on `c`; ROLLBACK when it throws.
+    static func inTransaction<T>(_ c: PostgresConnection, logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await c.query("BEGIN", logger: logger)
+        do {
+            let value = try await body()
+            try await c.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? await c.query("ROLLBACK", logger: logger)
+            throw error
         }
     }
 
