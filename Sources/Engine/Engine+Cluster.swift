@@ -27,7 +27,14 @@ extension Engine {
         return Int(h % UInt64(partitions.count))
     }
 
-    /// Whether this node commits the execution's steps (always, without a router).
+    /// Calls `listener` whenever this node takes partitions over: the services that fire
+    /// schedules per partition (`owns(_:)` of the schedule's key) arm what is now theirs.
+    package func onPartitionsTaken(_ listener: @escaping @Sendable () async -> Void) {
+        adoptionListeners.value.append(listener)
+    }
+
+    /// Whether this node commits the execution's steps, or fires the schedule of this key
+    /// (always, without a router).
     package func owns(_ arn: String) -> Bool {
         guard let router = routerBox.value else { return true }
         return router.owns(partitionIndex(of: arn))
@@ -51,6 +58,7 @@ extension Engine {
     package func adopt(partitions taken: Set<Int>) async {
         guard !taken.isEmpty else { return }
         await loadNearTimers()
+        for listener in adoptionListeners.value { await listener() }
         do {
             let n = try await dispatchOutbox()
             logger.info("partitions taken over", metadata: ["partitions": "\(taken.sorted())", "tasks_redispatched": "\(n)"])

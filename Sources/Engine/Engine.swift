@@ -34,6 +34,8 @@ package final class Engine: Sendable {
     let mocks = LockedValue<MockConfigFile?>(nil)
     /// Who hears of Standard executions starting and ending (the event bus's status-change events).
     let statusListeners = LockedValue<[@Sendable (ExecutionRecord) async -> Void]>([])
+    /// Told when this node takes partitions over (a cluster's node): what fires per partition looks again.
+    let adoptionListeners = LockedValue<[@Sendable () async -> Void]>([])
     /// Who reads each committed step's events (execution logging).
     let eventListeners = LockedValue<[@Sendable (ExecutionRecord, [HistoryEvent]) async -> Void]>([])
     /// Whether any listener wants a state machine's events (an Express run keeps its events in

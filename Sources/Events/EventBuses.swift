@@ -38,6 +38,16 @@ package actor EventBuses {
         }
         for (key, record) in await rules.all { compile(key, record, reindexing: false) }
         for bus in compiled.keys { reindex(bus) }
+        await rules.watch { [weak self] key, record in await self?.ruleChangedElsewhere(key, record) }
+    }
+
+    /// Another node put, changed or deleted a rule: its pattern is compiled again here.
+    func ruleChangedElsewhere(_ key: String, _ record: JSONObject?) {
+        if let record { return compile(key, record) }
+        let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return }
+        compiled[parts[0]]?[parts[1]] = nil
+        reindex(parts[0])
     }
 
     // MARK: names and ARNs

@@ -15,13 +15,13 @@ package final class EventDelivery: QueueConsumer, @unchecked Sendable {
     static let queue = "events.delivery"
     let engine: Engine
     let buses: EventBuses
-    let store: SQLiteJournal
+    let store: any ServiceStore
     let clock: any EngineClock
     private(set) var worker: QueueWorker?
     /// How an API destination target is called (set once, right after init, by the service).
     private(set) var apiDestination: (@Sendable (String, JSONObject) async -> Result<ApiDestinationCall, ServiceError>)?
 
-    init(engine: Engine, buses: EventBuses, store: SQLiteJournal, clock: any EngineClock) {
+    init(engine: Engine, buses: EventBuses, store: any ServiceStore, clock: any EngineClock) {
         self.engine = engine
         self.buses = buses
         self.store = store

@@ -19,29 +19,29 @@ package struct EventsService: BatonService {
     let replays: DocumentBook<JSONObject>
     let connections: DocumentBook<JSONObject>
     let apiDestinations: DocumentBook<JSONObject>
-    let database: SQLiteJournal
+    let database: any ServiceStore
     let region: String
     let account: String
     let clock: any EngineClock
 
     package init(_ context: ServiceContext) async throws(ServiceError) {
         clock = context.engine.clock
-        database = context.database
-        archives = try await DocumentBook(owner: "events.archives", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
-        replays = try await DocumentBook(owner: "events.replays", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
-        connections = try await DocumentBook(owner: "events.connections", store: context.database, encode: { .object($0) },
+        database = context.store
+        archives = try await DocumentBook(owner: "events.archives", store: context.store, encode: { .object($0) }, decode: { $0.objectValue })
+        replays = try await DocumentBook(owner: "events.replays", store: context.store, encode: { .object($0) }, decode: { $0.objectValue })
+        connections = try await DocumentBook(owner: "events.connections", store: context.store, encode: { .object($0) },
                                              decode: { $0.objectValue })
-        apiDestinations = try await DocumentBook(owner: "events.api-destinations", store: context.database, encode: { .object($0) },
+        apiDestinations = try await DocumentBook(owner: "events.api-destinations", store: context.store, encode: { .object($0) },
                                                  decode: { $0.objectValue })
         region = context.region
         account = context.account
-        buses = try await EventBuses(store: context.database, region: context.region, account: context.account,
+        buses = try await EventBuses(store: context.store, region: context.region, account: context.account,
                                      now: context.engine.clock.now().milliseconds)
-        delivery = EventDelivery(engine: context.engine, buses: buses, store: context.database, clock: context.engine.clock)
-        worker = QueueWorker(queue: EventDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
+        delivery = EventDelivery(engine: context.engine, buses: buses, store: context.store, clock: context.engine.clock)
+        worker = QueueWorker(queue: EventDelivery.queue, store: context.store, clock: context.engine.clock, consumer: delivery,
                              concurrency: 128, logger: context.engine.logger)
         delivery.attach(worker)
-        scheduler = try await RuleScheduler(buses: buses, database: context.database, clock: context.engine.clock,
+        scheduler = try await RuleScheduler(buses: buses, database: context.store, clock: context.engine.clock,
                                             region: context.region, account: context.account, delivery: delivery)
         let service = self
         context.engine.onStatusChange { record in await service.statusChanged(record) }

@@ -9,6 +9,10 @@ import StatesLanguage
 /// makes, and each delivery's id names the occurrence: an occurrence fires once, never twice,
 /// and one that fell due while the server was down fires once when it comes back (the latest
 /// one only, as a missed schedule does not replay every period).
+///
+/// Nodes sharing one database: a rule fires on the node that owns its key's partition (the
+/// engine's lease), and should two fire one occurrence across a lease's handover, the
+/// deliveries' ids collide and the second commit is refused whole.
 package actor RuleScheduler {
     struct State: Sendable {
         var expression: String
@@ -18,7 +22,7 @@ package actor RuleScheduler {
 
     static let owner = "events.schedule"
     let buses: EventBuses
-    let database: SQLiteJournal
+    let database: any ServiceStore
     let clock: any EngineClock
     let region: String
     let account: String
@@ -26,7 +30,7 @@ package actor RuleScheduler {
     private var states: [String: State] = [:]
     private let bell = Doorbell()
 
-    init(buses: EventBuses, database: SQLiteJournal, clock: any EngineClock, region: String, account: String,
+    init(buses: EventBuses, database: any ServiceStore, clock: any EngineClock, region: String, account: String,
          delivery: EventDelivery) async throws(ServiceError) {
         self.buses = buses
         self.database = database
@@ -35,15 +39,34 @@ package actor RuleScheduler {
         self.account = account
         self.delivery = delivery
         do {
-            for row in try await database.documents(owner: Self.owner) {
-                guard case .object(let o)? = try? JSONParser.parse(row.body), let e = o["expression"]?.stringValue,
-                      let anchor = o["anchor"]?.integerValue else { continue }
-                states[row.key] = State(expression: e, anchor: anchor, last: o["last"]?.integerValue)
-            }
+            for row in try await database.documents(owner: Self.owner) { states[row.key] = Self.state(row.body) }
         } catch {
             throw ServiceError("InternalFailure", "cannot read the schedules: \(error)", kind: .server)
         }
+        // Another node fired or rescheduled a rule; a rule changed elsewhere; partitions taken over.
+        database.observe(owner: Self.owner) { [weak self] key in await self?.reload(key) }
+        await buses.rules.watch { [weak self] _, _ in await self?.ring() }
+        delivery.engine.onPartitionsTaken { [weak self] in await self?.reload(nil) }
     }
+
+    static func state(_ body: [UInt8]) -> State? {
+        guard case .object(let o)? = try? JSONParser.parse(body), let e = o["expression"]?.stringValue,
+              let anchor = o["anchor"]?.integerValue else { return nil }
+        return State(expression: e, anchor: anchor, last: o["last"]?.integerValue)
+    }
+
+    /// Reads a rule's state again (nil: every rule's), then looks at what is due.
+    func reload(_ key: String?) async {
+        if let key {
+            do { states[key] = try await database.document(owner: Self.owner, key: key).flatMap(Self.state) } catch { return ring() }
+        } else if let rows = try? await database.documents(owner: Self.owner) {
+            states = [:]
+            for row in rows { states[row.key] = Self.state(row.body) }
+        }
+        ring()
+    }
+
+    func ring() { Task { await bell.ring() } }
 
     /// A rule got (or changed) its schedule: its periods count from now.
     func scheduled(ruleKey: String, expression: String?) async throws(ServiceError) {
@@ -65,7 +88,9 @@ package actor RuleScheduler {
             if let last = s.last { o["last"] = .int(last) }
             return JSON.object(o).serializedBytes
         }
-        do { try await database.write([DocumentWrite(owner: Self.owner, key: key, body: body)], enqueueing: messages) } catch {
+        do { try await database.write([DocumentWrite(owner: Self.owner, key: key, body: body)], enqueueing: messages) } catch where error.code == .alreadyExists {
+            throw ServiceError("AlreadyFired", "another node fired \(key)'s occurrence", kind: .server)
+        } catch {
             throw ServiceError("InternalFailure", "cannot store the schedule of \(key): \(error)", kind: .server)
         }
     }
@@ -91,11 +116,20 @@ package actor RuleScheduler {
     package func fireDue() async -> Int {
         let now = clock.now().milliseconds
         var fired = 0
-        for rule in await buses.rules(bus: "default") where rule.enabled {
+        let engine = delivery.engine
+        for rule in await buses.rules(bus: "default") where rule.enabled && engine.owns(rule.key) {
             guard let text = rule.record["ScheduleExpression"]?.stringValue, let expression = ScheduleExpression(text) else { continue }
             guard var state = states[rule.key], state.expression == text else {
                 try? await scheduled(ruleKey: rule.key, expression: text)
                 continue
+            }
+            guard Self.due(state, expression, now: now) != nil else { continue }
+            // Due here: the stored state has the last word (another node may have fired it
+            // just before this node took the rule's partition over).
+            if database.sharedWithOtherNodes {
+                await reload(rule.key)
+                guard let fresh = states[rule.key], fresh.expression == text else { continue }
+                state = fresh
             }
             guard let occurrence = Self.due(state, expression, now: now) else { continue }
             let arn = rule.record["Arn"]?.stringValue ?? ""
@@ -108,6 +142,9 @@ package actor RuleScheduler {
                 try await save(rule.key, state, messages)
                 states[rule.key] = state
                 fired += 1
+            } catch where error.code == "AlreadyFired" {
+                // Another node fired it (a lease changing hands): take its state.
+                await reload(rule.key)
             } catch {
                 delivery.engine.logger.error("a scheduled rule could not fire", metadata: ["rule": "\(arn)", "error": "\(error)"])
             }
@@ -119,7 +156,7 @@ package actor RuleScheduler {
     /// When the next scheduled rule falls due (nil: none is scheduled).
     func nextDue() async -> Int64? {
         var best: Int64?
-        for rule in await buses.rules(bus: "default") where rule.enabled {
+        for rule in await buses.rules(bus: "default") where rule.enabled && delivery.engine.owns(rule.key) {
             guard let text = rule.record["ScheduleExpression"]?.stringValue, let expression = ScheduleExpression(text),
                   let state = states[rule.key], let next = expression.next(after: state.last ?? (state.anchor - 1), anchor: state.anchor) else { continue }
             best = min(best ?? next, next)

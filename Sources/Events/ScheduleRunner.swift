@@ -47,16 +47,18 @@ struct SchedulerExpression {
 }
 
 /// Fires the Scheduler's schedules through the bus's durable delivery, once per occurrence.
+/// Nodes sharing one database: a schedule fires on the node that owns its key's partition; a
+/// second firing across a lease's handover collides on the delivery's id and is refused whole.
 actor ScheduleRunner {
     static let owner = "scheduler.fired"
     let schedules: DocumentBook<JSONObject>
-    let database: SQLiteJournal
+    let database: any ServiceStore
     let clock: any EngineClock
     let delivery: EventDelivery
     private var fired: [String: Int64] = [:]
     private let bell = Doorbell()
 
-    init(schedules: DocumentBook<JSONObject>, database: SQLiteJournal, clock: any EngineClock, delivery: EventDelivery) async throws(ServiceError) {
+    init(schedules: DocumentBook<JSONObject>, database: any ServiceStore, clock: any EngineClock, delivery: EventDelivery) async throws(ServiceError) {
         self.schedules = schedules
         self.database = database
         self.clock = clock
@@ -68,6 +70,27 @@ actor ScheduleRunner {
         } catch {
             throw ServiceError("InternalFailure", "cannot read the schedules' state: \(error)", kind: .server)
         }
+        database.observe(owner: Self.owner) { [weak self] key in await self?.reload(key) }
+        await schedules.watch { [weak self] _, _ in await self?.changed() }
+        delivery.engine.onPartitionsTaken { [weak self] in await self?.reload(nil) }
+    }
+
+    /// Reads a schedule's last firing again (nil: every schedule's), then looks at what is due.
+    func reload(_ key: String?) async {
+        do {
+            if let key {
+                fired[key] = try await database.document(owner: Self.owner, key: key).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+            } else {
+                var all: [String: Int64] = [:]
+                for row in try await database.documents(owner: Self.owner) {
+                    if let t = Int64(String(decoding: row.body, as: UTF8.self)) { all[row.key] = t }
+                }
+                fired = all
+            }
+        } catch {
+            delivery.engine.logger.warning("the schedules' state could not be read again", metadata: ["error": "\(error)"])
+        }
+        changed()
     }
 
     func changed() { Task { await bell.ring() } }
@@ -106,7 +129,11 @@ actor ScheduleRunner {
     func fireDue() async -> Int {
         let now = clock.now().milliseconds
         var count = 0
-        for (key, o) in await schedules.all {
+        for (key, o) in await schedules.all where delivery.engine.owns(key) {
+            guard due(key, o, now: now) != nil else { continue }
+            // Due here: the stored state has the last word (another node may have fired it
+            // just before this node took the schedule's partition over).
+            if database.sharedWithOtherNodes { await reload(key) }
             guard let (occurrence, expression) = due(key, o, now: now) else { continue }
             var target = o["Target"]?.objectValue ?? [:]
             if target["Input"] == nil { target["Input"] = "{}" }
@@ -120,6 +147,10 @@ actor ScheduleRunner {
                 try await database.write([DocumentWrite(owner: Self.owner, key: key, body: Array(String(occurrence).utf8))], enqueueing: [message])
                 fired[key] = occurrence
                 count += 1
+            } catch where error.code == .alreadyExists {
+                // Another node fired it (a lease changing hands): take its state.
+                await reload(key)
+                continue
             } catch {
                 delivery.engine.logger.error("a schedule could not fire", metadata: ["schedule": "\(arn)", "error": "\(error)"])
                 continue
@@ -134,7 +165,7 @@ actor ScheduleRunner {
 
     func nextDue() async -> Int64? {
         var best: Int64?
-        for (key, o) in await schedules.all where o["State"]?.stringValue == "ENABLED" {
+        for (key, o) in await schedules.all where o["State"]?.stringValue == "ENABLED" && delivery.engine.owns(key) {
             guard let text = o["ScheduleExpression"]?.stringValue,
                   let e = SchedulerExpression(text, zone: o["ScheduleExpressionTimezone"]?.stringValue ?? "UTC") else { continue }
             let anchor = o["Anchor"]?.integerValue ?? 0

@@ -24,10 +24,10 @@ package struct SchedulerService: BatonService {
         region = context.region
         account = context.account
         clock = context.engine.clock
-        schedules = try await DocumentBook(owner: "scheduler.schedules", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
-        groups = try await DocumentBook(owner: "scheduler.groups", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
-        tags = try await DocumentBook(owner: "scheduler.tags", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
-        runner = try await ScheduleRunner(schedules: schedules, database: context.database, clock: context.engine.clock, delivery: events.delivery)
+        schedules = try await DocumentBook(owner: "scheduler.schedules", store: context.store, encode: { .object($0) }, decode: { $0.objectValue })
+        groups = try await DocumentBook(owner: "scheduler.groups", store: context.store, encode: { .object($0) }, decode: { $0.objectValue })
+        tags = try await DocumentBook(owner: "scheduler.tags", store: context.store, encode: { .object($0) }, decode: { $0.objectValue })
+        runner = try await ScheduleRunner(schedules: schedules, database: context.store, clock: context.engine.clock, delivery: events.delivery)
     }
 
     package var name: String { "scheduler" }

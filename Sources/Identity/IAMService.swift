@@ -15,8 +15,8 @@ package struct IAMService: BatonService {
 
     package init(_ context: ServiceContext) async throws(ServiceError) {
         let json: @Sendable (JSONObject) -> JSON = { .object($0) }
-        roles = try await DocumentBook(owner: "iam.roles", store: context.database, encode: json, decode: { $0.objectValue })
-        policies = try await DocumentBook(owner: "iam.policies", store: context.database, encode: json, decode: { $0.objectValue })
+        roles = try await DocumentBook(owner: "iam.roles", store: context.store, encode: json, decode: { $0.objectValue })
+        policies = try await DocumentBook(owner: "iam.policies", store: context.store, encode: json, decode: { $0.objectValue })
         account = context.account
         let clock = context.engine.clock
         now = { clock.now() }

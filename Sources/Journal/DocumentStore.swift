@@ -21,13 +21,38 @@ package protocol DocumentStore: Sendable {
     func documents(owner: String) async throws(JournalError) -> [(key: String, body: [UInt8])]
     /// One document of `owner`, or nil.
     func document(owner: String, key: String) async throws(JournalError) -> [UInt8]?
+    /// Calls `changed` whenever another process sharing the store (another node on one
+    /// PostgreSQL database) has committed a change to a document of `owner`: with its key, or
+    /// with nil when changes may have been missed (a notice connection lost) and every
+    /// document of `owner` should be read again. A store only this process writes never calls it.
+    func observe(owner: String, _ changed: @escaping @Sendable (String?) async -> Void)
+    /// Whether other processes may write the store (PostgreSQL: other nodes may).
+    var sharedWithOtherNodes: Bool { get }
 }
 
 extension DocumentStore {
     package func document(owner: String, key: String) async throws(JournalError) -> [UInt8]? {
         try await documents(owner: owner).first { $0.key == key }?.body
     }
+
+    /// One process owns the store: nothing changes behind its back.
+    package func observe(owner: String, _ changed: @escaping @Sendable (String?) async -> Void) {}
+
+    /// Whether other processes may write the store (PostgreSQL: other nodes may).
+    package var sharedWithOtherNodes: Bool { false }
 }
+
+/// What the services that keep only documents and durable deliveries need of a store: both,
+/// and a write of documents with deliveries in one commit (a schedule's fired occurrence with
+/// the deliveries it makes). The journal's backend provides it, SQLite or PostgreSQL, so on
+/// PostgreSQL every node sees the same parameters, rules and schedules.
+package protocol ServiceStore: DocumentStore, DurableQueueStore {
+    /// Commits the documents and the messages together, or nothing; `.alreadyExists` when a
+    /// message's id is taken (an occurrence another node fired first).
+    func write(_ documents: [DocumentWrite], enqueueing messages: [QueuedMessage]) async throws(JournalError)
+}
+
+extension SQLiteJournal: ServiceStore {}
 
 extension SQLiteJournal: DocumentStore {}
 

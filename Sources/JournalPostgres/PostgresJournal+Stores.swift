@@ -1,39 +1,7 @@
 import Journal
+import Logging
 import NIOCore
 import PostgresNIO
-
-/// Services' documents, in the journal's database.
-extension PostgresJournal: DocumentStore {
-    package func write(_ documents: [DocumentWrite]) async throws(JournalError) {
-        guard !documents.isEmpty else { return }
-        let logger = self.logger
-        try await transaction("documents") { c in
-            for d in documents {
-                if let body = d.body {
-                    try await c.query("""
-                        INSERT INTO documents (owner, key, body) VALUES (\(d.owner), \(d.key), \(ByteBuffer(bytes: body)))
-                        ON CONFLICT (owner, key) DO UPDATE SET body = EXCLUDED.body
-                        """, logger: logger)
-                } else {
-                    try await c.query("DELETE FROM documents WHERE owner = \(d.owner) AND key = \(d.key)", logger: logger)
-                }
-            }
-        }
-    }
-
-    package func documents(owner: String) async throws(JournalError) -> [(key: String, body: [UInt8])] {
-        try await all("SELECT key, body FROM documents WHERE owner = \(owner) ORDER BY key", "documents of \(owner)") { row in
-            let (key, body) = try row.decode((String, ByteBuffer).self)
-            return (key: key, body: Array(body.readableBytesView))
-        }
-    }
-
-    package func document(owner: String, key: String) async throws(JournalError) -> [UInt8]? {
-        try await all("SELECT body FROM documents WHERE owner = \(owner) AND key = \(key)", "document \(key) of \(owner)") {
-            Array(try $0.decode(ByteBuffer.self).readableBytesView)
-        }.first
-    }
-}
 
 /// The durable queue. A receive takes its messages with `FOR UPDATE SKIP LOCKED`, so several
 /// nodes receiving from one queue never take the same message at once.
@@ -43,19 +11,15 @@ extension PostgresJournal: DurableQueueStore {
     }
 
     package func enqueue(all messages: [QueuedMessage]) async throws(JournalError) {
-        guard !messages.isEmpty else { return }
-        let logger = self.logger
-        do {
-            try await transaction("queue messages") { c in
-                for m in messages {
-                    try await c.query("""
-                        INSERT INTO queue_messages (queue, id, body, enqueued_ms, visible_ms, receive_count)
-                        VALUES (\(m.queue), \(m.id), \(ByteBuffer(bytes: m.body)), \(m.enqueuedMillis), \(m.visibleAtMillis), \(Int64(m.receiveCount)))
-                        """, logger: logger)
-                }
-            }
-        } catch where error.code == .alreadyExists {
-            throw JournalError(.alreadyExists, "a message of these exists: \(messages.map(\.id).joined(separator: ", "))")
+        try await write([], enqueueing: messages)
+    }
+
+    static func insert(_ messages: [QueuedMessage], _ c: PostgresConnection, logger: Logger) async throws {
+        for m in messages {
+            try await c.query("""
+                INSERT INTO queue_messages (queue, id, body, enqueued_ms, visible_ms, receive_count)
+                VALUES (\(m.queue), \(m.id), \(ByteBuffer(bytes: m.body)), \(m.enqueuedMillis), \(m.visibleAtMillis), \(Int64(m.receiveCount)))
+                """, logger: logger)
         }
     }
 
@@ -64,7 +28,7 @@ extension PostgresJournal: DurableQueueStore {
             WITH picked AS (
                 SELECT id, visible_ms AS was FROM queue_messages WHERE queue = \(queue) AND visible_ms <= \(now)
                 ORDER BY visible_ms, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
-            UPDATE queue_messages m SET visible_ms = \(now + visibilityMillis), receive_count = m.receive_count + 1
+            UPDATE queue_messages m SET visible_ms = \(now + visibilityMillis), receive_count = m.receive_count + 1, received_by = \(receiver)
             FROM picked WHERE m.queue = \(queue) AND m.id = picked.id
             RETURNING m.id, m.body, m.enqueued_ms, m.visible_ms, m.receive_count, picked.was
             """, "a receive from \(queue)") { try $0.decode((String, ByteBuffer, Int64, Int64, Int64, Int64).self) }
@@ -100,7 +64,10 @@ extension PostgresJournal: DurableQueueStore {
     }
 
     package func releaseReceived(queue: String, now: Int64) async throws(JournalError) {
-        try await run("UPDATE queue_messages SET visible_ms = \(now) WHERE queue = \(queue) AND receive_count > 0 AND visible_ms > \(now)",
-                      "queue \(queue)")
+        // Only this node's: the other nodes' messages in flight are being worked on.
+        try await run("""
+            UPDATE queue_messages SET visible_ms = \(now)
+            WHERE queue = \(queue) AND receive_count > 0 AND visible_ms > \(now) AND received_by = \(receiver)
+            """, "queue \(queue)")
     }
 }

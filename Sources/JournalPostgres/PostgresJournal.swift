@@ -24,6 +24,11 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     /// The leases this node holds, checked by every step's commit; nil for a single node,
     /// which owns every partition.
     package let fence: LeaseFence?
+    /// This process, in the notices of its documents' changes (so that it skips its own).
+    let origin = UUID().uuidString
+    /// Whose receives a durable queue's message records: the node's id, the same after a restart.
+    var receiver: String { fence?.node ?? "" }
+    let watchers = DocumentWatchers()
 
     /// Connects, creates the schema if absent and migrates it (under an advisory lock).
     package init(location: PostgresLocation, maxBatch: Int = 256, fence: LeaseFence? = nil,
@@ -68,6 +73,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     /// Stops taking writes once what is queued has committed, then closes the pool.
     package func close() async {
         await committer.close()
+        watchers.stop()
         runner.cancel()
     }
 

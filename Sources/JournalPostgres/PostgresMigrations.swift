@@ -285,6 +285,11 @@ enum PostgresMigrations {
         """
         ALTER TABLE task_tokens ADD COLUMN claimed BOOLEAN NOT NULL DEFAULT FALSE;
         """,
+        // 7: which node received a durable queue's message, so that a node starting again
+        // releases what it had in flight and not what the other nodes have.
+        """
+        ALTER TABLE queue_messages ADD COLUMN received_by TEXT COLLATE "C";
+        """,
     ]
 
     /// A step's statements, one a message: the extended protocol takes one at a time. (Steps

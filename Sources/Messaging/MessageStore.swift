@@ -77,6 +77,32 @@ package struct ReceiveRequest: Sendable {
     }
 }
 
+extension ReceiveRequest {
+    /// What a receive does with the messages it found: those past their receives go to the
+    /// dead-letter queue; the others are handed out (counted, hidden, a new receipt each). A
+    /// FIFO group whose earlier message just went to the dead-letter queue is not served in
+    /// this receive (its later messages wait for the next, keeping order simple).
+    func sort(_ found: [StoredMessage]) -> (dead: [StoredMessage], taken: [StoredMessage]) {
+        var dead: [StoredMessage] = []
+        var taken: [StoredMessage] = []
+        var heldGroups: Set<String> = []
+        for var m in found {
+            if let dlq = deadLetter, m.receiveCount >= dlq.maxReceiveCount {
+                dead.append(m)
+                if let g = m.groupId { heldGroups.insert(g) }
+                continue
+            }
+            if let g = m.groupId, heldGroups.contains(g) { continue }
+            m.receiveCount += 1
+            m.visibleAtMillis = now + visibilityMillis
+            if m.firstReceiveMillis == nil { m.firstReceiveMillis = now }
+            m.receipt = nonce()
+            taken.append(m)
+        }
+        return (dead, taken)
+    }
+}
+
 /// How a delete or a visibility change by receipt went.
 package enum ReceiptOutcome: Sendable, Equatable {
     case done
@@ -118,4 +144,15 @@ package protocol MessageStore: Sendable {
     func move(from: String, to: String?, limit: Int, now: Int64) async throws(JournalError) -> Int
     /// Every queue name that has messages (orphans of a queue deleted mid-crash are purged at start).
     func queuesWithMessages() async throws(JournalError) -> [String]
+    /// Sends the messages and enqueues the durable deliveries in one commit (a topic's
+    /// publication: its queue subscriptions' messages, its other subscriptions' deliveries);
+    /// a delivery whose id is taken is queued already (the same publication planned again).
+    func send(_ messages: [OutgoingMessage], enqueueing deliveries: [QueuedMessage], now: Int64) async throws(JournalError) -> [StoredMessage]
+    /// Calls `arrived` with a queue's name whenever another node has sent to it, so that this
+    /// node's long polls on it look again. A store only this process writes never calls it.
+    func observeArrivals(_ arrived: @escaping @Sendable (String) async -> Void)
+}
+
+extension MessageStore {
+    package func observeArrivals(_ arrived: @escaping @Sendable (String) async -> Void) {}
 }

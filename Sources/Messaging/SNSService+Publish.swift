@@ -291,7 +291,7 @@ extension SNSService {
         let now = self.now
         let planned = plan(topicArn, publications, now: now)
         do {
-            try await database.perform { (c) throws(JournalError) in try Self.write(planned, now: now, c) }
+            _ = try await sqs.store.send(planned.sends, enqueueing: planned.deliveries, now: now)
         } catch {
             throw ServiceError.internalFailure("cannot store the publication: \(error)")
         }

@@ -28,7 +28,6 @@ package struct SNSService: BatonService {
     let deduplication: LockedValue<[String: (id: String, sequence: Int64, expires: Int64)]>
     let sequence: LockedValue<Int64>
     let sqs: SQSService
-    let database: SQLiteJournal
     let engine: Engine
     let delivery: SNSDelivery
     let worker: QueueWorker
@@ -40,14 +39,13 @@ package struct SNSService: BatonService {
         clock = context.engine.clock
         region = context.region
         account = context.account
-        database = context.database
         engine = context.engine
         self.sqs = sqs
         let json: @Sendable (JSONObject) -> JSON = { .object($0) }
-        topics = try await DocumentBook(owner: "sns.topics", store: context.database, encode: json, decode: { $0.objectValue })
-        subscriptions = try await DocumentBook(owner: "sns.subscriptions", store: context.database, encode: json, decode: { $0.objectValue })
-        emails = try await DocumentBook(owner: "sns.email-outbox", store: context.database, encode: json, decode: { $0.objectValue })
-        platformBook = try await DocumentBook(owner: "sns.platform", store: context.database, encode: json, decode: { $0.objectValue })
+        topics = try await DocumentBook(owner: "sns.topics", store: context.store, encode: json, decode: { $0.objectValue })
+        subscriptions = try await DocumentBook(owner: "sns.subscriptions", store: context.store, encode: json, decode: { $0.objectValue })
+        emails = try await DocumentBook(owner: "sns.email-outbox", store: context.store, encode: json, decode: { $0.objectValue })
+        platformBook = try await DocumentBook(owner: "sns.platform", store: context.store, encode: json, decode: { $0.objectValue })
         var index: [String: [JSONObject]] = [:]
         for (_, s) in await subscriptions.all { index[s["TopicArn"]?.stringValue ?? "", default: []].append(s) }
         byTopic = LockedValue(index)
@@ -63,9 +61,13 @@ package struct SNSService: BatonService {
             throw ServiceError.internalFailure("cannot make the SNS signing key: \(error)")
         }
         delivery = SNSDelivery(engine: context.engine, sqs: sqs, emails: emails, clock: context.engine.clock, signer: signer)
-        worker = QueueWorker(queue: SNSDelivery.queue, store: context.database, clock: context.engine.clock, consumer: delivery,
+        worker = QueueWorker(queue: SNSDelivery.queue, store: context.store, clock: context.engine.clock, consumer: delivery,
                              concurrency: 64, logger: context.engine.logger)
         delivery.attach(worker)
+        // Topics and subscriptions changed through another node: the mirror and the index follow.
+        let service = self
+        await topics.watch { name, topic in service.topicMirror.mutate { $0[name] = topic } }
+        await subscriptions.watch { _, _ in await service.reindex() }
     }
 
     package var name: String { "sns" }

@@ -57,6 +57,19 @@ package final class SQLiteMessageStore: MessageStore {
         return box.messages
     }
 
+    package func send(_ messages: [OutgoingMessage], enqueueing deliveries: [QueuedMessage],
+                      now: Int64) async throws(JournalError) -> [StoredMessage] {
+        let box = StoredBox()
+        try await db.perform { (c) throws(JournalError) in
+            box.messages = try Self.insert(messages, now: now, c)
+            for m in deliveries {
+                // Taken: queued already (the same publication planned again).
+                do throws(JournalError) { try SQLiteJournal.insert(m, c) } catch { if error.code != .alreadyExists { throw error } }
+            }
+        }
+        return box.messages
+    }
+
     /// The inserts of a send, on any writer transaction (a Task state's send runs them in its step's).
     static func insert(_ messages: [OutgoingMessage], now: Int64, _ c: SQLiteConnection) throws(JournalError) -> [StoredMessage] {
         var out: [StoredMessage] = []
@@ -143,7 +156,6 @@ package final class SQLiteMessageStore: MessageStore {
               """
             : "SELECT \(columns) FROM sqs_messages WHERE queue = ?1 AND visible_ms <= ?2 AND sent_ms >= ?3 ORDER BY visible_ms LIMIT ?4"
         var out: [StoredMessage] = []
-        var moved = 0
         // Messages moved to the dead-letter queue leave room for others: look again.
         while out.count < r.limit {
             let s = try c.statement(sql)
@@ -155,29 +167,18 @@ package final class SQLiteMessageStore: MessageStore {
             while try s.step() { found.append(row(s, queue: r.queue)) }
             s.reset()
             if found.isEmpty { break }
-            var movedNow = 0
-            var heldGroups: Set<String> = []
-            for var m in found {
-                if let dlq = r.deadLetter, m.receiveCount >= dlq.maxReceiveCount {
-                    let u = try c.statement("""
-                        UPDATE sqs_messages SET queue = ?2, visible_ms = ?3, receipt = NULL, dead_letter_source = ?4 WHERE seq = ?1
-                        """)
-                    u.bind(1, m.seq)
-                    u.bind(2, dlq.queue)
-                    u.bind(3, r.now)
-                    u.bind(4, r.queue)
-                    try u.run()
-                    movedNow += 1
-                    if let g = m.groupId { heldGroups.insert(g) }
-                    continue
-                }
-                // FIFO: a group whose earlier message just went to the DLQ is not held by it,
-                // but the group's later messages wait for the next receive, keeping order simple.
-                if let g = m.groupId, heldGroups.contains(g) { continue }
-                m.receiveCount += 1
-                m.visibleAtMillis = r.now + r.visibilityMillis
-                if m.firstReceiveMillis == nil { m.firstReceiveMillis = r.now }
-                m.receipt = r.nonce()
+            let (dead, taken) = r.sort(found)
+            for m in dead {
+                let u = try c.statement("""
+                    UPDATE sqs_messages SET queue = ?2, visible_ms = ?3, receipt = NULL, dead_letter_source = ?4 WHERE seq = ?1
+                    """)
+                u.bind(1, m.seq)
+                u.bind(2, r.deadLetter?.queue ?? r.queue)
+                u.bind(3, r.now)
+                u.bind(4, r.queue)
+                try u.run()
+            }
+            for m in taken {
                 let u = try c.statement("""
                     UPDATE sqs_messages SET visible_ms = ?2, receive_count = ?3, first_receive_ms = ?4, receipt = ?5 WHERE seq = ?1
                     """)
@@ -189,8 +190,7 @@ package final class SQLiteMessageStore: MessageStore {
                 try u.run()
                 out.append(m)
             }
-            moved += movedNow
-            if movedNow == 0 { break }
+            if dead.isEmpty { break }
         }
         if r.fifo { try sendToBack(Array(distinctInOrder(out.compactMap(\.groupId))), queue: r.queue, c) }
         return out

@@ -1,5 +1,6 @@
 import Engine
 import Journal
+import JournalPostgres
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
@@ -27,20 +28,36 @@ package struct SQSService: BatonService {
         region = context.region
         account = context.account
         defaultHost = context.publicHost
-        queues = try await DocumentBook(owner: "sqs.queues", store: context.database, encode: { $0.json }, decode: { SQSQueue(json: $0) })
+        queues = try await DocumentBook(owner: "sqs.queues", store: context.store, encode: { $0.json }, decode: { SQSQueue(json: $0) })
         var all: [String: SQSQueue] = [:]
         for (k, v) in await queues.all { all[k] = v }
         directory = LockedValue(all)
-        do { store = try await SQLiteMessageStore(context.database) } catch {
+        // The messages live where the queues do: PostgreSQL's tables when the journal is there
+        // (every node's), else the data directory's SQLite.
+        do {
+            if let postgres = context.store as? PostgresJournal {
+                store = try await PostgresMessageStore(postgres)
+            } else {
+                store = try await SQLiteMessageStore(context.database)
+            }
+        } catch {
             throw ServiceError.internalFailure("cannot open the message store: \(error)")
         }
         waiters = QueueWaiters()
         deleted = LockedValue([:])
         moveTasks = MoveTasks()
-        // Messages of a queue deleted while the server stopped mid-way go with it.
+        // Messages of a queue deleted while the server stopped mid-way go with it (asked of
+        // the store itself: another node may have created the queue since this one read them).
         if let names = try? await store.queuesWithMessages() {
-            for name in names where all[name] == nil { try? await store.purge(queue: name, dropping: true) }
+            for name in names where all[name] == nil {
+                guard (try? await context.store.document(owner: "sqs.queues", key: name)) == .some(nil) else { continue }
+                try? await store.purge(queue: name, dropping: true)
+            }
         }
+        // Queues created, changed or deleted through another node; messages sent through one.
+        let directory = self.directory, waiters = self.waiters
+        await queues.watch { name, queue in directory.mutate { $0[name] = queue } }
+        store.observeArrivals { name in await waiters.signal(name) }
     }
 
     package var name: String { "sqs" }

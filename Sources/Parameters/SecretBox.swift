@@ -10,12 +10,18 @@ import ServiceKit
 /// it reaches the database and opened only to answer the caller who asked for it.
 package struct SecretBox: Sendable {
     let key: SymmetricKey
+    /// Set when the store's secrets are sealed with another key: every seal and open fails with it.
+    var refusal: String?
 
     package init(key: [UInt8]) { self.key = SymmetricKey(data: key) }
 
     /// Reads `<directory>/secrets.key`, creating it (32 random bytes, mode 0600) if it is missing.
     package init(directory: String) throws(ServiceError) {
-        let path = directory + "/secrets.key"
+        try self.init(file: directory + "/secrets.key")
+    }
+
+    /// Reads the key at `path`, creating it (32 random bytes, mode 0600) if it is missing.
+    package init(file path: String) throws(ServiceError) {
         if let existing = FileManager.default.contents(atPath: path) {
             guard existing.count == 32 else {
                 throw ServiceError("InternalFailure", "\(path) is not a 32-byte key: restore it from a backup", kind: .server)
@@ -44,6 +50,7 @@ package struct SecretBox: Sendable {
 
     /// nonce ‖ ciphertext ‖ tag.
     package func seal(_ plaintext: [UInt8]) throws(ServiceError) -> [UInt8] {
+        if let refusal { throw ServiceError("InternalFailure", refusal, kind: .server) }
         do {
             guard let combined = try AES.GCM.seal(plaintext, using: key).combined else {
                 throw ServiceError("InternalFailure", "cannot seal a value", kind: .server)
@@ -55,6 +62,7 @@ package struct SecretBox: Sendable {
     }
 
     package func open(_ sealed: [UInt8]) throws(ServiceError) -> [UInt8] {
+        if let refusal { throw ServiceError("InternalFailure", refusal, kind: .server) }
         do {
             return [UInt8](try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key))
         } catch {

@@ -5,20 +5,30 @@ import StatesLanguage
 /// A service's documents of one kind, cached in memory and written through the DocumentStore
 /// before a change is acknowledged. Changes build on the latest accepted state (so two
 /// updates of one name in flight make two versions); reads see only what is committed.
+///
+/// When other nodes share the store, their changes arrive as notices: the book reads the
+/// changed document again (after its own writes of that key in flight, if any, so the last
+/// word is the database's) and tells its watchers, which rebuild what they derive from it.
 package actor DocumentBook<Value: Sendable> {
     let owner: String
     let store: any DocumentStore
     let encode: @Sendable (Value) -> JSON
+    let decode: @Sendable (JSON) -> Value?
     private var working: [String: Value] = [:]
     private var committed: [String: Value] = [:]
     private var sequence: UInt64 = 0
     private var committedSequence: [String: UInt64] = [:]
+    /// This node's writes in flight, per key; a key changed elsewhere meanwhile is read again after them.
+    private var writing: [String: Int] = [:]
+    private var changedMeanwhile: Set<String> = []
+    private var watchers: [@Sendable (String, Value?) async -> Void] = []
 
     package init(owner: String, store: any DocumentStore, encode: @escaping @Sendable (Value) -> JSON,
-         decode: @Sendable (JSON) -> Value?) async throws(ServiceError) {
+         decode: @escaping @Sendable (JSON) -> Value?) async throws(ServiceError) {
         self.owner = owner
         self.store = store
         self.encode = encode
+        self.decode = decode
         let rows: [(key: String, body: [UInt8])]
         do { rows = try await store.documents(owner: owner) } catch {
             throw ServiceError("InternalFailure", "cannot read \(owner): \(error)", kind: .server)
@@ -28,6 +38,41 @@ package actor DocumentBook<Value: Sendable> {
             working[row.key] = value
             committed[row.key] = value
         }
+        store.observe(owner: owner) { [weak self] key in await self?.changedElsewhere(key) }
+    }
+
+    /// Calls `watcher` with each key another node changed, and its new value (nil: removed),
+    /// once this book holds it.
+    package func watch(_ watcher: @escaping @Sendable (String, Value?) async -> Void) {
+        watchers.append(watcher)
+    }
+
+    /// Another node changed `key` (nil: maybe anything): read it again.
+    func changedElsewhere(_ key: String?) async {
+        guard let key else {
+            let rows: [(key: String, body: [UInt8])]
+            do { rows = try await store.documents(owner: owner) } catch { return }
+            let keys = Set(rows.map(\.key)).union(committed.keys)
+            for k in keys.sorted() { await changedElsewhere(k) }
+            return
+        }
+        guard writing[key, default: 0] == 0 else {
+            changedMeanwhile.insert(key)
+            return
+        }
+        let body: [UInt8]?
+        do { body = try await store.document(owner: owner, key: key) } catch { return }
+        // A write of this node began while the read was out: it reads again when it ends.
+        guard writing[key, default: 0] == 0 else {
+            changedMeanwhile.insert(key)
+            return
+        }
+        let value = body.flatMap { try? JSONParser.parse($0) }.flatMap(decode)
+        working[key] = value
+        committed[key] = value
+        sequence += 1
+        committedSequence[key] = sequence
+        for w in watchers { await w(key, value) }
     }
 
     package func get(_ key: String) -> Value? { committed[key] }
@@ -50,17 +95,32 @@ package actor DocumentBook<Value: Sendable> {
         working[key] = value
         sequence += 1
         let mine = sequence
+        writing[key, default: 0] += 1
         do {
             try await store.write([DocumentWrite(owner: owner, key: key, body: value.map { encode($0).serializedBytes })])
         } catch {
             // Not written: the next change builds on what is committed.
             working[key] = committed[key]
+            await wrote(key)
             throw ServiceError("InternalFailure", "cannot store \(key): \(error)", kind: .server)
         }
         if mine > committedSequence[key, default: 0] {
             committedSequence[key] = mine
             committed[key] = value
         }
+        await wrote(key)
         return result
+    }
+}
+
+extension DocumentBook {
+    /// A write of `key` ended: when it was the last in flight and another node changed the key
+    /// meanwhile, the database has the last word.
+    private func wrote(_ key: String) async {
+        writing[key, default: 1] -= 1
+        guard writing[key] == 0 else { return }
+        writing[key] = nil
+        // Only when another node's notice came meanwhile (never on a store this process owns).
+        if changedMeanwhile.remove(key) != nil { await changedElsewhere(key) }
     }
 }

@@ -10,7 +10,7 @@ package struct StepFunctionsService: BatonService {
     let mapRuns: MapRuns
 
     package init(_ context: ServiceContext) {
-        mapRuns = MapRuns(engine: context.engine, documents: context.database)
+        mapRuns = MapRuns(engine: context.engine, documents: context.store)
         let logs = ExecutionLogs(directory: context.dataDirectory + "/logs", journal: context.engine.journal)
         context.engine.onCommittedEvents(wants: { await logs.logs($0) }) { record, events in await logs.record(record, events) }
         api = StepFunctionsAPI(engine: context.engine, region: context.region, account: context.account, mapRuns: mapRuns, logs: logs)

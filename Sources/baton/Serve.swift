@@ -22,13 +22,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port (8083, as Step Functions Local).") var port = 8083
     @Option(help: "The data directory (SQLite journal).") var dataDir = "./baton-data"
-    @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks and the durable queue go there; other services' stores stay in --data-dir.")
+    @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks, the durable queue, queues and topics, parameters and secrets, roles, the bus's rules and schedules go there; tables, streams and buckets stay in --data-dir.")
     var database: String?
     @Option(help: "Connections to PostgreSQL (overrides the URL's pool=; 8 by default).") var databasePool: Int?
     @Option(help: "This node's name in a cluster: nodes sharing one --database split the executions' partitions between them by lease.")
     var nodeId: String?
     @Option(help: "A cluster lease's length in seconds: a node that stops renewing its leases loses them after this long.")
     var leaseSeconds: Double = 6
+    @Option(help: "The key that seals Secrets Manager's and SecureString values (or BATON_SECRETS_KEY_FILE; default: secrets.key in --data-dir, made on first start). Nodes sharing one --database need the same key.")
+    var secretsKeyFile: String?
     @Option(help: "The region in ARNs.") var region = "us-east-1"
     @Option(help: "The account id in ARNs.") var account = "000000000000"
     @Option(help: "FULL (durable on power loss) or NORMAL.") var synchronous = "FULL"
@@ -157,8 +159,9 @@ struct Serve: AsyncParsableCommand {
             engine.install(router: n)
             node = n
         }
-        let context = ServiceContext(engine: engine, database: journal, queues: postgres, region: region, account: account,
+        var context = ServiceContext(engine: engine, database: journal, store: postgres, region: region, account: account,
                                      dataDirectory: directory, publicHost: publicHost)
+        context.secretsKeyFile = secretsKeyFile ?? env["BATON_SECRETS_KEY_FILE"]
         let services = try await ServiceList.make(context)
             + [MetricsService(registry: registry, token: metricsToken ?? env["BATON_METRICS_TOKEN"])]
         engine.install(TaskRegistry(services: services))

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalPostgres
 import Testing
 
 /// The durable queue's contract, on every backend.
@@ -67,5 +68,36 @@ import Testing
         defer { j.close() }
         let m = try await j.messages(queue: "q")
         #expect(m.map(\.id) == ["kept"] && m[0].receiveCount == 1 && m[0].visibleAtMillis == 60_000)
+    }
+}
+
+extension DurableQueueContractTests {
+    /// A node starting again: what it had in flight is visible at once; what was never received waits for its time.
+    @Test(arguments: Backend.allCases)
+    func releasingMakesReceivedMessagesVisibleNow(_ backend: Backend) async throws {
+        let q = try await Self.store(backend)
+        try await q.enqueue(Self.message("held"))
+        try await q.enqueue(Self.message("later", visibleAt: 9_000))
+        #expect(try await q.receive(queue: "q", limit: 10, now: 100, visibilityMillis: 60_000).map(\.id) == ["held"])
+        try await q.releaseReceived(queue: "q", now: 200)
+        let visible = try await q.receive(queue: "q", limit: 10, now: 200, visibilityMillis: 60_000)
+        #expect(visible.map(\.id) == ["held"] && visible[0].receiveCount == 2)
+        #expect(try await q.messages(queue: "q").first { $0.id == "later" }?.visibleAtMillis == 9_000)
+    }
+
+    /// Two nodes on one PostgreSQL queue: a node that starts again releases only what it had
+    /// in flight; the other node's messages stay hidden while it works on them.
+    @Test(.enabled(if: TestPostgres.url != nil))
+    func aNodeReleasesOnlyItsOwnMessages() async throws {
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let a = try await TestPostgres.journal(schema: schema, fence: LeaseFence(node: "a", partitions: 4))
+        let b = try await TestPostgres.journal(schema: schema, fence: LeaseFence(node: "b", partitions: 4))
+        try await a.enqueue(all: [Self.message("1"), Self.message("2")])
+        #expect(try await a.receive(queue: "q", limit: 1, now: 100, visibilityMillis: 60_000).map(\.id) == ["1"])
+        #expect(try await b.receive(queue: "q", limit: 1, now: 100, visibilityMillis: 60_000).map(\.id) == ["2"])
+        try await a.releaseReceived(queue: "q", now: 200)
+        #expect(try await b.receive(queue: "q", limit: 10, now: 200, visibilityMillis: 60_000).map(\.id) == ["1"])
+        await a.close()
+        await b.close()
     }
 }

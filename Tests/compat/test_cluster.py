@@ -171,6 +171,7 @@ def test_a_node_paused_past_its_lease_is_fenced_off(tmp_path):
 def test_activity_workers_on_different_nodes_get_each_task_once(tmp_path):
     import threading
     url, nodes = start_nodes(tmp_path, 2)
+    threads = []
     try:
         wait_until("the partitions never spread", lambda: len(set(owners(url).values())) == 2 and len(owners(url)) == 16)
         sfn = [n.client() for n in nodes]
@@ -185,14 +186,19 @@ def test_activity_workers_on_different_nodes_get_each_task_once(tmp_path):
             # Polls one node, answers through the other: both hops cross partitions' owners.
             poll, answer = nodes[i].client(), nodes[1 - i].client()
             while not stop.is_set():
-                task = poll.get_activity_task(activityArn=activity, workerName="w%d" % i)
+                try:
+                    task = poll.get_activity_task(activityArn=activity, workerName="w%d" % i)
+                except Exception:  # noqa: BLE001 - the test ended and its nodes were stopped mid-poll
+                    if stop.is_set():
+                        return
+                    raise
                 if not task.get("taskToken"):
                     continue
                 with lock:
                     got.append(task["taskToken"])
                 answer.send_task_success(taskToken=task["taskToken"], output=json.dumps({"by": i}))
 
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(2)]
+        threads += [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(2)]
         for t in threads:
             t.start()
         runs = [sfn[i % 2].start_execution(stateMachineArn=arn, name="a-%d" % i)["executionArn"] for i in range(12)]
@@ -209,6 +215,8 @@ def test_activity_workers_on_different_nodes_get_each_task_once(tmp_path):
         stop.set()
         for n in nodes:
             n.stop(signal.SIGKILL)
+        for t in threads:
+            t.join(10)
 
 
 def test_a_function_created_or_changed_through_one_node_runs_on_every_node(tmp_path):

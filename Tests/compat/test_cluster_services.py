@@ -1,0 +1,168 @@
+"""Nodes sharing one PostgreSQL database serve one set of parameters, secrets, rules and
+schedules: what is written through one node is served by every node, an event put through
+any node reaches the rules put through another, and a schedule fires once, on one node."""
+import datetime
+import json
+import threading
+import time
+
+import pytest
+
+from conftest import POSTGRES, Server, postgres_url
+from test_cluster import wait_until
+
+pytestmark = pytest.mark.skipif(POSTGRES is None, reason="BATON_TEST_POSTGRES is not set: the cluster tests did not run")
+
+ROLE = "arn:aws:iam::000000000000:role/r"
+PASS = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+
+def nodes_sharing_a_key(tmp_path, n=3):
+    url = postgres_url()
+    key = str(tmp_path / "secrets.key")
+    nodes = []
+    for i in range(n):
+        s = Server(str(tmp_path / ("n%d" % i)), database=url,
+                   args=["--node-id", "n%d" % i, "--lease-seconds", "3", "--secrets-key-file", key])
+        s.log = open(str(tmp_path / ("n%d.log" % i)), "w")
+        nodes.append(s.start())
+    return url, nodes
+
+
+def eventually(what, fetch, timeout=10):
+    """fetch() until it returns something truthy without raising (another node's change arrives by notice)."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            value = fetch()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - not there yet
+            last = e
+        time.sleep(0.1)
+    raise AssertionError("%s (last: %s)" % (what, last))
+
+
+def test_parameters_secrets_rules_and_schedules_are_one_set_across_nodes(tmp_path):
+    url, nodes = nodes_sharing_a_key(tmp_path)
+    try:
+        ssm = [n.client("ssm") for n in nodes]
+        ssm[0].put_parameter(Name="/shop/url", Value="https://one", Type="String")
+        assert eventually("node 2 never served the parameter",
+                          lambda: ssm[2].get_parameter(Name="/shop/url")["Parameter"]["Value"]) == "https://one"
+        ssm[1].put_parameter(Name="/shop/url", Value="https://two", Type="String", Overwrite=True)
+        eventually("node 0 never served version 2",
+                   lambda: ssm[0].get_parameter(Name="/shop/url")["Parameter"]["Version"] == 2)
+        ssm[2].put_parameter(Name="/shop/token", Value="s3cret", Type="SecureString")
+        assert eventually("a SecureString sealed on node 2 did not open on node 0", lambda: ssm[0].get_parameter(
+            Name="/shop/token", WithDecryption=True)["Parameter"]["Value"]) == "s3cret"
+
+        sm = [n.client("secretsmanager") for n in nodes]
+        sm[1].create_secret(Name="db", SecretString="hunter2")
+        assert eventually("the secret never reached node 2", lambda: sm[2].get_secret_value(SecretId="db")["SecretString"]) == "hunter2"
+
+        # A rule put through node 0; events put through node 2 start its state machine.
+        sfn = nodes[0].client()
+        target = sfn.create_state_machine(name="on-order", definition=PASS, roleArn=ROLE)["stateMachineArn"]
+        events = [n.client("events") for n in nodes]
+        events[0].put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+        events[0].put_targets(Rule="orders", Targets=[{"Id": "sm", "Arn": target, "RoleArn": ROLE}])
+        eventually("node 2 never listed the rule's target",
+                   lambda: events[2].list_targets_by_rule(Rule="orders")["Targets"])
+        for i in range(3):
+            events[2].put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": json.dumps({"n": i})}])
+        eventually("the events did not start three runs",
+                   lambda: len(sfn.list_executions(stateMachineArn=target)["executions"]) == 3, timeout=30)
+
+        # A one-time schedule created through node 1 fires once, on one of the three nodes.
+        scheduled = sfn.create_state_machine(name="scheduled", definition=PASS, roleArn=ROLE)["stateMachineArn"]
+        at = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S")
+        nodes[1].client("scheduler").create_schedule(
+            Name="once", ScheduleExpression="at(%s)" % at, FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": scheduled, "RoleArn": ROLE, "Input": "{}"})
+        eventually("the schedule never fired", lambda: sfn.list_executions(stateMachineArn=scheduled)["executions"], timeout=30)
+        time.sleep(3)  # a second firing on another node would have started by now
+        assert len(sfn.list_executions(stateMachineArn=scheduled)["executions"]) == 1
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def test_queues_and_topics_are_one_set_across_nodes(tmp_path):
+    url, nodes = nodes_sharing_a_key(tmp_path)
+    try:
+        sqs = [n.client("sqs") for n in nodes]
+        queue_url = sqs[0].create_queue(QueueName="work")["QueueUrl"]
+        eventually("node 2 never knew the queue", lambda: sqs[2].get_queue_url(QueueName="work")["QueueUrl"])
+        url_on = lambda i: sqs[i].get_queue_url(QueueName="work")["QueueUrl"]  # noqa: E731
+
+        # A long poll on node 2 returns with a message sent through node 1 (woken by the notice).
+        got = {}
+
+        def poll():
+            got["r"] = sqs[2].receive_message(QueueUrl=url_on(2), WaitTimeSeconds=15, MaxNumberOfMessages=1)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        time.sleep(1)
+        sent_at = time.time()
+        sqs[1].send_message(QueueUrl=url_on(1), MessageBody="hello")
+        poller.join(20)
+        assert [m["Body"] for m in got["r"].get("Messages", [])] == ["hello"]
+        print("a long poll on another node answered %.0f ms after the send" % ((time.time() - sent_at) * 1000))
+        sqs[0].delete_message(QueueUrl=queue_url, ReceiptHandle=got["r"]["Messages"][0]["ReceiptHandle"])
+
+        # Thirty messages through node 0, received by consumers on all three: each once.
+        for i in range(30):
+            sqs[0].send_message(QueueUrl=queue_url, MessageBody="m%d" % i)
+        bodies = []
+        idle = 0
+        while idle < 3:
+            idle += 1
+            for i in range(3):
+                for m in sqs[i].receive_message(QueueUrl=url_on(i), MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", []):
+                    bodies.append(m["Body"])
+                    sqs[(i + 1) % 3].delete_message(QueueUrl=url_on((i + 1) % 3), ReceiptHandle=m["ReceiptHandle"])
+                    idle = 0
+        assert sorted(bodies) == sorted("m%d" % i for i in range(30))
+
+        # A topic made through node 1 with the queue subscribed; published through node 2; received through node 0.
+        sns = [n.client("sns") for n in nodes]
+        topic = sns[1].create_topic(Name="news")["TopicArn"]
+        arn = sqs[1].get_queue_attributes(QueueUrl=url_on(1), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns[1].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        eventually("node 2 never listed the subscription", lambda: sns[2].list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"])
+        sns[2].publish(TopicArn=topic, Message="extra")
+        received = eventually("the publication never reached the queue", lambda: sqs[0].receive_message(
+            QueueUrl=queue_url, WaitTimeSeconds=5).get("Messages"))
+        assert [m["Body"] for m in received] == ["extra"]
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def test_a_node_with_another_secrets_key_refuses_secrets_and_serves_the_rest(tmp_path):
+    url = postgres_url()
+    first = Server(str(tmp_path / "a"), database=url, args=["--node-id", "a"]).start()
+    # Its own data directory makes the second node another key.
+    second = Server(str(tmp_path / "b"), database=url, args=["--node-id", "b"])
+    second.log = open(str(tmp_path / "b.log"), "w")
+    second.start()
+    try:
+        first.client("ssm").put_parameter(Name="/k", Value="v", Type="SecureString")
+        first.client("ssm").put_parameter(Name="/plain", Value="p", Type="String")
+        ssm = second.client("ssm")
+        assert eventually("node b never served the plain parameter", lambda: ssm.get_parameter(Name="/plain")["Parameter"]["Value"]) == "p"
+        for attempt in [lambda: ssm.get_parameter(Name="/k", WithDecryption=True),
+                        lambda: ssm.put_parameter(Name="/k2", Value="x", Type="SecureString")]:
+            with pytest.raises(Exception) as refused:
+                attempt()
+            assert "--secrets-key-file" in str(refused.value), refused.value
+        with pytest.raises(Exception):
+            ssm.get_parameter(Name="/k2")  # nothing was stored
+        second.log.flush()
+        assert "secrets cannot be sealed or opened on this node" in open(str(tmp_path / "b.log")).read()
+    finally:
+        first.stop()
+        second.stop()
