@@ -52,7 +52,7 @@ let package = Package(
                                                .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The service seam: the service protocol, calls and replies, the one error type, routes as data.
         .target(name: "ServiceKit", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine",
+            "StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres"]),
         .testTarget(name: "EngineTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine"]),
         .testTarget(name: "WebhooksTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Webhooks"]),
-        .testTarget(name: "TablesTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Tables", "Kinesis"]),
+        .testTarget(name: "TablesTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Tables", "Kinesis"]),
         .testTarget(name: "KinesisTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Kinesis"]),
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Events", "StepFunctions"]),
         .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Messaging"]),

@@ -73,6 +73,12 @@ extension PostgresJournal: ServiceStore {
                           logger: logger)
     }
 
+    /// The `pg_notify` arguments that tell the other nodes `key` of `owner` changed, for a
+    /// statement of a transaction this journal does not run (a `PostgresThread`'s).
+    package func noticeArguments(owner: String, key: String) -> (channel: String, payload: String) {
+        (documentChannel, DocumentNotice(origin: origin, owner: owner, key: key).payload)
+    }
+
     /// Listens until the journal closes; after a lost connection, every watcher reads its owner again.
     private func listenForDocuments() async {
         let channel = documentChannel

@@ -29,6 +29,10 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     /// Whose receives a durable queue's message records: the node's id, the same after a restart.
     var receiver: String { fence?.node ?? "" }
     let watchers = DocumentWatchers()
+    /// The stores' threads with connections of their own, closed with the journal.
+    let threads = LockedThreads()
+    /// How a connection of its own is opened (a store's thread, `PostgresThread`).
+    let directConfiguration: PostgresConnection.Configuration
 
     /// Connects, creates the schema if absent and migrates it (under an advisory lock).
     package init(location: PostgresLocation, maxBatch: Int = 256, fence: LeaseFence? = nil,
@@ -48,6 +52,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
                                                       password: location.password, database: location.database, tls: .disable)
         direct.options.connectTimeout = .seconds(10)
         direct.options.additionalStartupParameters = config.options.additionalStartupParameters
+        directConfiguration = direct
         do {
             let c = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
             do {
@@ -73,6 +78,7 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
     /// Stops taking writes once what is queued has committed, then closes the pool.
     package func close() async {
         await committer.close()
+        for t in threads.all { await t.close() }
         watchers.stop()
         runner.cancel()
     }

@@ -50,7 +50,7 @@ extension KinesisService {
         let e = try entry(r.body, at: "")
         let now = self.now.milliseconds
         let streams = self.streams
-        let (shard, seq) = try await streams.db.write("The record") { (c) throws(ServiceError) in
+        let (shard, seq) = try await streams.tables.write("The record") { (c) throws(ServiceError) in
             try streams.append(c, to: s, partitionKey: e.partitionKey, explicitHashKey: e.hashKey, data: e.data, now: now)
         }
         streams.bell.ring()
@@ -78,7 +78,7 @@ extension KinesisService {
         let now = self.now.milliseconds
         let streams = self.streams
         let all = entries
-        let placed = try await streams.db.write("The records") { (c) throws(ServiceError) in
+        let placed = try await streams.tables.write("The records") { (c) throws(ServiceError) in
             try all.map { (e) throws(ServiceError) in
                 try streams.append(c, to: s, partitionKey: e.partitionKey, explicitHashKey: e.hashKey, data: e.data, now: now)
             }
@@ -93,7 +93,7 @@ extension KinesisService {
         return .object(out)
     }
 
-    func getShardIterator(_ r: JSONRequest) throws(ServiceError) -> JSON {
+    func getShardIterator(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let s = try stream(r)
         let shardText = try r.required("ShardId")
         guard let shard = KinesisStream.shardIndex(shardText), shard >= 0, shard < s.shardCount else {
@@ -103,7 +103,7 @@ extension KinesisService {
         let after: Int64
         switch type {
         case "TRIM_HORIZON": after = 0
-        case "LATEST": after = try streams.bounds(s, shard: shard).latest
+        case "LATEST": after = try await streams.bounds(s, shard: shard).latest
         case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
             guard let text = try r.string("StartingSequenceNumber") else {
                 throw Self.invalid("The StartingSequenceNumber parameter is required for ShardIteratorType \(type).")
@@ -116,7 +116,7 @@ extension KinesisService {
             guard let at = r.body["Timestamp"]?.doubleValue else {
                 throw Self.invalid("The Timestamp parameter is required for ShardIteratorType AT_TIMESTAMP.")
             }
-            let bounds = try streams.bounds(s, shard: shard, atOrAfter: Int64(at * 1000))
+            let bounds = try await streams.bounds(s, shard: shard, atOrAfter: Int64(at * 1000))
             after = bounds.firstAt.map { $0 - 1 } ?? bounds.latest
         default:
             throw ServiceError.validation("1 validation error detected: Value '\(type)' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
@@ -131,7 +131,7 @@ extension KinesisService {
         return Data("1|\(s.id)|\(shard)|\(after)|\(expires)|\(s.name)".utf8).base64EncodedString()
     }
 
-    func getRecords(_ r: JSONRequest) throws(ServiceError) -> JSON {
+    func getRecords(_ r: JSONRequest) async throws(ServiceError) -> JSON {
         let text = try r.required("ShardIterator")
         let fields = Data(base64Encoded: text).map { String(decoding: $0, as: UTF8.self).split(separator: "|", maxSplits: 5).map(String.init) } ?? []
         guard fields.count == 6, fields[0] == "1", let id = Int64(fields[1]), let shard = Int(fields[2]), let after = Int64(fields[3]),
@@ -144,8 +144,8 @@ extension KinesisService {
             throw ServiceError("ExpiredIteratorException", "Iterator expired. The iterator was created at time \(Timestamp(milliseconds: expires - Self.iteratorLifetimeMillis).iso8601) while right now it is \(Timestamp(milliseconds: now).iso8601) which is further in the future than the tolerated delay of 300000 milliseconds.")
         }
         let limit = try r.int("Limit") ?? 10_000
-        let records = try streams.records(s, shard: shard, after: after, limit: limit)
-        let latest = try streams.bounds(s, shard: shard).latest
+        let records = try await streams.records(s, shard: shard, after: after, limit: limit)
+        let latest = try await streams.bounds(s, shard: shard).latest
         var out = JSONObject()
         out.appendUnchecked("Records", .array(records.map { rec in
             var o = JSONObject()

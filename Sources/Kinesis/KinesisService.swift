@@ -16,7 +16,7 @@ package struct KinesisService: BatonService {
     let clock: any EngineClock
 
     package init(_ context: ServiceContext) async throws(ServiceError) {
-        streams = try await KinesisStreams(context.database)
+        streams = try await KinesisStreams(context)
         region = context.region
         account = context.account
         clock = context.engine.clock
@@ -62,8 +62,8 @@ package struct KinesisService: BatonService {
         }
         t.json("PutRecord") { try await s.putRecord($0) }
         t.json("PutRecords") { try await s.putRecords($0) }
-        t.json("GetShardIterator") { try s.getShardIterator($0) }
-        t.json("GetRecords") { try s.getRecords($0) }
+        t.json("GetShardIterator") { try await s.getShardIterator($0) }
+        t.json("GetRecords") { try await s.getRecords($0) }
         return t.actions
     }
 

@@ -10,23 +10,24 @@ import StatesLanguage
 /// record that describes it commit together), through `append(_:to:…)`.
 package final class KinesisStreams: Sendable {
     let book: DocumentBook<KinesisStream>
-    let db: SQLiteJournal
+    let tables: ServiceTables
     private let byName: LockedValue<[String: KinesisStream]>
     private let nextId: LockedValue<Int64>
     /// Rung after every committed append (readers of a stream wait on it).
     package let bell: StreamBell
 
-    package init(_ db: SQLiteJournal) async throws(ServiceError) {
-        self.db = db
-        do { try await db.migrate(component: "kinesis", Self.steps) } catch {
-            throw ServiceError("InternalServerError", "the Kinesis streams cannot be opened: \(error)", kind: .server)
-        }
-        book = try await DocumentBook(owner: "kinesis.streams", store: db, encode: { $0.json }, decode: { KinesisStream(json: $0) })
+    package init(_ context: ServiceContext) async throws(ServiceError) {
+        tables = try await ServiceTables(context, component: "kinesis", steps: Self.steps)
+        book = try await DocumentBook(owner: "kinesis.streams", store: context.store, encode: { $0.json }, decode: { KinesisStream(json: $0) })
         var streams: [String: KinesisStream] = [:]
         for (name, stream) in await book.all { streams[name] = stream }
         byName = LockedValue(streams)
         nextId = LockedValue(streams.values.map(\.id).max() ?? 0)
         bell = StreamBell()
+        // Streams changed and records appended through another node.
+        let byName = self.byName, bell = self.bell
+        await book.watch { name, stream in byName.mutate { $0[name] = stream } }
+        tables.observe(owner: Self.arrivals) { _ in bell.ring() }
     }
 
     /// Append, never edit: step i is version i + 1.
@@ -44,7 +45,10 @@ package final class KinesisStreams: Sendable {
         """,
     ]
 
-    func newId() -> Int64 { nextId.next() }
+
+    /// A new stream's id: the next of this node's, or a random one when other nodes share the
+    /// store (see `TableCatalog.newId`).
+    func newId() -> Int64 { tables.shared ? Int64.random(in: 1 << 32 ..< 1 << 62) : nextId.next() }
 
     package var all: [KinesisStream] { byName.value.values.sorted { $0.name < $1.name } }
 
@@ -81,43 +85,40 @@ package final class KinesisStreams: Sendable {
         package var data: [UInt8]
     }
 
-    /// Appends a record on the writer `c`, inside the caller's savepoint; returns its shard and
-    /// sequence number. The shard is the one whose hash range holds the explicit hash key, or
-    /// else the MD5 of the partition key.
+    /// Appends a record inside the caller's transaction (`c`: a write of these tables, or of
+    /// another service's on the same backend); returns its shard and sequence number. The shard
+    /// is the one whose hash range holds the explicit hash key, or else the MD5 of the partition key.
     @discardableResult
-    package func append(_ c: SQLiteConnection, to stream: KinesisStream, partitionKey: String, explicitHashKey: UInt128? = nil,
+    package func append(_ c: any SQLExecutor, to stream: KinesisStream, partitionKey: String, explicitHashKey: UInt128? = nil,
                         data: [UInt8], now: Int64) throws(ServiceError) -> (shard: Int, seq: Int64) {
         let shard = stream.shard(for: explicitHashKey ?? KinesisStream.hash(partitionKey: partitionKey))
         do {
-            let s = try c.statement("INSERT INTO kinesis_records (stream_id, shard, arrival_ms, partition_key, data) VALUES (?1, ?2, ?3, ?4, ?5)")
-            s.bind(1, stream.id)
-            s.bind(2, shard)
-            s.bind(3, now)
-            s.bind(4, partitionKey)
-            s.bind(5, blob: data)
-            try s.run()
-            return (shard, c.lastInsertRowId)
+            let rows = try c.rows("""
+                INSERT INTO kinesis_records (stream_id, shard, arrival_ms, partition_key, data) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq
+                """, [.integer(stream.id), .integer(Int64(shard)), .integer(now), .text(partitionKey), .bytes(data)])
+            guard let seq = rows.first?.first?.int64 else { throw JournalError(.corrupt, "a record got no sequence number") }
+            try tables.notice(owner: Self.arrivals, key: String(stream.id), on: c)
+            return (shard, seq)
         } catch {
             throw ServiceError("InternalServerError", "the record could not be stored: \(error)", kind: .server)
         }
     }
 
+    /// Notices of records appended through another node (the key: the stream's id).
+    static let arrivals = "kinesis.arrivals"
+
     /// A shard's records after `after` (a sequence number), up to `limit` records and 10 MiB.
-    func records(_ stream: KinesisStream, shard: Int, after: Int64, limit: Int) throws(ServiceError) -> [Record] {
-        try db.read("The stream") { (c) throws(ServiceError) in
+    func records(_ stream: KinesisStream, shard: Int, after: Int64, limit: Int) async throws(ServiceError) -> [Record] {
+        let id = stream.id
+        return try await tables.read("The stream") { (c) throws(ServiceError) in
             do {
-                let s = try c.statement("SELECT seq, arrival_ms, partition_key, data FROM kinesis_records WHERE stream_id = ?1 AND shard = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4")
-                defer { s.reset() }
-                s.bind(1, stream.id)
-                s.bind(2, shard)
-                s.bind(3, after)
-                s.bind(4, limit)
                 var out: [Record] = []
                 var bytes = 0
-                while bytes < 10 * 1024 * 1024, try s.step() {
-                    let data = s.blob(3) ?? []
+                for r in try c.rows("SELECT seq, arrival_ms, partition_key, data FROM kinesis_records WHERE stream_id = ?1 AND shard = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+                                    [.integer(id), .integer(Int64(shard)), .integer(after), .integer(Int64(limit))]) where bytes < 10 * 1024 * 1024 {
+                    let data = r[3].bytes ?? []
                     bytes += data.count
-                    out.append(Record(seq: s.int64(0), shard: shard, arrivalMillis: s.int64(1), partitionKey: s.string(2) ?? "", data: data))
+                    out.append(Record(seq: r[0].int64 ?? 0, shard: shard, arrivalMillis: r[1].int64 ?? 0, partitionKey: r[2].string ?? "", data: data))
                 }
                 return out
             } catch {
@@ -127,21 +128,16 @@ package final class KinesisStreams: Sendable {
     }
 
     /// The latest sequence number in a shard (0: none yet), and the first at or after a time.
-    func bounds(_ stream: KinesisStream, shard: Int, atOrAfter millis: Int64? = nil) throws(ServiceError) -> (latest: Int64, firstAt: Int64?) {
-        try db.read("The stream") { (c) throws(ServiceError) in
+    func bounds(_ stream: KinesisStream, shard: Int, atOrAfter millis: Int64? = nil) async throws(ServiceError) -> (latest: Int64, firstAt: Int64?) {
+        let id = stream.id
+        return try await tables.read("The stream") { (c) throws(ServiceError) in
             do {
-                let s = try c.statement("SELECT MAX(seq) FROM kinesis_records WHERE stream_id = ?1 AND shard = ?2")
-                defer { s.reset() }
-                s.bind(1, stream.id)
-                s.bind(2, shard)
-                let latest = try s.step() ? (s.optionalInt64(0) ?? 0) : 0
+                let latest = try c.rows("SELECT MAX(seq) FROM kinesis_records WHERE stream_id = ?1 AND shard = ?2",
+                                        [.integer(id), .integer(Int64(shard))]).first?.first?.int64 ?? 0
                 guard let millis else { return (latest, nil) }
-                let t = try c.statement("SELECT MIN(seq) FROM kinesis_records WHERE stream_id = ?1 AND shard = ?2 AND arrival_ms >= ?3")
-                defer { t.reset() }
-                t.bind(1, stream.id)
-                t.bind(2, shard)
-                t.bind(3, millis)
-                return (latest, try t.step() ? t.optionalInt64(0) : nil)
+                let first = try c.rows("SELECT MIN(seq) FROM kinesis_records WHERE stream_id = ?1 AND shard = ?2 AND arrival_ms >= ?3",
+                                       [.integer(id), .integer(Int64(shard)), .integer(millis)]).first?.first?.int64
+                return (latest, first)
             } catch {
                 throw ServiceError("InternalServerError", "the stream could not be read: \(error)", kind: .server)
             }
@@ -150,13 +146,13 @@ package final class KinesisStreams: Sendable {
 
     /// Removes a stream's records older than `before` (all of them when nil).
     func trim(_ streamId: Int64, before: Int64?) async throws(ServiceError) {
-        try await db.write("The trim") { (c) throws(ServiceError) in
+        try await tables.write("The trim") { (c) throws(ServiceError) in
             do {
-                let s = try c.statement(before == nil ? "DELETE FROM kinesis_records WHERE stream_id = ?1"
-                                                      : "DELETE FROM kinesis_records WHERE stream_id = ?1 AND arrival_ms < ?2")
-                s.bind(1, streamId)
-                if let before { s.bind(2, before) }
-                try s.run()
+                if let before {
+                    try c.run("DELETE FROM kinesis_records WHERE stream_id = ?1 AND arrival_ms < ?2", [.integer(streamId), .integer(before)])
+                } else {
+                    try c.run("DELETE FROM kinesis_records WHERE stream_id = ?1", [.integer(streamId)])
+                }
             } catch {
                 throw ServiceError("InternalServerError", "the records could not be trimmed: \(error)", kind: .server)
             }

@@ -43,7 +43,7 @@ struct StreamConsumer: Sendable {
 
     /// Where a new consumer starts: LATEST (after what is there now) or TRIM_HORIZON (the oldest kept).
     func start(_ key: String, stream: String, position: String) async throws(ServiceError) {
-        let after = position == "LATEST" ? try streams.latestSequence(stream) : 0
+        let after = position == "LATEST" ? try await streams.latestSequence(stream) : 0
         try await checkpoints.update(key) { (v: inout Int64?) throws(ServiceError) in v = after }
     }
 
@@ -68,7 +68,7 @@ struct StreamConsumer: Sendable {
                 return
             }
             let after = positions.value[key] ?? persisted
-            guard let (records, last) = try? streams.records(s.stream, after: after, limit: min(limit ?? s.batchSize, 1000)), !records.isEmpty else {
+            guard let (records, last) = try? await streams.records(s.stream, after: after, limit: min(limit ?? s.batchSize, 1000)), !records.isEmpty else {
                 // Nothing new: make the checkpoint durable, then wait for a commit with stream
                 // records (or look again in a second).
                 await persist(key, &persisted)

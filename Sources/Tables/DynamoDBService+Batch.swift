@@ -6,7 +6,7 @@ import StatesLanguage
 extension DynamoDBService {
     static let batchGetBytes = 16 * 1024 * 1024
 
-    func batchGetItem(_ r: JSONRequest) throws -> JSON {
+    func batchGetItem(_ r: JSONRequest) async throws -> JSON {
         guard case .object(let tables)? = r.body["RequestItems"], !tables.isEmpty else {
             throw ServiceError.validation("1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: Member must not be null")
         }
@@ -35,17 +35,18 @@ extension DynamoDBService {
                 keys.append(stored)
             }
             let room = budget
-            let (found, read, used) = try store.read { (reader) throws(ServiceError) -> ([JSON], Int, Int) in
+            let wanted = keys
+            let (found, read, used) = try await store.read { (reader) throws(ServiceError) -> ([JSON], Int, Int) in
                 var out: [JSON] = []
                 var used = 0
-                for (i, (pk, sk)) in keys.enumerated() {
+                for (i, (pk, sk)) in wanted.enumerated() {
                     guard used < room else { return (out, i, used) }
                     if let item = try reader.item(schema.id, pk, sk) {
                         used += item.itemSize
                         out.append((projection.map { ExpressionEvaluator.project(item, $0) } ?? item).json)
                     }
                 }
-                return (out, keys.count, used)
+                return (out, wanted.count, used)
             }
             budget -= used
             responses[table] = .array(found)
@@ -113,7 +114,7 @@ extension DynamoDBService {
 
     // MARK: transactions
 
-    func transactGetItems(_ r: JSONRequest) throws -> JSON {
+    func transactGetItems(_ r: JSONRequest) async throws -> JSON {
         let items = r.body["TransactItems"]?.arrayValue ?? []
         guard items.count <= 100 else {
             throw ServiceError.validation("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
@@ -131,7 +132,7 @@ extension DynamoDBService {
             gets.append((schema, pk, sk, projection))
         }
         let ready = gets
-        let responses = try store.read { (reader) throws(ServiceError) -> [JSON] in
+        let responses = try await store.read { (reader) throws(ServiceError) -> [JSON] in
             var out: [JSON] = []
             for (schema, pk, sk, projection) in ready {
                 if let item = try reader.item(schema.id, pk, sk) {

@@ -45,26 +45,17 @@ extension DynamoDBService {
 extension ItemWriter {
     /// Sets (or clears) every item's expiry from the table's TTL attribute.
     func stampExpiry(_ schema: TableSchema) throws(ServiceError) {
-        var rows: [([UInt8], [UInt8], Int64?)] = []
-        do {
-            let s = try c.statement("SELECT pk, sk, item FROM ddb_items WHERE table_id = ?1")
-            s.bind(1, schema.id)
-            while try s.step() {
-                var expires: Int64?
-                if let attr = schema.ttlAttribute, case .n(let n)? = try ItemReader.decode(s.blob(2) ?? [])[attr], !n.negative {
-                    expires = Int64(n.description.prefix { $0 != "." })
-                }
-                rows.append((s.blob(0) ?? [], s.blob(1) ?? [], expires))
+        let rows: [[SQLValue]]
+        do { rows = try c.rows("SELECT pk, sk, item FROM ddb_items WHERE table_id = ?1", [.integer(schema.id)]) } catch { throw failure(error) }
+        for r in rows {
+            var expires: Int64?
+            if let attr = schema.ttlAttribute, case .n(let n)? = try ItemReader.decode(r[2].bytes ?? [])[attr], !n.negative {
+                expires = Int64(n.description.prefix { $0 != "." })
             }
-            s.reset()
-            let u = try c.statement("UPDATE ddb_items SET expires = ?4 WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")
-            for (pk, sk, e) in rows {
-                u.bind(1, schema.id)
-                u.bind(2, blob: pk)
-                u.bind(3, blob: sk)
-                u.bind(4, e)
-                try u.run()
-            }
-        } catch let e as JournalError { throw failure(e) } catch let e as ServiceError { throw e } catch { throw ServiceError.internalFailure("\(error)") }
+            do {
+                try c.run("UPDATE ddb_items SET expires = ?4 WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+                          [.integer(schema.id), .bytes(r[0].bytes ?? []), .bytes(r[1].bytes ?? []), .integer(expires)])
+            } catch { throw failure(error) }
+        }
     }
 }

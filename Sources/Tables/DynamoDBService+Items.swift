@@ -265,7 +265,7 @@ extension DynamoDBService {
         return .object(out)
     }
 
-    func getItem(_ r: JSONRequest) throws -> [UInt8] {
+    func getItem(_ r: JSONRequest) async throws -> [UInt8] {
         let key = try Item(json: r.body["Key"], field: "Key")
         let schema = try catalog.schema(try r.required("TableName"))
         let (pk, sk) = try schema.storedKey(key, isKey: true)
@@ -273,7 +273,7 @@ extension DynamoDBService {
         let p = try Self.placeholders(r)
         let projection = try projection(r, p)
         try p.checkAllUsed()
-        let raw = try store.read { (reader) throws(ServiceError) in try reader.raw(schema.id, pk, sk) }
+        let raw = try await store.read { (reader) throws(ServiceError) in try reader.raw(schema.id, pk, sk) }
         let consistent = try r.bool("ConsistentRead") ?? false
         let capacity = Self.capacity(schema.name, units: consistent ? 1 : 0.5, r: r)
         if projection == nil, capacity == nil {

@@ -28,7 +28,7 @@ extension DynamoDBService {
             var bytes = 0
             while bytes < Self.pageBytes {
                 let from = after
-                let rows = try store.read { (r) throws(ServiceError) in
+                let rows = try await store.read { (r) throws(ServiceError) in
                     try r.scan(table: schema.id, index: index?.name, partition: nil, range: nil, forward: true, after: from, limit: 1000,
                                budget: Self.pageBytes)
                 }

@@ -11,7 +11,7 @@ extension DynamoDBService {
         var range: (op: String, values: [[UInt8]])?
     }
 
-    func query(_ r: JSONRequest) throws -> [UInt8] {
+    func query(_ r: JSONRequest) async throws -> [UInt8] {
         let schema = try catalog.schema(try r.required("TableName"))
         let index = try indexOf(schema, r)
         try Self.refuseMixed(r, legacy: ["KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator"],
@@ -31,11 +31,11 @@ extension DynamoDBService {
         let filter = try filterCondition(r, p, legacy: "QueryFilter")
         let projection = try projection(r, p)
         try p.checkAllUsed()
-        return try page(r, schema: schema, index: index, keys: keys, filter: filter, projection: projection,
+        return try await page(r, schema: schema, index: index, keys: keys, filter: filter, projection: projection,
                         forward: try r.bool("ScanIndexForward") ?? true, segment: nil)
     }
 
-    func scan(_ r: JSONRequest) throws -> [UInt8] {
+    func scan(_ r: JSONRequest) async throws -> [UInt8] {
         let schema = try catalog.schema(try r.required("TableName"))
         let index = try indexOf(schema, r)
         try Self.refuseMixed(r, legacy: ["ScanFilter", "AttributesToGet", "ConditionalOperator"], expression: ["FilterExpression", "ProjectionExpression"])
@@ -55,7 +55,7 @@ extension DynamoDBService {
             }
             segment = (s, total)
         }
-        return try page(r, schema: schema, index: index, keys: nil, filter: filter, projection: projection, forward: true, segment: segment)
+        return try await page(r, schema: schema, index: index, keys: nil, filter: filter, projection: projection, forward: true, segment: segment)
     }
 
     func indexOf(_ schema: TableSchema, _ r: JSONRequest) throws(ServiceError) -> TableSchema.Index? {
@@ -137,7 +137,7 @@ extension DynamoDBService {
 
     /// Reads one page and renders Query's or Scan's answer.
     func page(_ r: JSONRequest, schema: TableSchema, index: TableSchema.Index?, keys: KeyRange?, filter: Condition?,
-              projection: [DocumentPath]?, forward: Bool, segment: (Int, Int)?) throws(ServiceError) -> [UInt8] {
+              projection: [DocumentPath]?, forward: Bool, segment: (Int, Int)?) async throws(ServiceError) -> [UInt8] {
         let limit = try r.int("Limit")
         if let limit, limit < 1 {
             throw ServiceError.validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
@@ -178,9 +178,10 @@ extension DynamoDBService {
         reading: while true {
             let requested = segment == nil ? min(chunk, wanted - scanned) : 1000
             let from = after
-            let rows = try store.read { (reader) throws(ServiceError) in
+            let budget = Self.pageBytes - bytes
+            let rows = try await store.read { (reader) throws(ServiceError) in
                 try reader.scan(table: schema.id, index: index?.name, partition: keys?.partition, range: keys?.range, forward: forward,
-                                after: from, limit: requested, budget: Self.pageBytes - bytes)
+                                after: from, limit: requested, budget: budget)
             }
             if rows.isEmpty {
                 last = nil

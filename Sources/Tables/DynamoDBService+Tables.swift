@@ -168,7 +168,7 @@ extension DynamoDBService {
         let record = try await catalog.record(name)
         var d = record["description"]?.objectValue ?? [:]
         let schema = TableCatalog.schema(record)
-        let counts = try store.read { (r) throws(ServiceError) in try r.itemCount(schema.id) }
+        let counts = try await store.read { (r) throws(ServiceError) in try r.itemCount(schema.id) }
         d["ItemCount"] = .int(counts.count)
         d["TableSizeBytes"] = .int(counts.bytes)
         return d

@@ -25,15 +25,16 @@ package struct DynamoDBService: BatonService {
 
     package init(_ context: ServiceContext, kinesis: KinesisStreams? = nil) async throws(ServiceError) {
         self.kinesis = kinesis
-        do { store = try await ItemStore(context.database) } catch {
-            throw ServiceError("InternalServerError", "the tables cannot be opened: \(error)", kind: .server)
-        }
-        catalog = try await TableCatalog(store: context.database)
+        store = try await ItemStore(context)
+        catalog = try await TableCatalog(store: context.store)
         region = context.region
         account = context.account
         clock = context.engine.clock
         transactionTokens = LockedValue([:])
         streamBell = StreamBell()
+        // Changes through another node wake this node's stream readers.
+        let bell = streamBell
+        store.tables.observe(owner: ItemWriter.streamArrivals) { _ in bell.ring() }
     }
 
     package var name: String { "dynamodb" }
@@ -77,15 +78,15 @@ package struct DynamoDBService: BatonService {
         t.json("UpdateKinesisStreamingDestination") { try await s.updateKinesisDestination($0) }
         t.json("DescribeKinesisStreamingDestination") { try await s.describeKinesisDestination($0) }
         t.json("PutItem") { try await s.putItem($0) }
-        t.bytes("GetItem") { try s.getItem($0) }
+        t.bytes("GetItem") { try await s.getItem($0) }
         t.json("UpdateItem") { try await s.updateItem($0) }
         t.json("DeleteItem") { try await s.deleteItem($0) }
-        t.bytes("Query") { try s.query($0) }
-        t.bytes("Scan") { try s.scan($0) }
-        t.json("BatchGetItem") { try s.batchGetItem($0) }
+        t.bytes("Query") { try await s.query($0) }
+        t.bytes("Scan") { try await s.scan($0) }
+        t.json("BatchGetItem") { try await s.batchGetItem($0) }
         t.json("BatchWriteItem") { try await s.batchWriteItem($0) }
         t.json("TransactWriteItems") { try await s.transactWriteItems($0) }
-        t.json("TransactGetItems") { try s.transactGetItems($0) }
+        t.json("TransactGetItems") { try await s.transactGetItems($0) }
         t.json("ExecuteStatement") { try await s.executeStatement($0) }
         t.json("BatchExecuteStatement") { try await s.batchExecuteStatement($0) }
         return t.actions

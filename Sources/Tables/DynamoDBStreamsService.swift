@@ -21,9 +21,9 @@ package struct DynamoDBStreamsService: BatonService {
         var t = ActionTable(model: DynamoDBStreamsModel.constraints)
         let s = self
         t.json("ListStreams") { try s.listStreams($0) }
-        t.json("DescribeStream") { try s.describeStream($0) }
-        t.json("GetShardIterator") { try s.getShardIterator($0) }
-        t.json("GetRecords") { try s.getRecords($0) }
+        t.json("DescribeStream") { try await s.describeStream($0) }
+        t.json("GetShardIterator") { try await s.getShardIterator($0) }
+        t.json("GetRecords") { try await s.getRecords($0) }
         return t.actions
     }
 
@@ -80,9 +80,9 @@ package struct DynamoDBStreamsService: BatonService {
         return Int64(text.dropFirst())
     }
 
-    func describeStream(_ r: JSONRequest) throws -> JSON {
+    func describeStream(_ r: JSONRequest) async throws -> JSON {
         let s = try stream(try r.required("StreamArn"))
-        let bounds = try tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(s.arn) }
+        let bounds = try await tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(s.arn) }
         var range: JSONObject = ["StartingSequenceNumber": .string(Self.sequenceText(bounds?.first ?? 1))]
         if !s.enabled, let last = bounds?.last { range["EndingSequenceNumber"] = .string(Self.sequenceText(last)) }
         var d = JSONObject()
@@ -97,14 +97,14 @@ package struct DynamoDBStreamsService: BatonService {
         return ["StreamDescription": .object(d)]
     }
 
-    func getShardIterator(_ r: JSONRequest) throws -> JSON {
+    func getShardIterator(_ r: JSONRequest) async throws -> JSON {
         let s = try stream(try r.required("StreamArn"))
         let shard = try r.required("ShardId")
         guard shard == s.shardId else {
             throw ServiceError("ResourceNotFoundException", "Requested resource not found: Shard does not exist", kind: .notFound)
         }
         let type = try r.required("ShardIteratorType")
-        let bounds = try tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(s.arn) }
+        let bounds = try await tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(s.arn) }
         let after: Int64
         switch type {
         case "TRIM_HORIZON": after = max(0, (bounds?.first ?? 1) - 1)
@@ -125,7 +125,7 @@ package struct DynamoDBStreamsService: BatonService {
         return arn + "|1|" + Data("\(shard)|\(after)|\(expires)".utf8).base64EncodedString()
     }
 
-    func getRecords(_ r: JSONRequest) throws -> JSON {
+    func getRecords(_ r: JSONRequest) async throws -> JSON {
         let text = try r.required("ShardIterator")
         let parts = text.components(separatedBy: "|1|")
         guard parts.count == 2, let data = Data(base64Encoded: parts[1]) else { throw ServiceError.validation("Invalid ShardIterator") }
@@ -142,7 +142,7 @@ package struct DynamoDBStreamsService: BatonService {
         guard limit >= 1, limit <= 1000 else {
             throw ServiceError.validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000")
         }
-        let (records, last) = try records(arn, after: after, limit: limit)
+        let (records, last) = try await records(arn, after: after, limit: limit)
         var out: JSONObject = ["Records": .array(records)]
         // A disabled stream's shard ends once its records are read.
         if s.enabled || !records.isEmpty { out["NextShardIterator"] = .string(iterator(arn, shard: fields[0], after: last)) }
@@ -153,16 +153,16 @@ package struct DynamoDBStreamsService: BatonService {
     package func exists(_ arn: String) -> Bool { streams().contains { $0.arn == arn } }
 
     /// The sequence of a stream's latest record (0: none): where LATEST starts.
-    package func latestSequence(_ arn: String) throws(ServiceError) -> Int64 {
-        try tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(arn) }?.last ?? 0
+    package func latestSequence(_ arn: String) async throws(ServiceError) -> Int64 {
+        try await tables.store.read { (reader) throws(ServiceError) in try reader.streamBounds(arn) }?.last ?? 0
     }
 
     /// The shard id a stream's records carry (one shard per stream).
     package func shardId(_ arn: String) -> String? { streams().first { $0.arn == arn }?.shardId }
 
     /// Records after `after`, up to `limit` and 1 MB, with their SequenceNumber; and the last one read.
-    package func records(_ arn: String, after: Int64, limit: Int) throws(ServiceError) -> ([JSON], Int64) {
-        let rows = try tables.store.read { (reader) throws(ServiceError) in try reader.streamRecords(arn, after: after, limit: limit) }
+    package func records(_ arn: String, after: Int64, limit: Int) async throws(ServiceError) -> ([JSON], Int64) {
+        let rows = try await tables.store.read { (reader) throws(ServiceError) in try reader.streamRecords(arn, after: after, limit: limit) }
         var out: [JSON] = []
         var last = after
         var bytes = 0

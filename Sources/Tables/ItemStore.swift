@@ -1,17 +1,17 @@
-import CSQLite
 import Journal
 import ServiceKit
 import StatesLanguage
 
-/// Items, index entries and stream records in the journal's database. Every change runs on
-/// the one writer inside a group commit, its stream record in the same transaction: no change
-/// without its record, no record without its change. Reads go to the reader connection.
+/// Items, index entries and stream records in the journal's database. Every change runs in one
+/// transaction with its stream record: no change without its record, no record without its
+/// change. On SQLite, the writer's group commit; on PostgreSQL, a connection of the tables'
+/// own whose transaction locks each item it reads (two nodes' conditional writes of one item
+/// go one after the other), shared by every node.
 final class ItemStore: Sendable {
-    let db: SQLiteJournal
+    let tables: ServiceTables
 
-    init(_ db: SQLiteJournal) async throws(JournalError) {
-        self.db = db
-        try await db.migrate(component: "dynamodb", Self.steps)
+    init(_ context: ServiceContext) async throws(ServiceError) {
+        tables = try await ServiceTables(context, component: "dynamodb", steps: Self.steps)
     }
 
     /// Append, never edit: step i is version i + 1.
@@ -46,35 +46,52 @@ final class ItemStore: Sendable {
         """,
     ]
 
-    /// Runs `body` on the writer, in one savepoint of a group commit; a ServiceError rolls it
-    /// back and is thrown here. Returns once the commit is durable.
+    /// Whether other nodes share the items (PostgreSQL).
+    var shared: Bool { tables.shared }
+
+    /// Runs `body` in one transaction; a ServiceError rolls it back and is thrown here.
+    /// Returns once the commit is durable.
     func write<T: Sendable>(_ body: @escaping @Sendable (ItemWriter) throws(ServiceError) -> T) async throws(ServiceError) -> T {
-        try await db.write("The change") { (c) throws(ServiceError) in try body(ItemWriter(c)) }
+        let tables = self.tables
+        return try await tables.write("The change") { (e) throws(ServiceError) in try body(ItemWriter(e, tables: tables)) }
     }
 
-    func read<T>(_ body: (ItemReader) throws(ServiceError) -> T) throws(ServiceError) -> T {
-        try db.read("The table") { (c) throws(ServiceError) in try body(ItemReader(c)) }
+    func read<T: Sendable>(_ body: @escaping @Sendable (ItemReader) throws(ServiceError) -> T) async throws(ServiceError) -> T {
+        try await tables.read("The table") { (e) throws(ServiceError) in try body(ItemReader(e, locking: false)) }
     }
 }
 
 /// Reads on one connection (the reader, or the writer inside a write).
 struct ItemReader {
-    let c: SQLiteConnection
+    let c: any SQLExecutor
+    /// Inside a write on PostgreSQL: each item read is locked for the rest of the transaction.
+    let locking: Bool
 
-    init(_ c: SQLiteConnection) { self.c = c }
+    init(_ c: any SQLExecutor, locking: Bool) {
+        self.c = c
+        self.locking = locking && c.isPostgres
+    }
 
     func failure(_ e: JournalError) -> ServiceError { ServiceError("InternalServerError", "\(e)", kind: .server) }
 
     /// The stored text of one item.
     func raw(_ table: Int64, _ pk: [UInt8], _ sk: [UInt8]) throws(ServiceError) -> [UInt8]? {
         do {
-            let s = try c.statement("SELECT item FROM ddb_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")
-            defer { s.reset() }
-            s.bind(1, table)
-            s.bind(2, blob: pk)
-            s.bind(3, blob: sk)
-            return try s.step() ? (s.blob(0) ?? []) : nil
+            if locking {
+                // A lock on the key, whether or not the item exists (a row lock needs a row).
+                _ = try c.rows("SELECT pg_advisory_xact_lock(?1)", [.integer(Self.lockKey(table, pk, sk))])
+            }
+            return try c.rows("SELECT item FROM ddb_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+                              [.integer(table), .bytes(pk), .bytes(sk)]).first?.first?.bytes ?? nil
         } catch { throw failure(error) }
+    }
+
+    /// FNV-1a of the table and key: the advisory lock of one item.
+    static func lockKey(_ table: Int64, _ pk: [UInt8], _ sk: [UInt8]) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in String(table).utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for part in [pk, [0xFF], sk] { for b in part { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        return Int64(bitPattern: h)
     }
 
     func item(_ table: Int64, _ pk: [UInt8], _ sk: [UInt8]) throws(ServiceError) -> Item? {
@@ -134,15 +151,11 @@ struct ItemReader {
         }
         sql += " LIMIT \(limit)"
         do {
-            let s = try c.statement(sql)
-            defer { s.reset() }
-            s.bind(1, table)
-            for (i, b) in binds.enumerated() { s.bind(Int32(i + 2), blob: b) }
             var rows: [Row] = []
             var used = 0
-            while used < budget, try s.step() {
-                let size = Int(s.int64(1))
-                rows.append(Row(item: s.blob(0) ?? [], size: size, pk: s.blob(2) ?? [], sk: s.blob(3) ?? []))
+            for r in try c.rows(sql, [.integer(table)] + binds.map { .bytes($0) }) where used < budget {
+                let size = Int(r[1].int64 ?? 0)
+                rows.append(Row(item: r[0].bytes ?? [], size: size, pk: r[2].bytes ?? [], sk: r[3].bytes ?? []))
                 used += size
             }
             return rows
@@ -187,45 +200,42 @@ struct ItemReader {
 
     func streamRecords(_ arn: String, after: Int64, limit: Int) throws(ServiceError) -> [(seq: Int64, record: [UInt8])] {
         do {
-            let s = try c.statement("SELECT seq, record FROM ddb_stream_records WHERE stream_arn = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
-            defer { s.reset() }
-            s.bind(1, arn)
-            s.bind(2, after)
-            s.bind(3, limit)
-            var out: [(Int64, [UInt8])] = []
-            while try s.step() { out.append((s.int64(0), s.blob(1) ?? [])) }
-            return out
+            return try c.rows("SELECT seq, record FROM ddb_stream_records WHERE stream_arn = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                              [.text(arn), .integer(after), .integer(Int64(limit))]).map { (seq: $0[0].int64 ?? 0, record: $0[1].bytes ?? []) }
         } catch { throw failure(error) }
     }
 
     /// The first and last sequence numbers of a stream's records (nil when it has none).
     func streamBounds(_ arn: String) throws(ServiceError) -> (first: Int64, last: Int64)? {
         do {
-            let s = try c.statement("SELECT MIN(seq), MAX(seq) FROM ddb_stream_records WHERE stream_arn = ?1")
-            defer { s.reset() }
-            s.bind(1, arn)
-            guard try s.step(), let first = s.optionalInt64(0), let last = s.optionalInt64(1) else { return nil }
+            guard let r = try c.rows("SELECT MIN(seq), MAX(seq) FROM ddb_stream_records WHERE stream_arn = ?1", [.text(arn)]).first,
+                  let first = r[0].int64, let last = r[1].int64 else { return nil }
             return (first, last)
         } catch { throw failure(error) }
     }
 
     func itemCount(_ table: Int64) throws(ServiceError) -> (count: Int64, bytes: Int64) {
         do {
-            let s = try c.statement("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ddb_items WHERE table_id = ?1")
-            defer { s.reset() }
-            s.bind(1, table)
-            _ = try s.step()
-            return (s.int64(0), s.int64(1))
+            let r = try c.rows("SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM ddb_items WHERE table_id = ?1", [.integer(table)]).first
+            return (r?[0].int64 ?? 0, r?[1].int64 ?? 0)
         } catch { throw failure(error) }
     }
 }
 
-/// Changes, on the writer inside a group commit.
+/// Changes, inside a write's transaction.
 struct ItemWriter {
-    let c: SQLiteConnection
-    var reader: ItemReader { ItemReader(c) }
+    let c: any SQLExecutor
+    let tables: ServiceTables
+    /// Reads inside the write: on PostgreSQL each item read is locked until the commit.
+    var reader: ItemReader { ItemReader(c, locking: true) }
 
-    init(_ c: SQLiteConnection) { self.c = c }
+    init(_ c: any SQLExecutor, tables: ServiceTables) {
+        self.c = c
+        self.tables = tables
+    }
+
+    /// Notices of stream records appended through another node (the key: the stream's ARN).
+    static let streamArrivals = "dynamodb.streams"
 
     func failure(_ e: JournalError) -> ServiceError { ServiceError("InternalServerError", "\(e)", kind: .server) }
 
@@ -233,21 +243,16 @@ struct ItemWriter {
     func replace(_ schema: TableSchema, pk: [UInt8], sk: [UInt8], old: Item?, new: Item?, expires: Int64?) throws(ServiceError) {
         do {
             if let new {
-                let text = new.json.serializedBytes
-                let s = try c.statement("INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                s.bind(1, schema.id)
-                s.bind(2, blob: pk)
-                s.bind(3, blob: sk)
-                s.bind(4, blob: text)
-                s.bind(5, new.itemSize)
-                s.bind(6, expires)
-                try s.run()
+                let values: [SQLValue] = [.integer(schema.id), .bytes(pk), .bytes(sk), .bytes(new.json.serializedBytes),
+                                          .integer(Int64(new.itemSize)), .integer(expires)]
+                try c.run(c.isPostgres
+                    ? """
+                      INSERT INTO ddb_items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                      ON CONFLICT (table_id, pk, sk) DO UPDATE SET item = EXCLUDED.item, size = EXCLUDED.size, expires = EXCLUDED.expires
+                      """
+                    : "INSERT OR REPLACE INTO ddb_items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", values)
             } else if old != nil {
-                let s = try c.statement("DELETE FROM ddb_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")
-                s.bind(1, schema.id)
-                s.bind(2, blob: pk)
-                s.bind(3, blob: sk)
-                try s.run()
+                try c.run("DELETE FROM ddb_items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3", [.integer(schema.id), .bytes(pk), .bytes(sk)])
             }
             for index in schema.indexes {
                 let before = old.flatMap { schema.indexKey(index, of: $0) }
@@ -263,82 +268,59 @@ struct ItemWriter {
     }
 
     func indexEntry(delete: Bool, _ table: Int64, _ index: String, _ key: (ipk: [UInt8], isk: [UInt8]), _ pk: [UInt8], _ sk: [UInt8]) throws(JournalError) {
-        let s = try c.statement(delete
-            ? "DELETE FROM ddb_index_entries WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3 AND isk = ?4 AND pk = ?5 AND sk = ?6"
-            : "INSERT OR REPLACE INTO ddb_index_entries (table_id, index_name, ipk, isk, pk, sk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        s.bind(1, table)
-        s.bind(2, index)
-        s.bind(3, blob: key.ipk)
-        s.bind(4, blob: key.isk)
-        s.bind(5, blob: pk)
-        s.bind(6, blob: sk)
-        try s.run()
+        let values: [SQLValue] = [.integer(table), .text(index), .bytes(key.ipk), .bytes(key.isk), .bytes(pk), .bytes(sk)]
+        if delete {
+            try c.run("DELETE FROM ddb_index_entries WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3 AND isk = ?4 AND pk = ?5 AND sk = ?6",
+                      values)
+        } else {
+            try c.run(c.isPostgres
+                ? "INSERT INTO ddb_index_entries (table_id, index_name, ipk, isk, pk, sk) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"
+                : "INSERT OR REPLACE INTO ddb_index_entries (table_id, index_name, ipk, isk, pk, sk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", values)
+        }
     }
 
     /// Appends a stream record (its SequenceNumber is added when it is read: the row's id,
-    /// which AUTOINCREMENT never hands out twice, even after old records are trimmed).
+    /// which is never handed out twice, even after old records are trimmed).
     func appendRecord(stream: String, now: Int64, record: [UInt8]) throws(ServiceError) {
         do {
-            let s = try c.statement("INSERT INTO ddb_stream_records (stream_arn, created_ms, record) VALUES (?1, ?2, ?3)")
-            s.bind(1, stream)
-            s.bind(2, now)
-            s.bind(3, blob: record)
-            try s.run()
+            try c.run("INSERT INTO ddb_stream_records (stream_arn, created_ms, record) VALUES (?1, ?2, ?3)", [.text(stream), .integer(now), .bytes(record)])
+            try tables.notice(owner: Self.streamArrivals, key: stream, on: c)
         } catch { throw failure(error) }
     }
 
     func dropTable(_ id: Int64) throws(ServiceError) {
         do {
             for sql in ["DELETE FROM ddb_items WHERE table_id = ?1", "DELETE FROM ddb_index_entries WHERE table_id = ?1"] {
-                let s = try c.statement(sql)
-                s.bind(1, id)
-                try s.run()
+                try c.run(sql, [.integer(id)])
             }
         } catch { throw failure(error) }
     }
 
     func dropIndex(_ id: Int64, _ name: String) throws(ServiceError) {
-        do {
-            let s = try c.statement("DELETE FROM ddb_index_entries WHERE table_id = ?1 AND index_name = ?2")
-            s.bind(1, id)
-            s.bind(2, name)
-            try s.run()
-        } catch { throw failure(error) }
+        do { try c.run("DELETE FROM ddb_index_entries WHERE table_id = ?1 AND index_name = ?2", [.integer(id), .text(name)]) } catch {
+            throw failure(error)
+        }
     }
 
     /// Builds a new index's entries from the items already stored (AWS's backfill).
     func backfill(_ schema: TableSchema, _ index: TableSchema.Index) throws(ServiceError) {
-        var rows: [([UInt8], [UInt8], [UInt8])] = []
-        do {
-            let s = try c.statement("SELECT item, pk, sk FROM ddb_items WHERE table_id = ?1")
-            s.bind(1, schema.id)
-            while try s.step() { rows.append((s.blob(0) ?? [], s.blob(1) ?? [], s.blob(2) ?? [])) }
-            s.reset()
-        } catch { throw failure(error) }
-        for (raw, pk, sk) in rows {
-            guard let k = schema.indexKey(index, of: try ItemReader.decode(raw)) else { continue }
-            do { try indexEntry(delete: false, schema.id, index.name, k, pk, sk) } catch { throw failure(error) }
+        let rows: [[SQLValue]]
+        do { rows = try c.rows("SELECT item, pk, sk FROM ddb_items WHERE table_id = ?1", [.integer(schema.id)]) } catch { throw failure(error) }
+        for r in rows {
+            guard let k = schema.indexKey(index, of: try ItemReader.decode(r[0].bytes ?? [])) else { continue }
+            do { try indexEntry(delete: false, schema.id, index.name, k, r[1].bytes ?? [], r[2].bytes ?? []) } catch { throw failure(error) }
         }
     }
 
     /// Items whose TTL has passed, up to `limit`: (table, pk, sk).
     func expired(before seconds: Int64, limit: Int) throws(ServiceError) -> [(Int64, [UInt8], [UInt8])] {
         do {
-            let s = try c.statement("SELECT table_id, pk, sk FROM ddb_items WHERE expires IS NOT NULL AND expires < ?1 LIMIT ?2")
-            defer { s.reset() }
-            s.bind(1, seconds)
-            s.bind(2, limit)
-            var out: [(Int64, [UInt8], [UInt8])] = []
-            while try s.step() { out.append((s.int64(0), s.blob(1) ?? [], s.blob(2) ?? [])) }
-            return out
+            return try c.rows("SELECT table_id, pk, sk FROM ddb_items WHERE expires IS NOT NULL AND expires < ?1 LIMIT ?2",
+                              [.integer(seconds), .integer(Int64(limit))]).map { ($0[0].int64 ?? 0, $0[1].bytes ?? [], $0[2].bytes ?? []) }
         } catch { throw failure(error) }
     }
 
     func trimStreams(before millis: Int64) throws(ServiceError) {
-        do {
-            let s = try c.statement("DELETE FROM ddb_stream_records WHERE created_ms < ?1")
-            s.bind(1, millis)
-            try s.run()
-        } catch { throw failure(error) }
+        do { try c.run("DELETE FROM ddb_stream_records WHERE created_ms < ?1", [.integer(millis)]) } catch { throw failure(error) }
     }
 }

@@ -10,8 +10,10 @@ final class TableCatalog: Sendable {
     let book: DocumentBook<JSONObject>
     private let schemas: LockedValue<[String: TableSchema]>
     private let nextId: LockedValue<Int64>
+    let shared: Bool
 
     init(store: any DocumentStore) async throws(ServiceError) {
+        shared = store.sharedWithOtherNodes
         book = try await DocumentBook(owner: "dynamodb.tables", store: store, encode: { .object($0) }, decode: { $0.objectValue })
         var schemas: [String: TableSchema] = [:]
         var top: Int64 = 0
@@ -22,6 +24,9 @@ final class TableCatalog: Sendable {
         }
         self.schemas = LockedValue(schemas)
         nextId = LockedValue(top)
+        // Tables created, changed or deleted through another node: their schemas follow.
+        let all = self.schemas
+        await book.watch { name, record in all.mutate { $0[name] = record.map(Self.schema) } }
     }
 
     static func schema(_ record: JSONObject) -> TableSchema {
@@ -34,7 +39,10 @@ final class TableCatalog: Sendable {
         return s
     }
 
-    func newId() -> Int64 { nextId.next() }
+    /// A new table's id: the next of this node's, or, when other nodes create tables in the same
+    /// store, a random one (ids are never compared, only matched; 2⁶² of them make a clash
+    /// between nodes creating tables at once as good as impossible).
+    func newId() -> Int64 { shared ? Int64.random(in: 1 << 32 ..< 1 << 62) : nextId.next() }
 
     /// A table's schema, or AWS's ResourceNotFoundException as item operations word it.
     func schema(_ name: String) throws(ServiceError) -> TableSchema {

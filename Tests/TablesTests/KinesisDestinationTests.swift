@@ -11,22 +11,25 @@ import Testing
 /// transaction (none for a refused change), both images whatever the stream view type, the
 /// precision it was asked for, and AWS's answers for the destination's states.
 @Suite struct KinesisDestinationTests {
+    typealias Backend = TableServiceTests.Backend
+
     final class Fixture {
         let dir = NSTemporaryDirectory() + "baton-kds-\(UUID().uuidString)"
         let clock = ManualEngineClock()
-        let db: SQLiteJournal
+        let close: @Sendable () async -> Void
         let kinesis: KinesisService
         let tables: DynamoDBService
 
-        init() async throws {
-            db = try SQLiteJournal(directory: dir, synchronous: .normal)
-            let context = ServiceContext(engine: Engine(journal: db, clock: clock), database: db, dataDirectory: dir)
+        init(_ backend: Backend) async throws {
+            let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let (context, close) = try await backend.context(dir: dir, schema: schema, clock: clock)
+            self.close = close
             kinesis = try await KinesisService(context)
             tables = try await DynamoDBService(context, kinesis: kinesis.streams)
         }
 
-        deinit {
-            db.close()
+        func shutdown() async {
+            await close()
             try? FileManager.default.removeItem(atPath: dir)
         }
 
@@ -49,8 +52,9 @@ import Testing
 
     static let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
 
-    @Test func changesReachTheStreamInTheirOwnTransaction() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func changesReachTheStreamInTheirOwnTransaction(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         try await f.call("CreateStream", #"{"StreamName": "s", "ShardCount": 1}"#, on: f.kinesis)
         try await f.call("CreateTable", #"""
             {"TableName": "users", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
@@ -100,10 +104,12 @@ import Testing
         await #expect(throws: ServiceError.validation("")) {
             try await f.call("DisableKinesisStreamingDestination", #"{"TableName": "users", "StreamArn": "\#(Self.arn)"}"#)
         }
+        await f.shutdown()
     }
 
-    @Test func aDestinationNeedsATableAndAStream() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aDestinationNeedsATableAndAStream(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         await #expect(throws: ServiceError("ResourceNotFoundException", "")) {
             try await f.call("EnableKinesisStreamingDestination", #"{"TableName": "nope", "StreamArn": "\#(Self.arn)"}"#)
         }
@@ -111,5 +117,6 @@ import Testing
         await #expect(throws: ServiceError.validation("")) {
             try await f.call("EnableKinesisStreamingDestination", #"{"TableName": "users", "StreamArn": "\#(Self.arn)"}"#)
         }
+        await f.shutdown()
     }
 }

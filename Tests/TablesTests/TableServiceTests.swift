@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Journal
+import JournalPostgres
 import ServiceKit
 import StatesLanguage
 import Testing
@@ -10,28 +11,59 @@ import Testing
 /// transaction, none for a refused or empty change, TTL deletes recorded as the service's,
 /// indexes backfilled, everything there after a reopen.
 @Suite struct TableServiceTests {
+    /// SQLite in the data directory, or PostgreSQL (a schema of the test's own) when
+    /// `BATON_TEST_POSTGRES` names a server: the same tests on both.
+    enum Backend: String, CaseIterable, Sendable {
+        case sqlite, postgres
+        static let url = ProcessInfo.processInfo.environment["BATON_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+        static var allCases: [Backend] { url == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+        /// The service context of a node on this backend (`schema`: PostgreSQL's, kept across a reopen).
+        func context(dir: String, schema: String, clock: ManualEngineClock) async throws -> (ServiceContext, @Sendable () async -> Void) {
+            let db = try SQLiteJournal(directory: dir, synchronous: .normal)
+            switch self {
+            case .sqlite:
+                return (ServiceContext(engine: Engine(journal: db, clock: clock), database: db, dataDirectory: dir), { db.close() })
+            case .postgres:
+                var location = try PostgresLocation(url: Self.url ?? "")
+                location.schema = schema
+                location.poolSize = 2
+                let pg = try await PostgresJournal(location: location)
+                return (ServiceContext(engine: Engine(journal: pg, clock: clock), database: db, store: pg, dataDirectory: dir), {
+                    await pg.close()
+                    db.close()
+                })
+            }
+        }
+    }
+
     final class Fixture {
         let dir = NSTemporaryDirectory() + "baton-tables-\(UUID().uuidString)"
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let clock = ManualEngineClock()
-        var db: SQLiteJournal
+        let backend: Backend
+        var close: @Sendable () async -> Void = {}
         var tables: DynamoDBService
         var streams: DynamoDBStreamsService
 
-        init() async throws {
-            db = try SQLiteJournal(directory: dir, synchronous: .normal)
-            tables = try await DynamoDBService(ServiceContext(engine: Engine(journal: db, clock: clock), database: db, dataDirectory: dir))
+        init(_ backend: Backend = .sqlite) async throws {
+            self.backend = backend
+            let (context, close) = try await backend.context(dir: dir, schema: schema, clock: clock)
+            self.close = close
+            tables = try await DynamoDBService(context)
             streams = DynamoDBStreamsService(tables: tables)
         }
 
         func reopen() async throws {
-            db.close()
-            db = try SQLiteJournal(directory: dir, synchronous: .normal)
-            tables = try await DynamoDBService(ServiceContext(engine: Engine(journal: db, clock: clock), database: db, dataDirectory: dir))
+            await close()
+            let (context, close) = try await backend.context(dir: dir, schema: schema, clock: clock)
+            self.close = close
+            tables = try await DynamoDBService(context)
             streams = DynamoDBStreamsService(tables: tables)
         }
 
-        deinit {
-            db.close()
+        func shutdown() async {
+            await close()
             try? FileManager.default.removeItem(atPath: dir)
         }
 
@@ -52,13 +84,14 @@ import Testing
             return try #require(d["TableDescription"]?["LatestStreamArn"]?.stringValue)
         }
 
-        func records(_ arn: String) throws -> [JSON] { try streams.records(arn, after: 0, limit: 1000).0 }
+        func records(_ arn: String) async throws -> [JSON] { try await streams.records(arn, after: 0, limit: 1000).0 }
     }
 
     static let withIndex = #", "GlobalSecondaryIndexes": [{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]"#
 
-    @Test func aRefusedOrEmptyChangeWritesNothing() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aRefusedOrEmptyChangeWritesNothing(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         let arn = try await f.createTable(extra: Self.withIndex)
         try await f.call("PutItem", #"{"TableName": "tbl", "Item": {"id": {"S": "a"}, "g": {"S": "x"}}}"#)
         // Identical: no record.
@@ -73,16 +106,18 @@ import Testing
         }
         // A delete of nothing: no record.
         try await f.call("DeleteItem", #"{"TableName": "tbl", "Key": {"id": {"S": "zz"}}}"#)
-        let records = try f.records(arn)
+        let records = try await f.records(arn)
         #expect(records.map { $0["eventName"]?.stringValue } == ["INSERT"])
         let item = try await f.call("GetItem", #"{"TableName": "tbl", "Key": {"id": {"S": "a"}}}"#)
         #expect(item["Item"]?["g"] == ["S": "x"])
         let byIndex = try await f.call("Query", #"{"TableName": "tbl", "IndexName": "by-g", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "x"}}}"#)
         #expect(byIndex["Count"] == 1)
+        await f.shutdown()
     }
 
-    @Test func aTransactionIsAllOrNothingWithItsRecords() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aTransactionIsAllOrNothingWithItsRecords(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         let arn = try await f.createTable()
         await #expect(throws: ServiceError("TransactionCanceledException", "")) {
             try await f.call("TransactWriteItems", #"""
@@ -90,16 +125,18 @@ import Testing
                                    {"ConditionCheck": {"TableName": "tbl", "Key": {"id": {"S": "b"}}, "ConditionExpression": "attribute_exists(id)"}}]}
                 """#)
         }
-        #expect(try f.records(arn).isEmpty)
+        #expect(try await f.records(arn).isEmpty)
         #expect(try await f.call("GetItem", #"{"TableName": "tbl", "Key": {"id": {"S": "a"}}}"#)["Item"] == nil)
         try await f.call("TransactWriteItems", #"""
             {"TransactItems": [{"Put": {"TableName": "tbl", "Item": {"id": {"S": "a"}}}}, {"Put": {"TableName": "tbl", "Item": {"id": {"S": "b"}}}}]}
             """#)
-        #expect(try f.records(arn).count == 2)
+        #expect(try await f.records(arn).count == 2)
+        await f.shutdown()
     }
 
-    @Test func expiredItemsAreDeletedAsTheServicesOwnChange() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func expiredItemsAreDeletedAsTheServicesOwnChange(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         let arn = try await f.createTable()
         let now = f.clock.now().milliseconds / 1000
         try await f.call("PutItem", #"{"TableName": "tbl", "Item": {"id": {"S": "old"}, "ttl": {"N": "\#(now + 60)"}}}"#)
@@ -110,16 +147,18 @@ import Testing
         #expect(try await f.tables.expireDue() == 0)
         f.clock.advance(seconds: 61)
         #expect(try await f.tables.expireDue() == 1)
-        let removed = try #require(try f.records(arn).last)
+        let removed = try #require(try await f.records(arn).last)
         #expect(removed["eventName"] == "REMOVE")
         #expect(removed["userIdentity"] == ["type": "Service", "principalId": "dynamodb.amazonaws.com"])
         #expect(removed["dynamodb"]?["Keys"] == ["id": ["S": "old"]])
         let scan = try await f.call("Scan", #"{"TableName": "tbl"}"#)
         #expect(scan["Count"] == 2)
+        await f.shutdown()
     }
 
-    @Test func aNewIndexIsBackfilledAndEverythingIsThereAfterAReopen() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aNewIndexIsBackfilledAndEverythingIsThereAfterAReopen(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         _ = try await f.createTable()
         for i in 0..<20 {
             try await f.call("PutItem", #"{"TableName": "tbl", "Item": {"id": {"S": "k\#(i)"}, "g": {"S": "\#(i % 2 == 0 ? "even" : "odd")"}}}"#)
@@ -133,10 +172,12 @@ import Testing
         #expect(odd["Count"] == 10)
         let streams = try await f.call("ListStreams", #"{"TableName": "tbl"}"#, on: f.streams)
         #expect(streams["Streams"]?.arrayValue?.count == 1)
+        await f.shutdown()
     }
 
-    @Test func shardIteratorsExpireAfterFifteenMinutes() async throws {
-        let f = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func shardIteratorsExpireAfterFifteenMinutes(_ backend: Backend) async throws {
+        let f = try await Fixture(backend)
         let arn = try await f.createTable()
         let shard = try #require(f.streams.shardId(arn))
         let it = try await f.call("GetShardIterator", #"{"StreamArn": "\#(arn)", "ShardId": "\#(shard)", "ShardIteratorType": "TRIM_HORIZON"}"#, on: f.streams)
@@ -146,5 +187,6 @@ import Testing
         await #expect(throws: ServiceError("ExpiredIteratorException", "")) {
             try await f.call("GetRecords", #"{"ShardIterator": "\#(iterator)"}"#, on: f.streams)
         }
+        await f.shutdown()
     }
 }

@@ -142,6 +142,54 @@ def test_queues_and_topics_are_one_set_across_nodes(tmp_path):
             n.stop()
 
 
+def test_tables_and_streams_are_one_set_across_nodes(tmp_path):
+    url, nodes = nodes_sharing_a_key(tmp_path)
+    try:
+        ddb = [n.client("dynamodb") for n in nodes]
+        ddb[0].create_table(TableName="users", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+                            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        eventually("node 2 never knew the table", lambda: ddb[2].describe_table(TableName="users")["Table"])
+        ddb[1].put_item(TableName="users", Item={"id": {"S": "u1"}, "n": {"N": "0"}})
+        assert ddb[2].get_item(TableName="users", Key={"id": {"S": "u1"}})["Item"]["n"] == {"N": "0"}
+
+        # Sixty increments through three nodes at once: each is applied once (the item is locked
+        # from its read to the commit), and a condition seen on one node holds on the others.
+        import concurrent.futures
+
+        def bump(i):
+            ddb[i % 3].update_item(TableName="users", Key={"id": {"S": "u1"}}, UpdateExpression="ADD n :one",
+                                   ExpressionAttributeValues={":one": {"N": "1"}})
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            list(pool.map(bump, range(60)))
+        assert ddb[0].get_item(TableName="users", Key={"id": {"S": "u1"}})["Item"]["n"] == {"N": "60"}
+        with pytest.raises(ddb[2].exceptions.ConditionalCheckFailedException):
+            ddb[2].put_item(TableName="users", Item={"id": {"S": "u1"}}, ConditionExpression="attribute_not_exists(id)")
+        scanned = ddb[1].scan(TableName="users")
+        assert scanned["Count"] == 1
+
+        # The table's stream, read through another node: the insert and sixty changes.
+        streams = nodes[2].client("dynamodbstreams")
+        arn = ddb[0].describe_table(TableName="users")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = streams.get_records(ShardIterator=it, Limit=1000)["Records"]
+        assert [r["eventName"] for r in records] == ["INSERT"] + ["MODIFY"] * 60
+
+        # A Kinesis stream made through node 0, written through node 1, read through node 2.
+        kin = [n.client("kinesis") for n in nodes]
+        kin[0].create_stream(StreamName="clicks", ShardCount=1)
+        eventually("node 1 never knew the stream", lambda: kin[1].describe_stream_summary(StreamName="clicks"))
+        for i in range(5):
+            kin[1].put_record(StreamName="clicks", PartitionKey="k", Data=b"c%d" % i)
+        it = kin[2].get_shard_iterator(StreamName="clicks", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        assert [r["Data"] for r in kin[2].get_records(ShardIterator=it)["Records"]] == [b"c%d" % i for i in range(5)]
+    finally:
+        for n in nodes:
+            n.stop()
+
+
 def test_a_node_with_another_secrets_key_refuses_secrets_and_serves_the_rest(tmp_path):
     url = postgres_url()
     first = Server(str(tmp_path / "a"), database=url, args=["--node-id", "a"]).start()
