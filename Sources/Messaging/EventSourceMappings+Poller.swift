@@ -8,13 +8,19 @@ import StatesLanguage
 /// The pollers: each enabled mapping gets as many as its ScalingConfig's MaximumConcurrency
 /// (2 by default, at most 10 here), each long-polling the queue and invoking the function with
 /// a batch at a time (see `Pollers`); a change to the mappings rings the bell.
+///
+/// Nodes sharing one database: every node polls a queue (a receive hands a message to one
+/// consumer), but a stream is read by one poller in order, on the node that owns the mapping's
+/// partition; a node taking the partition over goes on from the stored checkpoint.
 extension EventSourceMappings {
     func run() async {
+        let engine = self.engine
         await Pollers.run(bell: bell, clock: engine.clock, wanted: {
             var keys: [String] = []
             for (id, m) in await mappings.all where m["State"]?.stringValue == "Enabled" {
                 // A stream has one shard here, read by one poller, in order.
                 let stream = m["EventSourceArn"]?.stringValue?.hasPrefix("arn:aws:dynamodb:") == true
+                if stream && !engine.owns(id) { continue }
                 let pollers = stream ? 1 : min(10, Int(m["ScalingConfig"]?["MaximumConcurrency"]?.integerValue ?? 2))
                 keys += (0..<pollers).map { "\(id)#\($0)" }
             }

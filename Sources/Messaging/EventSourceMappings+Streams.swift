@@ -44,7 +44,8 @@ extension EventSourceMappings {
         let mappings = self.mappings
         let engine = self.engine
         await consumer.run(id, settings: {
-            guard let m = await mappings.get(id), m["State"]?.stringValue == "Enabled", let stream = m["EventSourceArn"]?.stringValue else { return nil }
+            guard engine.owns(id), let m = await mappings.get(id), m["State"]?.stringValue == "Enabled",
+                  let stream = m["EventSourceArn"]?.stringValue else { return nil }
             let filters = (m["FilterCriteria"]?["Filters"]?.arrayValue ?? []).compactMap { f in
                 f["Pattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }
             }

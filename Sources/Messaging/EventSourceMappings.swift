@@ -29,12 +29,12 @@ package struct EventSourceMappings: BatonService {
     static let base = "/2015-03-31/event-source-mappings"
 
     package init(_ context: ServiceContext, sqs: SQSService, streams: DynamoDBStreamsService? = nil) async throws(ServiceError) {
-        mappings = try await DocumentBook(owner: "lambda.event-source-mappings", store: context.database, encode: { .object($0) },
+        mappings = try await DocumentBook(owner: "lambda.event-source-mappings", store: context.store, encode: { .object($0) },
                                           decode: { $0.objectValue })
         self.sqs = sqs
         self.streams = streams
         if let streams {
-            let checkpoints = try await DocumentBook<Int64>(owner: "streams.checkpoints", store: context.database, encode: { .int($0) },
+            let checkpoints = try await DocumentBook<Int64>(owner: "streams.checkpoints", store: context.store, encode: { .int($0) },
                                                             decode: { $0.integerValue })
             consumer = StreamConsumer(streams: streams, checkpoints: checkpoints, clock: context.engine.clock)
         } else {
@@ -43,6 +43,10 @@ package struct EventSourceMappings: BatonService {
         engine = context.engine
         region = context.region
         account = context.account
+        // Mappings changed through another node, or partitions taken over: the pollers follow.
+        let bell = self.bell
+        await mappings.watch { _, _ in await bell.ring() }
+        context.engine.onPartitionsTaken { await bell.ring() }
     }
 
     package var name: String { "lambda-event-source-mappings" }

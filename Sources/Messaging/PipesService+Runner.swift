@@ -5,11 +5,16 @@ import ServiceKit
 import StatesInterpreter
 import StatesLanguage
 
-/// The running pipes: one poller each (see `Pollers`); a change rings the bell.
+/// The running pipes: one poller each (see `Pollers`); a change rings the bell. Nodes sharing
+/// one database: a queue's pipe polls on every node, a stream's on its partition's owner only.
 extension PipesService {
     func run() async {
+        let engine = self.engine
         await Pollers.run(bell: bell, clock: engine.clock, wanted: {
-            await pipes.all.filter { $0.value["DesiredState"]?.stringValue == "RUNNING" }.map(\.key)
+            await pipes.all.filter {
+                $0.value["DesiredState"]?.stringValue == "RUNNING"
+                    && ($0.value["Source"]?.stringValue?.hasPrefix("arn:aws:dynamodb:") != true || engine.owns($0.key))
+            }.map(\.key)
         }, poll: { name in await self.poll(name) })
     }
 
@@ -68,7 +73,8 @@ extension PipesService {
         let pipes = self.pipes
         let me = self
         await consumer.run("pipe/\(name)", settings: {
-            guard let p = await pipes.get(name), p["DesiredState"]?.stringValue == "RUNNING", let stream = p["Source"]?.stringValue else { return nil }
+            guard me.engine.owns(name), let p = await pipes.get(name), p["DesiredState"]?.stringValue == "RUNNING",
+                  let stream = p["Source"]?.stringValue else { return nil }
             let parameters = p["SourceParameters"]?["DynamoDBStreamParameters"]
             let filters = (p["SourceParameters"]?["FilterCriteria"]?["Filters"]?.arrayValue ?? []).compactMap { f in
                 f["Pattern"]?.stringValue.flatMap { try? EventPattern(text: $0) }

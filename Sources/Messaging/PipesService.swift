@@ -23,12 +23,16 @@ package struct PipesService: BatonService {
     let account: String
 
     package init(_ context: ServiceContext, sqs: SQSService, mappings: EventSourceMappings) async throws(ServiceError) {
-        pipes = try await DocumentBook(owner: "pipes", store: context.database, encode: { .object($0) }, decode: { $0.objectValue })
+        pipes = try await DocumentBook(owner: "pipes", store: context.store, encode: { .object($0) }, decode: { $0.objectValue })
         self.sqs = sqs
         esm = mappings
         engine = context.engine
         region = context.region
         account = context.account
+        // Pipes changed through another node, or partitions taken over: the pollers follow.
+        let bell = self.bell
+        await pipes.watch { _, _ in await bell.ring() }
+        context.engine.onPartitionsTaken { await bell.ring() }
     }
 
     package var name: String { "pipes" }

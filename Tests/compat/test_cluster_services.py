@@ -190,6 +190,51 @@ def test_tables_and_streams_are_one_set_across_nodes(tmp_path):
             n.stop()
 
 
+def test_pipes_run_once_across_nodes(tmp_path):
+    url, nodes = nodes_sharing_a_key(tmp_path)
+    try:
+        sqs = [n.client("sqs") for n in nodes]
+        ddb = [n.client("dynamodb") for n in nodes]
+        role = "arn:aws:iam::000000000000:role/r"
+        urls = {name: sqs[0].create_queue(QueueName=name)["QueueUrl"] for name in ["inbox", "copied", "changes"]}
+        arns = {name: sqs[0].get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                for name, u in urls.items()}
+        table = ddb[0].create_table(TableName="orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+                                    StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        stream = table["TableDescription"]["LatestStreamArn"]
+        pipes = nodes[1].client("pipes")
+        # A queue's pipe polls on every node; a stream's on its partition's owner only.
+        pipes.create_pipe(Name="copy", RoleArn=role, Source=arns["inbox"], Target=arns["copied"])
+        pipes.create_pipe(Name="changes", RoleArn=role, Source=stream, Target=arns["changes"],
+                          SourceParameters={"DynamoDBStreamParameters": {"StartingPosition": "TRIM_HORIZON", "BatchSize": 1}})
+        eventually("node 2 never listed the pipes", lambda: len(nodes[2].client("pipes").list_pipes()["Pipes"]) == 2)
+        for i in range(20):
+            sqs[i % 3].send_message(QueueUrl=urls["inbox"], MessageBody="m%d" % i)
+            ddb[i % 3].put_item(TableName="orders", Item={"id": {"S": "o%d" % i}})
+
+        def drain(name, count):
+            bodies = []
+            deadline = time.time() + 30
+            while len(bodies) < count and time.time() < deadline:
+                for m in sqs[2].receive_message(QueueUrl=urls[name], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+                    bodies.append(m["Body"])
+                    sqs[2].delete_message(QueueUrl=urls[name], ReceiptHandle=m["ReceiptHandle"])
+            # A second's more: anything delivered twice would be here by now.
+            time.sleep(1)
+            bodies += [m["Body"] for m in sqs[2].receive_message(QueueUrl=urls[name], MaxNumberOfMessages=10).get("Messages", [])]
+            return bodies
+
+        copied = drain("copied", 20)
+        assert sorted(json.loads(b)["body"] for b in copied) == sorted("m%d" % i for i in range(20))
+        changes = drain("changes", 20)
+        ids = [json.loads(b)["dynamodb"]["NewImage"]["id"]["S"] for b in changes]
+        assert sorted(ids) == sorted("o%d" % i for i in range(20)), ids
+    finally:
+        for n in nodes:
+            n.stop()
+
+
 def test_a_node_with_another_secrets_key_refuses_secrets_and_serves_the_rest(tmp_path):
     url = postgres_url()
     first = Server(str(tmp_path / "a"), database=url, args=["--node-id", "a"]).start()
