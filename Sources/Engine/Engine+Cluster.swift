@@ -149,6 +149,13 @@ extension Engine {
                 }
                 let r = try await deliver(arn, kinds, attachments: attachments, traceHeader: request["traceHeader"]?.stringValue)
                 return r == nil ? ["taken": false] : nil
+            case "redrive":
+                guard let arn = request["arn"]?.stringValue, let role = request["roleArn"]?.stringValue else {
+                    return ["error": "InternalFailure", "message": "a malformed redrive request"]
+                }
+                // The answer commits with the redrive's step: a request retried after a crash finds it answered.
+                _ = try await redriveExecution(arn, roleArn: role, attachments: [reply(["redriven": true])])
+                return nil
             default:
                 return ["error": "InternalFailure", "message": "an unknown request"]
             }

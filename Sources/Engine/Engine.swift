@@ -629,9 +629,13 @@ package final class Engine: Sendable {
     /// RedriveExecution: a FAILED, TIMED_OUT or ABORTED Standard execution starts again at the
     /// top-level state it was in when it ended, with that state's input; its history goes on
     /// with an ExecutionRedriven event.
-    package func redriveExecution(_ arn: String, roleArn: String) async throws(EngineError) -> ExecutionRecord {
+    package func redriveExecution(_ arn: String, roleArn: String, attachments: [StepAttachment] = []) async throws(EngineError) -> ExecutionRecord {
         let record = try await describe(arn)
-        if remote(arn) != nil { throw .internalFailure("RedriveExecution is not yet forwarded between nodes: send it to the node that owns \(arn)") }
+        if let (router, partition) = remote(arn) {
+            // Applied by the owner of the run's partition, as a start or a task's answer is.
+            try Self.check(try await router.forward(partition: partition, ["op": "redrive", "arn": .string(arn), "roleArn": .string(roleArn)]))
+            return try await describe(arn)
+        }
         guard [.failed, .timedOut, .aborted].contains(record.status), !arn.contains(":express:") else {
             throw EngineError("ExecutionNotRedrivable", "Execution with ARN \(arn) cannot be redriven because it is \(record.status.rawValue).")
         }
@@ -656,7 +660,7 @@ package final class Engine: Sendable {
         let partition = partition(for: arn)
         let updated = try await step { () throws(EngineError) in
             try await partition.redrive(row, state: state, kind: .redrive(state: stateName, input: stateInput, lastEventId: record.lastEventId),
-                                        interpreter: interpreter)
+                                        interpreter: interpreter, attachments: attachments)
         }
         return updated ?? row
     }

@@ -61,7 +61,8 @@ actor Partition {
     }
 
     /// Redrives a finished execution from a state rebuilt by the caller, as one step.
-    func redrive(_ record: ExecutionRecord, state: ExecutionState, kind: Trigger.Kind, interpreter: Interpreter)
+    func redrive(_ record: ExecutionRecord, state: ExecutionState, kind: Trigger.Kind, interpreter: Interpreter,
+                 attachments: [StepAttachment] = [])
         async throws(EngineError) -> StepResult
     {
         await acquire(record.arn)
@@ -71,7 +72,7 @@ actor Partition {
         let trigger = Trigger(kind, at: clock.now(), entropy: Self.entropy())
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before, after: state,
-                                               decision: decision, now: trigger.now, scheduling: scheduling)
+                                               decision: decision, now: trigger.now, attachments: attachments, scheduling: scheduling)
         do {
             try await journal.append(batch)
         } catch {

@@ -253,3 +253,28 @@ def test_a_function_created_or_changed_through_one_node_runs_on_every_node(tmp_p
     finally:
         for n in nodes:
             n.stop(signal.SIGKILL)
+
+
+def test_a_run_is_redriven_through_any_node(tmp_path):
+    url, nodes = start_nodes(tmp_path, 2)
+    try:
+        wait_until("the partitions never spread", lambda: len(set(owners(url).values())) == 2 and len(owners(url)) == 16)
+        sfn = [n.client() for n in nodes]
+        failing = {"StartAt": "Try", "States": {"Try": {"Type": "Pass", "Next": "Boom"},
+                                                "Boom": {"Type": "Fail", "Error": "Nope", "Cause": "on purpose"}}}
+        arn = sfn[0].create_state_machine(name="failing", definition=json.dumps(failing),
+                                          roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        runs = [sfn[0].start_execution(stateMachineArn=arn, name="f-%d" % i)["executionArn"] for i in range(12)]
+        wait_until("runs did not fail", lambda: all(sfn[0].describe_execution(executionArn=r)["status"] == "FAILED" for r in runs))
+        # Through both nodes: about half of the runs belong to the other node's partitions.
+        for i, r in enumerate(runs):
+            sfn[i % 2].redrive_execution(executionArn=r)
+        wait_until("redriven runs did not fail again", lambda: all(
+            sfn[1].describe_execution(executionArn=r).get("redriveCount") == 1 and
+            sfn[1].describe_execution(executionArn=r)["status"] == "FAILED" for r in runs))
+        for r in runs:
+            types = [e["type"] for e in sfn[0].get_execution_history(executionArn=r)["events"]]
+            assert types.count("ExecutionRedriven") == 1 and types.count("ExecutionFailed") == 2, (r, types)
+    finally:
+        for n in nodes:
+            n.stop(signal.SIGKILL)
