@@ -21,6 +21,8 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
     let address: String
     let leaseMillis: Int64
     let logger: Logger
+    /// When this process started (the engine's clock): Express runs this node began before are lost.
+    let startedMillis: Int64
     private let replies = ReplyWaiters()
     private let applying = RequestSet()
 
@@ -31,6 +33,7 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
         self.address = address
         self.leaseMillis = Int64(leaseSeconds * 1000)
         self.logger = logger
+        startedMillis = engine.clock.now().milliseconds
     }
 
     package func owns(_ partition: Int) -> Bool { fence.token(partition) != nil }
@@ -124,6 +127,9 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
             if !surplus.isEmpty { try await journal.releaseLeases(node: fence.node, partitions: surplus) }
             await engine.adopt(partitions: gained)
             await serve(partitions: Array(now.keys))
+            // Express runs held in memory by a node that stopped (or by this one before a restart).
+            let orphans = try await journal.orphanedExpress(node: fence.node, ttlMillis: leaseMillis, startedMillis: startedMillis)
+            if !orphans.isEmpty { _ = await engine.failOrphanedExpress(orphans) }
         } catch {
             // Leases not renewed run out by the database's clock; the journal refuses what this
             // node then tries for them, whatever it believes.

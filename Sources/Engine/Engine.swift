@@ -315,18 +315,41 @@ package final class Engine: Sendable {
                     continue
                 }
                 recovery.expressFailed += 1
-                var row = r
-                row.status = .failed
-                row.error = StatesError.runtime
-                row.cause = "The engine restarted while this Express execution ran."
-                row.stopMillis = clock.now().milliseconds
-                try await journal.append(JournalBatch(execution: row, expectedVersion: r.lastEventId))
+                try await failExpress(r, cause: "The engine restarted while this Express execution ran.")
             }
             recovery.redispatched = try await dispatchOutbox()
             return recovery
         } catch {
             throw .internalFailure("recovery failed: \(error)")
         }
+    }
+
+    /// Ends an Express execution whose run was lost (its process stopped): FAILED, as AWS's
+    /// at-most-once Express semantics have it, never resumed.
+    func failExpress(_ r: ExecutionRecord, cause: String) async throws(JournalError) {
+        var row = r
+        row.status = .failed
+        row.error = StatesError.runtime
+        row.cause = cause
+        row.stopMillis = clock.now().milliseconds
+        try await journal.append(JournalBatch(execution: row, expectedVersion: r.lastEventId))
+    }
+
+    /// A cluster's node: fails the Express executions of stopped nodes that fall in this node's
+    /// partitions (each is failed once, by its partition's owner); returns how many.
+    package func failOrphanedExpress(_ rows: [ExecutionRecord]) async -> Int {
+        var failed = 0
+        for r in rows where owns(r.arn) {
+            do {
+                try await failExpress(r, cause: "The node running this Express execution stopped.")
+                failed += 1
+            } catch {
+                // Another node's step got there first, or the partition changed hands: the next heartbeat looks again.
+                logger.warning("an orphaned Express execution was not failed", metadata: ["execution": "\(r.arn)", "error": "\(error)"])
+            }
+        }
+        if failed > 0 { logger.info("Express executions of stopped nodes failed", metadata: ["count": "\(failed)"]) }
+        return failed
     }
 
     /// Dispatches every outbox row not being performed now; returns how many.

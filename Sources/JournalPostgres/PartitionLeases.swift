@@ -143,3 +143,19 @@ extension PostgresJournal {
         try await all("SELECT \(unescaped: Self.databaseNow)", "the database's clock") { try $0.decode(Int64.self) }.first ?? 0
     }
 }
+
+extension PostgresJournal {
+    /// Express executions still RUNNING whose node no longer runs them: a node whose heartbeat
+    /// is older than `ttlMillis`, or `node` itself for runs it began before `startedMillis`
+    /// (before its restart). Their rows are failed by the owner of their partition.
+    package func orphanedExpress(node: String, ttlMillis: Int64, startedMillis: Int64, limit: Int = 500) async throws(JournalError) -> [ExecutionRecord] {
+        let now = Self.databaseNow
+        return try await all("""
+            SELECT \(unescaped: Self.executionColumns) FROM executions e
+            WHERE status = 'RUNNING' AND snapshot IS NULL AND runner IS NOT NULL
+            AND ((runner = \(node) AND start_ms < \(startedMillis))
+                 OR (runner <> \(node) AND NOT EXISTS (SELECT 1 FROM cluster_nodes n WHERE n.node = e.runner AND n.seen_ms > \(unescaped: now) - \(ttlMillis))))
+            ORDER BY start_ms LIMIT \(Int64(limit))
+            """, "the orphaned Express executions", Self.executionRecord)
+    }
+}

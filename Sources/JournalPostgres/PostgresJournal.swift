@@ -46,6 +46,8 @@ package final class PostgresJournal: JournalStore, @unchecked Sendable {
         config.options.connectTimeout = .seconds(10)
         // Every connection works in Baton's schema: its tables are named without a prefix.
         config.options.additionalStartupParameters = [("search_path", location.schema), ("application_name", "baton")]
+        // The node's name, for the rows its connections insert (an Express run's `runner`).
+        if let node = fence?.node { config.options.additionalStartupParameters.append(("baton.node", node)) }
         // One connection of its own first: the pool retries a database it cannot reach for as
         // long as a caller waits, and a server that cannot reach its database should say so and stop.
         var direct = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,

@@ -290,6 +290,21 @@ enum PostgresMigrations {
         """
         ALTER TABLE queue_messages ADD COLUMN received_by TEXT COLLATE "C";
         """,
+        // 8: which node runs an Express execution (in its memory: a RUNNING row without a
+        // snapshot), from the connection's `baton.node` setting, so that when that node stops
+        // the owner of the row's partition can fail it as a restart does on one node.
+        """
+        ALTER TABLE executions ADD COLUMN runner TEXT COLLATE "C";
+        CREATE FUNCTION baton_express_runner() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.snapshot IS NULL THEN
+                NEW.runner := NULLIF(current_setting('baton.node', true), '');
+            END IF;
+            RETURN NEW;
+        END
+        $$;
+        CREATE TRIGGER executions_runner BEFORE INSERT ON executions FOR EACH ROW EXECUTE FUNCTION baton_express_runner();
+        """,
     ]
 
     /// A step's statements, one a message: the extended protocol takes one at a time. (Steps

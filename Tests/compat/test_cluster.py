@@ -278,3 +278,30 @@ def test_a_run_is_redriven_through_any_node(tmp_path):
     finally:
         for n in nodes:
             n.stop(signal.SIGKILL)
+
+
+def test_express_runs_of_a_killed_node_are_failed_by_the_survivor(tmp_path):
+    url, nodes = start_nodes(tmp_path, 2)
+    try:
+        wait_until("the partitions never spread", lambda: len(set(owners(url).values())) == 2 and len(owners(url)) == 16)
+        sfn = [n.client() for n in nodes]
+        slow = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 120, "End": True}}}
+        arn = sfn[0].create_state_machine(name="slow-express", definition=json.dumps(slow), type="EXPRESS",
+                                          roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        # Run in node 0's memory, their rows in both nodes' partitions.
+        runs = [sfn[0].start_execution(stateMachineArn=arn, name="x-%d" % i)["executionArn"] for i in range(8)]
+        kept = sfn[1].start_execution(stateMachineArn=arn, name="kept")["executionArn"]
+        assert all(sfn[1].describe_execution(executionArn=r)["status"] == "RUNNING" for r in runs + [kept])
+        nodes[0].stop(signal.SIGKILL)
+        killed_at = time.time()
+        wait_until("the killed node's Express runs were not failed", lambda: all(
+            sfn[1].describe_execution(executionArn=r)["status"] == "FAILED" for r in runs), timeout=LEASE * 6)
+        print("Express runs of the killed node failed %.1f s after the kill (lease %d s)" % (time.time() - killed_at, LEASE))
+        for r in runs:
+            d = sfn[1].describe_execution(executionArn=r)
+            assert d["error"] == "States.Runtime" and "stopped" in d["cause"], d
+        # The survivor's own run goes on.
+        assert sfn[1].describe_execution(executionArn=kept)["status"] == "RUNNING"
+    finally:
+        for n in nodes:
+            n.stop(signal.SIGKILL)
