@@ -33,23 +33,31 @@ package final class PostgresThread: @unchecked Sendable {
 
     /// Runs `body` between BEGIN and COMMIT on this thread's connection; ROLLBACK when it throws
     /// (its error is rethrown as it was).
+    /// A transaction PostgreSQL chose as a deadlock's victim (two writers locking the same
+    /// items in different orders) runs again, up to three times.
     package func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         try await onQueue { executor in
-            _ = try executor.run("BEGIN", [])
-            do {
-                let value = try body(executor)
-                _ = try executor.run("COMMIT", [])
-                return value
-            } catch {
-                _ = try? executor.run("ROLLBACK", [])
-                throw error
+            var attempt = 0
+            while true {
+                attempt += 1
+                executor.failure.retryable = false
+                _ = try executor.run("BEGIN", [])
+                do {
+                    let value = try body(executor)
+                    _ = try executor.run("COMMIT", [])
+                    return value
+                } catch {
+                    _ = try? executor.run("ROLLBACK", [])
+                    if executor.failure.retryable && attempt < 3 { continue }
+                    throw error
+                }
             }
         }
     }
 
     /// Runs `body` on this thread's connection, each statement its own transaction (reads).
     package func autocommit<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-        try await onQueue(body)
+        try await onQueue { executor in try body(executor) }
     }
 
     /// Closes the connection once the transactions queued before have run.
@@ -63,12 +71,12 @@ package final class PostgresThread: @unchecked Sendable {
         }
     }
 
-    private func onQueue<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable (BlockingExecutor) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.async {
                 do {
                     let c = try self.open()
-                    let executor = BlockingExecutor(connection: c, logger: self.logger, thread: self)
+                    let executor = BlockingExecutor(connection: c, logger: self.logger, thread: self, failure: FailureNote())
                     continuation.resume(returning: try body(executor))
                 } catch {
                     if self.connection?.isClosed ?? false { self.connection = nil }
@@ -111,6 +119,8 @@ struct BlockingExecutor: SQLExecutor {
     let connection: PostgresConnection
     let logger: Logger
     let thread: PostgresThread
+    /// Whether the transaction failed in a way that running it again may cure.
+    let failure: FailureNote
 
     var isPostgres: Bool { true }
 
@@ -118,7 +128,10 @@ struct BlockingExecutor: SQLExecutor {
         do {
             return try connection.query(PostgresJournal.query(thread.dollars(sql), values), logger: logger).wait()
         } catch {
-            throw PostgresJournal.journalError(error, "a statement")
+            let e = PostgresJournal.journalError(error, "a statement")
+            // deadlock_detected, serialization_failure.
+            if e.code == .postgres("40P01") || e.code == .postgres("40001") { failure.retryable = true }
+            throw e
         }
     }
 
@@ -170,4 +183,10 @@ final class LockedThreads: @unchecked Sendable {
     func mutate(_ change: (inout [Weak<PostgresThread>]) -> Void) { lock.withLock { change(&list) } }
 
     var all: [PostgresThread] { lock.withLock { list.compactMap(\.value) } }
+}
+
+/// Set by a statement whose failure a new attempt of its transaction may cure (only on the thread's queue).
+final class FailureNote: @unchecked Sendable {
+    // @unchecked Sendable: read and written on one PostgresThread's queue only.
+    var retryable = false
 }

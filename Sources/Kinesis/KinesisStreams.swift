@@ -93,6 +93,8 @@ package final class KinesisStreams: Sendable {
                         data: [UInt8], now: Int64) throws(ServiceError) -> (shard: Int, seq: Int64) {
         let shard = stream.shard(for: explicitHashKey ?? KinesisStream.hash(partitionKey: partitionKey))
         do {
+            // Writers on several connections: a shard's records commit in the order of their numbers.
+            try tables.serialize("kinesis|\(stream.id)|\(shard)", on: c)
             let rows = try c.rows("""
                 INSERT INTO kinesis_records (stream_id, shard, arrival_ms, partition_key, data) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq
                 """, [.integer(stream.id), .integer(Int64(shard)), .integer(now), .text(partitionKey), .bytes(data)])

@@ -71,6 +71,11 @@ package final class PostgresMessageStore: MessageStore {
         let db = self.db
         return try await db.transaction("a send") { c in
             var out: [StoredMessage] = []
+            // A FIFO queue's sends and receives one at a time: messages commit in the order of
+            // their numbers, so a receive never serves a group's later message before its earlier one.
+            for queue in Set(messages.filter { $0.message.groupId != nil }.map(\.message.queue)).sorted() {
+                try await c.query("SELECT pg_advisory_xact_lock(hashtext(\("sqs-fifo|" + queue)))", logger: logger)
+            }
             for var o in messages {
                 let m = o.message
                 if let d = o.deduplication {

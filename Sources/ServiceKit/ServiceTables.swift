@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Journal
 import JournalPostgres
 
@@ -11,17 +12,23 @@ import JournalPostgres
 package final class ServiceTables: Sendable {
     enum Backend: Sendable {
         case sqlite(SQLiteJournal)
-        case postgres(PostgresJournal, writer: PostgresThread, reader: PostgresThread)
+        case postgres(PostgresJournal, writers: [PostgresThread], readers: [PostgresThread])
     }
 
     let backend: Backend
+    /// Which thread the next write or read goes to (round robin).
+    private let turn = LockedValue<Int>(0)
+
+    /// Threads (each a connection) per kind on PostgreSQL: writes of different items run at
+    /// once, each item's under its lock; a stream's records under the stream's.
+    static let postgresThreads = 4
 
     package init(_ context: ServiceContext, component: String, steps sqlite: [String]) async throws(ServiceError) {
         do {
             if let journal = context.store as? PostgresJournal {
                 try await journal.migrate(component: component, sqlite.map(Self.postgres))
-                backend = .postgres(journal, writer: PostgresThread(journal: journal, label: component + ".writer"),
-                                    reader: PostgresThread(journal: journal, label: component + ".reader"))
+                backend = .postgres(journal, writers: (0..<Self.postgresThreads).map { PostgresThread(journal: journal, label: "\(component).writer\($0)") },
+                                    readers: (0..<Self.postgresThreads).map { PostgresThread(journal: journal, label: "\(component).reader\($0)") })
             } else {
                 try await context.database.migrate(component: component, sqlite)
                 backend = .sqlite(context.database)
@@ -53,9 +60,9 @@ package final class ServiceTables: Sendable {
         switch backend {
         case .sqlite(let db):
             return try await db.write(what) { (c) throws(ServiceError) in try body(c) }
-        case .postgres(_, let writer, _):
+        case .postgres(_, let writers, _):
             do {
-                return try await writer.transaction { e in try body(e) }
+                return try await writers[next(writers.count)].transaction { e in try body(e) }
             } catch let e as ServiceError {
                 throw e
             } catch {
@@ -69,15 +76,25 @@ package final class ServiceTables: Sendable {
         switch backend {
         case .sqlite(let db):
             return try db.read(what) { (c) throws(ServiceError) in try body(c) }
-        case .postgres(_, _, let reader):
+        case .postgres(_, _, let readers):
             do {
-                return try await reader.autocommit { e in try body(e) }
+                return try await readers[next(readers.count)].autocommit { e in try body(e) }
             } catch let e as ServiceError {
                 throw e
             } catch {
                 throw ServiceError("InternalServerError", "\(what) could not be read: \(error)", kind: .server)
             }
         }
+    }
+
+    private func next(_ count: Int) -> Int { turn.mutate { t in t = (t + 1) % count; return t } }
+
+    /// Inside a write on PostgreSQL: holds `key`'s lock until the commit, so that rows numbered
+    /// under it (a stream's records) commit in the order of their numbers and a reader never
+    /// passes one that is not committed yet. Nothing on SQLite (one writer).
+    package func serialize(_ key: String, on e: any SQLExecutor) throws(JournalError) {
+        guard e.isPostgres else { return }
+        _ = try e.rows("SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))", [.text(key)])
     }
 
     /// Inside a write: tells the other nodes, at its commit, that `key` of `owner` changed

@@ -283,6 +283,8 @@ struct ItemWriter {
     /// which is never handed out twice, even after old records are trimmed).
     func appendRecord(stream: String, now: Int64, record: [UInt8]) throws(ServiceError) {
         do {
+            // Writers on several connections: a stream's records commit in the order of their numbers.
+            try tables.serialize("ddb-stream|" + stream, on: c)
             try c.run("INSERT INTO ddb_stream_records (stream_arn, created_ms, record) VALUES (?1, ?2, ?3)", [.text(stream), .integer(now), .bytes(record)])
             try tables.notice(owner: Self.streamArrivals, key: stream, on: c)
         } catch { throw failure(error) }
