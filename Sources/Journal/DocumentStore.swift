@@ -28,6 +28,9 @@ package protocol DocumentStore: Sendable {
     func observe(owner: String, _ changed: @escaping @Sendable (String?) async -> Void)
     /// Whether other processes may write the store (PostgreSQL: other nodes may).
     var sharedWithOtherNodes: Bool { get }
+    /// Writes one document only if the stored one is still `previous` (nil: absent), byte for
+    /// byte; false, changing nothing, when another process changed it first.
+    func write(_ document: DocumentWrite, expecting previous: [UInt8]?) async throws(JournalError) -> Bool
 }
 
 extension DocumentStore {
@@ -40,6 +43,12 @@ extension DocumentStore {
 
     /// Whether other processes may write the store (PostgreSQL: other nodes may).
     package var sharedWithOtherNodes: Bool { false }
+
+    /// One process owns the store (and its books serialize their own changes): nothing to compare.
+    package func write(_ document: DocumentWrite, expecting previous: [UInt8]?) async throws(JournalError) -> Bool {
+        try await write([document])
+        return true
+    }
 }
 
 /// What the services that keep only documents and durable deliveries need of a store: both,

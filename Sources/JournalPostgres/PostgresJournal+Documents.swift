@@ -59,6 +59,37 @@ extension PostgresJournal: ServiceStore {
 
     package var sharedWithOtherNodes: Bool { true }
 
+    package func write(_ d: DocumentWrite, expecting previous: [UInt8]?) async throws(JournalError) -> Bool {
+        let logger = self.logger
+        let notice = DocumentNotice(origin: origin, owner: d.owner, key: d.key).payload
+        let channel = documentChannel
+        return try await transaction("document \(d.key) of \(d.owner)") { c in
+            let query: PostgresQuery
+            switch (previous, d.body) {
+            case (nil, let body?):
+                query = """
+                    INSERT INTO documents (owner, key, body) VALUES (\(d.owner), \(d.key), \(ByteBuffer(bytes: body)))
+                    ON CONFLICT (owner, key) DO NOTHING RETURNING 1
+                    """
+            case (let before?, let body?):
+                query = """
+                    UPDATE documents SET body = \(ByteBuffer(bytes: body))
+                    WHERE owner = \(d.owner) AND key = \(d.key) AND body = \(ByteBuffer(bytes: before)) RETURNING 1
+                    """
+            case (let before?, nil):
+                query = "DELETE FROM documents WHERE owner = \(d.owner) AND key = \(d.key) AND body = \(ByteBuffer(bytes: before)) RETURNING 1"
+            case (nil, nil):
+                // Absent and to stay absent: true unless another node created it.
+                query = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM documents WHERE owner = \(d.owner) AND key = \(d.key))"
+            }
+            let applied = try await !Self.rows(c, query, logger: logger) { _ in 1 }.isEmpty
+            if applied && !(previous == nil && d.body == nil) {
+                try await c.query("SELECT pg_notify(\(channel), \(notice))", logger: logger)
+            }
+            return applied
+        }
+    }
+
     package func observe(owner: String, _ changed: @escaping @Sendable (String?) async -> Void) {
         guard watchers.add(owner: owner, changed) else { return }
         // The first watcher starts the one listening connection of this journal.

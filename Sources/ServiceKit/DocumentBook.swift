@@ -22,6 +22,13 @@ package actor DocumentBook<Value: Sendable> {
     private var writing: [String: Int] = [:]
     private var changedMeanwhile: Set<String> = []
     private var watchers: [@Sendable (String, Value?) async -> Void] = []
+    /// Other nodes write the store too: each change is compared with the stored bytes
+    /// (`bodies`, kept only then) and made again on what is there when another node got first.
+    let shared: Bool
+    private var bodies: [String: [UInt8]] = [:]
+    /// Shared: this node's changes, one at a time (the waiting ones queue here).
+    private var changing = false
+    private var waitingToChange: [CheckedContinuation<Void, Never>] = []
 
     package init(owner: String, store: any DocumentStore, encode: @escaping @Sendable (Value) -> JSON,
          decode: @escaping @Sendable (JSON) -> Value?) async throws(ServiceError) {
@@ -29,6 +36,7 @@ package actor DocumentBook<Value: Sendable> {
         self.store = store
         self.encode = encode
         self.decode = decode
+        shared = store.sharedWithOtherNodes
         let rows: [(key: String, body: [UInt8])]
         do { rows = try await store.documents(owner: owner) } catch {
             throw ServiceError("InternalFailure", "cannot read \(owner): \(error)", kind: .server)
@@ -37,6 +45,7 @@ package actor DocumentBook<Value: Sendable> {
             guard let json = try? JSONParser.parse(row.body), let value = decode(json) else { continue }
             working[row.key] = value
             committed[row.key] = value
+            if shared { bodies[row.key] = row.body }
         }
         store.observe(owner: owner) { [weak self] key in await self?.changedElsewhere(key) }
     }
@@ -70,6 +79,7 @@ package actor DocumentBook<Value: Sendable> {
         let value = body.flatMap { try? JSONParser.parse($0) }.flatMap(decode)
         working[key] = value
         committed[key] = value
+        if shared { bodies[key] = body }
         sequence += 1
         committedSequence[key] = sequence
         for w in watchers { await w(key, value) }
@@ -90,6 +100,7 @@ package actor DocumentBook<Value: Sendable> {
     /// Applies `change` to the latest accepted value (nil: none; returning nil removes it),
     /// commits it, and returns what `change` returned.
     package func update<R: Sendable>(_ key: String, _ change: (inout Value?) throws(ServiceError) -> R) async throws(ServiceError) -> R {
+        if shared { return try await updateShared(key, change) }
         var value = working[key]
         let result = try change(&value)
         working[key] = value
@@ -122,5 +133,60 @@ extension DocumentBook {
         writing[key] = nil
         // Only when another node's notice came meanwhile (never on a store this process owns).
         if changedMeanwhile.remove(key) != nil { await changedElsewhere(key) }
+    }
+}
+
+extension DocumentBook {
+    /// A change on a store other nodes write: made on the stored value and written only if the
+    /// stored bytes are still those (compare and set); when another node changed the document
+    /// first, it is read again and the change made again on it (so a second create of one name
+    /// is refused as on one node, and two nodes' updates both count).
+    private func updateShared<R: Sendable>(_ key: String, _ change: (inout Value?) throws(ServiceError) -> R) async throws(ServiceError) -> R {
+        await startChanging()
+        defer { stopChanging() }
+        for attempt in 0..<32 {
+            if attempt > 1 {
+                // Losing again and again to a node that changes the same name in a loop: back off
+                // a little, at random, so that the two take turns.
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(1 << min(attempt, 6)))))
+            }
+            var value = committed[key]
+            let result = try change(&value)
+            let body = value.map { encode($0).serializedBytes }
+            writing[key, default: 0] += 1
+            let applied: Bool
+            do {
+                applied = try await store.write(DocumentWrite(owner: owner, key: key, body: body), expecting: bodies[key])
+            } catch {
+                await wrote(key)
+                throw ServiceError("InternalFailure", "cannot store \(key): \(error)", kind: .server)
+            }
+            if applied {
+                working[key] = value
+                committed[key] = value
+                bodies[key] = body
+                sequence += 1
+                committedSequence[key] = sequence
+                // A notice that came meanwhile is of a later change (ours was compared): read it.
+                await wrote(key)
+                return result
+            }
+            // Another node changed it first: what is stored now is what the change applies to.
+            changedMeanwhile.insert(key)
+            await wrote(key)
+        }
+        throw ServiceError("InternalFailure", "\(key) is being changed by other nodes; try again", kind: .server)
+    }
+
+    private func startChanging() async {
+        guard changing else {
+            changing = true
+            return
+        }
+        await withCheckedContinuation { waitingToChange.append($0) }
+    }
+
+    private func stopChanging() {
+        if waitingToChange.isEmpty { changing = false } else { waitingToChange.removeFirst().resume() }
     }
 }

@@ -105,6 +105,38 @@ import Testing
         await jb.close()
     }
 
+    /// Two nodes changing one document at once: each change is made on what is stored (compare
+    /// and set), so a name created through both is created once and every overwrite counts.
+    @Test(.enabled(if: postgresURL != nil, "BATON_TEST_POSTGRES is not set: two nodes' concurrent changes were not tried"))
+    func twoNodesChangingOneParameterAtOnceLoseNothing() async throws {
+        let url = try #require(Self.postgresURL)
+        var location = try PostgresLocation(url: url)
+        location.schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        location.poolSize = 4
+        let ja = try await PostgresJournal(location: location)
+        let jb = try await PostgresJournal(location: location)
+        let a = try await Node(ja), b = try await Node(jb)
+        let created = await withTaskGroup(of: Bool.self) { group in
+            for node in [a, b] {
+                group.addTask { (try? await node.call(node.ssm, "PutParameter", ["Name": "/race", "Value": "first", "Type": "String"])) != nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(created == 1)
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                let node = i % 2 == 0 ? a : b
+                group.addTask {
+                    _ = try? await node.call(node.ssm, "PutParameter", ["Name": "/race", "Value": .string("v\(i)"), "Type": "String", "Overwrite": true])
+                }
+            }
+        }
+        let stored = try JSONParser.parse(try #require(try await ja.document(owner: "ssm.parameters", key: "/race")))
+        #expect(stored["Versions"]?.arrayValue?.last?["Version"]?.integerValue == 21)
+        await ja.close()
+        await jb.close()
+    }
+
     static func first(of stream: AsyncStream<String>, within limit: Duration) async -> String? {
         await withTaskGroup(of: String?.self) { group in
             group.addTask { for await key in stream { return key }; return nil }
