@@ -24,12 +24,7 @@ extension PostgresJournal {
         case activities
         /// Functions created, changed or deleted through another node (the payload: the function's name).
         case functions
-        /// A service's own notices (`channel(_:)` names its channel).
-        case service(String)
     }
-
-    /// The channel of a service's notices, this deployment's own.
-    package func channel(_ service: String) -> String { "baton_\(service)_\(location.schema)" }
 
     /// Hands an activity task to one worker across every node: true for the first to ask.
     package func claimActivityTask(token: String) async throws(JournalError) -> Bool {
@@ -98,7 +93,6 @@ extension PostgresJournal {
         case .replies: replyChannel
         case .activities: activityChannel
         case .functions: functionChannel
-        case .service(let name): channel(name)
         }
         while !Task.isCancelled {
             do {

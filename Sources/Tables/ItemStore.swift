@@ -46,9 +46,6 @@ final class ItemStore: Sendable {
         """,
     ]
 
-    /// Whether other nodes share the items (PostgreSQL).
-    var shared: Bool { tables.shared }
-
     /// Runs `body` in one transaction; a ServiceError rolls it back and is thrown here.
     /// Returns once the commit is durable.
     func write<T: Sendable>(_ body: @escaping @Sendable (ItemWriter) throws(ServiceError) -> T) async throws(ServiceError) -> T {

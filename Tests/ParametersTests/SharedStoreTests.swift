@@ -86,12 +86,7 @@ import Testing
 
     @Test(.enabled(if: postgresURL != nil, "BATON_TEST_POSTGRES is not set: two nodes on PostgreSQL were not tried"))
     func twoNodesOnPostgreSQLServeEachOthersParameters() async throws {
-        let url = try #require(Self.postgresURL)
-        var location = try PostgresLocation(url: url)
-        location.schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        location.poolSize = 2
-        let ja = try await PostgresJournal(location: location)
-        let jb = try await PostgresJournal(location: location)
+        let (ja, jb) = try await Self.twoJournals()
         let a = try await Node(ja)
         let b = try await Node(jb)
         let (changes, continuation) = AsyncStream.makeStream(of: String.self)
@@ -109,12 +104,7 @@ import Testing
     /// and set), so a name created through both is created once and every overwrite counts.
     @Test(.enabled(if: postgresURL != nil, "BATON_TEST_POSTGRES is not set: two nodes' concurrent changes were not tried"))
     func twoNodesChangingOneParameterAtOnceLoseNothing() async throws {
-        let url = try #require(Self.postgresURL)
-        var location = try PostgresLocation(url: url)
-        location.schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        location.poolSize = 4
-        let ja = try await PostgresJournal(location: location)
-        let jb = try await PostgresJournal(location: location)
+        let (ja, jb) = try await Self.twoJournals()
         let a = try await Node(ja), b = try await Node(jb)
         let created = await withTaskGroup(of: Bool.self) { group in
             for node in [a, b] {
@@ -135,6 +125,14 @@ import Testing
         #expect(stored["Versions"]?.arrayValue?.last?["Version"]?.integerValue == 21)
         await ja.close()
         await jb.close()
+    }
+
+    /// Two nodes' journals on one schema of the test PostgreSQL.
+    static func twoJournals() async throws -> (PostgresJournal, PostgresJournal) {
+        var location = try PostgresLocation(url: try #require(postgresURL))
+        location.schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        location.poolSize = 4
+        return (try await PostgresJournal(location: location), try await PostgresJournal(location: location))
     }
 
     static func first(of stream: AsyncStream<String>, within limit: Duration) async -> String? {
