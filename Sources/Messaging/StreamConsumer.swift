@@ -108,7 +108,9 @@ struct StreamConsumer: Sendable {
                     limit = nil
                     continue
                 }
-                if s.bisect, passing.count > 1 { limit = max(1, records.count / 2) }
+                // The same records again (halved with bisect), never more: records written
+                // since belong to a later batch, and must not share this one's fate.
+                limit = s.bisect && passing.count > 1 ? max(1, records.count / 2) : records.count
                 // Back off before the same records again: 1, 2, 4 … up to 30 seconds.
                 let wait = min(30_000, 500 << min(attempts, 6))
                 try? await clock.sleep(until: clock.now().adding(milliseconds: Int64(wait)))

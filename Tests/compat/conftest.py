@@ -82,7 +82,11 @@ class Server:
 def server():
     assert os.path.exists(BATON), "build baton first (swift build): %s" % BATON
     with tempfile.TemporaryDirectory() as d:
-        s = Server(os.path.join(d, "data")).start()
+        s = Server(os.path.join(d, "data"))
+        # BATON_COMPAT_LOG=FILE keeps the shared server's log (for a failure seen only in the whole suite).
+        if os.environ.get("BATON_COMPAT_LOG"):
+            s.log = open(os.environ["BATON_COMPAT_LOG"], "w")
+        s.start()
         yield s
         s.stop()
 

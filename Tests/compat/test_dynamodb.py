@@ -401,3 +401,29 @@ def test_a_stream_mapping_retries_from_the_record_the_function_reports_failed(se
     # Each once, in order: the reported record and the one after it came again, nothing before it.
     assert keys() == ["a", "b", "f", "c"]
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_failed_batch_is_retried_alone_and_later_records_still_arrive(server, lam):  # noqa: F811
+    """A record written while a failing batch waits for its retry is not pulled into that batch
+    (and given up with it): the retry is the same records, the later one arrives on its own."""
+    ddb = server.client("dynamodb")
+    arn = table(ddb, "retried", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["LatestStreamArn"]
+    sink, failures = tempfile.mktemp(prefix="baton-sink-"), tempfile.mktemp(prefix="baton-failures-")
+    sqs = server.client("sqs")
+    failed_url, failed_arn = queue(sqs, "retried-failures")
+    fn = create(lam, "stream_sink", Environment={"Variables": {"SINK": sink, "FAILURES": failures}})
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, StartingPosition="TRIM_HORIZON", BatchSize=10,
+                                              MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": failed_arn}})
+    ddb.put_item(TableName="retried", Item={"id": {"S": "bad"}, "poison": {"BOOL": True}})
+    deadline = time.time() + 30
+    while time.time() < deadline and not os.path.exists(failures):
+        time.sleep(0.05)
+    # The first attempt failed; the retry waits a second. Written now, "later" is a later batch.
+    ddb.put_item(TableName="retried", Item={"id": {"S": "later"}})
+    while time.time() < deadline and not os.path.exists(sink):
+        time.sleep(0.1)
+    assert [json.loads(x) for x in open(sink)][0]["keys"] == {"id": {"S": "later"}}
+    assert [json.loads(x) for x in open(failures)] == [["bad"], ["bad"]]
+    failure = json.loads(sqs.receive_message(QueueUrl=failed_url, WaitTimeSeconds=5)["Messages"][0]["Body"])
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
