@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "KinesisTests", dependencies: ["StatesLanguage", "Journal", "Engine", "ServiceKit", "Kinesis"]),
         .testTarget(name: "EventsTests", dependencies: ["StatesLanguage", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Events", "StepFunctions"]),
         .testTarget(name: "MessagingTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Messaging"]),
-        .testTarget(name: "ObjectsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Objects"]),
+        .testTarget(name: "ObjectsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "Objects"]),
         .testTarget(name: "StepFunctionsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.

@@ -58,7 +58,9 @@ package struct BatonResponder: HTTPResponder {
             return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: Self.body(file))
         }
         if let stream = out.stream {
-            return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: ResponseBody { writer in
+            // A body of known length (an object's bytes from the database) says so; an event stream does not.
+            let length = out.headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) }
+            return Response(status: HTTPResponse.Status(code: out.status), headers: fields, body: ResponseBody(contentLength: length) { writer in
                 // The producer runs beside the writer: when the client leaves, a write throws,
                 // and the producer (waiting for its next event) is cancelled.
                 let (pieces, sink) = AsyncStream<[UInt8]>.makeStream()

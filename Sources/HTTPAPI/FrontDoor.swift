@@ -337,7 +337,9 @@ package struct FrontDoor: Sendable {
         if case .restXML = wire {
             headers.append(("x-amz-request-id", id))
             headers.append(("x-amz-id-2", ServiceReply.hostId(id)))
-            return Outgoing(status: reply.status, headers: headers, body: reply.body, file: reply.file)
+            var out = Outgoing(status: reply.status, headers: headers, body: reply.body, file: reply.file)
+            out.stream = reply.stream
+            return out
         }
         if !headers.contains(where: { $0.0.lowercased() == "x-amzn-requestid" }) { headers.append(("x-amzn-RequestId", id)) }
         var out = Outgoing(status: reply.status, headers: headers, body: reply.body)

@@ -11,10 +11,10 @@ import StatesLanguage
 /// notification is kept (owner `s3.undelivered`) and logged.
 final class ObjectNotifier: QueueConsumer, Sendable {
     let engine: Engine
-    let store: SQLiteJournal
+    let store: any ServiceStore
     let clock: any EngineClock
 
-    init(engine: Engine, store: SQLiteJournal, clock: any EngineClock) {
+    init(engine: Engine, store: any ServiceStore, clock: any EngineClock) {
         self.engine = engine
         self.store = store
         self.clock = clock

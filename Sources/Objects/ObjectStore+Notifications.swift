@@ -39,15 +39,18 @@ extension ObjectStore {
 
     /// Inside a write's transaction: queues what the bucket's configuration asks for these
     /// events. Returns how many messages were queued.
-    func queueNotifications(_ events: [ObjectEvent], _ c: SQLiteConnection) throws -> Int {
+    func queueNotifications(_ events: [ObjectEvent], _ c: any SQLExecutor) throws -> Int {
         guard let bucket = events.first?.bucket else { return 0 }
-        let s = try c.statement("SELECT body FROM s3_bucket_configurations WHERE bucket = ?1 AND name = 'notification'")
-        s.bind(1, bucket)
-        let body = try s.step() ? s.blob(0) : nil
-        s.reset()
-        guard let body, let json = try? JSONParser.parse(body) else { return 0 }
+        guard let body = try Self.configuration(bucket, "notification", c), let json = try? JSONParser.parse(body) else { return 0 }
         let messages = Self.notifications(events, NotificationConfiguration(json: json))
-        for m in messages { try SQLiteJournal.insert(m, c) }
+        // The durable queue's table, in the same database (SQLite's file, or PostgreSQL's).
+        for m in messages {
+            try c.run("""
+                INSERT INTO queue_messages (queue, id, body, enqueued_ms, visible_ms, receive_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                ON CONFLICT DO NOTHING
+                """, [.text(m.queue), .text(m.id), .bytes(m.body), .integer(m.enqueuedMillis), .integer(m.visibleAtMillis),
+                      .integer(Int64(m.receiveCount))])
+        }
         return messages.count
     }
 

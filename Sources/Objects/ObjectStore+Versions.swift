@@ -24,18 +24,13 @@ extension ObjectStore {
 
     static let versionHeader = "x-amz-version-id"
 
-    static func versioning(_ bucket: String, _ c: SQLiteConnection) throws -> Versioning {
-        let s = try c.statement("SELECT body FROM s3_bucket_configurations WHERE bucket = ?1 AND name = 'versioning'")
-        s.bind(1, bucket)
-        defer { s.reset() }
-        guard try s.step(), let body = s.blob(0) else { return .off }
+    static func versioning(_ bucket: String, _ c: any SQLExecutor) throws -> Versioning {
+        guard let body = try configuration(bucket, "versioning", c) else { return .off }
         return Versioning(rawValue: String(decoding: body, as: UTF8.self)) ?? .off
     }
 
-    package func versioning(_ bucket: String) throws(ServiceError) -> Versioning {
-        try db.read("the bucket's versioning") { c throws(ServiceError) in
-            do { return try Self.versioning(bucket, c) } catch { throw Self.failure(error) }
-        }
+    package func versioning(_ bucket: String) async throws(ServiceError) -> Versioning {
+        try await read("the bucket's versioning") { c in try Self.versioning(bucket, c) }
     }
 
     /// A new version id: time-ordered, 32 characters of S3's alphabet.
@@ -71,85 +66,57 @@ extension ObjectStore {
         return v
     }
 
-    func nextSeq(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> Int64 {
-        let s = try c.statement("SELECT max(seq) FROM s3_versions WHERE bucket = ?1 AND key = ?2")
-        s.bind(1, bucket)
-        s.bind(2, key)
-        defer { s.reset() }
-        return try s.step() ? s.int64(0) + 1 : 1
+    func nextSeq(_ bucket: String, _ key: String, _ c: any SQLExecutor) throws -> Int64 {
+        (try c.rows("SELECT MAX(seq) FROM s3_versions WHERE bucket = ?1 AND key = ?2", [.text(bucket), .text(key)]).first?[0].int64 ?? 0) + 1
     }
 
-    static func insertVersion(_ o: Object, id: String, seq: Int64, deleteMarker: Bool, _ c: SQLiteConnection) throws {
-        let s = try c.statement("""
+    static func insertVersion(_ o: Object, id: String, seq: Int64, deleteMarker: Bool, _ c: any SQLExecutor) throws {
+        try c.run("""
             INSERT INTO s3_versions (bucket, key, seq, version_id, file, size, etag, modified_ms, headers, delete_marker)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-            """)
-        s.bind(1, o.bucket)
-        s.bind(2, o.key)
-        s.bind(3, seq)
-        s.bind(4, id)
-        s.bind(5, o.file)
-        s.bind(6, o.size)
-        s.bind(7, o.etag)
-        s.bind(8, o.modifiedMillis)
-        s.bind(9, JSON.object(o.headers).serialized)
-        s.bind(10, deleteMarker ? 1 : 0)
-        try s.run()
+            """, [.text(o.bucket), .text(o.key), .integer(seq), .text(id), .text(o.file), .integer(o.size), .text(o.etag),
+                  .integer(o.modifiedMillis), .text(JSON.object(o.headers).serialized), .integer(deleteMarker ? 1 : 0)])
     }
 
-    static func current(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> Object? {
-        let s = try c.statement("SELECT \(objectColumns) FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-        s.bind(1, bucket)
-        s.bind(2, key)
-        defer { s.reset() }
-        return try s.step() ? object(s) : nil
+    static func current(_ bucket: String, _ key: String, _ c: any SQLExecutor) throws -> Object? {
+        try c.rows("SELECT \(objectColumns) FROM s3_objects WHERE bucket = ?1 AND key = ?2", [.text(bucket), .text(key)]).first.map(object)
     }
 
     /// Removes a key's current row (its versions, if any, stay).
-    static func removeCurrent(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws {
-        let d = try c.statement("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2")
-        d.bind(1, bucket)
-        d.bind(2, key)
-        try d.run()
+    static func removeCurrent(_ bucket: String, _ key: String, _ c: any SQLExecutor) throws {
+        try c.run("DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2", [.text(bucket), .text(key)])
     }
 
     static let versionColumns = "bucket, key, file, size, etag, modified_ms, headers, version_id, delete_marker, seq"
 
-    static func version(_ s: Statement) -> Version {
-        Version(object: object(s), id: s.string(7) ?? "", deleteMarker: s.int64(8) != 0, seq: s.int64(9))
+    static func version(_ r: [SQLValue]) -> Version {
+        Version(object: object(r), id: r[7].string ?? "", deleteMarker: (r[8].int64 ?? 0) != 0, seq: r[9].int64 ?? 0)
     }
 
-    static func versions(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws -> [Version] {
-        let s = try c.statement("SELECT \(versionColumns) FROM s3_versions WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC")
-        s.bind(1, bucket)
-        s.bind(2, key)
-        return try s.all(version)
+    static func versions(_ bucket: String, _ key: String, _ c: any SQLExecutor) throws -> [Version] {
+        try c.rows("SELECT \(versionColumns) FROM s3_versions WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC",
+                   [.text(bucket), .text(key)]).map(version)
     }
 
     /// The current object kept as a version before it is replaced or hidden: an object from
     /// before versioning becomes the `null` version.
-    func keepCurrent(_ bucket: String, _ key: String, _ c: SQLiteConnection) throws {
+    func keepCurrent(_ bucket: String, _ key: String, _ c: any SQLExecutor) throws {
         guard var prev = try Self.current(bucket, key, c), prev.headers[Self.versionHeader] == nil else { return }
         prev.headers[Self.versionHeader] = "null"
         try Self.insertVersion(prev, id: "null", seq: try nextSeq(bucket, key, c), deleteMarker: false, c)
     }
 
     /// Removes a key's `null` version (Suspended writes replace it); its file, unless `keep`.
-    func dropNullVersion(_ bucket: String, _ key: String, keep: String?, _ c: SQLiteConnection) throws -> [String] {
-        let f = try c.statement("SELECT file FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'")
-        f.bind(1, bucket)
-        f.bind(2, key)
-        let files = try f.all { $0.string(0) ?? "" }.filter { !$0.isEmpty && $0 != keep }
-        let d = try c.statement("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'")
-        d.bind(1, bucket)
-        d.bind(2, key)
-        try d.run()
+    func dropNullVersion(_ bucket: String, _ key: String, keep: String?, _ c: any SQLExecutor) throws -> [String] {
+        let files = try c.rows("SELECT file FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'", [.text(bucket), .text(key)])
+            .map { $0[0].string ?? "" }.filter { !$0.isEmpty && $0 != keep }
+        try c.run("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = 'null'", [.text(bucket), .text(key)])
         return files
     }
 
     /// A versioned write: the new version recorded and made current. Returns the files no
     /// version names any more.
-    func putVersion(_ o: inout Object, _ mode: Versioning, _ c: SQLiteConnection) throws -> [String] {
+    func putVersion(_ o: inout Object, _ mode: Versioning, _ c: any SQLExecutor) throws -> [String] {
         try keepCurrent(o.bucket, o.key, c)
         let id = mode == .enabled ? newVersionId(now: o.modifiedMillis) : "null"
         var freed: [String] = []
@@ -171,7 +138,7 @@ extension ObjectStore {
     /// one, that version gone (and the newest remaining one current). Returns what was done
     /// and the files no version names any more.
     func deleteVersioned(_ bucket: String, _ key: String, versionId: String?, _ mode: Versioning, now: Int64,
-                         _ c: SQLiteConnection) throws -> (Deleted?, [String]) {
+                         _ c: any SQLExecutor) throws -> (Deleted?, [String]) {
         guard let versionId else {
             try keepCurrent(bucket, key, c)
             let id = mode == .enabled ? newVersionId(now: now) : "null"
@@ -190,11 +157,7 @@ extension ObjectStore {
         }
         let all = try Self.versions(bucket, key, c)
         guard let gone = all.first(where: { $0.id == versionId }) else { return (nil, []) }
-        let d = try c.statement("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3")
-        d.bind(1, bucket)
-        d.bind(2, key)
-        d.bind(3, gone.seq)
-        try d.run()
+        try c.run("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3", [.text(bucket), .text(key), .integer(gone.seq)])
         // The newest version left is current again (none when it is a delete marker).
         if gone.seq == all.first?.seq {
             let rest = all.dropFirst()
@@ -207,33 +170,30 @@ extension ObjectStore {
     /// A change of one version's metadata (its tags, its ACL), not a new version: its row in
     /// `s3_versions`, and the key's current row when it is the current version.
     package func update(_ o: Object, cause: Cause? = nil) async throws(ServiceError) {
-        let notified = try await db.write("the object's metadata") { c throws(ServiceError) -> Int in
-            do {
-                let id = o.headers[Self.versionHeader]?.stringValue
-                if let id { try Self.updateVersionHeaders(o, id: id, c) }
-                let current = try Self.current(o.bucket, o.key, c)
-                if let current, current.headers[Self.versionHeader]?.stringValue == id { _ = try Self.upsert(o, c) }
-                return try cause.map { try self.queueNotifications([self.event($0, bucket: o.bucket, key: o.key, object: o)], c) } ?? 0
-            } catch { throw Self.failure(error) }
+        let notified = try await write("the object's metadata") { c -> Int in
+            try Self.lockKey(o.bucket, o.key, c)
+            let id = o.headers[Self.versionHeader]?.stringValue
+            if let id { try Self.updateVersionHeaders(o, id: id, c) }
+            let current = try Self.current(o.bucket, o.key, c)
+            if let current, current.headers[Self.versionHeader]?.stringValue == id { _ = try Self.upsert(o, c) }
+            return try cause.map { try self.queueNotifications([self.event($0, bucket: o.bucket, key: o.key, object: o)], c) } ?? 0
         }
         if notified > 0 { queued() }
     }
 
     /// The object a request names: the key's current one, or the version of `versionId`
     /// (NoSuchVersion when there is none, MethodNotAllowed for a delete marker).
-    package func object(_ bucket: String, _ key: String, versionId: String?, method: String) throws(ServiceError) -> Object? {
+    package func object(_ bucket: String, _ key: String, versionId: String?, method: String) async throws(ServiceError) -> Object? {
         guard let versionId else {
-            if let o = try object(bucket, key) { return o }
+            if let o = try await object(bucket, key) { return o }
             // A key whose newest version is a delete marker: the marker is what was named.
-            if let newest = try db.read("the versions", { c throws(ServiceError) in
-                do { return try Self.versions(bucket, key, c).first } catch { throw Self.failure(error) }
-            }), newest.deleteMarker {
+            if let newest = try await read("the versions", { c in try Self.versions(bucket, key, c).first }), newest.deleteMarker {
                 throw ServiceError("MethodNotAllowed", "The specified method is not allowed against this resource.", kind: .methodNotAllowed,
                                    details: ["Method": .string(method), "ResourceType": "DeleteMarker"])
             }
             return nil
         }
-        guard let v = try version(bucket, key, id: versionId) else {
+        guard let v = try await version(bucket, key, id: versionId) else {
             throw ServiceError("NoSuchVersion", "The specified version does not exist.", kind: .notFound,
                                details: ["Key": .string(key), "VersionId": .string(versionId)])
         }
@@ -245,15 +205,13 @@ extension ObjectStore {
     }
 
     /// One version of a key (nil when there is none with that id).
-    package func version(_ bucket: String, _ key: String, id: String) throws(ServiceError) -> Version? {
-        try db.read("the version") { c throws(ServiceError) in
-            do {
-                if let v = try Self.versions(bucket, key, c).first(where: { $0.id == id }) { return v }
-                if id == "null", let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
-                    return Version(object: cur, id: "null", deleteMarker: false, seq: 0)
-                }
-                return nil
-            } catch { throw Self.failure(error) }
+    package func version(_ bucket: String, _ key: String, id: String) async throws(ServiceError) -> Version? {
+        try await read("the version") { c -> Version? in
+            if let v = try Self.versions(bucket, key, c).first(where: { $0.id == id }) { return v }
+            if id == "null", let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
+                return Version(object: cur, id: "null", deleteMarker: false, seq: 0)
+            }
+            return nil
         }
     }
 
@@ -261,21 +219,19 @@ extension ObjectStore {
     /// objects from before versioning as their `null` version. At most `limit`, after
     /// (`keyMarker`, `versionMarker`).
     package func listVersions(_ bucket: String, prefix: String, keyMarker: String?, versionMarker: String?,
-                              limit: Int) throws(ServiceError) -> [Version] {
-        try db.read("the versions") { c throws(ServiceError) in
-            do {
+                              limit: Int) async throws(ServiceError) -> [Version] {
+        try await read("the versions") { c -> [Version] in
                 var out: [Version] = []
                 var after = keyMarker
                 var versionAfter = versionMarker
+                // Past the first batch, keys after the last one read (strictly).
+                var past: String?
                 while out.count <= limit {
-                    let keys = try c.statement("""
-                        SELECT key FROM (SELECT key FROM s3_versions WHERE bucket = ?1 UNION SELECT key FROM s3_objects WHERE bucket = ?1)
-                        WHERE key >= ?2 AND (?3 IS NULL OR key >= ?3) AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT 100
-                        """)
-                    keys.bind(1, bucket)
-                    keys.bind(2, prefix)
-                    keys.bind(3, after)
-                    let batch = try keys.all { $0.string(0) ?? "" }
+                    let batch = try c.rows("""
+                        SELECT key FROM (SELECT key FROM s3_versions WHERE bucket = ?1 UNION SELECT key FROM s3_objects WHERE bucket = ?1) k
+                        WHERE key >= ?2 AND key >= ?3 AND key > ?4 AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT 100
+                        """, [.text(bucket), .text(prefix), .text(after ?? ""), .text(past ?? "")]).map { $0[0].string ?? "" }
+                    if past != nil { after = nil }
                     if batch.isEmpty { break }
                     for key in batch {
                         if let a = after, key < a { continue }
@@ -303,12 +259,12 @@ extension ObjectStore {
                         }
                     }
                     guard let last = batch.last else { break }
-                    after = last + "\u{0}"
+                    past = last
+                    after = nil
                     versionAfter = nil
                     if batch.count < 100 { break }
                 }
                 return out
-            } catch { throw Self.failure(error) }
         }
     }
 }

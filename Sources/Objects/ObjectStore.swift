@@ -4,38 +4,34 @@ import Journal
 import ServiceKit
 import StatesLanguage
 
-/// Buckets and objects: each object's bytes in a file of its own under `objects/` in the data
-/// directory, its metadata in the journal's database (component `s3`). An upload is written
-/// to a temporary file, fsynced and renamed before its row is committed, so an object is
-/// visible only once whole and durable; a crash mid-upload leaves a temporary file, removed
-/// at the next start with any file no row names.
+/// Buckets and objects: their rows in the journal's database (component `s3`: SQLite's, or
+/// PostgreSQL's shared by every node), their bytes where `bytes` keeps them (files in the data
+/// directory with SQLite, rows with PostgreSQL). An upload's bytes are durable before its row
+/// is committed, so an object is visible only once whole; what a crash mid-upload left is
+/// removed at the next start, with any bytes no row names.
 package final class ObjectStore: Sendable {
-    let db: SQLiteJournal
-    package let directory: String
+    let tables: ServiceTables
+    package let bytes: any ObjectBytes
     let region: String
     let account: String
     /// Below the millisecond in notification sequencers.
     let sequence = LockedValue<Int64>(0)
     /// Called after a write that queued notifications committed (wakes their worker).
     let queued: @Sendable () -> Void
-    /// The object directory's fsync, shared by concurrent uploads.
-    let directorySync: GroupSync
 
-    package init(_ db: SQLiteJournal, dataDirectory: String, region: String = "us-east-1", account: String = "000000000000",
+    package init(_ context: ServiceContext, region: String = "us-east-1", account: String = "000000000000",
                  queued: @escaping @Sendable () -> Void = {}) async throws(ServiceError) {
-        self.db = db
-        directory = dataDirectory + "/objects"
-        directorySync = GroupSync(directory: dataDirectory + "/objects")
+        tables = try await ServiceTables(context, component: "s3", steps: Self.steps)
+        if tables.shared {
+            let clock = context.engine.clock
+            bytes = PostgresObjectBytes(tables: tables, now: { clock.now().milliseconds })
+        } else {
+            bytes = try FileObjectBytes(directory: context.dataDirectory + "/objects")
+        }
         self.region = region
         self.account = account
         self.queued = queued
-        do {
-            try await db.migrate(component: "s3", Self.steps)
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ServiceError("InternalError", "the object store cannot be opened: \(error)", kind: .server)
-        }
-        try sweep()
+        await sweep()
     }
 
     /// Append, never edit: step i is version i + 1.
@@ -73,6 +69,13 @@ package final class ObjectStore: Sendable {
         // made of them).
         """
         ALTER TABLE s3_parts ADD COLUMN checksum TEXT;
+        """,
+        // Bytes kept in the database (PostgreSQL: shared by every node; unused with SQLite,
+        // whose bytes are files).
+        """
+        CREATE TABLE s3_chunks (file TEXT NOT NULL, n INTEGER NOT NULL, bytes BLOB NOT NULL, written_ms INTEGER NOT NULL,
+                                PRIMARY KEY (file, n)) WITHOUT ROWID;
+        CREATE TABLE s3_garbage (file TEXT PRIMARY KEY, freed_ms INTEGER NOT NULL) WITHOUT ROWID;
         """,
     ]
 
@@ -114,137 +117,121 @@ package final class ObjectStore: Sendable {
         package var headers: JSONObject
     }
 
-    func path(_ file: String) -> String { directory + "/" + file }
-
-    /// Removes what a crash left: temporary files, and files no object or part names.
-    func sweep() throws(ServiceError) {
-        let named = try db.read("the object files") { c throws(ServiceError) -> Set<String> in
-            do {
-                var out: Set<String> = []
-                for sql in ["SELECT file FROM s3_objects", "SELECT file FROM s3_parts", "SELECT file FROM s3_versions"] {
-                    let s = try c.statement(sql)
-                    for f in try s.all({ $0.string(0) ?? "" }) { out.insert(f) }
-                }
-                return out
-            } catch { throw ServiceError("InternalError", "\(error)", kind: .server) }
+    /// Removes what a crash left: bytes being written then, and bytes no object or part names.
+    func sweep() async {
+        let tables = self.tables
+        await bytes.sweep { () throws(ServiceError) -> Set<String> in
+            try await tables.read("the object files") { (c) throws(ServiceError) -> Set<String> in
+                do {
+                    var out: Set<String> = []
+                    for sql in ["SELECT file FROM s3_objects", "SELECT file FROM s3_parts", "SELECT file FROM s3_versions"] {
+                        for r in try c.rows(sql, []) { if let f = r.first?.string { out.insert(f) } }
+                    }
+                    return out
+                } catch { throw Self.failure(error) }
+            }
         }
-        let present = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for f in present where !named.contains(f) { try? FileManager.default.removeItem(atPath: path(f)) }
     }
 
-    func removeFiles(_ files: [String]) {
-        for f in files { try? FileManager.default.removeItem(atPath: path(f)) }
+    /// Bytes no row names any more (once the change that freed them committed).
+    package func removeFiles(_ files: [String]) async {
+        await bytes.remove(files)
+    }
+
+    /// Runs `body` in one transaction (SQLite: a savepoint of the group commit).
+    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws(ServiceError) -> T {
+        try await tables.write(what) { (c) throws(ServiceError) in
+            do { return try body(c) } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
+    }
+
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws(ServiceError) -> T {
+        try await tables.read(what) { (c) throws(ServiceError) in
+            do { return try body(c) } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        }
     }
 
     // MARK: buckets
 
-    package func buckets() throws(ServiceError) -> [(name: String, region: String, createdMillis: Int64)] {
-        try db.read("the buckets") { c throws(ServiceError) in
-            do {
-                return try c.statement("SELECT name, region, created_ms FROM s3_buckets ORDER BY name").all {
-                    (name: $0.string(0) ?? "", region: $0.string(1) ?? "", createdMillis: $0.int64(2))
-                }
-            } catch { throw Self.failure(error) }
+    package func buckets() async throws(ServiceError) -> [(name: String, region: String, createdMillis: Int64)] {
+        try await read("the buckets") { c in
+            try c.rows("SELECT name, region, created_ms FROM s3_buckets ORDER BY name", []).map {
+                (name: $0[0].string ?? "", region: $0[1].string ?? "", createdMillis: $0[2].int64 ?? 0)
+            }
         }
     }
 
-    package func bucket(_ name: String) throws(ServiceError) -> (region: String, createdMillis: Int64)? {
-        try db.read("the bucket") { c throws(ServiceError) in
-            do {
-                let s = try c.statement("SELECT region, created_ms FROM s3_buckets WHERE name = ?1")
-                s.bind(1, name)
-                defer { s.reset() }
-                return try s.step() ? (s.string(0) ?? "", s.int64(1)) : nil
-            } catch { throw Self.failure(error) }
+    package func bucket(_ name: String) async throws(ServiceError) -> (region: String, createdMillis: Int64)? {
+        try await read("the bucket") { c in
+            try c.rows("SELECT region, created_ms FROM s3_buckets WHERE name = ?1", [.text(name)]).first.map {
+                ($0[0].string ?? "", $0[1].int64 ?? 0)
+            }
         }
     }
 
     /// Creates a bucket; false when it exists already.
     package func createBucket(_ name: String, region: String, now: Int64) async throws(ServiceError) -> Bool {
-        try await db.write("the bucket") { c throws(ServiceError) in
-            do {
-                let s = try c.statement("INSERT INTO s3_buckets (name, region, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
-                s.bind(1, name)
-                s.bind(2, region)
-                s.bind(3, now)
-                try s.run()
-                return c.changes > 0
-            } catch { throw Self.failure(error) }
+        try await write("the bucket") { c in
+            try c.run("INSERT INTO s3_buckets (name, region, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                      [.text(name), .text(region), .integer(now)]) > 0
         }
     }
 
     /// Deletes an empty bucket: AWS's BucketNotEmpty otherwise.
     package func deleteBucket(_ name: String) async throws(ServiceError) {
-        try await db.write("the bucket") { c throws(ServiceError) in
-            do {
-                let e = try c.statement("SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1")
-                e.bind(1, name)
-                let nonEmpty = try e.step()
-                e.reset()
-                if nonEmpty {
-                    let versioned = try Self.versioning(name, c) != .off
-                    throw ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty"
-                                       + (versioned ? ". You must delete all versions in the bucket." : ""), kind: .conflict,
-                                       details: ["BucketName": .string(name)])
-                }
-                let d = try c.statement("DELETE FROM s3_buckets WHERE name = ?1")
-                d.bind(1, name)
-                try d.run()
-                if c.changes == 0 { throw S3Errors.noSuchBucket(name) }
-                let configurations = try c.statement("DELETE FROM s3_bucket_configurations WHERE bucket = ?1")
-                configurations.bind(1, name)
-                try configurations.run()
-            } catch let e as ServiceError { throw e } catch { throw Self.failure(error) }
+        try await write("the bucket") { c in
+            let nonEmpty = try !c.rows("SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1",
+                                       [.text(name)]).isEmpty
+            if nonEmpty {
+                let versioned = try Self.versioning(name, c) != .off
+                throw ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty"
+                                   + (versioned ? ". You must delete all versions in the bucket." : ""), kind: .conflict,
+                                   details: ["BucketName": .string(name)])
+            }
+            if try c.run("DELETE FROM s3_buckets WHERE name = ?1", [.text(name)]) == 0 { throw S3Errors.noSuchBucket(name) }
+            try c.run("DELETE FROM s3_bucket_configurations WHERE bucket = ?1", [.text(name)])
         }
     }
 
     /// A bucket's kept configuration document (`ownershipControls`, `policy`, …); nil removes it.
     package func setConfiguration(_ bucket: String, _ name: String, _ body: [UInt8]?) async throws(ServiceError) {
-        try await db.write("the bucket configuration") { c throws(ServiceError) in
-            do {
-                let s = try c.statement(body == nil ? "DELETE FROM s3_bucket_configurations WHERE bucket = ?1 AND name = ?2"
-                                                    : "INSERT OR REPLACE INTO s3_bucket_configurations (bucket, name, body) VALUES (?1, ?2, ?3)")
-                s.bind(1, bucket)
-                s.bind(2, name)
-                if let body { s.bind(3, blob: body) }
-                try s.run()
-            } catch { throw Self.failure(error) }
+        try await write("the bucket configuration") { c in
+            if let body {
+                try c.run("""
+                    INSERT INTO s3_bucket_configurations (bucket, name, body) VALUES (?1, ?2, ?3)
+                    ON CONFLICT (bucket, name) DO UPDATE SET body = excluded.body
+                    """, [.text(bucket), .text(name), .bytes(body)])
+            } else {
+                try c.run("DELETE FROM s3_bucket_configurations WHERE bucket = ?1 AND name = ?2", [.text(bucket), .text(name)])
+            }
         }
     }
 
-    package func configuration(_ bucket: String, _ name: String) throws(ServiceError) -> [UInt8]? {
-        try db.read("the bucket configuration") { c throws(ServiceError) in
-            do {
-                let s = try c.statement("SELECT body FROM s3_bucket_configurations WHERE bucket = ?1 AND name = ?2")
-                s.bind(1, bucket)
-                s.bind(2, name)
-                defer { s.reset() }
-                return try s.step() ? (s.blob(0) ?? []) : nil
-            } catch { throw Self.failure(error) }
-        }
+    package func configuration(_ bucket: String, _ name: String) async throws(ServiceError) -> [UInt8]? {
+        try await read("the bucket configuration") { c in try Self.configuration(bucket, name, c) }
+    }
+
+    static func configuration(_ bucket: String, _ name: String, _ c: any SQLExecutor) throws -> [UInt8]? {
+        try c.rows("SELECT body FROM s3_bucket_configurations WHERE bucket = ?1 AND name = ?2", [.text(bucket), .text(name)]).first
+            .map { $0[0].bytes ?? [] }
     }
 
     /// The kept configurations whose names start with `prefix` (`metrics:` for the id-keyed
     /// ones), in name order, from the first name after `after`, at most `limit`.
-    package func configurations(_ bucket: String, prefix: String, after: String?, limit: Int) throws(ServiceError) -> [(name: String, body: [UInt8])] {
-        try db.read("the bucket configurations") { c throws(ServiceError) in
-            do {
-                let s = try c.statement("""
-                    SELECT name, body FROM s3_bucket_configurations WHERE bucket = ?1 AND name > ?2 AND substr(name, 1, ?4) = ?3
-                    ORDER BY name LIMIT ?5
-                    """)
-                s.bind(1, bucket)
-                s.bind(2, after.map { prefix + $0 } ?? prefix)
-                s.bind(3, prefix)
-                s.bind(4, Int64(prefix.utf8.count))
-                s.bind(5, Int64(limit))
-                defer { s.reset() }
-                var out: [(String, [UInt8])] = []
-                while try s.step() { out.append((String((s.string(0) ?? "").dropFirst(prefix.count)), s.blob(1) ?? [])) }
-                return out
-            } catch { throw Self.failure(error) }
+    package func configurations(_ bucket: String, prefix: String, after: String?, limit: Int) async throws(ServiceError) -> [(name: String, body: [UInt8])] {
+        try await read("the bucket configurations") { c in
+            try c.rows("""
+                SELECT name, body FROM s3_bucket_configurations WHERE bucket = ?1 AND name > ?2 AND name >= ?3 AND name < ?4
+                ORDER BY name LIMIT ?5
+                """, [.text(bucket), .text(after.map { prefix + $0 } ?? prefix), .text(prefix), .text(Self.successor(prefix)),
+                      .integer(Int64(limit))]).map { (String(($0[0].string ?? "").dropFirst(prefix.count)), $0[1].bytes ?? []) }
         }
     }
+
+    /// The least string greater than every string that starts with `prefix` (by UTF-8 bytes,
+    /// as both databases compare these columns): the prefix and U+10FFFF, whose bytes no
+    /// character's exceed.
+    static func successor(_ prefix: String) -> String { prefix + "\u{10FFFF}" }
 
     static func failure(_ error: any Error) -> ServiceError { ServiceError("InternalError", "\(error)", kind: .server) }
 }

@@ -6,10 +6,10 @@ import StatesLanguage
 /// endpoint is its one account, the owner of everything.
 extension S3Service {
     func bucketACL(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            let acl = try store.configuration(bucket, "acl").flatMap { try? JSONParser.parse($0) }.flatMap { AccessControlList(json: $0) }
+            let acl = try await store.configuration(bucket, "acl").flatMap { try? JSONParser.parse($0) }.flatMap { AccessControlList(json: $0) }
                 ?? AccessControlList.owner(account)
             return Self.xml("AccessControlPolicy") { w in acl.write(&w, owner: account) }
         case "PUT":
@@ -24,10 +24,10 @@ extension S3Service {
     func objectACL(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         // AWS: reading the ACL of a key whose newest version is a delete marker finds no key;
         // writing it, or naming the marker's version, is not allowed on a marker.
-        let found = call.method == "GET" && call.query["versionId"] == nil
+        let found = await call.method == "GET" && call.query["versionId"] == nil
             ? try store.object(bucket, key) : try store.object(bucket, key, versionId: call.query["versionId"], method: call.method)
         guard var o = found else {
-            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
         switch call.method {

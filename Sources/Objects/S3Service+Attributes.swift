@@ -6,7 +6,7 @@ import StatesLanguage
 extension S3Service {
     static let objectAttributes: Set<String> = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
 
-    func objectAttributes(_ bucket: String, _ key: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+    func objectAttributes(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         let asked = Set((call.headers["x-amz-object-attributes"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty })
         guard !asked.isEmpty else {
@@ -15,8 +15,8 @@ extension S3Service {
         if let bad = asked.first(where: { !Self.objectAttributes.contains($0) }) {
             throw S3Errors.invalidArgument("Invalid attribute name specified.", name: "x-amz-object-attributes", value: bad)
         }
-        guard let o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
-            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+        guard let o = try await store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
+            if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
         try Self.checkCustomerKey(o, call)

@@ -21,7 +21,7 @@ extension S3Service {
 
     /// ListBuckets in name order: `Prefix`, `BucketRegion`, and pages of `MaxBuckets` (1 to
     /// 10,000) continued by the token S3 gives (here the last name shown, base64).
-    func listBuckets(_ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+    func listBuckets(_ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         let prefix = call.query["prefix"]
         let regionFilter = call.query["bucket-region"]
         var limit = 10_000
@@ -40,7 +40,7 @@ extension S3Service {
             }
             after = String(decoding: bytes, as: UTF8.self)
         }
-        let all = try store.buckets().filter { b in
+        let all = try await store.buckets().filter { b in
             (prefix.map { b.name.hasPrefix($0) } ?? true) && (regionFilter.map { Self.regionName(b.region) == $0 } ?? true)
                 && (after.map { b.name > $0 } ?? true)
         }
@@ -121,8 +121,8 @@ extension S3Service {
         return ServiceReply(status: 200, headers: [("Location", locationHeader), ("x-amz-bucket-arn", "arn:aws:s3:::" + name)])
     }
 
-    func headBucket(_ name: String) throws(ServiceError) -> ServiceReply {
-        guard let b = try store.bucket(name) else {
+    func headBucket(_ name: String) async throws(ServiceError) -> ServiceReply {
+        guard let b = try await store.bucket(name) else {
             throw ServiceError("NoSuchBucket", "Not Found", kind: .notFound)
         }
         return ServiceReply(status: 200, headers: [("Content-Type", "application/xml"), ("x-amz-bucket-region", Self.regionName(b.region)),
@@ -131,15 +131,15 @@ extension S3Service {
     }
 
     func deleteBucket(_ name: String) async throws(ServiceError) -> ServiceReply {
-        if try !store.uploads(name).isEmpty {
+        if try await !store.uploads(name).isEmpty {
             throw ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", kind: .conflict, details: ["BucketName": .string(name)])
         }
         try await store.deleteBucket(name)
         return ServiceReply(status: 204)
     }
 
-    func location(_ name: String) throws(ServiceError) -> ServiceReply {
-        guard let b = try store.bucket(name) else { throw S3Errors.noSuchBucket(name) }
+    func location(_ name: String) async throws(ServiceError) -> ServiceReply {
+        guard let b = try await store.bucket(name) else { throw S3Errors.noSuchBucket(name) }
         var w = XMLWriter()
         w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         // AWS: us-east-1 buckets have an empty location constraint, an empty element.

@@ -7,7 +7,7 @@ import StatesLanguage
 /// presigned URL straight into a bucket.
 extension S3Service {
     func cors(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "PUT":
             let body = try await Self.document(call, limit: 64 * 1024)
@@ -16,7 +16,7 @@ extension S3Service {
             try await store.setConfiguration(bucket, "cors", configuration.json.serializedBytes)
             return ServiceReply(status: 200)
         case "GET":
-            guard let configuration = try corsConfiguration(bucket) else {
+            guard let configuration = try await corsConfiguration(bucket) else {
                 throw ServiceError("NoSuchCORSConfiguration", "The CORS configuration does not exist", kind: .notFound,
                                    details: ["BucketName": .string(bucket)])
             }
@@ -29,8 +29,8 @@ extension S3Service {
         }
     }
 
-    func corsConfiguration(_ bucket: String) throws(ServiceError) -> CORSConfiguration? {
-        guard let body = try store.configuration(bucket, "cors"), let json = try? JSONParser.parse(body) else { return nil }
+    func corsConfiguration(_ bucket: String) async throws(ServiceError) -> CORSConfiguration? {
+        guard let body = try await store.configuration(bucket, "cors"), let json = try? JSONParser.parse(body) else { return nil }
         return CORSConfiguration(json: json)
     }
 
@@ -41,7 +41,7 @@ extension S3Service {
     }
 
     /// A preflight request: 200 with the rule's headers, or S3's 403 naming the method.
-    func preflight(_ bucket: String?, _ key: String?, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
+    func preflight(_ bucket: String?, _ key: String?, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard let origin = call.headers["origin"] else {
             throw ServiceError("BadRequest", "Insufficient information. Origin request header needed.")
         }
@@ -52,8 +52,8 @@ extension S3Service {
             ServiceError("AccessForbidden", "CORSResponse: \(message)", kind: .forbidden,
                          details: ["Method": .string(method), "ResourceType": key == nil ? "BUCKET" : "OBJECT"])
         }
-        guard let bucket, try store.bucket(bucket) != nil else { throw forbidden("Bucket not found") }
-        guard let configuration = try corsConfiguration(bucket) else { throw forbidden("CORS is not enabled for this bucket.") }
+        guard let bucket, try await store.bucket(bucket) != nil else { throw forbidden("Bucket not found") }
+        guard let configuration = try await corsConfiguration(bucket) else { throw forbidden("CORS is not enabled for this bucket.") }
         let requested = Self.requestedHeaders(call)
         guard let rule = configuration.preflight(origin: origin, method: method, requestHeaders: requested) else {
             throw forbidden("This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
@@ -62,8 +62,8 @@ extension S3Service {
     }
 
     /// An actual request from a page: the matched rule's headers on its answer.
-    func addingCORS(_ reply: ServiceReply, _ bucket: String?, _ call: ServiceCall) -> ServiceReply {
-        guard let origin = call.headers["origin"], let bucket, let configuration = try? corsConfiguration(bucket),
+    func addingCORS(_ reply: ServiceReply, _ bucket: String?, _ call: ServiceCall) async -> ServiceReply {
+        guard let origin = call.headers["origin"], let bucket, let configuration = try? await corsConfiguration(bucket),
               let rule = configuration.actual(origin: origin, method: call.method),
               Self.requestedHeaders(call).allSatisfy(rule.allows(header:)) else { return reply }
         var out = reply

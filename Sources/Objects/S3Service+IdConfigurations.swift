@@ -27,14 +27,14 @@ extension S3Service {
     /// A request for one of the id-keyed configurations; nil when the query names none.
     func idConfiguration(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply? {
         guard let (sub, kind) = IdConfiguration.all.first(where: { call.query[$0.key] != nil }) else { return nil }
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         let prefix = sub + ":"
         let id = call.query["id"]
         if call.method == "GET", id == nil {
             let token = call.query["continuation-token"]
             let after = token.flatMap { Base64.decode($0) }.map { String(decoding: $0, as: UTF8.self) }
             if token != nil, after == nil { throw ServiceError("InvalidArgument", "The continuation token provided is incorrect") }
-            let page = try store.configurations(bucket, prefix: prefix, after: after, limit: 101)
+            let page = try await store.configurations(bucket, prefix: prefix, after: after, limit: 101)
             let shown = page.prefix(100)
             return Self.xml(kind.listRoot) { w in
                 if let token { w.element("ContinuationToken", token) }
@@ -54,13 +54,13 @@ extension S3Service {
             try await store.setConfiguration(bucket, prefix + id, body)
             return ServiceReply(status: 204)
         case "GET":
-            guard let body = try store.configuration(bucket, prefix + id), let root = XMLElementTree.parse(body) else { throw Self.noSuchConfiguration }
+            guard let body = try await store.configuration(bucket, prefix + id), let root = XMLElementTree.parse(body) else { throw Self.noSuchConfiguration }
             var w = XMLWriter()
             w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
             root.write(to: &w, as: kind.element)
             return ServiceReply(status: 200, headers: [("Content-Type", "application/xml")], body: w.bytes)
         case "DELETE":
-            guard try store.configuration(bucket, prefix + id) != nil else { throw Self.noSuchConfiguration }
+            guard try await store.configuration(bucket, prefix + id) != nil else { throw Self.noSuchConfiguration }
             try await store.setConfiguration(bucket, prefix + id, nil)
             return ServiceReply(status: 204)
         default:

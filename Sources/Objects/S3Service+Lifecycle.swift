@@ -12,14 +12,14 @@ extension S3Service {
     static let minimumSizeHeader = "x-amz-transition-default-minimum-object-size"
 
     func lifecycle(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            guard let body = try store.configuration(bucket, "lifecycle") else {
+            guard let body = try await store.configuration(bucket, "lifecycle") else {
                 throw ServiceError("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", kind: .notFound,
                                    details: ["BucketName": .string(bucket)])
             }
-            let size = try store.configuration(bucket, "lifecycleMinimumSize").map { String(decoding: $0, as: UTF8.self) } ?? "all_storage_classes_128K"
+            let size = try await store.configuration(bucket, "lifecycleMinimumSize").map { String(decoding: $0, as: UTF8.self) } ?? "all_storage_classes_128K"
             return ServiceReply(status: 200, headers: [("Content-Type", "application/xml"), (Self.minimumSizeHeader, size)], body: body)
         case "PUT":
             let size = call.headers[Self.minimumSizeHeader] ?? "all_storage_classes_128K"
@@ -39,14 +39,14 @@ extension S3Service {
         }
     }
 
-    func lifecycleRules(_ bucket: String) -> LifecycleConfiguration? {
-        guard let body = try? store.configuration(bucket, "lifecycle") else { return nil }
+    func lifecycleRules(_ bucket: String) async -> LifecycleConfiguration? {
+        guard let body = try? await store.configuration(bucket, "lifecycle") else { return nil }
         return try? LifecycleConfiguration.parse(body)
     }
 
     /// `x-amz-expiration` for an object, when a rule will expire it.
-    func expirationHeader(_ bucket: String, _ o: ObjectStore.Object) -> (String, String)? {
-        guard let rules = lifecycleRules(bucket),
+    func expirationHeader(_ bucket: String, _ o: ObjectStore.Object) async -> (String, String)? {
+        guard let rules = await lifecycleRules(bucket),
               let (due, rule) = rules.expiry(key: o.key, size: o.size, tags: Self.decodeTags(o.headers["tagging"]), createdMillis: o.modifiedMillis)
         else { return nil }
         return ("x-amz-expiration", "expiry-date=\"\(Self.httpDate(due))\", rule-id=\"\(rule)\"")
@@ -65,17 +65,19 @@ extension S3Service {
     package func applyLifecycle() async throws(ServiceError) -> Int {
         let now = self.now
         var expired = 0
-        for b in try store.buckets() {
-            guard let rules = lifecycleRules(b.name) else { continue }
+        // Nodes sharing one database: a bucket's rules are applied by the owner of its
+        // partition only (once, not by every node: a versioned expiry adds a delete marker).
+        for b in try await store.buckets() where engine.owns("arn:aws:s3:::" + b.name) {
+            guard let rules = await lifecycleRules(b.name) else { continue }
             var after: String?
             while true {
-                let batch = try store.list(b.name, prefix: "", after: after, limit: 500)
+                let batch = try await store.list(b.name, prefix: "", after: after, limit: 500)
                 guard let last = batch.last else { break }
                 after = last.key
                 for o in batch {
                     let tags = Self.decodeTags(o.headers["tagging"])
                     if let (due, _) = rules.expiry(key: o.key, size: o.size, tags: tags, createdMillis: o.modifiedMillis), due <= now {
-                        let versioned = try store.versioning(b.name) == .enabled
+                        let versioned = try await store.versioning(b.name) == .enabled
                         let cause = ObjectStore.Cause(event: versioned ? "LifecycleExpiration:DeleteMarkerCreated" : "LifecycleExpiration:Delete",
                                                       requestId: UUIDText.random(), timeMillis: now)
                         _ = try await store.delete(b.name, entries: [(o.key, nil)], now: now, cause: cause)
@@ -91,7 +93,7 @@ extension S3Service {
             }
             for r in rules.rules where r.enabled {
                 guard let days = r.abortIncompleteAfterDays else { continue }
-                for u in try store.uploads(b.name) where u.key.hasPrefix(r.filter.prefix)
+                for u in try await store.uploads(b.name) where u.key.hasPrefix(r.filter.prefix)
                     && LifecycleConfiguration.When.days(days).due(createdMillis: u.initiatedMillis) <= now {
                     try await store.finish(u.id, object: nil)
                 }

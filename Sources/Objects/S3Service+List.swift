@@ -14,12 +14,12 @@ extension S3Service {
 
     /// Keys under `prefix` after `after`, those with `delimiter` past the prefix rolled up
     /// into one common prefix each, at most `max` entries.
-    func page(_ bucket: String, prefix: String, delimiter: String?, after start: String?, max: Int) throws(ServiceError) -> Page {
+    func page(_ bucket: String, prefix: String, delimiter: String?, after start: String?, max: Int) async throws(ServiceError) -> Page {
         var page = Page()
         var after = start
         guard max > 0 else { return page }
         while true {
-            let batch = try store.list(bucket, prefix: prefix, after: after, limit: max + 1)
+            let batch = try await store.list(bucket, prefix: prefix, after: after, limit: max + 1)
             if batch.isEmpty { return page }
             for o in batch {
                 if let after, o.key <= after { continue }
@@ -55,8 +55,8 @@ extension S3Service {
         throw S3Errors.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: t)
     }
 
-    func listObjects(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+    func listObjects(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         try Self.checkEncodingType(call)
         let q = call.query
         let v2 = q["list-type"] == "2"
@@ -79,7 +79,7 @@ extension S3Service {
         } else {
             after = q["marker"]
         }
-        let p = try page(bucket, prefix: prefix, delimiter: delimiter, after: after, max: min(max, 1000))
+        let p = try await page(bucket, prefix: prefix, delimiter: delimiter, after: after, max: min(max, 1000))
         let anonymous = call.headers["authorization"] == nil && q["X-Amz-Signature"] == nil && q["Signature"] == nil
         func enc(_ s: String) -> String { url ? Self.urlEncode(s) : s }
         // AWS's element order (the Java SDK reads them in it): the listing's description

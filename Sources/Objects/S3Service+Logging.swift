@@ -7,10 +7,10 @@ import ServiceKit
 /// would replicate is refused rather than kept as if it did.
 extension S3Service {
     func logging(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard let source = try store.bucket(bucket) else { throw S3Errors.noSuchBucket(bucket) }
+        guard let source = try await store.bucket(bucket) else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            let kept = try store.configuration(bucket, "logging").flatMap { XMLElementTree.parse($0) }
+            let kept = try await store.configuration(bucket, "logging").flatMap { XMLElementTree.parse($0) }
             return Self.xml("BucketLoggingStatus") { w in kept?.child("LoggingEnabled")?.write(to: &w) }
         case "PUT":
             let body = try await Self.document(call, limit: 64 * 1024)
@@ -21,7 +21,7 @@ extension S3Service {
                 return ServiceReply(status: 200)
             }
             guard let target = enabled.value("TargetBucket"), enabled.child("TargetPrefix") != nil else { throw S3Errors.malformedXML() }
-            guard let targetBucket = try store.bucket(target) else {
+            guard let targetBucket = try await store.bucket(target) else {
                 throw ServiceError("InvalidTargetBucketForLogging", "The target bucket for logging does not exist",
                                    details: ["TargetBucket": .string(target)])
             }
@@ -38,10 +38,10 @@ extension S3Service {
     }
 
     func replication(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            guard let body = try store.configuration(bucket, "replication") else {
+            guard let body = try await store.configuration(bucket, "replication") else {
                 throw ServiceError("ReplicationConfigurationNotFoundError", "The replication configuration was not found", kind: .notFound,
                                    details: ["BucketName": .string(bucket)])
             }
@@ -54,13 +54,13 @@ extension S3Service {
             let rules = root.all("Rule")
             guard !rules.isEmpty, rules.count <= 1000 else { throw S3Errors.malformedXML() }
             // AWS: replication needs versioning on both sides.
-            guard try store.versioning(bucket) == .enabled else {
+            guard try await store.versioning(bucket) == .enabled else {
                 throw ServiceError("InvalidRequest", "Versioning must be 'Enabled' on the bucket to apply a replication configuration")
             }
             for rule in rules {
                 guard let arn = rule.child("Destination")?.value("Bucket") else { throw S3Errors.malformedXML() }
                 let destination = arn.hasPrefix("arn:aws:s3:::") ? String(arn.dropFirst("arn:aws:s3:::".count)) : arn
-                guard try store.bucket(destination) != nil, try store.versioning(destination) == .enabled else {
+                guard try await store.bucket(destination) != nil, try await store.versioning(destination) == .enabled else {
                     throw ServiceError("InvalidRequest", "Destination bucket must have versioning enabled.")
                 }
                 guard rule.value("Status") == "Disabled" else {

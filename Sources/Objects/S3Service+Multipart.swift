@@ -11,7 +11,7 @@ extension S3Service {
         try Self.checkStorageClass(call)
         let id = UUIDText.random().replacingOccurrences(of: "-", with: "")
         var headers = Self.keptHeaders(call)
-        for (k, v) in try lockHeaders(bucket, call) { headers[k] = .string(v) }
+        for (k, v) in try await lockHeaders(bucket, call) { headers[k] = .string(v) }
         let checksum = try Self.uploadChecksumSettings(call)
         if let customerKey = try Self.customerKeyMD5(call) { headers[Self.customerKeyRecord] = Self.customerKeyRecord(customerKey) }
         if let (algorithm, type) = checksum {
@@ -31,9 +31,9 @@ extension S3Service {
         }
     }
 
-    func upload(_ bucket: String, _ key: String, _ id: String) throws(ServiceError) -> ObjectStore.Upload {
-        guard let u = try store.upload(id), u.bucket == bucket, u.key == key else {
-            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+    func upload(_ bucket: String, _ key: String, _ id: String) async throws(ServiceError) -> ObjectStore.Upload {
+        guard let u = try await store.upload(id), u.bucket == bucket, u.key == key else {
+            if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchUpload(id)
         }
         return u
@@ -43,7 +43,7 @@ extension S3Service {
         guard let n = Int(number), (1...10_000).contains(n) else {
             throw S3Errors.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: number)
         }
-        let u = try upload(bucket, key, id)
+        let u = try await upload(bucket, key, id)
         if call.headers["x-amz-copy-source"] != nil { return try await uploadPartCopy(bucket, key, id, n, call) }
         try Self.checkPartAlgorithm(u, call)
         try Self.checkPartCustomerKey(u, call)
@@ -56,7 +56,7 @@ extension S3Service {
             try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: now,
                                                          checksum: checksum))
         } catch {
-            store.removeFiles([written.file])
+            await store.removeFiles([written.file])
             throw error
         }
         var headers = [("ETag", Self.etagHeader(etag))] + Self.encryptionHeaders(u.headers)
@@ -69,7 +69,7 @@ extension S3Service {
         guard let (sb, sk) = Self.copySource(call.headers["x-amz-copy-source"] ?? "") else {
             throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
         }
-        guard let source = try store.object(sb, sk) else { throw S3Errors.noSuchKey(sk) }
+        guard let source = try await store.object(sb, sk) else { throw S3Errors.noSuchKey(sk) }
         try Self.checkCopySourceConditions(call, source, now: now)
         var offset: Int64 = 0
         var length = source.size
@@ -80,18 +80,11 @@ extension S3Service {
             offset = a
             length = b - a + 1
         }
-        guard let input = FileHandle(forReadingAtPath: store.path(source.file)) else {
-            throw ServiceError("InternalError", "the source object's file is missing", kind: .server)
-        }
-        defer { try? input.close() }
         var bytes: [UInt8] = []
-        do {
-            try input.seek(toOffset: UInt64(offset))
-            bytes = Array(try input.read(upToCount: Int(length)) ?? Data())
-        } catch { throw ServiceError("InternalError", "cannot read the source: \(error)", kind: .server) }
+        try await store.bytes.read(source.file, offset: offset, length: length) { (piece) throws(ServiceError) in bytes += piece }
         var copy = ServiceCall(action: call.action, method: "PUT", headers: [:], body: bytes)
         copy.requestId = call.requestId
-        let algorithm = try store.upload(id).flatMap(Self.uploadChecksum)?.0
+        let algorithm = try await store.upload(id).flatMap(Self.uploadChecksum)?.0
         let written = try await UploadWriter.write(copy, into: store, defaultChecksum: algorithm)
         let etag = written.md5.map { String(format: "%02x", $0) }.joined()
         let modified = now
@@ -100,7 +93,7 @@ extension S3Service {
             try await store.putPart(id, ObjectStore.Part(number: n, file: written.file, size: written.size, etag: etag, modifiedMillis: modified,
                                                          checksum: checksum))
         } catch {
-            store.removeFiles([written.file])
+            await store.removeFiles([written.file])
             throw error
         }
         return Self.xml("CopyPartResult", headers: [("x-amz-server-side-encryption", "AES256")]) { w in
@@ -115,11 +108,11 @@ extension S3Service {
     /// Complete: the parts named (in ascending order, each ETag matching, all but the last
     /// ≥ 5 MiB) joined into the object; its ETag the MD5 of the parts' MD5s, `-N`.
     func completeUpload(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        let u = try upload(bucket, key, id)
+        let u = try await upload(bucket, key, id)
         let condition = try Self.writeCondition(call)
         let body = try await Self.document(call, limit: 4 * 1024 * 1024)
         guard let root = XMLElementTree.parse(body), root.name == "CompleteMultipartUpload" else { throw S3Errors.malformedXML() }
-        let stored = Dictionary(try store.parts(id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+        let stored = await Dictionary(try store.parts(id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
         var chosen: [ObjectStore.Part] = []
         let listed = root.all("Part")
         for p in listed {
@@ -145,48 +138,35 @@ extension S3Service {
         }
         let (algorithm, type) = Self.uploadChecksum(u) ?? (.crc64nvme, "FULL_OBJECT")
         var whole = type == "FULL_OBJECT" ? Checksum(algorithm) : nil
-        // The object's file: the parts' bytes in order, fsynced before it is named.
-        let name = UUIDText.random()
-        let temporary = store.path(".tmp-" + name)
+        // The object's bytes: the parts' in order, durable before a row names them.
+        let out = try await store.bytes.create()
+        let name = out.name
         var size: Int64 = 0
         var md5s: [UInt8] = []
         do {
-            guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
-                throw ServiceError("InternalError", "cannot create \(temporary)", kind: .server)
-            }
-            defer { try? out.close() }
             for part in chosen {
-                guard let input = FileHandle(forReadingAtPath: store.path(part.file)) else {
-                    throw ServiceError("InternalError", "part \(part.number)'s file is missing", kind: .server)
-                }
-                defer { try? input.close() }
-                while let data = try input.read(upToCount: 1024 * 1024), !data.isEmpty {
-                    try out.write(contentsOf: data)
-                    whole?.update(Array(data))
-                    size += Int64(data.count)
+                try await store.bytes.read(part.file, offset: 0, length: part.size) { (piece) throws(ServiceError) in
+                    try await out.write(piece)
+                    whole?.update(piece)
+                    size += Int64(piece.count)
                 }
                 md5s += Self.hexBytes(part.etag)
             }
-            try out.synchronize()
-            try FileManager.default.moveItem(atPath: temporary, toPath: store.path(name))
-        } catch let e as ServiceError {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw e
+            try await out.finish()
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ServiceError("InternalError", "cannot assemble the object: \(error)", kind: .server)
+            await out.abandon()
+            throw error
         }
-        await store.directorySync.sync()
         let etag = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(chosen.count)"
         // AWS: a conditional complete over a key written since the upload began is a conflict.
-        if call.headers["if-match"] != nil, let current = try store.object(bucket, key), current.modifiedMillis > u.initiatedMillis {
-            store.removeFiles([name])
+        if call.headers["if-match"] != nil, let current = try await store.object(bucket, key), current.modifiedMillis > u.initiatedMillis {
+            await store.removeFiles([name])
             throw ServiceError("ConditionalRequestConflict", "The conditional request cannot succeed due to a conflicting operation against this resource.",
                                kind: .conflict, details: ["Condition": "If-Match", "Key": .string(key)])
         }
         let checksumValue = whole?.value() ?? Self.compositeChecksum(algorithm, chosen)
         do { try Self.checkWholeChecksum(call, algorithm: algorithm, type: type, value: checksumValue) } catch {
-            store.removeFiles([name])
+            await store.removeFiles([name])
             throw error
         }
         var headers = u.headers
@@ -196,7 +176,7 @@ extension S3Service {
         headers[Self.partsKey] = Self.encodeParts(chosen)
         let object = ObjectStore.Object(bucket: bucket, key: key, file: name, size: size, etag: etag, modifiedMillis: now, headers: headers)
         do { try await store.finish(id, object: object, condition: condition, cause: cause("ObjectCreated:CompleteMultipartUpload", call)) } catch {
-            store.removeFiles([name])
+            await store.removeFiles([name])
             throw error
         }
         return Self.xml("CompleteMultipartUploadResult", headers: Self.encryptionHeaders(u.headers)) { w in
@@ -220,16 +200,16 @@ extension S3Service {
     }
 
     func abortUpload(_ bucket: String, _ key: String, _ id: String) async throws(ServiceError) -> ServiceReply {
-        _ = try upload(bucket, key, id)
+        _ = try await upload(bucket, key, id)
         try await store.finish(id, object: nil)
         return ServiceReply(status: 204)
     }
 
-    func listParts(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
-        let u = try upload(bucket, key, id)
+    func listParts(_ bucket: String, _ key: String, _ id: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        let u = try await upload(bucket, key, id)
         let marker = Int(call.query["part-number-marker"] ?? "0") ?? 0
         let max = min(Int(call.query["max-parts"] ?? "1000") ?? 1000, 1000)
-        let all = try store.parts(id).filter { $0.number > marker }
+        let all = try await store.parts(id).filter { $0.number > marker }
         let shown = Array(all.prefix(max))
         let checksum = Self.uploadChecksum(u)
         return Self.xml("ListPartsResult") { w in
@@ -264,8 +244,8 @@ extension S3Service {
     /// `delimiter` rolling keys into common prefixes, paged by `max-uploads`, `key-marker` and
     /// `upload-id-marker`. A page that ends on a common prefix gives empty next markers, as
     /// S3's does.
-    func listUploads(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+    func listUploads(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         try Self.checkEncodingType(call)
         let q = call.query
         let prefix = q["prefix"] ?? ""
@@ -276,7 +256,7 @@ extension S3Service {
         let limit = min(max, 1000)
         let keyMarker = q["key-marker"].flatMap { $0.isEmpty ? nil : $0 }
         let uploadMarker = keyMarker == nil ? nil : q["upload-id-marker"].flatMap { $0.isEmpty ? nil : $0 }
-        let sorted = try store.uploads(bucket).filter { $0.key.hasPrefix(prefix) }
+        let sorted = try await store.uploads(bucket).filter { $0.key.hasPrefix(prefix) }
             .sorted { ($0.key, $0.initiatedMillis, $0.id) < ($1.key, $1.initiatedMillis, $1.id) }
         // Where the page starts: after the marker's upload, else after the marker's key.
         var first = 0

@@ -8,10 +8,10 @@ import StatesLanguage
 /// run; what fails is listed in one InvalidArgument, as AWS lists it, and nothing is kept.
 extension S3Service {
     func notification(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            let configuration = try notificationConfiguration(bucket)
+            let configuration = try await notificationConfiguration(bucket)
             return Self.xml("NotificationConfiguration") { w in configuration.write(&w) }
         case "PUT":
             let body = try await Self.document(call, limit: 1024 * 1024)
@@ -28,8 +28,8 @@ extension S3Service {
         }
     }
 
-    func notificationConfiguration(_ bucket: String) throws(ServiceError) -> NotificationConfiguration {
-        guard let body = try store.configuration(bucket, "notification"), let json = try? JSONParser.parse(body) else {
+    func notificationConfiguration(_ bucket: String) async throws(ServiceError) -> NotificationConfiguration {
+        guard let body = try await store.configuration(bucket, "notification"), let json = try? JSONParser.parse(body) else {
             return NotificationConfiguration()
         }
         return NotificationConfiguration(json: json)

@@ -17,16 +17,16 @@ extension S3Service {
     static let lockedOut = ServiceError("AccessDenied", "Access Denied because object protected by object lock.", kind: .forbidden)
     static let lockEnabled = Array("<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>".utf8)
 
-    func objectLockEnabled(_ bucket: String) throws(ServiceError) -> Bool { try store.configuration(bucket, "objectLock") != nil }
+    func objectLockEnabled(_ bucket: String) async throws(ServiceError) -> Bool { try await store.configuration(bucket, "objectLock") != nil }
 
     static func missingLock() -> ServiceError { ServiceError("InvalidRequest", "Bucket is missing Object Lock Configuration") }
 
     /// `?object-lock` on a bucket.
     func objectLockConfiguration(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            guard let body = try store.configuration(bucket, "objectLock"), let root = XMLElementTree.parse(body) else {
+            guard let body = try await store.configuration(bucket, "objectLock"), let root = XMLElementTree.parse(body) else {
                 throw ServiceError("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket",
                                    kind: .notFound, details: ["BucketName": .string(bucket)])
             }
@@ -40,8 +40,8 @@ extension S3Service {
                       (retention.value("Days") == nil) != (retention.value("Years") == nil),
                       let n = Int(retention.value("Days") ?? retention.value("Years") ?? ""), n > 0 else { throw S3Errors.malformedXML() }
             }
-            let versioned = try store.versioning(bucket) == .enabled
-            guard try objectLockEnabled(bucket) || versioned else {
+            let versioned = try await store.versioning(bucket) == .enabled
+            guard try await objectLockEnabled(bucket) || versioned else {
                 throw ServiceError("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
                                    kind: .conflict)
             }
@@ -54,7 +54,7 @@ extension S3Service {
 
     /// A write's lock headers, checked, with the bucket's default retention when it sends
     /// none: what the new version keeps.
-    func lockHeaders(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> [String: String] {
+    func lockHeaders(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> [String: String] {
         let h = call.headers
         let mode = h[Self.lockMode]
         let until = h[Self.lockUntil]
@@ -72,8 +72,8 @@ extension S3Service {
         if let hold, !["ON", "OFF"].contains(hold) {
             throw S3Errors.invalidArgument("Legal Hold must be either of 'ON' or 'OFF'", name: Self.legalHold, value: hold)
         }
-        guard mode != nil || hold != nil || (try? objectLockEnabled(bucket)) == true else { return [:] }
-        guard let config = try store.configuration(bucket, "objectLock").flatMap({ XMLElementTree.parse($0) }) else { throw Self.missingLock() }
+        if mode == nil, hold == nil, (try? await objectLockEnabled(bucket)) != true { return [:] }
+        guard let config = try await store.configuration(bucket, "objectLock").flatMap({ XMLElementTree.parse($0) }) else { throw Self.missingLock() }
         var out: [String: String] = [:]
         if let hold { out[Self.legalHold] = hold }
         if let mode, let until {
@@ -103,9 +103,9 @@ extension S3Service {
     }
 
     /// `x-amz-bypass-governance-retention` on a delete: only an Object Lock bucket takes it.
-    func bypassGovernance(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> Bool {
+    func bypassGovernance(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> Bool {
         guard let value = call.headers["x-amz-bypass-governance-retention"] else { return false }
-        guard try objectLockEnabled(bucket) else {
+        guard try await objectLockEnabled(bucket) else {
             throw S3Errors.invalidArgument("x-amz-bypass-governance-retention is only applicable to Object Lock enabled buckets.",
                                            name: "x-amz-bypass-governance-retention")
         }
@@ -114,11 +114,11 @@ extension S3Service {
 
     /// `?retention` on an object (version).
     func objectRetention(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         var body: [UInt8] = []
         if call.method == "PUT" { body = try await Self.document(call, limit: 64 * 1024) }
-        guard try objectLockEnabled(bucket) else { throw Self.missingLock() }
-        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else { throw S3Errors.noSuchKey(key) }
+        guard try await objectLockEnabled(bucket) else { throw Self.missingLock() }
+        guard var o = try await store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else { throw S3Errors.noSuchKey(key) }
         switch call.method {
         case "GET":
             guard let mode = o.headers[Self.lockMode]?.stringValue, let until = o.headers[Self.lockUntil]?.stringValue else {
@@ -141,7 +141,7 @@ extension S3Service {
             if let oldMode = o.headers[Self.lockMode]?.stringValue, let old = o.headers[Self.lockUntil]?.stringValue.flatMap({ Timestamp(iso8601: $0) }),
                old.milliseconds > now {
                 let weaker = mode == nil || (oldMode == "COMPLIANCE" && mode != "COMPLIANCE") || (until.map { $0 < old } ?? true)
-                let bypass = try bypassGovernance(bucket, call)
+                let bypass = try await bypassGovernance(bucket, call)
                 if weaker, oldMode == "COMPLIANCE" || !bypass { throw Self.lockedOut }
             }
             o.headers[Self.lockMode] = mode.map { .string($0) }
@@ -155,7 +155,7 @@ extension S3Service {
 
     /// `?legal-hold` on an object (version).
     func objectLegalHold(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         var status: String?
         if call.method == "PUT" {
             let body = try await Self.document(call, limit: 64 * 1024)
@@ -164,8 +164,8 @@ extension S3Service {
             }
             status = s
         }
-        guard try objectLockEnabled(bucket) else { throw Self.missingLock() }
-        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else { throw S3Errors.noSuchKey(key) }
+        guard try await objectLockEnabled(bucket) else { throw Self.missingLock() }
+        guard var o = try await store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else { throw S3Errors.noSuchKey(key) }
         switch call.method {
         case "GET":
             guard let hold = o.headers[Self.legalHold]?.stringValue else {

@@ -67,13 +67,13 @@ extension S3Service {
     }
 
     func putObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         try Self.checkStorageClass(call)
         let condition = try Self.writeCondition(call)
         guard key.utf8.count <= 1024 else { throw ServiceError("KeyTooLongError", "Your key is too long") }
         let tags = try call.headers["x-amz-tagging"].map(Self.tags(header:))
         let acl = try AccessControlList.from(headers: call.headers, body: [], owner: account, bucket: false)
-        let lock = try lockHeaders(bucket, call)
+        let lock = try await lockHeaders(bucket, call)
         let customerKey = try Self.customerKeyMD5(call)
         let written = try await UploadWriter.write(call, into: store)
         var headers = Self.keptHeaders(call)
@@ -89,7 +89,7 @@ extension S3Service {
                                                                modifiedMillis: now, headers: headers), condition: condition,
                                             cause: cause("ObjectCreated:Put", call))
         } catch {
-            store.removeFiles([written.file])
+            await store.removeFiles([written.file])
             throw error
         }
         var reply = [("ETag", Self.etagHeader(etag))]
@@ -97,7 +97,7 @@ extension S3Service {
         if let versionId, versionId != "null" { reply.append(("x-amz-version-id", versionId)) }
         for (k, v) in written.checksums { reply.append((k, v)) }
         if !written.checksums.isEmpty { reply.append(("x-amz-checksum-type", "FULL_OBJECT")) }
-        if let expiration = expirationHeader(bucket, ObjectStore.Object(bucket: bucket, key: key, file: "", size: written.size, etag: etag,
+        if let expiration = await expirationHeader(bucket, ObjectStore.Object(bucket: bucket, key: key, file: "", size: written.size, etag: etag,
                                                                         modifiedMillis: now, headers: headers)) {
             reply.append(expiration)
         }
@@ -107,11 +107,11 @@ extension S3Service {
 
     /// GetObject and HeadObject: conditions, one byte range, the response-* overrides, the
     /// body sent from the object's file.
-    func getObject(_ bucket: String, _ key: String, _ call: ServiceCall, head: Bool) throws(ServiceError) -> ServiceReply {
+    func getObject(_ bucket: String, _ key: String, _ call: ServiceCall, head: Bool) async throws(ServiceError) -> ServiceReply {
         let found: ObjectStore.Object?
         if let versionId = call.query["versionId"] {
-            guard let v = try store.version(bucket, key, id: versionId) else {
-                if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            guard let v = try await store.version(bucket, key, id: versionId) else {
+                if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
                 throw ServiceError("NoSuchVersion", head ? "" : "The specified version does not exist.", kind: .notFound,
                                    details: ["Key": .string(key), "VersionId": .string(versionId)])
             }
@@ -122,10 +122,10 @@ extension S3Service {
             }
             found = v.object
         } else {
-            found = try store.object(bucket, key)
+            found = try await store.object(bucket, key)
         }
         guard let o = found else {
-            if try store.bucket(bucket) == nil { throw head ? ServiceError("NoSuchBucket", "", kind: .notFound) : S3Errors.noSuchBucket(bucket) }
+            if try await store.bucket(bucket) == nil { throw head ? ServiceError("NoSuchBucket", "", kind: .notFound) : S3Errors.noSuchBucket(bucket) }
             throw head ? ServiceError("NoSuchKey", "", kind: .notFound) : S3Errors.noSuchKey(key)
         }
         if !head { try checkReadable(o) }
@@ -149,8 +149,8 @@ extension S3Service {
         var headers: [(String, String)] = [("ETag", tag), ("Last-Modified", Self.httpDate(o.modifiedMillis)), ("Accept-Ranges", "bytes")]
             + Self.encryptionHeaders(o.headers)
         // An object from before versioning is the null version once its bucket has had versioning.
-        if o.headers[ObjectStore.versionHeader] == nil, try store.versioning(bucket) != .off { headers.append(("x-amz-version-id", "null")) }
-        if let expiration = expirationHeader(bucket, o) { headers.append(expiration) }
+        if o.headers[ObjectStore.versionHeader] == nil, try await store.versioning(bucket) != .off { headers.append(("x-amz-version-id", "null")) }
+        if let expiration = await expirationHeader(bucket, o) { headers.append(expiration) }
         var contentType = "binary/octet-stream"
         let tagCount = Self.decodeTags(o.headers["tagging"]).count
         if tagCount > 0 { headers.append(("x-amz-tagging-count", String(tagCount))) }
@@ -218,11 +218,8 @@ extension S3Service {
         }
         headers.append(("Content-Length", String(length)))
         if head { return ServiceReply(status: status, headers: headers) }
-        guard let handle = FileHandle(forReadingAtPath: store.path(o.file)) else {
-            throw ServiceError("InternalError", "the object's file is missing", kind: .server)
-        }
         var reply = ServiceReply(status: status, headers: headers)
-        reply.file = FileBody(handle: handle, offset: UInt64(offset), length: UInt64(length))
+        try store.bytes.reply(o.file, offset: offset, length: length, into: &reply)
         return reply
     }
 
@@ -252,10 +249,10 @@ extension S3Service {
     }
 
     func deleteObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        let bypass = try bypassGovernance(bucket, call)
+        let bypass = try await bypassGovernance(bucket, call)
         // Only a bucket with Object Lock holds locked versions: others skip the lookup.
-        if let versionId = call.query["versionId"], try objectLockEnabled(bucket),
-           let v = try store.version(bucket, key, id: versionId), !v.deleteMarker {
+        if let versionId = call.query["versionId"], try await objectLockEnabled(bucket),
+           let v = try await store.version(bucket, key, id: versionId), !v.deleteMarker {
             try checkDeletable(v.object, bypass: bypass)
         }
         let done = try await store.delete(bucket, entries: [(key, call.query["versionId"])], now: now, cause: cause("ObjectRemoved:Delete", call))
@@ -273,13 +270,13 @@ extension S3Service {
         let entries = root.all("Object").compactMap { o in o.value("Key").map { (key: $0, versionId: o.value("VersionId")) } }
         guard !entries.isEmpty, entries.count <= 1000 else { throw S3Errors.malformedXML() }
         let quiet = root.value("Quiet") == "true"
-        let bypass = try bypassGovernance(bucket, call)
+        let bypass = try await bypassGovernance(bucket, call)
         // Versions under Object Lock stay, each reported as an error.
         var refused: [(key: String, versionId: String, error: ServiceError)] = []
         var allowed: [(key: String, versionId: String?)] = []
-        let locked = try objectLockEnabled(bucket)
+        let locked = try await objectLockEnabled(bucket)
         for e in entries {
-            if locked, let id = e.versionId, let v = try store.version(bucket, e.key, id: id), !v.deleteMarker {
+            if locked, let id = e.versionId, let v = try await store.version(bucket, e.key, id: id), !v.deleteMarker {
                 do throws(ServiceError) { try checkDeletable(v.object, bypass: bypass) } catch {
                     refused.append((e.key, id, error))
                     continue
@@ -321,9 +318,9 @@ extension S3Service {
         guard let (sourceBucket, sourceKey) = Self.copySource(call.headers["x-amz-copy-source"] ?? "") else {
             throw S3Errors.invalidArgument("Invalid copy source object key", name: "x-amz-copy-source")
         }
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
-        guard let source = try store.object(sourceBucket, sourceKey) else {
-            if try store.bucket(sourceBucket) == nil { throw S3Errors.noSuchBucket(sourceBucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard let source = try await store.object(sourceBucket, sourceKey) else {
+            if try await store.bucket(sourceBucket) == nil { throw S3Errors.noSuchBucket(sourceBucket) }
             throw S3Errors.noSuchKey(sourceKey)
         }
         try Self.checkCopySourceConditions(call, source, now: now)
@@ -334,27 +331,17 @@ extension S3Service {
         // location or encryption attributes (a bucket with default encryption set counts).
         let changes = ["x-amz-storage-class", "x-amz-website-redirect-location", "x-amz-server-side-encryption",
                        "x-amz-server-side-encryption-customer-algorithm"].contains { call.headers[$0] != nil }
-        if sourceBucket == bucket, sourceKey == key, !replace, !changes, try store.configuration(bucket, "encryption") == nil {
+        if sourceBucket == bucket, sourceKey == key, !replace, !changes, try await store.configuration(bucket, "encryption") == nil {
             throw ServiceError("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
         }
-        let name = UUIDText.random()
-        let temporary = store.path(".tmp-" + name)
-        do {
-            try FileManager.default.copyItem(atPath: store.path(source.file), toPath: temporary)
-            if let h = FileHandle(forUpdatingAtPath: temporary) { try h.synchronize(); try h.close() }
-            try FileManager.default.moveItem(atPath: temporary, toPath: store.path(name))
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ServiceError("InternalError", "cannot copy the object: \(error)", kind: .server)
-        }
-        await store.directorySync.sync()
+        let name = try await store.bytes.copy(source.file)
         var headers = replace ? Self.keptHeaders(call) : source.headers
         // The storage class and redirect are the request's even when the metadata is copied.
         for name in ["x-amz-website-redirect-location", "x-amz-storage-class"] { if let v = call.headers[name] { headers[name] = .string(v) } }
         headers[ObjectStore.versionHeader] = nil
         // A copy is a new version: its lock is the request's (or the bucket's default), not the source's.
         for k in [Self.lockMode, Self.lockUntil, Self.legalHold] { headers[k] = nil }
-        for (k, v) in try lockHeaders(bucket, call) { headers[k] = .string(v) }
+        for (k, v) in try await lockHeaders(bucket, call) { headers[k] = .string(v) }
         // Tags follow x-amz-tagging-directive, not the metadata directive: the source's (COPY)
         // or the request's own (REPLACE, none when it sends none).
         if call.headers["x-amz-tagging-directive"]?.uppercased() == "REPLACE" {
@@ -371,7 +358,7 @@ extension S3Service {
         let kept = Checksum.Algorithm.allCases.first { headers[$0.header] != nil }
         if source.headers[Self.checksumTypeHeader]?.stringValue == "COMPOSITE" || kept == nil {
             let a = kept ?? .crc64nvme
-            headers[a.header] = .string(try Self.checksum(of: store.path(name), a))
+            headers[a.header] = .string(try await checksum(of: name, size: source.size, a))
         }
         // A copy asked for another checksum algorithm gets that checksum, computed from its bytes.
         if let named = call.headers["x-amz-checksum-algorithm"] {
@@ -379,15 +366,15 @@ extension S3Service {
                 throw S3Errors.invalidArgument("Value for x-amz-checksum-algorithm header is invalid.", name: "x-amz-checksum-algorithm", value: named)
             }
             for a in Checksum.Algorithm.allCases { headers[a.header] = nil }
-            headers[algorithm.header] = .string(try Self.checksum(of: store.path(name), algorithm))
+            headers[algorithm.header] = .string(try await checksum(of: name, size: source.size, algorithm))
         }
         // A copy of a multipart object is one piece, its ETag the MD5 of its bytes.
-        let etag = source.etag.contains("-") ? try Self.md5Hex(of: store.path(name)) : source.etag
+        let etag = source.etag.contains("-") ? try await md5Hex(of: name, size: source.size) : source.etag
         let copy = ObjectStore.Object(bucket: bucket, key: key, file: name, size: source.size, etag: etag, modifiedMillis: now,
                                       headers: headers)
         let versionId: String?
         do { versionId = try await store.put(copy, condition: condition, cause: cause("ObjectCreated:Copy", call)) } catch {
-            store.removeFiles([name])
+            await store.removeFiles([name])
             throw error
         }
         var replyHeaders = [("x-amz-server-side-encryption", "AES256")]
@@ -440,31 +427,15 @@ extension S3Service {
     }
 
     /// A file's checksum, read in 1 MiB pieces.
-    static func checksum(of path: String, _ algorithm: Checksum.Algorithm) throws(ServiceError) -> String {
-        guard let input = FileHandle(forReadingAtPath: path) else {
-            throw ServiceError("InternalError", "the copy's file is missing", kind: .server)
-        }
-        defer { try? input.close() }
+    func checksum(of name: String, size: Int64, _ algorithm: Checksum.Algorithm) async throws(ServiceError) -> String {
         var sum = Checksum(algorithm)
-        do {
-            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty { sum.update(Array(data)) }
-        } catch {
-            throw ServiceError("InternalError", "cannot read the copy: \(error)", kind: .server)
-        }
+        try await store.bytes.read(name, offset: 0, length: size) { (piece) throws(ServiceError) in sum.update(piece) }
         return sum.value()
     }
 
-    static func md5Hex(of path: String) throws(ServiceError) -> String {
-        guard let input = FileHandle(forReadingAtPath: path) else {
-            throw ServiceError("InternalError", "the copy's file is missing", kind: .server)
-        }
-        defer { try? input.close() }
+    func md5Hex(of name: String, size: Int64) async throws(ServiceError) -> String {
         var md5 = Insecure.MD5()
-        do {
-            while let data = try input.read(upToCount: 1 << 20), !data.isEmpty { md5.update(data: data) }
-        } catch {
-            throw ServiceError("InternalError", "cannot read the copy: \(error)", kind: .server)
-        }
+        try await store.bytes.read(name, offset: 0, length: size) { (piece) throws(ServiceError) in md5.update(data: piece) }
         return md5.finalize().map { String(format: "%02x", $0) }.joined()
     }
 

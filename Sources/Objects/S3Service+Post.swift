@@ -13,7 +13,7 @@ extension S3Service {
     ]
 
     func postObject(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         guard let boundary = FormDataReader.boundary(call.headers["content-type"] ?? "") else {
             throw ServiceError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", kind: .preconditionFailed,
                                details: ["Condition": "Bucket POST must be of the enclosure-type multipart/form-data"])
@@ -66,7 +66,7 @@ extension S3Service {
             if written.size > range.max { refusal = refuse("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", "MaxSizeAllowed", range.max) }
             if written.size < range.min { refusal = refuse("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", "MinSizeAllowed", range.min) }
             if let refusal {
-                store.removeFiles([written.file])
+                await store.removeFiles([written.file])
                 throw refusal
             }
         }
@@ -84,7 +84,7 @@ extension S3Service {
             try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
                                                    modifiedMillis: now, headers: kept), cause: cause("ObjectCreated:Post", call))
         } catch {
-            store.removeFiles([written.file])
+            await store.removeFiles([written.file])
             throw error
         }
         return postAnswer(bucket: bucket, key: key, etag: etag, fields: fields, call: call)

@@ -20,8 +20,8 @@ extension S3Service {
     func restoreObject(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard call.method == "POST" else { throw Self.methodNotAllowed(call.method) }
         let body = try await Self.document(call, limit: 64 * 1024)
-        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
-            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+        guard var o = try await store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
+            if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
         guard let cls = o.headers["x-amz-storage-class"]?.stringValue, Self.archiveClasses.contains(cls) else {

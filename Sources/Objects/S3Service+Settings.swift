@@ -7,10 +7,10 @@ import StatesLanguage
 /// Baton has no edge network and no billing: they change nothing else.
 extension S3Service {
     func accelerate(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            let status = try store.configuration(bucket, "accelerate").map { String(decoding: $0, as: UTF8.self) }
+            let status = try await store.configuration(bucket, "accelerate").map { String(decoding: $0, as: UTF8.self) }
             return Self.xml("AccelerateConfiguration") { w in if let status { w.element("Status", status) } }
         case "PUT":
             let body = try await Self.document(call, limit: 16 * 1024)
@@ -28,10 +28,10 @@ extension S3Service {
     }
 
     func requestPayment(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            let payer = try store.configuration(bucket, "requestPayment").map { String(decoding: $0, as: UTF8.self) } ?? "BucketOwner"
+            let payer = try await store.configuration(bucket, "requestPayment").map { String(decoding: $0, as: UTF8.self) } ?? "BucketOwner"
             return Self.xml("RequestPaymentConfiguration") { w in w.element("Payer", payer) }
         case "PUT":
             let body = try await Self.document(call, limit: 16 * 1024)

@@ -32,7 +32,7 @@ extension S3Service {
         if call.query["website"] != nil { return try await website(bucket, call) }
         if call.query["replication"] != nil { return try await replication(bucket, call) }
         guard let (name, missing) = Self.keptConfigurations.first(where: { call.query[$0.key] != nil }) else { return nil }
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "PUT":
             let body = try await Self.document(call, limit: 1024 * 1024)
@@ -49,7 +49,7 @@ extension S3Service {
             try await store.setConfiguration(bucket, name, body)
             return ServiceReply(status: name == "policy" || name == "tagging" ? 204 : 200)
         case "GET":
-            if let body = try store.configuration(bucket, name) {
+            if let body = try await store.configuration(bucket, name) {
                 return ServiceReply(status: 200, headers: [("Content-Type", name == "policy" ? "application/json" : "application/xml")], body: body)
             }
             if name == "encryption" {
@@ -69,9 +69,9 @@ extension S3Service {
 
     /// Versioning: Enabled or Suspended once set (a bucket never returns to unversioned).
     func versioning(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         if call.method == "GET" {
-            let mode = try store.versioning(bucket)
+            let mode = try await store.versioning(bucket)
             return Self.xml("VersioningConfiguration") { w in if mode != .off { w.element("Status", mode.rawValue) } }
         }
         let body = try await Self.document(call, limit: 64 * 1024)
@@ -80,7 +80,7 @@ extension S3Service {
             throw ServiceError("IllegalVersioningConfigurationException", "The Versioning element must be specified")
         }
         guard let mode = ObjectStore.Versioning(rawValue: status), mode != .off else { throw S3Errors.malformedXML() }
-        if mode == .suspended, try objectLockEnabled(bucket) {
+        if mode == .suspended, try await objectLockEnabled(bucket) {
             throw ServiceError("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
                                kind: .conflict)
         }
@@ -138,8 +138,8 @@ extension S3Service {
     }
 
     func objectTagging(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard var o = try store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
-            if try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+        guard var o = try await store.object(bucket, key, versionId: call.query["versionId"], method: call.method) else {
+            if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             // (AWS names the key with its bucket when reading tags.)
             throw S3Errors.noSuchKey(call.method == "GET" ? bucket + "/" + key : key)
         }

@@ -5,8 +5,8 @@ import StatesLanguage
 /// in order and each key's versions newest first, `IsLatest` on the current one, paged by
 /// `key-marker` and `version-id-marker`.
 extension S3Service {
-    func listVersions(_ bucket: String, _ call: ServiceCall) throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+    func listVersions(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         try Self.checkEncodingType(call)
         let q = call.query
         let prefix = q["prefix"] ?? ""
@@ -14,7 +14,7 @@ extension S3Service {
             throw S3Errors.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: q["max-keys"])
         }
         let limit = min(max, 1000)
-        let all = try store.listVersions(bucket, prefix: prefix, keyMarker: q["key-marker"].flatMap { $0.isEmpty ? nil : $0 },
+        let all = try await store.listVersions(bucket, prefix: prefix, keyMarker: q["key-marker"].flatMap { $0.isEmpty ? nil : $0 },
                                          versionMarker: q["version-id-marker"].flatMap { $0.isEmpty ? nil : $0 }, limit: limit)
         let page = Array(all.prefix(limit))
         let truncated = all.count > limit

@@ -10,10 +10,10 @@ import StatesLanguage
 /// the error document, and S3's HTML error pages. Nothing else is reachable through it.
 extension S3Service {
     func website(_ bucket: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         switch call.method {
         case "GET":
-            guard let body = try store.configuration(bucket, "website") else { throw Self.noWebsite(bucket) }
+            guard let body = try await store.configuration(bucket, "website") else { throw Self.noWebsite(bucket) }
             return ServiceReply(status: 200, headers: [("Content-Type", "application/xml")], body: body)
         case "PUT":
             let body = try await Self.document(call, limit: 256 * 1024)
@@ -49,8 +49,8 @@ extension S3Service {
 
     func websiteReply(_ bucket: String, _ key: String, _ call: ServiceCall) async throws(ServiceError) -> ServiceReply {
         guard call.method == "GET" || call.method == "HEAD" else { throw Self.methodNotAllowed(call.method) }
-        guard try store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
-        guard let config = try store.configuration(bucket, "website").flatMap({ XMLElementTree.parse($0) }) else { throw Self.noWebsite(bucket) }
+        guard try await store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard let config = try await store.configuration(bucket, "website").flatMap({ XMLElementTree.parse($0) }) else { throw Self.noWebsite(bucket) }
         let host = call.headers["host"] ?? bucket
         if let all = config.child("RedirectAllRequestsTo"), let target = all.value("HostName") {
             return Self.redirect("\(all.value("Protocol") ?? "http")://\(target)/\(key)", code: 301)
@@ -75,14 +75,14 @@ extension S3Service {
         }
         let suffix = config.child("IndexDocument")?.value("Suffix") ?? "index.html"
         let lookup = key.isEmpty || key.hasSuffix("/") ? key + suffix : key
-        if let o = try store.object(bucket, lookup) {
+        if let o = try await store.object(bucket, lookup) {
             if let location = o.headers["x-amz-website-redirect-location"]?.stringValue { return Self.redirect(location, code: 301) }
-            try checkPublic(bucket, o)
+            try await checkPublic(bucket, o)
             var get = call
             get.query = [:]
-            return try getObject(bucket, lookup, get, head: call.method == "HEAD")
+            return try await getObject(bucket, lookup, get, head: call.method == "HEAD")
         }
-        if !key.isEmpty, !key.hasSuffix("/"), try store.object(bucket, key + "/" + suffix) != nil {
+        if !key.isEmpty, !key.hasSuffix("/"), try await store.object(bucket, key + "/" + suffix) != nil {
             return Self.redirect("/" + key + "/", code: 302)
         }
         // Not found: the rules on a 404, then the error document.
@@ -91,10 +91,10 @@ extension S3Service {
                   c.value("KeyPrefixEquals").map({ key.hasPrefix($0) }) ?? true else { continue }
             return redirect(rule)
         }
-        if let errorKey = config.child("ErrorDocument")?.value("Key"), let doc = try store.object(bucket, errorKey), (try? checkPublic(bucket, doc)) != nil {
+        if let errorKey = config.child("ErrorDocument")?.value("Key"), let doc = try await store.object(bucket, errorKey), await (try? checkPublic(bucket, doc)) != nil {
             var get = call
             get.query = [:]
-            var reply = try getObject(bucket, errorKey, get, head: call.method == "HEAD")
+            var reply = try await getObject(bucket, errorKey, get, head: call.method == "HEAD")
             reply.status = 404
             return reply
         }
@@ -103,13 +103,13 @@ extension S3Service {
 
     /// The website endpoint serves what anyone may read: an object or bucket ACL granting
     /// AllUsers READ, or a bucket policy allowing `s3:GetObject` to `*`.
-    func checkPublic(_ bucket: String, _ o: ObjectStore.Object) throws(ServiceError) {
+    func checkPublic(_ bucket: String, _ o: ObjectStore.Object) async throws(ServiceError) {
         func publicRead(_ acl: AccessControlList?) -> Bool {
             acl?.grants.contains { $0.value == AccessControlList.allUsers && ($0.permission == "READ" || $0.permission == "FULL_CONTROL") } ?? false
         }
         if publicRead(AccessControlList(json: o.headers["acl"])) { return }
-        if publicRead(try store.configuration(bucket, "acl").flatMap { try? JSONParser.parse($0) }.flatMap { AccessControlList(json: $0) }) { return }
-        if let policy = try store.configuration(bucket, "policy").flatMap({ try? JSONParser.parse($0) }),
+        if await publicRead(try store.configuration(bucket, "acl").flatMap { try? JSONParser.parse($0) }.flatMap { AccessControlList(json: $0) }) { return }
+        if let policy = try await store.configuration(bucket, "policy").flatMap({ try? JSONParser.parse($0) }),
            (policy["Statement"]?.arrayValue ?? []).contains(where: { s in
                let principal = s["Principal"]
                let anyone = principal?.stringValue == "*" || principal?["AWS"]?.stringValue == "*"

@@ -19,12 +19,11 @@ package struct S3Service: BatonService {
     let notifications: QueueWorker
 
     package init(_ context: ServiceContext) async throws(ServiceError) {
-        let worker = QueueWorker(queue: ObjectStore.notificationQueue, store: context.database, clock: context.engine.clock,
-                                 consumer: ObjectNotifier(engine: context.engine, store: context.database, clock: context.engine.clock),
+        let worker = QueueWorker(queue: ObjectStore.notificationQueue, store: context.queues, clock: context.engine.clock,
+                                 consumer: ObjectNotifier(engine: context.engine, store: context.store, clock: context.engine.clock),
                                  concurrency: 32, logger: context.engine.logger)
         notifications = worker
-        store = try await ObjectStore(context.database, dataDirectory: context.dataDirectory, region: context.region, account: context.account,
-                                      queued: { worker.signal() })
+        store = try await ObjectStore(context, region: context.region, account: context.account, queued: { worker.signal() })
         engine = context.engine
         region = context.region
         account = context.account
@@ -49,7 +48,7 @@ package struct S3Service: BatonService {
     package var browseViews: [BrowseView] {
         let store = self.store
         return [BrowseView("Buckets", columns: [.init("Name"), .init("Region"), .init("Created")]) {
-            try store.buckets().map { [$0.name, $0.region, Timestamp(milliseconds: $0.createdMillis).iso8601] }
+            try await store.buckets().map { [$0.name, $0.region, Timestamp(milliseconds: $0.createdMillis).iso8601] }
         }]
     }
     package var wireProtocol: WireProtocol { .restXML }
@@ -66,9 +65,9 @@ package struct S3Service: BatonService {
         let bucket = call.parameters["Bucket"]
         // The website endpoint (the front door marks it): anonymous reads, HTML errors.
         if call.parameters["Website"] != nil, let bucket { return await serveWebsite(bucket, call.parameters["Key"] ?? "", call) }
-        if call.method == "OPTIONS" { return try preflight(bucket, call.parameters["Key"], call) }
+        if call.method == "OPTIONS" { return try await preflight(bucket, call.parameters["Key"], call) }
         let reply = try await route(call)
-        return call.headers["origin"] == nil ? reply : addingCORS(reply, bucket, call)
+        return await call.headers["origin"] == nil ? reply : addingCORS(reply, bucket, call)
     }
 
     func route(_ call: ServiceCall) async throws -> ServiceReply {
@@ -85,7 +84,7 @@ package struct S3Service: BatonService {
         }
         if let bucket, key == nil, let reply = try await bucketSubresource(bucket, call) { return reply }
         if let bucket, let key, q["tagging"] != nil { return try await objectTagging(bucket, key, call) }
-        if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try objectAttributes(bucket, key, call) }
+        if let bucket, let key, q["attributes"] != nil, call.method == "GET" { return try await objectAttributes(bucket, key, call) }
         if let bucket, let key, q["acl"] != nil { return try await objectACL(bucket, key, call) }
         if let bucket, let key, q["restore"] != nil { return try await restoreObject(bucket, key, call) }
         if let bucket, let key, q["retention"] != nil { return try await objectRetention(bucket, key, call) }
@@ -93,24 +92,24 @@ package struct S3Service: BatonService {
         let unsupported = ["torrent", "select", "policyStatus"]
         if let sub = unsupported.first(where: { q[$0] != nil }) {
             // A bucket that does not exist is that first, as S3 answers it.
-            if let bucket, try store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            if let bucket, try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw ServiceError("NotImplemented", "A header or subresource you provided implies functionality that is not implemented: ?\(sub)",
                                kind: .notImplemented)
         }
         guard let bucket else {
             guard call.method == "GET" else { throw Self.methodNotAllowed(call.method) }
-            return try listBuckets(call)
+            return try await listBuckets(call)
         }
         guard let key else {
             switch call.method {
             case "PUT": return try await createBucket(bucket, call)
-            case "HEAD": return try headBucket(bucket)
+            case "HEAD": return try await headBucket(bucket)
             case "DELETE": return try await deleteBucket(bucket)
             case "GET":
-                if q["location"] != nil { return try location(bucket) }
-                if q["uploads"] != nil { return try listUploads(bucket, call) }
-                if q["versions"] != nil { return try listVersions(bucket, call) }
-                return try listObjects(bucket, call)
+                if q["location"] != nil { return try await location(bucket) }
+                if q["uploads"] != nil { return try await listUploads(bucket, call) }
+                if q["versions"] != nil { return try await listVersions(bucket, call) }
+                return try await listObjects(bucket, call)
             case "POST":
                 if q["delete"] != nil { return try await deleteObjects(bucket, call) }
                 if FormDataReader.boundary(call.headers["content-type"] ?? "") != nil { return try await postObject(bucket, call) }
@@ -124,9 +123,9 @@ package struct S3Service: BatonService {
             if call.headers["x-amz-copy-source"] != nil { return try await copyObject(bucket, key, call) }
             return try await putObject(bucket, key, call)
         case "GET":
-            if let upload = q["uploadId"] { return try listParts(bucket, key, upload, call) }
-            return try getObject(bucket, key, call, head: false)
-        case "HEAD": return try getObject(bucket, key, call, head: true)
+            if let upload = q["uploadId"] { return try await listParts(bucket, key, upload, call) }
+            return try await getObject(bucket, key, call, head: false)
+        case "HEAD": return try await getObject(bucket, key, call, head: true)
         case "DELETE":
             if let upload = q["uploadId"] { return try await abortUpload(bucket, key, upload) }
             return try await deleteObject(bucket, key, call)

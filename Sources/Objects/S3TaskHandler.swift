@@ -43,16 +43,13 @@ struct S3TaskHandler: TaskHandler {
         switch action.lowercased() {
         case "getobject", "headobject":
             let bucket = try string(p, "Bucket"), key = try string(p, "Key")
-            guard let o = try service.store.object(bucket, key) else {
-                if try service.store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+            guard let o = try await service.store.object(bucket, key) else {
+                if try await service.store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
                 throw S3Errors.noSuchKey(key)
             }
             var out = Self.objectFields(o)
             if action.lowercased() == "getobject" {
-                let bytes: [UInt8]
-                do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: service.store.path(o.file)))) } catch {
-                    throw ServiceError("InternalError", "cannot read the object: \(error)", kind: .server)
-                }
+                let bytes = try await service.store.bytes.readAll(o.file, size: o.size)
                 out["Body"] = .string(String(decoding: bytes, as: UTF8.self))
             }
             return .object(out)
@@ -82,13 +79,13 @@ struct S3TaskHandler: TaskHandler {
             try await service.store.delete(bucket, keys: [key], cause: service.cause("ObjectRemoved:Delete", ServiceCall(action: "S3", requestId: requestId)))
             return .object([:])
         case "listobjectsv2", "listobjects":
-            return try listObjects(p, v2: action.lowercased() == "listobjectsv2")
+            return try await listObjects(p, v2: action.lowercased() == "listobjectsv2")
         case "listbuckets":
-            return ["Buckets": .array(try service.store.buckets().map { ["Name": .string($0.name), "CreationDate": .string(S3Service.iso($0.createdMillis))] }),
+            return await ["Buckets": .array(try service.store.buckets().map { ["Name": .string($0.name), "CreationDate": .string(S3Service.iso($0.createdMillis))] }),
                     "Owner": ["ID": .string(service.account)]]
         case "headbucket":
             let bucket = try string(p, "Bucket")
-            guard try service.store.bucket(bucket) != nil else { throw ServiceError("NotFound", "Not Found", kind: .notFound) }
+            guard try await service.store.bucket(bucket) != nil else { throw ServiceError("NotFound", "Not Found", kind: .notFound) }
             return ["BucketRegion": .string(service.region)]
         case "createbucket":
             let bucket = try string(p, "Bucket")
@@ -109,11 +106,11 @@ struct S3TaskHandler: TaskHandler {
         switch action {
         case "listObjectsV2":
             let bucket = try string(p, "Bucket")
-            guard try service.store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+            guard try await service.store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
             var items: [JSON] = []
             var after = p["StartAfter"]?.stringValue
             while true {
-                let page = try service.page(bucket, prefix: p["Prefix"]?.stringValue ?? "", delimiter: nil, after: after, max: 1000)
+                let page = try await service.page(bucket, prefix: p["Prefix"]?.stringValue ?? "", delimiter: nil, after: after, max: 1000)
                 for o in page.objects {
                     items.append(["Etag": .string(S3Service.etagHeader(o.etag)), "Key": .string(o.key), "LastModified": .int(o.modifiedMillis / 1000),
                                   "Size": .int(o.size), "StorageClass": o.headers["x-amz-storage-class"] ?? "STANDARD"])
@@ -123,7 +120,7 @@ struct S3TaskHandler: TaskHandler {
             }
             return ["Items": .array(items)]
         case "getObject" where p["InputType"]?.stringValue == "MANIFEST":
-            return try manifestFiles(p)
+            return try await manifestFiles(p)
         case "putObject" where p["Objects"] != nil:
             let bucket = try string(p, "Bucket")
             var written: [JSON] = []
@@ -140,9 +137,9 @@ struct S3TaskHandler: TaskHandler {
     /// An S3 inventory manifest (`manifest.json`: `fileFormat` CSV, `fileSchema`, `files` in
     /// the destination bucket) and the text of each file it names, gunzipped; the reader makes
     /// their rows its items (`ItemSource.manifestItems`).
-    func manifestFiles(_ p: JSON) throws(ServiceError) -> JSON {
+    func manifestFiles(_ p: JSON) async throws(ServiceError) -> JSON {
         let bucket = try string(p, "Bucket"), key = try string(p, "Key")
-        let manifest = try objectBytes(bucket, key)
+        let manifest = try await objectBytes(bucket, key)
         guard case .object(let m)? = try? JSONParser.parse(manifest) else {
             throw ServiceError("InvalidManifest", "The manifest s3://\(bucket)/\(key) is not valid JSON")
         }
@@ -155,21 +152,19 @@ struct S3TaskHandler: TaskHandler {
         var files: [JSON] = []
         for f in m["files"]?.arrayValue ?? [] {
             guard let fileKey = f["key"]?.stringValue else { throw ServiceError("InvalidManifest", "A file of the manifest has no key") }
-            var bytes = try objectBytes(destination, fileKey)
+            var bytes = try await objectBytes(destination, fileKey)
             if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes) }
             files.append(.string(String(decoding: bytes, as: UTF8.self)))
         }
         return ["Files": .array(files), "Schema": .array(schema.map { .string($0) })]
     }
 
-    func objectBytes(_ bucket: String, _ key: String) throws(ServiceError) -> [UInt8] {
-        guard let o = try service.store.object(bucket, key) else {
-            if try service.store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
+    func objectBytes(_ bucket: String, _ key: String) async throws(ServiceError) -> [UInt8] {
+        guard let o = try await service.store.object(bucket, key) else {
+            if try await service.store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
             throw S3Errors.noSuchKey(key)
         }
-        do { return Array(try Data(contentsOf: URL(fileURLWithPath: service.store.path(o.file)))) } catch {
-            throw ServiceError("InternalError", "cannot read the object: \(error)", kind: .server)
-        }
+        return try await service.store.bytes.readAll(o.file, size: o.size)
     }
 
     /// HeadObject's members (GetObject's without the Body).
@@ -188,9 +183,9 @@ struct S3TaskHandler: TaskHandler {
         return out
     }
 
-    func listObjects(_ p: JSON, v2: Bool) throws(ServiceError) -> JSON {
+    func listObjects(_ p: JSON, v2: Bool) async throws(ServiceError) -> JSON {
         let bucket = try string(p, "Bucket")
-        guard try service.store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
+        guard try await service.store.bucket(bucket) != nil else { throw S3Errors.noSuchBucket(bucket) }
         let prefix = p["Prefix"]?.stringValue ?? ""
         let delimiter = p["Delimiter"]?.stringValue
         let max = Int(p["MaxKeys"]?.integerValue ?? 1000)
@@ -201,7 +196,7 @@ struct S3TaskHandler: TaskHandler {
             }
             after = key
         }
-        let page = try service.page(bucket, prefix: prefix, delimiter: delimiter, after: after, max: min(max, 1000))
+        let page = try await service.page(bucket, prefix: prefix, delimiter: delimiter, after: after, max: min(max, 1000))
         var out = JSONObject()
         out["IsTruncated"] = .bool(page.truncated)
         out["Contents"] = .array(page.objects.map { o in

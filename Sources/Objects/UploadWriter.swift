@@ -1,12 +1,11 @@
-import CFileSync
 import Crypto
 import Foundation
 import ServiceKit
 
-/// Streams a request's body into a new file of the store: decoded from `aws-chunked` when the
+/// Streams a request's body into a new blob of the store (`ObjectBytes`): decoded from `aws-chunked` when the
 /// SDK sent it so (with the checksum in a trailer), hashed on the way (MD5 for the ETag, the
 /// declared SHA-256, any `x-amz-checksum-*`), checked against what the client declared,
-/// fsynced and renamed into place. Nothing is in memory but the chunk at hand.
+/// made durable. Nothing is in memory but the chunk at hand.
 struct UploadWriter {
     struct Written {
         var file: String
@@ -31,16 +30,17 @@ struct UploadWriter {
     /// The same from any source of chunks (`nil` at the end): a form upload's file part.
     static func write(headers h: [String: String], next: () async throws -> [UInt8]?, into store: ObjectStore,
                       defaultChecksum: Checksum.Algorithm? = .crc64nvme, part: Bool = false) async throws(ServiceError) -> Written {
-        let name = UUIDText.random()
-        let temporary = store.path(".tmp-" + name)
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
-            throw ServiceError("InternalError", "cannot create \(temporary)", kind: .server)
+        let writer = try await store.bytes.create()
+        do {
+            return try await fill(writer, headers: h, next: next, defaultChecksum: defaultChecksum, part: part)
+        } catch {
+            await writer.abandon()
+            throw error
         }
-        var ok = false
-        defer {
-            try? out.close()
-            if !ok { try? FileManager.default.removeItem(atPath: temporary) }
-        }
+    }
+
+    private static func fill(_ writer: any BlobWriter, headers h: [String: String], next: () async throws -> [UInt8]?,
+                             defaultChecksum: Checksum.Algorithm?, part: Bool) async throws(ServiceError) -> Written {
         let declaredSHA = h["x-amz-content-sha256"].flatMap { $0.count == 64 ? $0.lowercased() : nil }
         let chunked = (h["content-encoding"] ?? "").contains("aws-chunked") || (h["x-amz-content-sha256"] ?? "").hasPrefix("STREAMING-")
         var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
@@ -65,47 +65,25 @@ struct UploadWriter {
         var sha = declaredSHA == nil ? nil : SHA256()
         var size: Int64 = 0
         var decoder = chunked ? AWSChunkedDecoder() : nil
-        let fd = out.fileDescriptor
-        var flushedTo: Int64 = 0
-        func consume(_ bytes: [UInt8]) throws {
+        func consume(_ bytes: [UInt8]) async throws(ServiceError) {
             guard !bytes.isEmpty else { return }
             md5.update(data: bytes)
             sha?.update(data: bytes)
             checksum?.update(bytes)
-            try bytes.withUnsafeBytes { raw throws in
-                var done = 0
-                while done < raw.count {
-                    let n = Foundation.write(fd, raw.baseAddress.map { $0 + done }, raw.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ServiceError("InternalError", "cannot write the object: errno \(errno)", kind: .server)
-                    }
-                    done += n
-                }
-            }
+            try await writer.write(bytes)
             size += Int64(bytes.count)
-            // Start the disk's writeback as the upload goes (not waiting for it), so the final
-            // fsync finds little left to write and the disk works while the hashes are computed.
-            if size - flushedTo >= 8 << 20 {
-                _ = baton_start_writeback(fd, flushedTo, size - flushedTo)
-                flushedTo = size
-            }
         }
         do {
-            func feed(_ chunk: [UInt8]) throws {
+            while let chunk = try await next() {
                 if decoder != nil {
-                    for piece in try decoder!.feed(chunk) { try consume(piece) }
+                    for piece in try decoder!.feed(chunk) { try await consume(piece) }
                 } else {
-                    try consume(chunk)
+                    try await consume(chunk)
                 }
             }
-            while let chunk = try await next() { try feed(chunk) }
             if let d = decoder, !d.finished {
                 throw ServiceError("IncompleteBody", "The request body terminated unexpectedly")
             }
-            // A small object's bytes are made durable by the group sync below (with the other
-            // uploads in flight); a large one's are synced here, its writeback already begun.
-            if !GroupSync.coversFileData || size >= 1 << 20 { try out.synchronize() }
         } catch let e as ServiceError {
             throw e
         } catch {
@@ -130,15 +108,9 @@ struct UploadWriter {
             }
             checksums[header] = value
         }
-        // Durable before it is named: the rename and the directory's own sync.
-        do {
-            try FileManager.default.moveItem(atPath: temporary, toPath: store.path(name))
-        } catch {
-            throw ServiceError("InternalError", "cannot store the object: \(error)", kind: .server)
-        }
-        ok = true
-        await store.directorySync.sync()
-        return Written(file: name, size: size, md5: digest, checksums: checksums)
+        // Durable before its row names it.
+        try await writer.finish()
+        return Written(file: writer.name, size: size, md5: digest, checksums: checksums)
     }
 
 }

@@ -36,7 +36,7 @@ import Testing
         #expect(f.header(put, "x-amz-server-side-encryption-customer-algorithm") == "AES256")
         await #expect(throws: ServiceError("InvalidRequest", "")) { try await f.call("GET", "bkt", "k") }
         await #expect(throws: ServiceError("AccessDenied", "")) { try await f.call("GET", "bkt", "k", headers: Self.key(8)) }
-        #expect(try f.read(try await f.call("GET", "bkt", "k", headers: Self.key(7))) == Array("secret".utf8))
+        #expect(try await f.read(try await f.call("GET", "bkt", "k", headers: Self.key(7))) == Array("secret".utf8))
 
         let created = String(decoding: try await f.call("POST", "bkt", "m", query: ["uploads": ""], headers: Self.key(7)).body, as: UTF8.self)
         let id = try #require(created.components(separatedBy: "<UploadId>").last?.components(separatedBy: "<").first)

@@ -26,7 +26,7 @@ import Testing
         #expect(try await f.call("POST", "bkt", "cold", query: ["restore": ""], body: request).status == 200, "already restored")
         let head = try await f.call("HEAD", "bkt", "cold")
         #expect(f.header(head, "x-amz-restore")?.hasPrefix("ongoing-request=\"false\", expiry-date=") == true)
-        #expect(try f.read(try await f.call("GET", "bkt", "cold")) == Array("frozen".utf8))
+        #expect(try await f.read(try await f.call("GET", "bkt", "cold")) == Array("frozen".utf8))
         clock.advance(seconds: 4 * 86_400)
         await #expect(throws: ServiceError("InvalidObjectState", "")) { try await f.call("GET", "bkt", "cold") }
     }

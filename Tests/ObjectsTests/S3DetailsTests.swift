@@ -36,7 +36,7 @@ import Testing
         _ = try await f.call("PUT", "bkt", "src", body: Array("s".utf8))
         // A copy source may be a whole path-style URL.
         _ = try await f.call("PUT", "bkt", "dst", headers: ["x-amz-copy-source": "http://s3.localhost:8083/bkt/src"])
-        #expect(try f.read(try await f.call("GET", "bkt", "dst")) == Array("s".utf8))
+        #expect(try await f.read(try await f.call("GET", "bkt", "dst")) == Array("s".utf8))
         // An anonymous listing is not told the owner; a signed one is.
         #expect(!String(decoding: try await f.call("GET", "bkt").body, as: UTF8.self).contains("<Owner>"))
         let signed = try await f.call("GET", "bkt", headers: ["authorization": "AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/s3/aws4_request"])

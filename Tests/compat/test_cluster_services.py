@@ -248,3 +248,68 @@ def test_a_node_with_another_secrets_key_refuses_secrets_and_serves_the_rest(tmp
     finally:
         first.stop()
         second.stop()
+
+
+def test_buckets_and_objects_are_one_set_across_nodes(nodes):
+    """An object put through one node is read through the others (bytes in the database, not
+    in a node's data directory); a multipart upload's parts go through different nodes; a
+    conditional create through two nodes at once creates once; a notification is sent once."""
+    s3 = [n.client("s3") for n in nodes]
+    sqs = nodes[0].client("sqs")
+    s3[0].create_bucket(Bucket="shared")
+    big = bytes((i * 7 + (i >> 12)) & 0xFF for i in range(3 * 1024 * 1024 + 5))
+    s3[1].put_object(Bucket="shared", Key="big.bin", Body=big, ContentType="application/x-test")
+    got = s3[2].get_object(Bucket="shared", Key="big.bin")
+    assert got["Body"].read() == big and got["ContentType"] == "application/x-test"
+    ranged = s3[0].get_object(Bucket="shared", Key="big.bin", Range="bytes=1048570-2097160")["Body"].read()
+    assert ranged == big[1048570:2097161]
+
+    # A multipart upload begun on node 0, its parts through nodes 1 and 2, completed on node 0.
+    upload = s3[0].create_multipart_upload(Bucket="shared", Key="joined")["UploadId"]
+    first, second = b"a" * (5 * 1024 * 1024), b"tail"
+    e1 = s3[1].upload_part(Bucket="shared", Key="joined", UploadId=upload, PartNumber=1, Body=first)["ETag"]
+    e2 = s3[2].upload_part(Bucket="shared", Key="joined", UploadId=upload, PartNumber=2, Body=second)["ETag"]
+    assert [p["PartNumber"] for p in s3[0].list_parts(Bucket="shared", Key="joined", UploadId=upload)["Parts"]] == [1, 2]
+    s3[0].complete_multipart_upload(Bucket="shared", Key="joined", UploadId=upload,
+                                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert s3[1].get_object(Bucket="shared", Key="joined")["Body"].read() == first + second
+
+    # If-None-Match: * through three nodes at once: one create wins.
+    results = []
+
+    def create(i):
+        try:
+            s3[i].put_object(Bucket="shared", Key="once", Body=b"%d" % i, IfNoneMatch="*")
+            results.append(i)
+        except s3[i].exceptions.ClientError as e:
+            results.append(e.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [r for r in results if isinstance(r, int)]
+    assert len(winners) == 1 and sorted(r for r in results if not isinstance(r, int)) == ["PreconditionFailed"] * 2
+    assert s3[2].get_object(Bucket="shared", Key="once")["Body"].read() == b"%d" % winners[0]
+
+    # A notification configured through node 2, an object put through node 1: one message.
+    url = sqs.create_queue(QueueName="uploads")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3[2].put_bucket_notification_configuration(Bucket="shared", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+    s3[1].put_object(Bucket="shared", Key="note.txt", Body=b"n")
+    bodies = []
+    deadline = time.time() + 10
+    while time.time() < deadline and not any("Records" in b for b in bodies):
+        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", []):
+            bodies.append(json.loads(m["Body"]))
+    # The configuration's s3:TestEvent, then the object's record, once.
+    assert [b.get("Event") for b in bodies if "Records" not in b] == ["s3:TestEvent"]
+    assert [r["s3"]["object"]["key"] for b in bodies if "Records" in b for r in b["Records"]] == ["note.txt"]
+
+    listed = [o["Key"] for o in s3[0].list_objects_v2(Bucket="shared")["Contents"]]
+    assert listed == ["big.bin", "joined", "note.txt", "once"]
+    s3[2].delete_objects(Bucket="shared", Delete={"Objects": [{"Key": k} for k in listed]})
+    s3[1].delete_bucket(Bucket="shared")
+    assert "shared" not in [b["Name"] for b in s3[0].list_buckets()["Buckets"]]

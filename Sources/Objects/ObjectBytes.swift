@@ -1,0 +1,196 @@
+import CFileSync
+import Foundation
+import ServiceKit
+
+/// Where objects' and parts' bytes live, each under a name their rows give (`file`): files in
+/// the data directory with SQLite (`FileObjectBytes`), rows of the shared database with
+/// PostgreSQL (`PostgresObjectBytes`), so that every node reads what any node wrote. Either
+/// way the bytes are durable before the row naming them commits, and bytes no row names are
+/// swept.
+package protocol ObjectBytes: Sendable {
+    /// A new blob, written piece by piece.
+    func create() async throws(ServiceError) -> any BlobWriter
+    /// `length` bytes of a blob from `offset`, a piece (at most 1 MiB) at a time.
+    func read(_ name: String, offset: Int64, length: Int64, _ piece: ([UInt8]) async throws(ServiceError) -> Void) async throws(ServiceError)
+    /// A reply's body of `length` bytes from `offset`.
+    func reply(_ name: String, offset: Int64, length: Int64, into reply: inout ServiceReply) throws(ServiceError)
+    /// A durable copy of a blob under a new name.
+    func copy(_ name: String) async throws(ServiceError) -> String
+    /// Blobs no row names any more (after the change that freed them committed).
+    func remove(_ names: [String]) async
+    /// Removes what a crash left: blobs being written then, and blobs no row names (`named`
+    /// lists those the rows name, when the store needs the list).
+    func sweep(named: @Sendable () async throws(ServiceError) -> Set<String>) async
+}
+
+/// A blob being written; `finish` makes it durable, `abandon` removes it.
+package protocol BlobWriter: AnyObject, Sendable {
+    var name: String { get }
+    func write(_ bytes: [UInt8]) async throws(ServiceError)
+    func finish() async throws(ServiceError)
+    func abandon() async
+}
+
+extension ObjectBytes {
+    /// A whole blob in memory (for the Task state integrations' small objects).
+    func readAll(_ name: String, size: Int64) async throws(ServiceError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(size))
+        try await read(name, offset: 0, length: size) { (piece) throws(ServiceError) in out += piece }
+        return out
+    }
+
+    /// A blob written from bytes at hand, durable.
+    func store(_ bytes: [UInt8]) async throws(ServiceError) -> String {
+        let w = try await create()
+        do {
+            try await w.write(bytes)
+            try await w.finish()
+        } catch {
+            await w.abandon()
+            throw error
+        }
+        return w.name
+    }
+}
+
+/// Each blob a file in the object directory: written to a temporary name, fsynced and renamed,
+/// the directory's sync shared by concurrent uploads (`GroupSync`).
+package final class FileObjectBytes: ObjectBytes {
+    package let directory: String
+    let directorySync: GroupSync
+
+    init(directory: String) throws(ServiceError) {
+        self.directory = directory
+        directorySync = GroupSync(directory: directory)
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ServiceError("InternalError", "the object directory cannot be made: \(error)", kind: .server)
+        }
+    }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    package func create() async throws(ServiceError) -> any BlobWriter { try FileBlobWriter(self) }
+
+    package func read(_ name: String, offset: Int64, length: Int64, _ piece: ([UInt8]) async throws(ServiceError) -> Void) async throws(ServiceError) {
+        guard length > 0 else { return }
+        guard let handle = FileHandle(forReadingAtPath: path(name)) else {
+            throw ServiceError("InternalError", "the object's file is missing", kind: .server)
+        }
+        defer { try? handle.close() }
+        do { try handle.seek(toOffset: UInt64(offset)) } catch {
+            throw ServiceError("InternalError", "cannot read the object: \(error)", kind: .server)
+        }
+        var left = length
+        while left > 0 {
+            let data: Data?
+            do { data = try handle.read(upToCount: Int(min(left, 1 << 20))) } catch {
+                throw ServiceError("InternalError", "cannot read the object: \(error)", kind: .server)
+            }
+            guard let data, !data.isEmpty else { break }
+            left -= Int64(data.count)
+            try await piece(Array(data))
+        }
+    }
+
+    package func reply(_ name: String, offset: Int64, length: Int64, into reply: inout ServiceReply) throws(ServiceError) {
+        // Opened now: the file stays readable while it is sent even if the object is replaced.
+        guard let handle = FileHandle(forReadingAtPath: path(name)) else {
+            throw ServiceError("InternalError", "the object's file is missing", kind: .server)
+        }
+        reply.file = FileBody(handle: handle, offset: UInt64(offset), length: UInt64(length))
+    }
+
+    package func copy(_ name: String) async throws(ServiceError) -> String {
+        let copy = UUIDText.random()
+        let temporary = path(".tmp-" + copy)
+        do {
+            try FileManager.default.copyItem(atPath: path(name), toPath: temporary)
+            if let h = FileHandle(forUpdatingAtPath: temporary) { try h.synchronize(); try h.close() }
+            try FileManager.default.moveItem(atPath: temporary, toPath: path(copy))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ServiceError("InternalError", "cannot copy the object: \(error)", kind: .server)
+        }
+        await directorySync.sync()
+        return copy
+    }
+
+    package func remove(_ names: [String]) async {
+        for n in names where !n.isEmpty { try? FileManager.default.removeItem(atPath: path(n)) }
+    }
+
+    package func sweep(named: @Sendable () async throws(ServiceError) -> Set<String>) async {
+        guard let named = try? await named() else { return }
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for f in present where !named.contains(f) { try? FileManager.default.removeItem(atPath: path(f)) }
+    }
+}
+
+/// A file being written under a temporary name; its bytes go to the disk as they come.
+final class FileBlobWriter: BlobWriter, @unchecked Sendable {
+    // @unchecked Sendable: one upload writes it, in sequence.
+    let name = UUIDText.random()
+    private let bytes: FileObjectBytes
+    private let temporary: String
+    private let out: FileHandle
+    private var size: Int64 = 0
+    private var flushedTo: Int64 = 0
+    private var closed = false
+
+    init(_ bytes: FileObjectBytes) throws(ServiceError) {
+        self.bytes = bytes
+        temporary = bytes.path(".tmp-" + name)
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
+            throw ServiceError("InternalError", "cannot create \(temporary)", kind: .server)
+        }
+        self.out = out
+    }
+
+    func write(_ chunk: [UInt8]) async throws(ServiceError) {
+        guard !chunk.isEmpty else { return }
+        let fd = out.fileDescriptor
+        let failed: Int32? = chunk.withUnsafeBytes { raw -> Int32? in
+            var done = 0
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress.map { $0 + done }, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return nil
+        }
+        if let failed { throw ServiceError("InternalError", "cannot write the object: errno \(failed)", kind: .server) }
+        size += Int64(chunk.count)
+        // Start the disk's writeback as the upload goes (not waiting for it), so the final
+        // fsync finds little left to write and the disk works while the hashes are computed.
+        if size - flushedTo >= 8 << 20 {
+            _ = baton_start_writeback(fd, flushedTo, size - flushedTo)
+            flushedTo = size
+        }
+    }
+
+    func finish() async throws(ServiceError) {
+        do {
+            // A small object's bytes are made durable by the group sync below (with the other
+            // uploads in flight); a large one's are synced here, its writeback already begun.
+            if !GroupSync.coversFileData || size >= 1 << 20 { try out.synchronize() }
+            try out.close()
+            closed = true
+            // Durable before it is named: the rename and the directory's own sync.
+            try FileManager.default.moveItem(atPath: temporary, toPath: bytes.path(name))
+        } catch {
+            throw ServiceError("InternalError", "cannot store the object: \(error)", kind: .server)
+        }
+        await bytes.directorySync.sync()
+    }
+
+    func abandon() async {
+        if !closed { try? out.close() }
+        closed = true
+        try? FileManager.default.removeItem(atPath: temporary)
+        try? FileManager.default.removeItem(atPath: bytes.path(name))
+    }
+}
