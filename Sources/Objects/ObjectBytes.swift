@@ -28,7 +28,18 @@ package protocol BlobWriter: AnyObject, Sendable {
     var name: String { get }
     func write(_ bytes: [UInt8]) async throws(ServiceError)
     func finish() async throws(ServiceError)
+    /// Finishes a blob, except one small enough to be written in the transaction that names
+    /// it (one round trip and one commit fewer): its bytes are returned for that transaction
+    /// to write (`ObjectStore.Object.inline`). Nil: finished as `finish` does.
+    func finishKeepingSmall() async throws(ServiceError) -> [UInt8]?
     func abandon() async
+}
+
+extension BlobWriter {
+    package func finishKeepingSmall() async throws(ServiceError) -> [UInt8]? {
+        try await finish()
+        return nil
+    }
 }
 
 extension ObjectBytes {

@@ -35,7 +35,12 @@ extension ObjectStore {
             try Self.requireBucket(o.bucket, c)
             try Self.lockKey(o.bucket, o.key, c)
             try Self.check(condition, o.bucket, o.key, c)
+            if let inline = o.inline {
+                try c.run("INSERT INTO s3_chunks (file, n, bytes, written_ms) VALUES (?1, 0, ?2, ?3)",
+                          [.text(o.file), .bytes(inline), .integer(o.modifiedMillis)])
+            }
             var written = o
+            written.inline = nil
             var freed: [String] = []
             let mode = try Self.versioning(o.bucket, c)
             if mode == .off {

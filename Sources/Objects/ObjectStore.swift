@@ -18,6 +18,10 @@ package final class ObjectStore: Sendable {
     let sequence = LockedValue<Int64>(0)
     /// Called after a write that queued notifications committed (wakes their worker).
     let queued: @Sendable () -> Void
+    /// Each bucket's configurations as last read (versioning, lifecycle, CORS, …, read by
+    /// nearly every request): a change made here or announced by another node drops its
+    /// bucket's entry.
+    let configurationCache = ConfigurationCache()
 
     package init(_ context: ServiceContext, region: String = "us-east-1", account: String = "000000000000",
                  queued: @escaping @Sendable () -> Void = {}) async throws(ServiceError) {
@@ -31,8 +35,12 @@ package final class ObjectStore: Sendable {
         self.region = region
         self.account = account
         self.queued = queued
+        let cache = configurationCache
+        tables.observe(owner: Self.configurationNotice) { bucket in cache.drop(bucket) }
         await sweep()
     }
+
+    static let configurationNotice = "s3.configurations"
 
     /// Append, never edit: step i is version i + 1.
     static let steps = [
@@ -90,6 +98,9 @@ package final class ObjectStore: Sendable {
         package var modifiedMillis: Int64
         /// Content-Type and the other system headers, `x-amz-meta-*`, checksums, tags.
         package var headers: JSONObject
+        /// Bytes to be written with the row, in its transaction (a small upload on PostgreSQL;
+        /// see `BlobWriter.finishKeepingSmall`). Not stored as a column.
+        package var inline: [UInt8]? = nil
     }
 
     package struct Part: Sendable {
@@ -162,23 +173,40 @@ package final class ObjectStore: Sendable {
     }
 
     package func bucket(_ name: String) async throws(ServiceError) -> (region: String, createdMillis: Int64)? {
-        try await read("the bucket") { c in
-            try c.rows("SELECT region, created_ms FROM s3_buckets WHERE name = ?1", [.text(name)]).first.map {
-                ($0[0].string ?? "", $0[1].int64 ?? 0)
-            }
+        try await cached(name).bucket.map { ($0.region, $0.createdMillis) }
+    }
+
+    /// A bucket and its configurations, from the cache or read into it.
+    func cached(_ bucket: String) async throws(ServiceError) -> ConfigurationCache.Entry {
+        if let entry = configurationCache.get(bucket) { return entry }
+        let generation = configurationCache.generation(bucket)
+        let entry = try await read("the bucket") { c in
+            ConfigurationCache.Entry(
+                bucket: try c.rows("SELECT region, created_ms FROM s3_buckets WHERE name = ?1", [.text(bucket)]).first.map {
+                    (region: $0[0].string ?? "", createdMillis: $0[1].int64 ?? 0)
+                },
+                configurations: Dictionary(try c.rows("SELECT name, body FROM s3_bucket_configurations WHERE bucket = ?1", [.text(bucket)])
+                    .map { ($0[0].string ?? "", $0[1].bytes ?? []) }, uniquingKeysWith: { a, _ in a }))
         }
+        configurationCache.put(bucket, entry, ifStill: generation)
+        return entry
     }
 
     /// Creates a bucket; false when it exists already.
     package func createBucket(_ name: String, region: String, now: Int64) async throws(ServiceError) -> Bool {
-        try await write("the bucket") { c in
-            try c.run("INSERT INTO s3_buckets (name, region, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                      [.text(name), .text(region), .integer(now)]) > 0
+        defer { configurationCache.drop(name) }
+        let tables = self.tables
+        return try await write("the bucket") { c in
+            try tables.notice(owner: Self.configurationNotice, key: name, on: c)
+            return try c.run("INSERT INTO s3_buckets (name, region, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                             [.text(name), .text(region), .integer(now)]) > 0
         }
     }
 
     /// Deletes an empty bucket: AWS's BucketNotEmpty otherwise.
     package func deleteBucket(_ name: String) async throws(ServiceError) {
+        defer { configurationCache.drop(name) }
+        let tables = self.tables
         try await write("the bucket") { c in
             let nonEmpty = try !c.rows("SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1",
                                        [.text(name)]).isEmpty
@@ -190,12 +218,16 @@ package final class ObjectStore: Sendable {
             }
             if try c.run("DELETE FROM s3_buckets WHERE name = ?1", [.text(name)]) == 0 { throw S3Errors.noSuchBucket(name) }
             try c.run("DELETE FROM s3_bucket_configurations WHERE bucket = ?1", [.text(name)])
+            try tables.notice(owner: Self.configurationNotice, key: name, on: c)
         }
     }
 
     /// A bucket's kept configuration document (`ownershipControls`, `policy`, …); nil removes it.
     package func setConfiguration(_ bucket: String, _ name: String, _ body: [UInt8]?) async throws(ServiceError) {
+        defer { configurationCache.drop(bucket) }
+        let tables = self.tables
         try await write("the bucket configuration") { c in
+            try tables.notice(owner: Self.configurationNotice, key: bucket, on: c)
             if let body {
                 try c.run("""
                     INSERT INTO s3_bucket_configurations (bucket, name, body) VALUES (?1, ?2, ?3)
@@ -208,7 +240,7 @@ package final class ObjectStore: Sendable {
     }
 
     package func configuration(_ bucket: String, _ name: String) async throws(ServiceError) -> [UInt8]? {
-        try await read("the bucket configuration") { c in try Self.configuration(bucket, name, c) }
+        try await cached(bucket).configurations[name]
     }
 
     static func configuration(_ bucket: String, _ name: String, _ c: any SQLExecutor) throws -> [UInt8]? {
@@ -234,4 +266,41 @@ package final class ObjectStore: Sendable {
     static func successor(_ prefix: String) -> String { prefix + "\u{10FFFF}" }
 
     static func failure(_ error: any Error) -> ServiceError { ServiceError("InternalError", "\(error)", kind: .server) }
+}
+
+/// Buckets (whether each exists, its region) and their configurations by name. An entry read
+/// before a change is not kept after it: a read takes the bucket's generation first and
+/// stores what it read only if no change dropped the bucket meanwhile. (A write checks the
+/// bucket in its own transaction whatever the cache says.)
+final class ConfigurationCache: Sendable {
+    struct Entry: Sendable {
+        var bucket: (region: String, createdMillis: Int64)?
+        var configurations: [String: [UInt8]]
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var generations: [String: Int] = [:]
+    }
+    private let state = LockedValue(State())
+    /// Buckets kept at most (a node serving more reads the rest each time).
+    static let limit = 10_000
+
+    func get(_ bucket: String) -> Entry? { state.value.entries[bucket] }
+
+    func generation(_ bucket: String) -> Int { state.value.generations[bucket] ?? 0 }
+
+    func put(_ bucket: String, _ all: Entry, ifStill generation: Int) {
+        state.mutate { s in
+            guard (s.generations[bucket] ?? 0) == generation, s.entries.count < Self.limit || s.entries[bucket] != nil else { return }
+            s.entries[bucket] = all
+        }
+    }
+
+    func drop(_ bucket: String) {
+        state.mutate { s in
+            s.entries[bucket] = nil
+            s.generations[bucket, default: 0] += 1
+        }
+    }
 }

@@ -155,5 +155,13 @@ final class PostgresBlobWriter: BlobWriter, @unchecked Sendable {
 
     func finish() async throws(ServiceError) { try await flush() }
 
+    func finishKeepingSmall() async throws(ServiceError) -> [UInt8]? {
+        guard next == 0, !pending.isEmpty else {
+            try await flush()
+            return nil
+        }
+        return pending
+    }
+
     func abandon() async { await bytes.remove([name]) }
 }

@@ -75,7 +75,7 @@ extension S3Service {
         let acl = try AccessControlList.from(headers: call.headers, body: [], owner: account, bucket: false)
         let lock = try await lockHeaders(bucket, call)
         let customerKey = try Self.customerKeyMD5(call)
-        let written = try await UploadWriter.write(call, into: store)
+        let written = try await UploadWriter.write(call, into: store, inline: true)
         var headers = Self.keptHeaders(call)
         if let customerKey { headers[Self.customerKeyRecord] = Self.customerKeyRecord(customerKey) }
         for (k, v) in lock { headers[k] = .string(v) }
@@ -86,7 +86,7 @@ extension S3Service {
         let versionId: String?
         do {
             versionId = try await store.put(ObjectStore.Object(bucket: bucket, key: key, file: written.file, size: written.size, etag: etag,
-                                                               modifiedMillis: now, headers: headers), condition: condition,
+                                                               modifiedMillis: now, headers: headers, inline: written.inline), condition: condition,
                                             cause: cause("ObjectCreated:Put", call))
         } catch {
             await store.removeFiles([written.file])

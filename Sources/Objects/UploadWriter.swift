@@ -13,26 +13,31 @@ struct UploadWriter {
         var md5: [UInt8]
         /// `x-amz-checksum-*` header → value, for the checksums computed.
         var checksums: [String: String]
+        /// The bytes, when they are to be written with the object's row (`inline`).
+        var inline: [UInt8]? = nil
     }
 
     /// `defaultChecksum`: the algorithm computed when the request names none (S3 gives every
     /// object a CRC64NVME; a part of a multipart upload gets none).
+    /// `inline`: a small object's bytes may come back in `Written.inline`, for the caller to
+    /// write in its object's transaction (`ObjectStore.Object.inline`).
     static func write(_ call: ServiceCall, into store: ObjectStore, defaultChecksum: Checksum.Algorithm? = .crc64nvme,
-                      part: Bool = false) async throws(ServiceError) -> Written {
+                      part: Bool = false, inline: Bool = false) async throws(ServiceError) -> Written {
         if let stream = call.bodyStream {
-            return try await write(headers: call.headers, next: { try await stream.next() }, into: store, defaultChecksum: defaultChecksum, part: part)
+            return try await write(headers: call.headers, next: { try await stream.next() }, into: store, defaultChecksum: defaultChecksum,
+                                   part: part, inline: inline)
         }
         var body: [UInt8]? = call.body
         return try await write(headers: call.headers, next: { defer { body = nil }; return body }, into: store, defaultChecksum: defaultChecksum,
-                               part: part)
+                               part: part, inline: inline)
     }
 
     /// The same from any source of chunks (`nil` at the end): a form upload's file part.
     static func write(headers h: [String: String], next: () async throws -> [UInt8]?, into store: ObjectStore,
-                      defaultChecksum: Checksum.Algorithm? = .crc64nvme, part: Bool = false) async throws(ServiceError) -> Written {
+                      defaultChecksum: Checksum.Algorithm? = .crc64nvme, part: Bool = false, inline: Bool = false) async throws(ServiceError) -> Written {
         let writer = try await store.bytes.create()
         do {
-            return try await fill(writer, headers: h, next: next, defaultChecksum: defaultChecksum, part: part)
+            return try await fill(writer, headers: h, next: next, defaultChecksum: defaultChecksum, part: part, inline: inline)
         } catch {
             await writer.abandon()
             throw error
@@ -40,7 +45,7 @@ struct UploadWriter {
     }
 
     private static func fill(_ writer: any BlobWriter, headers h: [String: String], next: () async throws -> [UInt8]?,
-                             defaultChecksum: Checksum.Algorithm?, part: Bool) async throws(ServiceError) -> Written {
+                             defaultChecksum: Checksum.Algorithm?, part: Bool, inline: Bool) async throws(ServiceError) -> Written {
         let declaredSHA = h["x-amz-content-sha256"].flatMap { $0.count == 64 ? $0.lowercased() : nil }
         let chunked = (h["content-encoding"] ?? "").contains("aws-chunked") || (h["x-amz-content-sha256"] ?? "").hasPrefix("STREAMING-")
         var algorithm = Checksum.Algorithm.allCases.first { h[$0.header] != nil }
@@ -108,7 +113,11 @@ struct UploadWriter {
             }
             checksums[header] = value
         }
-        // Durable before its row names it.
+        // Durable before its row names it (or, inline, with it).
+        if inline {
+            let kept = try await writer.finishKeepingSmall()
+            return Written(file: writer.name, size: size, md5: digest, checksums: checksums, inline: kept)
+        }
         try await writer.finish()
         return Written(file: writer.name, size: size, md5: digest, checksums: checksums)
     }

@@ -257,6 +257,12 @@ def test_buckets_and_objects_are_one_set_across_nodes(nodes):
     s3 = [n.client("s3") for n in nodes]
     sqs = nodes[0].client("sqs")
     s3[0].create_bucket(Bucket="shared")
+    # A node keeps a bucket's configurations in memory: a change through another node reaches it.
+    with pytest.raises(s3[1].exceptions.ClientError):
+        s3[1].get_bucket_cors(Bucket="shared")
+    rules = [{"AllowedMethods": ["GET"], "AllowedOrigins": ["https://example.com"]}]
+    s3[0].put_bucket_cors(Bucket="shared", CORSConfiguration={"CORSRules": rules})
+    assert eventually("node 1 never saw the CORS rules", lambda: s3[1].get_bucket_cors(Bucket="shared")["CORSRules"]) == rules
     big = bytes((i * 7 + (i >> 12)) & 0xFF for i in range(3 * 1024 * 1024 + 5))
     s3[1].put_object(Bucket="shared", Key="big.bin", Body=big, ContentType="application/x-test")
     got = s3[2].get_object(Bucket="shared", Key="big.bin")
@@ -313,3 +319,11 @@ def test_buckets_and_objects_are_one_set_across_nodes(nodes):
     s3[2].delete_objects(Bucket="shared", Delete={"Objects": [{"Key": k} for k in listed]})
     s3[1].delete_bucket(Bucket="shared")
     assert "shared" not in [b["Name"] for b in s3[0].list_buckets()["Buckets"]]
+
+    def gone():
+        try:
+            s3[2].head_bucket(Bucket="shared")
+            return False
+        except s3[2].exceptions.ClientError as e:
+            return e.response["Error"]["Code"] == "404"
+    eventually("node 2 still knew the deleted bucket", gone)
