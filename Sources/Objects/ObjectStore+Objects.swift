@@ -15,6 +15,20 @@ extension ObjectStore {
         try await read("the object") { c in try Self.current(bucket, key, c) }
     }
 
+    /// A key's current object and, when its bytes are one chunk in the database (PostgreSQL),
+    /// those bytes, read in the same statement; `wanted` false (a HEAD) reads the row only.
+    package func objectAndSmallBytes(_ bucket: String, _ key: String, wanted: Bool) async throws(ServiceError) -> (Object?, [UInt8]?) {
+        guard wanted, tables.shared else { return (try await object(bucket, key), nil) }
+        return try await read("the object") { c in
+            guard let r = try c.rows("""
+                SELECT \(Self.objectColumns.split(separator: ",").map { "o." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                    c.bytes FROM s3_objects o LEFT JOIN s3_chunks c ON c.file = o.file AND c.n = 0 AND o.size <= ?3
+                WHERE o.bucket = ?1 AND o.key = ?2
+                """, [.text(bucket), .text(key), .integer(Int64(PostgresObjectBytes.chunkBytes))]).first else { return (nil, nil) }
+            return (Self.object(r), r.count > 7 ? r[7].bytes : nil)
+        }
+    }
+
     /// A conditional write (S3's If-None-Match: * and If-Match: ETAG on PutObject, CopyObject
     /// and CompleteMultipartUpload), checked in the write's own transaction, so two writers
     /// racing on `If-None-Match: *` cannot both win.

@@ -109,6 +109,8 @@ extension S3Service {
     /// body sent from the object's file.
     func getObject(_ bucket: String, _ key: String, _ call: ServiceCall, head: Bool) async throws(ServiceError) -> ServiceReply {
         let found: ObjectStore.Object?
+        // A small object's bytes come with its row when they are in the database (one round trip).
+        var small: [UInt8]?
         if let versionId = call.query["versionId"] {
             guard let v = try await store.version(bucket, key, id: versionId) else {
                 if try await store.bucket(bucket) == nil { throw S3Errors.noSuchBucket(bucket) }
@@ -122,7 +124,7 @@ extension S3Service {
             }
             found = v.object
         } else {
-            found = try await store.object(bucket, key)
+            (found, small) = try await store.objectAndSmallBytes(bucket, key, wanted: !head)
         }
         guard let o = found else {
             if try await store.bucket(bucket) == nil { throw head ? ServiceError("NoSuchBucket", "", kind: .notFound) : S3Errors.noSuchBucket(bucket) }
@@ -219,7 +221,13 @@ extension S3Service {
         headers.append(("Content-Length", String(length)))
         if head { return ServiceReply(status: status, headers: headers) }
         var reply = ServiceReply(status: status, headers: headers)
-        try store.bytes.reply(o.file, offset: offset, length: length, into: &reply)
+        if length == 0 {
+            reply.body = []
+        } else if let small, Int64(small.count) == o.size {
+            reply.body = Array(small[Int(offset)..<Int(offset + length)])
+        } else {
+            try store.bytes.reply(o.file, offset: offset, length: length, into: &reply)
+        }
         return reply
     }
 

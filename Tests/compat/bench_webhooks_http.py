@@ -3,7 +3,11 @@
 then 5·N Stripe-signed deliveries sent by wrk (pending, the same pending again, a heartbeat,
 archived, success per campaign, rounds in order).
 
-    python3 Tests/compat/bench_webhooks_http.py [--campaigns 10000] [--connections 16]
+    python3 Tests/compat/bench_webhooks_http.py [--campaigns 10000] [--connections 16] [--database URL [--nodes N]]
+
+With `--database`, the servers keep their journal in that PostgreSQL database (a fresh schema),
+`--nodes` of them sharing it; runs are started and deliveries sent through the first node,
+which hands a delivery for a run another node owns to that node through the database.
 
 Needs `swift build -c release` and wrk. Prints wrk's latency distribution (a delivery's answer
 comes after the run's next step is committed), the server's resident memory and the outcome counts.
@@ -74,15 +78,24 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--campaigns", type=int, default=10000)
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--database", help="a PostgreSQL URL (a fresh schema of it is used)")
+    p.add_argument("--nodes", type=int, default=1)
     a = p.parse_args()
     import conftest
     conftest.BATON = os.path.join(ROOT, ".build", "release", "baton")
     with tempfile.TemporaryDirectory() as d:
-        server = Server(os.path.join(d, "data")).start()
+        url = "%s?schema=bench_%d" % (a.database, int(time.time() * 1000)) if a.database else None
+        servers = []
         try:
-            run(server, a, d)
+            for i in range(a.nodes if url else 1):
+                servers.append(Server(os.path.join(d, "data%d" % i), database=url,
+                                      args=["--node-id", "n%d" % i] if a.nodes > 1 else []).start())
+            if len(servers) > 1:
+                time.sleep(4)  # the nodes split the partitions between them
+            run(servers[0], a, d)
         finally:
-            server.stop()
+            for server in servers:
+                server.stop()
 
 
 def run(server, a, d):
