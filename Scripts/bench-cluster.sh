@@ -16,7 +16,7 @@ for n in 1 2 3; do
   S="$PG?schema=bench_${n}_$(date +%s)"
   echo "== postgres, $n node(s)"
   for i in $(seq 1 "$n"); do
-    $B serve --port 1900"$i" --data-dir "$D/p$n$i" --database "$S" $( [ "$n" -gt 1 ] && echo --node-id n"$i" ) --log-level warning & sleep 2
+    $B serve --port 1900"$i" --data-dir "$D/p$n$i" --database "$S" --secrets-key-file "$D/secrets.key" $( [ "$n" -gt 1 ] && echo --node-id n"$i" ) --log-level warning & sleep 2
   done
   sleep 4; run; pkill -f "port 1900[0-9]"; sleep 1
 done
