@@ -221,50 +221,49 @@ extension ObjectStore {
     package func listVersions(_ bucket: String, prefix: String, keyMarker: String?, versionMarker: String?,
                               limit: Int) async throws(ServiceError) -> [Version] {
         try await read("the versions") { c -> [Version] in
-                var out: [Version] = []
-                var after = keyMarker
-                var versionAfter = versionMarker
-                // Past the first batch, keys after the last one read (strictly).
-                var past: String?
-                while out.count <= limit {
-                    let batch = try c.rows("""
-                        SELECT key FROM (SELECT key FROM s3_versions WHERE bucket = ?1 UNION SELECT key FROM s3_objects WHERE bucket = ?1) k
-                        WHERE key >= ?2 AND key >= ?3 AND key > ?4 AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT 100
-                        """, [.text(bucket), .text(prefix), .text(after ?? ""), .text(past ?? "")]).map { $0[0].string ?? "" }
-                    if past != nil { after = nil }
-                    if batch.isEmpty { break }
-                    for key in batch {
-                        if let a = after, key < a { continue }
-                        var versions = try Self.versions(bucket, key, c)
-                        if let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
-                            versions.insert(Version(object: cur, id: "null", deleteMarker: false, seq: Int64.max), at: 0)
-                        }
-                        if !versions.isEmpty { versions[0].isLatest = true }
-                        if key == after {
-                            // Past the marker's version of this key (all of it when no version marker).
-                            guard let vm = versionAfter else { continue }
-                            if let i = versions.firstIndex(where: { $0.id == vm }) {
-                                versions = Array(versions[(i + 1)...])
-                            } else if let mark = Self.versionTime(vm) {
-                                // A marker whose version is gone: the versions older than it, as S3
-                                // orders versions by when they were written.
-                                versions = versions.filter { v in Self.versionTime(v.id).map { $0 < mark } ?? false }
-                            } else {
-                                continue
-                            }
-                        }
-                        for v in versions {
-                            if out.count == limit + 1 { return out }
-                            out.append(v)
+            var out: [Version] = []
+            var after = keyMarker
+            var versionAfter = versionMarker
+            // Past the first batch, keys after the last one read (strictly).
+            var past: String?
+            while out.count <= limit {
+                let batch = try c.rows("""
+                    SELECT key FROM (SELECT key FROM s3_versions WHERE bucket = ?1 UNION SELECT key FROM s3_objects WHERE bucket = ?1) k
+                    WHERE key >= ?2 AND key >= ?3 AND key > ?4 AND substr(key, 1, length(?2)) = ?2 ORDER BY key LIMIT 100
+                    """, [.text(bucket), .text(prefix), .text(after ?? ""), .text(past ?? "")]).map { $0[0].string ?? "" }
+                if batch.isEmpty { break }
+                for key in batch {
+                    if let a = after, key < a { continue }
+                    var versions = try Self.versions(bucket, key, c)
+                    if let cur = try Self.current(bucket, key, c), cur.headers[Self.versionHeader] == nil {
+                        versions.insert(Version(object: cur, id: "null", deleteMarker: false, seq: Int64.max), at: 0)
+                    }
+                    if !versions.isEmpty { versions[0].isLatest = true }
+                    if key == after {
+                        // Past the marker's version of this key (all of it when no version marker).
+                        guard let vm = versionAfter else { continue }
+                        if let i = versions.firstIndex(where: { $0.id == vm }) {
+                            versions = Array(versions[(i + 1)...])
+                        } else if let mark = Self.versionTime(vm) {
+                            // A marker whose version is gone: the versions older than it, as S3
+                            // orders versions by when they were written.
+                            versions = versions.filter { v in Self.versionTime(v.id).map { $0 < mark } ?? false }
+                        } else {
+                            continue
                         }
                     }
-                    guard let last = batch.last else { break }
-                    past = last
-                    after = nil
-                    versionAfter = nil
-                    if batch.count < 100 { break }
+                    for v in versions {
+                        if out.count == limit + 1 { return out }
+                        out.append(v)
+                    }
                 }
-                return out
+                guard let last = batch.last else { break }
+                past = last
+                after = nil
+                versionAfter = nil
+                if batch.count < 100 { break }
+            }
+            return out
         }
     }
 }

@@ -2,10 +2,10 @@ import Crypto
 import Foundation
 import ServiceKit
 
-/// Streams a request's body into a new blob of the store (`ObjectBytes`): decoded from `aws-chunked` when the
-/// SDK sent it so (with the checksum in a trailer), hashed on the way (MD5 for the ETag, the
-/// declared SHA-256, any `x-amz-checksum-*`), checked against what the client declared,
-/// made durable. Nothing is in memory but the chunk at hand.
+/// Streams a request's body into a new blob of the store (`ObjectBytes`): decoded from
+/// `aws-chunked` when the SDK sent it so (with the checksum in a trailer), hashed on the way
+/// (MD5 for the ETag, the declared SHA-256, any `x-amz-checksum-*`), checked against what the
+/// client declared, made durable. Nothing is in memory but the chunk at hand.
 struct UploadWriter {
     struct Written {
         var file: String
