@@ -57,7 +57,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // AWS Step Functions' API (JSON 1.0), translated to engine calls.
-        .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
+        .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
+                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Functions (Lambda): the REST API, the runtimes, the Task handlers that call them.
         .target(name: "Integrations", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",

@@ -16,8 +16,12 @@
 //                                                     from a grown table, stream -> pipe -> execution started
 //   swift run -c release BatonBench objects [seconds [workers [keys]]]  S3 PutObject/GetObject of 4 KB objects,
 //                                                     ListObjectsV2 pages of 1,000 keys out of `keys`
+//   swift run -c release BatonBench hotpaths [seconds [concurrency [workload,…]]]  issue 21's pass10, wait0, callback
+//                                                     (activity) and Express pass10 in process, c=16 by default
 //   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
 //                                                     queue; with a rate (events/s), senders are paced (open loop)
+
+import Logging
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? "interpreter"
@@ -47,5 +51,14 @@ case "tables": try await TablesBench.run(seconds: number ?? 5, workers: argument
                                          items: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
 case "objects": try await ObjectsBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                            keys: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
-default: print("usage: BatonBench interpreter|durable|parked|functions|webhooks|jsonata|list|events|bus|queues|tables|objects [number]")
+case "hotpaths":
+    // The engine logs every execution's start and end at info: not what is measured here.
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .warning
+        return handler
+    }
+    try await HotPathsBench.run(seconds: number ?? 5, concurrency: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
+                                              only: arguments.count > 3 ? arguments[3].split(separator: ",").map(String.init) : [])
+default: print("usage: BatonBench interpreter|durable|hotpaths|parked|functions|webhooks|jsonata|list|events|bus|queues|tables|objects [number]")
 }

@@ -48,7 +48,7 @@ extension Engine {
     }
 
     /// An activity has a task (another node scheduled it): this node's long polls look again.
-    package func activityAvailable(_ arn: String) async { await activities.available(arn) }
+    package func activityAvailable(_ arn: String) async { await activities.scheduled(arn, nil) }
 
     // MARK: taking partitions over and giving them up
 

@@ -514,7 +514,7 @@ package final class Engine: Sendable {
             switch effect {
             case .invokeTask(let inv):
                 if let activity = r.state.activityArn(of: inv.id), mocked(inv) == nil {
-                    await activities.available(activity)
+                    await activities.scheduled(activity, r.activityTasks.first { $0.taskId == inv.id.rawValue })
                     if let router = routerBox.value { await router.announce(activity: activity) }
                 } else if r.state.pendingTasks.contains(inv.id) {
                     await tracker.begin()
@@ -728,22 +728,33 @@ package final class Engine: Sendable {
 
     // MARK: activities
 
-    /// GetActivityTask: hands out one open task of the activity, or nil after `timeoutSeconds`.
+    /// GetActivityTask: hands out one open task of the activity, or nil after `timeoutSeconds`
+    /// (or when the caller is cancelled: a server shutting down ends its long polls). A task
+    /// this node scheduled is handed from memory to a waiting worker when its step commits;
+    /// the journal is read only for tasks this node has not seen (after a start, or announced
+    /// by another node).
     package func getActivityTask(activityArn: String, workerName: String?, timeoutSeconds: Int64 = 60) async throws(EngineError)
         -> (token: String, input: String)?
     {
         let deadline = clock.now().adding(seconds: timeoutSeconds)
         while true {
-            let open: [TaskTokenRecord]
-            do { open = try await journal.tokens(activityArn: activityArn) } catch { throw .internalFailure("\(error)") }
-            for t in open where await activities.claim(t.token) {
-                // In a cluster, workers polling other nodes see the same open tasks: the journal hands each out once.
-                if let router = routerBox.value, await !router.claim(activityTask: t.token) { continue }
-                _ = try await deliver(t.executionArn, [.taskStarted(TaskID(t.taskId), workerName: workerName)])
-                return (t.token, t.input ?? "{}")
+            var task = await activities.take(activityArn)
+            if task == nil, let ticket = await activities.scanTicket(activityArn) {
+                let open: [TaskTokenRecord]
+                do { open = try await journal.tokens(activityArn: activityArn) } catch { throw .internalFailure("\(error)") }
+                await activities.scanned(activityArn, open, ticket: ticket)
+                continue
             }
-            if clock.now() >= deadline { return nil }
-            await activities.waitForWork(activityArn, until: deadline, clock: clock)
+            if task == nil {
+                if clock.now() >= deadline || Task.isCancelled { return nil }
+                task = await activities.wait(activityArn, until: deadline, clock: clock)
+            }
+            guard let t = task else { continue }
+            // In a cluster, workers polling other nodes see the same open tasks: the journal hands each out once.
+            if let router = routerBox.value, await !router.claim(activityTask: t.token) { continue }
+            // A task whose execution ended (stopped, timed out) before a worker came is skipped.
+            guard try await deliver(t.executionArn, [.taskStarted(TaskID(t.taskId), workerName: workerName)]) != nil else { continue }
+            return (t.token, t.input ?? "{}")
         }
     }
 }
@@ -755,29 +766,3 @@ actor DefinitionCache {
     func put(_ id: Int64, _ i: Interpreter) { cache[id] = i }
 }
 
-/// Activity tasks handed to workers, and workers long-polling for new ones.
-actor ActivityBoard {
-    private var claimed: Set<String> = []
-    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
-
-    func claim(_ token: String) -> Bool { claimed.insert(token).inserted }
-
-    func available(_ activityArn: String) {
-        for c in waiters.removeValue(forKey: activityArn) ?? [] { c.resume() }
-    }
-
-    /// Returns when a task may be available, or at the deadline.
-    func waitForWork(_ activityArn: String, until deadline: Timestamp, clock: any EngineClock) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(until: deadline) }
-            group.addTask { await self.register(activityArn) }
-            await group.next()
-            group.cancelAll()
-            self.available(activityArn)
-        }
-    }
-
-    private func register(_ activityArn: String) async {
-        await withCheckedContinuation { waiters[activityArn, default: []].append($0) }
-    }
-}

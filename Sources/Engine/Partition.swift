@@ -57,7 +57,8 @@ actor Partition {
             if error.code == .alreadyExists { throw .executionAlreadyExists(record.arn) }
             throw .internalFailure("the journal refused the step: \(error)")
         }
-        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events)
+        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil })
     }
 
     /// Redrives a finished execution from a state rebuilt by the caller, as one step.
@@ -78,7 +79,8 @@ actor Partition {
         } catch {
             throw .internalFailure("the journal refused the step: \(error)")
         }
-        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events)
+        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil })
     }
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
@@ -112,7 +114,8 @@ actor Partition {
         } catch {
             throw .internalFailure("the journal refused the step: \(error)")
         }
-        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events)
+        return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil })
     }
 }
 
@@ -123,4 +126,6 @@ struct StepResult: Sendable {
     var state: ExecutionState
     /// The events the step committed (what metrics count).
     var events: [HistoryEvent]
+    /// The activity tasks the step scheduled, as their tokens' rows (what workers are handed).
+    var activityTasks: [TaskTokenRecord] = []
 }

@@ -227,7 +227,11 @@ package struct FrontDoor: Sendable {
                 span = (context, incoming?.parentId, Spans.nowNanos())
             }
         }
+        // `baton_http_requests_in_flight{service}`: requests being answered now (long polls among them).
+        let inFlight = began == nil ? nil : MetricHandles.shared.meter("baton_http_requests_in_flight", [("service", destination.service.name)])
+        inFlight?.increment()
         let out = await perform(request, at: destination, requestId: id, trace: span?.context)
+        inFlight?.decrement()
         let (service, action) = out.served ?? (destination.service.name, destination.action.isEmpty ? request.method : destination.action)
         if let span, span.context.sampled, let spanId = span.context.parentId {
             Spans.emit(SpanRecord(traceId: span.context.traceId, spanId: spanId, parentSpanId: span.parent, name: "\(service).\(action)",

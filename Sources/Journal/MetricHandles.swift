@@ -11,6 +11,7 @@ package final class MetricHandles: @unchecked Sendable {
     private var counters: [String: Counter] = [:]
     private var recorders: [String: Recorder] = [:]
     private var timers: [String: CoreMetrics.Timer] = [:]
+    private var meters: [String: Meter] = [:]
 
     /// Whether a metrics system was bootstrapped (set once, at start, before any work).
     package static var enabled: Bool {
@@ -25,34 +26,33 @@ package final class MetricHandles: @unchecked Sendable {
     package init() {}
 
     package func counter(_ name: String, _ dimensions: [(String, String)] = []) -> Counter {
-        let key = Self.key(name, dimensions)
-        return lock.withLock {
-            if let c = counters[key] { return c }
-            let c = Counter(label: name, dimensions: dimensions)
-            counters[key] = c
-            return c
-        }
+        cached(\.counters, name, dimensions) { Counter(label: name, dimensions: dimensions) }
+    }
+
+    /// A gauge that goes up and down (what is in flight).
+    package func meter(_ name: String, _ dimensions: [(String, String)] = []) -> Meter {
+        cached(\.meters, name, dimensions) { Meter(label: name, dimensions: dimensions) }
     }
 
     /// A histogram of values (aggregate: true).
     package func recorder(_ name: String, _ dimensions: [(String, String)] = []) -> Recorder {
-        let key = Self.key(name, dimensions)
-        return lock.withLock {
-            if let r = recorders[key] { return r }
-            let r = Recorder(label: name, dimensions: dimensions, aggregate: true)
-            recorders[key] = r
-            return r
-        }
+        cached(\.recorders, name, dimensions) { Recorder(label: name, dimensions: dimensions, aggregate: true) }
     }
 
     /// A histogram of durations.
     package func timer(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Timer {
+        cached(\.timers, name, dimensions) { CoreMetrics.Timer(label: name, dimensions: dimensions) }
+    }
+
+    /// The handle of one kind for (name, dimensions), made on first use.
+    private func cached<Handle>(_ table: ReferenceWritableKeyPath<MetricHandles, [String: Handle]>, _ name: String,
+                                _ dimensions: [(String, String)], make: () -> Handle) -> Handle {
         let key = Self.key(name, dimensions)
         return lock.withLock {
-            if let t = timers[key] { return t }
-            let t = CoreMetrics.Timer(label: name, dimensions: dimensions)
-            timers[key] = t
-            return t
+            if let h = self[keyPath: table][key] { return h }
+            let h = make()
+            self[keyPath: table][key] = h
+            return h
         }
     }
 

@@ -1,0 +1,116 @@
+import Journal
+import StatesLanguage
+
+/// Activity tasks waiting for workers, and workers long-polling for tasks, per activity.
+///
+/// A task this node schedules reaches the board when its step commits and goes straight to
+/// the worker that has waited longest (one worker woken per task, no journal read). Tasks the
+/// board has not seen (scheduled before this process started, or on another node) are in the
+/// journal: an activity starts "unscanned", and a poll on an unscanned activity reads its open
+/// tasks once. The board keeps at most `readyLimit` tasks per activity in memory; past that an
+/// activity is unscanned again and the journal holds the rest (parked work costs disk, not memory).
+actor ActivityBoard {
+    static let readyLimit = 1_000
+
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<TaskTokenRecord?, Never>
+        var timer: Task<Void, Never>?
+    }
+
+    /// Tokens handed to a worker by this process.
+    private var claimed: Set<String> = []
+    /// Committed tasks no worker has taken yet, oldest first, and their tokens.
+    private var ready: [String: [TaskTokenRecord]] = [:]
+    private var readyTokens: Set<String> = []
+    /// Activities whose open tasks in the journal are all in `ready` or claimed.
+    private var complete: Set<String> = []
+    /// Tasks announced by other nodes, counted per activity (a scan's ticket).
+    private var announcements: [String: UInt64] = [:]
+    private var waiters: [String: [Waiter]] = [:]
+    private var nextId: UInt64 = 0
+
+    /// Takes the oldest ready task of the activity, claimed for the caller.
+    func take(_ activity: String) -> TaskTokenRecord? {
+        while var queue = ready[activity], !queue.isEmpty {
+            let t = queue.removeFirst()
+            ready[activity] = queue.isEmpty ? nil : queue
+            readyTokens.remove(t.token)
+            if claimed.insert(t.token).inserted { return t }
+        }
+        return nil
+    }
+
+    /// Non-nil when the journal may hold open tasks of the activity that the board has not
+    /// seen: the ticket to hand back with what the journal lists.
+    func scanTicket(_ activity: String) -> UInt64? {
+        complete.contains(activity) ? nil : announcements[activity, default: 0]
+    }
+
+    /// The activity's open tasks as the journal listed them after `scanTicket`. The activity is
+    /// complete unless another node announced a task since (the read may have missed it).
+    func scanned(_ activity: String, _ open: [TaskTokenRecord], ticket: UInt64) {
+        if announcements[activity, default: 0] == ticket { complete.insert(activity) }
+        for t in open where !claimed.contains(t.token) { offer(activity, t) }
+    }
+
+    /// A step scheduled a task of the activity and committed (`task` nil: some node did, and
+    /// the journal has it).
+    func scheduled(_ activity: String, _ task: TaskTokenRecord?) {
+        guard let task else {
+            complete.remove(activity)
+            announcements[activity, default: 0] &+= 1
+            // Every waiter looks again; the first reads the journal.
+            for w in waiters.removeValue(forKey: activity) ?? [] {
+                w.timer?.cancel()
+                w.continuation.resume(returning: nil)
+            }
+            return
+        }
+        offer(activity, task)
+    }
+
+    private func offer(_ activity: String, _ task: TaskTokenRecord) {
+        if var queue = waiters[activity], !queue.isEmpty {
+            let w = queue.removeFirst()
+            waiters[activity] = queue.isEmpty ? nil : queue
+            w.timer?.cancel()
+            claimed.insert(task.token)
+            w.continuation.resume(returning: task)
+            return
+        }
+        guard !readyTokens.contains(task.token) else { return }
+        guard ready[activity, default: []].count < Self.readyLimit else {
+            complete.remove(activity)
+            return
+        }
+        ready[activity, default: []].append(task)
+        readyTokens.insert(task.token)
+    }
+
+    /// Waits for a task of the activity: returns it claimed, or nil at the deadline, on
+    /// cancellation, or when the journal should be read again.
+    func wait(_ activity: String, until deadline: Timestamp, clock: any EngineClock) async -> TaskTokenRecord? {
+        nextId &+= 1
+        let id = nextId
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<TaskTokenRecord?, Never>) in
+                let timer = Task { [weak self] in
+                    try? await clock.sleep(until: deadline)
+                    await self?.expire(activity, id)
+                }
+                waiters[activity, default: []].append(Waiter(id: id, continuation: c, timer: timer))
+            }
+        } onCancel: {
+            Task { await self.expire(activity, id) }
+        }
+    }
+
+    private func expire(_ activity: String, _ id: UInt64) {
+        guard var queue = waiters[activity], let i = queue.firstIndex(where: { $0.id == id }) else { return }
+        let w = queue.remove(at: i)
+        waiters[activity] = queue.isEmpty ? nil : queue
+        w.timer?.cancel()
+        w.continuation.resume(returning: nil)
+    }
+}
