@@ -26,9 +26,15 @@ extension Engine {
                                      roleArn: String = "arn:aws:iam::000000000000:role/baton", testCase: String? = nil) async throws(EngineError) -> ExecutionRecord
     {
         let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn,
-                                           testCase: testCase)
-        return try await finishExpress(begun)
+                                           testCase: testCase, journalStart: false)
+        return try await finishExpress(begun, startJournaled: false)
     }
+
+    /// How long a synchronous Express run goes before its start is journaled. Most end well
+    /// within it, and their row is written once, start and end together: one commit, not two.
+    /// A longer run's start is written then, so it is listed (and, should the process die,
+    /// failed by recovery) as an asynchronous run is.
+    static let expressStartDelayMillis: Int64 = 1_000
 
     struct ExpressStart: Sendable {
         var row: ExecutionRecord
@@ -37,7 +43,8 @@ extension Engine {
         var input: JSON
     }
 
-    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, roleArn: String, testCase: String? = nil)
+    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, roleArn: String, testCase: String? = nil,
+                      journalStart: Bool = true)
         async throws(EngineError) -> ExpressStart
     {
         let inputValue: JSON
@@ -50,25 +57,39 @@ extension Engine {
             throw EngineError("InvalidDefinition", "Express executions do not support .waitForTaskToken or activities.")
         }
         let start = clock.now()
-        let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name).replacingOccurrences(of: ":execution:", with: ":express:")
+        let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name, kind: "express")
         let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
         var context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: start)
         context.testCase = testCase
         let row = ExecutionRecord(arn: arn, stateMachineArn: stateMachineArn, definitionId: definitionId, name: name,
                                   status: .running, input: input, startMillis: start.milliseconds)
-        do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch {
-            if error.code == .alreadyExists { throw .executionAlreadyExists(arn) }
-            throw .internalFailure("\(error)")
+        if journalStart {
+            do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch {
+                if error.code == .alreadyExists { throw .executionAlreadyExists(arn) }
+                throw .internalFailure("\(error)")
+            }
+        } else {
+            // A read, not a commit: the name is free now (two runs racing for one name both
+            // run; the second's record is not kept, as AWS keeps none for Express).
+            let existing: ExecutionRecord?
+            do { existing = try await journal.execution(arn: arn) } catch { throw .internalFailure("\(error)") }
+            if existing != nil { throw .executionAlreadyExists(arn) }
         }
         return ExpressStart(row: row, interpreter: interpreter, context: context, input: inputValue)
     }
 
     /// Runs a begun Express execution in memory and journals its end.
-    func finishExpress(_ begun: ExpressStart) async throws(EngineError) -> ExecutionRecord {
+    func finishExpress(_ begun: ExpressStart, startJournaled: Bool = true) async throws(EngineError) -> ExecutionRecord {
         var row = begun.row
         let interpreter = begun.interpreter, context = begun.context, inputValue = begun.input
         let start = context.startTime
+        let startWrite: Task<Bool, Never>? = startJournaled ? nil : Task { [journal, clock, row] in
+            try? await clock.sleep(until: Timestamp(milliseconds: start.milliseconds + Self.expressStartDelayMillis))
+            if Task.isCancelled { return false }
+            do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch { return false }
+            return true
+        }
         var state = ExecutionState(context: context, input: inputValue, seed: UInt64.random(in: 0...UInt64.max))
         let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
         // An Express execution keeps no history; its events reach the listeners (logging) only.
@@ -119,7 +140,15 @@ extension Engine {
         row.cause = state.failure?.cause
         row.stopMillis = clock.now().milliseconds
         row.lastEventId = state.eventCount
-        do { try await journal.append(JournalBatch(execution: row, expectedVersion: 0)) } catch { throw .internalFailure("\(error)") }
+        // Whether the start was written decides whether the end updates that row or inserts the
+        // whole run's (a start write cut short by cancellation wrote nothing).
+        startWrite?.cancel()
+        var startWritten = startJournaled
+        if let startWrite { startWritten = await startWrite.value }
+        do { try await journal.append(JournalBatch(execution: row, expectedVersion: startWritten ? 0 : nil)) } catch {
+            // The name was taken while this run ran (see beginExpress): the answer stands.
+            if !(error.code == .alreadyExists && !startWritten) { throw .internalFailure("\(error)") }
+        }
         StepMetrics.expressFinished(row)
         await committed(row, events)
         return row

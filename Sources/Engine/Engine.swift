@@ -477,11 +477,12 @@ package final class Engine: Sendable {
         return result?.record
     }
 
-    package static func executionArn(stateMachineArn: String, name: String) -> String {
+    /// `kind` is `execution`, or `express` for an Express run's ARN.
+    package static func executionArn(stateMachineArn: String, name: String, kind: Substring = "execution") -> String {
         // By hand: Foundation's replacingOccurrences and range(of:) were 3 % of a routed event's CPU.
         // The resource type is the sixth field: arn:partition:states:region:account:stateMachine:NAME.
         var fields = stateMachineArn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
-        if fields.count == 7, fields[5] == "stateMachine" { fields[5] = "execution" }
+        if fields.count == 7, fields[5] == "stateMachine" { fields[5] = kind }
         return fields.joined(separator: ":") + ":" + name
     }
 

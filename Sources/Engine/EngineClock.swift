@@ -41,6 +41,9 @@ package final class ManualEngineClock: EngineClock, @unchecked Sendable {
 
     package func advance(seconds: Int64) { advance(to: now().adding(seconds: seconds)) }
 
+    /// Tasks asleep on this clock (tests wait for a run to park before they move time).
+    package var sleeperCount: Int { lock.withLock { sleepers.count } }
+
     package func advance(to t: Timestamp) {
         lock.lock()
         if t > current { current = t }

@@ -95,7 +95,12 @@ package actor InMemoryJournal: JournalStore {
 
     package func failNextAppend(where predicate: @escaping @Sendable (JournalBatch) -> Bool) { failure = predicate }
 
+    /// Appends asked of the journal per execution (each a commit): what tests count commits by.
+    private var appendCounts: [String: Int] = [:]
+    package func appends(of arn: String) -> Int { appendCounts[arn, default: 0] }
+
     package func append(_ b: JournalBatch) throws(JournalError) {
+        defer { appendCounts[b.execution.arn, default: 0] += 1 }
         if let failure, failure(b) {
             self.failure = nil
             throw JournalError(.sqlite(10), "injected I/O error")

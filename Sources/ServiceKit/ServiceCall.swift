@@ -67,9 +67,15 @@ package struct ServiceCall: Sendable {
 
     /// The region of the signature's credential scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`).
     package var signedRegion: String? {
-        guard let auth = headers["authorization"], let r = auth.range(of: "Credential=") else { return nil }
-        let scope = auth[r.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
-        return scope.count >= 5 ? String(scope[2]) : nil
+        // By bytes: Foundation's range(of:) made this 2 % of a request's CPU.
+        guard let auth = headers["authorization"] else { return nil }
+        let bytes = Array(auth.utf8), marker = Array("Credential=".utf8)
+        guard bytes.count > marker.count,
+              let at = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<$0 + marker.count].elementsEqual(marker) })
+        else { return nil }
+        let scope = bytes[(at + marker.count)...].prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") }
+            .split(separator: UInt8(ascii: "/"))
+        return scope.count >= 5 ? String(decoding: scope[2], as: UTF8.self) : nil
     }
 
     /// A path parameter the route's pattern guarantees.

@@ -363,3 +363,43 @@ actor Tokens {
         }
     }
 }
+
+/// StartSyncExecution writes a short run's row once (start and end in one commit); a run that
+/// lasts past `Engine.expressStartDelayMillis` has its start written then, as a running row.
+@Suite struct SyncExpressJournalTests {
+    @Test func aShortSyncRunIsOneCommit() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, _ in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+            let r = try await engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "short", input: #"{"k":1}"#)
+            #expect(r.status == .succeeded && r.output == #"{"k":1}"#)
+            #expect(await journal.appends(of: r.arn) == 1)
+            #expect(await journal.execution(arn: r.arn)?.status == .succeeded)
+            // The name is taken now, as for a journaled start.
+            await #expect(throws: EngineError.self) {
+                _ = try await engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "short", input: "{}")
+            }
+        }
+    }
+
+    @Test func aLongSyncRunJournalsItsStartAfterTheDelay() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, clock in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}"#)
+            let arn = Engine.executionArn(stateMachineArn: smArn, name: "long", kind: "express")
+            async let run = engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "long", input: "{}")
+            // Parked: the five-minute limit, the start's delay and the Wait's timer.
+            while clock.sleeperCount < 3 { await Task.yield() }
+            #expect(await journal.execution(arn: arn) == nil)
+            clock.advance(seconds: 1)
+            var row = await journal.execution(arn: arn)
+            while row == nil { await Task.yield(); row = await journal.execution(arn: arn) }
+            #expect(row?.status == .running)
+            clock.advance(seconds: 10)
+            let r = try await run
+            #expect(r.status == .succeeded)
+            #expect(await journal.appends(of: arn) == 2)
+            #expect(await journal.execution(arn: arn)?.status == .succeeded)
+        }
+    }
+}
