@@ -12,9 +12,25 @@ import StatesLanguage
 actor ActivityBoard {
     static let readyLimit = 1_000
 
+    /// What a waiting worker is handed: a task, and whether the step that scheduled it started
+    /// it for this worker already (reserved), or the worker's GetActivityTask must.
+    struct HandOff: Sendable {
+        var task: TaskTokenRecord
+        var started: Bool
+    }
+
+    /// A waiting worker set aside for a task a step is deciding: `fulfil` once the step
+    /// commits, `release` if it does not.
+    struct Reservation: Sendable {
+        var id: UInt64
+        var workerName: String?
+        var board: ActivityBoard
+    }
+
     private struct Waiter {
         var id: UInt64
-        var continuation: CheckedContinuation<TaskTokenRecord?, Never>
+        var workerName: String?
+        var continuation: CheckedContinuation<HandOff?, Never>
         var timer: Task<Void, Never>?
     }
 
@@ -28,7 +44,11 @@ actor ActivityBoard {
     /// Tasks announced by other nodes, counted per activity (a scan's ticket).
     private var announcements: [String: UInt64] = [:]
     private var waiters: [String: [Waiter]] = [:]
+    private var reserved: [UInt64: Waiter] = [:]
     private var nextId: UInt64 = 0
+
+    /// Workers parked on the activity now (tests wait for one before they schedule).
+    func waiting(_ activity: String) -> Int { waiters[activity]?.count ?? 0 }
 
     /// Takes the oldest ready task of the activity, claimed for the caller.
     func take(_ activity: String) -> TaskTokenRecord? {
@@ -70,13 +90,37 @@ actor ActivityBoard {
         offer(activity, task)
     }
 
+    /// Sets the longest-waiting worker of the activity aside for a task being decided.
+    func reserve(_ activity: String) -> Reservation? {
+        guard let w = popWaiter(activity) else { return nil }
+        reserved[w.id] = w
+        return Reservation(id: w.id, workerName: w.workerName, board: self)
+    }
+
+    /// The reserving step committed: its worker gets the task, started.
+    func fulfil(_ r: Reservation, _ task: TaskTokenRecord) {
+        guard let w = reserved.removeValue(forKey: r.id) else { return }
+        claimed.insert(task.token)
+        w.continuation.resume(returning: HandOff(task: task, started: true))
+    }
+
+    /// The reserving step did not commit: its worker polls again.
+    func release(_ r: Reservation) {
+        reserved.removeValue(forKey: r.id)?.continuation.resume(returning: nil)
+    }
+
+    private func popWaiter(_ activity: String) -> Waiter? {
+        guard var queue = waiters[activity], !queue.isEmpty else { return nil }
+        let w = queue.removeFirst()
+        waiters[activity] = queue.isEmpty ? nil : queue
+        w.timer?.cancel()
+        return w
+    }
+
     private func offer(_ activity: String, _ task: TaskTokenRecord) {
-        if var queue = waiters[activity], !queue.isEmpty {
-            let w = queue.removeFirst()
-            waiters[activity] = queue.isEmpty ? nil : queue
-            w.timer?.cancel()
+        if let w = popWaiter(activity) {
             claimed.insert(task.token)
-            w.continuation.resume(returning: task)
+            w.continuation.resume(returning: HandOff(task: task, started: false))
             return
         }
         guard !readyTokens.contains(task.token) else { return }
@@ -88,18 +132,19 @@ actor ActivityBoard {
         readyTokens.insert(task.token)
     }
 
-    /// Waits for a task of the activity: returns it claimed, or nil at the deadline, on
-    /// cancellation, or when the journal should be read again.
-    func wait(_ activity: String, until deadline: Timestamp, clock: any EngineClock) async -> TaskTokenRecord? {
+    /// Waits for a task of the activity: returns it claimed (started already when a step
+    /// reserved this worker), or nil at the deadline, on cancellation, or when the journal
+    /// should be read again.
+    func wait(_ activity: String, until deadline: Timestamp, clock: any EngineClock, workerName: String?) async -> HandOff? {
         nextId &+= 1
         let id = nextId
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<TaskTokenRecord?, Never>) in
+            await withCheckedContinuation { (c: CheckedContinuation<HandOff?, Never>) in
                 let timer = Task { [weak self] in
                     try? await clock.sleep(until: deadline)
                     await self?.expire(activity, id)
                 }
-                waiters[activity, default: []].append(Waiter(id: id, continuation: c, timer: timer))
+                waiters[activity, default: []].append(Waiter(id: id, workerName: workerName, continuation: c, timer: timer))
             }
         } onCancel: {
             Task { await self.expire(activity, id) }

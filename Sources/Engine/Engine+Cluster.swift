@@ -50,6 +50,9 @@ extension Engine {
     /// An activity has a task (another node scheduled it): this node's long polls look again.
     package func activityAvailable(_ arn: String) async { await activities.scheduled(arn, nil) }
 
+    /// Workers long-polling the activity on this node now.
+    package func activityWorkersWaiting(_ arn: String) async -> Int { await activities.waiting(arn) }
+
     // MARK: taking partitions over and giving them up
 
     /// After taking partitions over: their near timers are loaded and their outbox performed

@@ -74,6 +74,7 @@ package final class Engine: Sendable {
         let installed = LockedValue(registry)
         self.installedRegistry = installed
         let mocks = self.mocks
+        let board = self.activities, router = self.routerBox
         let attaching = journal.servicesShareTheDatabase
         attachesServiceWrites = attaching
         self.limits = limits
@@ -84,6 +85,13 @@ package final class Engine: Sendable {
                 let handler = installed.value.handler(for: inv.resource)
                 return SchedulingWrites(correlation: handler?.tokenCorrelation(for: inv),
                                         attachments: attaching ? (handler as? any TransactionalTaskHandler)?.attachments(scheduling: inv) ?? [] : [])
+            }, reserveWorker: { inv, activity in
+                // A worker already waiting takes the task in the step that schedules it (its
+                // ActivityStarted commits with the ActivityScheduled): one commit fewer per task.
+                // Not for a mocked task, and not in a cluster, where the journal hands tasks out.
+                if inv.mock != nil, MockConfigFile.outcome(inv, mocks.value) != nil { return nil }
+                guard router.value == nil else { return nil }
+                return await board.reserve(activity)
             })
         }
         (work, workSink) = AsyncStream.makeStream(of: Work.self)
@@ -515,7 +523,15 @@ package final class Engine: Sendable {
             switch effect {
             case .invokeTask(let inv):
                 if let activity = r.state.activityArn(of: inv.id), mocked(inv) == nil {
-                    await activities.scheduled(activity, r.activityTasks.first { $0.taskId == inv.id.rawValue })
+                    let task = r.activityTasks.first { $0.taskId == inv.id.rawValue }
+                    if let reservation = r.reservations[inv.id] {
+                        if let task {
+                            await activities.fulfil(reservation, task)
+                            continue
+                        }
+                        await activities.release(reservation)
+                    }
+                    await activities.scheduled(activity, task)
                     if let router = routerBox.value { await router.announce(activity: activity) }
                 } else if r.state.pendingTasks.contains(inv.id) {
                     await tracker.begin()
@@ -748,7 +764,10 @@ package final class Engine: Sendable {
             }
             if task == nil {
                 if clock.now() >= deadline || Task.isCancelled { return nil }
-                task = await activities.wait(activityArn, until: deadline, clock: clock)
+                let handOff = await activities.wait(activityArn, until: deadline, clock: clock, workerName: workerName)
+                // Reserved by the step that scheduled it: started in that step already.
+                if let handOff, handOff.started { return (handOff.task.token, handOff.task.input ?? "{}") }
+                task = handOff?.task
             }
             guard let t = task else { continue }
             // In a cluster, workers polling other nodes see the same open tasks: the journal hands each out once.

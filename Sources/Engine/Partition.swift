@@ -12,12 +12,37 @@ actor Partition {
     /// What a task's handler writes in the step that schedules it: its token's correlation
     /// key (webhook waits) and its own writes (`TransactionalTaskHandler`).
     let scheduling: @Sendable (TaskInvocation) -> SchedulingWrites
+    /// A worker waiting on an activity, reserved for a task this step schedules (nil: none).
+    let reserveWorker: @Sendable (TaskInvocation, String) async -> ActivityBoard.Reservation?
     private var keys = KeyedWaiters()
 
-    init(journal: any JournalStore, clock: any EngineClock, scheduling: @escaping @Sendable (TaskInvocation) -> SchedulingWrites = { _ in SchedulingWrites() }) {
+    init(journal: any JournalStore, clock: any EngineClock, scheduling: @escaping @Sendable (TaskInvocation) -> SchedulingWrites = { _ in SchedulingWrites() },
+         reserveWorker: @escaping @Sendable (TaskInvocation, String) async -> ActivityBoard.Reservation? = { _, _ in nil }) {
         self.journal = journal
         self.clock = clock
         self.scheduling = scheduling
+        self.reserveWorker = reserveWorker
+    }
+
+    /// Activity tasks this step schedules that a waiting worker takes at once: each one's
+    /// ActivityStarted is decided into the same step, so it commits with its scheduling.
+    private func startReserved(_ state: inout ExecutionState, _ decision: inout Decision, interpreter: Interpreter, at now: Timestamp)
+        async -> [TaskID: ActivityBoard.Reservation]
+    {
+        var reservations: [TaskID: ActivityBoard.Reservation] = [:]
+        for effect in decision.effects {
+            guard case .invokeTask(let inv) = effect, state.pendingTasks.contains(inv.id), let activity = state.activityArn(of: inv.id),
+                  let reservation = await reserveWorker(inv, activity) else { continue }
+            let d = interpreter.decide(&state, on: Trigger(.taskStarted(inv.id, workerName: reservation.workerName), at: now, entropy: Self.entropy()))
+            decision.events.append(contentsOf: d.events)
+            decision.effects.append(contentsOf: d.effects)
+            reservations[inv.id] = reservation
+        }
+        return reservations
+    }
+
+    private func release(_ reservations: [TaskID: ActivityBoard.Reservation]) async {
+        for r in reservations.values { await r.board.release(r) }
     }
 
     private func acquire(_ arn: String) async {
@@ -48,17 +73,25 @@ actor Partition {
         let before = StepBatchBuilder.Snapshot(state)
         let trigger = Trigger(.start(input: input, context: context, randomSeed: UInt64.random(in: 0...UInt64.max)),
                               at: clock.now(), entropy: Self.entropy())
-        let decision = interpreter.decide(&state, on: trigger)
-        let batch = try StepBatchBuilder.batch(record: record, expectedVersion: nil, before: before, after: state,
+        var decision = interpreter.decide(&state, on: trigger)
+        let reservations = await startReserved(&state, &decision, interpreter: interpreter, at: trigger.now)
+        let batch: JournalBatch
+        do {
+            batch = try StepBatchBuilder.batch(record: record, expectedVersion: nil, before: before, after: state,
                                                decision: decision, now: trigger.now, attachments: attachments, scheduling: scheduling)
+        } catch {
+            await release(reservations)
+            throw error
+        }
         do {
             try await journal.append(batch)
         } catch {
+            await release(reservations)
             if error.code == .alreadyExists { throw .executionAlreadyExists(record.arn) }
             throw .internalFailure("the journal refused the step: \(error)")
         }
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
-                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil })
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, reservations: reservations)
     }
 
     /// Redrives a finished execution from a state rebuilt by the caller, as one step.
@@ -105,17 +138,21 @@ actor Partition {
             decision.effects.append(contentsOf: d.effects)
         }
         if decision.events.isEmpty && decision.effects.isEmpty { return nil }
+        let reservations = await startReserved(&state, &decision, interpreter: interpreter, at: now)
         let started = kinds.compactMap { k -> TaskID? in if case .taskStarted(let id, _) = k { return id }; return nil }
-        let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
+        let batch: JournalBatch
+        do {
+            batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before,
                                                after: state, decision: decision, now: now, started: started,
                                                attachments: attachments, scheduling: scheduling)
-        do {
             try await journal.append(batch)
         } catch {
+            await release(reservations)
+            if let e = error as? EngineError { throw e }
             throw .internalFailure("the journal refused the step: \(error)")
         }
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
-                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil })
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, reservations: reservations)
     }
 }
 
@@ -128,4 +165,6 @@ struct StepResult: Sendable {
     var events: [HistoryEvent]
     /// The activity tasks the step scheduled, as their tokens' rows (what workers are handed).
     var activityTasks: [TaskTokenRecord] = []
+    /// Workers that took tasks of this step as it was decided: handed them once it commits.
+    var reservations: [TaskID: ActivityBoard.Reservation] = [:]
 }

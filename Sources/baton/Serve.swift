@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "The port (8083, as Step Functions Local).") var port = 8083
     @Option(help: "The data directory (SQLite journal).") var dataDir = "./baton-data"
-    @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks, the durable queue, queues, topics, tables and streams, parameters and secrets, roles, the bus's rules and schedules go there; buckets stay in --data-dir.")
+    @Option(help: "A PostgreSQL URL for the journal (or BATON_DATABASE): postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&pool=N]. Executions, state machines, functions, webhooks, the durable queue, queues, topics, tables and streams, parameters and secrets, roles, the bus's rules and schedules, buckets and their objects go there.")
     var database: String?
     @Option(help: "Connections to PostgreSQL (overrides the URL's pool=; 8 by default).") var databasePool: Int?
     @Option(help: "This node's name in a cluster: nodes sharing one --database split the executions' partitions between them by lease.")

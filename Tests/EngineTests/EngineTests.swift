@@ -225,6 +225,30 @@ func checkHistory(_ events: [HistoryEvent]) {
         }
     }
 
+    /// A worker already waiting takes the task in the step that schedules it: ActivityScheduled
+    /// and ActivityStarted (with its name) commit together, one commit before the answer.
+    @Test func aWaitingWorkerIsStartedInTheSchedulingStep() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, _ in
+            let activity = "arn:aws:states:us-east-1:000000000000:activity:approve"
+            async let polled = engine.getActivityTask(activityArn: activity, workerName: "early", timeoutSeconds: 60)
+            while await engine.activityWorkersWaiting(activity) == 0 { await Task.yield() }
+            let arn = try await start(engine, """
+                {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"\(activity)","Parameters":{"order":7},"End":true}}}
+                """)
+            let task = try #require(try await polled)
+            #expect(task.input == #"{"order":7}"#)
+            #expect(await journal.appends(of: arn) == 1)
+            let h = try await engine.history(arn)
+            #expect(h.map(\.type) == ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted"])
+            #expect(h.last?.details["workerName"]?.stringValue == "early")
+            try await engine.sendTaskSuccess(token: task.token, output: #""approved""#)
+            #expect(try await engine.describe(arn).output == #""approved""#)
+            #expect(await journal.appends(of: arn) == 2)
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
     @Test func duplicateNamesAreRefused() async throws {
         try await withEngine { engine, _ in
             let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#)
