@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        // The span exporter's HTTP client: on SwiftNIO, with pooled keep-alive connections
+        // (FoundationNetworking's URLSession spun dispatch timers through libcurl).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.30.0"),
     ],
     targets: [
         // The JSON value, JSONPath, intrinsic functions, the definition model, parser and validator.
@@ -76,6 +79,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The web console at /console: its page and scripts compiled into the binary.
         .target(name: "Console", dependencies: [

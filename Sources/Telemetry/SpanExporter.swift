@@ -4,9 +4,8 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import AsyncHTTPClient
+import NIOCore
 
 /// Sends finished spans to an OpenTelemetry collector: OTLP over HTTP with the JSON encoding
 /// (`POST <endpoint>/v1/traces`), in batches of up to 2,048 every half second, the last batch on
@@ -88,15 +87,16 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
                 return b
             }
             if batch.isEmpty { return }
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(Self.encode(batch, serviceName: serviceName))
-            request.timeoutInterval = 10
+            var request = HTTPClientRequest(url: url.absoluteString)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: Self.encode(batch, serviceName: serviceName)))
             do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                if let status = (response as? HTTPURLResponse)?.statusCode, !(200..<300).contains(status) {
-                    logger.warning("the trace collector refused spans", metadata: ["status": "\(status)", "spans": "\(batch.count)"])
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                // Read to the end, so the connection goes back to the pool.
+                _ = try await response.body.collect(upTo: 1 << 20)
+                if !(200..<300).contains(response.status.code) {
+                    logger.warning("the trace collector refused spans", metadata: ["status": "\(response.status.code)", "spans": "\(batch.count)"])
                 }
             } catch {
                 logger.warning("the trace collector cannot be reached", metadata: ["error": "\(error)", "spans": "\(batch.count)"])

@@ -20,9 +20,23 @@ import Testing
         "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", "Root=2-5759e988-bd862e3fe1be46a994272793",
         "Root=1-5759e988bd862e3fe1be46a994272793", "Parent=53995c3f42cd8ad8",
+        "Root=1-5759e98-8bd862e3fe1be46a994272793", "Root=1-5759e988-bd862e3fe1be46a99427279-", "Root=1-5759e988-bd862e3fe1be46a99427279",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad", "Root=1-5759e98g-bd862e3fe1be46a994272793", "Root 1-5759e988-bd862e3fe1be46a994272793",
     ])
     func malformedHeadersAreNotTraces(_ header: String) {
         #expect(TraceContext(header: header) == nil)
+    }
+
+    /// X-Ray headers as people write them: spaces around fields and `=`, empty fields,
+    /// uppercase hex (kept lowercase), a later Root winning as the last one read.
+    @Test(arguments: [
+        (" Root = 1-5759E988-BD862E3FE1BE46A994272793 ; Parent = 53995C3F42CD8AD8 ; Sampled = 1 ", "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8", true),
+        (";;Root=1-5759e988-bd862e3fe1be46a994272793;;", "5759e988bd862e3fe1be46a994272793", nil, false),
+        ("Root=1-00000000-000000000000000000000001;Sampled=0", "00000000000000000000000000000001", nil, false),
+    ] as [(String, String, String?, Bool)])
+    func xRayHeadersAreReadField(_ header: String, _ traceId: String, _ parent: String?, _ sampled: Bool) throws {
+        let t = try #require(TraceContext(xray: header))
+        #expect(t.traceId == traceId && t.parentId == parent && t.sampled == sampled)
     }
 
     @Test func aCallsTraceComesFromEitherHeader() {
