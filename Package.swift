@@ -58,6 +58,7 @@ let package = Package(
             "StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // AWS Step Functions' API (JSON 1.0), translated to engine calls.
         .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Engine
 import ServiceKit
 import StatesLanguage
@@ -15,20 +12,16 @@ struct ApiDestinationCall: Sendable {
     var headers: [(String, String)]
 
     func perform(body: String) async -> QueueOutcome {
-        var request = URLRequest(url: url, timeoutInterval: 5)
-        request.httpMethod = method
-        if method != "GET" && method != "HEAD" { request.httpBody = Data(body.utf8) }
-        request.setValue("application/json; charset=utf-8", forHTTPHeaderField: "Content-Type")
-        request.setValue("Amazon/EventBridge/ApiDestinations", forHTTPHeaderField: "User-Agent")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        var all: [(String, String)] = [("Content-Type", "application/json; charset=utf-8"), ("User-Agent", "Amazon/EventBridge/ApiDestinations")]
+        all += headers
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            if (200..<300).contains(status) { return .done }
-            let answer = "\(method) \(url.absoluteString) answered \(status): \(String(decoding: data.prefix(300), as: UTF8.self))"
-            return [401, 407, 409, 429].contains(status) || status >= 500 ? .retry(answer) : .deadLetter(answer)
+            let r = try await OutboundHTTP.send(method, to: url.absoluteString, headers: all,
+                                                body: method != "GET" && method != "HEAD" ? Array(body.utf8) : nil, timeoutSeconds: 5)
+            if r.succeeded { return .done }
+            let answer = "\(method) \(url.absoluteString) answered \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))"
+            return [401, 407, 409, 429].contains(r.status) || r.status >= 500 ? .retry(answer) : .deadLetter(answer)
         } catch {
-            return .retry("\(method) \(url.absoluteString) could not be reached: \(error.localizedDescription)")
+            return .retry("\(method) \(url.absoluteString) could not be reached: \(error)")
         }
     }
 }
@@ -94,21 +87,18 @@ extension EventsService {
         guard let url = URL(string: secret["authorization_endpoint"]?.stringValue ?? "") else {
             return .failure(ServiceError.validation("The connection's authorization endpoint is not a URL."))
         }
-        var request = URLRequest(url: url, timeoutInterval: 5)
-        request.httpMethod = secret["http_method"]?.stringValue ?? "POST"
         let pair = "\(secret["client_id"]?.stringValue ?? ""):\(secret["client_secret"]?.stringValue ?? "")"
-        request.setValue("Basic " + Data(pair.utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data("grant_type=client_credentials".utf8)
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            guard (response as? HTTPURLResponse).map({ (200..<300).contains($0.statusCode) }) ?? false,
-                  let token = (try? JSONParser.parse([UInt8](data)))?["access_token"]?.stringValue else {
+            let r = try await OutboundHTTP.send(secret["http_method"]?.stringValue ?? "POST", to: url.absoluteString,
+                                                headers: [("Authorization", "Basic " + Data(pair.utf8).base64EncodedString()),
+                                                          ("Content-Type", "application/x-www-form-urlencoded")],
+                                                body: Array("grant_type=client_credentials".utf8), timeoutSeconds: 5)
+            guard r.succeeded, let token = (try? JSONParser.parse(r.body))?["access_token"]?.stringValue else {
                 return .failure(ServiceError("AccessDeniedException", "The authorization endpoint granted no token.", kind: .client))
             }
             return .success(token)
         } catch {
-            return .failure(ServiceError("AccessDeniedException", "The authorization endpoint could not be reached: \(error.localizedDescription)",
+            return .failure(ServiceError("AccessDeniedException", "The authorization endpoint could not be reached: \(error)",
                                          kind: .client))
         }
     }

@@ -1,9 +1,6 @@
 import Journal
 import ServiceKit
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import StatesLanguage
 
 /// The `baton.command` and `baton.http` runtimes: a process per invocation, or a POST.
@@ -80,20 +77,16 @@ enum CommandRuntime {
     static func post(_ config: FunctionConfig, payload: [UInt8]) async -> InvocationResult {
         let id = requestId()
         guard let url = URL(string: config.handler) else { return failure("Runtime.InvalidHandler", "The handler must be a URL", id) }
-        var request = URLRequest(url: url, timeoutInterval: TimeInterval(config.timeoutSeconds))
-        request.httpMethod = "POST"
-        request.httpBody = Data(payload)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(id, forHTTPHeaderField: "Lambda-Runtime-Aws-Request-Id")
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard (200..<300).contains(status) else {
-                return failure("Runtime.HTTPError", "The endpoint answered \(status): \(String(decoding: data.prefix(500), as: UTF8.self))", id)
+            let r = try await OutboundHTTP.send("POST", to: url.absoluteString,
+                                                headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Aws-Request-Id", id)],
+                                                body: payload, timeoutSeconds: Int64(config.timeoutSeconds))
+            guard r.succeeded else {
+                return failure("Runtime.HTTPError", "The endpoint answered \(r.status): \(String(decoding: r.body.prefix(500), as: UTF8.self))", id)
             }
-            return InvocationResult(payload: data.isEmpty ? Array("null".utf8) : [UInt8](data), functionError: nil, logs: "", requestId: id)
+            return InvocationResult(payload: r.body.isEmpty ? Array("null".utf8) : r.body, functionError: nil, logs: "", requestId: id)
         } catch {
-            return failure("Runtime.HTTPError", "The endpoint could not be reached: \(error.localizedDescription)", id)
+            return failure("Runtime.HTTPError", "The endpoint could not be reached: \(error)", id)
         }
     }
 }

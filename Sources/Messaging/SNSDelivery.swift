@@ -1,9 +1,6 @@
 import Crypto
 import Engine
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Journal
 import ServiceKit
 import StatesInterpreter
@@ -70,22 +67,16 @@ final class SNSDelivery: QueueConsumer, @unchecked Sendable {
 
     /// A POST of the notification; true on a 2xx answer.
     func post(_ s: JSONObject, body: String, type: String, id: String, raw: Bool) async -> Bool {
-        guard let url = (s["Endpoint"]?.stringValue).flatMap({ URL(string: $0) }) else { return false }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = 15
-        request.httpBody = Data(body.utf8)
-        request.setValue("text/plain; charset=UTF-8", forHTTPHeaderField: "Content-Type")
-        request.setValue(type, forHTTPHeaderField: "x-amz-sns-message-type")
-        request.setValue(id, forHTTPHeaderField: "x-amz-sns-message-id")
-        request.setValue(s["TopicArn"]?.stringValue, forHTTPHeaderField: "x-amz-sns-topic-arn")
-        if type == "Notification" { request.setValue(s["SubscriptionArn"]?.stringValue, forHTTPHeaderField: "x-amz-sns-subscription-arn") }
-        if raw { request.setValue("true", forHTTPHeaderField: "x-amz-sns-rawdelivery") }
-        request.setValue("Amazon Simple Notification Service Agent", forHTTPHeaderField: "User-Agent")
+        guard let url = s["Endpoint"]?.stringValue, URL(string: url) != nil else { return false }
+        var headers: [(String, String)] = [("Content-Type", "text/plain; charset=UTF-8"), ("x-amz-sns-message-type", type),
+                                           ("x-amz-sns-message-id", id), ("User-Agent", "Amazon Simple Notification Service Agent")]
+        if let topic = s["TopicArn"]?.stringValue { headers.append(("x-amz-sns-topic-arn", topic)) }
+        if type == "Notification", let subscription = s["SubscriptionArn"]?.stringValue {
+            headers.append(("x-amz-sns-subscription-arn", subscription))
+        }
+        if raw { headers.append(("x-amz-sns-rawdelivery", "true")) }
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return (200..<300).contains(status)
+            return try await OutboundHTTP.send("POST", to: url, headers: headers, body: Array(body.utf8), timeoutSeconds: 15).succeeded
         } catch {
             return false
         }

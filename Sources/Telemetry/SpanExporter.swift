@@ -4,8 +4,6 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
-import AsyncHTTPClient
-import NIOCore
 
 /// Sends finished spans to an OpenTelemetry collector: OTLP over HTTP with the JSON encoding
 /// (`POST <endpoint>/v1/traces`), in batches of up to 2,048 every half second, the last batch on
@@ -87,16 +85,11 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
                 return b
             }
             if batch.isEmpty { return }
-            var request = HTTPClientRequest(url: url.absoluteString)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: Self.encode(batch, serviceName: serviceName)))
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-                // Read to the end, so the connection goes back to the pool.
-                _ = try await response.body.collect(upTo: 1 << 20)
-                if !(200..<300).contains(response.status.code) {
-                    logger.warning("the trace collector refused spans", metadata: ["status": "\(response.status.code)", "spans": "\(batch.count)"])
+                let response = try await OutboundHTTP.send("POST", to: url.absoluteString, headers: [("Content-Type", "application/json")],
+                                                           body: Self.encode(batch, serviceName: serviceName), timeoutSeconds: 10)
+                if !response.succeeded {
+                    logger.warning("the trace collector refused spans", metadata: ["status": "\(response.status)", "spans": "\(batch.count)"])
                 }
             } catch {
                 logger.warning("the trace collector cannot be reached", metadata: ["error": "\(error)", "spans": "\(batch.count)"])

@@ -53,7 +53,7 @@ struct Export: AsyncParsableCommand {
 
         let target = out == "-" ? nil : out
         let partial = target.map { $0 + ".partial" }
-        if let partial { FileManager.default.createFile(atPath: partial, contents: nil) }
+        if let partial { _ = FileManager.default.createFile(atPath: partial, contents: nil) }
         guard let handle = partial.map({ FileHandle(forWritingAtPath: $0) }) ?? FileHandle.standardOutput else {
             throw ValidationError("cannot write \(out)")
         }

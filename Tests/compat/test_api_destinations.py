@@ -1,5 +1,6 @@
 """Connections and API destinations: credentials kept in a Secrets Manager secret and never
 shown, and a rule whose target is an HTTP endpoint called with them."""
+import base64
 import json
 import threading
 import time
@@ -15,6 +16,17 @@ class Recorder(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         Recorder.calls.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+        if self.path == "/token":
+            # An OAuth client-credentials grant for client "app", secret "s3cret" only.
+            granted = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"app:s3cret").decode() \
+                and body == b"grant_type=client_credentials"
+            answer = json.dumps({"access_token": "tok-granted", "token_type": "Bearer"} if granted else {"error": "invalid_client"}).encode()
+            self.send_response(200 if granted else 401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
         self.send_response(200)
         self.end_headers()
 
@@ -67,3 +79,24 @@ def test_an_api_destination_is_called_with_its_connections_key(server, endpoint)
         secrets.describe_secret(SecretId=described["SecretArn"])
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.describe_connection(Name="hooks-" + tag)
+
+
+def test_an_oauth_connection_fetches_its_token_and_sends_it(server, endpoint):
+    """OAUTH_CLIENT_CREDENTIALS: the token endpoint is asked with the client's Basic credentials
+    and `grant_type=client_credentials`; the destination is called with the granted bearer token."""
+    events = server.client("events")
+    tag = uuid.uuid4().hex[:8]
+    conn = events.create_connection(Name="oauth-" + tag, AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters={
+        "OAuthParameters": {"ClientParameters": {"ClientID": "app", "ClientSecret": "s3cret"},
+                            "AuthorizationEndpoint": endpoint + "/token", "HttpMethod": "POST"}})
+    dest = events.create_api_destination(Name="oauth-" + tag, ConnectionArn=conn["ConnectionArn"],
+                                         InvocationEndpoint=endpoint + "/secured-" + tag, HttpMethod="POST")
+    events.put_rule(Name="to-oauth-" + tag, EventPattern=json.dumps({"source": ["shop." + tag]}))
+    events.put_targets(Rule="to-oauth-" + tag, Targets=[{"Id": "hook", "Arn": dest["ApiDestinationArn"]}])
+    events.put_events(Entries=[{"Source": "shop." + tag, "DetailType": "Order", "Detail": json.dumps({"id": 8})}])
+    deadline = time.time() + 20
+    while time.time() < deadline and not any(c["path"] == "/secured-" + tag for c in Recorder.calls):
+        time.sleep(0.05)
+    call = next(c for c in Recorder.calls if c["path"] == "/secured-" + tag)
+    assert call["headers"]["authorization"] == "Bearer tok-granted"
+    assert json.loads(call["body"])["detail"] == {"id": 8}
