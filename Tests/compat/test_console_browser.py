@@ -184,6 +184,26 @@ def test_a_definition_of_a_hundred_states_draws_every_state(server, browser):
     overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
                 if a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]]
     assert len(boxes) == 100 and not overlaps
+    # The choices' edges skip seven states ahead: each goes around the states it passes, never
+    # through one (points along every edge, against every state's box but its own two ends).
+    crossings = browser.execute_script("""
+        const boxes = {};
+        for (const g of document.querySelectorAll('#graph g.node')) boxes[g.dataset.state] = g.querySelector('rect.box').getBBox();
+        const hits = [];
+        for (const p of document.querySelectorAll('#graph path.edge')) {
+            const length = p.getTotalLength();
+            for (let i = 1; i < 60; i++) {
+                const pt = p.getPointAtLength(length * i / 60);
+                for (const [name, b] of Object.entries(boxes)) {
+                    if (name === p.dataset.from || name === p.dataset.to) continue;
+                    if (pt.x > b.x + 1 && pt.x < b.x + b.width - 1 && pt.y > b.y + 1 && pt.y < b.y + b.height - 1)
+                        hits.push(p.dataset.from + " -> " + p.dataset.to + " crosses " + name);
+                }
+            }
+        }
+        return [...new Set(hits)];""")
+    assert browser.execute_script("return document.querySelectorAll('#graph path.edge').length") >= 108
+    assert not crossings, crossings[:5]
 
 
 def test_a_run_of_twenty_five_thousand_events_is_listed_whole_with_few_rows_drawn(server, browser):

@@ -100,14 +100,33 @@ const BatonGraph = (() => {
     }
     for (const n of order) rankOf(n, new Set());
     if (top) rank[end] = Math.max(...order.filter(n => n !== end).map(n => rank[n])) + 1;
+    // An edge across several layers runs through a waypoint in each layer between (a lane
+    // of its own, ordered with the states), so it goes around the states on its way instead of
+    // straight through them.
+    const via = {}, pred = {}, succ = {};
+    let waypoints = 0;
+    for (const n of order.slice()) for (const e of out[n] || []) {
+      const key = n + "\u0000" + e.to;
+      if (back.has(key)) continue;
+      const chain = [n];
+      for (let r = rank[n] + 1; r < rank[e.to]; r++) {
+        const w = "\u0001" + (waypoints++);
+        nodes[w] = { name: w, waypoint: true, w: 8, h: 1, children: [] };
+        rank[w] = r; order.push(w); chain.push(w);
+      }
+      chain.push(e.to);
+      if (chain.length > 2) via[key] = chain.slice(1, -1);
+      for (let i = 1; i < chain.length; i++) {
+        (succ[chain[i - 1]] = succ[chain[i - 1]] || []).push(chain[i]);
+        (pred[chain[i]] = pred[chain[i]] || []).push(chain[i - 1]);
+      }
+    }
     const layers = [];
     for (const n of order) (layers[rank[n]] = layers[rank[n]] || []).push(n);
 
     // Order within layers: a few barycentre sweeps down and up reduce crossings.
     const pos = {};
     layers.forEach(l => l.forEach((n, i) => { pos[n] = i; }));
-    const succ = {};
-    for (const n of order) for (const e of out[n] || []) if (!back.has(n + "\u0000" + e.to)) (succ[n] = succ[n] || []).push(e.to);
     for (let sweep = 0; sweep < 4; sweep++) {
       const down = sweep % 2 === 0;
       const range = down ? layers.keys() : [...layers.keys()].reverse();
@@ -115,7 +134,7 @@ const BatonGraph = (() => {
         const layer = layers[r];
         if (!layer) continue;
         const bary = n => {
-          const near = down ? incoming[n] || [] : succ[n] || [];
+          const near = down ? pred[n] || [] : succ[n] || [];
           return near.length ? near.reduce((a, m) => a + pos[m], 0) / near.length : pos[n];
         };
         layer.sort((a, b) => bary(a) - bary(b));
@@ -124,7 +143,7 @@ const BatonGraph = (() => {
     }
 
     // Coordinates: layers stacked, each centred on the widest.
-    const widths = layers.map(l => (l || []).reduce((a, n) => a + nodes[n].w, 0) + GAP_X * Math.max(0, (l || []).length - 1));
+    const widths = layers.map(l => (l || []).reduce((a, n, i) => a + nodes[n].w + (i === 0 ? 0 : nodes[l[i - 1]].waypoint ? GAP_X / 2 : GAP_X), 0));
     const width = Math.max(NODE_W, ...widths);
     let y = 0;
     layers.forEach((l, r) => {
@@ -132,13 +151,18 @@ const BatonGraph = (() => {
       const h = Math.max(...l.map(n => nodes[n].h));
       let x = (width - widths[r]) / 2;
       for (const n of l) {
+        // A waypoint spans its layer's height: its edge passes straight down through it.
+        if (nodes[n].waypoint) nodes[n].h = h;
         nodes[n].x = x; nodes[n].y = y + (h - nodes[n].h) / 2;
-        x += nodes[n].w + GAP_X;
+        x += nodes[n].w + (nodes[n].waypoint ? GAP_X / 2 : GAP_X);
       }
       y += h + GAP_Y;
     });
     const edgeList = [];
-    for (const n of order) for (const e of out[n] || []) edgeList.push({ from: n, to: e.to, kind: e.kind, label: e.label, back: back.has(n + "\u0000" + e.to) });
+    for (const n of order) for (const e of out[n] || []) {
+      const key = n + "\u0000" + e.to;
+      edgeList.push({ from: n, to: e.to, kind: e.kind, label: e.label, back: back.has(key), via: via[key] || [] });
+    }
     return { nodes, edges: edgeList, w: width + 40, h: Math.max(NODE_H, y - GAP_Y) };
   }
 
@@ -148,6 +172,8 @@ const BatonGraph = (() => {
       const a = layout.nodes[e.from], b = layout.nodes[e.to];
       const ax = ox + a.x + a.w / 2, ay = oy + a.y + a.h, bx = ox + b.x + b.w / 2, by = oy + b.y;
       let d;
+      // Where a label goes: halfway along the edge's first stretch.
+      let lx = (ax + bx) / 2, ly = (ay + by) / 2;
       if (e.back || e.from === e.to) {
         // Loops go out on the right and come back into the state's right side.
         loop += 1;
@@ -155,17 +181,31 @@ const BatonGraph = (() => {
         const sy = oy + a.y + a.h / 2, ty = oy + b.y + b.h / 2;
         d = `M${ox + a.x + a.w},${sy} C${side},${sy} ${side},${ty} ${ox + b.x + b.w + 6},${ty}`;
       } else {
-        const mid = (ay + by) / 2;
-        d = `M${ax},${ay} C${ax},${mid} ${bx},${mid} ${bx},${by - 2}`;
+        // Down through each waypoint's lane: a curve into its top, straight to its bottom.
+        const points = [[ax, ay]];
+        for (const w of e.via) {
+          const p = layout.nodes[w], px = ox + p.x + p.w / 2;
+          points.push([px, oy + p.y], [px, oy + p.y + p.h]);
+        }
+        points.push([bx, by - 2]);
+        lx = (points[0][0] + points[1][0]) / 2; ly = (points[0][1] + points[1][1]) / 2;
+        d = `M${points[0][0]},${points[0][1]}`;
+        for (let i = 1; i < points.length; i++) {
+          const [x0, y0] = points[i - 1], [x1, y1] = points[i];
+          if (x0 === x1 && i % 2 === 0) { d += ` L${x1},${y1}`; continue; }
+          const mid = (y0 + y1) / 2;
+          d += ` C${x0},${mid} ${x1},${mid} ${x1},${y1}`;
+        }
       }
       el("path", { d, class: "edge " + e.kind, "marker-end": "url(#arrow)", "data-from": e.from, "data-to": e.to }, parent);
       if (e.label && e.kind !== "next" && !e.back) {
-        const t = el("text", { x: (ax + bx) / 2 + 4, y: (ay + by) / 2, class: "edge-label" }, parent);
+        const t = el("text", { x: lx + 4, y: ly, class: "edge-label" }, parent);
         t.textContent = short(e.label, 24);
       }
     }
     for (const n of Object.values(layout.nodes)) {
       const x = ox + n.x, y = oy + n.y;
+      if (n.waypoint) continue;
       if (n.terminal) {
         const g = el("g", { class: "terminal", "data-terminal": n.name === "⟨start⟩" ? "start" : "end" }, parent);
         el("circle", { cx: x + TERM, cy: y + TERM, r: TERM }, g);
