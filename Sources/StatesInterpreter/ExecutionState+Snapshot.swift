@@ -18,14 +18,7 @@ package struct SnapshotWriter {
 
     mutating func int(_ v: Int) { uvarint(UInt64(bitPattern: Int64((v << 1) ^ (v >> 63)))) }
 
-    mutating func uvarint(_ v: UInt64) {
-        var n = v
-        while n >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: n) | 0x80)
-            n >>= 7
-        }
-        bytes.append(UInt8(n))
-    }
+    mutating func uvarint(_ v: UInt64) { bytes.appendVarint(v) }
 
     mutating func uint64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
 

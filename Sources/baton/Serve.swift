@@ -86,6 +86,9 @@ struct Serve: AsyncParsableCommand {
         if let endpoint = otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"], SpanExporter(endpoint: endpoint, logger: Logger(label: "x")) == nil {
             throw ValidationError("--otlp-endpoint must be an http:// or https:// URL, not \(endpoint)")
         }
+        if SpanExporter.Wire(environment: env) == nil {
+            throw ValidationError("OTEL_EXPORTER_OTLP_PROTOCOL is http/protobuf or http/json (grpc is not served)")
+        }
         if (requireSignature || !Self.isLoopback(host)),
            (accessKeyId ?? env["BATON_ACCESS_KEY_ID"]) == nil || (secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]) == nil {
             // Beyond loopback every request is authenticated: refuse to start without a key.
@@ -128,7 +131,8 @@ struct Serve: AsyncParsableCommand {
         let registry = noMetrics ? PrometheusCollectorRegistry() : MetricsService.bootstrap()
         // Before anything runs: spans go to the collector from the first request on.
         let exporter = (otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"]).flatMap {
-            SpanExporter(endpoint: $0, serviceName: env["OTEL_SERVICE_NAME"] ?? "baton", logger: logger)
+            SpanExporter(endpoint: $0, serviceName: env["OTEL_SERVICE_NAME"] ?? "baton", wire: SpanExporter.Wire(environment: env) ?? .json,
+                         logger: logger)
         }
         exporter?.install(ratio: SpanExporter.ratio(environment: env))
         var verifier: SigV4Verifier?

@@ -1,5 +1,5 @@
-"""OpenTelemetry traces: a server with --otlp-endpoint sends its spans (OTLP/HTTP, JSON) to an
-in-process collector. One trace, given by the caller's W3C traceparent, spans the StartExecution
+"""OpenTelemetry traces: a server with --otlp-endpoint sends its spans (OTLP/HTTP, JSON by default,
+protobuf with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf) to an in-process collector. One trace, given by the caller's W3C traceparent, spans the StartExecution
 request, the execution, its states, the task that calls a function, the function, and the
 webhook delivery that resumes the run; each span's parent is the one that caused it."""
 import http.server
@@ -23,14 +23,94 @@ TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 CALLER_SPAN = "b7ad6b7169203331"
 
 
+def _fields(data):
+    """Protocol Buffers' wire format: (field number, value) pairs; length-delimited values as bytes."""
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _varint(data, i)
+        elif wire == 1:
+            value, i = int.from_bytes(data[i:i + 8], "little"), i + 8
+        elif wire == 2:
+            n, i = _varint(data, i)
+            value, i = data[i:i + n], i + n
+        elif wire == 5:
+            value, i = int.from_bytes(data[i:i + 4], "little"), i + 4
+        else:
+            raise AssertionError("wire type %d" % wire)
+        yield field, value
+
+
+def _varint(data, i):
+    shift = value = 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
+def _key_value(data):
+    kv = dict(_fields(data))
+    any_value = dict(_fields(kv[2]))
+    if 1 in any_value:
+        value = {"stringValue": any_value[1].decode()}
+    elif 2 in any_value:
+        value = {"boolValue": bool(any_value[2])}
+    else:
+        value = {"intValue": str(any_value[3] - (1 << 64) if any_value[3] >= 1 << 63 else any_value[3])}
+    return {"key": kv[1].decode(), "value": value}
+
+
+def from_protobuf(data):
+    """An ExportTraceServiceRequest, decoded into OTLP/JSON's shape (ids in hex, times as strings)."""
+    resource_spans = []
+    for _, rs in _fields(data):
+        out = {"resource": {"attributes": []}, "scopeSpans": []}
+        for f, v in _fields(rs):
+            if f == 1:
+                out["resource"]["attributes"] = [_key_value(a) for g, a in _fields(v) if g == 1]
+            elif f == 2:
+                spans = []
+                for g, sp in _fields(v):
+                    if g != 2:
+                        continue
+                    span = {"attributes": []}
+                    for h, w in _fields(sp):
+                        if h in (1, 2, 4):
+                            span[{1: "traceId", 2: "spanId", 4: "parentSpanId"}[h]] = w.hex()
+                        elif h == 5:
+                            span["name"] = w.decode()
+                        elif h == 6:
+                            span["kind"] = w
+                        elif h in (7, 8):
+                            span[{7: "startTimeUnixNano", 8: "endTimeUnixNano"}[h]] = str(w)
+                        elif h == 9:
+                            span["attributes"].append(_key_value(w))
+                        elif h == 15:
+                            st = dict(_fields(w))
+                            span["status"] = {"code": st.get(3, 0), **({"message": st[2].decode()} if 2 in st else {})}
+                    spans.append(span)
+                out["scopeSpans"].append({"spans": spans})
+        resource_spans.append(out)
+    return {"resourceSpans": resource_spans}
+
+
 @pytest.fixture
 def collector():
     spans = []
 
     class Receiver(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            assert self.path == "/v1/traces" and self.headers["Content-Type"] == "application/json"
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            kind = self.headers["Content-Type"]
+            assert self.path == "/v1/traces" and kind in ("application/json", "application/x-protobuf")
+            body = json.loads(raw) if kind == "application/json" else from_protobuf(raw)
+            Receiver.kinds.add(kind)
             for rs in body["resourceSpans"]:
                 service = {a["key"]: a["value"] for a in rs["resource"]["attributes"]}["service.name"]["stringValue"]
                 for ss in rs["scopeSpans"]:
@@ -44,10 +124,11 @@ def collector():
 
         def log_message(self, *args):
             pass
+    Receiver.kinds = set()
     port = free_port()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Receiver)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d" % port, spans
+    yield "http://127.0.0.1:%d" % port, spans, Receiver.kinds
     httpd.shutdown()
 
 
@@ -130,18 +211,24 @@ def test_one_trace_spans_a_request_a_run_a_function_and_a_webhook_delivery(trace
     assert int(execution[0]["startTimeUnixNano"]) >= int(request[0]["startTimeUnixNano"]) - 1_000_000
     assert int(task[0]["startTimeUnixNano"]) <= int(function[0]["startTimeUnixNano"]) <= int(function[0]["endTimeUnixNano"]) <= int(task[0]["endTimeUnixNano"])
     assert all(s["service"] == "baton" for s in spans)
+    assert collector[2] == {"application/json"}, "the default encoding"
 
 
 def test_a_bad_endpoint_is_refused_at_start(tmp_path):
     r = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--otlp-endpoint", "collector:4318"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "--otlp-endpoint" in r.stderr
+    r = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--otlp-endpoint", "http://c:4318"],
+                       capture_output=True, text=True, timeout=30, env=dict(os.environ, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"))
+    assert r.returncode != 0 and "OTEL_EXPORTER_OTLP_PROTOCOL" in r.stderr
 
 
 def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(collector, tmp_path):
     """OTEL_TRACES_SAMPLER=parentbased_always_off: a request outside any trace is not recorded,
     nor what it starts; a caller's sampled trace is, whole; an unsampled one is not."""
-    server, proc = start_traced(collector, tmp_path, {"OTEL_TRACES_SAMPLER": "parentbased_always_off"})
+    # And protobuf, the other encoding (the main test's spans come as JSON, the default).
+    server, proc = start_traced(collector, tmp_path, {"OTEL_TRACES_SAMPLER": "parentbased_always_off",
+                                                      "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"})
     spans = collector[1]
     try:
         sfn = boto3.client("stepfunctions", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
@@ -166,6 +253,7 @@ def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(coll
         assert traces == {runs["sampled"][1]}, "only the caller's sampled trace is recorded"
         names = sorted(s["name"].split(" ")[0] for s in spans)
         assert names == ["execution", "state", "states.StartExecution"]
+        assert collector[2] == {"application/x-protobuf"}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
