@@ -50,6 +50,9 @@ actor ActivityBoard {
     /// Workers parked on the activity now (tests wait for one before they schedule).
     func waiting(_ activity: String) -> Int { waiters[activity]?.count ?? 0 }
 
+    /// Tasks handed out and not yet ended.
+    var claims: Int { claimed.count }
+
     /// Takes the oldest ready task of the activity, claimed for the caller.
     func take(_ activity: String) -> TaskTokenRecord? {
         while var queue = ready[activity], !queue.isEmpty {
@@ -88,6 +91,12 @@ actor ActivityBoard {
             return
         }
         offer(activity, task)
+    }
+
+    /// Tasks that ended (their tokens closed in a committed step): nothing hands them out
+    /// again, so their claims go (the set would otherwise grow with every task ever handed out).
+    func closed(_ tokens: [String]) {
+        for t in tokens { claimed.remove(t) }
     }
 
     /// Sets the longest-waiting worker of the activity aside for a task being decided.

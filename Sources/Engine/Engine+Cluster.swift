@@ -53,6 +53,9 @@ extension Engine {
     /// Workers long-polling the activity on this node now.
     package func activityWorkersWaiting(_ arn: String) async -> Int { await activities.waiting(arn) }
 
+    /// Activity tasks this node handed out that have not ended.
+    package func activityTasksHandedOut() async -> Int { await activities.claims }
+
     // MARK: taking partitions over and giving them up
 
     /// After taking partitions over: their near timers are loaded and their outbox performed

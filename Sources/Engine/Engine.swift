@@ -519,6 +519,7 @@ package final class Engine: Sendable {
         if Spans.enabled { spans.committed(r.record, r.events) }
         await committed(r.record, r.events)
         await historyWatchers.committed(arn)
+        if !r.closedTokens.isEmpty { await activities.closed(r.closedTokens) }
         for effect in r.effects {
             switch effect {
             case .invokeTask(let inv):

@@ -91,7 +91,7 @@ actor Partition {
             throw .internalFailure("the journal refused the step: \(error)")
         }
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
-                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, reservations: reservations)
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, closedTokens: batch.tokenRemovals, reservations: reservations)
     }
 
     /// Redrives a finished execution from a state rebuilt by the caller, as one step.
@@ -113,7 +113,7 @@ actor Partition {
             throw .internalFailure("the journal refused the step: \(error)")
         }
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
-                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil })
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, closedTokens: batch.tokenRemovals)
     }
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
@@ -152,7 +152,7 @@ actor Partition {
             throw .internalFailure("the journal refused the step: \(error)")
         }
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
-                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, reservations: reservations)
+                          activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, closedTokens: batch.tokenRemovals, reservations: reservations)
     }
 }
 
@@ -165,6 +165,8 @@ struct StepResult: Sendable {
     var events: [HistoryEvent]
     /// The activity tasks the step scheduled, as their tokens' rows (what workers are handed).
     var activityTasks: [TaskTokenRecord] = []
+    /// Tokens the step closed (their tasks ended): the board forgets its claims on them.
+    var closedTokens: [String] = []
     /// Workers that took tasks of this step as it was decided: handed them once it commits.
     var reservations: [TaskID: ActivityBoard.Reservation] = [:]
 }

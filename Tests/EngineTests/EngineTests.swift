@@ -242,9 +242,12 @@ func checkHistory(_ events: [HistoryEvent]) {
             let h = try await engine.history(arn)
             #expect(h.map(\.type) == ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted"])
             #expect(h.last?.details["workerName"]?.stringValue == "early")
+            #expect(await engine.activityTasksHandedOut() == 1)
             try await engine.sendTaskSuccess(token: task.token, output: #""approved""#)
             #expect(try await engine.describe(arn).output == #""approved""#)
             #expect(await journal.appends(of: arn) == 2)
+            // The task ended: the node no longer keeps its claim.
+            #expect(await engine.activityTasksHandedOut() == 0)
             checkHistory(try await engine.history(arn))
         }
     }
