@@ -88,25 +88,14 @@ enum DurableBench {
             for w in 0..<concurrency {
                 workers += 1
                 group.addTask {
-                    var lat: [Double] = []
-                    var n = 0
-                    while monotonicSeconds() < deadline {
-                        n += 1
-                        let t0 = monotonicSeconds()
-                        do {
-                            let r = try await engine.startExecution(stateMachineArn: sm, definitionId: definition, name: "w\(w)-\(n)", input: #"{"order":{"id":"o-1","total":12.5}}"#)
-                            if workload == "callback" {
-                                let token = await box.take(r.arn)
-                                try await engine.sendTaskSuccess(token: token, output: #"{"ok":true}"#)
-                                _ = try await engine.waitForCompletion(r.arn)
-                            }
-                        } catch {
-                            print("bench error: \(error)")
-                            return lat
+                    await timedCalls(until: deadline) { n in
+                        let r = try await engine.startExecution(stateMachineArn: sm, definitionId: definition, name: "w\(w)-\(n)", input: #"{"order":{"id":"o-1","total":12.5}}"#)
+                        if workload == "callback" {
+                            let token = await box.take(r.arn)
+                            try await engine.sendTaskSuccess(token: token, output: #"{"ok":true}"#)
+                            _ = try await engine.waitForCompletion(r.arn)
                         }
-                        lat.append((monotonicSeconds() - t0) * 1000)
                     }
-                    return lat
                 }
             }
             var all: [[Double]] = []

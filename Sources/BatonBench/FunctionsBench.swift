@@ -93,17 +93,12 @@ enum FunctionsBench {
             let deadline = monotonicSeconds() + seconds
             for w in 0..<8 {
                 group.addTask {
-                    var l: [Double] = []
-                    var n = 0
-                    while monotonicSeconds() < deadline {
-                        n += 1
-                        let s = monotonicSeconds()
-                        guard let r = try? await engine.startExecution(stateMachineArn: sm, definitionId: def, name: "c\(w)-\(n)",
-                                                                      input: String(decoding: payload, as: UTF8.self)),
-                              let done = try? await engine.waitForCompletion(r.arn), done.status == .succeeded else { break }
-                        l.append((monotonicSeconds() - s) * 1000)
+                    await timedCalls(until: deadline) { n in
+                        let r = try await engine.startExecution(stateMachineArn: sm, definitionId: def, name: "c\(w)-\(n)",
+                                                                input: String(decoding: payload, as: UTF8.self))
+                        let done = try await engine.waitForCompletion(r.arn)
+                        if done.status != .succeeded { throw EngineError("ChainFailed", "\(done.status): \(done.cause ?? "")") }
                     }
-                    return l
                 }
             }
             var all: [Double] = []

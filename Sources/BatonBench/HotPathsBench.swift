@@ -72,25 +72,14 @@ enum HotPathsBench {
             let all = await withTaskGroup(of: [Double].self) { starters in
                 for w in 0..<concurrency {
                     starters.addTask {
-                        var lat: [Double] = []
-                        var n = 0
-                        while monotonicSeconds() < deadline {
-                            n += 1
-                            let t0 = monotonicSeconds()
-                            do {
-                                if workload == "express" {
-                                    _ = try await engine.runExpressExecution(stateMachineArn: sm, definitionId: definition, name: "w\(w)-\(n)", input: input)
-                                } else {
-                                    let r = try await engine.startExecution(stateMachineArn: sm, definitionId: definition, name: "w\(w)-\(n)", input: input)
-                                    if r.status == .running { _ = try await engine.waitForCompletion(r.arn) }
-                                }
-                            } catch {
-                                print("bench error: \(error)")
-                                return lat
+                        await timedCalls(until: deadline) { n in
+                            if workload == "express" {
+                                _ = try await engine.runExpressExecution(stateMachineArn: sm, definitionId: definition, name: "w\(w)-\(n)", input: input)
+                            } else {
+                                let r = try await engine.startExecution(stateMachineArn: sm, definitionId: definition, name: "w\(w)-\(n)", input: input)
+                                if r.status == .running { _ = try await engine.waitForCompletion(r.arn) }
                             }
-                            lat.append((monotonicSeconds() - t0) * 1000)
                         }
-                        return lat
                     }
                 }
                 var all: [Double] = []
