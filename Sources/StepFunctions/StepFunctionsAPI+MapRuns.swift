@@ -66,7 +66,10 @@ extension StepFunctionsAPI {
 
     /// The Map Run whose children a state machine ARN names (`PARENT/LABEL`), if any.
     func mapRunArn(ofChildMachine machine: String) async -> String? {
-        guard machine.split(separator: ":").last?.contains("/") == true else { return nil }
+        // A Map Run's child machine is named PARENT/LABEL: a slash after the ARN's last colon.
+        // (Found by index: splitting the ARN on every DescribeExecution showed in its profile.)
+        let name = machine.lastIndex(of: ":").map { machine[machine.index(after: $0)...] } ?? Substring(machine)
+        guard name.contains("/") else { return nil }
         return await mapRuns?.runArn(ofChildMachine: machine)
     }
 }
