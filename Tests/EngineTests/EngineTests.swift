@@ -252,6 +252,47 @@ func checkHistory(_ events: [HistoryEvent]) {
         }
     }
 
+    /// A step that reserved a waiting worker and then failed to commit lets the worker go: it
+    /// keeps polling and takes the next task. (Were it kept, the test would wait forever: the
+    /// time limit turns that into a failure.)
+    @Test(.timeLimit(.minutes(1))) func aReservedWorkerOfAStepThatFailedPollsOn() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, _ in
+            let activity = "arn:aws:states:us-east-1:000000000000:activity:approve"
+            async let polled = engine.getActivityTask(activityArn: activity, workerName: "patient", timeoutSeconds: 60)
+            while await engine.activityWorkersWaiting(activity) == 0 { await Task.yield() }
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: """
+                {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"\(activity)","End":true}}}
+                """)
+            await journal.failNextAppend { _ in true }
+            await #expect(throws: EngineError.self) {
+                _ = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "lost", input: #"{"n":1}"#)
+            }
+            while await engine.activityWorkersWaiting(activity) == 0 { await Task.yield() }
+            _ = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "kept", input: #"{"n":2}"#)
+            let task = try #require(try await polled)
+            #expect(task.input == #"{"n":2}"#)
+        }
+    }
+
+    /// More tasks than the board keeps in memory (1,000 per activity): the rest wait in the
+    /// journal, and workers still get every task, each once.
+    @Test func tasksBeyondTheBoardsLimitComeFromTheJournal() async throws {
+        try await withEngine { engine, _ in
+            let activity = "arn:aws:states:us-east-1:000000000000:activity:bulk"
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: """
+                {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"\(activity)","End":true}}}
+                """)
+            let total = 1_050
+            for i in 0..<total { _ = try await engine.startExecution(stateMachineArn: smArn, definitionId: def, name: "b\(i)", input: "{\"i\":\(i)}") }
+            var seen = Set<String>()
+            while let task = try await engine.getActivityTask(activityArn: activity, workerName: "w", timeoutSeconds: 0) {
+                #expect(seen.insert(task.input).inserted, "handed out twice: \(task.input)")
+            }
+            #expect(seen.count == total)
+        }
+    }
+
     @Test func duplicateNamesAreRefused() async throws {
         try await withEngine { engine, _ in
             let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#)
