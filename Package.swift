@@ -61,8 +61,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // AWS Step Functions' API (JSON 1.0), translated to engine calls.
-        .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",
-                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .target(name: "StepFunctions", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit"]),
         // Functions (Lambda): the REST API, the runtimes, the Task handlers that call them.
         .target(name: "Integrations", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit",

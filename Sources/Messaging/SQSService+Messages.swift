@@ -2,7 +2,6 @@ import Foundation
 import Crypto
 import Journal
 import ServiceKit
-import ServiceLifecycle
 import StatesLanguage
 
 /// A send checked and ready to store, with the digests its answer reports.
@@ -242,16 +241,9 @@ extension SQSService {
         }
         let systemNames = Set(try stringList(request, "AttributeNames") + stringList(request, "MessageSystemAttributeNames"))
         let attributeNames = try stringList(request, "MessageAttributeNames")
-        // A long poll ends when the server shuts down (with what it has, as at its wait's end),
-        // or the server would wait up to 20 s for receivers that may have gone.
         let messages: [StoredMessage]
         if wait > 0 {
-            let outcome = await cancelWhenGracefulShutdown { () async -> Result<[StoredMessage], ServiceError> in
-                do throws(ServiceError) { return .success(try await self.receive(q, max: max, waitSeconds: wait, visibilityMillis: visibility)) } catch {
-                    return .failure(error)
-                }
-            }
-            messages = try outcome.get()
+            messages = try await longPoll { () throws(ServiceError) in try await self.receive(q, max: max, waitSeconds: wait, visibilityMillis: visibility) }
         } else {
             messages = try await receive(q, max: max, waitSeconds: wait, visibilityMillis: visibility)
         }

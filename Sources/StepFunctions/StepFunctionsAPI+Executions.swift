@@ -1,7 +1,6 @@
 import Engine
 import Journal
 import ServiceKit
-import ServiceLifecycle
 import StatesInterpreter
 import StatesLanguage
 
@@ -282,15 +281,10 @@ extension StepFunctionsAPI {
     func getActivityTask(_ r: Request) async throws(APIError) -> JSON {
         let a = try await activity(try r.required("activityArn"))
         let worker = try r.string("workerName")
-        // A long poll ends when the server shuts down (an empty answer, as at its timeout), or
-        // the server would wait up to a minute for pollers that may have gone.
         let engine = self.engine, arn = a.arn
-        let outcome = await cancelWhenGracefulShutdown { () async -> Result<(token: String, input: String)?, EngineError> in
-            do throws(EngineError) { return .success(try await engine.getActivityTask(activityArn: arn, workerName: worker, timeoutSeconds: 60)) } catch {
-                return .failure(error)
-            }
+        let task = try await engineCall { () throws(EngineError) in
+            try await longPoll { () throws(EngineError) in try await engine.getActivityTask(activityArn: arn, workerName: worker, timeoutSeconds: 60) }
         }
-        let task = try await engineCall { () throws(EngineError) in try outcome.get() }
         guard let task else { return [:] }
         return ["taskToken": .string(task.token), "input": .string(task.input)]
     }

@@ -1,0 +1,12 @@
+import ServiceLifecycle
+
+/// Runs a long poll (GetActivityTask, ReceiveMessage with a wait) so that it ends when the
+/// server begins a graceful shutdown: the poll's task is cancelled and answers what it has, as
+/// at its timeout. Without this the server would wait out every poll, up to a minute, for
+/// callers that may have gone.
+package func longPoll<T: Sendable, E: Error>(_ poll: @escaping @Sendable () async throws(E) -> T) async throws(E) -> T {
+    let outcome = await cancelWhenGracefulShutdown { () async -> Result<T, E> in
+        do throws(E) { return .success(try await poll()) } catch { return .failure(error) }
+    }
+    return try outcome.get()
+}
