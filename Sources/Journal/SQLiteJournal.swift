@@ -66,6 +66,11 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try writer.execute("PRAGMA foreign_keys=ON")
         try Migrations.run(on: writer)
         reader = try SQLiteConnection(path: path)
+        // The reader keeps as many pages as the writer: a small object's bytes are overflow
+        // pages of its row, and reading them from the OS again on every GET cost a tenth of
+        // GetObject's rate (a read-mostly spell keeps them; SQLite drops a connection's cache
+        // when another connection commits).
+        try reader.execute("PRAGMA cache_size=-16384")
         // The writer keeps more pages than SQLite's default 2 MiB: a large payload spans
         // hundreds of overflow pages, and re-reading them from the OS on every commit and
         // checkpoint cost a quarter of large_payload's throughput (67 -> 88 executions/s).

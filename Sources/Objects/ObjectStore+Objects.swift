@@ -11,20 +11,24 @@ extension ObjectStore {
 
     static let objectColumns = "bucket, key, file, size, etag, modified_ms, headers"
 
+    static let objectAndBytesQuery = """
+        SELECT o.bucket, o.key, o.file, o.size, o.etag, o.modified_ms, o.headers, c.bytes
+        FROM s3_objects o LEFT JOIN s3_chunks c ON c.file = o.file AND c.n = 0 AND o.size <= ?3
+        WHERE o.bucket = ?1 AND o.key = ?2
+        """
+
     package func object(_ bucket: String, _ key: String) async throws(ServiceError) -> Object? {
         try await read("the object") { c in try Self.current(bucket, key, c) }
     }
 
-    /// A key's current object and, when its bytes are one chunk in the database (PostgreSQL),
-    /// those bytes, read in the same statement; `wanted` false (a HEAD) reads the row only.
+    /// A key's current object and, when its bytes are one chunk in the database (on
+    /// PostgreSQL, any object up to 1 MiB; on SQLite, one kept inline), those bytes, read in
+    /// the same statement; `wanted` false (a HEAD) reads the row only.
     package func objectAndSmallBytes(_ bucket: String, _ key: String, wanted: Bool) async throws(ServiceError) -> (Object?, [UInt8]?) {
-        guard wanted, tables.shared else { return (try await object(bucket, key), nil) }
+        guard wanted else { return (try await object(bucket, key), nil) }
         return try await read("the object") { c in
-            guard let r = try c.rows("""
-                SELECT \(Self.objectColumns.split(separator: ",").map { "o." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                    c.bytes FROM s3_objects o LEFT JOIN s3_chunks c ON c.file = o.file AND c.n = 0 AND o.size <= ?3
-                WHERE o.bucket = ?1 AND o.key = ?2
-                """, [.text(bucket), .text(key), .integer(Int64(PostgresObjectBytes.chunkBytes))]).first else { return (nil, nil) }
+            guard let r = try c.rows(Self.objectAndBytesQuery, [.text(bucket), .text(key), .integer(Int64(PostgresObjectBytes.chunkBytes))])
+                .first else { return (nil, nil) }
             return (Self.object(r), r.count > 7 ? r[7].bytes : nil)
         }
     }

@@ -30,7 +30,7 @@ package final class ObjectStore: Sendable {
             let clock = context.engine.clock
             bytes = PostgresObjectBytes(tables: tables, now: { clock.now().milliseconds })
         } else {
-            bytes = try FileObjectBytes(directory: context.dataDirectory + "/objects")
+            bytes = try FileObjectBytes(directory: context.dataDirectory + "/objects", tables: tables)
         }
         self.region = region
         self.account = account
@@ -78,8 +78,8 @@ package final class ObjectStore: Sendable {
         """
         ALTER TABLE s3_parts ADD COLUMN checksum TEXT;
         """,
-        // Bytes kept in the database (PostgreSQL: shared by every node; unused with SQLite,
-        // whose bytes are files).
+        // Bytes kept in the database (PostgreSQL: every object's, shared by every node; SQLite:
+        // small objects', the others being files).
         """
         CREATE TABLE s3_chunks (file TEXT NOT NULL, n INTEGER NOT NULL, bytes BLOB NOT NULL, written_ms INTEGER NOT NULL,
                                 PRIMARY KEY (file, n)) WITHOUT ROWID;
@@ -98,8 +98,8 @@ package final class ObjectStore: Sendable {
         package var modifiedMillis: Int64
         /// Content-Type and the other system headers, `x-amz-meta-*`, checksums, tags.
         package var headers: JSONObject
-        /// Bytes to be written with the row, in its transaction (a small upload on PostgreSQL;
-        /// see `BlobWriter.finishKeepingSmall`). Not stored as a column.
+        /// Bytes to be written with the row, in its transaction (a small upload; see
+        /// `BlobWriter.finishKeepingSmall`). Not stored as a column.
         package var inline: [UInt8]? = nil
     }
 

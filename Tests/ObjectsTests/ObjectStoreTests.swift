@@ -70,11 +70,16 @@ import Testing
 
         /// The blobs of bytes kept (files, or blobs in the database not freed), whatever their backend.
         func blobs() async throws -> Int {
-            if backend == .sqlite { return try FileManager.default.contentsOfDirectory(atPath: dir + "/objects").count }
-            return try await s3.store.tables.read("blobs") { (c) throws(ServiceError) in
+            let files = backend == .sqlite ? try FileManager.default.contentsOfDirectory(atPath: dir + "/objects").count : 0
+            return files + (try await inlineBlobs().count)
+        }
+
+        /// The names of the blobs in the database (with SQLite, small objects' bytes).
+        func inlineBlobs() async throws -> [String] {
+            try await s3.store.tables.read("blobs") { (c) throws(ServiceError) in
                 do {
-                    return Int(try c.rows("SELECT COUNT(DISTINCT file) FROM s3_chunks WHERE file NOT IN (SELECT file FROM s3_garbage)", [])
-                        .first?[0].int64 ?? -1)
+                    return try c.rows("SELECT DISTINCT file FROM s3_chunks WHERE file NOT IN (SELECT file FROM s3_garbage) ORDER BY file", [])
+                        .map { $0[0].string ?? "" }
                 } catch { throw ServiceError("InternalError", "\(error)") }
             }
         }
@@ -200,9 +205,62 @@ import Testing
         FileManager.default.createFile(atPath: f.dir + "/objects/.tmp-crashed", contents: Data([1, 2, 3]))
         FileManager.default.createFile(atPath: f.dir + "/objects/orphan", contents: Data([1]))
         _ = try await f.call("PUT", "docs", "kept", body: [9])
+        let large = [UInt8](repeating: 4, count: FileObjectBytes.inlineLimit + 1)
+        _ = try await f.call("PUT", "docs", "large", body: large)
+        // Inline bytes whose object is gone (a crash before they were freed).
+        try await f.s3.store.tables.write("an orphan") { (c) throws(ServiceError) in
+            do { try c.run("INSERT INTO s3_chunks (file, n, bytes, written_ms) VALUES ('db-orphan', 0, x'01', 0)", []) } catch {
+                throw ServiceError("InternalError", "\(error)")
+            }
+        }
         try await f.reopen()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count == 1, "the large object's file")
+        #expect(try await f.inlineBlobs().count == 1, "the small object's bytes, not the orphan")
         #expect(try await f.read(try await f.call("GET", "docs", "kept")) == [9])
+        #expect(try await f.read(try await f.call("GET", "docs", "large")) == large)
+    }
+
+    /// With SQLite, an object up to `inlineLimit` is kept in the database, written in its row's
+    /// transaction (one durable write), and every way of reading or copying it finds it; a larger
+    /// one is a file; replacing or deleting either frees its bytes.
+    @Test func aSmallObjectIsKeptWithItsRowAndALargeOneInAFile() async throws {
+        let f = try await Fixture()
+        defer { Task { await f.shutdown() } }
+        func files() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").count }
+        _ = try await f.call("PUT", "docs")
+        let small = (0..<FileObjectBytes.inlineLimit).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        _ = try await f.call("PUT", "docs", "small", body: small)
+        let object = try #require(try await f.s3.store.object("docs", "small"))
+        #expect(FileObjectBytes.isInline(object.file))
+        #expect(try await f.inlineBlobs() == [object.file])
+        #expect(try files() == 0, "no file for a small object")
+        #expect(try await f.read(try await f.call("GET", "docs", "small")) == small)
+        #expect(try await f.read(try await f.call("GET", "docs", "small", headers: ["range": "bytes=10-19"])) == Array(small[10...19]))
+        // Read through the store's bytes (the integrations' and UploadPartCopy's path) and the
+        // streamed reply (a versioned GET's path).
+        #expect(try await f.s3.store.bytes.readAll(object.file, size: object.size) == small)
+        var reply = ServiceReply(status: 200)
+        try f.s3.store.bytes.reply(object.file, offset: 5, length: 3, into: &reply)
+        #expect(try await f.read(reply) == Array(small[5...7]))
+        // A copy is a second inline blob; the empty object is inline too.
+        _ = try await f.call("PUT", "docs", "copy", headers: ["x-amz-copy-source": "/docs/small"])
+        #expect(try await f.read(try await f.call("GET", "docs", "copy")) == small)
+        _ = try await f.call("PUT", "docs", "empty", body: [])
+        #expect(try await f.read(try await f.call("GET", "docs", "empty")) == [])
+        #expect(try await f.inlineBlobs().count == 3)
+        #expect(try files() == 0)
+        // One byte more is a file.
+        _ = try await f.call("PUT", "docs", "large", body: small + [1])
+        #expect(try files() == 1)
+        #expect(try await f.read(try await f.call("GET", "docs", "large")) == small + [1])
+        // Replaced by a large one, a small one's bytes are freed; and the other way round.
+        _ = try await f.call("PUT", "docs", "small", body: small + [2])
+        _ = try await f.call("PUT", "docs", "large", body: [3])
+        #expect(try files() == 1)
+        #expect(try await f.inlineBlobs().count == 3)
+        for k in ["small", "large", "copy", "empty"] { _ = try await f.call("DELETE", "docs", k) }
+        #expect(try files() == 0)
+        #expect(try await f.inlineBlobs().isEmpty)
     }
 
     /// Bytes larger than a chunk of the database's blobs (1 MiB): whole, ranges across chunk

@@ -42,6 +42,6 @@ import Testing
         await #expect(throws: ServiceError("BucketNotEmpty", "")) { try await s3.call("DELETE", "docs") }
         for id in ["null", v1] { _ = try await s3.call("DELETE", "docs", "k", query: ["versionId": id]) }
         _ = try await s3.call("DELETE", "docs")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir + "/objects").isEmpty, "every version's file removed")
+        #expect(try await f.blobs() == 0, "every version's bytes removed")
     }
 }
