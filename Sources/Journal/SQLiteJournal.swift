@@ -47,6 +47,9 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     private var thread: Thread?
     /// The writer connection's `PRAGMA synchronous` as SQLite reports it (2 = FULL, 1 = NORMAL).
     package let writerSynchronous: String?
+    /// The writer's `PRAGMA temp_store` as SQLite reports it (2 = MEMORY: sub-journals of its
+    /// savepoints never spill to temporary files).
+    package let writerTempStore: String?
 
     /// Opens (creating if needed) `directory/baton.sqlite3` and migrates it.
     package init(directory: String, synchronous: Synchronous = .full, maxBatch: Int = 512) throws(JournalError) {
@@ -64,6 +67,13 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         writerSynchronous = try writer.pragma("synchronous")
         writer.resetAll()
         try writer.execute("PRAGMA foreign_keys=ON")
+        // Each step of a group commit is a savepoint, and a savepoint's undo pages go to a
+        // sub-journal that SQLite spills to a temporary file past 64 KiB: a group commit then
+        // created, wrote and deleted a file (open, pwrite, close evicting its pages were a
+        // sixth of the writer thread's time). In memory, pass10 over HTTP ran 15-19 % faster.
+        try writer.execute("PRAGMA temp_store=MEMORY")
+        writerTempStore = try writer.pragma("temp_store")
+        writer.resetAll()
         try Migrations.run(on: writer)
         reader = try SQLiteConnection(path: path)
         // The reader keeps as many pages as the writer: a small object's bytes are overflow

@@ -250,12 +250,14 @@ extension JournalContractTests {
         #expect(try await j.runningExecutions(startedBy: 10, limit: 10).isEmpty)
     }
 
-    @Test func walAndFullSynchronousAreReallySet() throws {
+    @Test func walFullSynchronousAndInMemorySubJournalsAreReallySet() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-wal-\(UUID().uuidString)").path
         let j = try SQLiteJournal(directory: dir)
         #expect(try j.pragma("journal_mode") == "wal")
         // 2 is FULL: the default must survive enabling WAL.
         #expect(j.writerSynchronous == "2")
+        // 2 is MEMORY: a group commit's savepoints never write a temporary file.
+        #expect(j.writerTempStore == "2")
         let n = try SQLiteJournal(directory: dir + "-normal", synchronous: .normal)
         #expect(n.writerSynchronous == "1")
         // Every migration ran.
