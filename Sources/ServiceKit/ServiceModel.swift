@@ -29,6 +29,22 @@ package struct ServiceModel: Sendable {
 
     let operations: [String: String]
     let shapes: [String: Shape]
+    /// The shapes compiled for `keeps`, by index.
+    let nodes: [Node]
+    let nodeIndex: [String: Int]
+
+    /// A shape as `keeps` walks it: members found by name, shapes by index, and whether any
+    /// limit lies at or under it (DynamoDB's recursive AttributeValue has none, so an item of
+    /// any size costs nothing to check).
+    struct Node: Sendable {
+        enum Kind: Sendable { case string, number, list, map, structure, other }
+        var kind: Kind
+        var min: Double?
+        var max: Double?
+        var members: [String: Int] = [:]
+        var element: Int?
+        var limited = false
+    }
 
     /// A model from the generator's JSON; a malformed one checks nothing (and a test says so).
     package init(json text: String) {
@@ -55,6 +71,41 @@ package struct ServiceModel: Sendable {
         }
         self.operations = operations
         self.shapes = shapes
+        (nodes, nodeIndex) = Self.compile(shapes)
+    }
+
+    static func compile(_ shapes: [String: Shape]) -> ([Node], [String: Int]) {
+        let names = Array(shapes.keys)
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        var nodes: [Node] = names.map { name in
+            let shape = shapes[name] ?? Shape(type: "")
+            let kind: Node.Kind = switch shape.type {
+            case "string": .string
+            case "integer", "long", "float", "double": .number
+            case "list": .list
+            case "map": .map
+            case "structure": .structure
+            default: .other
+            }
+            var node = Node(kind: kind, min: shape.min, max: shape.max)
+            for (member, ref) in shape.members { node.members[member] = index[ref.shape] }
+            node.element = (kind == .list ? shape.member : kind == .map ? shape.value : nil).flatMap { index[$0] }
+            node.limited = (shape.min != nil || shape.max != nil) && kind != .other
+            return node
+        }
+        // Limited when anything under it is: propagated until nothing changes (shapes recurse).
+        var changed = true
+        while changed {
+            changed = false
+            for i in nodes.indices where !nodes[i].limited {
+                let children = Array(nodes[i].members.values) + (nodes[i].element.map { [$0] } ?? [])
+                if children.contains(where: { nodes[$0].limited }) {
+                    nodes[i].limited = true
+                    changed = true
+                }
+            }
+        }
+        return (nodes, index)
     }
 
     /// How many operations the model describes (a generated model that parsed to nothing is a bug).
@@ -71,6 +122,9 @@ package struct ServiceModel: Sendable {
     /// Each broken limit, in AWS's words, in the model's member order.
     package func violations(_ operation: String, _ input: JSONObject) -> [String] {
         guard let name = operations[operation], let shape = shapes[name] else { return [] }
+        // Nearly every request keeps every limit: checked first without building the paths
+        // and texts a message would need (that was most of this check's cost per request).
+        guard let root = nodeIndex[name], !keeps(.object(input), node: root) else { return [] }
         var out: [String] = []
         for (member, ref) in shape.members {
             guard let value = input[member] else { continue }
@@ -115,6 +169,40 @@ package struct ServiceModel: Sendable {
             }
             try self.check(operation, self.restInput(operation, call: call, body: body))
             return try await action(call)
+        }
+    }
+
+    /// Whether `value` keeps every limit of its shape (the same rules as `visit`, no message).
+    private func keeps(_ value: JSON, _ shapeName: String) -> Bool {
+        guard let i = nodeIndex[shapeName] else { return true }
+        return keeps(value, node: i)
+    }
+
+    private func keeps(_ value: JSON, node i: Int) -> Bool {
+        let node = nodes[i]
+        guard node.limited else { return true }
+        func fits(_ n: Int) -> Bool {
+            !(node.max.map { Double(n) > $0 } ?? false) && !(node.min.map { Double(n) < $0 } ?? false)
+        }
+        switch (node.kind, value) {
+        case (.string, .string(let s)):
+            return fits(s.utf16.count)
+        case (.number, _):
+            guard let d = value.doubleValue else { return true }
+            return !(node.max.map { d > $0 } ?? false) && !(node.min.map { d < $0 } ?? false)
+        case (.list, .array(let items)):
+            guard fits(items.count) else { return false }
+            guard let element = node.element else { return true }
+            return items.allSatisfy { keeps($0, node: element) }
+        case (.map, .object(let entries)):
+            guard fits(entries.count) else { return false }
+            guard let element = node.element else { return true }
+            return entries.allSatisfy { keeps($0.value, node: element) }
+        case (.structure, .object(let o)):
+            // The object's members (usually few) looked up in the shape's, not the other way.
+            return o.allSatisfy { entry in node.members[entry.key].map { keeps(entry.value, node: $0) } ?? true }
+        default:
+            return true
         }
     }
 

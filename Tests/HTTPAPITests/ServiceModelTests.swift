@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    /// A limit deep inside maps, lists and structures is found (an input that keeps every limit
+    /// is passed by a check that builds no message; one that breaks any is walked again for it).
+    @Test(arguments: [(3, 2, []), (4, 2, ["Value '[a, xx, c, d]' at 'groups.g2.member' failed to satisfy constraint: Member must have length less than or equal to 3"]),
+                      (3, 6, ["Value 'xxxxxx' at 'groups.g2.member.2.member' failed to satisfy constraint: Member must have length less than or equal to 5"])])
+    func limitsInsideMapsAndListsAreFound(_ items: Int, _ length: Int, _ expected: [String]) {
+        let model = ServiceModel(json: """
+            {"operations": {"Put": "PutInput"}, "shapes": {
+              "PutInput": {"type": "structure", "members": {"Groups": {"shape": "Groups"}, "Count": {"shape": "Count"}}},
+              "Groups": {"type": "map", "value": {"shape": "Names"}},
+              "Names": {"type": "list", "member": {"shape": "Name"}, "max": 3},
+              "Name": {"type": "string", "max": 5},
+              "Count": {"type": "integer", "min": 1}}}
+            """)
+        let long = String(repeating: "x", count: length)
+        let names: [JSON] = ["a", .string(long), "c", "d"].prefix(items).map { $0 }
+        let input: JSONObject = ["Groups": ["g1": ["a"], "g2": .array(names)], "Count": 1]
+        #expect(model.violations("Put", input) == expected)
+        #expect(model.violations("Put", ["Count": 0]) == ["Value '0' at 'count' failed to satisfy constraint: Member must have value greater than or equal to 1"])
+    }
+
     /// REST inputs: path and query parameters are checked by their member names.
     @Test func restParametersAreChecked() {
         let lambda = LambdaModel.constraints

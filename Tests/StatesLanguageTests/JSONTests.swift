@@ -71,10 +71,29 @@ import Testing
 
     @Test(arguments: [
         (0.1, "0.1"), (1e7, "1.0E7"), (1e-3, "0.001"), (1e-4, "1.0E-4"), (123.456, "123.456"), (-2.5e-10, "-2.5E-10"),
-        (1234567.0, "1234567.0"), (1e21, "1.0E21"), (0.0, "0.0"),
+        (1234567.0, "1234567.0"), (1e21, "1.0E21"), (0.0, "0.0"), (-0.0, "-0.0"),
+        (1_764_690_000.123456, "1.764690000123456E9"), (-1e-7, "-1.0E-7"), (10_000_000.5, "1.00000005E7"),
+        (9_999_999.999, "9999999.999"), (1.2345678901234568e20, "1.2345678901234568E20"), (1e300, "1.0E300"),
+        (2.2250738585072014e-308, "2.2250738585072014E-308"), (.infinity, "Infinity"), (-.infinity, "-Infinity"),
     ])
     func formatsDoublesAsJava(_ value: Double, _ expected: String) {
         #expect(JSON.formatDouble(value) == expected)
+        // Serialised in place (no intermediate string) the same way.
+        if value.isFinite { #expect(JSON.double(value).serialized == expected) }
+    }
+
+    /// Any double in Java's exponent form reads back as itself, with one digit before the point.
+    @Test func exponentFormRoundTrips() {
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let d = Double(bitPattern: g.next() & ~(0x7FF << 52) | (UInt64.random(in: 0..<0x7FF, using: &g) << 52))
+            let text = JSON.formatDouble(d)
+            #expect(Double(text) == d, "\(d) written as \(text)")
+            if !(d.magnitude >= 1e-3 && d.magnitude < 1e7) && d != 0 {
+                let mantissa = text.drop { $0 == "-" }
+                #expect(mantissa.dropFirst().first == "." && mantissa.contains("E"), "\(text)")
+            }
+        }
     }
 
     @Test func refusesTooDeepDocuments() {

@@ -80,7 +80,7 @@ extension JSON {
         case .null: JSON.appendASCII("null", to: &out)
         case .bool(let b): if b { JSON.appendASCII("true", to: &out) } else { JSON.appendASCII("false", to: &out) }
         case .int(let i): JSON.appendString(String(i), to: &out)
-        case .double(let d): JSON.appendString(JSON.formatDouble(d), to: &out)
+        case .double(let d): JSON.emitDouble(d, to: &out)
         case .bigNumber(let s): JSON.appendString(s, to: &out)
         case .string(let s): JSON.emitString(s, to: &out)
         case .array(let a):
@@ -170,57 +170,86 @@ extension JSON {
     /// plain notation for 1e-3 <= |d| < 1e7 with at least one fractional digit, otherwise
     /// `d.dddE±n`. The digits are the shortest that round-trip, which Swift computes too.
     public static func formatDouble(_ d: Double) -> String {
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-        if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
         // In this range Swift's shortest form is already Java's (plain notation, ".0" on integers).
-        if d.magnitude >= 1e-3 && d.magnitude < 1e7 { return d.description }
-        // Decompose Swift's shortest representation into digits and a decimal exponent.
-        let text = d.magnitude.description
-        var digits: [UInt8] = []
-        var exponent = 0  // value = 0.digits × 10^exponent
-        var seenPoint = false
-        var intDigits = 0
-        var explicitExp = 0
-        var iterator = text.utf8.makeIterator()
-        while let c = iterator.next() {
-            if c == UInt8(ascii: ".") {
-                seenPoint = true
-            } else if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-                var rest = ""
-                while let r = iterator.next() { rest.append(Character(Unicode.Scalar(r))) }
-                explicitExp = Int(rest) ?? 0
-                break
-            } else {
-                digits.append(c)
-                if !seenPoint { intDigits += 1 }
-            }
-        }
-        // Strip leading zeros (adjusting the exponent) and trailing zeros.
-        exponent = intDigits + explicitExp
-        while let first = digits.first, first == UInt8(ascii: "0") {
-            digits.removeFirst()
-            exponent -= 1
-        }
-        while let last = digits.last, last == UInt8(ascii: "0") { digits.removeLast() }
-        if digits.isEmpty { return "0.0" }
-        var out = d.sign == .minus ? "-" : ""
+        if d.isFinite, d != 0, d.magnitude >= 1e-3 && d.magnitude < 1e7 { return d.description }
+        var out: [UInt8] = []
+        emitDouble(d, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Writes `d` as Java's `Double.toString` spells it, without intermediate strings in the
+    /// exponent form (an epoch time in seconds, 1.76469E9, is the common case in payloads).
+    @usableFromInline static func emitDouble<S: JSONSink>(_ d: Double, to out: inout S) {
+        if d.isNaN { return appendASCII("NaN", to: &out) }
+        if d.isInfinite { return d < 0 ? appendASCII("-Infinity", to: &out) : appendASCII("Infinity", to: &out) }
+        if d == 0 { return d.sign == .minus ? appendASCII("-0.0", to: &out) : appendASCII("0.0", to: &out) }
         let magnitude = d.magnitude
-        if magnitude >= 1e-3 && magnitude < 1e7 {
-            if exponent <= 0 {
-                out += "0." + String(repeating: "0", count: -exponent) + String(decoding: digits, as: UTF8.self)
-            } else if exponent >= digits.count {
-                out += String(decoding: digits, as: UTF8.self) + String(repeating: "0", count: exponent - digits.count) + ".0"
-            } else {
-                out += String(decoding: digits[0..<exponent], as: UTF8.self) + "."
-                    + String(decoding: digits[exponent...], as: UTF8.self)
+        // In this range Swift's shortest form is already Java's (plain notation, ".0" on integers).
+        if magnitude >= 1e-3 && magnitude < 1e7 { return appendString(d.description, to: &out) }
+        // Swift's shortest digits (plain, "1764690000.5", or with an exponent, "1e-05"), as
+        // value = 0.DIGITS × 10^exponent, then Java's d.DDDEn.
+        var text = magnitude.description
+        text.withUTF8 { t in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: t.count + 24) { buffer in
+                guard let b = buffer.baseAddress else { return }
+                var count = 0
+                var intDigits = 0
+                var seenPoint = false
+                var explicitExp = 0
+                var i = 0
+                while i < t.count {
+                    let c = t[i]
+                    if c == UInt8(ascii: ".") {
+                        seenPoint = true
+                    } else if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+                        var negative = false
+                        i += 1
+                        if i < t.count, t[i] == UInt8(ascii: "-") || t[i] == UInt8(ascii: "+") {
+                            negative = t[i] == UInt8(ascii: "-")
+                            i += 1
+                        }
+                        while i < t.count { explicitExp = explicitExp * 10 + Int(t[i] &- UInt8(ascii: "0")); i += 1 }
+                        if negative { explicitExp = -explicitExp }
+                        break
+                    } else {
+                        b[count] = c
+                        count += 1
+                        if !seenPoint { intDigits += 1 }
+                    }
+                    i += 1
+                }
+                var exponent = intDigits + explicitExp
+                var first = 0
+                while first < count, b[first] == UInt8(ascii: "0") {
+                    first += 1
+                    exponent -= 1
+                }
+                while count > first, b[count - 1] == UInt8(ascii: "0") { count -= 1 }
+                if first == count { return appendASCII("0.0", to: &out) }
+                if d.sign == .minus { out.append(UInt8(ascii: "-")) }
+                out.append(b[first])
+                out.append(UInt8(ascii: "."))
+                if count - first > 1 {
+                    out.append(UnsafeBufferPointer(start: b + first + 1, count: count - first - 1))
+                } else {
+                    out.append(UInt8(ascii: "0"))
+                }
+                out.append(UInt8(ascii: "E"))
+                var e = exponent - 1
+                if e < 0 {
+                    out.append(UInt8(ascii: "-"))
+                    e = -e
+                }
+                // At most three digits: a double's decimal exponent is within ±324.
+                var tens = 1
+                while tens * 10 <= e { tens *= 10 }
+                while tens > 0 {
+                    out.append(UInt8(ascii: "0") &+ UInt8(e / tens))
+                    e %= tens
+                    tens /= 10
+                }
             }
-        } else {
-            out += String(Character(Unicode.Scalar(digits[0]))) + "."
-            out += digits.count > 1 ? String(decoding: digits[1...], as: UTF8.self) : "0"
-            out += "E" + String(exponent - 1)
         }
-        return out
     }
 }
 

@@ -6,6 +6,9 @@ public struct ARN: Sendable, Hashable, CustomStringConvertible {
     public let region: String
     public let account: String
     public let resource: String
+    /// The resource's colon-separated fields: `["function", "NAME", "QUALIFIER"]` (split once
+    /// here: callers read them several times a request).
+    public let resourceFields: [String]
 
     /// Nil unless the text has the six fields and starts with `arn:`.
     public init?(_ text: String) {
@@ -16,17 +19,15 @@ public struct ARN: Sendable, Hashable, CustomStringConvertible {
         region = String(parts[3])
         account = String(parts[4])
         resource = String(parts[5])
+        resourceFields = parts[5].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
     }
 
     public var description: String { "arn:\(partition):\(service):\(region):\(account):\(resource)" }
 
-    /// The resource's colon-separated fields: `["function", "NAME", "QUALIFIER"]`.
-    public var resourceFields: [String] { resource.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
-
     /// The resource's type (`function`, `stateMachine`, `execution`, `activity`, …): its
     /// first field, or what comes before a `/` (`parameter/NAME`).
     public var resourceType: String {
-        let head = resource.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let head = resourceFields.first ?? ""
         return head.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head
     }
 }
