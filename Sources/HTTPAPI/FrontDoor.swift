@@ -153,7 +153,8 @@ package struct FrontDoor: Sendable {
     /// only up to the destination's limit.
     package func destination(method: String, path: String, target: String?, query: String = "",
                              headers: [(String, String)] = []) -> Destination? {
-        let host = (headers.first { $0.0 == "host" }?.1 ?? "").split(separator: ":").first.map(String.init) ?? ""
+        let hostHeader = headers.first { $0.0 == "host" }?.1 ?? ""
+        let host = hostHeader.firstIndex(of: ":").map { String(hostHeader[..<$0]) } ?? hostHeader
         if target == nil, let objects, let bucket = Self.websiteBucket(host) {
             return websiteDestination(objects, bucket: bucket, path: path)
         }
