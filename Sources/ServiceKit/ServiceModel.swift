@@ -173,11 +173,6 @@ package struct ServiceModel: Sendable {
     }
 
     /// Whether `value` keeps every limit of its shape (the same rules as `visit`, no message).
-    private func keeps(_ value: JSON, _ shapeName: String) -> Bool {
-        guard let i = nodeIndex[shapeName] else { return true }
-        return keeps(value, node: i)
-    }
-
     private func keeps(_ value: JSON, node i: Int) -> Bool {
         let node = nodes[i]
         guard node.limited else { return true }
