@@ -42,7 +42,21 @@ extension BlobWriter {
     }
 }
 
+enum ObjectBytesErrors {
+    /// A blob's bytes are missing or short: it is gone (or was never whole).
+    static let missing = ServiceError("InternalError", "the object's bytes are missing", kind: .server)
+}
+
 extension ObjectBytes {
+    /// A reply whose body is read through `read` as it is sent (bytes in the database).
+    func streamedReply(_ name: String, offset: Int64, length: Int64, into reply: inout ServiceReply) {
+        reply.stream = { [self] write in
+            try await read(name, offset: offset, length: length) { (piece) throws(ServiceError) in
+                do { try await write(piece) } catch { throw ServiceError("InternalError", "the client left", kind: .server) }
+            }
+        }
+    }
+
     /// A whole blob in memory (for the Task state integrations' small objects).
     func readAll(_ name: String, size: Int64) async throws(ServiceError) -> [UInt8] {
         var out: [UInt8] = []
@@ -106,7 +120,7 @@ package final class FileObjectBytes: ObjectBytes {
                 return try c.rows("SELECT bytes FROM s3_chunks WHERE file = ?1 AND n = 0", [.text(name)]).first.map { $0[0].bytes ?? [] }
             } catch { throw ObjectStore.failure(error) }
         }
-        guard let found else { throw PostgresObjectBytes.missing }
+        guard let found else { throw ObjectBytesErrors.missing }
         return found
     }
 
@@ -114,7 +128,7 @@ package final class FileObjectBytes: ObjectBytes {
         guard length > 0 else { return }
         if Self.isInline(name) {
             let bytes = try await inlineBytes(name)
-            guard offset >= 0, offset + length <= Int64(bytes.count) else { throw PostgresObjectBytes.missing }
+            guard offset >= 0, offset + length <= Int64(bytes.count) else { throw ObjectBytesErrors.missing }
             try await piece(Array(bytes[Int(offset)..<Int(offset + length)]))
             return
         }
@@ -138,14 +152,7 @@ package final class FileObjectBytes: ObjectBytes {
     }
 
     package func reply(_ name: String, offset: Int64, length: Int64, into reply: inout ServiceReply) throws(ServiceError) {
-        if Self.isInline(name) {
-            reply.stream = { [self] write in
-                try await read(name, offset: offset, length: length) { (piece) throws(ServiceError) in
-                    do { try await write(piece) } catch { throw ServiceError("InternalError", "the client left", kind: .server) }
-                }
-            }
-            return
-        }
+        if Self.isInline(name) { return streamedReply(name, offset: offset, length: length, into: &reply) }
         // Opened now: the file stays readable while it is sent even if the object is replaced.
         guard let handle = FileHandle(forReadingAtPath: path(name)) else {
             throw ServiceError("InternalError", "the object's file is missing", kind: .server)

@@ -60,20 +60,13 @@ package final class PostgresObjectBytes: ObjectBytes {
                 n += 1
                 try await piece(Array(bytes[start..<(start + Int(take))]))
             }
-            if left > 0 && n <= upTo { throw Self.missing }
+            if left > 0 && n <= upTo { throw ObjectBytesErrors.missing }
         }
-        if left > 0 { throw Self.missing }
+        if left > 0 { throw ObjectBytesErrors.missing }
     }
 
-    /// A chunk is missing or short: the blob is gone (or was never whole).
-    static let missing = ServiceError("InternalError", "the object's bytes are missing", kind: .server)
-
     package func reply(_ name: String, offset: Int64, length: Int64, into reply: inout ServiceReply) throws(ServiceError) {
-        reply.stream = { [self] write in
-            try await read(name, offset: offset, length: length) { (piece) throws(ServiceError) in
-                do { try await write(piece) } catch { throw ServiceError("InternalError", "the client left", kind: .server) }
-            }
-        }
+        streamedReply(name, offset: offset, length: length, into: &reply)
     }
 
     package func copy(_ name: String) async throws(ServiceError) -> String {

@@ -170,7 +170,6 @@ extension JSON {
     /// plain notation for 1e-3 <= |d| < 1e7 with at least one fractional digit, otherwise
     /// `d.dddE±n`. The digits are the shortest that round-trip, which Swift computes too.
     public static func formatDouble(_ d: Double) -> String {
-        // In this range Swift's shortest form is already Java's (plain notation, ".0" on integers).
         if d.isFinite, d != 0, d.magnitude >= 1e-3 && d.magnitude < 1e7 { return d.description }
         var out: [UInt8] = []
         emitDouble(d, to: &out)
