@@ -716,32 +716,50 @@ package final class Engine: Sendable {
             }
     }
 
+    static let closedTask = "Task Timed Out: the task for this token has closed"
+
     func openTask(_ token: String) async throws(EngineError) -> TaskTokenRecord {
         guard Self.isWellFormed(token) else { throw .invalidToken("Invalid token") }
         let record: TaskTokenRecord?
         do { record = try await journal.token(token) } catch { throw .internalFailure("\(error)") }
         // AWS answers TaskTimedOut for a token whose task has closed (finished, timed out, stopped).
-        guard let record else { throw .taskTimedOut("Task Timed Out: the task for this token has closed") }
+        guard let record else { throw .taskTimedOut(Self.closedTask) }
         return record
+    }
+
+    /// A callback by task token, applied as one step of the token's execution. A token that
+    /// names its task (`TaskToken`) goes straight to its execution's partition, which checks it
+    /// against the open task; one of the earlier form, or one for another node's partition, is
+    /// looked up by its row first. Nil when the callback decided nothing (a heartbeat with no
+    /// heartbeat timeout).
+    func callback(_ token: String, traceHeader: String? = nil, _ kinds: (TaskID) -> [Trigger.Kind]) async throws(EngineError) -> ExecutionRecord? {
+        if Self.isWellFormed(token), let named = TaskToken(token), remote(named.executionArn) == nil {
+            let partition = partition(for: named.executionArn)
+            let triggers = kinds(named.taskId)
+            return try await step { () throws(EngineError) in
+                try await partition.deliver(named.executionArn, triggers, traceHeader: traceHeader, token: (named.taskId, token)) {
+                    (id) throws(EngineError) in try await self.interpreter(id)
+                }
+            }
+        }
+        let t = try await openTask(token)
+        return try await deliver(t.executionArn, kinds(TaskID(t.taskId)), traceHeader: traceHeader)
     }
 
     package func sendTaskSuccess(token: String, output: String, traceHeader: String? = nil) async throws(EngineError) {
         let value: JSON
         do { value = try JSONParser.parse(output) } catch { throw EngineError("InvalidOutput", "Invalid output: \(error)") }
-        let t = try await openTask(token)
-        let r = try await deliver(t.executionArn, [.taskSucceeded(TaskID(t.taskId), output: value)], traceHeader: traceHeader)
+        let r = try await callback(token, traceHeader: traceHeader) { [.taskSucceeded($0, output: value)] }
         if r == nil { throw .taskTimedOut() }
     }
 
     package func sendTaskFailure(token: String, error: String?, cause: String?, traceHeader: String? = nil) async throws(EngineError) {
-        let t = try await openTask(token)
-        let r = try await deliver(t.executionArn, [.taskFailed(TaskID(t.taskId), StatesError(error ?? "", cause))], traceHeader: traceHeader)
+        let r = try await callback(token, traceHeader: traceHeader) { [.taskFailed($0, StatesError(error ?? "", cause))] }
         if r == nil { throw .taskTimedOut() }
     }
 
     package func sendTaskHeartbeat(token: String) async throws(EngineError) {
-        let t = try await openTask(token)
-        _ = try await deliver(t.executionArn, [.taskHeartbeat(TaskID(t.taskId))])
+        _ = try await callback(token) { [.taskHeartbeat($0)] }
     }
 
     // MARK: activities

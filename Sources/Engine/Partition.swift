@@ -117,8 +117,12 @@ actor Partition {
     }
 
     /// Applies triggers to a running execution as one step. Returns nil when the execution is
-    /// not running (its triggers are stale and change nothing).
+    /// not running (its triggers are stale and change nothing). With `token`, the triggers are
+    /// a callback that names its task by a token: unless the execution is running and that task
+    /// is open holding exactly this token, nothing changes and the callback is answered
+    /// TaskTimedOut, as AWS answers one for a task that has closed.
     func deliver(_ arn: String, _ kinds: [Trigger.Kind], attachments: [StepAttachment] = [], traceHeader: String? = nil,
+                 token: (task: TaskID, token: String)? = nil,
                  interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
         async throws(EngineError) -> StepResult?
     {
@@ -126,8 +130,12 @@ actor Partition {
         defer { release(arn) }
         let record: ExecutionRecord?
         do { record = try await journal.execution(arn: arn) } catch { throw .internalFailure("\(error)") }
-        guard let record, record.status == .running, let snapshot = record.snapshot else { return nil }
+        guard let record, record.status == .running, let snapshot = record.snapshot else {
+            if token != nil { throw .taskTimedOut(Engine.closedTask) }
+            return nil
+        }
         var state = try SnapshotCodec.decode(snapshot)
+        if let token, state.token(of: token.task) != token.token { throw .taskTimedOut(Engine.closedTask) }
         let interpreter = try await interpreterFor(record.definitionId)
         let before = StepBatchBuilder.Snapshot(state)
         let now = clock.now()

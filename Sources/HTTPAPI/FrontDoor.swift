@@ -229,7 +229,7 @@ package struct FrontDoor: Sendable {
             }
         }
         // `baton_http_requests_in_flight{service}`: requests being answered now (long polls among them).
-        let inFlight = began == nil ? nil : MetricHandles.shared.meter("baton_http_requests_in_flight", [("service", destination.service.name)])
+        let inFlight = began == nil ? nil : RequestMetrics.shared.inFlight(service: destination.service.name)
         inFlight?.increment()
         let out = await perform(request, at: destination, requestId: id, trace: span?.context)
         inFlight?.decrement()
@@ -245,10 +245,9 @@ package struct FrontDoor: Sendable {
         if let began {
             // Requests by service, action and status, and their time to the answer (a streamed
             // body's time is its first byte's).
-            let handles = MetricHandles.shared
-            handles.counter("baton_http_requests_total", [("service", service), ("action", action), ("status", String(out.status))]).increment()
-            handles.timer("baton_http_request_duration_seconds", [("service", service), ("action", action)])
-                .record(elapsed: ContinuousClock.now - began)
+            let handles = RequestMetrics.shared.action(service: service, action: action)
+            handles.requests(status: out.status).increment()
+            handles.duration.record(elapsed: ContinuousClock.now - began)
         }
         // One structured line per request; bodies (secrets among them) are never logged.
         let metadata: Logger.Metadata = ["request-id": "\(id)", "service": "\(service)", "action": "\(action)",

@@ -55,6 +55,12 @@ package struct ExecutionState: Sendable, Codable {
         return out
     }
 
+    /// The token an open task waits on, if it waits for a callback.
+    package func token(of task: TaskID) -> String? {
+        guard let fid = tasks[task] else { return nil }
+        return frames[fid]?.task?.token
+    }
+
     /// The activity ARN a task waits on, for activity tasks.
     package func activityArn(of task: TaskID) -> String? {
         guard let fid = tasks[task], let t = frames[fid]?.task, t.kind == .activity else { return nil }

@@ -68,10 +68,10 @@ extension Step {
         decision.effects.append(.invokeTask(invocation))
     }
 
-    /// A task token: 192 bits, base64url without padding (safe in URLs and headers). With the
-    /// trigger's entropy (fresh secure randomness from the shell) the token is SHA-256 of that
-    /// entropy and the task id, so it cannot be guessed; without it (local runs) it comes from
-    /// the execution's seeded generator.
+    /// A task token: a 192-bit secret and the task it names (`TaskToken`). With the trigger's
+    /// entropy (fresh secure randomness from the shell) the secret is SHA-256 of that entropy
+    /// and the task id, so it cannot be guessed; without it (local runs) it comes from the
+    /// execution's seeded generator.
     mutating func newToken(_ task: TaskID) -> String {
         var bytes: [UInt8] = []
         if entropy.count >= 16 {
@@ -84,10 +84,7 @@ extension Step {
                 for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
             }
         }
-        // A token that began with "-" would read as an option to the aws CLI (`--task-token -x…`):
-        // its first character is never one (AWS's tokens begin with a letter too).
-        let token = Base64.encode(bytes).replacingBase64URL
-        return token.first == "-" ? "A" + token.dropFirst() : token
+        return TaskToken.make(secret: bytes, task: task, executionArn: s.context.executionArn)
     }
 
     func eventPrefix(_ kind: ResourceKind) -> String {
@@ -172,18 +169,5 @@ extension Step {
         for (k, v) in EventDetails.failure(error) { details.appendUnchecked(k, v) }
         emit(fid, eventPrefix(task.kind) + "TimedOut", detailsKey(task.kind, "TimedOut"), details)
         fail(fid, error)
-    }
-}
-
-extension String {
-    var replacingBase64URL: String {
-        String(self.compactMap { c -> Character? in
-            switch c {
-            case "+": return "-"
-            case "/": return "_"
-            case "=": return nil
-            default: return c
-            }
-        })
     }
 }

@@ -154,6 +154,52 @@ func checkHistory(_ events: [HistoryEvent]) {
         }
     }
 
+    /// An engine with one execution parked on a `.waitForTaskToken` task, and that task's token.
+    func withParkedCallback(_ body: (Engine, String, String) async throws -> Void) async throws {
+        let tokens = Tokens()
+        var registry = TaskRegistry()
+        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
+            await tokens.add(inv.taskToken ?? "")
+            return .pending
+        })
+        try await withEngine(registry: registry) { engine, _ in
+            let arn = try await start(engine, """
+                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken","End":true}}}
+                """)
+            await engine.settle()
+            try await body(engine, arn, try #require(await tokens.all.first))
+        }
+    }
+
+    /// A token names its execution and task, so a callback goes straight to the execution;
+    /// the execution accepts only the token its open task holds. A forged token (the right
+    /// execution and task, another secret), one naming another task or an execution that does
+    /// not exist are answered TaskTimedOut and change nothing.
+    @Test func forgedTokensChangeNothing() async throws {
+        try await withParkedCallback { engine, arn, token in
+            let named = try #require(TaskToken(token))
+            #expect(named.executionArn == arn)
+            let before = try await engine.history(arn).count
+            let forged = [
+                TaskToken.make(secret: Array(repeating: 0, count: 24), task: named.taskId, executionArn: arn),
+                TaskToken.make(secret: Array(repeating: 0, count: 24), task: TaskID(named.taskId.rawValue + 1), executionArn: arn),
+                TaskToken.make(secret: Array(repeating: 0, count: 24), task: named.taskId, executionArn: arn + "-other"),
+            ]
+            for f in forged {
+                await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskSuccess(token: f, output: "{}") }
+                await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskFailure(token: f, error: "E", cause: nil) }
+                await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskHeartbeat(token: f) }
+            }
+            #expect(try await engine.history(arn).count == before)
+            #expect(try await engine.describe(arn).status == .running)
+            try await engine.sendTaskFailure(token: token, error: "Declined", cause: "by the test")
+            let r = try await engine.describe(arn)
+            #expect(r.status == .failed && r.error == "Declined")
+            await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskHeartbeat(token: token) }
+            checkHistory(try await engine.history(arn))
+        }
+    }
+
     @Test func heartbeatTimeoutEndsAForgottenTask() async throws {
         var registry = TaskRegistry()
         registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { _ in .pending })
@@ -171,18 +217,7 @@ func checkHistory(_ events: [HistoryEvent]) {
     }
 
     @Test func stoppedExecutionsCloseTheirTokens() async throws {
-        let tokens = Tokens()
-        var registry = TaskRegistry()
-        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
-            await tokens.add(inv.taskToken ?? "")
-            return .pending
-        })
-        try await withEngine(registry: registry) { engine, _ in
-            let arn = try await start(engine, """
-                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken","End":true}}}
-                """)
-            await engine.settle()
-            let token = try #require(await tokens.all.first)
+        try await withParkedCallback { engine, arn, token in
             let stopped = try await engine.stopExecution(arn, error: "Cancelled", cause: "by the test")
             #expect(stopped.status == .aborted)
             await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskSuccess(token: token, output: "{}") }

@@ -105,20 +105,45 @@ import Testing
         #expect(state.failure?.error == "States.HeartbeatTimeout")
     }
 
-    /// A token never begins with "-", which the aws CLI would read as an option; 256 draws of
-    /// entropy give every first character base64url has (4 in 256 would begin so otherwise).
-    @Test func taskTokensNeverBeginWithADash() throws {
+    /// A token never begins with "-", which the aws CLI would read as an option: its first byte
+    /// is the format's version, so it begins with "A" whatever the entropy; and it names its
+    /// execution and task, behind a secret that changes with the entropy.
+    @Test func taskTokensNameTheirTaskBehindASecret() throws {
         let i = try Self.interpreter(["StartAt": "T", "States": ["T": [
             "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": true]]])
-        var firsts: Set<Character> = []
-        for n in 0..<256 {
+        var tokens: Set<String> = []
+        for n in 0..<64 {
             var state = ExecutionState(context: .local(at: Self.start), input: [:], seed: 1)
             let entropy = (0..<16).map { UInt8(truncatingIfNeeded: n &* 31 &+ $0 &* 7) }
             let d = i.decide(&state, on: Trigger(.start(input: [:], context: .local(at: Self.start), randomSeed: 1), at: Self.start, entropy: entropy))
-            for case .invokeTask(let inv) in d.effects { if let first = inv.taskToken?.first { firsts.insert(first) } }
+            for case .invokeTask(let inv) in d.effects {
+                let token = try #require(inv.taskToken)
+                #expect(token.first == "A")
+                #expect(token.utf8.allSatisfy { $0.isBase64URL })
+                let named = try #require(TaskToken(token))
+                #expect(named.executionArn == state.context.executionArn && named.taskId == inv.id)
+                #expect(state.token(of: inv.id) == token)
+                tokens.insert(token)
+            }
         }
-        #expect(firsts.count > 20)
-        #expect(!firsts.contains("-"))
+        #expect(tokens.count == 64)
+    }
+
+    @Test(arguments: [
+        "", "not a token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  // the earlier form: a secret alone
+        TaskTokenFixtures.make(version: 2), TaskTokenFixtures.make(arn: "not-an-arn"), TaskTokenFixtures.make(arn: "arn:x") + "A",
+    ])
+    func tokensThatNameNoTask(_ token: String) {
+        #expect(TaskToken(token) == nil)
+    }
+
+    @Test func tokenRoundTripsAnyTaskAndArn() throws {
+        for (task, arn) in [(0, "arn:aws:states:us-east-1:123456789012:execution:m:e"), (1 << 40, "arn:aws:states:eu-west-1:1:execution:é-ü:" + String(repeating: "x", count: 80)),
+                            (-1, "arn:a")] {
+            let token = TaskToken.make(secret: Array(repeating: 7, count: 24), task: TaskID(task), executionArn: arn)
+            let named = try #require(TaskToken(token))
+            #expect(named.taskId == TaskID(task) && named.executionArn == arn)
+        }
     }
 
     @Test func retryBacksOffAndCapsTheDelay() throws {
@@ -278,4 +303,23 @@ import Testing
         let b = try run(definition, input: ["xs": [1, 2]], clock: &c2, seed: 5)
         #expect(a.events == b.events)
     }
+}
+
+/// Tokens built by hand to the format's layout, with one part wrong.
+enum TaskTokenFixtures {
+    static func make(version: UInt8 = 1, arn: String = "arn:aws:states:us-east-1:1:execution:m:e") -> String {
+        var bytes: [UInt8] = [version] + Array(repeating: 9, count: 24) + Array(repeating: 0, count: 8) + Array(arn.utf8)
+        var out = ""
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        while bytes.count % 3 != 0 { bytes.append(0) }
+        for i in stride(from: 0, to: bytes.count, by: 3) {
+            let n = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2])
+            for shift in [18, 12, 6, 0] { out.append(alphabet[n >> shift & 63]) }
+        }
+        return out
+    }
+}
+
+extension UInt8 {
+    var isBase64URL: Bool { (48...57).contains(self) || (65...90).contains(self) || (97...122).contains(self) || self == 45 || self == 95 }
 }
