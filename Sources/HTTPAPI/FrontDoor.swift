@@ -249,13 +249,15 @@ package struct FrontDoor: Sendable {
             handles.requests(status: out.status).increment()
             handles.duration.record(elapsed: ContinuousClock.now - began)
         }
-        // One structured line per request; bodies (secrets among them) are never logged.
-        let metadata: Logger.Metadata = ["request-id": "\(id)", "service": "\(service)", "action": "\(action)",
-                                         "status": "\(out.status)"]
+        // One structured line per request; bodies (secrets among them) are never logged. The
+        // metadata is built only for a line that is written (the level is checked first).
+        func metadata() -> Logger.Metadata {
+            ["request-id": "\(id)", "service": "\(service)", "action": "\(action)", "status": "\(out.status)"]
+        }
         if out.status >= 500 {
-            logger.error("request failed", metadata: metadata)
+            logger.error("request failed", metadata: metadata())
         } else {
-            logger.debug("request", metadata: metadata)
+            logger.debug("request", metadata: metadata())
         }
         return out
     }
