@@ -152,7 +152,7 @@ let package = Package(
         // Benchmarks live in their own executable: tests never assert on timing.
         .executableTarget(
             name: "BatonBench",
-            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "Messaging", "Tables", "Objects", "ServiceList", "JSONata", "CSQLite", "AllocationCounter", "Console",
+            dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "Engine", "ServiceKit", "StepFunctions", "Integrations", "Webhooks", "Events", "Messaging", "Tables", "Objects", "ServiceList", "JSONata", "CSQLite", "AllocationCounter", "Console", "Telemetry",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Counts mallocs for the benchmark's allocations-per-transition figure.

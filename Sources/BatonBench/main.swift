@@ -18,10 +18,13 @@
 //                                                     ListObjectsV2 pages of 1,000 keys out of `keys`
 //   swift run -c release BatonBench hotpaths [seconds [concurrency [workload,…]]]  issue 21's pass10, wait0, callback
 //                                                     (activity) and Express pass10 in process, c=16 by default
+//                                                     (BATON_BENCH_SPANS=1: traced, spans encoded as for OTLP)
+//   swift run -c release BatonBench spans [seconds]   one pass10 run's spans made and OTLP-encoded, µs per execution
 //   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
 //                                                     queue; with a rate (events/s), senders are paced (open loop)
 
 import Logging
+import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? "interpreter"
@@ -47,6 +50,7 @@ case "bus": try await BusBench.run(events: Int(number ?? 20_000), senders: argum
 case "queues": try await QueuesBench.run(seconds: number ?? 10, workers: arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64,
                                          waiting: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
 case "snapshot": try SnapshotBench.run(seconds: number ?? 1)
+case "spans": try SpansBench.run(seconds: number ?? 2)
 case "tables": try await TablesBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                          items: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
 case "objects": try await ObjectsBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
@@ -58,6 +62,8 @@ case "hotpaths":
         handler.logLevel = .warning
         return handler
     }
+    // BATON_BENCH_SPANS=1: every run traced, its spans encoded as the OTLP exporter encodes them (not sent).
+    if ProcessInfo.processInfo.environment["BATON_BENCH_SPANS"] == "1" { SpanEncodingSink.install() }
     try await HotPathsBench.run(seconds: number ?? 5, concurrency: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                               only: arguments.count > 3 ? arguments[3].split(separator: ",").map(String.init) : [])
 default: print("usage: BatonBench interpreter|durable|hotpaths|parked|functions|webhooks|jsonata|list|events|bus|queues|tables|objects [number]")

@@ -12,12 +12,17 @@ import StatesLanguage
 ///
 /// Open states are remembered in memory only while tracing is on: a state still open when the
 /// process stops gets no span (its execution's span still covers it).
-final class ExecutionSpans: @unchecked Sendable {
+package final class ExecutionSpans: @unchecked Sendable {
     // @unchecked Sendable: `open` is touched only under `lock`.
     private let lock = NSLock()
     /// Per execution, per state name, the spans open now (a Map's iterations open one state
     /// many times): id and start.
     private var open: [String: [String: [(id: String, start: Int64)]]] = [:]
+
+    /// Where finished spans go: the process's exporter, or a test's list.
+    private let emit: @Sendable (SpanRecord) -> Void
+
+    package init(emit: @escaping @Sendable (SpanRecord) -> Void = { Spans.emit($0) }) { self.emit = emit }
 
     static let terminal: Set<String> = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
 
@@ -33,7 +38,7 @@ final class ExecutionSpans: @unchecked Sendable {
         Spans.derivedId("execution|\(arn)|\(redriveCount)")
     }
 
-    func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) {
+    package func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) {
         let (traceId, parent, sampled) = Self.trace(arn: record.arn, header: record.traceHeader)
         guard sampled else { return }
         // Derived (a SHA-256) once per step, and only when a span needs it.
@@ -44,50 +49,97 @@ final class ExecutionSpans: @unchecked Sendable {
             derived = id
             return id
         }
-        for e in events {
-            let at = e.timestamp.milliseconds * 1_000_000
-            if e.type.hasSuffix("StateEntered"), let name = e.details["name"]?.stringValue {
-                if e.type == "FailStateEntered" {
-                    emitState(name, type: e.type, traceId: traceId, parent: executionSpan(), id: Spans.newSpanId(), start: at, end: at,
-                              arn: record.arn, error: e.details["error"]?.stringValue ?? "Fail")
+        // States entered and exited within this step (a chain of Pass states, most steps) are
+        // paired here; only those still open when the step ends go to the shared table.
+        var opened: [(name: String, id: String, start: Int64)] = []
+        for i in events.indices {
+            let type = events[i].type
+            let kind = Self.kind(type)
+            if kind == .other { continue }
+            let at = events[i].timestamp.milliseconds * 1_000_000
+            switch kind {
+            case .entered(let stateType):
+                guard let name = events[i].details["name"]?.stringValue else { continue }
+                if type == "FailStateEntered" {
+                    emitState(name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: Spans.newSpanId(), start: at, end: at,
+                              error: events[i].details["error"]?.stringValue ?? "Fail")
                 } else {
-                    lock.withLock { open[record.arn, default: [:]][name, default: []].append((Spans.newSpanId(), at)) }
+                    opened.append((name, Spans.newSpanId(), at))
                 }
-            } else if e.type.hasSuffix("StateExited"), let name = e.details["name"]?.stringValue {
-                let span: (id: String, start: Int64)? = lock.withLock { open[record.arn]?[name]?.popLast() }
-                if let span {
-                    emitState(name, type: e.type, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at, arn: record.arn)
+            case .exited(let stateType):
+                guard let name = events[i].details["name"]?.stringValue else { continue }
+                if let j = opened.lastIndex(where: { $0.name == name }) {
+                    let span = opened.remove(at: j)
+                    emitState(name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at)
+                } else if let span = lock.withLock({ open[record.arn]?[name]?.popLast() }) {
+                    emitState(name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at)
                 }
-            } else if Self.terminal.contains(e.type) {
-                let failed = e.type == "ExecutionSucceeded" ? nil : (e.details["error"]?.stringValue ?? e.type)
-                let left = lock.withLock { open.removeValue(forKey: record.arn) } ?? [:]
-                for (name, spans) in left {
-                    for span in spans {
-                        emitState(name, type: "", traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at,
-                                  arn: record.arn, error: failed ?? "ended with the execution")
-                    }
+            case .terminal:
+                let failed = type == "ExecutionSucceeded" ? nil : (events[i].details["error"]?.stringValue ?? type)
+                var left: [(name: String, id: String, start: Int64)] = opened
+                opened = []
+                let stillOpen: [String: [(id: String, start: Int64)]] = lock.withLock { open.removeValue(forKey: record.arn) } ?? [:]
+                for (name, spans) in stillOpen {
+                    for span in spans { left.append((name, span.id, span.start)) }
                 }
-                let machine = record.stateMachineArn.split(separator: ":").last.map(String.init) ?? record.stateMachineArn
-                Spans.emit(SpanRecord(traceId: traceId, spanId: executionSpan(), parentSpanId: parent, name: "execution \(machine)", kind: .internal,
+                for span in left {
+                    emitState(span.name, stateType: nil, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at,
+                              error: failed ?? "ended with the execution")
+                }
+                let machine = record.stateMachineArn.lastIndex(of: ":").map { String(record.stateMachineArn[record.stateMachineArn.index(after: $0)...]) }
+                    ?? record.stateMachineArn
+                emit(SpanRecord(traceId: traceId, spanId: executionSpan(), parentSpanId: parent, name: "execution " + machine, kind: .internal,
                                       startNanos: record.startMillis * 1_000_000, endNanos: at,
                                       attributes: [("aws.step_functions.execution_arn", .string(record.arn)),
                                                    ("aws.step_functions.state_machine_arn", .string(record.stateMachineArn)),
-                                                   ("aws.step_functions.status", .string(String(e.type.dropFirst("Execution".count)).uppercased())),
+                                                   ("aws.step_functions.status", .string(String(type.dropFirst("Execution".count)).uppercased())),
                                                    ("aws.step_functions.redrive_count", .int(Int64(record.redriveCount)))],
                                       error: failed))
+            case .other:
+                break
+            }
+        }
+        if !opened.isEmpty {
+            lock.withLock {
+                for span in opened { open[record.arn, default: [:]][span.name, default: []].append((span.id, span.start)) }
             }
         }
     }
 
-    private func emitState(_ name: String, type: String, traceId: String, parent: String, id: String, start: Int64, end: Int64, arn: String,
+    /// What an event means to spans, from its type's bytes: "PassStateEntered" enters a Pass
+    /// state (no Foundation search, no Character comparisons on a hot path).
+    enum EventKind: Equatable {
+        case entered(Substring), exited(Substring), terminal, other
+    }
+
+    static func kind(_ type: String) -> EventKind {
+        if type.utf8.last == UInt8(ascii: "d") {
+            if let prefix = Self.prefix(type, before: "StateEntered") { return .entered(prefix) }
+            if let prefix = Self.prefix(type, before: "StateExited") { return .exited(prefix) }
+            if terminal.contains(type) { return .terminal }
+        } else if type.hasPrefix("Execution"), terminal.contains(type) {
+            return .terminal
+        }
+        return .other
+    }
+
+    /// `type` without `suffix`, when it ends so (and is longer).
+    static func prefix(_ type: String, before suffix: StaticString) -> Substring? {
+        let n = suffix.utf8CodeUnitCount
+        var text = type
+        let matches = text.withUTF8 { bytes -> Bool in
+            guard bytes.count > n else { return false }
+            return suffix.withUTF8Buffer { want in bytes[(bytes.count - n)...].elementsEqual(want) }
+        }
+        return matches ? type[..<type.utf8.index(type.utf8.endIndex, offsetBy: -n)] : nil
+    }
+
+    private func emitState(_ name: String, stateType: Substring?, traceId: String, parent: String, id: String, start: Int64, end: Int64,
                            error: String? = nil) {
         // The execution's ARN is on the execution's span, this one's parent: not repeated per state.
         var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name))]
-        // "PassStateExited" → "Pass" (no Foundation search on a hot path).
-        for suffix in ["StateExited", "StateEntered"] where type.hasSuffix(suffix) && type.count > suffix.count {
-            attributes.append(("aws.step_functions.state_type", .string(String(type.dropLast(suffix.count)))))
-        }
-        Spans.emit(SpanRecord(traceId: traceId, spanId: id, parentSpanId: parent, name: "state \(name)", kind: .internal, startNanos: start,
+        if let stateType { attributes.append(("aws.step_functions.state_type", .string(String(stateType)))) }
+        emit(SpanRecord(traceId: traceId, spanId: id, parentSpanId: parent, name: "state " + name, kind: .internal, startNanos: start,
                               endNanos: end, attributes: attributes, error: error))
     }
 

@@ -163,7 +163,13 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
             }
             out.append(contentsOf: #","name":"#.utf8)
             string(s.name, &out)
-            out.append(contentsOf: #","kind":\#(s.kind.rawValue),"startTimeUnixNano":"\#(s.startNanos)","endTimeUnixNano":"\#(max(s.endNanos, s.startNanos))","attributes":["#.utf8)
+            out.append(contentsOf: #","kind":"#.utf8)
+            decimal(Int64(s.kind.rawValue), &out)
+            out.append(contentsOf: #","startTimeUnixNano":""#.utf8)
+            decimal(s.startNanos, &out)
+            out.append(contentsOf: #"","endTimeUnixNano":""#.utf8)
+            decimal(max(s.endNanos, s.startNanos), &out)
+            out.append(contentsOf: #"","attributes":["#.utf8)
             for (j, (key, value)) in s.attributes.enumerated() {
                 if j > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(contentsOf: #"{"key":"#.utf8)
@@ -172,7 +178,10 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
                 case .string(let v):
                     out.append(contentsOf: #","value":{"stringValue":"#.utf8)
                     string(v, &out)
-                case .int(let v): out.append(contentsOf: #","value":{"intValue":"\#(v)""#.utf8)
+                case .int(let v):
+                    out.append(contentsOf: #","value":{"intValue":""#.utf8)
+                    decimal(v, &out)
+                    out.append(UInt8(ascii: "\""))
                 case .bool(let v): out.append(contentsOf: #","value":{"boolValue":\#(v)"#.utf8)
                 }
                 out.append(contentsOf: "}}".utf8)
@@ -190,12 +199,33 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         return out
     }
 
+    /// A decimal integer, its digits written straight into `out` (no String made).
+    static func decimal(_ v: Int64, _ out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        // 20 digits at most, written from the end of a stack buffer.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m % 10)
+                m /= 10
+            } while m > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
+        }
+    }
+
     /// A JSON string: quotes, backslashes and control characters escaped.
     static func string(_ s: String, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most names and values need no escape: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
+        // Most names and values need no escape: copied whole, scanned as contiguous bytes.
+        var text = s
+        let plain = text.withUTF8 { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
             out.append(UInt8(ascii: "\""))
             return
         }
