@@ -708,9 +708,10 @@ package final class Engine: Sendable {
 
     // MARK: task tokens
 
-    /// A well-formed token: base64url, as the interpreter makes them.
+    /// A well-formed token: base64url, as the interpreter makes them, up to AWS's 2,048 characters
+    /// (a token names its execution's ARN, so its length follows the ARN's).
     static func isWellFormed(_ token: String) -> Bool {
-        (16...1024).contains(token.utf8.count)
+        (16...2048).contains(token.utf8.count)
             && token.utf8.allSatisfy { c in
                 (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 95
             }
