@@ -50,7 +50,7 @@ package struct ExecutionState: Sendable, Codable {
     package var openTokens: [TaskID: String] {
         var out: [TaskID: String] = [:]
         for id in tasks.keys {
-            if let fid = tasks[id], let token = frames[fid]?.task?.token { out[id] = token }
+            if let token = token(of: id) { out[id] = token }
         }
         return out
     }

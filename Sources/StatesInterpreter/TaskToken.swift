@@ -1,3 +1,5 @@
+import StatesLanguage
+
 /// A task token that names its own task: the execution's ARN and the task's id travel inside
 /// it, beside the secret that makes it unguessable, so a callback (SendTaskSuccess,
 /// SendTaskFailure, SendTaskHeartbeat) finds its execution and partition from the token
@@ -40,52 +42,32 @@ package struct TaskToken: Sendable, Equatable {
     }
 }
 
-/// Base64url without padding (RFC 4648 §5).
+/// Base64url without padding (RFC 4648 §5): standard base64's alphabet with `-` and `_` for
+/// `+` and `/`, through the project's one base64 codec.
 enum Base64URL {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
     static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            if i + 1 < bytes.count { out.append(alphabet[Int(n >> 6 & 63)]) }
-            if i + 2 < bytes.count { out.append(alphabet[Int(n & 63)]) }
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: Base64.encode(bytes).utf8.compactMap { c -> UInt8? in
+            switch c {
+            case UInt8(ascii: "+"): UInt8(ascii: "-")
+            case UInt8(ascii: "/"): UInt8(ascii: "_")
+            case UInt8(ascii: "="): nil
+            default: c
+            }
+        }, as: UTF8.self)
     }
 
     static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
+        var standard: [UInt8] = []
+        standard.reserveCapacity(text.utf8.count + 3)
         for c in text.utf8 {
-            let v: UInt32
             switch c {
-            case 65...90: v = UInt32(c - 65)
-            case 97...122: v = UInt32(c - 71)
-            case 48...57: v = UInt32(c + 4)
-            case 45: v = 62
-            case 95: v = 63
-            default: return nil
-            }
-            acc = acc << 6 | v
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
+            case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="): return nil
+            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
+            default: standard.append(c)
             }
         }
-        // A lone sixth of a byte left over is not base64url.
-        return bits >= 6 ? nil : out
+        while standard.count % 4 != 0 { standard.append(UInt8(ascii: "=")) }
+        return Base64.decode(String(decoding: standard, as: UTF8.self))
     }
 }
