@@ -9,13 +9,6 @@ import Testing
 /// for the execution, each state's the child of the execution's, whether a state enters and
 /// exits in one step or across several, and a state still open when the run ends closed with it.
 @Suite struct ExecutionSpansTests {
-    final class Captured: @unchecked Sendable {
-        private let lock = NSLock()
-        private var spans: [SpanRecord] = []
-        func add(_ s: SpanRecord) { lock.withLock { spans.append(s) } }
-        var all: [SpanRecord] { lock.withLock { spans } }
-    }
-
     static let definition = """
         {"StartAt":"A","States":{"A":{"Type":"Pass","Next":"M"},
          "M":{"Type":"Map","ItemsPath":"$.items","Next":"B","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}},
@@ -40,14 +33,14 @@ import Testing
     @Test(arguments: [[], [3], [2, 5, 9], Array(1..<13)])
     func everyStateGetsOneSpanUnderTheExecution(_ cuts: [Int]) throws {
         let events = try Self.events()
-        let captured = Captured()
-        let spans = ExecutionSpans { captured.add($0) }
+        let captured = LockedValue<[SpanRecord]>([])
+        let spans = ExecutionSpans { span in captured.mutate { $0.append(span) } }
         var from = 0
         for cut in cuts + [events.count] where cut > from && cut <= events.count {
             spans.committed(Self.record(), Array(events[from..<cut]))
             from = cut
         }
-        let all = captured.all
+        let all = captured.value
         let execution = try #require(all.first { $0.name == "execution m" })
         #expect(execution.parentSpanId == "00f067aa0ba902b7" && execution.error == "Boom")
         let states = all.filter { $0.name.hasPrefix("state ") }
@@ -64,14 +57,14 @@ import Testing
     /// run ends is closed with the run's error.
     @Test func aStateLeftOpenIsClosedByTheEnd() throws {
         let events = try Self.events()
-        let captured = Captured()
-        let spans = ExecutionSpans { captured.add($0) }
+        let captured = LockedValue<[SpanRecord]>([])
+        let spans = ExecutionSpans { span in captured.mutate { $0.append(span) } }
         let enteredB = try #require(events.firstIndex { $0.type == "PassStateEntered" && $0.details["name"]?.stringValue == "B" })
         spans.committed(Self.record(), Array(events[...enteredB]))
         let open = try #require(spans.stateSpan(arn: Self.record().arn, state: "B"))
         let terminal = try #require(events.last)
         spans.committed(Self.record(), [terminal])
-        let b = try #require(captured.all.first { $0.name == "state B" })
+        let b = try #require(captured.value.first { $0.name == "state B" })
         #expect(b.spanId == open && b.error == "Boom")
         #expect(spans.stateSpan(arn: Self.record().arn, state: "B") == nil)
     }
