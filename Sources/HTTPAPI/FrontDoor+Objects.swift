@@ -39,7 +39,7 @@ extension FrontDoor {
 
     /// The bucket of a website endpoint's host: `BUCKET.s3-website-REGION.…` or `BUCKET.s3-website.…`.
     static func websiteBucket(_ host: String) -> String? {
-        guard let r = host.range(of: ".s3-website"), r.lowerBound > host.startIndex else { return nil }
+        guard let r = host.byteRange(of: ".s3-website"), r.lowerBound > host.startIndex else { return nil }
         let rest = host[r.upperBound...]
         guard rest.hasPrefix(".") || rest.hasPrefix("-") else { return nil }
         return String(host[..<r.lowerBound])
@@ -59,7 +59,7 @@ extension FrontDoor {
 
     /// The bucket of a virtual-hosted-style host: `BUCKET.s3.…` or `BUCKET.localhost`.
     static func virtualHostBucket(_ host: String) -> String? {
-        if let r = host.range(of: ".s3."), r.lowerBound > host.startIndex { return String(host[..<r.lowerBound]) }
+        if let r = host.byteRange(of: ".s3."), r.lowerBound > host.startIndex { return String(host[..<r.lowerBound]) }
         if host.hasSuffix(".s3") { return String(host.dropLast(3)) }
         if host.hasSuffix(".localhost"), host.count > ".localhost".count { return String(host.dropLast(".localhost".count)) }
         return nil

@@ -84,7 +84,7 @@ package struct FrontDoor: Sendable {
     package static let maximumJSONBodyBytes = 1024 * 1024 + 512 * 1024
 
     let byTarget: [String: JSONService]
-    let rest: [Route]
+    let rest: RESTRouteTable
     let queryServices: [QueryService]
     /// The REST-XML object store (S3), which takes what names a bucket by host, or is signed
     /// (or presigned) for S3.
@@ -119,7 +119,7 @@ package struct FrontDoor: Sendable {
             for route in service.routes { rest.append(Route(route: route, service: service, handler: actions[route.action])) }
         }
         self.byTarget = byTarget
-        self.rest = rest
+        self.rest = RESTRouteTable(rest)
         self.queryServices = queryServices
         self.objects = objects
         self.verifier = verifier
@@ -134,7 +134,7 @@ package struct FrontDoor: Sendable {
         for (prefix, s) in byTarget.sorted(by: { $0.key < $1.key }) {
             for action in s.actions.keys.sorted() { out.append(("POST", "/", "\(prefix).\(action)", .sigV4, nil)) }
         }
-        for r in rest { out.append((r.route.method, r.route.path.example, nil, r.route.authentication, nil)) }
+        for r in rest.routes { out.append((r.route.method, r.route.path.example, nil, r.route.authentication, nil)) }
         for q in queryServices {
             for action in q.actions.keys.sorted() where q.query.model.hasOperation(action) {
                 out.append(("GET", "/?Action=\(action)&Version=\(q.query.model.version)", nil, .sigV4, nil))
@@ -177,16 +177,12 @@ package struct FrontDoor: Sendable {
             return Destination(service: first.service, action: "", wireProtocol: .query(service: ""), parameters: [:],
                                authentication: .sigV4, maximumBodyBytes: Self.maximumQueryBodyBytes, handler: nil)
         }
-        for r in rest where r.route.method == method {
-            if let parameters = r.route.path.match(path) {
-                // A query-protocol service's own REST routes (SNS's email outbox) answer in JSON.
-                var wire = r.service.wireProtocol
-                if case .query = wire { wire = .restJSON }
-                return Destination(service: r.service, action: r.route.action, wireProtocol: wire, parameters: parameters,
-                                   authentication: r.route.authentication, maximumBodyBytes: r.route.maximumBodyBytes, handler: r.handler)
-            }
-        }
-        return nil
+        guard let (r, parameters) = rest.match(method: method, path: path) else { return nil }
+        // A query-protocol service's own REST routes (SNS's email outbox) answer in JSON.
+        var wire = r.service.wireProtocol
+        if case .query = wire { wire = .restJSON }
+        return Destination(service: r.service, action: r.route.action, wireProtocol: wire, parameters: parameters,
+                           authentication: r.route.authentication, maximumBodyBytes: r.route.maximumBodyBytes, handler: r.handler)
     }
 
     /// A path one of the query services names as its resource (a queue URL's path).

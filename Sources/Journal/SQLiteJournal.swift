@@ -35,12 +35,11 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     let writer: SQLiteConnection
     /// Payload chunks the writer has stored, by value identity (writer thread only).
     let chunks = PayloadChunks()
-    private let reader: SQLiteConnection
+    private let readers: ReaderPool
     /// Checkpoints the WAL beside the writer (see `WALCheckpointer`).
     private let checkpointer: WALCheckpointer
     /// The frames each background checkpoint copied.
     package var checkpoints: AsyncStream<Int32> { checkpointer.copies }
-    private let readLock = NSLock()
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var stopping = false
@@ -75,12 +74,13 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         writerTempStore = try writer.pragma("temp_store")
         writer.resetAll()
         try Migrations.run(on: writer)
-        reader = try SQLiteConnection(path: path)
-        // The reader keeps as many pages as the writer: a small object's bytes are overflow
+        // Each reader keeps as many pages as the writer: a small object's bytes are overflow
         // pages of its row, and reading them from the OS again on every GET cost a tenth of
         // GetObject's rate (a read-mostly spell keeps them; SQLite drops a connection's cache
         // when another connection commits).
-        try reader.execute("PRAGMA cache_size=-16384")
+        readers = try ReaderPool(path: path, count: ReaderPool.defaultCount) { (c) throws(JournalError) in
+            try c.execute("PRAGMA cache_size=-16384")
+        }
         // The writer keeps more pages than SQLite's default 2 MiB: a large payload spans
         // hundreds of overflow pages, and re-reading them from the OS on every commit and
         // checkpoint cost a quarter of large_payload's throughput (67 -> 88 executions/s).
@@ -106,9 +106,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// The connection's settings, for tests that prove durability settings.
     package func pragma(_ name: String) throws(JournalError) -> String? {
-        readLock.lock()
-        defer { readLock.unlock() }
-        return try reader.pragma(name)
+        try readers.with { (c) throws(JournalError) in try c.pragma(name) }
     }
 
 
@@ -343,12 +341,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// Runs a read on the read connection (under its lock).
     package func read<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
-        readLock.lock()
-        defer {
-            reader.resetAll()
-            readLock.unlock()
-        }
-        return try body(reader)
+        try readers.with(body)
     }
 
     package func saveDefinition(stateMachineArn: String, definition: String) async throws(JournalError) -> Int64 {

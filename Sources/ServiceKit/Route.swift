@@ -63,9 +63,20 @@ package struct PathPattern: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The first segment when it is literal (what a route table files the pattern under).
+    package var leadingLiteral: String? {
+        if case .literal(let l)? = segments.first { return l }
+        return nil
+    }
+
     /// The path's parameters (percent-decoded), or nil when it does not match.
     package func match(_ path: String) -> [String: String]? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        match(segments: path.split(separator: "/", omittingEmptySubsequences: true))
+    }
+
+    /// As `match(_:)`, for a path already split at its slashes (empty segments left out), so
+    /// that a table of routes splits each request's path once.
+    package func match(segments parts: [Substring]) -> [String: String]? {
         var out: [String: String] = [:]
         var i = 0
         for segment in segments {
