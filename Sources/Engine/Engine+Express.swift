@@ -58,7 +58,7 @@ extension Engine {
         }
         let start = clock.now()
         let arn = Self.executionArn(stateMachineArn: stateMachineArn, name: name, kind: "express")
-        let smName = ARN(stateMachineArn)?.resourceFields.dropFirst().first ?? ""
+        let smName = Self.stateMachineName(stateMachineArn)
         var context = ExecutionContext(executionArn: arn, name: name, roleArn: roleArn, stateMachineArn: stateMachineArn,
                                        stateMachineName: smName, startTime: start)
         context.testCase = testCase
@@ -84,12 +84,9 @@ extension Engine {
         var row = begun.row
         let interpreter = begun.interpreter, context = begun.context, inputValue = begun.input
         let start = context.startTime
-        let startWrite: Task<Bool, Never>? = startJournaled ? nil : Task { [journal, clock, row] in
-            try? await clock.sleep(until: Timestamp(milliseconds: start.milliseconds + Self.expressStartDelayMillis))
-            if Task.isCancelled { return false }
-            do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch { return false }
-            return true
-        }
+        // Set when the run first waits (see below): a run that ends in its first decision writes
+        // its row once, at the end, whatever the delay.
+        var startWrite: Task<Bool, Never>?
         var state = ExecutionState(context: context, input: inputValue, seed: UInt64.random(in: 0...UInt64.max))
         let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
         // An Express execution keeps no history; its events reach the listeners (logging) only.
@@ -97,10 +94,10 @@ extension Engine {
         var events: [HistoryEvent] = []
         let deadline = start.adding(seconds: Self.expressMaximumSeconds)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await self.clock.sleep(until: deadline)
-                sink.yield(.stop(error: StatesError.timeout, cause: "The Express execution ran longer than five minutes."))
-            }
+            // The five-minute limit and the delayed start write are armed only for a run that has
+            // something to wait for: most end in their first decision, and a sleeping task for
+            // each (a dispatch timer set and cancelled) was a tenth of an Express run's CPU.
+            var deadlineArmed = false
             var decision = interpreter.decide(&state, on: Trigger(.start(input: inputValue, context: context, randomSeed: UInt64.random(in: 0...UInt64.max)), at: start))
             var iterator = triggers.makeAsyncIterator()
             while true {
@@ -128,7 +125,25 @@ extension Engine {
                     default: break
                     }
                 }
-                guard state.status == .running, let next = await iterator.next() else { break }
+                guard state.status == .running else { break }
+                if !deadlineArmed {
+                    deadlineArmed = true
+                    if !startJournaled {
+                        startWrite = Task { [journal, clock, row] in
+                            try? await clock.sleep(until: Timestamp(milliseconds: start.milliseconds + Self.expressStartDelayMillis))
+                            if Task.isCancelled { return false }
+                            do { try await journal.append(JournalBatch(execution: row, expectedVersion: nil)) } catch { return false }
+                            return true
+                        }
+                    }
+                    group.addTask {
+                        try? await self.clock.sleep(until: deadline)
+                        // Timed out, as a Standard run past its TimeoutSeconds: StartSyncExecution's
+                        // statuses are SUCCEEDED, FAILED and TIMED_OUT (it was answered ABORTED).
+                        sink.yield(.maximumDurationReached)
+                    }
+                }
+                guard let next = await iterator.next() else { break }
                 decision = interpreter.decide(&state, on: Trigger(next, at: clock.now()))
             }
             group.cancelAll()

@@ -485,6 +485,24 @@ actor Tokens {
         }
     }
 
+    /// AWS's limit for an Express run: five minutes, then it times out (States.Timeout), one of
+    /// the three statuses StartSyncExecution answers (SUCCEEDED, FAILED, TIMED_OUT).
+    @Test func aSyncRunPastFiveMinutesTimesOut() async throws {
+        let journal = InMemoryJournal()
+        try await withEngine(journal: journal) { engine, clock in
+            let def = try await engine.saveDefinition(stateMachineArn: smArn, definition: #"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":400,"End":true}}}"#)
+            async let run = engine.runExpressExecution(stateMachineArn: smArn, definitionId: def, name: "slow", input: "{}")
+            while clock.sleeperCount < 3 { await Task.yield() }
+            clock.advance(seconds: 299)
+            clock.advance(seconds: 1)
+            let r = try await run
+            #expect(r.status == .timedOut)
+            #expect(r.error == "States.Timeout")
+            // The Wait never ended: the run's last event is the timeout.
+            #expect(r.stopMillis == r.startMillis + 300_000)
+        }
+    }
+
     @Test func aLongSyncRunJournalsItsStartAfterTheDelay() async throws {
         let journal = InMemoryJournal()
         try await withEngine(journal: journal) { engine, clock in
