@@ -19,8 +19,27 @@ actor TimerService {
 
     private static func key(_ arn: String, _ id: Int) -> String { "\(arn)#\(id)" }
 
-    func schedule(_ arn: String, _ id: Int, due: Timestamp) {
-        guard keys.insert(Self.key(arn, id)).inserted else { return }
+    /// Rung when a timer is scheduled before the loop's next wake-up: the loop sleeps until the
+    /// earliest timer (or its idle cap) instead of looking every 20 ms.
+    let bell = Doorbell()
+    /// When the timer loop will next look, while it sleeps (nil while it is awake).
+    private var sleepingUntil: Timestamp?
+
+    /// The loop's next wake-up: the earliest timer, or `cap` when none is sooner. From here
+    /// until it wakes, a timer scheduled before that time rings `bell`.
+    func sleep(cap: Timestamp) -> Timestamp {
+        var next = cap
+        if let due = entries.first?.due, due < next { next = due }
+        sleepingUntil = next
+        return next
+    }
+
+    /// Schedules a timer. True when it is due before the loop's next wake-up: the caller rings
+    /// `bell` (outside this actor), so the timer fires at its due time.
+    @discardableResult
+    func schedule(_ arn: String, _ id: Int, due: Timestamp) -> Bool {
+        guard keys.insert(Self.key(arn, id)).inserted else { return false }
+        defer { if let until = sleepingUntil, due < until { sleepingUntil = nil } }
         let e = Entry(due: due, executionArn: arn, timerId: id)
         // Binary search for the insertion point keeps the array sorted.
         var lo = 0, hi = entries.count
@@ -29,6 +48,8 @@ actor TimerService {
             if entries[mid].due <= due { lo = mid + 1 } else { hi = mid }
         }
         entries.insert(e, at: lo)
+        if let until = sleepingUntil, due < until { return true }
+        return false
     }
 
     func cancel(_ arn: String, _ id: Int) {
@@ -55,6 +76,7 @@ actor TimerService {
 
     /// Removes and returns every timer due at `now`.
     func takeDue(now: Timestamp) -> [Entry] {
+        sleepingUntil = nil
         var n = 0
         while n < entries.count && entries[n].due <= now { n += 1 }
         let due = Array(entries.prefix(n))
