@@ -11,8 +11,6 @@ final class ReaderPool: @unchecked Sendable {
     // thread that took it until it is put back.
     private let condition = NSCondition()
     private var free: [SQLiteConnection]
-    /// Every connection, for what must reach all of them (none today but the first's pragmas).
-    let all: [SQLiteConnection]
 
     /// `count` connections to `path`, each set up by `configure`.
     init(path: String, count: Int, configure: (SQLiteConnection) throws(JournalError) -> Void) throws(JournalError) {
@@ -22,7 +20,6 @@ final class ReaderPool: @unchecked Sendable {
             try configure(c)
             made.append(c)
         }
-        all = made
         free = made
     }
 

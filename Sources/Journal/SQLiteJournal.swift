@@ -10,8 +10,8 @@ import StatesLanguage
 /// whatever is queued in one transaction (at most `maxBatch` steps), then wakes each waiting
 /// append. Nothing is acknowledged before its transaction commits.
 package final class SQLiteJournal: JournalStore, @unchecked Sendable {
-    // @unchecked Sendable: `queue`, `stopping` are guarded by `condition`; `reader` is used only
-    // under `readLock`; `writer` only on the writer thread (after `init`).
+    // @unchecked Sendable: `queue`, `stopping` are guarded by `condition`; `readers` hands each
+    // read connection to one thread at a time; `writer` is used only on the writer thread (after `init`).
     package enum Synchronous: String, Sendable {
         /// Durable on power loss: every commit is fsynced (the default).
         case full = "FULL"
