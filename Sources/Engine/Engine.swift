@@ -496,10 +496,10 @@ package final class Engine: Sendable {
         // The resource type is the sixth field: arn:partition:states:region:account:stateMachine:NAME.
         var out = ""
         out.reserveCapacity(stateMachineArn.utf8.count + name.utf8.count + 8)
-        if let (start, end) = resourceType(of: stateMachineArn), stateMachineArn[start..<end] == "stateMachine" {
-            out += stateMachineArn[..<start]
+        if let type = ARN.field(5, of: stateMachineArn), type == "stateMachine", ARN.field(6, of: stateMachineArn) != nil {
+            out += stateMachineArn[..<type.startIndex]
             out += kind
-            out += stateMachineArn[end...]
+            out += stateMachineArn[type.endIndex...]
         } else {
             out += stateMachineArn
         }
@@ -508,28 +508,10 @@ package final class Engine: Sendable {
         return out
     }
 
-    /// The bounds of an ARN's sixth field (the resource type), when a seventh follows it.
-    static func resourceType(of arn: String) -> (String.Index, String.Index)? {
-        let u = arn.utf8
-        var colons = 0
-        var start = u.startIndex
-        var i = u.startIndex
-        while i != u.endIndex {
-            if u[i] == UInt8(ascii: ":") {
-                colons += 1
-                if colons == 5 { start = u.index(after: i) } else if colons == 6 { return (start, i) }
-            }
-            i = u.index(after: i)
-        }
-        return nil
-    }
-
     /// A state machine's name from its ARN (`…:stateMachine:NAME`, a version's or alias's
-    /// qualifier after it dropped), by bytes.
+    /// qualifier after it dropped).
     package static func stateMachineName(_ arn: String) -> String {
-        guard let (_, end) = resourceType(of: arn) else { return "" }
-        let rest = arn[arn.utf8.index(after: end)...]
-        return String(rest.utf8.firstIndex(of: UInt8(ascii: ":")).map { rest[..<$0] } ?? rest)
+        ARN.field(6, of: arn).map(String.init) ?? ""
     }
 
     /// Applies triggers to an execution as one committed step, then performs its effects.

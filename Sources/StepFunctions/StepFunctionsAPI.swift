@@ -109,9 +109,8 @@ package struct StepFunctionsAPI: Sendable {
     /// 1.4 % of a StartSyncExecution's CPU. The same verdict as `ARN(arn)` with service
     /// `states`, at least two resource fields and `kind` the first (`StatesArnTests`).
     static func isStatesArn(_ arn: String, kind: String) -> Bool {
-        let parts = arn.utf8.split(separator: UInt8(ascii: ":"), maxSplits: 6, omittingEmptySubsequences: false)
-        return parts.count == 7 && parts[0].elementsEqual("arn".utf8) && !parts[1].isEmpty
-            && parts[2].elementsEqual("states".utf8) && parts[5].elementsEqual(kind.utf8)
+        ARN.field(0, of: arn) == "arn" && ARN.field(1, of: arn)?.isEmpty == false && ARN.field(2, of: arn) == "states"
+            && ARN.field(5, of: arn) == kind[...] && ARN.field(6, of: arn) != nil
     }
 
     func stateMachine(_ arn: String) async throws(APIError) -> StateMachineRecord {

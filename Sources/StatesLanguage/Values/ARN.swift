@@ -24,6 +24,27 @@ public struct ARN: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "arn:\(partition):\(service):\(region):\(account):\(resource)" }
 
+    /// Field `index` of an ARN's text, split at every colon (0 is `arn`, 2 the service, 5 a
+    /// resource's type and 6 its name in `arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`), or
+    /// nil when the text has fewer fields. Found by bytes, as a slice of `text`: a request that
+    /// only checks an ARN or needs one field makes no strings (an `ARN` makes eight, which
+    /// showed in the profiles of StartSyncExecution and DescribeExecution).
+    public static func field(_ index: Int, of text: String) -> Substring? {
+        let u = text.utf8
+        var start = u.startIndex
+        var n = 0
+        var i = u.startIndex
+        while i != u.endIndex {
+            if u[i] == UInt8(ascii: ":") {
+                if n == index { return text[start..<i] }
+                n += 1
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        return n == index ? text[start...] : nil
+    }
+
     /// The resource's type (`function`, `stateMachine`, `execution`, `activity`, …): its
     /// first field, or what comes before a `/` (`parameter/NAME`).
     public var resourceType: String {
