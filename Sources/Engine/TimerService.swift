@@ -39,7 +39,9 @@ actor TimerService {
     @discardableResult
     func schedule(_ arn: String, _ id: Int, due: Timestamp) -> Bool {
         guard keys.insert(Self.key(arn, id)).inserted else { return false }
-        defer { if let until = sleepingUntil, due < until { sleepingUntil = nil } }
+        // One ring wakes the loop: the timers scheduled after it are seen when it looks.
+        let wakes = sleepingUntil.map { due < $0 } ?? false
+        if wakes { sleepingUntil = nil }
         let e = Entry(due: due, executionArn: arn, timerId: id)
         // Binary search for the insertion point keeps the array sorted.
         var lo = 0, hi = entries.count
@@ -48,8 +50,7 @@ actor TimerService {
             if entries[mid].due <= due { lo = mid + 1 } else { hi = mid }
         }
         entries.insert(e, at: lo)
-        if let until = sleepingUntil, due < until { return true }
-        return false
+        return wakes
     }
 
     func cancel(_ arn: String, _ id: Int) {
@@ -85,6 +86,5 @@ actor TimerService {
         return due
     }
 
-    func nextDue() -> Timestamp? { entries.first?.due }
     var count: Int { entries.count }
 }
