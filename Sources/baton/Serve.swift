@@ -4,7 +4,6 @@ import Foundation
 import Prometheus
 import Telemetry
 import HTTPAPI
-import Hummingbird
 import Integrations
 import Journal
 import JournalPostgres
@@ -195,8 +194,7 @@ struct Serve: AsyncParsableCommand {
                 return "the journal does not answer: \(error)"
             }
         })
-        let app = Application(responder: BatonResponder(door: door), server: .batonHTTP1,
-                              configuration: .init(address: .hostname(host, port: port), serverName: "Baton"), logger: logger)
+        let app = HTTPServer(host: host, port: port, door: door, logger: logger)
         logger.info("serving", metadata: ["version": "\(Baton.version)", "endpoint": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)",
                                           "services": "\(services.map(\.name).joined(separator: ","))",
                                           "signatures": "\(verifier == nil ? "optional" : "required")"])
