@@ -5,7 +5,7 @@
 # (BatonBench hotpaths). Build first: swift build -c release --product baton --product BatonBench
 set -u
 cd "$(dirname "$0")/.."
-B=.build/release/baton
+B=${BATON_BIN:-.build/release/baton}
 BENCH=${BENCH:-../shared/bench/sfn_bench.py}
 MOTO=${MOTO:-../shared/bench/moto_sfn_server.py}
 D=$(mktemp -d)

@@ -23,7 +23,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-BATON = os.path.join(ROOT, ".build", "release", "baton")
+BATON = os.environ.get("BATON_BIN") or os.path.join(ROOT, ".build", "release", "baton")
 
 
 def free_port():
