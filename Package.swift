@@ -172,7 +172,8 @@ let package = Package(
         .testTarget(name: "StepFunctionsTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "StepFunctions"]),
         .testTarget(name: "ParametersTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "JournalPostgres", "ServiceKit", "Parameters"]),
         // The front door with every real service behind it: routes, signatures, error rendering.
-        .testTarget(name: "TelemetryTests", dependencies: ["StatesLanguage", "Journal", "ServiceKit", "Telemetry"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["StatesLanguage", "Journal", "ServiceKit", "Telemetry",
+                                                         .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]),
         .testTarget(name: "ConsoleTests", dependencies: ["StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "Console"]),
         .testTarget(name: "HTTPAPITests", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "ServiceList",

@@ -12,6 +12,11 @@ package enum OutboundHTTP {
         package var status: Int
         package var body: [UInt8]
 
+        package init(status: Int, body: [UInt8]) {
+            self.status = status
+            self.body = body
+        }
+
         package var succeeded: Bool { (200..<300).contains(status) }
     }
 

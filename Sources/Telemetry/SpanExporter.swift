@@ -38,6 +38,10 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
             self.init(rawValue: given.lowercased())
         }
     }
+    /// How a batch reaches the collector: an HTTP POST, or a test's fake.
+    package typealias Transport = @Sendable (_ url: String, _ contentType: String, _ body: [UInt8]) async throws -> OutboundHTTP.Response
+    let transport: Transport
+    let interval: Duration
     private let lock = NSLock()
     private var pending: [SpanRecord] = []
     private var dropped = 0
@@ -45,7 +49,8 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     static let batchSize = 2048
     static let maximumPending = 16_384
 
-    package init?(endpoint: String, serviceName: String = "baton", wire: Wire = .json, logger: Logger) {
+    package init?(endpoint: String, serviceName: String = "baton", wire: Wire = .json, logger: Logger,
+                  interval: Duration = .milliseconds(500), transport: Transport? = nil) {
         var base = endpoint
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base.hasSuffix("/v1/traces") ? base : base + "/v1/traces"), url.scheme?.hasPrefix("http") == true else {
@@ -55,6 +60,10 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         self.serviceName = serviceName
         self.wire = wire
         self.logger = logger
+        self.interval = interval
+        self.transport = transport ?? { url, type, body in
+            try await OutboundHTTP.send("POST", to: url, headers: [("Content-Type", type)], body: body, timeoutSeconds: 10)
+        }
     }
 
     /// Makes this the process's span sink; `ratio` of new traces are recorded.
@@ -73,7 +82,7 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         }
     }
 
-    func add(_ span: SpanRecord) {
+    package func add(_ span: SpanRecord) {
         lock.withLock {
             // Full (the collector is slow or down): the newest are dropped, in O(1).
             if pending.count >= Self.maximumPending { dropped += 1 } else { pending.append(span) }
@@ -81,11 +90,11 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     }
 
     package func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 500_000_000)
-                await self.flush()
-            }
+        // Only the wait between batches ends early on shutdown: a batch being sent is not
+        // cancelled with it (that lost the spans in flight, up to a second's worth).
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            await flush()
         }
         // Shutting down: what is left goes now.
         await flush()
@@ -108,8 +117,7 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
             do {
                 let body = wire == .json ? Self.encode(batch, serviceName: serviceName) : Self.encodeProtobuf(batch, serviceName: serviceName)
                 let type = wire == .json ? "application/json" : "application/x-protobuf"
-                let response = try await OutboundHTTP.send("POST", to: url.absoluteString, headers: [("Content-Type", type)], body: body,
-                                                           timeoutSeconds: 10)
+                let response = try await transport(url.absoluteString, type, body)
                 if !response.succeeded {
                     logger.warning("the trace collector refused spans", metadata: ["status": "\(response.status)", "spans": "\(batch.count)"])
                 }
