@@ -175,3 +175,72 @@ def test_a_malformed_request_gets_400_and_the_server_goes_on(server):
     with s:
         s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert read_response(f)[0] == 200
+
+
+def chunked(data, size=1000):
+    """`data` in the chunked transfer coding, `size` bytes a chunk."""
+    out = b""
+    for i in range(0, len(data), size):
+        piece = data[i:i + size]
+        out += b"%x\r\n%s\r\n" % (len(piece), piece)
+    return out + b"0\r\n\r\n"
+
+
+def test_a_chunked_request_body_is_read_whole_and_streamed(server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="transport-chunked")
+    data = os.urandom(300 * 1024 + 7)
+    s, f = connect(server)
+    with s:
+        # A body read whole before the service sees it (a JSON API)...
+        body = b'{"name": "transport-chunked-machine"}'
+        s.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                  b"X-Amz-Target: AWSStepFunctions.CreateActivity\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(body, 7))
+        status, _, answer = read_response(f)
+        assert status == 200 and b"activityArn" in answer
+        # ...and one streamed to disk as it arrives (an object), on the same connection.
+        s.sendall(b"PUT /%s HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  % presigned(s3, "put_object", "transport-chunked", "k") + chunked(data, 64 * 1024 + 3))
+        status, _, _ = read_response(f)
+        assert status == 200
+    assert s3.get_object(Bucket="transport-chunked", Key="k")["Body"].read() == data
+    assert any(a["name"] == "transport-chunked-machine" for a in server.client().list_activities()["activities"])
+
+
+def test_a_client_gone_mid_request_or_mid_answer_changes_nothing(server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="transport-gone")
+    data = os.urandom(8 * 1024 * 1024)
+    s3.put_object(Bucket="transport-gone", Key="big", Body=data)
+    # A body cut short: a JSON request, and an object upload (streamed), each closed mid-body.
+    s, f = connect(server)
+    with s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                  b"X-Amz-Target: AWSStepFunctions.CreateActivity\r\nContent-Length: 1000\r\n\r\n{\"name\": \"cut")
+    s, f = connect(server)
+    with s:
+        s.sendall(b"PUT /%s HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n"
+                  % presigned(s3, "put_object", "transport-gone", "partial") + b"x" * 50000)
+    # A download left after its first bytes.
+    s, f = connect(server)
+    with s:
+        s.sendall(b"GET /%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % presigned(s3, "get_object", "transport-gone", "big"))
+        assert f.read(100)
+    # A long poll whose caller went away.
+    sfn = server.client()
+    arn = sfn.create_activity(name="transport-gone-poll")["activityArn"]
+    s, f = connect(server)
+    with s:
+        poll = b'{"activityArn": "%s"}' % arn.encode()
+        s.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                  b"X-Amz-Target: AWSStepFunctions.GetActivityTask\r\nContent-Length: %d\r\n\r\n%s" % (len(poll), poll))
+    # Nothing was made of the cut requests, the object is whole, and the server answers.
+    names = [a["name"] for a in sfn.list_activities()["activities"]]
+    assert not any(n.startswith("cut") for n in names)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="transport-gone").get("Contents", [])]
+    assert keys == ["big"]
+    assert s3.get_object(Bucket="transport-gone", Key="big")["Body"].read() == data
+    s, f = connect(server)
+    with s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert read_response(f)[0] == 200
