@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "CStackBounds"),
         // Linux's sync_file_range, which Glibc's Swift module does not export.
         .target(name: "CFileSync"),
+        // CRC-64/NVME and CRC-32C at the CPU's speed (PCLMULQDQ, SSE 4.2), over every object's bytes.
+        .target(name: "CChecksums"),
         // The pure interpreter: decide(state, trigger) -> Decision{events, effects}.
         .target(name: "StatesInterpreter", dependencies: ["StatesLanguage", "JSONata"], linkerSettings: [.linkedLibrary("m")]),
         // SQLite from the system (Debian: libsqlite3-dev), through a thin wrapper of our own.
@@ -134,7 +136,7 @@ let package = Package(
         // The one list of services `baton serve` puts on the endpoint.
         // Amazon S3: buckets and objects streamed to and from files, multipart uploads.
         .target(name: "Objects", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "CFileSync", "CZlib",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "CFileSync", "CZlib", "CChecksums",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -8,17 +8,42 @@ import Testing
 /// one, a multipart upload's is COMPOSITE (over the parts' digests, `value-N`) or FULL_OBJECT,
 /// and the complete request is checked against the upload's algorithm and type.
 @Suite struct MultipartChecksumTests {
-    /// CRC-64/NVME's published check value (the CRC of "123456789"), and slicing-by-8 agreeing
-    /// with the byte-at-a-time form on lengths that are not multiples of 8.
-    @Test func crc64nvmeMatchesItsCheckValue() {
-        var c = Checksum(.crc64nvme)
+    /// Each CRC's published check value (of "123456789"), in S3's base64 of the big-endian digest.
+    @Test(arguments: [(Checksum.Algorithm.crc64nvme, [0xAE, 0x8B, 0x14, 0x86, 0x0A, 0x79, 0x98, 0x88] as [UInt8]),
+                      (.crc32, [0xCB, 0xF4, 0x39, 0x26]), (.crc32c, [0xE3, 0x06, 0x92, 0x83])])
+    func crcsMatchTheirCheckValues(_ algorithm: Checksum.Algorithm, _ expected: [UInt8]) {
+        var c = Checksum(algorithm)
         c.update(Array("123456789".utf8))
-        let expected: [UInt8] = [0xAE, 0x8B, 0x14, 0x86, 0x0A, 0x79, 0x98, 0x88]
         #expect(c.value() == Data(expected).base64EncodedString())
-        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-        var slow: UInt64 = ~0
-        for b in bytes { slow = Checksum.crc64Table[Int((slow ^ UInt64(b)) & 0xFF)] ^ (slow >> 8) }
-        #expect(Checksum.crc64(~0, bytes) == slow)
+    }
+
+    /// The folded and instruction-based CRCs agree with the definition, a bit at a time, on
+    /// every length around their block sizes (16, 64) and from any starting register.
+    @Test func fastCRCsAgreeWithTheBitwiseDefinition() {
+        func bitwise<T: FixedWidthInteger & UnsignedInteger>(_ start: T, _ bytes: ArraySlice<UInt8>, _ polynomial: T) -> T {
+            var c = start
+            for b in bytes {
+                c ^= T(b)
+                for _ in 0..<8 { c = c & 1 == 1 ? (c >> 1) ^ polynomial : c >> 1 }
+            }
+            return c
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes = (0..<1_300).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        var wrong = 0
+        for length in Array(0...300) + [511, 512, 513, 1_023, 1_024, 1_025, 1_299] {
+            for offset in [0, 1] where offset + length <= bytes.count {
+                let part = bytes[offset..<(offset + length)]
+                let start64 = UInt64(length) &* 0x0123_4567_89AB_CDEF, start32 = UInt32(truncatingIfNeeded: start64)
+                if Checksum.crc64(start64, Array(part)) != bitwise(start64, part, 0x9A6C_9329_AC4B_C9B5 as UInt64) { wrong += 1 }
+                if Checksum.crc32c(start32, Array(part)) != bitwise(start32, part, 0x82F6_3B78 as UInt32) { wrong += 1 }
+                if Checksum.crc32(start32, Array(part)) != bitwise(start32, part, 0xEDB8_8320 as UInt32) { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
     }
 
     @Test func everyObjectGetsACRC64NVMEAndARangeGetsNone() async throws {
