@@ -10,7 +10,9 @@
 #define CRC64_POLY 0x9A6C9329AC4BC9B5ULL
 #define CRC32C_POLY 0x82F63B78U
 
-static uint64_t crc64_table[256];
+/// Eight tables for CRC-64/NVME by slicing: table k maps a byte k places further on (the way
+/// on a CPU without PCLMULQDQ, and for inputs shorter than a fold).
+static uint64_t crc64_table[8][256];
 static uint32_t crc32c_table[256];
 /// x^191, x^127 (one block on), x^575, x^511 (four blocks on), each mod P, reflected.
 static uint64_t k191, k127, k575, k511;
@@ -33,9 +35,12 @@ static void setup(void) {
             c = (c & 1) ? CRC64_POLY ^ (c >> 1) : c >> 1;
             d = (d & 1) ? CRC32C_POLY ^ (d >> 1) : d >> 1;
         }
-        crc64_table[i] = c;
+        crc64_table[0][i] = c;
         crc32c_table[i] = d;
     }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++)
+            crc64_table[k][i] = (crc64_table[k - 1][i] >> 8) ^ crc64_table[0][crc64_table[k - 1][i] & 0xFF];
     k191 = xpow(191);
     k127 = xpow(127);
     k575 = xpow(575);
@@ -48,7 +53,20 @@ static void setup(void) {
 }
 
 static uint64_t crc64_bytes(uint64_t c, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) c = crc64_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        c ^= w;
+        c = crc64_table[7][c & 0xFF] ^ crc64_table[6][(c >> 8) & 0xFF] ^ crc64_table[5][(c >> 16) & 0xFF]
+            ^ crc64_table[4][(c >> 24) & 0xFF] ^ crc64_table[3][(c >> 32) & 0xFF] ^ crc64_table[2][(c >> 40) & 0xFF]
+            ^ crc64_table[1][(c >> 48) & 0xFF] ^ crc64_table[0][c >> 56];
+        p += 8;
+        n -= 8;
+    }
+    for (size_t i = 0; i < n; i++) c = crc64_table[0][(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c;
 }
 

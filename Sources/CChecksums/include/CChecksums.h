@@ -5,7 +5,7 @@
 
 /// CRC-64/NVME's register (reflected polynomial 0x9A6C9329AC4BC9B5, no init or final xor
 /// applied here) after `length` more bytes: carry-less multiplication folding 64 bytes a step
-/// where the CPU has PCLMULQDQ, a byte table elsewhere and for the last bytes.
+/// where the CPU has PCLMULQDQ, eight tables (slicing by eight) elsewhere and for short inputs.
 uint64_t baton_crc64nvme_update(uint64_t crc, const uint8_t *bytes, size_t length);
 
 /// CRC-32C's register (Castagnoli, reflected 0x82F63B78, no init or final xor) after `length`
