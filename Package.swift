@@ -120,7 +120,7 @@ let package = Package(
         ]),
         // Amazon DynamoDB and DynamoDB Streams: tables, indexes, expressions, change streams.
         .target(name: "Tables", dependencies: [
-            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "Kinesis",
+            "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "CSQLite", "Kinesis", "CZlib",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Messaging", dependencies: [

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import ServiceKit
 import StatesInterpreter
@@ -46,12 +47,8 @@ struct DynamoDBTaskHandler: TaskHandler {
         }
     }
 
+    /// The `x-amz-crc32` DynamoDB sends with every answer: CRC-32 of the body, zlib's.
     func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            c ^= UInt32(b)
-            for _ in 0..<8 { c = (c >> 1) ^ (0xEDB8_8320 & (0 &- (c & 1))) }
-        }
-        return ~c
+        bytes.withUnsafeBufferPointer { UInt32(truncatingIfNeeded: CZlib.crc32(0, $0.baseAddress, uInt($0.count))) }
     }
 }
