@@ -180,6 +180,8 @@ let package = Package(
         .testTarget(name: "HTTPAPITests", dependencies: [
             "StatesLanguage", "StatesInterpreter", "Journal", "Engine", "ServiceKit", "HTTPAPI", "ServiceList",
             "StepFunctions", "Integrations", "Parameters",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ],
     swiftLanguageModes: [.v6]

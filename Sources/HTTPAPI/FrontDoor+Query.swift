@@ -29,9 +29,10 @@ extension FrontDoor {
         let input = q.query.model.input(action, parameters)
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k] = v }
-        Self.hand(trace, into: &headers)
-        let call = ServiceCall(action: action, method: "POST", path: request.path, headers: headers,
+        let handed = Self.hand(trace, into: &headers)
+        var call = ServiceCall(action: action, method: "POST", path: request.path, headers: headers,
                                body: JSON.object(input).serializedBytes, requestId: id)
+        call.trace = handed
         var out: Outgoing
         do {
             let reply = try await handler(call)

@@ -277,7 +277,7 @@ package struct FrontDoor: Sendable {
         var headers: [String: String] = [:]
         for (k, v) in request.headers { headers[k] = v }
         // Past the signature check, which covered the caller's own headers.
-        Self.hand(trace, into: &headers)
+        let handed = Self.hand(trace, into: &headers)
         var query: [String: String] = [:]
         var queryValues: [String: [String]] = [:]
         for (k, v) in SigV4Verifier.queryPairs(request.query) {
@@ -288,6 +288,7 @@ package struct FrontDoor: Sendable {
         var call = ServiceCall(action: destination.action, method: request.method, path: request.path, parameters: destination.parameters,
                                query: query, headers: headers, body: request.body, requestId: id)
         call.queryValues = queryValues
+        call.trace = handed
         call.bodyStream = request.bodyStream
         if let verifier { call.sessions = ConsoleSessions(accessKeyId: verifier.accessKeyId, secretAccessKey: verifier.secretAccessKey, now: clock) }
         if destination.authentication == Self.formUpload, let verifier {
@@ -313,10 +314,14 @@ package struct FrontDoor: Sendable {
     }
 
     /// The request's span becomes the caller the service sees (what it starts is the span's child).
-    static func hand(_ trace: TraceContext?, into headers: inout [String: String]) {
-        guard let trace else { return }
-        headers["x-amzn-trace-id"] = trace.xray
+    /// Tells the X-Ray spelling it wrote, for `ServiceCall.trace`.
+    @discardableResult
+    static func hand(_ trace: TraceContext?, into headers: inout [String: String]) -> String? {
+        guard let trace else { return nil }
+        let xray = trace.xray
+        headers["x-amzn-trace-id"] = xray
         headers["traceparent"] = trace.traceparent
+        return xray
     }
 
     /// A console session stands in for a signature on the routes that take one, and on JSON

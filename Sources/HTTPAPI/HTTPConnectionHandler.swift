@@ -176,9 +176,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         inbox.put {
             let out = await work(door)
             guard let stream = out.stream else {
-                loop.execute {
+                // The task runs on this loop (`EventLoopTaskExecutor`): answered at once.
+                if loop.inEventLoop {
                     let (handler, context) = bound.value
-                    _ = handler.respond(context, out)
+                    handler.respond(context, out)
+                } else {
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.respond(context, out)
+                    }
                 }
                 return
             }

@@ -22,12 +22,15 @@ package struct HTTPServer: Service {
     let port: Int
     let door: FrontDoor
     let logger: Logger
+    /// Told the port the server listens on once it does (port 0 picks a free one: tests).
+    let bound: @Sendable (Int) -> Void
 
-    package init(host: String, port: Int, door: FrontDoor, logger: Logger) {
+    package init(host: String, port: Int, door: FrontDoor, logger: Logger, bound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.door = door
         self.logger = logger
+        self.bound = bound
     }
 
     package func run() async throws {
@@ -35,7 +38,7 @@ package struct HTTPServer: Service {
         let quiesce = ServerQuiescingHelper(group: group)
         let door = self.door
         let logger = self.logger
-        let (connections, accepted) = AsyncStream<ConnectionInbox>.makeStream()
+        let (connections, accepted) = AsyncStream<(ConnectionInbox, any EventLoop)>.makeStream()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -50,13 +53,14 @@ package struct HTTPServer: Service {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try pipeline.addHandler(HTTPConnectionHandler(door: door, inbox: inbox, logger: logger))
-                    accepted.yield(inbox)
+                    accepted.yield((inbox, channel.eventLoop))
                 }
             }
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .bind(host: host, port: port).get()
+        bound(channel.localAddress?.port ?? port)
         await withDiscardingTaskGroup { tasks in
             tasks.addTask {
                 await withTaskCancellationHandler {
@@ -71,8 +75,9 @@ package struct HTTPServer: Service {
                 // The listener closed (shutdown, or an error): no more connections come.
                 accepted.finish()
             }
-            for await inbox in connections {
-                tasks.addTask { await inbox.serve() }
+            for await (inbox, loop) in connections {
+                // On the connection's own event loop: no thread hop between its socket and its answers.
+                tasks.addTask(executorPreference: EventLoopTaskExecutor(loop)) { await inbox.serve() }
             }
         }
     }

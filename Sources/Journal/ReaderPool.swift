@@ -23,9 +23,11 @@ final class ReaderPool: @unchecked Sendable {
         free = made
     }
 
-    /// How many readers a machine gets: one per core (reads run on Swift's cooperative pool,
-    /// one thread per core), at least two, at most four.
-    static var defaultCount: Int { min(4, max(2, ProcessInfo.processInfo.activeProcessorCount)) }
+    /// How many readers a machine gets: two per core, at least four, at most eight. Reads run
+    /// on Swift's cooperative pool (a thread per core) and on the HTTP server's event loops (as
+    /// many again: a connection's requests are answered on its loop), so that many threads can
+    /// read at once without one waiting for another's connection.
+    static var defaultCount: Int { min(8, max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)) }
 
     func with<T>(_ body: (SQLiteConnection) throws(JournalError) -> T) throws(JournalError) -> T {
         condition.lock()

@@ -21,19 +21,50 @@ package struct TraceContext: Sendable, Equatable {
         self.sampled = sampled
     }
 
-    /// Either spelling.
+    /// Either spelling, told apart by the third byte: W3C's version is two hex digits and a
+    /// dash; X-Ray's fields are words (`Root=`, `Parent=`, `Sampled=`). Each traced step reads
+    /// its execution's header back, so the wrong parser is not tried first.
     package init?(header: String) {
-        if let t = TraceContext(traceparent: header) { self = t } else if let t = TraceContext(xray: header) { self = t } else { return nil }
+        let b = Self.trimmed(Array(header.utf8)[...])
+        if b.count > 2, b[b.startIndex + 2] == UInt8(ascii: "-") {
+            guard let t = TraceContext(traceparentBytes: b) else { return nil }
+            self = t
+        } else {
+            guard let t = TraceContext(xray: header) else { return nil }
+            self = t
+        }
     }
 
     /// W3C Trace Context, version 00 (a later version is read by its first four fields, as the
     /// recommendation asks).
     package init?(traceparent: String) {
-        let parts = traceparent.trimmingSpaces.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, Self.isHex(String(parts[0]), count: 2), parts[0] != "ff", parts[0] != "00" || parts.count == 4,
-              Self.isHex(String(parts[3]), count: 2), let flags = UInt8(parts[3], radix: 16),
-              String(parts[2]) != String(repeating: "0", count: 16) else { return nil }
-        self.init(traceId: String(parts[1]), parentId: String(parts[2]), sampled: flags & 1 == 1)
+        self.init(traceparentBytes: Self.trimmed(Array(traceparent.utf8)[...]))
+    }
+
+    /// `traceparent` by bytes: every API call may carry one.
+    private init?(traceparentBytes b: ArraySlice<UInt8>) {
+        var parts: [ArraySlice<UInt8>] = []
+        var start = b.startIndex
+        for i in b.indices where b[i] == UInt8(ascii: "-") {
+            parts.append(b[start..<i])
+            start = i + 1
+        }
+        parts.append(b[start...])
+        guard parts.count >= 4, Self.isHex(parts[0], count: 2), !parts[0].elementsEqual("ff".utf8),
+              parts[0].elementsEqual("00".utf8) ? parts.count == 4 : true,
+              Self.isHex(parts[3], count: 2), Self.isHex(parts[1], count: 32), Self.isHex(parts[2], count: 16),
+              !parts[2].allSatisfy({ $0 == UInt8(ascii: "0") }) else { return nil }
+        let flags = Self.hexValue(parts[3][parts[3].startIndex]) << 4 | Self.hexValue(parts[3][parts[3].startIndex + 1])
+        self.init(traceId: String(decoding: parts[1], as: UTF8.self), parentId: String(decoding: parts[2], as: UTF8.self),
+                  sampled: flags & 1 == 1)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8 {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x61...0x66: c - 0x61 + 10
+        default: c &- 0x41 &+ 10
+        }
     }
 
     /// X-Ray: `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`,
@@ -92,7 +123,15 @@ package struct TraceContext: Sendable, Equatable {
     }
 
     static func isHex(_ s: String, count: Int) -> Bool {
-        s.utf8.count == count && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }
+        s.utf8.count == count && s.utf8.allSatisfy(isHexDigit)
+    }
+
+    static func isHex(_ s: ArraySlice<UInt8>, count: Int) -> Bool {
+        s.count == count && s.allSatisfy(isHexDigit)
+    }
+
+    private static func isHexDigit(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x61...0x66).contains(c) || (0x41...0x46).contains(c)
     }
 
     package static func hex(_ bytes: ArraySlice<UInt8>) -> String {

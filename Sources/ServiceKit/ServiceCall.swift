@@ -31,6 +31,9 @@ package struct ServiceCall: Sendable {
     /// Issues the console's session cookies; set by the front door when it requires
     /// signatures (nil: anyone on the endpoint may use the console).
     package var sessions: ConsoleSessions?
+    /// The request's trace in X-Ray's spelling, as the front door handed it on in the headers
+    /// (the request's own span as the caller): `traceHeader` without parsing them again.
+    package var trace: String?
 
     package init(action: String, method: String = "POST", path: String = "/", parameters: [String: String] = [:],
                  query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [], requestId: String = "") {

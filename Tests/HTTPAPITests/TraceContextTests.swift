@@ -22,6 +22,9 @@ import Testing
         "Root=1-5759e988bd862e3fe1be46a994272793", "Parent=53995c3f42cd8ad8",
         "Root=1-5759e98-8bd862e3fe1be46a994272793", "Root=1-5759e988-bd862e3fe1be46a99427279-", "Root=1-5759e988-bd862e3fe1be46a99427279",
         "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad", "Root=1-5759e98g-bd862e3fe1be46a994272793", "Root 1-5759e988-bd862e3fe1be46a994272793",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x", "00--4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "--", "-",
     ])
     func malformedHeadersAreNotTraces(_ header: String) {
         #expect(TraceContext(header: header) == nil)
@@ -37,6 +40,20 @@ import Testing
     func xRayHeadersAreReadField(_ header: String, _ traceId: String, _ parent: String?, _ sampled: Bool) throws {
         let t = try #require(TraceContext(xray: header))
         #expect(t.traceId == traceId && t.parentId == parent && t.sampled == sampled)
+    }
+
+    /// W3C headers as they may arrive: a later version with more fields (read by its first
+    /// four), uppercase hex (kept lowercase), spaces around, each flag bit but the first ignored.
+    @Test(arguments: [
+        ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03-what-comes-later", "00f067aa0ba902b7", true),
+        (" 00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-FF ", "00f067aa0ba902b7", true),
+        ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02", "00f067aa0ba902b7", false),
+    ] as [(String, String, Bool)])
+    func w3cHeadersAreReadByTheirFirstFourFields(_ header: String, _ parent: String, _ sampled: Bool) throws {
+        for t in [TraceContext(traceparent: header), TraceContext(header: header)] {
+            let t = try #require(t)
+            #expect(t.traceId == "4bf92f3577b34da6a3ce929d0e0e4736" && t.parentId == parent && t.sampled == sampled)
+        }
     }
 
     @Test func aCallsTraceComesFromEitherHeader() {
