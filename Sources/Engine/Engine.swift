@@ -607,7 +607,7 @@ package final class Engine: Sendable {
         if Spans.enabled, case let (traceId, _, true) = ExecutionSpans.trace(arn: arn, header: inv.traceHeader) {
             let id = Spans.newSpanId()
             taskSpan = (traceId, id, spans.stateSpan(arn: arn, state: inv.stateName), Spans.nowNanos())
-            inv.traceHeader = TraceContext(traceId: traceId, parentId: id, sampled: true)?.xray ?? inv.traceHeader
+            inv.traceHeader = TraceContext(checked: traceId, parentId: id, sampled: true).xray
         }
         defer {
             if let taskSpan { Self.emitTaskSpan(taskSpan, inv, arn: arn) }

@@ -220,9 +220,8 @@ package struct FrontDoor: Sendable {
                 ?? request.header("x-amzn-trace-id").flatMap { TraceContext(xray: $0) }
             let traceId = incoming?.traceId ?? Spans.newTraceId()
             // Not sampled: no span, but what the request starts still carries the decision.
-            if let context = TraceContext(traceId: traceId, parentId: Spans.newSpanId(), sampled: Spans.sampled(incoming, traceId: traceId)) {
-                span = (context, incoming?.parentId, Spans.nowNanos())
-            }
+            let context = TraceContext(checked: traceId, parentId: Spans.newSpanId(), sampled: Spans.sampled(incoming, traceId: traceId))
+            span = (context, incoming?.parentId, Spans.nowNanos())
         }
         // `baton_http_requests_in_flight{service}`: requests being answered now (long polls among them).
         let inFlight = began == nil ? nil : RequestMetrics.shared.inFlight(service: destination.service.name)

@@ -21,6 +21,14 @@ package struct TraceContext: Sendable, Equatable {
         self.sampled = sampled
     }
 
+    /// Ids already checked (read from a header) or made by Baton (`Spans`): not checked again,
+    /// as a traced request or task would otherwise do on every hop.
+    package init(checked traceId: String, parentId: String, sampled: Bool) {
+        self.traceId = traceId
+        self.parentId = parentId
+        self.sampled = sampled
+    }
+
     /// Either spelling, told apart by the third byte: W3C's version is two hex digits and a
     /// dash; X-Ray's fields are words (`Root=`, `Parent=`, `Sampled=`). Each traced step reads
     /// its execution's header back, so the wrong parser is not tried first.
