@@ -12,7 +12,8 @@ import ServiceLifecycle
 /// request on these cores, a fifth of a GetItem's; measured with `wrk -c16` against a hello
 /// world of each, 53–57 µs against 33–36 µs with the same hop to a Swift task.
 ///
-/// Each connection's requests are answered on one child task of `run()`, so a long poll or an
+/// Each connection's requests are answered on one child task of `run()` that runs on the
+/// connection's event loop (`EventLoopTaskExecutor`), so a long poll or an
 /// event stream sees the graceful shutdown (`cancelWhenGracefulShutdown`) as it did under the
 /// framework. On graceful shutdown the server stops accepting, each connection finishes the
 /// request it is answering and closes (an idle one at once), and `run()` returns when every
