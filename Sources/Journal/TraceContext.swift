@@ -38,7 +38,7 @@ package struct TraceContext: Sendable, Equatable {
             guard let t = TraceContext(traceparentBytes: b) else { return nil }
             self = t
         } else {
-            guard let t = TraceContext(xray: header) else { return nil }
+            guard let t = TraceContext(xrayBytes: b) else { return nil }
             self = t
         }
     }
@@ -78,16 +78,19 @@ package struct TraceContext: Sendable, Equatable {
     /// X-Ray: `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`,
     /// fields in any order; other fields (`Lineage`, `Self`) are ignored.
     package init?(xray: String) {
-        // By bytes: each traced step reads its execution's header back, and splitting it into
-        // Strings was 4 % of a traced run's CPU.
-        let b = Array(xray.utf8)
+        self.init(xrayBytes: Array(xray.utf8)[...])
+    }
+
+    /// X-Ray's spelling by bytes: each traced step reads its execution's header back, and
+    /// splitting it into Strings was 4 % of a traced run's CPU.
+    private init?(xrayBytes b: ArraySlice<UInt8>) {
         var root: ArraySlice<UInt8>?
         var parent: ArraySlice<UInt8>?
         var sampled = false
-        var i = 0
-        while i < b.count {
+        var i = b.startIndex
+        while i < b.endIndex {
             var j = i
-            while j < b.count, b[j] != UInt8(ascii: ";") { j += 1 }
+            while j < b.endIndex, b[j] != UInt8(ascii: ";") { j += 1 }
             let field = Self.trimmed(b[i..<j])
             if let eq = field.firstIndex(of: UInt8(ascii: "=")) {
                 let key = Self.trimmed(field[field.startIndex..<eq]), value = Self.trimmed(field[(eq + 1)...])
