@@ -1,31 +1,25 @@
 import Foundation
 import Journal
+import Logging
+import ServiceKit
 import Telemetry
 
 /// Tracing's cost without a collector: spans are made as `baton serve --otlp-endpoint` makes
-/// them and encoded in the exporter's batches of 2,048 (OTLP JSON), then dropped, so a
+/// them and go through the exporter itself (written into its OTLP JSON batches as they arrive,
+/// on the thread that made them), whose batches are then dropped instead of sent, so a
 /// benchmark measures the server's side of tracing alone.
-final class SpanEncodingSink: @unchecked Sendable {
-    // @unchecked Sendable: `pending` and `bytes` are touched only under `lock`.
-    private let lock = NSLock()
-    private var pending: [SpanRecord] = []
-    private(set) var bytes = 0
-
+enum SpanEncodingSink {
     static func install() {
-        let sink = SpanEncodingSink()
-        Spans.install({ sink.add($0) })
-    }
-
-    func add(_ span: SpanRecord) {
-        let batch: [SpanRecord]? = lock.withLock {
-            pending.append(span)
-            guard pending.count >= 2048 else { return nil }
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
-        }
-        if let batch {
-            let encoded = SpanExporter.encode(batch, serviceName: "baton").count
-            lock.withLock { bytes += encoded }
+        guard let exporter = SpanExporter(endpoint: "http://127.0.0.1:9/", logger: Logger(label: "bench"),
+                                          transport: { _, _, _ in OutboundHTTP.Response(status: 200, body: []) })
+        else { return }
+        exporter.install()
+        // The batches are closed and dropped a few times a second, beside the measured thread.
+        Task.detached {
+            while true {
+                try? await Task.sleep(for: .milliseconds(200))
+                await exporter.flush()
+            }
         }
     }
 }

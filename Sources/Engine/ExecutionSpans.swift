@@ -19,10 +19,15 @@ package final class ExecutionSpans: @unchecked Sendable {
     /// many times): id and start.
     private var open: [String: [String: [(id: String, start: Int64)]]] = [:]
 
-    /// Where finished spans go: the process's exporter, or a test's list.
-    private let emit: @Sendable (SpanRecord) -> Void
+    /// Where finished spans go, a step's at once: the process's exporter, or a test's list.
+    private let emit: @Sendable ([SpanRecord]) -> Void
 
-    package init(emit: @escaping @Sendable (SpanRecord) -> Void = { Spans.emit($0) }) { self.emit = emit }
+    package init(emitAll: @escaping @Sendable ([SpanRecord]) -> Void = { Spans.emit(contentsOf: $0) }) { self.emit = emitAll }
+
+    /// One span at a time (tests).
+    package convenience init(emit one: @escaping @Sendable (SpanRecord) -> Void) {
+        self.init(emitAll: { spans in for span in spans { one(span) } })
+    }
 
     static let terminal: Set<String> = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
 
@@ -52,6 +57,9 @@ package final class ExecutionSpans: @unchecked Sendable {
         // States entered and exited within this step (a chain of Pass states, most steps) are
         // paired here; only those still open when the step ends go to the shared table.
         var opened: [(name: String, id: String, start: Int64)] = []
+        // The step's spans, handed on together when it is read.
+        var made: [SpanRecord] = []
+        defer { emit(made) }
         for i in events.indices {
             let type = events[i].type
             let kind = Self.kind(type)
@@ -61,7 +69,7 @@ package final class ExecutionSpans: @unchecked Sendable {
             case .entered(let stateType):
                 guard let name = events[i].details["name"]?.stringValue else { continue }
                 if type == "FailStateEntered" {
-                    emitState(name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: Spans.newSpanId(), start: at, end: at,
+                    emitState(&made, name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: Spans.newSpanId(), start: at, end: at,
                               error: events[i].details["error"]?.stringValue ?? "Fail")
                 } else {
                     opened.append((name, Spans.newSpanId(), at))
@@ -70,9 +78,9 @@ package final class ExecutionSpans: @unchecked Sendable {
                 guard let name = events[i].details["name"]?.stringValue else { continue }
                 if let j = opened.lastIndex(where: { $0.name == name }) {
                     let span = opened.remove(at: j)
-                    emitState(name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at)
+                    emitState(&made, name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at)
                 } else if let span = lock.withLock({ open[record.arn]?[name]?.popLast() }) {
-                    emitState(name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at)
+                    emitState(&made, name, stateType: stateType, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at)
                 }
             case .terminal:
                 let failed = type == "ExecutionSucceeded" ? nil : (events[i].details["error"]?.stringValue ?? type)
@@ -83,12 +91,12 @@ package final class ExecutionSpans: @unchecked Sendable {
                     for span in spans { left.append((name, span.id, span.start)) }
                 }
                 for span in left {
-                    emitState(span.name, stateType: nil, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at,
+                    emitState(&made, span.name, stateType: nil, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at,
                               error: failed ?? "ended with the execution")
                 }
                 let machine = record.stateMachineArn.lastIndex(of: ":").map { String(record.stateMachineArn[record.stateMachineArn.index(after: $0)...]) }
                     ?? record.stateMachineArn
-                emit(SpanRecord(traceId: traceId, spanId: executionSpan(), parentSpanId: parent, name: "execution " + machine, kind: .internal,
+                made.append(SpanRecord(traceId: traceId, spanId: executionSpan(), parentSpanId: parent, name: "execution " + machine, kind: .internal,
                                       startNanos: record.startMillis * 1_000_000, endNanos: at,
                                       attributes: [("aws.step_functions.execution_arn", .string(record.arn)),
                                                    ("aws.step_functions.state_machine_arn", .string(record.stateMachineArn)),
@@ -134,12 +142,12 @@ package final class ExecutionSpans: @unchecked Sendable {
         return matches ? type[..<type.utf8.index(type.utf8.endIndex, offsetBy: -n)] : nil
     }
 
-    private func emitState(_ name: String, stateType: Substring?, traceId: String, parent: String, id: String, start: Int64, end: Int64,
+    private func emitState(_ made: inout [SpanRecord], _ name: String, stateType: Substring?, traceId: String, parent: String, id: String, start: Int64, end: Int64,
                            error: String? = nil) {
         // The execution's ARN is on the execution's span, this one's parent: not repeated per state.
         var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name))]
         if let stateType { attributes.append(("aws.step_functions.state_type", .string(String(stateType)))) }
-        emit(SpanRecord(traceId: traceId, spanId: id, parentSpanId: parent, name: "state " + name, kind: .internal, startNanos: start,
+        made.append(SpanRecord(traceId: traceId, spanId: id, parentSpanId: parent, name: "state " + name, kind: .internal, startNanos: start,
                               endNanos: end, attributes: attributes, error: error))
     }
 

@@ -28,6 +28,7 @@ extension FrontDoor {
         }
         let input = q.query.model.input(action, parameters)
         var headers: [String: String] = [:]
+        headers.reserveCapacity(request.headers.count + (trace == nil ? 0 : 2))
         for (k, v) in request.headers { headers[k] = v }
         let handed = Self.hand(trace, into: &headers)
         var call = ServiceCall(action: action, method: "POST", path: request.path, headers: headers,

@@ -274,6 +274,8 @@ package struct FrontDoor: Sendable {
             return render(ServiceError.unknownOperation(destination.action), destination.wireProtocol, id)
         }
         var headers: [String: String] = [:]
+        // Room for the two trace headers too: growing the table rehashed every header.
+        headers.reserveCapacity(request.headers.count + (trace == nil ? 0 : 2))
         for (k, v) in request.headers { headers[k] = v }
         // Past the signature check, which covered the caller's own headers.
         let handed = Self.hand(trace, into: &headers)

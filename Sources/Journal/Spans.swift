@@ -41,14 +41,18 @@ package struct SpanRecord: Sendable {
 package enum Spans {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var sink: (@Sendable (SpanRecord) -> Void)?
+    /// The same sink taking a step's spans at once (one lock, not one per span), when it has one.
+    nonisolated(unsafe) private static var batchSink: (@Sendable ([SpanRecord]) -> Void)?
 
     package static var enabled: Bool { lock.withLock { sink != nil } }
     /// The share of new traces recorded (OpenTelemetry's trace-id ratio): 1 records all.
     nonisolated(unsafe) private static var rootRatio: Double = 1
 
-    package static func install(_ newSink: (@Sendable (SpanRecord) -> Void)?, ratio: Double = 1) {
+    package static func install(_ newSink: (@Sendable (SpanRecord) -> Void)?, batch: (@Sendable ([SpanRecord]) -> Void)? = nil,
+                                ratio: Double = 1) {
         lock.withLock {
             sink = newSink
+            batchSink = newSink == nil ? nil : batch
             rootRatio = min(1, max(0, ratio))
         }
     }
@@ -68,6 +72,17 @@ package enum Spans {
     package static func emit(_ span: SpanRecord) {
         let current = lock.withLock { sink }
         current?(span)
+    }
+
+    /// Several spans at once (an execution's step makes one per state it ran).
+    package static func emit(contentsOf spans: [SpanRecord]) {
+        if spans.isEmpty { return }
+        let (one, many) = lock.withLock { (sink, batchSink) }
+        if let many {
+            many(spans)
+        } else if let one {
+            for span in spans { one(span) }
+        }
     }
 
     /// A new random span id (16 hex digits, never all zeros).

@@ -13,7 +13,7 @@ package struct TraceContext: Sendable, Equatable {
     package var sampled: Bool
 
     package init?(traceId: String, parentId: String?, sampled: Bool) {
-        guard Self.isHex(traceId, count: 32), traceId != String(repeating: "0", count: 32) else { return nil }
+        guard Self.isHex(traceId, count: 32), !traceId.utf8.allSatisfy({ $0 == UInt8(ascii: "0") }) else { return nil }
         if let parentId, !Self.isHex(parentId, count: 16) { return nil }
         // Lowercased only when it has to be (the ids Baton writes are lowercase already).
         self.traceId = traceId.utf8.contains(where: { (0x41...0x46).contains($0) }) ? traceId.lowercased() : traceId
@@ -58,8 +58,8 @@ package struct TraceContext: Sendable, Equatable {
             start = i + 1
         }
         parts.append(b[start...])
-        guard parts.count >= 4, Self.isHex(parts[0], count: 2), !parts[0].elementsEqual("ff".utf8),
-              parts[0].elementsEqual("00".utf8) ? parts.count == 4 : true,
+        guard parts.count >= 4, Self.isHex(parts[0], count: 2), !Self.equals(parts[0], "ff"),
+              Self.equals(parts[0], "00") ? parts.count == 4 : true,
               Self.isHex(parts[3], count: 2), Self.isHex(parts[1], count: 32), Self.isHex(parts[2], count: 16),
               !parts[2].allSatisfy({ $0 == UInt8(ascii: "0") }) else { return nil }
         let flags = Self.hexValue(parts[3][parts[3].startIndex]) << 4 | Self.hexValue(parts[3][parts[3].startIndex + 1])
@@ -94,12 +94,12 @@ package struct TraceContext: Sendable, Equatable {
             let field = Self.trimmed(b[i..<j])
             if let eq = field.firstIndex(of: UInt8(ascii: "=")) {
                 let key = Self.trimmed(field[field.startIndex..<eq]), value = Self.trimmed(field[(eq + 1)...])
-                if key.elementsEqual("Root".utf8) {
+                if Self.equals(key, "Root") {
                     root = value
-                } else if key.elementsEqual("Parent".utf8) {
+                } else if Self.equals(key, "Parent") {
                     parent = value
-                } else if key.elementsEqual("Sampled".utf8) {
-                    sampled = value.elementsEqual("1".utf8)
+                } else if Self.equals(key, "Sampled") {
+                    sampled = Self.equals(value, "1")
                 }
             }
             i = j + 1
@@ -110,6 +110,13 @@ package struct TraceContext: Sendable, Equatable {
         guard root[r] == UInt8(ascii: "1"), root[r + 1] == UInt8(ascii: "-"), root[r + 10] == UInt8(ascii: "-") else { return nil }
         self.init(traceId: String(decoding: root[(r + 2)..<(r + 10)] + root[(r + 11)...], as: UTF8.self),
                   parentId: parent.map { String(decoding: $0, as: UTF8.self) }, sampled: sampled)
+    }
+
+    /// Bytes against a literal, compared as bytes (a String's UTF-8 view went through a
+    /// generic path on each of a header's fields).
+    private static func equals(_ bytes: ArraySlice<UInt8>, _ word: StaticString) -> Bool {
+        guard bytes.count == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { w in bytes.withUnsafeBufferPointer { b in b.elementsEqual(w) } }
     }
 
     private static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
@@ -125,12 +132,40 @@ package struct TraceContext: Sendable, Equatable {
         return TraceContext(traceId: hex(entropy[0..<16]), parentId: hex(entropy[16..<24]), sampled: sampled)
     }
 
-    package var traceparent: String { "00-\(traceId)-\(parentId ?? "0000000000000001")-\(sampled ? "01" : "00")" }
+    package var traceparent: String {
+        // By bytes: every traced request hands its trace on in both spellings.
+        var out: [UInt8] = []
+        out.reserveCapacity(55)
+        out.append(contentsOf: "00-".utf8)
+        Self.append(traceId, to: &out)
+        out.append(UInt8(ascii: "-"))
+        if let parentId { Self.append(parentId, to: &out) } else { out.append(contentsOf: "0000000000000001".utf8) }
+        out.append(contentsOf: (sampled ? "-01" : "-00").utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
 
     package var xray: String {
-        var s = "Root=1-\(traceId.prefix(8))-\(traceId.dropFirst(8))"
-        if let parentId { s += ";Parent=\(parentId)" }
-        return s + ";Sampled=\(sampled ? "1" : "0")"
+        var out: [UInt8] = []
+        out.reserveCapacity(77)
+        out.append(contentsOf: "Root=1-".utf8)
+        var id = traceId
+        id.withUTF8 { b in
+            // The W3C id cut after its first eight digits (`1-<8 hex>-<24 hex>`).
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b.prefix(8)))
+            out.append(UInt8(ascii: "-"))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b.dropFirst(8)))
+        }
+        if let parentId {
+            out.append(contentsOf: ";Parent=".utf8)
+            Self.append(parentId, to: &out)
+        }
+        out.append(contentsOf: (sampled ? ";Sampled=1" : ";Sampled=0").utf8)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func append(_ s: String, to out: inout [UInt8]) {
+        var text = s
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     static func isHex(_ s: String, count: Int) -> Bool {

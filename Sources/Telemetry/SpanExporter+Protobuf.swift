@@ -14,48 +14,63 @@ import ServiceKit
 ///     KeyValue { 1: key, 2: AnyValue { 1: string, 2: bool, 3: int } }
 extension SpanExporter {
     package static func encodeProtobuf(_ spans: [SpanRecord], serviceName: String) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(spans.count * 160)
+        var scratch = ProtobufScratch()
+        for s in spans { encodeProtobuf(s, into: &body, &scratch) }
+        return protobufDocument(spans: body, serviceName: serviceName)
+    }
+
+    /// One span as ScopeSpans' field 2 (its key, its length, the Span), appended to `out`.
+    static func encodeProtobuf(_ s: SpanRecord, into out: inout [UInt8], _ scratch: inout ProtobufScratch) {
+        var span = scratch.span, status = scratch.status
+        span.bytes.removeAll(keepingCapacity: true)
+        span.hexBytes(1, s.traceId)
+        span.hexBytes(2, s.spanId)
+        if let parent = s.parentSpanId { span.hexBytes(4, parent) }
+        span.string(5, s.name)
+        span.varint(6, UInt64(s.kind.rawValue))
+        span.fixed64(7, UInt64(max(0, s.startNanos)))
+        span.fixed64(8, UInt64(max(0, max(s.endNanos, s.startNanos))))
+        for (key, value) in s.attributes { span.message(9, keyValue(key, value, &scratch.kv, &scratch.any)) }
+        status.bytes.removeAll(keepingCapacity: true)
+        if let error = s.error {
+            status.string(2, error)
+            status.varint(3, 2)
+        } else {
+            status.varint(3, 1)
+        }
+        span.message(15, status)
+        out.appendVarint(2 << 3 | 2)
+        out.appendVarint(UInt64(span.bytes.count))
+        out.append(contentsOf: span.bytes)
+        scratch.span = span
+        scratch.status = status
+    }
+
+    /// The ExportTraceServiceRequest around spans written by `encodeProtobuf(_:into:_:)`.
+    static func protobufDocument(spans: [UInt8], serviceName: String) -> [UInt8] {
         var resource = Protobuf()
-        var scratch = (kv: Protobuf(), any: Protobuf())
-        resource.message(1, keyValue("service.name", .string(serviceName), &scratch.kv, &scratch.any))
-        resource.message(1, keyValue("service.version", .string(BatonRelease.version), &scratch.kv, &scratch.any))
+        var kv = Protobuf(), any = Protobuf()
+        resource.message(1, keyValue("service.name", .string(serviceName), &kv, &any))
+        resource.message(1, keyValue("service.version", .string(BatonRelease.version), &kv, &any))
         var scope = Protobuf()
         scope.string(1, "baton")
         scope.string(2, BatonRelease.version)
-        // ScopeSpans' body, written once: the scope, then each span through reused buffers.
-        var body = Protobuf()
-        body.bytes.reserveCapacity(spans.count * 160 + 64)
-        body.message(1, scope)
-        var span = Protobuf(), status = Protobuf()
-        for s in spans {
-            span.bytes.removeAll(keepingCapacity: true)
-            span.hexBytes(1, s.traceId)
-            span.hexBytes(2, s.spanId)
-            if let parent = s.parentSpanId { span.hexBytes(4, parent) }
-            span.string(5, s.name)
-            span.varint(6, UInt64(s.kind.rawValue))
-            span.fixed64(7, UInt64(max(0, s.startNanos)))
-            span.fixed64(8, UInt64(max(0, max(s.endNanos, s.startNanos))))
-            for (key, value) in s.attributes { span.message(9, keyValue(key, value, &scratch.kv, &scratch.any)) }
-            status.bytes.removeAll(keepingCapacity: true)
-            if let error = s.error {
-                status.string(2, error)
-                status.varint(3, 2)
-            } else {
-                status.varint(3, 1)
-            }
-            span.message(15, status)
-            body.message(2, span)
-        }
-        // The two wrappers' headers are written before the body, which is copied once.
-        let resourceSpansLength = 1 + Protobuf.size(resource.bytes.count) + resource.bytes.count + 1 + Protobuf.size(body.bytes.count) + body.bytes.count
+        // ScopeSpans: the scope, then the spans (each already its field 2).
+        let scopeField = 1 + Protobuf.size(scope.bytes.count) + scope.bytes.count
+        let scopeSpansLength = scopeField + spans.count
+        let resourceSpansLength = 1 + Protobuf.size(resource.bytes.count) + resource.bytes.count + 1 + Protobuf.size(scopeSpansLength)
+            + scopeSpansLength
         var out = Protobuf()
         out.bytes.reserveCapacity(resourceSpansLength + 8)
         out.key(1, 2)
         out.raw(UInt64(resourceSpansLength))
         out.message(1, resource)
         out.key(2, 2)
-        out.raw(UInt64(body.bytes.count))
-        out.bytes.append(contentsOf: body.bytes)
+        out.raw(UInt64(scopeSpansLength))
+        out.message(1, scope)
+        out.bytes.append(contentsOf: spans)
         return out.bytes
     }
 
@@ -72,6 +87,11 @@ extension SpanExporter {
         return kv
     }
 }
+/// Buffers a span's protobuf writing reuses from span to span.
+struct ProtobufScratch {
+    var span = Protobuf(), status = Protobuf(), kv = Protobuf(), any = Protobuf()
+}
+
 /// Protocol Buffers' wire format, the few field kinds OTLP's spans use.
 struct Protobuf {
     var bytes: [UInt8] = []

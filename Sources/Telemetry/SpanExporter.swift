@@ -15,7 +15,7 @@ import StatesLanguage
 /// that makes its own ids and keeps open spans in memory cannot say that. The wire format is
 /// OTLP's own, which any collector reads.
 package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable {
-    // @unchecked Sendable: `pending` is touched only under `lock`.
+    // @unchecked Sendable: the batches, counts and scratch buffers are touched only under `lock`.
     let url: URL
     let serviceName: String
     let logger: Logger
@@ -43,8 +43,21 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     let transport: Transport
     let interval: Duration
     private let lock = NSLock()
-    private var pending: [SpanRecord] = []
+    /// Spans are written in the wire's bytes as they arrive, into batches of up to `batchSize`:
+    /// nothing of a span is kept but its bytes, so a span is copied once, not held, copied into
+    /// a batch and walked again when the batch goes. A JSON batch begins with the document's
+    /// opening, so it is sent as it stands once closed.
+    private var full: [Batch] = []
+    private var current: Batch?
+    private var pendingCount = 0
     private var dropped = 0
+    /// The protobuf writer's scratch buffers, reused span after span (under `lock`).
+    private var scratch = ProtobufScratch()
+
+    struct Batch {
+        var bytes: [UInt8]
+        var count = 0
+    }
 
     static let batchSize = 2048
     static let maximumPending = 16_384
@@ -68,7 +81,7 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
 
     /// Makes this the process's span sink; `ratio` of new traces are recorded.
     package func install(ratio: Double = 1) {
-        Spans.install({ [weak self] span in self?.add(span) }, ratio: ratio)
+        Spans.install({ [weak self] span in self?.add(span) }, batch: { [weak self] spans in self?.add(contentsOf: spans) }, ratio: ratio)
     }
 
     /// The ratio of new traces to record, from OpenTelemetry's variables: `OTEL_TRACES_SAMPLER`
@@ -83,10 +96,42 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     }
 
     package func add(_ span: SpanRecord) {
-        lock.withLock {
-            // Full (the collector is slow or down): the newest are dropped, in O(1).
-            if pending.count >= Self.maximumPending { dropped += 1 } else { pending.append(span) }
+        lock.withLock { append(span) }
+    }
+
+    /// A step's spans, under one lock.
+    package func add(contentsOf spans: [SpanRecord]) {
+        lock.withLock { for span in spans { append(span) } }
+    }
+
+    /// Under `lock`.
+    private func append(_ span: SpanRecord) {
+        // Full (the collector is slow or down): the newest are dropped, in O(1).
+        if pendingCount >= Self.maximumPending {
+            dropped += 1
+            return
         }
+        var batch = current ?? Batch(bytes: openBatch())
+        current = nil
+        switch wire {
+        case .json:
+            if batch.count > 0 { batch.bytes.append(UInt8(ascii: ",")) }
+            Self.encode(span, into: &batch.bytes)
+        case .protobuf:
+            Self.encodeProtobuf(span, into: &batch.bytes, &scratch)
+        }
+        batch.count += 1
+        pendingCount += 1
+        if batch.count >= Self.batchSize { full.append(batch) } else { current = batch }
+    }
+
+    /// A new batch's first bytes: JSON's document up to its spans (protobuf's wrappers need the
+    /// spans' length, so they are written when the batch goes).
+    private func openBatch() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(wire == .json ? 64 * 1024 : 16 * 1024)
+        if wire == .json { Self.openDocument(serviceName: serviceName, &bytes) }
+        return bytes
     }
 
     package func run() async throws {
@@ -104,18 +149,26 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     /// Sends everything pending, a batch at a time.
     package func flush() async {
         while true {
-            let batch: [SpanRecord] = lock.withLock {
-                if pending.count <= Self.batchSize {
-                    defer { pending.removeAll(keepingCapacity: true) }
-                    return pending
+            let taken: Batch? = lock.withLock {
+                let b: Batch?
+                if !full.isEmpty {
+                    b = full.removeFirst()
+                } else {
+                    b = current
+                    current = nil
                 }
-                let b = Array(pending.prefix(Self.batchSize))
-                pending.removeFirst(Self.batchSize)
+                pendingCount -= b?.count ?? 0
                 return b
             }
-            if batch.isEmpty { return }
+            guard var batch = taken, batch.count > 0 else { return }
             do {
-                let body = wire == .json ? Self.encode(batch, serviceName: serviceName) : Self.encodeProtobuf(batch, serviceName: serviceName)
+                let body: [UInt8]
+                if wire == .json {
+                    Self.closeDocument(&batch.bytes)
+                    body = batch.bytes
+                } else {
+                    body = Self.protobufDocument(spans: batch.bytes, serviceName: serviceName)
+                }
                 let type = wire == .json ? "application/json" : "application/x-protobuf"
                 let response = try await transport(url.absoluteString, type, body)
                 if !response.succeeded {
@@ -150,61 +203,87 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     package static func encode(_ spans: [SpanRecord], serviceName: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(spans.count * 400 + 256)
-        out.append(contentsOf: #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"#.utf8)
-        string(serviceName, &out)
-        out.append(contentsOf: #"}},{"key":"service.version","value":{"stringValue":"#.utf8)
-        string(BatonRelease.version, &out)
-        out.append(contentsOf: #"}}]},"scopeSpans":[{"scope":{"name":"baton","version":"#.utf8)
-        string(BatonRelease.version, &out)
-        out.append(contentsOf: #"},"spans":["#.utf8)
+        openDocument(serviceName: serviceName, &out)
         for (i, s) in spans.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: #"{"traceId":""#.utf8)
-            out.append(contentsOf: s.traceId.utf8)
-            out.append(contentsOf: #"","spanId":""#.utf8)
-            out.append(contentsOf: s.spanId.utf8)
-            out.append(UInt8(ascii: "\""))
-            if let parent = s.parentSpanId {
-                out.append(contentsOf: #","parentSpanId":""#.utf8)
-                out.append(contentsOf: parent.utf8)
-                out.append(UInt8(ascii: "\""))
-            }
-            out.append(contentsOf: #","name":"#.utf8)
-            string(s.name, &out)
-            out.append(contentsOf: #","kind":"#.utf8)
-            decimal(Int64(s.kind.rawValue), &out)
-            out.append(contentsOf: #","startTimeUnixNano":""#.utf8)
-            decimal(s.startNanos, &out)
-            out.append(contentsOf: #"","endTimeUnixNano":""#.utf8)
-            decimal(max(s.endNanos, s.startNanos), &out)
-            out.append(contentsOf: #"","attributes":["#.utf8)
-            for (j, (key, value)) in s.attributes.enumerated() {
-                if j > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: #"{"key":"#.utf8)
-                string(key, &out)
-                switch value {
-                case .string(let v):
-                    out.append(contentsOf: #","value":{"stringValue":"#.utf8)
-                    string(v, &out)
-                case .int(let v):
-                    out.append(contentsOf: #","value":{"intValue":""#.utf8)
-                    decimal(v, &out)
-                    out.append(UInt8(ascii: "\""))
-                case .bool(let v): out.append(contentsOf: #","value":{"boolValue":\#(v)"#.utf8)
-                }
-                out.append(contentsOf: "}}".utf8)
-            }
-            out.append(contentsOf: #"],"status":{"code":"#.utf8)
-            if let error = s.error {
-                out.append(contentsOf: #"2,"message":"#.utf8)
-                string(error, &out)
-            } else {
-                out.append(UInt8(ascii: "1"))
-            }
-            out.append(contentsOf: "}}".utf8)
+            encode(s, into: &out)
         }
-        out.append(contentsOf: "]}]}]}".utf8)
+        closeDocument(&out)
         return out
+    }
+
+    /// The document up to its first span.
+    static func openDocument(serviceName: String, _ out: inout [UInt8]) {
+        literal(#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"#, &out)
+        string(serviceName, &out)
+        literal(#"}},{"key":"service.version","value":{"stringValue":"#, &out)
+        string(BatonRelease.version, &out)
+        literal(#"}}]},"scopeSpans":[{"scope":{"name":"baton","version":"#, &out)
+        string(BatonRelease.version, &out)
+        literal(#"},"spans":["#, &out)
+    }
+
+    static func closeDocument(_ out: inout [UInt8]) {
+        literal("]}]}]}", &out)
+    }
+
+    /// One span's object.
+    static func encode(_ s: SpanRecord, into out: inout [UInt8]) {
+        literal(#"{"traceId":""#, &out)
+        raw(s.traceId, &out)
+        literal(#"","spanId":""#, &out)
+        raw(s.spanId, &out)
+        out.append(UInt8(ascii: "\""))
+        if let parent = s.parentSpanId {
+            literal(#","parentSpanId":""#, &out)
+            raw(parent, &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        literal(#","name":"#, &out)
+        string(s.name, &out)
+        literal(#","kind":"#, &out)
+        decimal(Int64(s.kind.rawValue), &out)
+        literal(#","startTimeUnixNano":""#, &out)
+        decimal(s.startNanos, &out)
+        literal(#"","endTimeUnixNano":""#, &out)
+        decimal(max(s.endNanos, s.startNanos), &out)
+        literal(#"","attributes":["#, &out)
+        for (j, (key, value)) in s.attributes.enumerated() {
+            if j > 0 { out.append(UInt8(ascii: ",")) }
+            literal(#"{"key":"#, &out)
+            string(key, &out)
+            switch value {
+            case .string(let v):
+                literal(#","value":{"stringValue":"#, &out)
+                string(v, &out)
+            case .int(let v):
+                literal(#","value":{"intValue":""#, &out)
+                decimal(v, &out)
+                out.append(UInt8(ascii: "\""))
+            case .bool(let v): v ? literal(#","value":{"boolValue":true"#, &out) : literal(#","value":{"boolValue":false"#, &out)
+            }
+            literal("}}", &out)
+        }
+        literal(#"],"status":{"code":"#, &out)
+        if let error = s.error {
+            literal(#"2,"message":"#, &out)
+            string(error, &out)
+        } else {
+            out.append(UInt8(ascii: "1"))
+        }
+        literal("}}", &out)
+    }
+
+    /// The wire's fixed text, copied whole (appending a String's UTF-8 view went byte by byte
+    /// through a generic path: a quarter of a span's encoding).
+    static func literal(_ s: StaticString, _ out: inout [UInt8]) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    /// Text known to need no escape (hex ids), its bytes copied whole.
+    static func raw(_ s: String, _ out: inout [UInt8]) {
+        var text = s
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     /// A decimal integer, its digits written straight into `out` (no String made).

@@ -13,16 +13,20 @@ package enum Hashing {
     }
 
     static func pad(_ data: [UInt8], blockSize: Int, lengthBytes: Int, bigEndian: Bool) -> [UInt8] {
-        var m = data
+        var m: [UInt8] = []
+        m.reserveCapacity((data.count + 1 + lengthBytes + blockSize - 1) / blockSize * blockSize)
+        m.append(contentsOf: data)
         let bitLength = UInt64(data.count) &* 8
         m.append(0x80)
         while (m.count + lengthBytes) % blockSize != 0 { m.append(0) }
-        var len = [UInt8](repeating: 0, count: lengthBytes)
+        // The length's bytes, only the low eight of which can be set.
+        let lengthAt = m.count
+        m.append(contentsOf: repeatElement(0, count: lengthBytes))
         for i in 0..<8 {
             let byte = UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))
-            if bigEndian { len[lengthBytes - 1 - i] = byte } else { len[i] = byte }
+            if bigEndian { m[lengthAt + lengthBytes - 1 - i] = byte } else { m[lengthAt + i] = byte }
         }
-        return m + len
+        return m
     }
 
     static func md5(_ data: [UInt8]) -> [UInt8] {
@@ -96,29 +100,49 @@ package enum Hashing {
     ]
 
     package static func sha256(_ data: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        // The state in locals and the schedule in a stack buffer: derived span ids hash an
+        // ARN on every traced step, and an array per block (and per round's state) was most of it.
+        var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
+        var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
         let m = pad(data, blockSize: 64, lengthBytes: 8, bigEndian: true)
-        for chunk in stride(from: 0, to: m.count, by: 64) {
-            var w = [UInt32](repeating: 0, count: 64)
-            for i in 0..<16 { w[i] = be32(m, chunk + 4 * i) }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        m.withUnsafeBufferPointer { mb in
+            k256.withUnsafeBufferPointer { k in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                    for chunk in stride(from: 0, to: mb.count, by: 64) {
+                        for i in 0..<16 {
+                            let j = chunk + 4 * i
+                            w[i] = UInt32(mb[j]) << 24 | UInt32(mb[j + 1]) << 16 | UInt32(mb[j + 2]) << 8 | UInt32(mb[j + 3])
+                        }
+                        for i in 16..<64 {
+                            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                        }
+                        var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, hh = h7
+                        for i in 0..<64 {
+                            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                            let ch = (e & f) ^ (~e & g)
+                            let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                            let maj = (a & b) ^ (a & c) ^ (b & c)
+                            let t2 = s0 &+ maj
+                            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                        }
+                        h0 = h0 &+ a; h1 = h1 &+ b; h2 = h2 &+ c; h3 = h3 &+ d
+                        h4 = h4 &+ e; h5 = h5 &+ f; h6 = h6 &+ g; h7 = h7 &+ hh
+                    }
+                }
             }
-            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k256[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-            }
-            for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
         }
-        return h.flatMap(bytes32)
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for v in [h0, h1, h2, h3, h4, h5, h6, h7] {
+            out.append(UInt8(truncatingIfNeeded: v >> 24))
+            out.append(UInt8(truncatingIfNeeded: v >> 16))
+            out.append(UInt8(truncatingIfNeeded: v >> 8))
+            out.append(UInt8(truncatingIfNeeded: v))
+        }
+        return out
     }
 
     static let k512: [UInt64] = [
