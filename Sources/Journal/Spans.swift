@@ -88,8 +88,15 @@ package enum Spans {
     /// A new random span id (16 hex digits, never all zeros).
     package static func newSpanId() -> String { hex64(nextRandom()) }
 
-    /// A new random trace id (32 hex digits).
-    package static func newTraceId() -> String { hex64(nextRandom()) + hex64(nextRandom()) }
+    /// A new random trace id (32 hex digits), written in one string (not two joined).
+    package static func newTraceId() -> String {
+        let (high, low) = (nextRandom(), nextRandom())
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            writeHex(high, into: buffer, at: 0)
+            writeHex(low, into: buffer, at: 16)
+            return 32
+        }
+    }
 
     /// Ids need to be unique, not secret: SplitMix64 seeded once from the system's generator,
     /// so a span costs no `getrandom` system call (tens of thousands of spans a second).
@@ -109,10 +116,17 @@ package enum Spans {
 
     /// 16 hex digits, zero-padded.
     static func hex64(_ v: UInt64) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            for i in 0..<16 { buffer[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            writeHex(v, into: buffer, at: 0)
             return 16
+        }
+    }
+
+    /// `v`'s 16 hex digits at `offset` (no table array made per id).
+    static func writeHex(_ v: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for i in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: v >> UInt64(60 - 4 * i)) & 0xF
+            buffer[offset + i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
         }
     }
 

@@ -168,6 +168,8 @@ package struct TraceContext: Sendable, Equatable {
         text.withUTF8 { out.append(contentsOf: $0) }
     }
 
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+
     static func isHex(_ s: String, count: Int) -> Bool {
         s.utf8.count == count && s.utf8.allSatisfy(isHexDigit)
     }
@@ -181,13 +183,16 @@ package struct TraceContext: Sendable, Equatable {
     }
 
     package static func hex(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+        // Written in place: derived span ids are spelled on every traced step.
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            var i = 0
+            for b in bytes {
+                buffer[i] = Self.hexDigit(b >> 4)
+                buffer[i + 1] = Self.hexDigit(b & 0xF)
+                i += 2
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -154,8 +154,11 @@ enum ResourceKind: Sendable, Equatable, Codable {
     /// `arn:aws:states:::SERVICE:ACTION[.pattern]`: TaskScheduled with resourceType and resource.
     case service(resourceType: String, resource: String)
 
-    init(arn: String) {
-        guard let resource = TaskResource(arn) else {
+    init(arn: String) { self.init(TaskResource(arn), arn: arn) }
+
+    /// From a resource already parsed (a Task state's, parsed with its definition).
+    init(_ parsed: TaskResource?, arn: String) {
+        guard let resource = parsed else {
             self = .service(resourceType: "baton", resource: arn)
             return
         }

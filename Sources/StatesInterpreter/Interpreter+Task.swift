@@ -3,7 +3,7 @@ import StatesLanguage
 extension Step {
     mutating func executeTask(_ fid: Int, _ frame: Frame, _ state: State, _ task: TaskState) throws(StatesError) {
         let effective = try select(state.inputPath, from: frame.input, frame)
-        let kind = ResourceKind(arn: task.resource)
+        let kind = ResourceKind(task.parsedResource, arn: task.resource)
         let taskId = TaskID(s.nextTaskId)
         s.nextTaskId += 1
         let token = kind.waitsForTaskToken || kind == .activity ? newToken(taskId) : nil

@@ -6,8 +6,11 @@ import StatesLanguage
 
 extension StepFunctionsAPI {
     func execution(_ arn: String) async throws(APIError) -> ExecutionRecord {
-        guard let parsed = ARN(arn), parsed.service == "states", parsed.resourceFields.count >= 3,
-              parsed.resourceFields[0] == "execution" || parsed.resourceFields[0] == "express" else {
+        // By fields, as slices of the text: every DescribeExecution poll checks its ARN, and a
+        // parsed ARN's eight strings were 2 % of a callback run's server CPU.
+        let type = ARN.field(5, of: arn)
+        guard ARN.field(0, of: arn) == "arn", ARN.field(1, of: arn)?.isEmpty == false, ARN.field(2, of: arn) == "states",
+              type == "execution" || type == "express", ARN.field(7, of: arn) != nil else {
             throw APIError.invalidArn(arn)
         }
         return try await engineCall { () throws(EngineError) in try await engine.describe(arn) }

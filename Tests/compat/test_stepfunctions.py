@@ -56,8 +56,11 @@ def test_invalid_names_and_arns(sfn):
         sfn.create_state_machine(name="has space", definition=PASS, roleArn=ROLE)
     with pytest.raises(sfn.exceptions.InvalidArn):
         sfn.describe_state_machine(stateMachineArn="not-an-arn")
-    with pytest.raises(sfn.exceptions.InvalidArn):
-        sfn.describe_execution(executionArn="arn:aws:states:us-east-1:000000000000:stateMachine:x")
+    for bad in ["arn:aws:states:us-east-1:000000000000:stateMachine:x", "not-an-arn:aws:states:us-east-1:0:execution:x:y",
+                "arn::states:us-east-1:000000000000:execution:x:y", "arn:aws:lambda:us-east-1:000000000000:execution:x:y",
+                "arn:aws:states:us-east-1:000000000000:execution:x", "arn:aws:states:us-east-1:000000000000"]:
+        with pytest.raises(sfn.exceptions.InvalidArn):
+            sfn.describe_execution(executionArn=bad)
     with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
         sfn.describe_execution(executionArn="arn:aws:states:us-east-1:000000000000:execution:x:nope")
 

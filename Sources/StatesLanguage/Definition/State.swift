@@ -91,10 +91,23 @@ public struct State: Sendable {
 }
 
 public struct TaskState: Sendable {
-    public var resource: String
+    public var resource: String {
+        didSet { parsedResource = TaskResource(resource) }
+    }
+    /// The resource parsed when the definition is: a Task state that runs many times (a
+    /// callback run's every step) does not parse its ARN each time.
+    public private(set) var parsedResource: TaskResource?
     public var timeoutSeconds: IntOrPath?
     public var heartbeatSeconds: IntOrPath?
     public var credentials: JSON?
+
+    public init(resource: String, timeoutSeconds: IntOrPath? = nil, heartbeatSeconds: IntOrPath? = nil, credentials: JSON? = nil) {
+        self.resource = resource
+        self.parsedResource = TaskResource(resource)
+        self.timeoutSeconds = timeoutSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+        self.credentials = credentials
+    }
 }
 
 /// A number given literally, through a reference path (`TimeoutSeconds`/`TimeoutSecondsPath`)
