@@ -124,10 +124,7 @@ package enum Spans {
 
     /// `v`'s 16 hex digits at `offset` (no table array made per id).
     static func writeHex(_ v: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        for i in 0..<16 {
-            let nibble = UInt8(truncatingIfNeeded: v >> UInt64(60 - 4 * i)) & 0xF
-            buffer[offset + i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-        }
+        for i in 0..<16 { buffer[offset + i] = TraceContext.hexDigit(UInt8(truncatingIfNeeded: v >> UInt64(60 - 4 * i)) & 0xF) }
     }
 
     /// An id derived from `text` (`digits` hex digits of its SHA-256): the same after a restart,

@@ -168,7 +168,8 @@ package struct TraceContext: Sendable, Equatable {
         text.withUTF8 { out.append(contentsOf: $0) }
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+    /// A nibble's lowercase hex digit.
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     static func isHex(_ s: String, count: Int) -> Bool {
         s.utf8.count == count && s.utf8.allSatisfy(isHexDigit)
