@@ -1,3 +1,5 @@
+import StatesLanguage
+
 /// A trace's identity as it travels from service to service. Two spellings arrive: W3C Trace
 /// Context's `traceparent` header (`00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`),
 /// which OpenTelemetry speaks, and AWS X-Ray's (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=1`,
@@ -137,9 +139,9 @@ package struct TraceContext: Sendable, Equatable {
         var out: [UInt8] = []
         out.reserveCapacity(55)
         out.append(contentsOf: "00-".utf8)
-        Self.append(traceId, to: &out)
+        out.appendUTF8(traceId)
         out.append(UInt8(ascii: "-"))
-        if let parentId { Self.append(parentId, to: &out) } else { out.append(contentsOf: "0000000000000001".utf8) }
+        if let parentId { out.appendUTF8(parentId) } else { out.append(contentsOf: "0000000000000001".utf8) }
         out.append(contentsOf: (sampled ? "-01" : "-00").utf8)
         return String(decoding: out, as: UTF8.self)
     }
@@ -157,15 +159,10 @@ package struct TraceContext: Sendable, Equatable {
         }
         if let parentId {
             out.append(contentsOf: ";Parent=".utf8)
-            Self.append(parentId, to: &out)
+            out.appendUTF8(parentId)
         }
         out.append(contentsOf: (sampled ? ";Sampled=1" : ";Sampled=0").utf8)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func append(_ s: String, to out: inout [UInt8]) {
-        var text = s
-        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     /// A nibble's lowercase hex digit.

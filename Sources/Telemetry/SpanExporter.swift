@@ -230,13 +230,13 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     /// One span's object.
     static func encode(_ s: SpanRecord, into out: inout [UInt8]) {
         literal(#"{"traceId":""#, &out)
-        raw(s.traceId, &out)
+        out.appendUTF8(s.traceId)
         literal(#"","spanId":""#, &out)
-        raw(s.spanId, &out)
+        out.appendUTF8(s.spanId)
         out.append(UInt8(ascii: "\""))
         if let parent = s.parentSpanId {
             literal(#","parentSpanId":""#, &out)
-            raw(parent, &out)
+            out.appendUTF8(parent)
             out.append(UInt8(ascii: "\""))
         }
         literal(#","name":"#, &out)
@@ -280,11 +280,6 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         s.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    /// Text known to need no escape (hex ids), its bytes copied whole.
-    static func raw(_ s: String, _ out: inout [UInt8]) {
-        var text = s
-        text.withUTF8 { out.append(contentsOf: $0) }
-    }
 
     /// A decimal integer, its digits written straight into `out` (no String made).
     static func decimal(_ v: Int64, _ out: inout [UInt8]) {
