@@ -5,7 +5,7 @@ import StatesInterpreter
 import StatesLanguage
 
 /// Tracing's cost per execution on one thread, without the engine around it: a pass10 run's
-/// committed events turned into spans (execution and states) and encoded in OTLP JSON
+/// committed events turned into spans (execution and states) and encoded in OTLP
 /// batches as the exporter does, the run started inside a caller's trace (a `traceparent`
 /// header, as over HTTP). Prints microseconds per execution.
 enum SpansBench {

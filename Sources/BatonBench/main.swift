@@ -20,6 +20,7 @@
 //                                                     (activity) and Express pass10 in process, c=16 by default
 //                                                     (BATON_BENCH_SPANS=1: traced, spans encoded as for OTLP)
 //   swift run -c release BatonBench spans [seconds]   one pass10 run's spans made and OTLP-encoded, µs per execution
+//   swift run -c release BatonBench post URL [count [kilobytes]]  the span exporter's POST alone, CPU per POST
 //   swift run -c release BatonBench bus [events [senders [rate]]]  PutEvents -> StartExecution through the durable
 //                                                     queue; with a rate (events/s), senders are paced (open loop)
 
@@ -51,6 +52,13 @@ case "queues": try await QueuesBench.run(seconds: number ?? 10, workers: argumen
                                          waiting: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
 case "snapshot": try SnapshotBench.run(seconds: number ?? 1)
 case "spans": try SpansBench.run(seconds: number ?? 2)
+case "post":
+    guard arguments.count > 1 else {
+        print("usage: BatonBench post http://HOST:PORT/v1/traces [count [kilobytes]]")
+        break
+    }
+    try await PostBench.run(url: arguments[1], count: arguments.count > 2 ? Int(arguments[2]) ?? 200 : 200,
+                            kilobytes: arguments.count > 3 ? Int(arguments[3]) ?? 128 : 128)
 case "tables": try await TablesBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,
                                          items: arguments.count > 3 ? Int(arguments[3]) ?? 1_000_000 : 1_000_000)
 case "objects": try await ObjectsBench.run(seconds: number ?? 5, workers: arguments.count > 2 ? Int(arguments[2]) ?? 16 : 16,

@@ -603,11 +603,11 @@ package final class Engine: Sendable {
         }
         // Traced: the task is a span of its own, and what it calls sees that span as its parent.
         var inv = inv
-        var taskSpan: (traceId: String, id: String, parent: String?, start: Int64)?
+        var taskSpan: (traceId: TraceId, id: SpanId, parent: SpanId?, start: Int64)?
         if Spans.enabled, case let (traceId, _, true) = ExecutionSpans.trace(arn: arn, header: inv.traceHeader) {
             let id = Spans.newSpanId()
             taskSpan = (traceId, id, spans.stateSpan(arn: arn, state: inv.stateName), Spans.nowNanos())
-            inv.traceHeader = TraceContext(checked: traceId, parentId: id, sampled: true).xray
+            inv.traceHeader = TraceContext(traceId: traceId, parentId: id, sampled: true).xray
         }
         defer {
             if let taskSpan { Self.emitTaskSpan(taskSpan, inv, arn: arn) }
@@ -639,7 +639,7 @@ package final class Engine: Sendable {
         await deliverLogged(arn, [.taskStarted(inv.id), taskOutcome(inv.id, outcome)].compactMap { $0 }, "the outcome of \(inv.resource)")
     }
 
-    static func emitTaskSpan(_ span: (traceId: String, id: String, parent: String?, start: Int64), _ inv: TaskInvocation, arn: String) {
+    static func emitTaskSpan(_ span: (traceId: TraceId, id: SpanId, parent: SpanId?, start: Int64), _ inv: TaskInvocation, arn: String) {
         Spans.emit(SpanRecord(traceId: span.traceId, spanId: span.id, parentSpanId: span.parent, name: "task \(inv.resource)", kind: .client,
                               startNanos: span.start, endNanos: Spans.nowNanos(),
                               attributes: [("aws.step_functions.resource", .string(inv.resource)), ("aws.step_functions.state_name", .string(inv.stateName)),

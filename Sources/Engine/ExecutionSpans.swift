@@ -17,7 +17,7 @@ package final class ExecutionSpans: @unchecked Sendable {
     private let lock = NSLock()
     /// Per execution, per state name, the spans open now (a Map's iterations open one state
     /// many times): id and start.
-    private var open: [String: [String: [(id: String, start: Int64)]]] = [:]
+    private var open: [String: [String: [(id: SpanId, start: Int64)]]] = [:]
 
     /// Where finished spans go, a step's at once: the process's exporter, or a test's list.
     private let emit: @Sendable ([SpanRecord]) -> Void
@@ -33,22 +33,22 @@ package final class ExecutionSpans: @unchecked Sendable {
 
     /// The execution's trace and the span that started it; a run started outside any trace
     /// gets a trace of its own, derived from its ARN.
-    static func trace(arn: String, header: String?) -> (traceId: String, parent: String?, sampled: Bool) {
+    static func trace(arn: String, header: String?) -> (traceId: TraceId, parent: SpanId?, sampled: Bool) {
         if let header, let t = TraceContext(header: header) { return (t.traceId, t.parentId, t.sampled) }
-        let traceId = Spans.derivedId("trace|" + arn, digits: 32)
+        let traceId = Spans.derivedTraceId("trace|" + arn)
         return (traceId, nil, Spans.sampled(nil, traceId: traceId))
     }
 
-    static func executionSpanId(arn: String, redriveCount: Int) -> String {
-        Spans.derivedId("execution|\(arn)|\(redriveCount)")
+    static func executionSpanId(arn: String, redriveCount: Int) -> SpanId {
+        Spans.derivedSpanId("execution|\(arn)|\(redriveCount)")
     }
 
     package func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) {
         let (traceId, parent, sampled) = Self.trace(arn: record.arn, header: record.traceHeader)
         guard sampled else { return }
         // Derived (a SHA-256) once per step, and only when a span needs it.
-        var derived: String?
-        func executionSpan() -> String {
+        var derived: SpanId?
+        func executionSpan() -> SpanId {
             if let derived { return derived }
             let id = Self.executionSpanId(arn: record.arn, redriveCount: record.redriveCount)
             derived = id
@@ -56,7 +56,7 @@ package final class ExecutionSpans: @unchecked Sendable {
         }
         // States entered and exited within this step (a chain of Pass states, most steps) are
         // paired here; only those still open when the step ends go to the shared table.
-        var opened: [(name: String, id: String, start: Int64)] = []
+        var opened: [(name: String, id: SpanId, start: Int64)] = []
         // The step's spans, handed on together when it is read.
         var made: [SpanRecord] = []
         defer { emit(made) }
@@ -84,9 +84,9 @@ package final class ExecutionSpans: @unchecked Sendable {
                 }
             case .terminal:
                 let failed = type == "ExecutionSucceeded" ? nil : (events[i].details["error"]?.stringValue ?? type)
-                var left: [(name: String, id: String, start: Int64)] = opened
+                var left: [(name: String, id: SpanId, start: Int64)] = opened
                 opened = []
-                let stillOpen: [String: [(id: String, start: Int64)]] = lock.withLock { open.removeValue(forKey: record.arn) } ?? [:]
+                let stillOpen: [String: [(id: SpanId, start: Int64)]] = lock.withLock { open.removeValue(forKey: record.arn) } ?? [:]
                 for (name, spans) in stillOpen {
                     for span in spans { left.append((name, span.id, span.start)) }
                 }
@@ -142,7 +142,7 @@ package final class ExecutionSpans: @unchecked Sendable {
         return matches ? type[..<type.utf8.index(type.utf8.endIndex, offsetBy: -n)] : nil
     }
 
-    private func emitState(_ made: inout [SpanRecord], _ name: String, stateType: Substring?, traceId: String, parent: String, id: String, start: Int64, end: Int64,
+    private func emitState(_ made: inout [SpanRecord], _ name: String, stateType: Substring?, traceId: TraceId, parent: SpanId, id: SpanId, start: Int64, end: Int64,
                            error: String? = nil) {
         // The execution's ARN is on the execution's span, this one's parent: not repeated per state.
         var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name))]
@@ -152,7 +152,7 @@ package final class ExecutionSpans: @unchecked Sendable {
     }
 
     /// The span a task of `state` runs under: the state's open span, if this process saw it open.
-    func stateSpan(arn: String, state: String) -> String? {
+    func stateSpan(arn: String, state: String) -> SpanId? {
         lock.withLock { open[arn]?[state]?.last?.id }
     }
 }

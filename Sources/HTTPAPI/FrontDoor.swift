@@ -214,13 +214,13 @@ package struct FrontDoor: Sendable {
         let began = MetricHandles.enabled ? ContinuousClock.now : nil
         // Traced: the request is a server span, child of the caller's trace (W3C or X-Ray
         // header) or the root of a new one; the service sees this span as its caller.
-        var span: (context: TraceContext, parent: String?, start: Int64)?
+        var span: (context: TraceContext, parent: SpanId?, start: Int64)?
         if Spans.enabled {
             let incoming = request.header("traceparent").flatMap { TraceContext(traceparent: $0) }
                 ?? request.header("x-amzn-trace-id").flatMap { TraceContext(xray: $0) }
             let traceId = incoming?.traceId ?? Spans.newTraceId()
             // Not sampled: no span, but what the request starts still carries the decision.
-            let context = TraceContext(checked: traceId, parentId: Spans.newSpanId(), sampled: Spans.sampled(incoming, traceId: traceId))
+            let context = TraceContext(traceId: traceId, parentId: Spans.newSpanId(), sampled: Spans.sampled(incoming, traceId: traceId))
             span = (context, incoming?.parentId, Spans.nowNanos())
         }
         // `baton_http_requests_in_flight{service}`: requests being answered now (long polls among them).

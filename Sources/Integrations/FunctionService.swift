@@ -440,7 +440,7 @@ package actor FunctionService {
                                   error: failure))
         }
         do throws(FunctionError) {
-            let result = try await run(reference, payload: payload, traceHeader: TraceContext(checked: traceId, parentId: id, sampled: true).xray)
+            let result = try await run(reference, payload: payload, traceHeader: TraceContext(traceId: traceId, parentId: id, sampled: true).xray)
             failure = result.functionError
             return result
         } catch {

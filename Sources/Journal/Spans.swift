@@ -1,7 +1,7 @@
 import Foundation
 import StatesLanguage
 
-/// A finished span, as the OTLP exporter sends it: ids in hex, times in nanoseconds.
+/// A finished span, as the OTLP exporter sends it: times in nanoseconds.
 package struct SpanRecord: Sendable {
     package enum Kind: Int, Sendable {
         case `internal` = 1, server = 2, client = 3
@@ -11,9 +11,9 @@ package struct SpanRecord: Sendable {
         case string(String), int(Int64), bool(Bool)
     }
 
-    package var traceId: String
-    package var spanId: String
-    package var parentSpanId: String?
+    package var traceId: TraceId
+    package var spanId: SpanId
+    package var parentSpanId: SpanId?
     package var name: String
     package var kind: Kind
     package var startNanos: Int64
@@ -22,7 +22,7 @@ package struct SpanRecord: Sendable {
     /// Set when the span's work failed (OTLP's status code ERROR, with this message).
     package var error: String?
 
-    package init(traceId: String, spanId: String, parentSpanId: String?, name: String, kind: Kind, startNanos: Int64, endNanos: Int64,
+    package init(traceId: TraceId, spanId: SpanId, parentSpanId: SpanId?, name: String, kind: Kind, startNanos: Int64, endNanos: Int64,
                  attributes: [(String, Value)] = [], error: String? = nil) {
         self.traceId = traceId
         self.spanId = spanId
@@ -60,13 +60,12 @@ package enum Spans {
     /// OpenTelemetry's parent-based sampler: a span whose caller sent a trace follows the
     /// caller's sampled flag; a new trace is recorded when its id falls within the ratio
     /// (the trace id's last 16 digits against ratio × 2^64, so every span of one trace decides alike).
-    package static func sampled(_ incoming: TraceContext?, traceId: String) -> Bool {
+    package static func sampled(_ incoming: TraceContext?, traceId: TraceId) -> Bool {
         if let incoming { return incoming.sampled }
         let ratio = lock.withLock { rootRatio }
         if ratio >= 1 { return true }
         if ratio <= 0 { return false }
-        guard let low = UInt64(traceId.suffix(16), radix: 16) else { return true }
-        return Double(low) < ratio * Double(UInt64.max)
+        return Double(traceId.low) < ratio * Double(UInt64.max)
     }
 
     package static func emit(_ span: SpanRecord) {
@@ -85,17 +84,12 @@ package enum Spans {
         }
     }
 
-    /// A new random span id (16 hex digits, never all zeros).
-    package static func newSpanId() -> String { hex64(nextRandom()) }
+    /// A new random span id.
+    package static func newSpanId() -> SpanId { SpanId(nonZero: nextRandom()) }
 
-    /// A new random trace id (32 hex digits), written in one string (not two joined).
-    package static func newTraceId() -> String {
-        let (high, low) = (nextRandom(), nextRandom())
-        return String(unsafeUninitializedCapacity: 32) { buffer in
-            writeHex(high, into: buffer, at: 0)
-            writeHex(low, into: buffer, at: 16)
-            return 32
-        }
+    /// A new random trace id.
+    package static func newTraceId() -> TraceId {
+        TraceId(nonZero: nextRandom(), nextRandom())
     }
 
     /// Ids need to be unique, not secret: SplitMix64 seeded once from the system's generator,
@@ -114,23 +108,15 @@ package enum Spans {
         return z == 0 ? 1 : z
     }
 
-    /// 16 hex digits, zero-padded.
-    static func hex64(_ v: UInt64) -> String {
-        String(unsafeUninitializedCapacity: 16) { buffer in
-            writeHex(v, into: buffer, at: 0)
-            return 16
-        }
-    }
-
-    /// `v`'s 16 hex digits at `offset` (no table array made per id).
-    static func writeHex(_ v: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        for i in 0..<16 { buffer[offset + i] = TraceContext.hexDigit(UInt8(truncatingIfNeeded: v >> UInt64(60 - 4 * i)) & 0xF) }
-    }
-
-    /// An id derived from `text` (`digits` hex digits of its SHA-256): the same after a restart,
+    /// A span id derived from `text` (its SHA-256's first 8 bytes): the same after a restart,
     /// so a durable execution's span keeps its id however many processes run it.
-    package static func derivedId(_ text: String, digits: Int = 16) -> String {
-        TraceContext.hex(ArraySlice(Hashing.sha256(Array(text.utf8)).prefix(digits / 2)))
+    package static func derivedSpanId(_ text: String) -> SpanId {
+        SpanId(bytes: Hashing.sha256(Array(text.utf8))) ?? newSpanId()
+    }
+
+    /// A trace id derived from `text` (its SHA-256's first 16 bytes).
+    package static func derivedTraceId(_ text: String) -> TraceId {
+        TraceId(bytes: Hashing.sha256(Array(text.utf8))) ?? newTraceId()
     }
 
     /// Now, in nanoseconds since the epoch.

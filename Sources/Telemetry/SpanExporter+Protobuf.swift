@@ -16,44 +16,70 @@ extension SpanExporter {
     package static func encodeProtobuf(_ spans: [SpanRecord], serviceName: String) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(spans.count * 160)
-        var scratch = ProtobufScratch()
-        for s in spans { encodeProtobuf(s, into: &body, &scratch) }
+        for s in spans { encodeProtobuf(s, into: &body) }
         return protobufDocument(spans: body, serviceName: serviceName)
     }
 
     /// One span as ScopeSpans' field 2 (its key, its length, the Span), appended to `out`.
-    static func encodeProtobuf(_ s: SpanRecord, into out: inout [UInt8], _ scratch: inout ProtobufScratch) {
-        var span = scratch.span, status = scratch.status
-        span.bytes.removeAll(keepingCapacity: true)
-        span.hexBytes(1, s.traceId)
-        span.hexBytes(2, s.spanId)
-        if let parent = s.parentSpanId { span.hexBytes(4, parent) }
-        span.string(5, s.name)
-        span.varint(6, UInt64(s.kind.rawValue))
-        span.fixed64(7, UInt64(max(0, s.startNanos)))
-        span.fixed64(8, UInt64(max(0, max(s.endNanos, s.startNanos))))
-        for (key, value) in s.attributes { span.message(9, keyValue(key, value, &scratch.kv, &scratch.any)) }
-        status.bytes.removeAll(keepingCapacity: true)
-        if let error = s.error {
-            status.string(2, error)
-            status.varint(3, 2)
-        } else {
-            status.varint(3, 1)
+    /// Each nested message's length is counted before it is written, so the span's bytes are
+    /// known in number and written in place: no scratch message to fill and copy per span, per
+    /// attribute, per value, and no array append (with its checks) per byte. Returns false, and
+    /// leaves `out` as it was, should the count and the writing ever disagree.
+    @discardableResult
+    package static func encodeProtobuf(_ s: SpanRecord, into out: inout [UInt8]) -> Bool {
+        // Sizes: ids 18 + 10 (+ 10 with a parent), kind 2, times 9 + 9.
+        var length = 18 + 10 + (s.parentSpanId == nil ? 0 : 10) + Protobuf.field(s.name.utf8.count) + 2 + 9 + 9
+        for (key, value) in s.attributes {
+            length += Protobuf.field(Protobuf.keyValueLength(key, value))
         }
-        span.message(15, status)
-        out.appendVarint(2 << 3 | 2)
-        out.appendVarint(UInt64(span.bytes.count))
-        out.append(contentsOf: span.bytes)
-        scratch.span = span
-        scratch.status = status
+        let status = Protobuf.statusLength(s.error)
+        length += 1 + Protobuf.size(status) + status
+        let total = 1 + Protobuf.size(length) + length
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: total))
+        let written = out.withUnsafeMutableBufferPointer { buffer -> Int in
+            var w = ProtobufWriter(buffer, from: start)
+            w.byte(2 << 3 | 2)
+            w.varint(UInt64(length))
+            w.byte(1 << 3 | 2)
+            w.byte(16)
+            w.bigEndian(s.traceId.high)
+            w.bigEndian(s.traceId.low)
+            w.byte(2 << 3 | 2)
+            w.byte(8)
+            w.bigEndian(s.spanId.value)
+            if let parent = s.parentSpanId {
+                w.byte(4 << 3 | 2)
+                w.byte(8)
+                w.bigEndian(parent.value)
+            }
+            w.string(5, s.name)
+            w.byte(6 << 3)
+            w.byte(UInt8(s.kind.rawValue))
+            w.byte(7 << 3 | 1)
+            w.littleEndian(UInt64(max(0, s.startNanos)))
+            w.byte(8 << 3 | 1)
+            w.littleEndian(UInt64(max(0, max(s.endNanos, s.startNanos))))
+            for (key, value) in s.attributes { w.keyValue(9, key, value) }
+            w.byte(15 << 3 | 2)
+            w.varint(UInt64(status))
+            if let error = s.error { w.string(2, error) }
+            w.byte(3 << 3)
+            w.byte(s.error == nil ? 1 : 2)
+            return w.at - start
+        }
+        guard written == total else {
+            out.removeLast(out.count - start)
+            return false
+        }
+        return true
     }
 
     /// The ExportTraceServiceRequest around spans written by `encodeProtobuf(_:into:_:)`.
     static func protobufDocument(spans: [UInt8], serviceName: String) -> [UInt8] {
         var resource = Protobuf()
-        var kv = Protobuf(), any = Protobuf()
-        resource.message(1, keyValue("service.name", .string(serviceName), &kv, &any))
-        resource.message(1, keyValue("service.version", .string(BatonRelease.version), &kv, &any))
+        Protobuf.keyValue(1, "service.name", .string(serviceName), &resource.bytes)
+        Protobuf.keyValue(1, "service.version", .string(BatonRelease.version), &resource.bytes)
         var scope = Protobuf()
         scope.string(1, "baton")
         scope.string(2, BatonRelease.version)
@@ -73,23 +99,6 @@ extension SpanExporter {
         out.bytes.append(contentsOf: spans)
         return out.bytes
     }
-
-    static func keyValue(_ key: String, _ value: SpanRecord.Value, _ kv: inout Protobuf, _ any: inout Protobuf) -> Protobuf {
-        any.bytes.removeAll(keepingCapacity: true)
-        switch value {
-        case .string(let s): any.string(1, s)
-        case .bool(let b): any.varint(2, b ? 1 : 0)
-        case .int(let i): any.varint(3, UInt64(bitPattern: i))
-        }
-        kv.bytes.removeAll(keepingCapacity: true)
-        kv.string(1, key)
-        kv.message(2, any)
-        return kv
-    }
-}
-/// Buffers a span's protobuf writing reuses from span to span.
-struct ProtobufScratch {
-    var span = Protobuf(), status = Protobuf(), kv = Protobuf(), any = Protobuf()
 }
 
 /// Protocol Buffers' wire format, the few field kinds OTLP's spans use.
@@ -129,24 +138,119 @@ struct Protobuf {
         bytes.append(contentsOf: m.bytes)
     }
 
-    /// An id given in hex (as spans carry them) written as its bytes.
-    mutating func hexBytes(_ field: Int, _ hex: String) {
-        let digits = Array(hex.utf8)
-        key(field, 2)
-        raw(UInt64(digits.count / 2))
-        var i = 0
-        while i + 1 < digits.count {
-            bytes.append(Self.nibble(digits[i]) << 4 | Self.nibble(digits[i + 1]))
-            i += 2
+    /// A length-delimited field's size: its key (one byte, fields 1 to 15), its length, its bytes.
+    static func field(_ length: Int) -> Int { 1 + size(length) + length }
+
+    /// KeyValue { 1: key, 2: AnyValue { 1: string, 2: bool, 3: int } }'s size.
+    static func keyValueLength(_ key: String, _ value: SpanRecord.Value) -> Int {
+        field(key.utf8.count) + field(anyValueLength(value))
+    }
+
+    static func anyValueLength(_ value: SpanRecord.Value) -> Int {
+        switch value {
+        case .string(let s): field(s.utf8.count)
+        case .bool: 2
+        case .int(let i): 1 + size(UInt64(bitPattern: i))
         }
     }
 
-    static func nibble(_ c: UInt8) -> UInt8 {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return 0
+    /// Status { 2: message, 3: code }'s size.
+    static func statusLength(_ error: String?) -> Int { (error.map { field($0.utf8.count) } ?? 0) + 2 }
+
+    static func size(_ v: UInt64) -> Int {
+        var n = v, k = 1
+        while n >= 0x80 { n >>= 7; k += 1 }
+        return k
+    }
+
+    /// A KeyValue as field `field` of the message being written into `out`.
+    static func keyValue(_ field: UInt8, _ key: String, _ value: SpanRecord.Value, _ out: inout [UInt8]) {
+        out.append(field << 3 | 2)
+        out.appendVarint(UInt64(keyValueLength(key, value)))
+        string(1, key, &out)
+        out.append(2 << 3 | 2)
+        out.appendVarint(UInt64(anyValueLength(value)))
+        switch value {
+        case .string(let s): string(1, s, &out)
+        case .bool(let b):
+            out.append(2 << 3)
+            out.append(b ? 1 : 0)
+        case .int(let i):
+            out.append(3 << 3)
+            out.appendVarint(UInt64(bitPattern: i))
+        }
+    }
+
+    static func string(_ field: UInt8, _ s: String, _ out: inout [UInt8]) {
+        out.append(field << 3 | 2)
+        out.appendVarint(UInt64(s.utf8.count))
+        out.appendUTF8(s)
+    }
+}
+
+/// Writes a message whose size was counted ahead into its room in an array: a byte at a time
+/// with one bounds check, strings copied whole. Past the room's end nothing is written but the
+/// position still moves, so the caller sees the disagreement and drops the span.
+struct ProtobufWriter {
+    let base: UnsafeMutablePointer<UInt8>?
+    let end: Int
+    var at: Int
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>, from start: Int) {
+        base = buffer.baseAddress
+        end = buffer.count
+        at = start
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        if at < end, let base { base[at] = b }
+        at += 1
+    }
+
+    mutating func varint(_ v: UInt64) {
+        var n = v
+        while n >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        byte(UInt8(n))
+    }
+
+    mutating func bigEndian(_ v: UInt64) {
+        for i in 0..<8 { byte(UInt8(truncatingIfNeeded: v >> UInt64(56 - 8 * i))) }
+    }
+
+    mutating func littleEndian(_ v: UInt64) {
+        for i in 0..<8 { byte(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) }
+    }
+
+    mutating func string(_ field: UInt8, _ s: String) {
+        byte(field << 3 | 2)
+        var text = s
+        text.withUTF8 { bytes in
+            varint(UInt64(bytes.count))
+            if let base, let from = bytes.baseAddress, at + bytes.count <= end {
+                (base + at).update(from: from, count: bytes.count)
+            }
+            at += bytes.count
+        }
+    }
+
+    mutating func keyValue(_ field: UInt8, _ key: String, _ value: SpanRecord.Value) {
+        byte(field << 3 | 2)
+        varint(UInt64(Protobuf.keyValueLength(key, value)))
+        string(1, key)
+        byte(2 << 3 | 2)
+        varint(UInt64(Protobuf.anyValueLength(value)))
+        switch value {
+        case .string(let s): string(1, s)
+        case .bool(let b):
+            byte(2 << 3)
+            byte(b ? 1 : 0)
+        case .int(let i):
+            byte(3 << 3)
+            varint(UInt64(bitPattern: i))
         }
     }
 }

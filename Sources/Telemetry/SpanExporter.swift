@@ -5,25 +5,25 @@ import ServiceKit
 import ServiceLifecycle
 import StatesLanguage
 
-/// Sends finished spans to an OpenTelemetry collector: OTLP over HTTP, JSON-encoded (or
-/// protobuf, `OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf`) (`POST <endpoint>/v1/traces`), in batches of up to 2,048 every half second, the last batch on
-/// shutdown. A collector that is down loses spans, never the server's work: at most 16,384 wait,
-/// and the oldest are dropped first.
+/// Sends finished spans to an OpenTelemetry collector: OTLP over HTTP (`POST <endpoint>/v1/traces`),
+/// protobuf- or JSON-encoded (`OTEL_EXPORTER_OTLP_PROTOCOL`), in batches (`Batching`: by default
+/// up to 8,192 spans, every second), the last batch on shutdown. A collector that is down loses
+/// spans, never the server's work: at most 65,536 wait, and past that the newest are dropped.
 ///
 /// Not swift-otel: a durable execution outlives the process that started it, so its span's id
 /// is derived from the journal and its span is sent when it ends, spanning a restart; a tracer
 /// that makes its own ids and keeps open spans in memory cannot say that. The wire format is
 /// OTLP's own, which any collector reads.
 package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable {
-    // @unchecked Sendable: the batches, counts and scratch buffers are touched only under `lock`.
+    // @unchecked Sendable: the batches and counts are touched only under `lock`.
     let url: URL
     let serviceName: String
     let logger: Logger
     let wire: Wire
 
-    /// OTLP over HTTP's two encodings (`OTEL_EXPORTER_OTLP_PROTOCOL`): `http/json` by default,
-    /// or `http/protobuf` (OpenTelemetry's usual default, a third of the bytes; measured here,
-    /// its encoding cost more CPU than the JSON writer's, so JSON stays the default).
+    /// OTLP over HTTP's two encodings (`OTEL_EXPORTER_OTLP_PROTOCOL`): `http/protobuf` by
+    /// default, as OpenTelemetry's SDKs default (a third of JSON's bytes, and since its lengths
+    /// are counted ahead and its bytes written in place, no dearer to write), or `http/json`.
     package enum Wire: String, Sendable {
         case protobuf = "http/protobuf"
         case json = "http/json"
@@ -32,7 +32,7 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         /// value that is neither (`grpc` is not served).
         package init?(environment env: [String: String]) {
             guard let given = env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] ?? env["OTEL_EXPORTER_OTLP_PROTOCOL"] else {
-                self = .json
+                self = .protobuf
                 return
             }
             self.init(rawValue: given.lowercased())
@@ -41,9 +41,9 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     /// How a batch reaches the collector: an HTTP POST, or a test's fake.
     package typealias Transport = @Sendable (_ url: String, _ contentType: String, _ body: [UInt8]) async throws -> OutboundHTTP.Response
     let transport: Transport
-    let interval: Duration
+    let batching: Batching
     private let lock = NSLock()
-    /// Spans are written in the wire's bytes as they arrive, into batches of up to `batchSize`:
+    /// Spans are written in the wire's bytes as they arrive, into batches of up to `batching.batchSize`:
     /// nothing of a span is kept but its bytes, so a span is copied once, not held, copied into
     /// a batch and walked again when the batch goes. A JSON batch begins with the document's
     /// opening, so it is sent as it stands once closed.
@@ -51,19 +51,14 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     private var current: Batch?
     private var pendingCount = 0
     private var dropped = 0
-    /// The protobuf writer's scratch buffers, reused span after span (under `lock`).
-    private var scratch = ProtobufScratch()
 
     struct Batch {
         var bytes: [UInt8]
         var count = 0
     }
 
-    static let batchSize = 2048
-    static let maximumPending = 16_384
-
-    package init?(endpoint: String, serviceName: String = "baton", wire: Wire = .json, logger: Logger,
-                  interval: Duration = .milliseconds(500), transport: Transport? = nil) {
+    package init?(endpoint: String, serviceName: String = "baton", wire: Wire = .protobuf, logger: Logger,
+                  batching: Batching = Batching(), transport: Transport? = nil) {
         var base = endpoint
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base.hasSuffix("/v1/traces") ? base : base + "/v1/traces"), url.scheme?.hasPrefix("http") == true else {
@@ -73,9 +68,10 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         self.serviceName = serviceName
         self.wire = wire
         self.logger = logger
-        self.interval = interval
+        self.batching = batching
+        let timeoutSeconds = max(1, batching.timeout.components.seconds + (batching.timeout.components.attoseconds > 0 ? 1 : 0))
         self.transport = transport ?? { url, type, body in
-            try await OutboundHTTP.send("POST", to: url, headers: [("Content-Type", type)], body: body, timeoutSeconds: 10)
+            try await OutboundHTTP.send("POST", to: url, headers: [("Content-Type", type)], body: body, timeoutSeconds: timeoutSeconds)
         }
     }
 
@@ -107,7 +103,7 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     /// Under `lock`.
     private func append(_ span: SpanRecord) {
         // Full (the collector is slow or down): the newest are dropped, in O(1).
-        if pendingCount >= Self.maximumPending {
+        if pendingCount >= batching.maximumPending {
             dropped += 1
             return
         }
@@ -118,11 +114,11 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
             if batch.count > 0 { batch.bytes.append(UInt8(ascii: ",")) }
             Self.encode(span, into: &batch.bytes)
         case .protobuf:
-            Self.encodeProtobuf(span, into: &batch.bytes, &scratch)
+            Self.encodeProtobuf(span, into: &batch.bytes)
         }
         batch.count += 1
         pendingCount += 1
-        if batch.count >= Self.batchSize { full.append(batch) } else { current = batch }
+        if batch.count >= batching.batchSize { full.append(batch) } else { current = batch }
     }
 
     /// A new batch's first bytes: JSON's document up to its spans (protobuf's wrappers need the
@@ -138,7 +134,7 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         // Only the wait between batches ends early on shutdown: a batch being sent is not
         // cancelled with it (that lost the spans in flight, up to a second's worth).
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.batching.interval) }
             await flush()
         }
         // Shutting down: what is left goes now.
@@ -184,10 +180,10 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     /// OTLP/JSON's ExportTraceServiceRequest: ids in hex, times as decimal strings.
     package static func document(_ spans: [SpanRecord], serviceName: String) -> JSON {
         let rendered: [JSON] = spans.map { s in
-            var o: JSONObject = ["traceId": .string(s.traceId), "spanId": .string(s.spanId), "name": .string(s.name), "kind": .int(Int64(s.kind.rawValue)),
+            var o: JSONObject = ["traceId": .string(s.traceId.hex), "spanId": .string(s.spanId.hex), "name": .string(s.name), "kind": .int(Int64(s.kind.rawValue)),
                                  "startTimeUnixNano": .string(String(s.startNanos)), "endTimeUnixNano": .string(String(max(s.endNanos, s.startNanos))),
                                  "attributes": .array(s.attributes.map(attribute))]
-            if let parent = s.parentSpanId { o["parentSpanId"] = .string(parent) }
+            if let parent = s.parentSpanId { o["parentSpanId"] = .string(parent.hex) }
             o["status"] = s.error.map { ["code": 2, "message": .string($0)] } ?? ["code": 1]
             return .object(o)
         }
@@ -230,13 +226,13 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     /// One span's object.
     static func encode(_ s: SpanRecord, into out: inout [UInt8]) {
         literal(#"{"traceId":""#, &out)
-        out.appendUTF8(s.traceId)
+        s.traceId.writeHex(into: &out)
         literal(#"","spanId":""#, &out)
-        out.appendUTF8(s.spanId)
+        s.spanId.writeHex(into: &out)
         out.append(UInt8(ascii: "\""))
         if let parent = s.parentSpanId {
             literal(#","parentSpanId":""#, &out)
-            out.appendUTF8(parent)
+            parent.writeHex(into: &out)
             out.append(UInt8(ascii: "\""))
         }
         literal(#","name":"#, &out)

@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
         if SpanExporter.Wire(environment: env) == nil {
             throw ValidationError("OTEL_EXPORTER_OTLP_PROTOCOL is http/protobuf or http/json (grpc is not served)")
         }
+        if let problem = SpanExporter.Batching.from(environment: env).problem { throw ValidationError(problem) }
         if (requireSignature || !Self.isLoopback(host)),
            (accessKeyId ?? env["BATON_ACCESS_KEY_ID"]) == nil || (secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]) == nil {
             // Beyond loopback every request is authenticated: refuse to start without a key.
@@ -130,8 +131,8 @@ struct Serve: AsyncParsableCommand {
         let registry = noMetrics ? PrometheusCollectorRegistry() : MetricsService.bootstrap()
         // Before anything runs: spans go to the collector from the first request on.
         let exporter = (otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"]).flatMap {
-            SpanExporter(endpoint: $0, serviceName: env["OTEL_SERVICE_NAME"] ?? "baton", wire: SpanExporter.Wire(environment: env) ?? .json,
-                         logger: logger)
+            SpanExporter(endpoint: $0, serviceName: env["OTEL_SERVICE_NAME"] ?? "baton", wire: SpanExporter.Wire(environment: env) ?? .protobuf,
+                         logger: logger, batching: SpanExporter.Batching.from(environment: env).batching)
         }
         exporter?.install(ratio: SpanExporter.ratio(environment: env))
         var verifier: SigV4Verifier?

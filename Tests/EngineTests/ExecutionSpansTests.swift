@@ -42,10 +42,10 @@ import Testing
         }
         let all = captured.value
         let execution = try #require(all.first { $0.name == "execution m" })
-        #expect(execution.parentSpanId == "00f067aa0ba902b7" && execution.error == "Boom")
+        #expect(execution.parentSpanId?.hex == "00f067aa0ba902b7" && execution.error == "Boom")
         let states = all.filter { $0.name.hasPrefix("state ") }
         #expect(states.map(\.name).sorted() == ["state A", "state B", "state F", "state I", "state I", "state I", "state M"])
-        #expect(states.allSatisfy { $0.parentSpanId == execution.spanId && $0.traceId == Self.traceId && $0.startNanos <= $0.endNanos })
+        #expect(states.allSatisfy { $0.parentSpanId == execution.spanId && $0.traceId.hex == Self.traceId && $0.startNanos <= $0.endNanos })
         #expect(Set(states.map(\.spanId)).count == states.count)
         let types = states.map { s in s.attributes.first { $0.0 == "aws.step_functions.state_type" }.map { "\(s.name)=\($0.1)" } ?? s.name }
         #expect(types.contains("state M=string(\"Map\")") && types.contains("state I=string(\"Pass\")"))

@@ -25,7 +25,7 @@ final class HeldCollector: Sendable {
     var cancelled: Bool { state.withLockedValue { $0.cancelled } }
 
     func send(_ body: [UInt8]) async throws -> OutboundHTTP.Response {
-        let spans = (try? JSONParser.parse(body))?["resourceSpans"]?.arrayValue?.first?["scopeSpans"]?.arrayValue?.first?["spans"]?.arrayValue?.count ?? 0
+        let spans = (try? OTLPProtobufReader.document(body))?["resourceSpans"]?.arrayValue?.first?["scopeSpans"]?.arrayValue?.first?["spans"]?.arrayValue?.count ?? 0
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let (waiter, go) = state.withLockedValue { s -> (CheckedContinuation<Void, Never>?, Bool) in
@@ -72,8 +72,14 @@ final class HeldCollector: Sendable {
 }
 
 @Suite struct SpanExporterShutdownTests {
+    static let everyMillisecond = {
+        var b = SpanExporter.Batching()
+        b.interval = .milliseconds(1)
+        return b
+    }()
+
     static func span(_ n: Int) -> SpanRecord {
-        SpanRecord(traceId: "0af7651916cd43dd8448eb211c80319c", spanId: Spans.newSpanId(), parentSpanId: nil, name: "span \(n)",
+        SpanRecord(traceId: Spans.newTraceId(), spanId: Spans.newSpanId(), parentSpanId: nil, name: "span \(n)",
                    kind: .internal, startNanos: 1, endNanos: 2, attributes: [])
     }
 
@@ -81,7 +87,7 @@ final class HeldCollector: Sendable {
     /// arrives, and so do the spans that finished meanwhile.
     @Test func aBatchBeingSentWhenShutdownStartsArrives() async throws {
         let collector = HeldCollector()
-        let made = SpanExporter(endpoint: "http://collector.test:4318", logger: Logger(label: "test"), interval: .milliseconds(1),
+        let made = SpanExporter(endpoint: "http://collector.test:4318", logger: Logger(label: "test"), batching: Self.everyMillisecond,
                                 transport: { _, _, body in try await collector.send(body) })
         let exporter = try #require(made)
         for n in 0..<3 { exporter.add(Self.span(n)) }

@@ -1,5 +1,5 @@
-"""OpenTelemetry traces: a server with --otlp-endpoint sends its spans (OTLP/HTTP, JSON by default,
-protobuf with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf) to an in-process collector. One trace, given by the caller's W3C traceparent, spans the StartExecution
+"""OpenTelemetry traces: a server with --otlp-endpoint sends its spans (OTLP/HTTP, protobuf by default,
+JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json) to an in-process collector. One trace, given by the caller's W3C traceparent, spans the StartExecution
 request, the execution, its states, the task that calls a function, the function, and the
 webhook delivery that resumes the run; each span's parent is the one that caused it."""
 import http.server
@@ -211,7 +211,7 @@ def test_one_trace_spans_a_request_a_run_a_function_and_a_webhook_delivery(trace
     assert int(execution[0]["startTimeUnixNano"]) >= int(request[0]["startTimeUnixNano"]) - 1_000_000
     assert int(task[0]["startTimeUnixNano"]) <= int(function[0]["startTimeUnixNano"]) <= int(function[0]["endTimeUnixNano"]) <= int(task[0]["endTimeUnixNano"])
     assert all(s["service"] == "baton" for s in spans)
-    assert collector[2] == {"application/json"}, "the default encoding"
+    assert collector[2] == {"application/x-protobuf"}, "the default encoding"
 
 
 def test_a_bad_endpoint_is_refused_at_start(tmp_path):
@@ -226,9 +226,9 @@ def test_a_bad_endpoint_is_refused_at_start(tmp_path):
 def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(collector, tmp_path):
     """OTEL_TRACES_SAMPLER=parentbased_always_off: a request outside any trace is not recorded,
     nor what it starts; a caller's sampled trace is, whole; an unsampled one is not."""
-    # And protobuf, the other encoding (the main test's spans come as JSON, the default).
+    # And JSON, the other encoding (the main test's spans come as protobuf, the default).
     server, proc = start_traced(collector, tmp_path, {"OTEL_TRACES_SAMPLER": "parentbased_always_off",
-                                                      "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"})
+                                                      "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"})
     spans = collector[1]
     try:
         sfn = boto3.client("stepfunctions", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
@@ -253,7 +253,7 @@ def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(coll
         assert traces == {runs["sampled"][1]}, "only the caller's sampled trace is recorded"
         names = sorted(s["name"].split(" ")[0] for s in spans)
         assert names == ["execution", "state", "states.StartExecution"]
-        assert collector[2] == {"application/x-protobuf"}
+        assert collector[2] == {"application/json"}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
