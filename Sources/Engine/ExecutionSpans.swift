@@ -29,8 +29,6 @@ package final class ExecutionSpans: @unchecked Sendable {
         self.init(emitAll: { spans in for span in spans { one(span) } })
     }
 
-    static let terminal: Set<String> = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
-
     /// The execution's trace and the span that started it; a run started outside any trace
     /// gets a trace of its own, derived from its ARN.
     static func trace(arn: String, header: String?) -> (traceId: TraceId, parent: SpanId?, sampled: Bool) {
@@ -40,7 +38,7 @@ package final class ExecutionSpans: @unchecked Sendable {
     }
 
     static func executionSpanId(arn: String, redriveCount: Int) -> SpanId {
-        Spans.derivedSpanId("execution|\(arn)|\(redriveCount)")
+        Spans.derivedSpanId("execution|", arn, "|", String(redriveCount))
     }
 
     package func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) {
@@ -59,6 +57,7 @@ package final class ExecutionSpans: @unchecked Sendable {
         var opened: [(name: String, id: SpanId, start: Int64)] = []
         // The step's spans, handed on together when it is read.
         var made: [SpanRecord] = []
+        made.reserveCapacity(events.count / 2 + 1)
         defer { emit(made) }
         for i in events.indices {
             let type = events[i].type
@@ -94,7 +93,7 @@ package final class ExecutionSpans: @unchecked Sendable {
                     emitState(&made, span.name, stateType: nil, traceId: traceId, parent: executionSpan(), id: span.id, start: span.start, end: at,
                               error: failed ?? "ended with the execution")
                 }
-                let machine = record.stateMachineArn.lastIndex(of: ":").map { String(record.stateMachineArn[record.stateMachineArn.index(after: $0)...]) }
+                let machine = record.stateMachineArn.utf8.lastIndex(of: UInt8(ascii: ":")).map { String(record.stateMachineArn[record.stateMachineArn.utf8.index(after: $0)...]) }
                     ?? record.stateMachineArn
                 made.append(SpanRecord(traceId: traceId, spanId: executionSpan(), parentSpanId: parent, name: "execution " + machine, kind: .internal,
                                       startNanos: record.startMillis * 1_000_000, endNanos: at,
@@ -115,38 +114,48 @@ package final class ExecutionSpans: @unchecked Sendable {
     }
 
     /// What an event means to spans, from its type's bytes: "PassStateEntered" enters a Pass
-    /// state (no Foundation search, no Character comparisons on a hot path).
+    /// state (no Foundation search, no Character comparisons, one pass over the bytes, and the
+    /// state's type a literal, not a copy, on a hot path).
     enum EventKind: Equatable {
-        case entered(Substring), exited(Substring), terminal, other
+        case entered(String), exited(String), terminal, other
     }
 
     static func kind(_ type: String) -> EventKind {
-        if type.utf8.last == UInt8(ascii: "d") {
-            if let prefix = Self.prefix(type, before: "StateEntered") { return .entered(prefix) }
-            if let prefix = Self.prefix(type, before: "StateExited") { return .exited(prefix) }
-            if terminal.contains(type) { return .terminal }
-        } else if type.hasPrefix("Execution"), terminal.contains(type) {
-            return .terminal
-        }
-        return .other
-    }
-
-    /// `type` without `suffix`, when it ends so (and is longer).
-    static func prefix(_ type: String, before suffix: StaticString) -> Substring? {
-        let n = suffix.utf8CodeUnitCount
         var text = type
-        let matches = text.withUTF8 { bytes -> Bool in
-            guard bytes.count > n else { return false }
-            return suffix.withUTF8Buffer { want in bytes[(bytes.count - n)...].elementsEqual(want) }
+        return text.withUTF8 { b -> EventKind in
+            if let stateType = Self.stateType(b, before: "StateEntered") { return .entered(stateType) }
+            if let stateType = Self.stateType(b, before: "StateExited") { return .exited(stateType) }
+            for name in Self.terminalTypes where Self.equals(b, name) {
+                return .terminal
+            }
+            return .other
         }
-        return matches ? type[..<type.utf8.index(type.utf8.endIndex, offsetBy: -n)] : nil
     }
 
-    private func emitState(_ made: inout [SpanRecord], _ name: String, stateType: Substring?, traceId: TraceId, parent: SpanId, id: SpanId, start: Int64, end: Int64,
+    /// The state type before `suffix` in an event type's bytes (`Pass` in `PassStateEntered`),
+    /// nil when it does not end so.
+    static func stateType(_ b: UnsafeBufferPointer<UInt8>, before suffix: StaticString) -> String? {
+        let n = suffix.utf8CodeUnitCount
+        guard b.count > n, suffix.withUTF8Buffer({ want in b[(b.count - n)...].elementsEqual(want) }) else { return nil }
+        let type = UnsafeBufferPointer(rebasing: b[..<(b.count - n)])
+        for known in Self.stateTypes where Self.equals(type, known) {
+            return known.description
+        }
+        return String(decoding: type, as: UTF8.self)
+    }
+
+    static let terminalTypes: [StaticString] = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
+    static let stateTypes: [StaticString] = ["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"]
+
+    static func equals(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        b.count == word.utf8CodeUnitCount && word.withUTF8Buffer { b.elementsEqual($0) }
+    }
+
+    private func emitState(_ made: inout [SpanRecord], _ name: String, stateType: String?, traceId: TraceId, parent: SpanId, id: SpanId, start: Int64, end: Int64,
                            error: String? = nil) {
         // The execution's ARN is on the execution's span, this one's parent: not repeated per state.
-        var attributes: [(String, SpanRecord.Value)] = [("aws.step_functions.state_name", .string(name))]
-        if let stateType { attributes.append(("aws.step_functions.state_type", .string(String(stateType)))) }
+        let attributes: [(String, SpanRecord.Value)] = stateType.map { [("aws.step_functions.state_name", .string(name)), ("aws.step_functions.state_type", .string($0))] }
+            ?? [("aws.step_functions.state_name", .string(name))]
         made.append(SpanRecord(traceId: traceId, spanId: id, parentSpanId: parent, name: "state " + name, kind: .internal, startNanos: start,
                               endNanos: end, attributes: attributes, error: error))
     }

@@ -144,3 +144,29 @@ package enum HexDigits {
         }
     }
 }
+
+/// FNV-1a over bytes, finished with MurmurHash3's 64-bit mixer: the same value in every process
+/// and on every machine (Swift's `Hasher` is seeded per process), and cheap enough to derive an
+/// id on every traced step.
+package struct StableHash {
+    private var state: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    package init() {}
+
+    package mutating func add(_ text: String) {
+        var t = text
+        t.withUTF8 { bytes in
+            for b in bytes { state = (state ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        }
+    }
+
+    package var value: UInt64 {
+        var k = state
+        k ^= k >> 33
+        k = k &* 0xFF51_AFD7_ED55_8CCD
+        k ^= k >> 33
+        k = k &* 0xC4CE_B9FE_1A85_EC53
+        k ^= k >> 33
+        return k
+    }
+}

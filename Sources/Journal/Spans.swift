@@ -108,10 +108,14 @@ package enum Spans {
         return z == 0 ? 1 : z
     }
 
-    /// A span id derived from `text` (its SHA-256's first 8 bytes): the same after a restart,
-    /// so a durable execution's span keeps its id however many processes run it.
-    package static func derivedSpanId(_ text: String) -> SpanId {
-        SpanId(bytes: Hashing.sha256(Array(text.utf8))) ?? newSpanId()
+    /// A span id derived from `parts` (their bytes one after another, through `StableHash`):
+    /// the same after a restart, so a durable execution's span keeps its id however many
+    /// processes run it. Unique is all it needs to be, not secret: a traced step derives one,
+    /// and SHA-256 was its dearest part.
+    package static func derivedSpanId(_ parts: String...) -> SpanId {
+        var h = StableHash()
+        for part in parts { h.add(part) }
+        return SpanId(nonZero: h.value)
     }
 
     /// A trace id derived from `text` (its SHA-256's first 16 bytes).

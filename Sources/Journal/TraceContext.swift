@@ -116,31 +116,63 @@ package struct TraceContext: Sendable, Equatable {
         return s
     }
 
+    /// `00-<trace id>-<parent id>-<flags>`, written in place: every traced request hands its
+    /// trace on in both spellings.
     package var traceparent: String {
-        // By bytes: every traced request hands its trace on in both spellings.
-        var out: [UInt8] = []
-        out.reserveCapacity(55)
-        out.append(contentsOf: "00-".utf8)
-        traceId.writeHex(into: &out)
-        out.append(UInt8(ascii: "-"))
-        if let parentId { parentId.writeHex(into: &out) } else { out.append(contentsOf: "0000000000000001".utf8) }
-        out.append(contentsOf: (sampled ? "-01" : "-00").utf8)
-        return String(decoding: out, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 55) { b in
+            var w = HeaderWriter(b)
+            w.literal("00-")
+            w.hex(traceId.high)
+            w.hex(traceId.low)
+            w.literal("-")
+            w.hex(parentId?.value ?? 1)
+            w.literal(sampled ? "-01" : "-00")
+            return w.at
+        }
     }
 
+    /// `Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>`: the W3C id cut after its first
+    /// eight digits.
     package var xray: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(77)
-        out.append(contentsOf: "Root=1-".utf8)
-        // The W3C id cut after its first eight digits (`1-<8 hex>-<24 hex>`).
-        traceId.writeHex(into: &out)
-        out.insert(UInt8(ascii: "-"), at: 7 + 8)
-        if let parentId {
-            out.append(contentsOf: ";Parent=".utf8)
-            parentId.writeHex(into: &out)
+        String(unsafeUninitializedCapacity: 78) { b in
+            var w = HeaderWriter(b)
+            w.literal("Root=1-")
+            w.hex(traceId.high >> 32, digits: 8)
+            w.literal("-")
+            w.hex(traceId.high, digits: 8)
+            w.hex(traceId.low)
+            if let parentId {
+                w.literal(";Parent=")
+                w.hex(parentId.value)
+            }
+            w.literal(sampled ? ";Sampled=1" : ";Sampled=0")
+            return w.at
         }
-        out.append(contentsOf: (sampled ? ";Sampled=1" : ";Sampled=0").utf8)
-        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A trace header's bytes written into a String's storage as it is made.
+private struct HeaderWriter {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var at = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { bytes in
+            for b in bytes where at < buffer.count {
+                buffer[at] = b
+                at += 1
+            }
+        }
+    }
+
+    /// The low `digits` hex digits of `v`.
+    mutating func hex(_ v: UInt64, digits: Int = 16) {
+        for i in 0..<digits where at < buffer.count {
+            buffer[at] = HexDigits.digit(UInt8(truncatingIfNeeded: v >> UInt64(4 * (digits - 1 - i))) & 0xF)
+            at += 1
+        }
     }
 }
 

@@ -51,6 +51,9 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
     private var current: Batch?
     private var pendingCount = 0
     private var dropped = 0
+    /// The last full batch's size in bytes: a new batch's room, so a busy server's batches do
+    /// not grow (and copy) their way up a megabyte each time.
+    private var lastFullBytes = 0
 
     struct Batch {
         var bytes: [UInt8]
@@ -77,7 +80,9 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
 
     /// Makes this the process's span sink; `ratio` of new traces are recorded.
     package func install(ratio: Double = 1) {
-        Spans.install({ [weak self] span in self?.add(span) }, batch: { [weak self] spans in self?.add(contentsOf: spans) }, ratio: ratio)
+        // Held strongly while installed (`run` uninstalls it as it ends): a weak reference was
+        // loaded on every span.
+        Spans.install({ span in self.add(span) }, batch: { spans in self.add(contentsOf: spans) }, ratio: ratio)
     }
 
     /// The ratio of new traces to record, from OpenTelemetry's variables: `OTEL_TRACES_SAMPLER`
@@ -118,14 +123,19 @@ package final class SpanExporter: ServiceLifecycle.Service, @unchecked Sendable 
         }
         batch.count += 1
         pendingCount += 1
-        if batch.count >= batching.batchSize { full.append(batch) } else { current = batch }
+        if batch.count >= batching.batchSize {
+            lastFullBytes = batch.bytes.count
+            full.append(batch)
+        } else {
+            current = batch
+        }
     }
 
     /// A new batch's first bytes: JSON's document up to its spans (protobuf's wrappers need the
     /// spans' length, so they are written when the batch goes).
     private func openBatch() -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(wire == .json ? 64 * 1024 : 16 * 1024)
+        bytes.reserveCapacity(max(lastFullBytes + 64, wire == .json ? 64 * 1024 : 16 * 1024))
         if wire == .json { Self.openDocument(serviceName: serviceName, &bytes) }
         return bytes
     }

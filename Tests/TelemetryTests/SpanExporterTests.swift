@@ -56,8 +56,11 @@ import Testing
         }
         #expect(Spans.derivedSpanId("execution|a|0") == Spans.derivedSpanId("execution|a|0"))
         #expect(Spans.derivedSpanId("execution|a|0") != Spans.derivedSpanId("execution|a|1"))
-        // The hash's first bytes, big-endian: SHA-256("abc") begins ba7816bf8f01cfea414140de5dae2223.
-        #expect(Spans.derivedSpanId("abc").hex == "ba7816bf8f01cfea" && Spans.derivedTraceId("abc").hex == "ba7816bf8f01cfea414140de5dae2223")
+        // Span ids: FNV-1a 64 mixed by MurmurHash3's finalizer (FNV-1a("abc") is e71fa2190541574b),
+        // the parts hashed as one text; trace ids: SHA-256's first 16 bytes (ba7816bf… for "abc").
+        #expect(Spans.derivedSpanId("abc").hex == "33ebaf9927cbc5bd" && Spans.derivedSpanId("a", "", "bc") == Spans.derivedSpanId("abc"))
+        #expect(Spans.derivedSpanId("execution|", "arn:aws:states:us-east-1:000000000000:execution:m:e", "|", "0").hex == "ab3326c45118ec41")
+        #expect(Spans.derivedTraceId("abc").hex == "ba7816bf8f01cfea414140de5dae2223")
         #expect(SpanId(hex: "0000000000000000") == nil && SpanId(hex: "00f067aa0ba902bg") == nil && SpanId(hex: "00F067AA0BA902B7")?.hex == "00f067aa0ba902b7")
         #expect(TraceId(hex: String(repeating: "0", count: 32)) == nil && TraceId(hex: "4bf92f3577b34da6a3ce929d0e0e473") == nil)
     }
