@@ -44,7 +44,7 @@ package final class ExecutionSpans: @unchecked Sendable {
     package func committed(_ record: ExecutionRecord, _ events: [HistoryEvent]) {
         let (traceId, parent, sampled) = Self.trace(arn: record.arn, header: record.traceHeader)
         guard sampled else { return }
-        // Derived (a SHA-256) once per step, and only when a span needs it.
+        // Derived (a hash of the ARN) once per step, and only when a span needs it.
         var derived: SpanId?
         func executionSpan() -> SpanId {
             if let derived { return derived }

@@ -26,13 +26,6 @@ package struct SpanId: Hashable, Sendable, CustomStringConvertible {
         self.init(v)
     }
 
-    /// The first 8 bytes of `bytes` (a hash's), big-endian; nil when they are all zero.
-    package init?(bytes: some Collection<UInt8>) {
-        var v: UInt64 = 0
-        for b in bytes.prefix(8) { v = v << 8 | UInt64(b) }
-        self.init(v)
-    }
-
     package var hex: String { HexDigits.string(value) }
     package var description: String { hex }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import StatesInterpreter
 import StatesLanguage
 
@@ -66,7 +67,7 @@ package enum UUIDText {
     package static func randomHex() -> String {
         let (a, _) = generator.pair()
         return String(unsafeUninitializedCapacity: 16) { buffer in
-            for i in 0..<16 { buffer[i] = hexDigit(UInt8(truncatingIfNeeded: a >> (4 * UInt64(15 - i))) & 0xF) }
+            for i in 0..<16 { buffer[i] = HexDigits.digit(UInt8(truncatingIfNeeded: a >> (4 * UInt64(15 - i))) & 0xF) }
             return 16
         }
     }
@@ -81,8 +82,6 @@ package enum UUIDText {
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         return text(bytes)
     }
-
-    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 
     /// The UUID text of 128 bits, with the version and variant bits set.
     static func format(_ a: UInt64, _ b: UInt64) -> String {
@@ -104,8 +103,8 @@ package enum UUIDText {
                     out[j] = UInt8(ascii: "-")
                     j += 1
                 }
-                out[j] = hexDigit(byte >> 4)
-                out[j + 1] = hexDigit(byte & 0xF)
+                out[j] = HexDigits.digit(byte >> 4)
+                out[j + 1] = HexDigits.digit(byte & 0xF)
                 j += 2
             }
             return j

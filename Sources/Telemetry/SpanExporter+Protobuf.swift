@@ -75,11 +75,11 @@ extension SpanExporter {
         return true
     }
 
-    /// The ExportTraceServiceRequest around spans written by `encodeProtobuf(_:into:_:)`.
+    /// The ExportTraceServiceRequest around spans written by `encodeProtobuf(_:into:)`.
     static func protobufDocument(spans: [UInt8], serviceName: String) -> [UInt8] {
         var resource = Protobuf()
-        Protobuf.keyValue(1, "service.name", .string(serviceName), &resource.bytes)
-        Protobuf.keyValue(1, "service.version", .string(BatonRelease.version), &resource.bytes)
+        resource.keyValue(1, "service.name", .string(serviceName))
+        resource.keyValue(1, "service.version", .string(BatonRelease.version))
         var scope = Protobuf()
         scope.string(1, "baton")
         scope.string(2, BatonRelease.version)
@@ -101,41 +101,44 @@ extension SpanExporter {
     }
 }
 
-/// Protocol Buffers' wire format, the few field kinds OTLP's spans use.
+/// Protocol Buffers' wire format, the few field kinds OTLP's spans use: a message built whole
+/// (the document's wrappers, once a batch), and the sizes `ProtobufWriter` counts ahead.
 struct Protobuf {
     var bytes: [UInt8] = []
 
     mutating func key(_ field: Int, _ wireType: UInt64) { raw(UInt64(field) << 3 | wireType) }
 
-    /// The bytes a varint of `n` takes.
-    static func size(_ n: Int) -> Int {
-        var n = UInt64(n), k = 1
-        while n >= 0x80 { n >>= 7; k += 1 }
-        return k
-    }
-
     mutating func raw(_ v: UInt64) { bytes.appendVarint(v) }
-
-    mutating func varint(_ field: Int, _ v: UInt64) {
-        key(field, 0)
-        raw(v)
-    }
-
-    mutating func fixed64(_ field: Int, _ v: UInt64) {
-        key(field, 1)
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
-    }
 
     mutating func string(_ field: Int, _ s: String) {
         key(field, 2)
         raw(UInt64(s.utf8.count))
-        bytes.append(contentsOf: s.utf8)
+        bytes.appendUTF8(s)
     }
 
     mutating func message(_ field: Int, _ m: Protobuf) {
         key(field, 2)
         raw(UInt64(m.bytes.count))
         bytes.append(contentsOf: m.bytes)
+    }
+
+    /// A KeyValue as field `field`, through the span writer's own code.
+    mutating func keyValue(_ field: UInt8, _ key: String, _ value: SpanRecord.Value) {
+        let start = bytes.count, total = Self.field(Self.keyValueLength(key, value))
+        bytes.append(contentsOf: repeatElement(0, count: total))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var w = ProtobufWriter(buffer, from: start)
+            w.keyValue(field, key, value)
+        }
+    }
+
+    /// The bytes a varint of `n` takes.
+    static func size(_ n: Int) -> Int { size(UInt64(n)) }
+
+    static func size(_ v: UInt64) -> Int {
+        var n = v, k = 1
+        while n >= 0x80 { n >>= 7; k += 1 }
+        return k
     }
 
     /// A length-delimited field's size: its key (one byte, fields 1 to 15), its length, its bytes.
@@ -156,36 +159,6 @@ struct Protobuf {
 
     /// Status { 2: message, 3: code }'s size.
     static func statusLength(_ error: String?) -> Int { (error.map { field($0.utf8.count) } ?? 0) + 2 }
-
-    static func size(_ v: UInt64) -> Int {
-        var n = v, k = 1
-        while n >= 0x80 { n >>= 7; k += 1 }
-        return k
-    }
-
-    /// A KeyValue as field `field` of the message being written into `out`.
-    static func keyValue(_ field: UInt8, _ key: String, _ value: SpanRecord.Value, _ out: inout [UInt8]) {
-        out.append(field << 3 | 2)
-        out.appendVarint(UInt64(keyValueLength(key, value)))
-        string(1, key, &out)
-        out.append(2 << 3 | 2)
-        out.appendVarint(UInt64(anyValueLength(value)))
-        switch value {
-        case .string(let s): string(1, s, &out)
-        case .bool(let b):
-            out.append(2 << 3)
-            out.append(b ? 1 : 0)
-        case .int(let i):
-            out.append(3 << 3)
-            out.appendVarint(UInt64(bitPattern: i))
-        }
-    }
-
-    static func string(_ field: UInt8, _ s: String, _ out: inout [UInt8]) {
-        out.append(field << 3 | 2)
-        out.appendVarint(UInt64(s.utf8.count))
-        out.appendUTF8(s)
-    }
 }
 
 /// Writes a message whose size was counted ahead into its room in an array: a byte at a time

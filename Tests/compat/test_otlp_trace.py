@@ -221,6 +221,11 @@ def test_a_bad_endpoint_is_refused_at_start(tmp_path):
     r = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--otlp-endpoint", "http://c:4318"],
                        capture_output=True, text=True, timeout=30, env=dict(os.environ, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"))
     assert r.returncode != 0 and "OTEL_EXPORTER_OTLP_PROTOCOL" in r.stderr
+    # OpenTelemetry's batch variables are checked before anything starts, the bad one named.
+    r = subprocess.run([BATON, "serve", "--port", str(free_port()), "--data-dir", str(tmp_path / "d"), "--otlp-endpoint", "http://c:4318"],
+                       capture_output=True, text=True, timeout=30, env=dict(os.environ, OTEL_BSP_MAX_EXPORT_BATCH_SIZE="0"))
+    assert r.returncode != 0 and "OTEL_BSP_MAX_EXPORT_BATCH_SIZE must be a positive whole number, not 0" in r.stderr
+    assert not (tmp_path / "d").exists()
 
 
 def test_the_sampler_records_new_traces_by_ratio_and_follows_a_callers_flag(collector, tmp_path):
