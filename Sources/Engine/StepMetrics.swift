@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Journal
 import StatesInterpreter
 
@@ -23,23 +24,78 @@ enum StepMetrics {
     ]
     static let terminal: Set<String> = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
 
+    /// One state machine's handles, looked up once a step by its ARN (each handle lookup
+    /// built a key of the metric's name and the ARN and hashed it, three times a step).
+    final class Machine: @unchecked Sendable {
+        // @unchecked Sendable: `counters` is only touched under `lock`; the rest is immutable.
+        private let lock = NSLock()
+        private var counters: [String: Counter] = [:]
+        let arn: String
+        let executionTime: Recorder
+
+        init(arn: String) {
+            self.arn = arn
+            executionTime = MetricHandles.shared.recorder("ExecutionTime", [("StateMachineArn", arn)])
+        }
+
+        func counter(_ name: String) -> Counter {
+            lock.withLock {
+                if let c = counters[name] { return c }
+                let c = MetricHandles.shared.counter(name, [("StateMachineArn", arn)])
+                counters[name] = c
+                return c
+            }
+        }
+    }
+
+    private static let machinesLock = NSLock()
+    nonisolated(unsafe) private static var machines: [String: Machine] = [:]
+    private static let transitionsTotal = MetricHandles.shared.counter("baton_state_transitions_total")
+
+    static func machine(_ arn: String) -> Machine {
+        machinesLock.withLock {
+            if let m = machines[arn] { return m }
+            let m = Machine(arn: arn)
+            machines[arn] = m
+            return m
+        }
+    }
+
+    /// Whether an event type enters a state (a transition), exits one (no metric), or may be
+    /// one of `names` (nil): read from its last bytes, as most of a step's events are states'.
+    static func stateEvent(_ type: String) -> Bool? {
+        var text = type
+        return text.withUTF8 { b -> Bool? in
+            if ExecutionSpans.stateType(b, before: "StateEntered") != nil { return true }
+            if ExecutionSpans.stateType(b, before: "StateExited") != nil { return false }
+            return nil
+        }
+    }
+
     static func record(_ record: ExecutionRecord, events: [HistoryEvent]) {
         guard MetricHandles.enabled, !events.isEmpty else { return }
-        let handles = MetricHandles.shared
-        let machine = [("StateMachineArn", record.stateMachineArn)]
         var transitions = 0
         // A step's events counted by metric first: one handle lookup per metric, not per event.
         var counts: [(String, Int)] = []
+        var machine: Machine?
         for e in events {
-            if e.type.hasSuffix("StateEntered") { transitions += 1 }
+            if let entered = stateEvent(e.type) {
+                if entered { transitions += 1 }
+                continue
+            }
             guard let name = names[e.type] else { continue }
             if let i = counts.firstIndex(where: { $0.0 == name }) { counts[i].1 += 1 } else { counts.append((name, 1)) }
             if terminal.contains(e.type) {
-                handles.recorder("ExecutionTime", machine).record(max(0, e.timestamp.milliseconds - record.startMillis))
+                let m = machine ?? Self.machine(record.stateMachineArn)
+                machine = m
+                m.executionTime.record(max(0, e.timestamp.milliseconds - record.startMillis))
             }
         }
-        for (name, n) in counts { handles.counter(name, machine).increment(by: n) }
-        if transitions > 0 { handles.counter("baton_state_transitions_total").increment(by: transitions) }
+        if !counts.isEmpty {
+            let m = machine ?? Self.machine(record.stateMachineArn)
+            for (name, n) in counts { m.counter(name).increment(by: n) }
+        }
+        if transitions > 0 { transitionsTotal.increment(by: transitions) }
     }
 
     /// An Express execution keeps no history: its start, end and time, from its row.
