@@ -135,9 +135,8 @@ package final class ExecutionSpans: @unchecked Sendable {
     /// The state type before `suffix` in an event type's bytes (`Pass` in `PassStateEntered`),
     /// nil when it does not end so.
     static func stateType(_ b: UnsafeBufferPointer<UInt8>, before suffix: StaticString) -> String? {
-        let n = suffix.utf8CodeUnitCount
-        guard b.count > n, suffix.withUTF8Buffer({ want in b[(b.count - n)...].elementsEqual(want) }) else { return nil }
-        let type = UnsafeBufferPointer(rebasing: b[..<(b.count - n)])
+        guard endsWith(b, suffix) else { return nil }
+        let type = UnsafeBufferPointer(rebasing: b[..<(b.count - suffix.utf8CodeUnitCount)])
         for known in Self.stateTypes where Self.equals(type, known) {
             return known.description
         }
@@ -146,6 +145,12 @@ package final class ExecutionSpans: @unchecked Sendable {
 
     static let terminalTypes: [StaticString] = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
     static let stateTypes: [StaticString] = ["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"]
+
+    /// Whether `b` ends with `suffix` and has bytes before it.
+    static func endsWith(_ b: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
+        let n = suffix.utf8CodeUnitCount
+        return b.count > n && suffix.withUTF8Buffer { want in b[(b.count - n)...].elementsEqual(want) }
+    }
 
     static func equals(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
         b.count == word.utf8CodeUnitCount && word.withUTF8Buffer { b.elementsEqual($0) }

@@ -66,8 +66,9 @@ enum StepMetrics {
     static func stateEvent(_ type: String) -> Bool? {
         var text = type
         return text.withUTF8 { b -> Bool? in
-            if ExecutionSpans.stateType(b, before: "StateEntered") != nil { return true }
-            if ExecutionSpans.stateType(b, before: "StateExited") != nil { return false }
+            // Only the suffix: the state's type is not needed here.
+            if ExecutionSpans.endsWith(b, "StateEntered") { return true }
+            if ExecutionSpans.endsWith(b, "StateExited") { return false }
             return nil
         }
     }
