@@ -13,9 +13,9 @@ package enum Intrinsics {
         for (i, a) in call.arguments.enumerated() {
             switch a {
             case .literal(let v):
-                // Braces keep their escaping backslash only for Format's template.
+                // Braces and backslashes keep their escaping backslash only for Format's template.
                 if case .string(let s) = v, !(call.function == .format && i == 0) {
-                    args.append(.string(s.replacingOccurrencesOfEscapedBraces))
+                    args.append(.string(s.unescapingIntrinsicLiteral))
                 } else {
                     args.append(v)
                 }
@@ -216,14 +216,14 @@ package enum Intrinsics {
 }
 
 extension String {
-    var replacingOccurrencesOfEscapedBraces: String {
+    var unescapingIntrinsicLiteral: String {
         guard contains("\\") else { return self }
         var out = ""
         var it = makeIterator()
         while let c = it.next() {
             if c == "\\" {
                 if let n = it.next() {
-                    if n != "{" && n != "}" { out.append(c) }
+                    if n != "{" && n != "}" && n != "\\" { out.append(c) }
                     out.append(n)
                 }
             } else {

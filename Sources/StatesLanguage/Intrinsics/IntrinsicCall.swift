@@ -144,11 +144,19 @@ struct IntrinsicParser {
             i += 1
             var s = ""
             while i < chars.count, chars[i] != "'" {
-                if chars[i] == "\\", i + 1 < chars.count {
-                    // `\'`, `\{`, `\}` and `\\` escape; Format needs to tell `\{` from `{`,
-                    // so braces keep their backslash until Format reads them.
+                if chars[i] == "\\" {
+                    // AWS: "The literal string \' represents '. The literal string \{ represents {.
+                    // The literal string \} represents }. The literal string \\ represents \."
+                    // and "If an open escape backslash \ is found in the intrinsic function
+                    // invocation string, an error is returned." So any other escape is refused.
+                    // Format needs to tell `\{` from `{` (and `\\{}` from `\{}`), so braces and
+                    // backslashes keep their backslash until the literal is used.
+                    guard i + 1 < chars.count, "'{}\\".contains(chars[i + 1]) else {
+                        let shown = i + 1 < chars.count ? "\\\(chars[i + 1])" : "\\"
+                        throw .init(message: "illegal escape '\(shown)' in a string literal: only \\', \\{, \\} and \\\\ are escapes")
+                    }
                     let n = chars[i + 1]
-                    if n == "{" || n == "}" {
+                    if n != "'" {
                         s.append("\\")
                     }
                     s.append(n)
