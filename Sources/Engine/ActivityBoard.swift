@@ -31,7 +31,7 @@ actor ActivityBoard {
         var id: UInt64
         var workerName: String?
         var continuation: CheckedContinuation<HandOff?, Never>
-        var timer: Task<Void, Never>?
+        var deadline: Timestamp
     }
 
     /// Tokens handed to a worker by this process.
@@ -46,6 +46,14 @@ actor ActivityBoard {
     private var waiters: [String: [Waiter]] = [:]
     private var reserved: [UInt64: Waiter] = [:]
     private var nextId: UInt64 = 0
+    /// One timer for the whole board, set for the earliest waiter's deadline: a poll sets
+    /// none of its own (a sleeping task per poll, set and cancelled, was a tenth of what a
+    /// callback execution's long poll cost).
+    private var sweeper: Task<Void, Never>?
+    private var sweeperDue: Timestamp?
+    private var sweeperGeneration: UInt64 = 0
+    /// Set when the server begins a graceful shutdown: every poll answers empty, at once.
+    private(set) var isClosed = false
 
     /// Workers parked on the activity now (tests wait for one before they schedule).
     func waiting(_ activity: String) -> Int { waiters[activity]?.count ?? 0 }
@@ -85,7 +93,6 @@ actor ActivityBoard {
             announcements[activity, default: 0] &+= 1
             // Every waiter looks again; the first reads the journal.
             for w in waiters.removeValue(forKey: activity) ?? [] {
-                w.timer?.cancel()
                 w.continuation.resume(returning: nil)
             }
             return
@@ -122,7 +129,6 @@ actor ActivityBoard {
         guard var queue = waiters[activity], !queue.isEmpty else { return nil }
         let w = queue.removeFirst()
         waiters[activity] = queue.isEmpty ? nil : queue
-        w.timer?.cancel()
         return w
     }
 
@@ -145,26 +151,72 @@ actor ActivityBoard {
     /// reserved this worker), or nil at the deadline, on cancellation, or when the journal
     /// should be read again.
     func wait(_ activity: String, until deadline: Timestamp, clock: any EngineClock, workerName: String?) async -> HandOff? {
+        guard !isClosed else { return nil }
         nextId &+= 1
         let id = nextId
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<HandOff?, Never>) in
-                let timer = Task { [weak self] in
-                    try? await clock.sleep(until: deadline)
-                    await self?.expire(activity, id)
-                }
-                waiters[activity, default: []].append(Waiter(id: id, workerName: workerName, continuation: c, timer: timer))
+                waiters[activity, default: []].append(Waiter(id: id, workerName: workerName, continuation: c, deadline: deadline))
+                arm(deadline, clock)
             }
         } onCancel: {
             Task { await self.expire(activity, id) }
         }
     }
 
+    /// Every waiting poll answers empty, and polls from now on answer at once (graceful shutdown).
+    func close() {
+        isClosed = true
+        for (_, queue) in waiters {
+            for w in queue { w.continuation.resume(returning: nil) }
+        }
+        waiters = [:]
+        sweeper?.cancel()
+        sweeper = nil
+        sweeperDue = nil
+    }
+
     private func expire(_ activity: String, _ id: UInt64) {
         guard var queue = waiters[activity], let i = queue.firstIndex(where: { $0.id == id }) else { return }
         let w = queue.remove(at: i)
         waiters[activity] = queue.isEmpty ? nil : queue
-        w.timer?.cancel()
         w.continuation.resume(returning: nil)
+    }
+
+    /// Makes sure the board's timer fires by `due`: a later timer is replaced, an earlier one kept.
+    private func arm(_ due: Timestamp, _ clock: any EngineClock) {
+        if let armed = sweeperDue, armed <= due { return }
+        sweeper?.cancel()
+        sweeperGeneration &+= 1
+        let generation = sweeperGeneration
+        sweeperDue = due
+        sweeper = Task { [weak self] in
+            try? await clock.sleep(until: due)
+            await self?.sweep(generation, clock)
+        }
+    }
+
+    /// The timer fired: waiters past their deadline answer empty; the timer is set again for
+    /// the earliest one left. A replaced timer's firing is ignored (the one that replaced it
+    /// is due no later).
+    private func sweep(_ generation: UInt64, _ clock: any EngineClock) {
+        guard generation == sweeperGeneration else { return }
+        sweeper = nil
+        sweeperDue = nil
+        let now = clock.now()
+        var next: Timestamp?
+        for (activity, queue) in waiters {
+            var kept: [Waiter] = []
+            for w in queue {
+                if w.deadline <= now {
+                    w.continuation.resume(returning: nil)
+                } else {
+                    kept.append(w)
+                    if next.map({ w.deadline < $0 }) ?? true { next = w.deadline }
+                }
+            }
+            if kept.count != queue.count { waiters[activity] = kept.isEmpty ? nil : kept }
+        }
+        if let next { arm(next, clock) }
     }
 }

@@ -785,6 +785,13 @@ package final class Engine: Sendable {
 
     // MARK: activities
 
+    /// The server is shutting down gracefully: parked GetActivityTask polls answer empty now,
+    /// and later ones at once, instead of holding the endpoint's shutdown for up to a minute.
+    package func endLongPolls() {
+        let board = activities
+        Task { await board.close() }
+    }
+
     /// GetActivityTask: hands out one open task of the activity, or nil after `timeoutSeconds`
     /// (or when the caller is cancelled: a server shutting down ends its long polls). A task
     /// this node scheduled is handed from memory to a waiting worker when its step commits;
@@ -804,6 +811,7 @@ package final class Engine: Sendable {
             }
             if task == nil {
                 if clock.now() >= deadline || Task.isCancelled { return nil }
+                if await activities.isClosed { return nil }
                 let handOff = await activities.wait(activityArn, until: deadline, clock: clock, workerName: workerName)
                 // Reserved by the step that scheduled it: started in that step already.
                 if let handOff, handOff.started { return (handOff.task.token, handOff.task.input ?? "{}") }

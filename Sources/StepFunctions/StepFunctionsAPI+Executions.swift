@@ -286,7 +286,9 @@ extension StepFunctionsAPI {
         let worker = try r.string("workerName")
         let engine = self.engine, arn = a.arn
         let task = try await engineCall { () throws(EngineError) in
-            try await longPoll { () throws(EngineError) in try await engine.getActivityTask(activityArn: arn, workerName: worker, timeoutSeconds: 60) }
+            try await longPoll(endingWith: { engine.endLongPolls() }) { () throws(EngineError) in
+                try await engine.getActivityTask(activityArn: arn, workerName: worker, timeoutSeconds: 60)
+            }
         }
         guard let task else { return [:] }
         return ["taskToken": .string(task.token), "input": .string(task.input)]
