@@ -5,7 +5,14 @@ import StatesLanguage
 /// (`TaskResource`) and its keys are tried most specific first (the action, then the whole
 /// service); the integration pattern (`.sync`, `.waitForTaskToken`) never changes the handler.
 package struct TaskRegistry: Sendable {
-    private var handlers: [String: any TaskHandler] = [:]
+    private var handlers: [String: any TaskHandler] = [:] {
+        didSet { resolved = LockedValue([:]) }
+    }
+    /// Each resource's handler once found: a Task state names the same resource on every run,
+    /// and parsing it into its keys was a few microseconds of every invocation. Bounded, since
+    /// a definition's resources are few but definitions are not.
+    private var resolved = LockedValue<[String: (any TaskHandler)?]>([:])
+    private static let resolvedLimit = 4_096
 
     package init() {}
 
@@ -21,6 +28,16 @@ package struct TaskRegistry: Sendable {
     package mutating func registerSDK(service: String, _ handler: any TaskHandler) { handlers["sdk:\(service):*"] = handler }
 
     package func handler(for resource: String) -> (any TaskHandler)? {
+        if let known = resolved.mutate({ $0[resource] }) { return known }
+        let found = lookUp(resource)
+        resolved.mutate { memo in
+            if memo.count >= Self.resolvedLimit { memo.removeAll(keepingCapacity: true) }
+            memo[resource] = .some(found)
+        }
+        return found
+    }
+
+    private func lookUp(_ resource: String) -> (any TaskHandler)? {
         guard let parsed = TaskResource(resource) else { return handlers[resource] }
         for key in parsed.keys { if let h = handlers[key] { return h } }
         return nil
