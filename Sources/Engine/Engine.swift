@@ -793,7 +793,7 @@ package final class Engine: Sendable {
     }
 
     /// GetActivityTask: hands out one open task of the activity, or nil after `timeoutSeconds`
-    /// (or when the caller is cancelled: a server shutting down ends its long polls). A task
+    /// (or when the caller is cancelled, or once `endLongPolls` has closed the board). A task
     /// this node scheduled is handed from memory to a waiting worker when its step commits;
     /// the journal is read only for tasks this node has not seen (after a start, or announced
     /// by another node).
