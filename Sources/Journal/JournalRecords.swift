@@ -249,6 +249,8 @@ package struct JournalBatch: Sendable {
 extension JournalStore {
     package func timers() async throws(JournalError) -> [TimerRecord] { try await timers(dueBefore: nil) }
 
+    package func appendVisible(_ batch: JournalBatch) async throws(JournalError) { try await append(batch) }
+
     /// Whether the services' own stores live in this journal's database, so that a Task
     /// handler's write can be attached to the step that schedules it (see
     /// `TransactionalTaskHandler`). The SQLite journal is that database; the PostgreSQL journal
@@ -263,6 +265,10 @@ package protocol JournalStore: Sendable {
     /// Commits one step atomically. Throws `.versionConflict` (nothing written) when the
     /// execution's last event id is not `expectedVersion`, or `.alreadyExists` on creation.
     func append(_ batch: JournalBatch) async throws(JournalError)
+    /// `append`, answered once the batch is written into the next commit rather than once that
+    /// commit is durable: for a record a crash may lose without breaking a promise. Errors of
+    /// the batch itself (a conflict, a name taken) are still reported. By default, `append`.
+    func appendVisible(_ batch: JournalBatch) async throws(JournalError)
     /// Stores a definition and returns its id.
     func saveDefinition(stateMachineArn: String, definition: String) async throws(JournalError) -> Int64
     func definition(id: Int64) async throws(JournalError) -> String?

@@ -116,6 +116,12 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         try await enqueue(Pending(batch: batch, resume: { _ in }))
     }
 
+    /// Answered when the batch's savepoint is released, before the group's fsync (see
+    /// `performVisible`): later writes commit after it, so none becomes durable without it.
+    package func appendVisible(_ batch: JournalBatch) async throws(JournalError) {
+        try await enqueue(Pending(batch: batch, resume: { _ in }, early: true))
+    }
+
     /// Writes a service's documents through the one writer, in one savepoint of a group commit.
     package func write(_ documents: [DocumentWrite]) async throws(JournalError) {
         guard !documents.isEmpty else { return }

@@ -228,6 +228,24 @@ extension JournalContractTests {
         try await j.deleteFunction(name: "f")
         #expect(try await j.functions().isEmpty)
     }
+
+    /// A batch answered before its commit is durable is still written whole, after every batch
+    /// queued before it, and its own errors (a name taken, a stale version) still reach its caller.
+    @Test(arguments: Backend.allCases)
+    func aVisibleAppendIsWrittenAndReportsItsErrors(_ backend: Backend) async throws {
+        let j = try await backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var b = JournalBatch(execution: record("v1", definition: def, lastEventId: 1), expectedVersion: nil)
+        b.events = [event(1, "ExecutionStarted")]
+        try await j.appendVisible(b)
+        #expect(try await j.execution(arn: "v1")?.lastEventId == 1)
+        #expect(try await j.history(arn: "v1") == b.events)
+        await #expect(throws: JournalError.self) { try await j.appendVisible(b) }
+        var stale = JournalBatch(execution: record("v1", definition: def, lastEventId: 2), expectedVersion: 5)
+        stale.events = [event(2)]
+        await #expect(throws: JournalError.self) { try await j.appendVisible(stale) }
+        #expect(try await j.execution(arn: "v1")?.lastEventId == 1)
+    }
 }
 
 @Suite struct SQLiteJournalTests {
