@@ -161,10 +161,11 @@ extension Engine {
         var startWritten = startJournaled
         if let startWrite { startWritten = await startWrite.value }
         // A synchronous run's answer carries its whole result, and AWS keeps no record of an
-        // Express execution to lose ("DescribeExecution ... not supported by EXPRESS state
-        // machines"): its row is answered once written into the next group commit, not once
-        // that commit's fsync returns (most of such a run's latency). An asynchronous run's
-        // row is how its caller learns the result, so it waits for durability.
+        // Express execution to lose ("Executions of an EXPRESS state machine aren't supported by
+        // DescribeExecution unless a Map Run dispatched them"): its row is answered once written
+        // into the next group commit, not once that commit's fsync returns (most of such a
+        // run's latency). An asynchronous run's row is how its caller learns the result, so it
+        // waits for durability.
         let end = JournalBatch(execution: row, expectedVersion: startWritten ? 0 : nil)
         do { if startJournaled { try await journal.append(end) } else { try await journal.appendVisible(end) } } catch {
             // The name was taken while this run ran (see beginExpress): the answer stands.
