@@ -9,6 +9,15 @@ import StatesLanguage
 actor QueueWaiters {
     private var generations: [String: UInt64] = [:]
     private var waiting: [String: [UUID: AsyncStream<Void>.Continuation]] = [:]
+    /// Set when the server begins a graceful shutdown: every wait ends, and later ones at once.
+    private(set) var isClosed = false
+
+    /// Ends every parked wait and every later one (graceful shutdown).
+    func close() {
+        isClosed = true
+        for (_, all) in waiting { for c in all.values { c.finish() } }
+        waiting = [:]
+    }
 
     func generation(_ queue: String) -> UInt64 { generations[queue, default: 0] }
 
@@ -36,7 +45,7 @@ actor QueueWaiters {
 
     /// A stream that ends when the queue is signalled; nil when it already was since `generation`.
     private func register(_ queue: String, _ id: UUID, since generation: UInt64) -> AsyncStream<Void>? {
-        guard generations[queue, default: 0] == generation else { return nil }
+        guard !isClosed, generations[queue, default: 0] == generation else { return nil }
         let (stream, continuation) = AsyncStream<Void>.makeStream()
         waiting[queue, default: [:]][id] = continuation
         return stream

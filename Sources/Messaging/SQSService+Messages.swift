@@ -243,7 +243,10 @@ extension SQSService {
         let attributeNames = try stringList(request, "MessageAttributeNames")
         let messages: [StoredMessage]
         if wait > 0 {
-            messages = try await longPoll { () throws(ServiceError) in try await self.receive(q, max: max, waitSeconds: wait, visibilityMillis: visibility) }
+            let waiters = self.waiters
+            messages = try await longPoll(endingWith: { Task { await waiters.close() } }) { () throws(ServiceError) in
+                try await self.receive(q, max: max, waitSeconds: wait, visibilityMillis: visibility)
+            }
         } else {
             messages = try await receive(q, max: max, waitSeconds: wait, visibilityMillis: visibility)
         }
@@ -269,6 +272,7 @@ extension SQSService {
             }
             if let redrive, found.count < max { await waiters.signal(redrive.queue) }
             if !found.isEmpty || now >= deadline || Task.isCancelled { return found }
+            if await waiters.isClosed { return found }
             let next = (try? await store.nextVisible(queue: q.name, after: now)) ?? nil
             let until = min(deadline, next ?? deadline)
             await waiters.wait(q.name, since: generation, until: Timestamp(milliseconds: until), clock: clock)
