@@ -22,7 +22,8 @@ enum StepMetrics {
         "TaskScheduled": "ServiceIntegrationsScheduled", "TaskStarted": "ServiceIntegrationsStarted",
         "TaskSucceeded": "ServiceIntegrationsSucceeded", "TaskFailed": "ServiceIntegrationsFailed", "TaskTimedOut": "ServiceIntegrationsTimedOut",
     ]
-    static let terminal: Set<String> = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]
+    /// The events that end an execution: the spans' list, as strings.
+    static let terminal: Set<String> = Set(ExecutionSpans.terminalTypes.map(\.description))
 
     /// One state machine's handles, looked up once a step by its ARN (each handle lookup
     /// built a key of the metric's name and the ARN and hashed it, three times a step).
