@@ -32,7 +32,12 @@ package final class SQLiteConnection {
     package let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
 
+    /// Turns SQLite's memory statistics off before the first connection initialises the
+    /// library (see `baton_sqlite_disable_memstatus`).
+    private static let configured: Void = { _ = baton_sqlite_disable_memstatus() }()
+
     init(path: String, readOnly: Bool = false) throws(JournalError) {
+        Self.configured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -71,6 +76,13 @@ package final class SQLiteConnection {
             sqlite3_free(error)
             throw JournalError(.sqlite(rc), "\(message) in: \(sql.prefix(200))")
         }
+    }
+
+    /// Runs a statement that binds nothing and returns no rows (SAVEPOINT, RELEASE, BEGIN,
+    /// COMMIT), prepared once: `execute` parses its text again on every call, and a group
+    /// commit runs two such statements for each of its steps.
+    package func run(_ sql: String) throws(JournalError) {
+        try statement(sql).run()
     }
 
     /// A cached prepared statement, reset and with bindings cleared.

@@ -21,6 +21,7 @@ extension SQLiteJournal {
             s.bind(7, r.attributes)
             try s.run()
         }
+        machines.clear()
     }
 
     static func machineRecord(_ s: Statement) -> StateMachineRecord {
@@ -29,11 +30,15 @@ extension SQLiteJournal {
     }
 
     package func stateMachine(arn: String) async throws(JournalError) -> StateMachineRecord? {
-        try read { (db) throws(JournalError) -> StateMachineRecord? in
+        let (hit, generation) = machines.lookup(arn)
+        if let hit { return hit }
+        let record = try read { (db) throws(JournalError) -> StateMachineRecord? in
             let s = try db.statement("SELECT arn, name, type, role_arn, definition_id, created_ms, attributes FROM state_machines WHERE arn = ?1")
             s.bind(1, arn)
             return try s.step() ? Self.machineRecord(s) : nil
         }
+        machines.fill(arn, record, readAt: generation)
+        return record
     }
 
     package func stateMachines() async throws(JournalError) -> [StateMachineRecord] {
@@ -52,6 +57,7 @@ extension SQLiteJournal {
                 try s.run()
             }
         }
+        machines.clear()
     }
 
     package func putVersion(_ r: StateMachineVersionRecord) async throws(JournalError) {

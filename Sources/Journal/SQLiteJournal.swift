@@ -28,6 +28,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         var resume: @Sendable (Result<Void, JournalError>) -> Void
         /// Resumed once its savepoint is released, before the transaction's fsync (see `performVisible`).
         var early = false
+        /// Early, and its transaction need not commit at once (see `appendVisible`).
+        var lazy = false
     }
 
     package let path: String
@@ -36,6 +38,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     /// Payload chunks the writer has stored, by value identity (writer thread only).
     let chunks = PayloadChunks()
     private let readers: ReaderPool
+    /// State machines by ARN, read by every start (see `RecordCache`).
+    let machines = RecordCache<StateMachineRecord>()
     /// Checkpoints the WAL beside the writer (see `WALCheckpointer`).
     private let checkpointer: WALCheckpointer
     /// The frames each background checkpoint copied.
@@ -118,9 +122,16 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// Answered when the batch's savepoint is released, before the group's fsync (see
     /// `performVisible`): later writes commit after it, so none becomes durable without it.
+    /// Nor does it start a commit of its own: its transaction stays open for up to
+    /// `lazyCommitWindow` for more such batches, and commits at once when a write that waits
+    /// for durability joins it. A stream of them then costs one commit (and one fsync) per
+    /// window, not one per batch.
     package func appendVisible(_ batch: JournalBatch) async throws(JournalError) {
-        try await enqueue(Pending(batch: batch, resume: { _ in }, early: true))
+        try await enqueue(Pending(batch: batch, resume: { _ in }, early: true, lazy: true))
     }
+
+    /// How long a transaction of `appendVisible` batches alone waits for company before it commits.
+    package static let lazyCommitWindow: TimeInterval = 0.005
 
     /// Writes a service's documents through the one writer, in one savepoint of a group commit.
     package func write(_ documents: [DocumentWrite]) async throws(JournalError) {
@@ -217,58 +228,108 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 checkpointer.stop()
                 return
             }
-            let n = min(queue.count, maxBatch)
-            let work = Array(queue.prefix(n))
-            queue.removeFirst(n)
+            let work = takeQueued(at: maxBatch)
             // The writer connection is used while holding no lock; writerPragma takes the
             // condition lock, so it never runs during a commit.
             condition.unlock()
-            commit(work)
+            var group = Group(began: ContinuousClock.now)
+            guard begin(&group, work) else { continue }
+            run(&group, work)
+            // A group of lazy batches only stays open for more, up to the window; any other
+            // write (or a close) ends the wait and commits them all with it.
+            if group.allLazy {
+                let deadline = Date(timeIntervalSinceNow: Self.lazyCommitWindow)
+                while group.allLazy && group.work.count < maxBatch {
+                    condition.lock()
+                    while queue.isEmpty && !stopping && condition.wait(until: deadline) {}
+                    if queue.isEmpty || stopping {
+                        condition.unlock()
+                        break
+                    }
+                    let more = takeQueued(at: maxBatch - group.work.count)
+                    condition.unlock()
+                    run(&group, more)
+                }
+            }
+            finish(group)
         }
     }
 
-    private func commit(_ work: [Pending]) {
-        writer.resetAll()
-        defer { writer.resetAll() }
+    /// Removes up to `most` of the queued writes (the condition lock held).
+    private func takeQueued(at most: Int) -> [Pending] {
+        let n = min(queue.count, most)
+        let work = Array(queue.prefix(n))
+        queue.removeFirst(n)
+        return work
+    }
+
+    /// One group commit under way: its writes, their results, and those answered already.
+    private struct Group {
+        var began: ContinuousClock.Instant
+        var work: [Pending] = []
         var results: [Result<Void, JournalError>] = []
-        results.reserveCapacity(work.count)
         var answered: Set<Int> = []
-        let began = ContinuousClock.now
+        var allLazy = true
+    }
+
+    /// BEGIN IMMEDIATE; on failure every write of `work` is answered with the error.
+    private func begin(_ group: inout Group, _ work: [Pending]) -> Bool {
+        writer.resetAll()
         do {
-            try writer.execute("BEGIN IMMEDIATE")
-            for p in work {
-                do {
-                    try writer.execute("SAVEPOINT step")
-                    if let batch = p.batch { try write(batch) }
-                    try writeDocuments(p.documents)
-                    if let custom = p.custom { try custom(writer) }
-                    try writer.execute("RELEASE step")
-                    chunks.stepSucceeded()
-                    results.append(.success(()))
-                    if p.early {
-                        p.resume(.success(()))
-                        answered.insert(results.count - 1)
-                    }
-                } catch {
-                    try? writer.execute("ROLLBACK TO step")
-                    try? writer.execute("RELEASE step")
-                    chunks.stepRolledBack()
-                    results.append(.failure(error))
+            try writer.run("BEGIN IMMEDIATE")
+            return true
+        } catch {
+            try? writer.execute("ROLLBACK")
+            writer.resetAll()
+            for p in work { p.resume(.failure(error)) }
+            return false
+        }
+    }
+
+    /// Runs each write in a savepoint of the open transaction.
+    private func run(_ group: inout Group, _ work: [Pending]) {
+        for p in work {
+            group.work.append(p)
+            if !p.lazy { group.allLazy = false }
+            do {
+                try writer.run("SAVEPOINT step")
+                if let batch = p.batch { try write(batch) }
+                try writeDocuments(p.documents)
+                if let custom = p.custom { try custom(writer) }
+                try writer.run("RELEASE step")
+                chunks.stepSucceeded()
+                group.results.append(.success(()))
+                if p.early {
+                    p.resume(.success(()))
+                    group.answered.insert(group.results.count - 1)
                 }
+            } catch {
+                try? writer.execute("ROLLBACK TO step")
+                try? writer.execute("RELEASE step")
+                chunks.stepRolledBack()
+                group.results.append(.failure(error))
             }
+        }
+    }
+
+    /// COMMIT, then answers every write not answered yet.
+    private func finish(_ group: Group) {
+        defer { writer.resetAll() }
+        var results = group.results
+        do {
             let committing = ContinuousClock.now
-            try writer.execute("COMMIT")
+            try writer.run("COMMIT")
             chunks.transactionCommitted()
-            if MetricHandles.enabled { Self.recordCommit(steps: work.count, began: began, committing: committing) }
+            if MetricHandles.enabled { Self.recordCommit(steps: group.work.count, began: group.began, committing: committing) }
         } catch {
             try? writer.execute("ROLLBACK")
             chunks.transactionRolledBack()
-            results = work.map { _ in .failure(error) }
+            results = group.work.map { _ in .failure(error) }
         }
-        for (i, (p, r)) in zip(work, results).enumerated() {
+        for (i, (p, r)) in zip(group.work, results).enumerated() {
             // An early write that ran was answered already (even if the transaction then
             // failed: what it hid is simply visible again).
-            if answered.contains(i) { continue }
+            if group.answered.contains(i) { continue }
             p.resume(r)
         }
     }

@@ -227,7 +227,7 @@ extension Step {
     }
 
     mutating func checkSize(_ output: JSON, _ state: State) throws(StatesError) {
-        if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
+        if !output.serializes(within: interpreter.maximumPayloadBytes, memo: sizes) {
             throw StatesError(StatesError.dataLimitExceeded,
                               "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit.")
         }

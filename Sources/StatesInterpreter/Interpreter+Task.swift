@@ -137,7 +137,7 @@ extension Step {
         details.appendUnchecked("outputDetails", EventDetails.notTruncated)
         emit(fid, eventPrefix(task.kind) + "Succeeded", detailsKey(task.kind, "Succeeded"), details)
         do throws(StatesError) {
-            if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
+            if !output.serializes(within: interpreter.maximumPayloadBytes, memo: sizes) {
                 let name: String
                 if case .task(let t) = state.kind { name = t.resource } else { name = state.name }
                 throw StatesError(StatesError.dataLimitExceeded,

@@ -337,7 +337,7 @@ struct Step {
     /// nothing the state evaluated saw them.
     mutating func exitState(_ fid: Int, output: JSON, next overrideNext: String? = nil, assigned: JSONObject? = nil) {
         guard let frame = s.frames[fid], let state = state(of: frame) else { return }
-        if output.serializedByteCount(memo: sizes) > interpreter.maximumPayloadBytes {
+        if !output.serializes(within: interpreter.maximumPayloadBytes, memo: sizes) {
             fail(fid, StatesError(StatesError.dataLimitExceeded,
                                   "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
             return

@@ -190,8 +190,14 @@ extension JournalContractTests {
         let d2 = try await j.saveDefinition(stateMachineArn: "arn:sm:a", definition: "{\"v\":2}")
         try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:a", name: "a", type: "STANDARD", roleArn: "role", definitionId: d1, createdMillis: 1))
         try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:b", name: "b", type: "EXPRESS", roleArn: "role", definitionId: d1, createdMillis: 2))
+        // Each read before a write too: a store that remembers records must forget them on write.
+        #expect(try await j.stateMachine(arn: "arn:sm:a")?.definitionId == d1)
+        #expect(try await j.stateMachine(arn: "arn:sm:c") == nil)
         try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:a", name: "a", type: "STANDARD", roleArn: "role2", definitionId: d2, createdMillis: 1))
         #expect(try await j.stateMachine(arn: "arn:sm:a")?.definitionId == d2)
+        try await j.putStateMachine(StateMachineRecord(arn: "arn:sm:c", name: "c", type: "STANDARD", roleArn: "role", definitionId: d1, createdMillis: 3))
+        #expect(try await j.stateMachine(arn: "arn:sm:c")?.name == "c")
+        try await j.deleteStateMachine(arn: "arn:sm:c")
         #expect(try await j.stateMachines().map(\.arn) == ["arn:sm:a", "arn:sm:b"])
         try await j.putVersion(StateMachineVersionRecord(arn: "arn:sm:a:1", stateMachineArn: "arn:sm:a", version: 1, definitionId: d1, description: nil, createdMillis: 3))
         try await j.putVersion(StateMachineVersionRecord(arn: "arn:sm:a:2", stateMachineArn: "arn:sm:a", version: 2, definitionId: d2, description: "two", createdMillis: 4))
@@ -270,6 +276,30 @@ extension JournalContractTests {
         #expect(try await j.runningExecutions(startedBy: 10, limit: 10).isEmpty)
     }
 
+    /// A visible append does not start a commit of its own; with no other write to join, its
+    /// open transaction still commits once the lazy window passes, and readers then see it.
+    @Test func visibleAppendsAloneAreCommittedAfterTheWindow() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-lazy-\(UUID().uuidString)").path
+        let j = try SQLiteJournal(directory: dir)
+        defer { j.close() }
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        for name in ["a", "b", "c"] {
+            var b = JournalBatch(execution: record(name, definition: def, lastEventId: 1), expectedVersion: nil)
+            b.events = [event(1, "ExecutionStarted")]
+            try await j.appendVisible(b)
+        }
+        // Polled, not slept on: the window is wall-clock time on the writer thread.
+        let clock = ContinuousClock(), giveUp = clock.now + .seconds(30)
+        var seen: [String] = []
+        while clock.now < giveUp {
+            seen = try await ["a", "b", "c"].asyncCompactMap { try await j.execution(arn: $0)?.arn }
+            if seen.count == 3 { break }
+            await Task.yield()
+        }
+        #expect(seen == ["a", "b", "c"])
+        #expect(try await j.history(arn: "c").map(\.type) == ["ExecutionStarted"])
+    }
+
     @Test func walFullSynchronousAndInMemorySubJournalsAreReallySet() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-wal-\(UUID().uuidString)").path
         let j = try SQLiteJournal(directory: dir)
@@ -299,5 +329,13 @@ extension JournalContractTests {
         let h = try await again.history(arn: "r1")
         #expect(h.first?.details["input"]?["d"] == .double(1.0))
         #expect(h.first?.details["input"]?.serialized == #"{"big":12345678901234567890,"d":1.0}"#)
+    }
+}
+
+extension Sequence {
+    fileprivate func asyncCompactMap<T>(_ transform: (Element) async throws -> T?) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { if let t = try await transform(e) { out.append(t) } }
+        return out
     }
 }

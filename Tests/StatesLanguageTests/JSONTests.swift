@@ -125,6 +125,29 @@ import Testing
     }
 }
 
+/// The payload limit's test: a value fits a limit exactly when its serialized size does, at the
+/// boundary, whether the quick bound decides or the exact measure does.
+@Suite struct PayloadFitTests {
+    static let values: [JSON] = [
+        .null, .bool(false), .int(.min), .double(-2.2250738585072014e-308), .double(-1.7976931348623157e308),
+        .double(-0.0012345678901234567), .double(5e-324), .bigNumber("123456789012345678901234567890"),
+        .string(""), .string("\u{1}\u{1f}\"\\"), .string("é😀"), .string(String(repeating: "\u{7}", count: 40)),
+        ["k\u{1}": [1, 2.5, "x", nil, true], "": [:]],
+        .array((0..<200).map { i in ["i": .int(Int64(i)), "s": .string("é\"\u{1}\(i)")] }),
+    ]
+
+    @Test(arguments: values) func fitsExactlyAtItsSize(_ value: JSON) {
+        let size = value.serializedByteCount
+        #expect(value.serializes(within: size, memo: ByteCountMemo()))
+        #expect(!value.serializes(within: size - 1, memo: ByteCountMemo()))
+        // With the sizes of its containers remembered from an earlier measure.
+        let memo = ByteCountMemo()
+        _ = value.serializedByteCount(memo: memo)
+        #expect(value.serializes(within: size, memo: memo))
+        #expect(!value.serializes(within: size - 1, memo: memo))
+    }
+}
+
 /// The word-at-a-time scanners against a byte-at-a-time reference: every ASCII character and
 /// a few multi-byte ones, at every position of a string longer than two words.
 @Suite struct StringScanTests {
