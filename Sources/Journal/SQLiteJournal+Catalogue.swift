@@ -7,6 +7,7 @@ import StatesLanguage
 /// writes, each through the one writer like every other; reads on the reader connection.
 extension SQLiteJournal {
     package func putStateMachine(_ r: StateMachineRecord) async throws(JournalError) {
+        defer { machines.clear() }
         try await perform { (db) throws(JournalError) in
             let s = try db.statement("""
                 INSERT OR REPLACE INTO state_machines (arn, name, type, role_arn, definition_id, created_ms, attributes)
@@ -21,7 +22,6 @@ extension SQLiteJournal {
             s.bind(7, r.attributes)
             try s.run()
         }
-        machines.clear()
     }
 
     static func machineRecord(_ s: Statement) -> StateMachineRecord {
@@ -49,6 +49,7 @@ extension SQLiteJournal {
     }
 
     package func deleteStateMachine(arn: String) async throws(JournalError) {
+        defer { machines.clear() }
         // One savepoint of the writer's transaction: both deletes or neither.
         try await perform { (db) throws(JournalError) in
             for sql in ["DELETE FROM state_machine_versions WHERE state_machine_arn = ?1", "DELETE FROM state_machines WHERE arn = ?1"] {
@@ -57,7 +58,6 @@ extension SQLiteJournal {
                 try s.run()
             }
         }
-        machines.clear()
     }
 
     package func putVersion(_ r: StateMachineVersionRecord) async throws(JournalError) {
@@ -102,6 +102,7 @@ extension SQLiteJournal {
     }
 
     package func putActivity(_ r: ActivityRecord) async throws(JournalError) {
+        defer { activityList.clear() }
         try await perform { (db) throws(JournalError) in
             let s = try db.statement("INSERT INTO activities (arn, name, created_ms) VALUES (?1, ?2, ?3)")
             s.bind(1, r.arn)
@@ -114,14 +115,20 @@ extension SQLiteJournal {
         }
     }
 
+    /// Read by every GetActivityTask (the activity must exist), so kept (see `RecordCache`).
     package func activities() async throws(JournalError) -> [ActivityRecord] {
-        try read { (db) throws(JournalError) -> [ActivityRecord] in
+        let (hit, generation) = activityList.lookup("")
+        if let hit, let hit { return hit }
+        let list = try read { (db) throws(JournalError) -> [ActivityRecord] in
             let s = try db.statement("SELECT arn, name, created_ms FROM activities ORDER BY created_ms, arn")
             return try s.all { s in ActivityRecord(arn: s.string(0) ?? "", name: s.string(1) ?? "", createdMillis: s.int64(2)) }
         }
+        activityList.fill("", list, readAt: generation)
+        return list
     }
 
     package func deleteActivity(arn: String) async throws(JournalError) {
+        defer { activityList.clear() }
         try await perform { (db) throws(JournalError) in
             let s = try db.statement("DELETE FROM activities WHERE arn = ?1")
             s.bind(1, arn)

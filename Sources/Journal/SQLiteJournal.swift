@@ -40,6 +40,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     private let readers: ReaderPool
     /// State machines by ARN, read by every start (see `RecordCache`).
     let machines = RecordCache<StateMachineRecord>()
+    /// Every activity, under one key (see `RecordCache`).
+    let activityList = RecordCache<[ActivityRecord]>()
     /// Checkpoints the WAL beside the writer (see `WALCheckpointer`).
     private let checkpointer: WALCheckpointer
     /// The frames each background checkpoint copied.

@@ -210,6 +210,7 @@ extension JournalContractTests {
         try await j.deleteStateMachine(arn: "arn:sm:a")
         #expect(try await j.stateMachine(arn: "arn:sm:a") == nil)
         #expect(try await j.versions(stateMachineArn: "arn:sm:a").isEmpty)
+        #expect(try await j.activities().isEmpty)
         try await j.putActivity(ActivityRecord(arn: "arn:act:x", name: "x", createdMillis: 1))
         await #expect(throws: JournalError.self) { try await j.putActivity(ActivityRecord(arn: "arn:act:x", name: "x", createdMillis: 2)) }
         #expect(try await j.activities().map(\.name) == ["x"])
