@@ -69,13 +69,10 @@ extension Engine {
                 if error.code == .alreadyExists { throw .executionAlreadyExists(arn) }
                 throw .internalFailure("\(error)")
             }
-        } else {
-            // A read, not a commit: the name is free now (two runs racing for one name both
-            // run; the second's record is not kept, as AWS keeps none for Express).
-            let existing: ExecutionRecord?
-            do { existing = try await journal.execution(arn: arn) } catch { throw .internalFailure("\(error)") }
-            if existing != nil { throw .executionAlreadyExists(arn) }
         }
+        // A synchronous run does not check its name: StartSyncExecution's errors have no
+        // ExecutionAlreadyExists, and AWS keeps no record of an Express run to compare with. Its
+        // row is written at the end, unless one of that name is there (see finishExpress).
         return ExpressStart(row: row, interpreter: interpreter, context: context, input: inputValue)
     }
 
@@ -168,7 +165,7 @@ extension Engine {
         // waits for durability.
         let end = JournalBatch(execution: row, expectedVersion: startWritten ? 0 : nil)
         do { if startJournaled { try await journal.append(end) } else { try await journal.appendVisible(end) } } catch {
-            // The name was taken while this run ran (see beginExpress): the answer stands.
+            // The name is taken (see beginExpress): the answer stands, and the earlier row too.
             if !(error.code == .alreadyExists && !startWritten) { throw .internalFailure("\(error)") }
         }
         StepMetrics.expressFinished(row)

@@ -103,8 +103,6 @@ enum StepMetrics {
     /// An Express execution keeps no history: its start, end and time, from its row.
     static func expressFinished(_ row: ExecutionRecord) {
         guard MetricHandles.enabled else { return }
-        let handles = MetricHandles.shared
-        let machine = [("StateMachineArn", row.stateMachineArn)]
         let ended: String
         switch row.status {
         case .succeeded: ended = "ExecutionsSucceeded"
@@ -113,8 +111,10 @@ enum StepMetrics {
         case .timedOut: ended = "ExecutionsTimedOut"
         case .running: return
         }
-        handles.counter("ExecutionsStarted", machine).increment()
-        handles.counter(ended, machine).increment()
-        handles.recorder("ExecutionTime", machine).record(max(0, (row.stopMillis ?? row.startMillis) - row.startMillis))
+        // The machine's kept handles, as a Standard step's: one lookup by ARN, not three keys built.
+        let m = machine(row.stateMachineArn)
+        m.counter("ExecutionsStarted").increment()
+        m.counter(ended).increment()
+        m.executionTime.record(max(0, (row.stopMillis ?? row.startMillis) - row.startMillis))
     }
 }

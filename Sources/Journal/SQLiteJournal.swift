@@ -259,9 +259,14 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
 
     /// Removes up to `most` of the queued writes (the condition lock held).
     private func takeQueued(at most: Int) -> [Pending] {
-        let n = min(queue.count, most)
-        let work = Array(queue.prefix(n))
-        queue.removeFirst(n)
+        // Usually all of it: the array changes hands, no element is copied or moved.
+        if queue.count <= most {
+            var work: [Pending] = []
+            swap(&work, &queue)
+            return work
+        }
+        let work = Array(queue.prefix(most))
+        queue.removeFirst(most)
         return work
     }
 

@@ -94,8 +94,17 @@ package struct StepFunctionsAPI: Sendable {
     /// AWS: 1–80 characters, none of whitespace, brackets, wildcards, `"#%\^|~`$&,;:/` or control characters.
     static func validName(_ name: String) -> Bool {
         guard (1...80).contains(name.count) else { return false }
-        let forbidden = Set(" \t\n\r<>{}[]?*\"#%\\^|~`$&,;:/")
-        return !name.unicodeScalars.contains { forbidden.contains(Character($0)) || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+        return !name.unicodeScalars.contains(where: forbiddenInNames)
+    }
+
+    /// AWS: "A name must not contain: white space, brackets < > { } [ ], wildcard characters ? *,
+    /// special characters " # % \\ ^ | ~ ` $ & , ; : /, control characters (U+0000-001F,
+    /// U+007F-009F, U+FFFE-FFFF)". Matched without building a set for every name.
+    static func forbiddenInNames(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case " ", "<", ">", "{", "}", "[", "]", "?", "*", "\"", "#", "%", "\\", "^", "|", "~", "`", "$", "&", ",", ";", ":", "/": true
+        default: c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0xFFFE || c.value == 0xFFFF
+        }
     }
 
     func stateMachineArn(_ name: String) -> String { "arn:aws:states:\(region):\(account):stateMachine:\(name)" }

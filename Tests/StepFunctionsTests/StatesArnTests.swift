@@ -30,3 +30,24 @@ import Testing
         #expect(StepFunctionsAPI.isStatesArn(arn, kind: kind) == expected)
     }
 }
+
+/// Names: AWS's rule (1 to 80 characters; no whitespace, brackets, wildcards, special or
+/// control characters, U+FFFE and U+FFFF among them), against every scalar up to U+00FF and a few beyond.
+@Suite struct NameRuleTests {
+    static let forbidden = Set(" \t\n\r<>{}[]?*\"#%\\^|~`$&,;:/".unicodeScalars)
+
+    @Test func eachScalarIsForbiddenExactlyWhenTheRuleSays() {
+        for v in Array(0...0xFF) + [0x2028, 0x4E2D, 0xFFFD, 0xFFFE, 0xFFFF, 0x1F600] {
+            guard let c = Unicode.Scalar(UInt32(v)) else { continue }
+            let expected = Self.forbidden.contains(c) || v < 0x20 || (0x7F...0x9F).contains(v) || v == 0xFFFE || v == 0xFFFF
+            #expect(StepFunctionsAPI.validName("a\(Character(c))b") == !expected, "U+\(String(v, radix: 16))")
+        }
+    }
+
+    @Test func lengthIsOneToEighty() {
+        #expect(!StepFunctionsAPI.validName(""))
+        #expect(StepFunctionsAPI.validName(String(repeating: "x", count: 80)))
+        #expect(!StepFunctionsAPI.validName(String(repeating: "x", count: 81)))
+        #expect(StepFunctionsAPI.validName("run-1_ok.é"))
+    }
+}

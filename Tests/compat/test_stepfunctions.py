@@ -140,6 +140,10 @@ def test_express_sync_execution(sfn):
     arn = sfn.create_state_machine(name=name(), definition=PASS, roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
     r = sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert r["status"] == "SUCCEEDED" and json.loads(r["output"]) == {"ok": True}
+    # StartSyncExecution has no ExecutionAlreadyExists: a name used before runs again.
+    for _ in range(2):
+        again = sfn.start_sync_execution(stateMachineArn=arn, name="same-name", input="{}")
+        assert again["status"] == "SUCCEEDED" and again["name"] == "same-name"
 
 
 def test_validate_definition(sfn):
