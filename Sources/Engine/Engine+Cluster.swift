@@ -63,6 +63,8 @@ extension Engine {
     /// state is in their rows.
     package func adopt(partitions taken: Set<Int>) async {
         guard !taken.isEmpty else { return }
+        // What this node remembers of their runs predates the other owner's steps.
+        for p in taken where p < partitions.count { await partitions[p].forgetParked() }
         await loadNearTimers()
         for listener in adoptionListeners.value { await listener() }
         do {
@@ -77,6 +79,7 @@ extension Engine {
     /// new owner fires them. A step this node still tries for them is refused by the journal.
     package func drop(partitions lost: Set<Int>) async {
         guard !lost.isEmpty else { return }
+        for p in lost where p < partitions.count { await partitions[p].forgetParked() }
         await timers.removeAll { lost.contains(self.partitionIndex(of: $0)) }
         logger.warning("partitions lost", metadata: ["partitions": "\(lost.sorted())"])
     }

@@ -15,6 +15,9 @@ actor Partition {
     /// A worker waiting on an activity, reserved for a task this step schedules (nil: none).
     let reserveWorker: @Sendable (TaskInvocation, String) async -> ActivityBoard.Reservation?
     private var keys = KeyedWaiters()
+    /// The last committed row and state of executions this partition parked moments ago (see
+    /// `ParkedRuns`): the step that resumes one skips the journal read and the snapshot decode.
+    private var parked = ParkedRuns()
 
     init(journal: any JournalStore, clock: any EngineClock, scheduling: @escaping @Sendable (TaskInvocation) -> SchedulingWrites = { _ in SchedulingWrites() },
          reserveWorker: @escaping @Sendable (TaskInvocation, String) async -> ActivityBoard.Reservation? = { _, _ in nil }) {
@@ -90,6 +93,7 @@ actor Partition {
             if error.code == .alreadyExists { throw .executionAlreadyExists(record.arn) }
             throw .internalFailure("the journal refused the step: \(error)")
         }
+        parked.committed(batch.execution, state)
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
                           activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, closedTokens: batch.tokenRemovals, reservations: reservations)
     }
@@ -107,11 +111,13 @@ actor Partition {
         let decision = interpreter.decide(&state, on: trigger)
         let batch = try StepBatchBuilder.batch(record: record, expectedVersion: record.lastEventId, before: before, after: state,
                                                decision: decision, now: trigger.now, attachments: attachments, scheduling: scheduling)
+        parked.forget(record.arn)
         do {
             try await journal.append(batch)
         } catch {
             throw .internalFailure("the journal refused the step: \(error)")
         }
+        parked.committed(batch.execution, state)
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
                           activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, closedTokens: batch.tokenRemovals)
     }
@@ -128,13 +134,37 @@ actor Partition {
     {
         await acquire(arn)
         defer { release(arn) }
+        // First from what this partition committed last, if it is remembered; should the journal
+        // hold a newer step than that (another node's, after a lease moved), the append below is
+        // refused as stale and the step is decided again from the journal.
+        if let memo = parked.take(arn) {
+            do throws(EngineError) {
+                return try await step(arn, memo.record, memo.state, kinds, attachments: attachments, traceHeader: traceHeader, token: token,
+                                      interpreterFor: interpreterFor)
+            } catch .staleMemo {}
+        }
         let record: ExecutionRecord?
         do { record = try await journal.execution(arn: arn) } catch { throw .internalFailure("\(error)") }
         guard let record, record.status == .running, let snapshot = record.snapshot else {
             if token != nil { throw .taskTimedOut(Engine.closedTask) }
             return nil
         }
-        var state = try SnapshotCodec.decode(snapshot)
+        let state = try SnapshotCodec.decode(snapshot)
+        do throws(EngineError) {
+            return try await step(arn, record, state, kinds, attachments: attachments, traceHeader: traceHeader, token: token,
+                                  interpreterFor: interpreterFor)
+        } catch .staleMemo {
+            throw .internalFailure("the journal refused the step: a version conflict")
+        }
+    }
+
+    /// `deliver`'s step from a row and its decoded state (the partition's key held).
+    private func step(_ arn: String, _ record: ExecutionRecord, _ state: ExecutionState, _ kinds: [Trigger.Kind], attachments: [StepAttachment],
+                      traceHeader: String?, token: (task: TaskID, token: String)?,
+                      interpreterFor: (Int64) async throws(EngineError) -> Interpreter)
+        async throws(EngineError) -> StepResult?
+    {
+        var state = state
         if let token, state.token(of: token.task) != token.token { throw .taskTimedOut(Engine.closedTask) }
         let interpreter = try await interpreterFor(record.definitionId)
         let before = StepBatchBuilder.Snapshot(state)
@@ -157,11 +187,16 @@ actor Partition {
         } catch {
             await release(reservations)
             if let e = error as? EngineError { throw e }
+            if let e = error as? JournalError, e.code == .versionConflict { throw .staleMemo }
             throw .internalFailure("the journal refused the step: \(error)")
         }
+        parked.committed(batch.execution, state)
         return StepResult(record: batch.execution, effects: decision.effects, state: state, events: batch.events,
                           activityTasks: batch.tokenAdds.filter { $0.activityArn != nil }, closedTokens: batch.tokenRemovals, reservations: reservations)
     }
+
+    /// Forgets every remembered execution (the partition's lease moved: another node may step them).
+    func forgetParked() { parked = ParkedRuns() }
 }
 
 /// What a committed step leaves for the shell to perform.
