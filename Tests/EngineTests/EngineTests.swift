@@ -34,6 +34,23 @@ func checkHistory(_ events: [HistoryEvent]) {
     #expect(terminals.first?.id == events.last?.id)
 }
 
+/// An engine with one execution parked on a `.waitForTaskToken` task, and that task's token.
+func withParkedCallback(journal: (any JournalStore)? = nil, _ body: (Engine, String, String) async throws -> Void) async throws {
+    let tokens = Tokens()
+    var registry = TaskRegistry()
+    registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
+        await tokens.add(inv.taskToken ?? "")
+        return .pending
+    })
+    try await withEngine(journal: journal, registry: registry) { engine, _ in
+        let arn = try await start(engine, """
+            {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken","End":true}}}
+            """)
+        await engine.settle()
+        try await body(engine, arn, try #require(await tokens.all.first))
+    }
+}
+
 @Suite struct EngineTests {
     @Test func passChainFinishesInItsFirstStep() async throws {
         try await withEngine { engine, _ in
@@ -151,23 +168,6 @@ func checkHistory(_ events: [HistoryEvent]) {
             #expect(try await engine.describe(arn).output == #"{"ok":true}"#)
             await #expect(throws: EngineError.taskTimedOut()) { try await engine.sendTaskSuccess(token: token, output: "{}") }
             checkHistory(try await engine.history(arn))
-        }
-    }
-
-    /// An engine with one execution parked on a `.waitForTaskToken` task, and that task's token.
-    func withParkedCallback(_ body: (Engine, String, String) async throws -> Void) async throws {
-        let tokens = Tokens()
-        var registry = TaskRegistry()
-        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
-            await tokens.add(inv.taskToken ?? "")
-            return .pending
-        })
-        try await withEngine(registry: registry) { engine, _ in
-            let arn = try await start(engine, """
-                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken","End":true}}}
-                """)
-            await engine.settle()
-            try await body(engine, arn, try #require(await tokens.all.first))
         }
     }
 

@@ -43,18 +43,7 @@ import Testing
     /// the history is the other node's.
     @Test func aStaleRememberedRunIsDecidedAgainFromTheJournal() async throws {
         let journal = InMemoryJournal()
-        let tokens = Tokens()
-        var registry = TaskRegistry()
-        registry.register("arn:aws:states:::test:callback", ClosureTaskHandler { inv in
-            await tokens.add(inv.taskToken ?? "")
-            return .pending
-        })
-        try await withEngine(journal: journal, registry: registry) { engine, _ in
-            let arn = try await start(engine, """
-                {"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::test:callback.waitForTaskToken","End":true}}}
-                """)
-            await engine.settle()
-            let token = try #require(await tokens.all.first)
+        try await withParkedCallback(journal: journal) { engine, arn, token in
             var stopped = try #require(await journal.execution(arn: arn))
             let version = stopped.lastEventId
             stopped.status = .aborted
