@@ -8,7 +8,8 @@ import StatesLanguage
 ///
 /// Group commit: appends from every execution queue up and a single writer thread commits
 /// whatever is queued in one transaction (at most `maxBatch` steps), then wakes each waiting
-/// append. Nothing is acknowledged before its transaction commits.
+/// append. Nothing is acknowledged before its transaction commits, except the writes that ask
+/// for less (`performVisible`, `appendVisible`: answered once their savepoint is released).
 package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     // @unchecked Sendable: `queue`, `stopping` are guarded by `condition`; `readers` hands each
     // read connection to one thread at a time; `writer` is used only on the writer thread (after `init`).
@@ -231,11 +232,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                 return
             }
             let work = takeQueued(at: maxBatch)
-            // The writer connection is used while holding no lock; writerPragma takes the
-            // condition lock, so it never runs during a commit.
+            // The writer connection is used by this thread alone, holding no lock.
             condition.unlock()
             var group = Group(began: ContinuousClock.now)
-            guard begin(&group, work) else { continue }
+            guard begin(work) else { continue }
             run(&group, work)
             // A group of lazy batches only stays open for more, up to the window; any other
             // write (or a close) ends the wait and commits them all with it.
@@ -280,7 +280,7 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     }
 
     /// BEGIN IMMEDIATE; on failure every write of `work` is answered with the error.
-    private func begin(_ group: inout Group, _ work: [Pending]) -> Bool {
+    private func begin(_ work: [Pending]) -> Bool {
         writer.resetAll()
         do {
             try writer.run("BEGIN IMMEDIATE")
