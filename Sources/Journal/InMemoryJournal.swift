@@ -118,6 +118,7 @@ package actor InMemoryJournal: JournalStore {
         for a in b.attachments { try a.apply(in: .memory) }
         var row = b.execution
         row.output = row.output  // kept as text: made once, not on every read
+        if b.expectedVersion != nil, let current = executionRows[arn] { row = row.written(over: current) }
         executionRows[arn] = row
         events[arn, default: []].append(contentsOf: b.events)
         for o in b.outboxAdds { outboxRows[o.key] = o }

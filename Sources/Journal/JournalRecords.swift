@@ -74,6 +74,20 @@ package struct ExecutionRecord: Sendable, Equatable {
     /// The output as the interpreter left it (nil for none).
     package mutating func setOutput(value: JSON?) { outputStorage = value.map { .value($0) } ?? .none }
 
+    /// The row this step's record leaves when written over `current`: a step writes the columns
+    /// a step changes (the SQL journals' UPDATE), and what the start wrote stays.
+    package func written(over current: ExecutionRecord) -> ExecutionRecord {
+        var row = self
+        row.stateMachineArn = current.stateMachineArn
+        row.definitionId = current.definitionId
+        row.name = current.name
+        row.input = current.input
+        row.startMillis = current.startMillis
+        row.qualifiedArn = current.qualifiedArn
+        row.traceHeader = current.traceHeader
+        return row
+    }
+
     /// Equal when every field is, the output compared as text however it was set.
     package static func == (a: ExecutionRecord, b: ExecutionRecord) -> Bool {
         a.arn == b.arn && a.stateMachineArn == b.stateMachineArn && a.definitionId == b.definitionId && a.name == b.name

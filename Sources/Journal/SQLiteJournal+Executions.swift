@@ -33,7 +33,8 @@ extension SQLiteJournal {
     }
 
     package func execution(arn: String) async throws(JournalError) -> ExecutionRecord? {
-        try read { (db) throws(JournalError) -> ExecutionRecord? in
+        if let row = committedRows.lookup(arn) { return row }
+        return try read { (db) throws(JournalError) -> ExecutionRecord? in
             let s = try db.statement("SELECT \(Self.executionColumns) FROM executions WHERE arn = ?1")
             s.bind(1, arn)
             defer { sqlite3_reset(s.handle) }
@@ -74,6 +75,8 @@ extension SQLiteJournal {
             var arns: [String] = []
             while try pick.step() { arns.append(pick.string(0) ?? "") }
             pick.reset()
+            // Forgotten before the delete commits: until then the kept row is still the row.
+            self.committedRows.forget(arns)
             for arn in arns {
                 for table in ["events", "payloads", "outbox", "timers", "task_tokens"] {
                     let s = try db.statement("DELETE FROM \(table) WHERE execution_arn = ?1")

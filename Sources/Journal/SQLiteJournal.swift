@@ -43,6 +43,8 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
     let machines = RecordCache<StateMachineRecord>()
     /// Every activity, under one key (see `RecordCache`).
     let activityList = RecordCache<[ActivityRecord]>()
+    /// The execution rows committed last, read by DescribeExecution (see `CommittedExecutions`).
+    let committedRows = CommittedExecutions()
     /// Checkpoints the WAL beside the writer (see `WALCheckpointer`).
     private let checkpointer: WALCheckpointer
     /// The frames each background checkpoint copied.
@@ -327,6 +329,13 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
             let committing = ContinuousClock.now
             try writer.run("COMMIT")
             chunks.transactionCommitted()
+            // Before any write is answered: its caller's next read finds its row. Not the
+            // synchronous Express rows (`lazy`): each is written once, new, and seldom read.
+            var steps: [JournalBatch] = []
+            for (p, r) in zip(group.work, results) {
+                if let b = p.batch, !p.lazy, case .success = r { steps.append(b) }
+            }
+            committedRows.committed(steps)
             if MetricHandles.enabled { Self.recordCommit(steps: group.work.count, began: group.began, committing: committing) }
         } catch {
             try? writer.execute("ROLLBACK")

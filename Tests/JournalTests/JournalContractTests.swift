@@ -117,9 +117,53 @@ func record(_ arn: String, definition: Int64, lastEventId: Int = 0) -> Execution
         await #expect(throws: JournalError.self) { try await j.append(stale) }
         #expect(try await j.history(arn: "x2").count == 1)
         #expect(try await j.timers().isEmpty)
+        #expect(try await j.execution(arn: "x2")?.lastEventId == 1)
         var again = JournalBatch(execution: record("x2", definition: def, lastEventId: 1), expectedVersion: nil)
         again.events = [event(1)]
+        again.execution.input = "{\"again\":true}"
         await #expect(throws: JournalError.self) { try await j.append(again) }
+        #expect(try await j.execution(arn: "x2")?.input == "{}")
+    }
+
+    /// A step writes the columns a step changes; what the start wrote (name, input, start time,
+    /// the version started through, the trace) stays whatever the step's record says.
+    @Test(arguments: Backend.allCases)
+    func aStepLeavesTheStartsColumnsAsTheyWere(_ backend: Backend) async throws {
+        let j = try await backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var start = record("x8", definition: def, lastEventId: 1)
+        start.input = "{\"k\":1}"
+        start.qualifiedArn = "arn:aws:states:us-east-1:000000000000:stateMachine:m:1"
+        start.traceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793"
+        var b = JournalBatch(execution: start, expectedVersion: nil)
+        b.events = [event(1, "ExecutionStarted")]
+        try await j.append(b)
+        _ = try await j.execution(arn: "x8")
+        var end = start
+        end.name = "other"
+        end.input = "{}"
+        end.startMillis = 7
+        end.qualifiedArn = nil
+        end.traceHeader = nil
+        end.status = .succeeded
+        end.output = "{\"done\":true}"
+        end.stopMillis = 2_000
+        end.lastEventId = 2
+        end.snapshot = nil
+        var step = JournalBatch(execution: end, expectedVersion: 1)
+        step.events = [event(2, "ExecutionSucceeded")]
+        try await j.append(step)
+        let row = try #require(try await j.execution(arn: "x8"))
+        #expect(row.status == .succeeded)
+        #expect(row.output == "{\"done\":true}")
+        #expect(row.stopMillis == 2_000)
+        #expect(row.lastEventId == 2)
+        #expect(row.snapshot == nil)
+        #expect(row.name == "e")
+        #expect(row.input == "{\"k\":1}")
+        #expect(row.startMillis == 1_000)
+        #expect(row.qualifiedArn == start.qualifiedArn)
+        #expect(row.traceHeader == start.traceHeader)
     }
 
     @Test(arguments: Backend.allCases)
