@@ -34,6 +34,14 @@ package struct HTTPServer: Service {
         self.bound = bound
     }
 
+    /// How many event loops serve HTTP (and everything else on NIO's shared group): set before
+    /// the group is first used, once. NIO's default is one a core; the journal's writer and
+    /// checkpointer are threads of their own besides, and a function's process or the
+    /// clients on the same machine want a core too.
+    package static func useEventLoops(_ count: Int) {
+        NIOSingletons.groupLoopCountSuggestion = count
+    }
+
     package func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let quiesce = ServerQuiescingHelper(group: group)

@@ -46,6 +46,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days a finished execution's history is kept (AWS keeps 90); 0 keeps every one.") var historyRetentionDays = 90
     @Option(help: "An OpenTelemetry collector's OTLP/HTTP endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT): spans of requests, executions, states, tasks and functions go there.")
     var otlpEndpoint: String?
+    @Option(help: "Threads serving requests (event loops); one a core by default (see README, Hot paths).") var eventLoops: Int?
 
     /// Why the server cannot listen on host:port, found by binding it once before anything
     /// starts (the HTTP server's own error names a syscall and an errno, not the flag to change).
@@ -80,6 +81,7 @@ struct Serve: AsyncParsableCommand {
         if LineLogHandler.Format(rawValue: logFormat.lowercased()) == nil { throw ValidationError("unknown --log-format \(logFormat) (text or json)") }
         if !["FULL", "NORMAL"].contains(synchronous.uppercased()) { throw ValidationError("--synchronous is FULL or NORMAL, not \(synchronous)") }
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+        if let n = eventLoops, !(1...256).contains(n) { throw ValidationError("--event-loops must be from 1 to 256") }
         if historyRetentionDays < 0 { throw ValidationError("--history-retention-days is 0 (keep every history) or more") }
         let env = ProcessInfo.processInfo.environment
         if let endpoint = otlpEndpoint ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"], SpanExporter(endpoint: endpoint, logger: Logger(label: "x")) == nil {
@@ -115,6 +117,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // First: NIO's shared group takes its size when first used.
+        if let eventLoops { HTTPServer.useEventLoops(eventLoops) }
         let env = ProcessInfo.processInfo.environment
         let key = accessKeyId ?? env["BATON_ACCESS_KEY_ID"]
         let secret = secretAccessKey ?? env["BATON_SECRET_ACCESS_KEY"]

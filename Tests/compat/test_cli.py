@@ -6,7 +6,7 @@ import socket
 import subprocess
 import tempfile
 
-from conftest import BATON, free_port
+from conftest import BATON, Server, free_port
 from test_stepfunctions import ROLE, name
 
 
@@ -75,6 +75,23 @@ def test_serving_beyond_loopback_without_keys_prints_serves_usage():
     with tempfile.TemporaryDirectory() as d:
         r = baton("serve", "--host", "0.0.0.0", "--port", str(free_port()), "--data-dir", d)
     assert r.returncode != 0 and "requires --access-key-id" in r.stderr and "Usage: baton serve" in r.stderr
+
+
+def test_event_loops_sizes_the_threads_serving_requests():
+    def loops(pid):
+        names = [open("/proc/%d/task/%s/comm" % (pid, t)).read().strip() for t in os.listdir("/proc/%d/task" % pid)]
+        return sum(1 for n in names if n.startswith("NIO-SGLTN-"))
+
+    with tempfile.TemporaryDirectory() as d:
+        for count in (1, 3):
+            s = Server(os.path.join(d, str(count)), args=["--event-loops", str(count)]).start()
+            try:
+                machines = s.client().list_state_machines()["stateMachines"]
+                assert machines == [] and loops(s.proc.pid) == count
+            finally:
+                s.stop()
+        r = baton("serve", "--event-loops", "0", "--port", str(free_port()), "--data-dir", d)
+    assert r.returncode != 0 and "--event-loops must be from 1 to 256" in r.stderr
 
 
 def test_invalid_json_in_a_definition_names_line_and_column():

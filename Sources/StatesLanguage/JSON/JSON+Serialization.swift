@@ -317,23 +317,34 @@ extension ByteCountMemo {
         // Each byte escapes to at most six ("\u001f"); a non-ASCII scalar to at most six per
         // scalar of two or more bytes.
         case .string(let t): budget -= 2 + 6 * t.utf8.count
+        // Sizes are remembered only for large containers: most values meet none, and then no
+        // lookup (a hash per container) is made.
         case .array(let a):
-            if let id = value.storageIdentity, let known = sizes[id] {
+            if !sizes.isEmpty, let id = value.storageIdentity, let known = sizes[id] {
                 budget -= known.size
                 break
             }
             budget -= 2 + a.count
-            for v in a where !boundFits(v, &budget) { return false }
+            // Through the buffer: no copy (a retain and a release) of each element on the way.
+            let fits = a.withUnsafeBufferPointer { (items) -> Bool in
+                for i in items.indices where !boundFits(items[i], &budget) { return false }
+                return true
+            }
+            guard fits else { return false }
         case .object(let o):
-            if let id = value.storageIdentity, let known = sizes[id] {
+            if !sizes.isEmpty, let id = value.storageIdentity, let known = sizes[id] {
                 budget -= known.size
                 break
             }
             budget -= 2 + o.count
-            for e in o.entries {
-                budget -= 3 + 6 * e.key.utf8.count
-                guard boundFits(e.value, &budget) else { return false }
+            let fits = o.entries.withUnsafeBufferPointer { (entries) -> Bool in
+                for i in entries.indices {
+                    budget -= 3 + 6 * entries[i].key.utf8.count
+                    guard boundFits(entries[i].value, &budget) else { return false }
+                }
+                return true
             }
+            guard fits else { return false }
         }
         return budget >= 0
     }
