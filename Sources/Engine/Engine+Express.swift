@@ -79,7 +79,8 @@ extension Engine {
     /// Runs a begun Express execution in memory and journals its end.
     func finishExpress(_ begun: ExpressStart, startJournaled: Bool = true) async throws(EngineError) -> ExecutionRecord {
         var row = begun.row
-        let interpreter = begun.interpreter, context = begun.context, inputValue = begun.input
+        var interpreter = begun.interpreter
+        let context = begun.context, inputValue = begun.input
         let start = context.startTime
         // Set when the run first waits (see below): a run that ends in its first decision writes
         // its row once, at the end, whatever the delay.
@@ -88,6 +89,7 @@ extension Engine {
         let (triggers, sink) = AsyncStream.makeStream(of: Trigger.Kind.self)
         // An Express execution keeps no history; its events reach the listeners (logging) only.
         let logged = await wantsEvents(row.stateMachineArn)
+        interpreter.recordsEvents = logged
         var events: [HistoryEvent] = []
         let deadline = start.adding(seconds: Self.expressMaximumSeconds)
         await withTaskGroup(of: Void.self) { group in

@@ -117,7 +117,9 @@ extension Step {
             var d = JSONObject()
             if let workerName { d["workerName"] = .string(workerName) }
             emit(fid, "ActivityStarted", "activityStartedEventDetails", d)
-        case .service: emit(fid, "TaskStarted", "taskStartedEventDetails", serviceFields(task.kind))
+        case .service:
+            let fields = serviceFields(task.kind)
+            emit(fid, "TaskStarted", "taskStartedEventDetails", fields)
         }
     }
 

@@ -15,6 +15,10 @@ package struct Interpreter: Sendable {
     package var maximumPayloadBytes = DataFlow.maximumPayloadBytes
     /// AWS's history limit: the execution fails when it reaches this many events.
     package var maximumHistoryEvents = 25_000
+    /// Whether decisions carry their events. An Express run nobody listens to keeps no history
+    /// (AWS keeps none), so its events are numbered, as ids and the history limit need, but
+    /// neither built nor returned.
+    package var recordsEvents = true
     package var region = "us-east-1"
     /// A Distributed Map's iterations run as child executions, by the host's handler of
     /// `mapRunResource`, instead of as frames of this execution (the engine sets it when such
@@ -120,7 +124,7 @@ struct Step {
     /// `advance: false` leaves the frame's pointer where it was (AWS does that for some
     /// closing events, e.g. MapStateSucceeded).
     @discardableResult
-    mutating func emit(_ frameId: Int?, _ type: String, _ detailsKey: String? = nil, _ details: JSONObject = JSONObject(),
+    mutating func emit(_ frameId: Int?, _ type: String, _ detailsKey: String? = nil, _ details: @autoclosure () -> JSONObject = JSONObject(),
                        prev: Int? = nil, advance: Bool = true) -> Int {
         if let frameId, let frame = s.frames[frameId], frame.silent { return frame.lastEventId }
         guard running, !historyFull || type.hasPrefix("Execution") else { return s.nextEventId - 1 }
@@ -132,8 +136,10 @@ struct Step {
         } else if let frameId, let last = s.frames[frameId]?.lastEventId {
             previous = last
         }
-        decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: now, type: type,
-                                            detailsKey: detailsKey, details: details))
+        if interpreter.recordsEvents {
+            decision.events.append(HistoryEvent(id: id, previousEventId: previous, timestamp: now, type: type,
+                                                detailsKey: detailsKey, details: details()))
+        }
         if advance, let frameId { s.frames.slots[frameId]?.lastEventId = id }
         // AWS's history limit: once reached, nothing more is recorded but the failure (see drain()).
         if s.eventCount >= interpreter.maximumHistoryEvents - 1, !type.hasPrefix("Execution") { historyFull = true }
@@ -197,8 +203,8 @@ struct Step {
             s.nextEventId = lastEventId + 1
             s.context.redriveCount += 1
             s.frames.removeAll()
-            emit(nil, "ExecutionRedriven", "executionRedrivenEventDetails", ["redriveCount": .int(Int64(s.context.redriveCount))],
-                 prev: lastEventId)
+            let count = s.context.redriveCount
+            emit(nil, "ExecutionRedriven", "executionRedrivenEventDetails", ["redriveCount": .int(Int64(count))], prev: lastEventId)
             let root = newFrame(machine: 0, input: input, parent: nil, slot: 0, lastEventId: s.nextEventId - 1, silent: false)
             withFrame(root) { $0.state = index }
             // Only the definition's own TimeoutSeconds is a timer: the service's maximum duration
@@ -342,7 +348,6 @@ struct Step {
                                   "The state/task '\(state.name)' returned a result with a size exceeding the maximum number of bytes service limit."))
             return
         }
-        var details = EventDetails.stateExited(name: state.name, output: output)
         if let assigned {
             do throws(StatesError) {
                 try store(assigned, in: fid)
@@ -350,9 +355,12 @@ struct Step {
                 fail(fid, error)
                 return
             }
-            EventDetails.assigned(assigned, into: &details)
         }
-        emit(fid, state.exitedEventType, "stateExitedEventDetails", details)
+        emit(fid, state.exitedEventType, "stateExitedEventDetails", {
+            var details = EventDetails.stateExited(name: state.name, output: output)
+            if let assigned { EventDetails.assigned(assigned, into: &details) }
+            return details
+        }())
         let next: String?
         if let overrideNext {
             next = overrideNext
