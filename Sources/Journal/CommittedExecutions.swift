@@ -50,11 +50,9 @@ final class CommittedExecutions: @unchecked Sendable {
                 guard let kept = rows[e.arn]?.record else { continue }
                 row = e.written(over: kept)
             }
-            guard let size = size(of: row) else {
-                remove(e.arn)
-                continue
-            }
+            // The older row goes either way: it is no longer the row.
             remove(e.arn)
+            guard let size = size(of: row) else { continue }
             if rows.count >= limit || bytes + size > byteLimit {
                 rows.removeAll(keepingCapacity: true)
                 bytes = 0
