@@ -258,6 +258,13 @@ package struct JournalBatch: Sendable {
         self.execution = execution
         self.expectedVersion = expectedVersion
     }
+
+    /// Whether the step writes its execution's row and nothing else (a synchronous Express
+    /// run's): one statement, which SQL applies whole or not at all.
+    package var writesTheRowAlone: Bool {
+        events.isEmpty && outboxAdds.isEmpty && outboxRemovals.isEmpty && timerAdds.isEmpty && timerRemovals.isEmpty
+            && tokenAdds.isEmpty && tokenRemovals.isEmpty && !clearsWaits && attachments.isEmpty
+    }
 }
 
 extension JournalStore {

@@ -300,12 +300,17 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
         for p in work {
             group.work.append(p)
             if !p.lazy { group.allLazy = false }
+            // A write of one statement needs no savepoint: a statement that fails undoes
+            // itself. A savepoint is not free: the first change of a page within it copies the
+            // page aside (SQLite's sub-journal), and a group of synchronous Express rows changes
+            // the same few pages (each index's last one) again for every row.
+            let alone = p.batch.map { $0.writesTheRowAlone } ?? false && p.documents.isEmpty && p.custom == nil
             do {
-                try writer.run("SAVEPOINT step")
+                if !alone { try writer.run("SAVEPOINT step") }
                 if let batch = p.batch { try write(batch) }
                 try writeDocuments(p.documents)
                 if let custom = p.custom { try custom(writer) }
-                try writer.run("RELEASE step")
+                if !alone { try writer.run("RELEASE step") }
                 chunks.stepSucceeded()
                 group.results.append(.success(()))
                 if p.early {
@@ -313,8 +318,10 @@ package final class SQLiteJournal: JournalStore, @unchecked Sendable {
                     group.answered.insert(group.results.count - 1)
                 }
             } catch {
-                try? writer.execute("ROLLBACK TO step")
-                try? writer.execute("RELEASE step")
+                if !alone {
+                    try? writer.execute("ROLLBACK TO step")
+                    try? writer.execute("RELEASE step")
+                }
                 chunks.stepRolledBack()
                 group.results.append(.failure(error))
             }

@@ -321,6 +321,40 @@ extension JournalContractTests {
         #expect(try await j.runningExecutions(startedBy: 10, limit: 10).isEmpty)
     }
 
+    /// A step that fails part-way (its token is taken, after its row and events were written)
+    /// leaves none of itself: each step of a group commit runs in a savepoint, except a step
+    /// that writes its row alone (one statement, which undoes itself); the rows around it land.
+    @Test(arguments: Backend.allCases.filter { $0 != .memory })
+    func aStepThatFailsPartWayLeavesNothingAndItsNeighboursLand(_ backend: Backend) async throws {
+        let j = try await backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var first = JournalBatch(execution: record("p1", definition: def, lastEventId: 1), expectedVersion: nil)
+        first.events = [event(1, "ExecutionStarted")]
+        first.tokenAdds = [TaskTokenRecord(token: "taken", executionArn: "p1", taskId: 0)]
+        try await j.append(first)
+        var clash = JournalBatch(execution: record("p2", definition: def, lastEventId: 2), expectedVersion: nil)
+        clash.events = [event(1, "ExecutionStarted"), event(2)]
+        clash.tokenAdds = [TaskTokenRecord(token: "taken", executionArn: "p2", taskId: 0)]
+        #expect(!clash.writesTheRowAlone)
+        let rowAlone = JournalBatch(execution: record("p3", definition: def, lastEventId: 1), expectedVersion: nil)
+        #expect(rowAlone.writesTheRowAlone)
+        // Together, so that they can share a group commit.
+        async let failed: Result<Void, any Error> = { () async -> Result<Void, any Error> in
+            do { try await j.append(clash) } catch { return .failure(error) }
+            return .success(())
+        }()
+        async let landed: Void = j.appendVisible(rowAlone)
+        let outcome = await failed
+        try await landed
+        #expect(throws: JournalError.self) { try outcome.get() }
+        #expect(try await j.execution(arn: "p2") == nil)
+        #expect(try await j.history(arn: "p2").isEmpty)
+        #expect(try await j.token("taken")?.executionArn == "p1")
+        #expect(try await j.execution(arn: "p3") != nil)
+        await #expect(throws: JournalError.self) { try await j.appendVisible(rowAlone) }
+        #expect(try await j.execution(arn: "p3")?.lastEventId == 1)
+    }
+
     /// A visible append does not start a commit of its own; with no other write to join, its
     /// open transaction still commits once the lazy window passes, and readers then see it.
     @Test func visibleAppendsAloneAreCommittedAfterTheWindow() async throws {
