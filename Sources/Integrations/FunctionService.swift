@@ -18,6 +18,9 @@ package struct FunctionConfig: Sendable, Equatable {
     package var role: String
     package var lastModified: String
     package var codeSize: Int
+    /// The base64 SHA-256 of the deployment package, as Lambda reports it. It changes with the
+    /// code even when the size does not, so a node comparing configurations sees new code.
+    package var codeSha256 = ""
     /// Asynchronous invocation: retries after the first attempt, event age, on-failure destination.
     package var maximumRetryAttempts = 2
     package var maximumEventAgeSeconds = 21600
@@ -32,7 +35,7 @@ package struct FunctionConfig: Sendable, Equatable {
         for (k, v) in environment.sorted(by: { $0.key < $1.key }) { env[k] = .string(v) }
         return ["FunctionName": .string(name), "FunctionArn": .string(arn), "Runtime": .string(runtime), "Handler": .string(handler),
                 "Timeout": .int(Int64(timeoutSeconds)), "MemorySize": .int(Int64(memoryMB)), "Role": .string(role),
-                "LastModified": .string(lastModified), "CodeSize": .int(Int64(codeSize)), "Version": "$LATEST", "State": "Active",
+                "LastModified": .string(lastModified), "CodeSize": .int(Int64(codeSize)), "CodeSha256": .string(codeSha256), "Version": "$LATEST", "State": "Active",
                 "PackageType": "Zip", "Environment": ["Variables": .object(env)],
                 "BatonEventInvoke": ["MaximumRetryAttempts": .int(Int64(maximumRetryAttempts)),
                                      "MaximumEventAgeInSeconds": .int(Int64(maximumEventAgeSeconds)),
@@ -52,6 +55,7 @@ package struct FunctionConfig: Sendable, Equatable {
         role = json["Role"]?.stringValue ?? ""
         lastModified = json["LastModified"]?.stringValue ?? ""
         codeSize = Int(json["CodeSize"]?.integerValue ?? 0)
+        codeSha256 = json["CodeSha256"]?.stringValue ?? ""
         var env: [String: String] = [:]
         for (k, v) in json["Environment"]?["Variables"]?.objectValue ?? JSONObject() { env[k] = v.stringValue }
         environment = env
@@ -65,7 +69,7 @@ package struct FunctionConfig: Sendable, Equatable {
     }
 
     init(name: String, arn: String, runtime: String, handler: String, timeoutSeconds: Int, memoryMB: Int,
-         environment: [String: String], role: String, lastModified: String, codeSize: Int) {
+         environment: [String: String], role: String, lastModified: String, codeSize: Int, codeSha256: String = "") {
         self.name = name
         self.arn = arn
         self.runtime = runtime
@@ -76,7 +80,15 @@ package struct FunctionConfig: Sendable, Equatable {
         self.role = role
         self.lastModified = lastModified
         self.codeSize = codeSize
+        self.codeSha256 = codeSha256
     }
+
+    /// Lambda's LastModified for a change made now.
+    static func now() -> String { Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601 }
+
+    /// CodeSha256: the base64 SHA-256 of the zip as uploaded.
+    static func sha256(_ zip: [UInt8]) -> String { Base64.encode(Hashing.sha256(zip)) }
+
 }
 
 /// Lambda's errors (`ResourceNotFoundException`, `InvalidParameterValueException`, …) are the seam's one error type.
@@ -246,8 +258,7 @@ package actor FunctionService {
         }
         let config = FunctionConfig(name: name, arn: arn(name), runtime: runtime, handler: handler, timeoutSeconds: timeout,
                                     memoryMB: memory, environment: environment, role: role,
-                                    lastModified: Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601,
-                                    codeSize: zip.count)
+                                    lastModified: FunctionConfig.now(), codeSize: zip.count, codeSha256: FunctionConfig.sha256(zip))
         try save(config)
         try await persist(config, code: zip)
         functions[name] = config
@@ -335,6 +346,8 @@ package actor FunctionService {
         guard var config = get(reference) else { throw notFound(reference) }
         try await unpack(name: config.name, zip: zip)
         config.codeSize = zip.count
+        config.codeSha256 = FunctionConfig.sha256(zip)
+        config.lastModified = FunctionConfig.now()
         try save(config)
         try await persist(config, code: zip)
         functions[config.name] = config
@@ -350,6 +363,7 @@ package actor FunctionService {
         if let memory { config.memoryMB = memory }
         if let handler { config.handler = handler }
         if let environment { config.environment = environment }
+        config.lastModified = FunctionConfig.now()
         try save(config)
         try await persist(config, code: nil)
         functions[config.name] = config
@@ -412,9 +426,13 @@ package actor FunctionService {
         }
     }
 
-    private func checkin(_ name: String, _ w: RuntimeWorker, healthy: Bool) {
+    /// Gives back a worker that ran under `config`. A change to the function while it ran
+    /// (here or, in a cluster, on another node) emptied the idle pool then; this worker,
+    /// busy at the time, runs the old code and goes too instead of serving the next call.
+    private func checkin(_ config: FunctionConfig, _ w: RuntimeWorker, healthy: Bool) {
+        let name = config.name
         busy[name, default: 1] -= 1
-        if healthy, functions[name] != nil { idle[name, default: []].append(w) } else { w.kill() }
+        if healthy, functions[name] == config { idle[name, default: []].append(w) } else { w.kill() }
         if var queue = waiting[name], !queue.isEmpty {
             let next = queue.removeFirst()
             waiting[name] = queue.isEmpty ? nil : queue
@@ -474,7 +492,7 @@ package actor FunctionService {
             if first == nil { worker.kill() }
             return first
         }
-        checkin(config.name, worker, healthy: answer != nil)
+        checkin(config, worker, healthy: answer != nil)
         guard let answer else {
             let message = "Task timed out after \(config.timeoutSeconds).00 seconds"
             let body: JSON = ["errorMessage": .string("\(Timestamp(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)).iso8601) \(requestId) \(message)")]

@@ -272,3 +272,40 @@ def test_a_bad_zip_is_refused_with_lambdas_message(lam):
         lam.create_function(FunctionName=name(), Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler",
                             Code={"ZipFile": b"this is not a zip file"})
     assert e.value.response["Error"]["Message"].startswith("Could not unzip uploaded file. Please check your file, then try to upload again.")
+
+
+def test_a_call_in_flight_when_the_code_changes_leaves_no_worker_with_the_old_code(lam, tmp_path):
+    # The call in flight finishes on the code it started with, as on Lambda; its worker must not
+    # then serve the next call. It once went back to the warm pool, and every later call on that
+    # node ran the old code (in a cluster, a notice of new code arriving mid-call did the same).
+    import hashlib
+    import threading
+    started, gate = tmp_path / "started", tmp_path / "gate"
+    v1 = ("import os, time\n"
+          "def handler(event, context):\n"
+          "    if event.get('gate'):\n"
+          "        open(event['started'], 'w').close()\n"
+          "        while not os.path.exists(event['gate']):\n"
+          "            time.sleep(0.01)\n"
+          "    return 'v1'\n")
+    n = name()
+    lam.create_function(FunctionName=n, Runtime="python3.12", Role=ROLE, Handler="lambda_function.handler", Timeout=60,
+                        Code={"ZipFile": zipped_files({"lambda_function.py": (v1, 0o644)})})
+    results = []
+    call = threading.Thread(target=lambda: results.append(json.loads(lam.invoke(
+        FunctionName=n, Payload=json.dumps({"gate": str(gate), "started": str(started)}))["Payload"].read())))
+    call.start()
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert started.exists(), "the first call never started"
+    # The same length as v1, so only the package's digest tells the two apart.
+    v2 = zipped_files({"lambda_function.py": (v1.replace("'v1'", "'v2'"), 0o644)})
+    before = lam.get_function(FunctionName=n)["Configuration"]
+    after = lam.update_function_code(FunctionName=n, ZipFile=v2)
+    assert after["CodeSize"] == before["CodeSize"]
+    assert after["CodeSha256"] == base64.b64encode(hashlib.sha256(v2).digest()).decode() != before["CodeSha256"]
+    gate.touch()
+    call.join()
+    assert results == ["v1"]
+    assert [json.loads(lam.invoke(FunctionName=n, Payload="{}")["Payload"].read()) for _ in range(3)] == ["v2"] * 3
