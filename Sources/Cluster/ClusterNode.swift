@@ -84,10 +84,12 @@ package final class ClusterNode: PartitionRouter, @unchecked Sendable {
         await journal.listen(.activities) { [engine] arn in await engine.activityAvailable(arn) }
     }
 
-    /// Calls `changed` with the name of each function another node created, changed or deleted.
-    package func listenForFunctions(_ changed: @escaping @Sendable (String) async -> Void) async {
+    /// Calls `changed` with the name of each function another node created, changed or deleted,
+    /// and `missed` whenever it starts listening (notices sent before then were not heard).
+    package func listenForFunctions(missed: @escaping @Sendable () async -> Void,
+                                    _ changed: @escaping @Sendable (String) async -> Void) async {
         let me = fence.node
-        await journal.listen(.functions) { payload in
+        await journal.listen(.functions, listening: missed) { payload in
             guard let bar = payload.firstIndex(of: "|"), payload[..<bar] != me else { return }
             await changed(String(payload[payload.index(after: bar)...]))
         }

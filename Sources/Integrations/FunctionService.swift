@@ -193,6 +193,21 @@ package actor FunctionService {
     /// changed or deleted it): its configuration and code replace this node's, and its warm
     /// workers, running the old code, go.
     package func refresh(_ name: String) async throws(FunctionError) {
+        try await refresh(name, from: nil)
+    }
+
+    /// Reads every function again from the shared store: what a node does when it starts
+    /// listening for changes (at start, after `restore`, and after its notice connection
+    /// dropped), since a change made before then sent a notice nobody heard.
+    package func refreshAll() async throws(FunctionError) {
+        guard let persistence else { return }
+        let stored: [(name: String, config: String, code: [UInt8]?)]
+        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
+        for name in Set(stored.map(\.name)).union(functions.keys).sorted() { try await refresh(name, from: stored) }
+    }
+
+    /// `stored`: the store's functions when already read, else they are read here.
+    private func refresh(_ name: String, from stored: [(name: String, config: String, code: [UInt8]?)]?) async throws(FunctionError) {
         // One refresh of a function at a time (a notice and a lookup can ask at once): a second
         // unpacking under a starting worker would pull its code away.
         if refreshLocks[name] != nil {
@@ -209,13 +224,15 @@ package actor FunctionService {
                 refreshLocks[name] = nil
             }
         }
-        try await refreshHoldingLock(name)
+        try await refreshHoldingLock(name, from: stored)
     }
 
-    private func refreshHoldingLock(_ name: String) async throws(FunctionError) {
+    private func refreshHoldingLock(_ name: String, from given: [(name: String, config: String, code: [UInt8]?)]?) async throws(FunctionError) {
         guard let persistence else { return }
         let stored: [(name: String, config: String, code: [UInt8]?)]
-        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
+        if let given { stored = given } else {
+            do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
+        }
         guard let f = stored.first(where: { $0.name == name }), let json = try? JSONParser.parse(f.config),
               let config = FunctionConfig(json: json) else {
             for w in idle.removeValue(forKey: name) ?? [] { w.kill() }

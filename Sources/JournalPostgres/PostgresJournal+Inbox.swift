@@ -86,8 +86,11 @@ extension PostgresJournal {
     }
 
     /// Calls `notified` with each notice's payload on `channel` until cancelled (one pooled
-    /// connection held for it); a lost connection is reopened after a second.
-    package func listen(_ notices: Notices, _ notified: @escaping @Sendable (String) async -> Void) async {
+    /// connection held for it); a lost connection is reopened after a second. `listening` runs
+    /// each time the channel is listened to, first time included: notices sent before then
+    /// reached nobody, so a listener that keeps state reads it again there.
+    package func listen(_ notices: Notices, listening: (@Sendable () async -> Void)? = nil,
+                        _ notified: @escaping @Sendable (String) async -> Void) async {
         let channel = switch notices {
         case .requests: inboxChannel
         case .replies: replyChannel
@@ -97,7 +100,9 @@ extension PostgresJournal {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { c in
-                    for try await n in try await c.listen(channel) { await notified(n.payload) }
+                    let stream = try await c.listen(channel)
+                    await listening?()
+                    for try await n in stream { await notified(n.payload) }
                 }
             } catch {
                 if Task.isCancelled { return }

@@ -217,7 +217,11 @@ struct Serve: AsyncParsableCommand {
                 await functions.shareStore()
                 let logger = logger
                 members.append(.init(service: LoopService {
-                    await node.listenForFunctions { name in
+                    await node.listenForFunctions(missed: {
+                        do { try await functions.refreshAll() } catch {
+                            logger.error("functions changed on other nodes could not be read", metadata: ["error": "\(error)"])
+                        }
+                    }) { name in
                         do { try await functions.refresh(name) } catch {
                             logger.error("a function changed on another node could not be read", metadata: ["function": "\(name)", "error": "\(error)"])
                         }

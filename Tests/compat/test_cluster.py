@@ -255,6 +255,36 @@ def test_a_function_created_or_changed_through_one_node_runs_on_every_node(tmp_p
             n.stop(signal.SIGKILL)
 
 
+def psql(sql):
+    out = subprocess.run(["psql", POSTGRES, "-At", "-c", sql], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_a_function_changed_while_a_node_was_not_listening_is_read_when_it_listens_again(tmp_path):
+    from test_lambda import ROLE, zipped_files
+    url, nodes = start_nodes(tmp_path, 2)
+    schema = url.rsplit("schema=", 1)[1]
+    listeners = "FROM pg_stat_activity WHERE query LIKE 'LISTEN%%baton_function_%s%%'" % schema
+    code = lambda v: zipped_files({"lambda_function.py": ("def handler(event, context):\n    return '%s'\n" % v, 0o644)})
+    try:
+        wait_until("the nodes never listened for functions", lambda: len(psql("SELECT pid " + listeners)) == 2)
+        nodes[0].client("lambda").create_function(FunctionName="missed-fn", Runtime="python3.12", Role=ROLE,
+                                                  Handler="lambda_function.handler", Code={"ZipFile": code("v1")})
+        assert [json.loads(n.client("lambda").invoke(FunctionName="missed-fn")["Payload"].read()) for n in nodes] == ["v1", "v1"]
+        # Both nodes' notice connections go; the change is made before they listen again (a
+        # second later), so its notice reaches nobody. Node 0 must read it all the same.
+        pids = psql("SELECT pid " + listeners)
+        psql("SELECT pg_terminate_backend(pid) " + listeners)
+        wait_until("the listeners were not stopped", lambda: not set(psql("SELECT pid " + listeners)) & set(pids))
+        nodes[1].client("lambda").update_function_code(FunctionName="missed-fn", ZipFile=code("v2"))
+        wait_until("node 0 never ran the new code",
+                   lambda: json.loads(nodes[0].client("lambda").invoke(FunctionName="missed-fn")["Payload"].read()) == "v2", timeout=15)
+    finally:
+        for n in nodes:
+            n.stop(signal.SIGKILL)
+
+
 def test_a_run_is_redriven_through_any_node(tmp_path):
     url, nodes = start_nodes(tmp_path, 2)
     try:
