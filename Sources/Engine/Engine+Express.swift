@@ -11,22 +11,23 @@ extension Engine {
 
     /// StartExecution on an EXPRESS machine: the start is journaled, the run goes on in the
     /// engine's service group, and the call returns at once (AWS's asynchronous Express).
-    package func startExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
+    package func startExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String, parsed: JSON? = nil,
                                        roleArn: String = "arn:aws:iam::000000000000:role/baton", testCase: String? = nil) async throws(EngineError) -> ExecutionRecord
     {
-        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn,
-                                           testCase: testCase)
+        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, parsed: parsed,
+                                           roleArn: roleArn, testCase: testCase)
         await tracker.begin()
         workSink.yield(.express(begun))
         return begun.row
     }
 
     /// StartSyncExecution: runs to the end and returns the finished row.
-    package func runExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String,
+    /// `parsed`: the input already parsed by the caller (it checked it), so it is not parsed twice.
+    package func runExpressExecution(stateMachineArn: String, definitionId: Int64, name: String, input: String, parsed: JSON? = nil,
                                      roleArn: String = "arn:aws:iam::000000000000:role/baton", testCase: String? = nil) async throws(EngineError) -> ExecutionRecord
     {
-        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, roleArn: roleArn,
-                                           testCase: testCase, journalStart: false)
+        let begun = try await beginExpress(stateMachineArn: stateMachineArn, definitionId: definitionId, name: name, input: input, parsed: parsed,
+                                           roleArn: roleArn, testCase: testCase, journalStart: false)
         return try await finishExpress(begun, startJournaled: false)
     }
 
@@ -43,17 +44,19 @@ extension Engine {
         var input: JSON
     }
 
-    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, roleArn: String, testCase: String? = nil,
-                      journalStart: Bool = true)
+    func beginExpress(stateMachineArn: String, definitionId: Int64, name: String, input: String, parsed: JSON? = nil, roleArn: String,
+                      testCase: String? = nil, journalStart: Bool = true)
         async throws(EngineError) -> ExpressStart
     {
         let inputValue: JSON
-        do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
+        if let parsed { inputValue = parsed } else {
+            do { inputValue = try JSONParser.parse(input) } catch { throw .invalidExecutionInput("Invalid State Machine Execution Input: '\(error)'") }
+        }
         var interpreter = try await interpreter(definitionId)
         // The 25,000-event history limit is Standard's: Express keeps no history to bound (AWS's
         // quotas list it for Standard workflows only).
         interpreter.maximumHistoryEvents = .max
-        guard !interpreter.definition.states.contains(where: { if case .task(let t) = $0.kind { return t.resource.hasSuffix(".waitForTaskToken") || t.resource.contains(":activity:") }; return false }) else {
+        guard !interpreter.waitsForCallbacks else {
             throw EngineError("InvalidDefinition", "Express executions do not support .waitForTaskToken or activities.")
         }
         let start = clock.now()
@@ -161,14 +164,18 @@ extension Engine {
         if let startWrite { startWritten = await startWrite.value }
         // A synchronous run's answer carries its whole result, and AWS keeps no record of an
         // Express execution to lose ("Executions of an EXPRESS state machine aren't supported by
-        // DescribeExecution unless a Map Run dispatched them"): its row is answered once written
-        // into the next group commit, not once that commit's fsync returns (most of such a
-        // run's latency). An asynchronous run's row is how its caller learns the result, so it
-        // waits for durability.
+        // DescribeExecution unless a Map Run dispatched them"). So its row, written whole at
+        // the end, is queued for a later commit and not waited for (the journal declines when
+        // too many are queued, and the run waits as below). A row whose start was written is
+        // waited for until written into the next commit, not until that commit's fsync returns
+        // (most of such a run's latency). An asynchronous run's row is how its caller learns
+        // the result, so it waits for durability.
         let end = JournalBatch(execution: row, expectedVersion: startWritten ? 0 : nil)
-        do { if startJournaled { try await journal.append(end) } else { try await journal.appendVisible(end) } } catch {
-            // The name is taken (see beginExpress): the answer stands, and the earlier row too.
-            if !(error.code == .alreadyExists && !startWritten) { throw .internalFailure("\(error)") }
+        if startJournaled || startWritten || !journal.appendDetached(end) {
+            do { if startJournaled { try await journal.append(end) } else { try await journal.appendVisible(end) } } catch {
+                // The name is taken (see beginExpress): the answer stands, and the earlier row too.
+                if !(error.code == .alreadyExists && !startWritten) { throw .internalFailure("\(error)") }
+            }
         }
         StepMetrics.expressFinished(row)
         await committed(row, events)

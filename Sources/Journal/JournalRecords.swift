@@ -272,6 +272,8 @@ extension JournalStore {
 
     package func appendVisible(_ batch: JournalBatch) async throws(JournalError) { try await append(batch) }
 
+    package func appendDetached(_ batch: JournalBatch) -> Bool { false }
+
     /// Whether the services' own stores live in this journal's database, so that a Task
     /// handler's write can be attached to the step that schedules it (see
     /// `TransactionalTaskHandler`). The SQLite journal is that database; the PostgreSQL journal
@@ -290,6 +292,12 @@ package protocol JournalStore: Sendable {
     /// commit is durable: for a record a crash may lose without breaking a promise. Errors of
     /// the batch itself (a conflict, a name taken) are still reported. By default, `append`.
     func appendVisible(_ batch: JournalBatch) async throws(JournalError)
+    /// Queues a batch that nobody waits for: it joins a later commit, and should it fail (a
+    /// name taken, a full disk) it is dropped. For a record whose caller already has
+    /// everything it says and that AWS does not keep (a synchronous Express run's row). False
+    /// when the journal does not queue batches so, or has too many queued: the caller then
+    /// appends as usual. By default, false.
+    func appendDetached(_ batch: JournalBatch) -> Bool
     /// Stores a definition and returns its id.
     func saveDefinition(stateMachineArn: String, definition: String) async throws(JournalError) -> Int64
     func definition(id: Int64) async throws(JournalError) -> String?

@@ -27,6 +27,10 @@ package struct Interpreter: Sendable {
     /// The map run's own resource: one task that runs every iteration as a child execution.
     package static let mapRunResource = "arn:aws:states:::baton:mapRun"
 
+    /// Whether a top-level state waits on a callback (`.waitForTaskToken`) or an activity,
+    /// which Express executions refuse: worked out once per definition, not per run.
+    package let waitsForCallbacks: Bool
+
     struct ChildKey: Hashable, Sendable {
         var machine: Int
         var state: Int
@@ -54,6 +58,10 @@ package struct Interpreter: Sendable {
         // A definition reaches here validated (DefinitionCheck); an expression that still
         // fails to compile fails its state with States.QueryEvaluationError when it runs.
         self.expressions = CompiledExpressions.compile(machine).0
+        waitsForCallbacks = machine.states.contains {
+            if case .task(let t) = $0.kind { return t.resource.hasSuffix(".waitForTaskToken") || t.resource.contains(":activity:") }
+            return false
+        }
     }
 
     package func decide(_ state: inout ExecutionState, on trigger: Trigger) -> Decision {

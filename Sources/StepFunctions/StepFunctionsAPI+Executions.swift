@@ -55,7 +55,8 @@ extension StepFunctionsAPI {
     /// A state machine ARN with a mock test case after `#` (Step Functions Local's way of
     /// running a test case): the ARN, and the case once checked against the configuration.
     func splitTestCase(_ given: String) throws(APIError) -> (arn: String, testCase: String?) {
-        guard let hash = given.lastIndex(of: "#") else { return (given, nil) }
+        // Over the UTF-8 view: `String.lastIndex(of:)` walks characters, 1.4 % of an Express run.
+        guard let hash = given.utf8.lastIndex(of: UInt8(ascii: "#")) else { return (given, nil) }
         let arn = String(given[..<hash]), testCase = String(given[given.index(after: hash)...])
         let machine = ARN(arn)?.resourceFields.dropFirst().first ?? ""
         guard let file = engine.mockConfiguration else {
@@ -79,7 +80,7 @@ extension StepFunctionsAPI {
         if sm.type == "EXPRESS" {
             let row = try await engineCall { () throws(EngineError) in
                 try await engine.startExpressExecution(stateMachineArn: sm.arn, definitionId: target.definitionId, name: name, input: input,
-                                                       roleArn: sm.roleArn, testCase: testCase)
+                                                       parsed: value, roleArn: sm.roleArn, testCase: testCase)
             }
             return ["executionArn": .string(row.arn), "startDate": Self.date(row.startMillis)]
         }
@@ -97,12 +98,12 @@ extension StepFunctionsAPI {
         guard sm.type == "EXPRESS" else {
             throw APIError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
         }
-        let (input, _) = try startInput(r)
+        let (input, value) = try startInput(r)
         let name = try r.string("name") ?? UUIDText.random()
         guard Self.validName(name) else { throw APIError.invalidName(name) }
         let row = try await engineCall { () throws(EngineError) in
-            try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, roleArn: sm.roleArn,
-                                                 testCase: testCase)
+            try await engine.runExpressExecution(stateMachineArn: sm.arn, definitionId: sm.definitionId, name: name, input: input, parsed: value,
+                                                 roleArn: sm.roleArn, testCase: testCase)
         }
         var o = Self.describe(row)
         o["redriveCount"] = nil

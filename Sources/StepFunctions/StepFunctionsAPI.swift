@@ -118,8 +118,26 @@ package struct StepFunctionsAPI: Sendable {
     /// 1.4 % of a StartSyncExecution's CPU. The same verdict as `ARN(arn)` with service
     /// `states`, at least two resource fields and `kind` the first (`StatesArnTests`).
     static func isStatesArn(_ arn: String, kind: String) -> Bool {
-        ARN.field(0, of: arn) == "arn" && ARN.field(1, of: arn)?.isEmpty == false && ARN.field(2, of: arn) == "states"
-            && ARN.field(5, of: arn) == kind[...] && ARN.field(6, of: arn) != nil
+        // arn:PARTITION:states:REGION:ACCOUNT:KIND:NAME..., checked field by field in one pass
+        // (`ARN.field` for each walked from the start: 0.7 % of an Express run).
+        let u = arn.utf8
+        var n = 0, start = u.startIndex, i = u.startIndex
+        while i != u.endIndex {
+            if u[i] == UInt8(ascii: ":") {
+                let field = arn[start..<i]
+                switch n {
+                case 0: guard field == "arn" else { return false }
+                case 1: guard !field.isEmpty else { return false }
+                case 2: guard field == "states" else { return false }
+                case 5: return field == kind[...]   // a sixth colon: the name's field is there
+                default: break
+                }
+                n += 1
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
+        }
+        return false
     }
 
     func stateMachine(_ arn: String) async throws(APIError) -> StateMachineRecord {

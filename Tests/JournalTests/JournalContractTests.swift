@@ -299,6 +299,29 @@ extension JournalContractTests {
         #expect(try await j.execution(arn: "v1")?.lastEventId == 1)
         #expect(try await j.history(arn: "v1") == b.events)
     }
+
+    /// A detached append (a synchronous Express run's row) is taken by the SQLite journal and
+    /// declined by the others, whose callers then append as usual. Taken, it commits no later
+    /// than a durable append queued after it; one that fails (its name is taken) is dropped,
+    /// leaving the row it clashed with and its neighbours as they were.
+    @Test(arguments: Backend.allCases)
+    func aDetachedAppendIsWrittenBeforeLaterWritesOrDeclined(_ backend: Backend) async throws {
+        let j = try await backend.make()
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        var first = record("d1", definition: def, lastEventId: 1)
+        first.status = .succeeded
+        let taken = j.appendDetached(JournalBatch(execution: first, expectedVersion: nil))
+        #expect(taken == (backend == .sqlite))
+        guard taken else { return }
+        var clash = first
+        clash.status = .failed
+        #expect(j.appendDetached(JournalBatch(execution: clash, expectedVersion: nil)))
+        #expect(j.appendDetached(JournalBatch(execution: record("d2", definition: def, lastEventId: 1), expectedVersion: nil)))
+        try await j.append(JournalBatch(execution: record("after", definition: def), expectedVersion: nil))
+        #expect(try await j.execution(arn: "d1")?.status == .succeeded)
+        #expect(try await j.execution(arn: "d2") != nil)
+        #expect(try await j.execution(arn: "after") != nil)
+    }
 }
 
 @Suite struct SQLiteJournalTests {
@@ -353,6 +376,25 @@ extension JournalContractTests {
         #expect(try await j.execution(arn: "p3") != nil)
         await #expect(throws: JournalError.self) { try await j.appendVisible(rowAlone) }
         #expect(try await j.execution(arn: "p3")?.lastEventId == 1)
+    }
+
+    /// A detached append does not wake a writer holding a group open, but it does wake an idle
+    /// one: alone, it is committed without any other write. A closed journal declines it.
+    @Test func aDetachedAppendAloneWakesTheIdleWriter() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-detached-\(UUID().uuidString)").path
+        let j = try SQLiteJournal(directory: dir)
+        let def = try await j.saveDefinition(stateMachineArn: "sm", definition: "{}")
+        #expect(j.appendDetached(JournalBatch(execution: record("alone", definition: def, lastEventId: 1), expectedVersion: nil)))
+        // Polled, not slept on: nothing else is written, so only the writer's wake-up commits it.
+        let clock = ContinuousClock(), giveUp = clock.now + .seconds(30)
+        var seen = false
+        while clock.now < giveUp, !seen {
+            seen = try await j.execution(arn: "alone") != nil
+            await Task.yield()
+        }
+        #expect(seen)
+        j.close()
+        #expect(!j.appendDetached(JournalBatch(execution: record("late", definition: def, lastEventId: 1), expectedVersion: nil)))
     }
 
     /// A visible append does not start a commit of its own; with no other write to join, its
