@@ -88,7 +88,6 @@ package struct FunctionConfig: Sendable, Equatable {
 
     /// CodeSha256: the base64 SHA-256 of the zip as uploaded.
     static func sha256(_ zip: [UInt8]) -> String { Base64.encode(Hashing.sha256(zip)) }
-
 }
 
 /// Lambda's errors (`ResourceNotFoundException`, `InvalidParameterValueException`, …) are the seam's one error type.
@@ -175,9 +174,7 @@ package actor FunctionService {
 
     /// Brings back every function the durable store has, unpacking code that is not on disk.
     package func restore() async throws(FunctionError) {
-        guard let persistence else { return }
-        let stored: [(name: String, config: String, code: [UInt8]?)]
-        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
+        guard let stored = try await storedFunctions() else { return }
         for f in stored {
             guard let json = try? JSONParser.parse(f.config), let config = FunctionConfig(json: json) else { continue }
             if !FileManager.default.fileExists(atPath: "\(directory)/\(config.name)/code"), let code = f.code, config.runtime != Self.httpRuntime {
@@ -187,6 +184,14 @@ package actor FunctionService {
             try save(config)
             functions[config.name] = config
         }
+    }
+
+    typealias StoredFunction = (name: String, config: String, code: [UInt8]?)
+
+    /// Every function in the durable store; nil when there is none (functions kept in memory).
+    private func storedFunctions() async throws(FunctionError) -> [StoredFunction]? {
+        guard let persistence else { return nil }
+        do { return try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
     }
 
     /// Reads one function again from the shared store (another node of a cluster created,
@@ -200,14 +205,12 @@ package actor FunctionService {
     /// listening for changes (at start, after `restore`, and after its notice connection
     /// dropped), since a change made before then sent a notice nobody heard.
     package func refreshAll() async throws(FunctionError) {
-        guard let persistence else { return }
-        let stored: [(name: String, config: String, code: [UInt8]?)]
-        do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
+        guard let stored = try await storedFunctions() else { return }
         for name in Set(stored.map(\.name)).union(functions.keys).sorted() { try await refresh(name, from: stored) }
     }
 
     /// `stored`: the store's functions when already read, else they are read here.
-    private func refresh(_ name: String, from stored: [(name: String, config: String, code: [UInt8]?)]?) async throws(FunctionError) {
+    private func refresh(_ name: String, from stored: [StoredFunction]?) async throws(FunctionError) {
         // One refresh of a function at a time (a notice and a lookup can ask at once): a second
         // unpacking under a starting worker would pull its code away.
         if refreshLocks[name] != nil {
@@ -227,12 +230,9 @@ package actor FunctionService {
         try await refreshHoldingLock(name, from: stored)
     }
 
-    private func refreshHoldingLock(_ name: String, from given: [(name: String, config: String, code: [UInt8]?)]?) async throws(FunctionError) {
-        guard let persistence else { return }
-        let stored: [(name: String, config: String, code: [UInt8]?)]
-        if let given { stored = given } else {
-            do { stored = try await persistence.all() } catch { throw FunctionError("ServiceException", "cannot read functions: \(error)", kind: .server) }
-        }
+    private func refreshHoldingLock(_ name: String, from given: [StoredFunction]?) async throws(FunctionError) {
+        let stored: [StoredFunction]
+        if let given { stored = given } else if let read = try await storedFunctions() { stored = read } else { return }
         guard let f = stored.first(where: { $0.name == name }), let json = try? JSONParser.parse(f.config),
               let config = FunctionConfig(json: json) else {
             for w in idle.removeValue(forKey: name) ?? [] { w.kill() }
